@@ -1,0 +1,44 @@
+"""Message kinds from exported text with inline placeholders ([图片], [表情] ...).
+
+QQ's message manager and WeChat text exporters replace media with bracketed
+placeholders.  A body made only of one placeholder family becomes that kind;
+placeholders mixed with words stay ``text`` (the words are what matters).
+Vectorised: a few regex kernels over the whole column.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# kind -> placeholder alternatives (regex, no anchors).  Order matters: first match wins.
+PLACEHOLDERS: dict[str, str] = {
+    "image": r"\[(?:图片|闪照|image|Image|photo)\]",
+    "sticker": r"\[(?:表情|表情包|动画表情|GIF表情|自定义表情|大表情|sticker|Sticker)\]|\[[^\[\]]{1,6}\](?=$)",
+    "voice": r"\[(?:语音|语音消息|voice)\]",
+    "video": r"\[(?:视频|小视频|video)\]",
+    "file": r"\[(?:文件)\](?:.*)?",
+    "redpacket": r"\[(?:红包|QQ红包|微信红包)\](?:.*)?|发出了红包.*|.*领取了.*的红包",
+    "transfer": r"\[(?:转账)\](?:.*)?",
+    "location": r"\[(?:位置|地理位置|定位)\](?:.*)?",
+    "card": r"\[(?:名片|个人名片)\](?:.*)?",
+    "call": r"\[(?:语音通话|视频通话)\](?:.*)?|通话时长.*",
+    "forward": r"\[(?:聊天记录|转发)\](?:.*)?",
+    "pat": r"\[拍一拍\](?:.*)?",
+    "link": r"\[(?:链接|分享|卡片消息|音乐|音乐分享|小程序|视频号)\](?:.*)?|https?://\S+",
+}
+
+_ONLY = {k: f"^(?:\\s*(?:{v}))+\\s*$" for k, v in PLACEHOLDERS.items()}
+# a bare QQ face like [微笑] alone is a sticker; restrict that catch-all to the sticker family only
+_ONLY["sticker"] = r"^(?:\s*\[(?:表情|表情包|动画表情|GIF表情|自定义表情|大表情|sticker|Sticker|[^\[\]\s]{1,4})\])+\s*$"
+
+
+def classify_kinds(text: pd.Series) -> pd.Series:
+    """Return the kind of each body ("text" unless it is only a placeholder)."""
+    text = text.fillna("").astype("string[pyarrow]")
+    kind = pd.Series("text", index=text.index, dtype=object)
+    undecided = pd.Series(True, index=text.index)
+    for name, pattern in _ONLY.items():
+        hit = undecided & text.str.contains(pattern, regex=True).fillna(False).astype(bool)
+        kind[hit] = name
+        undecided &= ~hit
+    return kind

@@ -1,0 +1,125 @@
+"""The canonical tables, declared once.
+
+Every importer produces MESSAGES rows, every analysis reads them.  Repeated
+strings (platform, group, sender, kind, event) are dictionary-encoded so a
+million-message group stays small in memory and on disk.
+
+Timestamps are stored in UTC (``timestamp[ms, tz=UTC]``); the zone the export
+was read in (exports carry local wall-clock time) is kept per row in ``tz`` so
+hour-of-day profiles can be shown in the group's own local time.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+DICT_STR = pa.dictionary(pa.int32(), pa.string())
+TS = pa.timestamp("ms", tz="UTC")
+
+# Message kinds.  Importers map every platform's types onto these.
+KINDS = (
+    "text",       # ordinary text (may contain inline placeholders mixed with words)
+    "image",      # picture / 闪照
+    "sticker",    # 表情 / 动画表情 / QQ face only
+    "voice",
+    "video",
+    "file",
+    "link",       # URL, shared card, mini program, music share
+    "location",
+    "card",       # contact card 名片
+    "redpacket",  # 红包
+    "transfer",   # 转账
+    "call",       # voice/video call records
+    "forward",    # 合并转发 chat history
+    "announcement",  # 群公告 posted as a message
+    "pat",        # 拍一拍
+    "system",     # gray-bar notices (see EVENTS)
+    "recall",     # "X撤回了一条消息"
+    "other",
+)
+
+# Events carried by system lines (kind == "system" or "recall").
+EVENTS = (
+    "join",          # member joined (event_target = who joined, event_actor = inviter if known)
+    "leave",         # member left by themselves
+    "kick",          # member removed (event_actor = who removed them, when known)
+    "recall",        # message recalled (event_target = who recalled)
+    "rename",        # group renamed (text holds the new name)
+    "owner_change",  # event_target = new owner
+    "admin_change",  # event_target = member made (or unmade) admin
+    "pat",           # event_actor pats event_target
+    "announcement",  # group announcement notice
+    "other",         # a system notice qunkit did not classify
+)
+
+MESSAGES = pa.schema(
+    [
+        pa.field("platform", DICT_STR, nullable=False),   # qq, wechat, telegram, whatsapp
+        pa.field("source_format", DICT_STR, nullable=False),  # importer name, e.g. qq-txt
+        pa.field("group_id", DICT_STR, nullable=False),   # native id where the export has one, else the chat name
+        pa.field("group_name", DICT_STR, nullable=False),
+        pa.field("chat_type", DICT_STR, nullable=False),  # group | private
+        pa.field("ts", TS, nullable=False),
+        pa.field("tz", DICT_STR, nullable=False),         # IANA zone the local time was read in
+        pa.field("sender_id", DICT_STR, nullable=False),  # QQ number / email / wxid / uid; the name if nothing else
+        pa.field("sender_name", DICT_STR, nullable=False),
+        pa.field("sender_title", DICT_STR),               # QQ 群头衔 such as 【管理员】, null if none
+        pa.field("kind", DICT_STR, nullable=False),       # one of KINDS
+        pa.field("text", pa.string(), nullable=False),    # body as exported ("" for empty bodies)
+        pa.field("event", DICT_STR),                      # one of EVENTS for system lines, else null
+        pa.field("event_actor", pa.string()),             # who did it (inviter, remover), id or name
+        pa.field("event_target", pa.string()),            # whom it concerns (joiner, leaver), id or name
+        pa.field("mentions", pa.list_(pa.string())),      # @-mentioned ids or names; "@all" for @全体成员
+        pa.field("reply_to", pa.string()),                # native id of the quoted message, when known
+        pa.field("msg_id", pa.string()),                  # native message id, when the export has one
+        pa.field("msg_key", pa.uint64(), nullable=False), # stable de-duplication key (see keys.py)
+        pa.field("source_file", DICT_STR, nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False),  # 1-based line (or record number for JSON/CSV)
+    ]
+)
+
+MESSAGE_COLUMNS = tuple(MESSAGES.names)
+
+# Members known for a group: from rosters, from join/leave events, and from senders.
+MEMBERS = pa.schema(
+    [
+        pa.field("group_id", pa.string(), nullable=False),
+        pa.field("member_id", pa.string(), nullable=False),
+        pa.field("member_name", pa.string()),             # latest name seen
+        pa.field("names", pa.list_(pa.string())),         # every name seen, oldest first
+        pa.field("role", pa.string()),                    # owner | admin | member | null (unknown)
+        pa.field("joined", TS),                           # roster 入群时间 or first join event
+        pa.field("left", TS),                             # last leave/kick event after the last join
+        pa.field("last_spoke_roster", TS),                # roster 最后发言时间 if present
+        pa.field("in_roster", pa.bool_(), nullable=False),
+    ]
+)
+
+MEMBER_ROLES = ("owner", "admin", "member")
+
+
+def empty_messages() -> pa.Table:
+    return MESSAGES.empty_table()
+
+
+def conform(table: pa.Table, schema: pa.Schema = MESSAGES) -> pa.Table:
+    """Cast ``table`` to ``schema`` (column order, types, dictionary encoding).
+
+    Importers build columns in whatever form is convenient; this is the one
+    place that turns them into the canonical layout, and it fails loudly on a
+    missing column rather than writing a half-schema file.
+    """
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    if missing:
+        raise ValueError(f"table lacks canonical columns: {', '.join(missing)}")
+    arrays = []
+    for field in schema:
+        col = table.column(field.name)
+        if col.type != field.type:
+            if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(col.type):
+                col = col.cast(pa.string()).dictionary_encode()
+                col = col.cast(field.type)
+            else:
+                col = col.cast(field.type)
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=schema)
