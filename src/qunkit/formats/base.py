@@ -65,6 +65,7 @@ class ParseReport:
     notes: list[str] = field(default_factory=list)
     encoding: str = ""
     groups: dict[str, int] = field(default_factory=dict)  # group_name -> messages parsed
+    bytes_read: int = 0   # parsers update it as they stream, for progress bars
 
     def issue(self, line: int, reason: str, excerpt: str = "", count: int = 1) -> None:
         """Count ``count`` unparsed lines; keep the first few for the report."""

@@ -57,12 +57,12 @@ def read_head(path: Path, nbytes: int = HEAD_BYTES) -> tuple[str, str]:
     return text, enc
 
 
-def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20) -> Iterator[str]:
+def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[str]:
     """Yield the decoded file in pieces that each end on a line break.
 
     Newlines are normalised to ``\\n`` (CRLF and lone CR exports).  Undecodable
     bytes become U+FFFD rather than aborting the import; the caller sees them in
-    the text it keeps.
+    the text it keeps.  ``report.bytes_read`` (a ParseReport) follows progress.
     """
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     carry = ""
@@ -70,6 +70,8 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20) -> 
         while True:
             raw = fh.read(chunk_bytes)
             final = not raw
+            if report is not None:
+                report.bytes_read = fh.tell()
             text = carry + decoder.decode(raw, final=final)
             if final:
                 if text:

@@ -1,0 +1,64 @@
+"""Time and group scope shared by every analysis command.
+
+``as_of`` defaults to the newest message in scope so an old export is judged
+at its own end; nothing after ``as_of`` is ever used, which lets a past moment
+be replayed exactly (``--as-of 2024-03-01``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def parse_when(value: str | pd.Timestamp | None, tz: str = DEFAULT_TZ) -> pd.Timestamp | None:
+    """Parse a user-given moment; naive values are read in ``tz``.  Returns UTC."""
+    if value is None or value == "":
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Scope:
+    as_of: pd.Timestamp | None = None   # UTC; None: the newest message in scope
+    since: pd.Timestamp | None = None   # UTC, inclusive
+    until: pd.Timestamp | None = None   # UTC, exclusive
+    groups: tuple[str, ...] = field(default=())  # group names or ids; empty: all
+    include_private: bool = False       # friend chats are skipped unless asked for
+
+    def select_groups(self, messages: pd.DataFrame) -> pd.DataFrame:
+        m = messages
+        if not self.include_private and "chat_type" in m.columns:
+            m = m[m["chat_type"].astype(str) != "private"]
+        if self.groups:
+            wanted = set(self.groups)
+            hit = m["group_name"].astype(str).isin(wanted) | m["group_id"].astype(str).isin(wanted)
+            m = m[hit]
+        return m
+
+    def resolve_as_of(self, messages: pd.DataFrame) -> pd.Timestamp:
+        if self.as_of is not None:
+            return self.as_of
+        m = self.select_groups(messages)
+        if self.until is not None:
+            m = m[m["ts"] < self.until]
+        if len(m) == 0:
+            return pd.Timestamp.now(tz="UTC").floor("s")
+        return m["ts"].max()
+
+    def apply(self, messages: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp]:
+        """Return (messages in scope, as_of).  Messages after as_of are dropped."""
+        as_of = self.resolve_as_of(messages)
+        m = self.select_groups(messages)
+        keep = m["ts"] <= as_of
+        if self.since is not None:
+            keep &= m["ts"] >= self.since
+        if self.until is not None:
+            keep &= m["ts"] < self.until
+        return m[keep], as_of

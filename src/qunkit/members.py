@@ -1,0 +1,157 @@
+"""Who is in a group: members derived from senders, join/leave lines and rosters.
+
+Silent members never appear in a message log, so a group's member list is the
+union of (a) everyone who spoke, (b) everyone named by a join/leave/kick line
+and (c) the roster, when one was attached.  ``roster_known`` tells analysis
+whether lurkers can be counted at all.  Derived on read (not stored) so it can
+never go stale against the messages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .formats.events import split_names
+
+MEMBER_COLUMNS = ["group_id", "group_name", "member_id", "member_name", "names", "role", "joined", "left",
+                  "last_spoke_roster", "in_roster", "messages", "first_spoke", "last_spoke", "roster_known"]
+NON_MEMBERS = {"system"}
+_TITLE_ROLES = (("群主", "owner"), ("管理员", "admin"), ("owner", "owner"), ("admin", "admin"))
+
+
+def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """One row per (group_id, member_id).
+
+    ``rosters`` maps group_id to a roster frame (member_id, member_name, role,
+    joined, last_spoke) as read by ``qunkit.roster.read_roster``.
+    """
+    rosters = rosters or {}
+    if len(messages) == 0 and not rosters:
+        return _empty()
+    m = messages
+    gid = m["group_id"].astype(str)
+    gname = dict(zip(gid, m["group_name"].astype(str), strict=False)) if len(m) else {}
+    sid = m["sender_id"].astype(str)
+    speaking = ~sid.isin(NON_MEMBERS) & ~m["kind"].astype(str).isin(["system"])
+
+    # (a) senders -------------------------------------------------------------------------
+    sp = pd.DataFrame({"group_id": gid[speaking], "member_id": sid[speaking],
+                       "name": m.loc[speaking, "sender_name"].astype(str), "ts": m.loc[speaking, "ts"]})
+    sp = sp.sort_values("ts", kind="stable")
+    g = sp.groupby(["group_id", "member_id"], sort=False, observed=True)
+    senders = g.agg(messages=("ts", "size"), first_spoke=("ts", "min"), last_spoke=("ts", "max"),
+                    member_name=("name", "last"))
+    names = sp.drop_duplicates(["group_id", "member_id", "name"]).groupby(
+        ["group_id", "member_id"], sort=False)["name"].agg(list)
+    senders["names"] = names
+    senders = senders.reset_index()
+    if "sender_title" in m.columns:
+        titled = m.loc[speaking & m["sender_title"].notna(), ["group_id", "sender_id", "sender_title", "ts"]]
+        if len(titled):
+            titled = titled.astype({"group_id": str, "sender_id": str, "sender_title": str}).sort_values("ts")
+            last_title = titled.groupby(["group_id", "sender_id"])["sender_title"].last()
+            role = last_title.map(_title_role).dropna()
+            role.index = role.index.set_names(["group_id", "member_id"])
+            senders = senders.merge(role.rename("title_role").reset_index(), on=["group_id", "member_id"],
+                                    how="left")
+
+    # name -> id within a group, for events that name people
+    lookup: dict[tuple[str, str], str] = {}
+    for row in sp.drop_duplicates(["group_id", "member_id", "name"]).itertuples(index=False):
+        lookup.setdefault((row.group_id, row.name), row.member_id)
+    for g_id, roster in rosters.items():
+        for mid, mname in zip(roster["member_id"].astype(str), roster["member_name"].fillna("").astype(str),
+                              strict=True):
+            lookup.setdefault((g_id, mname), mid)
+            lookup.setdefault((g_id, mid), mid)
+
+    # (b) membership events -----------------------------------------------------------------
+    ev_rows = []
+    if "event" in m.columns:
+        ev = m[m["event"].astype(str).isin(["join", "leave", "kick"])]
+        for e_gid, event, target, ts in zip(ev["group_id"].astype(str), ev["event"].astype(str),
+                                            ev["event_target"], ev["ts"], strict=True):
+            if target is None or (isinstance(target, float) and np.isnan(target)):
+                continue
+            for who in split_names(str(target)):
+                mid = lookup.get((e_gid, who), who)
+                ev_rows.append((e_gid, mid, who, event, ts))
+    events = pd.DataFrame(ev_rows, columns=["group_id", "member_id", "name", "event", "ts"])
+    joined = events[events["event"] == "join"].groupby(["group_id", "member_id"])["ts"].max().rename("ev_joined")
+    left = events[events["event"] != "join"].groupby(["group_id", "member_id"])["ts"].max().rename("ev_left")
+    ev_names = events.groupby(["group_id", "member_id"])["name"].last().rename("ev_name")
+    ev = pd.concat([joined, left, ev_names], axis=1).reset_index()
+
+    # (c) rosters ----------------------------------------------------------------------------
+    ro = []
+    for g_id, roster in rosters.items():
+        r = pd.DataFrame({
+            "group_id": g_id,
+            "member_id": roster["member_id"].astype(str),
+            "roster_name": roster.get("member_name"),
+            "roster_role": roster.get("role"),
+            "roster_joined": roster.get("joined"),
+            "last_spoke_roster": roster.get("last_spoke"),
+        })
+        ro.append(r.drop_duplicates("member_id", keep="last"))
+    roster_df = pd.concat(ro, ignore_index=True) if ro else pd.DataFrame(
+        columns=["group_id", "member_id", "roster_name", "roster_role", "roster_joined", "last_spoke_roster"])
+
+    out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
+    out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
+    out["in_roster"] = out["member_id"].isin(roster_df["member_id"]) & out["group_id"].isin(roster_df["group_id"])
+    if len(roster_df):
+        key = pd.MultiIndex.from_frame(roster_df[["group_id", "member_id"]])
+        out["in_roster"] = pd.MultiIndex.from_frame(out[["group_id", "member_id"]]).isin(key)
+    out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
+    out["role"] = _first_of(out, ["roster_role", "title_role"]) if "title_role" in out else out["roster_role"]
+    out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
+    ev_left = _as_ts(out.get("ev_left"))
+    out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
+    out["last_spoke_roster"] = _as_ts(out["last_spoke_roster"])
+    out["messages"] = out["messages"].fillna(0).astype("int64")
+    out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])
+                    for n, x in zip(out["names"], out["member_name"], strict=True)]
+    out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
+    out["roster_known"] = out["group_id"].isin(list(rosters))
+    for c in ("first_spoke", "last_spoke"):
+        out[c] = _as_ts(out[c])
+    return out[MEMBER_COLUMNS].sort_values(["group_id", "member_id"], kind="stable").reset_index(drop=True)
+
+
+def _title_role(title: str) -> str | None:
+    for word, role in _TITLE_ROLES:
+        if word in title:
+            return role
+    return None
+
+
+def _first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    for c in reversed(cols):
+        if c in df:
+            v = df[c]
+            ok = v.notna() & (v.astype(str) != "")
+            out = out.where(~ok, v)
+    return out
+
+
+def _as_ts(s: pd.Series | None) -> pd.Series:
+    if s is None:
+        return pd.Series(dtype="datetime64[ms, UTC]")
+    s = pd.to_datetime(s, utc=True)
+    return s.astype("datetime64[ms, UTC]")
+
+
+def _ts_first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    out = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ms, UTC]")
+    for c in reversed(cols):
+        if c in df:
+            v = _as_ts(df[c])
+            out = v.where(v.notna(), out)
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in MEMBER_COLUMNS})
