@@ -1,0 +1,196 @@
+"""Whom to remove (清人): a list an operator can act on without second-guessing.
+
+Rules (issue 4, DOMAIN.md "Pruning practice"):
+
+- *silent*: no message for ``days`` days, counted from max(last message,
+  joined) to ``as_of``; a member who never spoke counts from when they joined,
+  so a newcomer is never silent before ``days`` have passed.
+- *advertiser*: the roles engine's advertiser, however recent.
+- *few messages*: with ``min_messages`` K, fewer than K messages in the last
+  ``days`` days.
+
+Never listed: owners and admins (roster, or a 群主/管理员 title in the export),
+``keep`` (ids or names), members who answered a roll call announced in the
+last ``days`` days, members who joined less than ``grace_days`` ago, and
+members who had left (or not yet joined) at ``as_of``.
+
+qunkit never removes anyone: this returns the list with the reason and the
+figures behind it.  Everything is computed from ``messages`` up to ``as_of``,
+so a past moment replays exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .rollcall import DEFAULT_WINDOW, answerers
+
+COLUMNS = ["group_name", "member_id", "member_name", "reason", "last_spoke", "joined", "days_silent",
+           "messages", "role"]
+PROTECTED_ROLES = ("owner", "admin")
+_TITLE_PROTECTED = r"群主|管理员"  # QQ titles 【群主】/【管理员】 in exports carry the role when no roster does
+DAY = pd.Timedelta(days=1)
+
+
+def read_keep(lines: Iterable[str]) -> list[str]:
+    """Ids or names from a ``--keep`` file: one a line; blank lines and ``# comments`` skipped."""
+    out = []
+    for line in lines:
+        line = line.strip().lstrip("\ufeff")
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def _speech(messages: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    """Per (group_id, member_id): last message, messages up to as_of, messages in the window, latest name."""
+    m = messages[messages["ts"] <= as_of]
+    m = m[~m["kind"].astype(str).isin(("system", "recall")) & (m["sender_id"].astype(str) != "system")]
+    frame = pd.DataFrame({"group_id": m["group_id"].astype(str), "member_id": m["sender_id"].astype(str),
+                          "ts": m["ts"], "name": m["sender_name"].astype(str)})
+    frame["in_window"] = frame["ts"] > as_of - days * DAY
+    frame = frame.sort_values("ts", kind="stable")
+    g = frame.groupby(["group_id", "member_id"], sort=False)
+    return g.agg(last_msg=("ts", "last"), messages=("ts", "size"), window_messages=("in_window", "sum"),
+                 spoken_name=("name", "last")).reset_index()
+
+
+def _titled(messages: pd.DataFrame) -> set[tuple[str, str]]:
+    """(group_id, sender_id) whose export title says owner or admin."""
+    if "sender_title" not in messages.columns:
+        return set()
+    t = messages[messages["sender_title"].notna()]
+    t = t[t["sender_title"].astype(str).str.contains(_TITLE_PROTECTED, regex=True)]
+    return set(zip(t["group_id"].astype(str), t["sender_id"].astype(str), strict=True))
+
+
+def _any_in(names: object, wanted: set[str]) -> bool:
+    """True if any of a member's names (a list, an array from Parquet, or None) is in ``wanted``."""
+    if names is None or isinstance(names, (str, float)):
+        return False
+    return any(str(n) in wanted for n in names)
+
+
+def prune_candidates(
+    messages: pd.DataFrame,
+    members: pd.DataFrame,
+    roles: pd.DataFrame | None,
+    as_of: pd.Timestamp | None,
+    days: int,
+    grace_days: int = 14,
+    min_messages: int | None = None,
+    keep: Iterable[str] = (),
+    rollcall_window: pd.Timedelta = DEFAULT_WINDOW,
+    rollcall_message: str | None = None,
+) -> pd.DataFrame:
+    """Members to remove, one row each, with ``COLUMNS``.
+
+    ``roles`` is ``assign_roles(...)`` output (group_id, member_id, role) or
+    None when the roles engine is unavailable: then no one is listed as an
+    advertiser and ``role`` is empty.  ``df.attrs["notes"]`` carries caveats
+    to print (groups without a roster); ``df.attrs["as_of"]`` the moment used.
+    """
+    if days < 0 or grace_days < 0 or (min_messages is not None and min_messages < 0):
+        raise ValueError("days, grace_days and min_messages must not be negative")
+    if as_of is None:
+        as_of = messages["ts"].max() if len(messages) else pd.Timestamp.now(tz="UTC")
+    as_of = pd.Timestamp(as_of)
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    m_in = messages[messages["ts"] <= as_of]
+    groups = m_in[["group_id", "group_name"]].astype(str).drop_duplicates("group_id", keep="last")
+    group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
+    log_start = m_in.assign(group_id=m_in["group_id"].astype(str)).groupby("group_id")["ts"].min()
+
+    mem = members.copy()
+    mem["group_id"] = mem["group_id"].astype(str)
+    mem["member_id"] = mem["member_id"].astype(str)
+    mem = mem[mem["group_id"].isin(group_names) & (mem["member_id"] != "system")]
+    for col in ("joined", "left", "last_spoke_roster"):
+        mem[col] = pd.to_datetime(mem[col], utc=True) if col in mem.columns else pd.Series(
+            pd.NaT, index=mem.index, dtype="datetime64[ns, UTC]")
+    for col, default in (("role", None), ("member_name", None), ("roster_known", False), ("names", None),
+                         ("in_roster", False)):
+        if col not in mem.columns:
+            mem[col] = default
+    mem = mem[["group_id", "member_id", "member_name", "names", "role", "joined", "left", "last_spoke_roster",
+               "in_roster", "roster_known"]]
+
+    # everyone who spoke is a member even if ``members`` missed them
+    spoke = _speech(m_in, as_of, days)
+    df = mem.merge(spoke, on=["group_id", "member_id"], how="outer")
+    df["member_name"] = df["member_name"].fillna(df["spoken_name"]).fillna(df["member_id"])
+    df["messages"] = df["messages"].fillna(0).astype(int)
+    df["window_messages"] = df["window_messages"].fillna(0).astype(int)
+    df["roster_known"] = df["roster_known"].astype("boolean").fillna(False).astype(bool)
+    df["roster_known"] = df.groupby("group_id")["roster_known"].transform("any").astype(bool)
+    df["group_name"] = df["group_id"].map(group_names)
+
+    # membership at as_of: joined (when known) by then and not gone.  A group's roster lists its current
+    # members, so a member it lacks has gone, unless they joined after the roster's newest join/speech date.
+    present = (df["joined"].isna() | (df["joined"] <= as_of)) & (df["left"].isna() | (df["left"] > as_of))
+    in_roster = df["in_roster"].astype("boolean").fillna(False).astype(bool)
+    roster_date = df[["joined", "last_spoke_roster"]].max(axis=1).where(in_roster).groupby(df["group_id"]).max()
+    newer = df["joined"] > df["group_id"].map(roster_date)
+    present &= ~(df["roster_known"] & ~in_roster & ~newer.fillna(False).astype(bool))
+    roster_last = df["last_spoke_roster"].where(df["last_spoke_roster"] <= as_of)
+    df["last_spoke"] = pd.concat([df["last_msg"], roster_last], axis=1).max(axis=1)
+
+    # never listed
+    pair = list(zip(df["group_id"], df["member_id"], strict=True))
+    titled = _titled(m_in)
+    protected = df["role"].astype(object).isin(PROTECTED_ROLES) | pd.Series([p in titled for p in pair], index=df.index)
+    wanted = {k.strip() for k in keep if k and k.strip()}
+    kept = df["member_id"].isin(wanted) | df["member_name"].astype(str).isin(wanted) | df["names"].map(
+        lambda names: _any_in(names, wanted)).astype(bool)
+    answered = answerers(m_in, window=rollcall_window, message=rollcall_message, as_of=as_of,
+                         since=as_of - days * DAY)
+    did_answer = pd.Series([p in answered for p in pair], index=df.index, dtype=bool)
+    newcomer = df["joined"].notna() & (df["joined"] > as_of - grace_days * DAY)
+    eligible = present & ~protected & ~kept & ~did_answer & ~newcomer
+
+    # silence: from max(last spoke, joined); never spoke and join unknown -> from the start of the log
+    ref = pd.concat([df["last_spoke"], df["joined"]], axis=1).max(axis=1)
+    ref = ref.fillna(df["group_id"].map(log_start))
+    silence = as_of - ref
+    df["days_silent"] = (silence // DAY).astype("Int64")
+    silent = silence >= days * DAY
+
+    if roles is not None and len(roles):
+        r = roles[["group_id", "member_id", "role"]].astype({"group_id": str, "member_id": str})
+        main_role = df[["group_id", "member_id"]].merge(r.drop_duplicates(["group_id", "member_id"]),
+                                                        on=["group_id", "member_id"], how="left")["role"]
+        df["main_role"] = main_role.to_numpy()
+    else:
+        df["main_role"] = None
+    advertiser = df["main_role"].astype(object) == "advertiser"
+    few = (df["window_messages"] < min_messages) if min_messages is not None else pd.Series(False, index=df.index)
+    few &= ~silent.fillna(False).astype(bool)  # silence already says it
+
+    labels = {"silent": silent.fillna(False).astype(bool), "advertiser": advertiser.astype(bool),
+              f"few messages (fewer than {min_messages} in {days} days)": few.astype(bool)}
+    reason = np.full(len(df), "", dtype=object)
+    for label, hit in labels.items():
+        reason = np.where(hit, np.where(reason == "", label, reason + "; " + label), reason)
+    df["reason"] = reason
+    listed = np.logical_or.reduce([h.to_numpy() for h in labels.values()])
+    out = df[eligible.to_numpy() & listed].copy()
+    out["role"] = out["main_role"]
+    out = out.sort_values(["group_name", "days_silent", "member_id"], ascending=[True, False, True],
+                          kind="stable", na_position="last")
+    out = out[COLUMNS].reset_index(drop=True)
+
+    notes = []
+    has_roster = df.groupby("group_id")["roster_known"].any()
+    no_roster = sorted(group_names[g] for g in group_names if not has_roster.get(g, False))
+    if no_roster:
+        notes.append(f"no member roster for {', '.join(no_roster)}: only members seen in the log (speakers, "
+                     "join lines) are judged; members who never spoke cannot be listed. Import a roster "
+                     "(qunkit import EXPORT --roster FILE) to include them.")
+    if roles is None:
+        notes.append("the roles engine is unavailable: advertisers are not listed")
+    out.attrs["notes"] = notes
+    out.attrs["as_of"] = as_of
+    return out
