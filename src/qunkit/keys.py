@@ -16,8 +16,13 @@ import pandas as pd
 KEY_COLUMNS = ("platform", "group_id", "ts", "sender_id", "text")
 
 
-def message_keys(df: pd.DataFrame) -> np.ndarray:
-    """Return a uint64 key per row of ``df`` (which has KEY_COLUMNS)."""
+def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.ndarray:
+    """Return a uint64 key per row of ``df`` (which has KEY_COLUMNS).
+
+    ``carry`` continues occurrence numbers across the chunks of one file: a run
+    of identical messages cut by a chunk boundary sits in the last second of the
+    earlier chunk, so only the counts of that second are carried (a tiny dict).
+    """
     if len(df) == 0:
         return np.zeros(0, dtype=np.uint64)
     secs = df["ts"].astype("datetime64[ms, UTC]").astype("int64") // 1000
@@ -32,6 +37,15 @@ def message_keys(df: pd.DataFrame) -> np.ndarray:
     )
     base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
     occurrence = pd.Series(base).groupby(base).cumcount().to_numpy().astype(np.uint64)
+    if carry is not None:
+        if carry:
+            offset = np.fromiter((carry.get(int(b), 0) for b in base), np.uint64, len(base)) \
+                if len(carry) < 64 else pd.Series(base).map(carry).fillna(0).to_numpy().astype(np.uint64)
+            occurrence = occurrence + offset
+        last = secs.to_numpy() == secs.iloc[-1]
+        tail = pd.Series(occurrence[last] + 1, index=base[last])
+        carry.clear()
+        carry.update({int(k): int(v) for k, v in tail.groupby(level=0).max().items()})
     # mix the occurrence in; 0x9E37... is the 64-bit golden-ratio constant
     with np.errstate(over="ignore"):
         return base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15))

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import BadInput, StoreError, UsageProblem
-from .formats import ParseOptions, ParseReport, Parser, finish_chunk, get_parser, sniff
+from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
 from .schema import MESSAGES
 
 FLUSH_ROWS = 500_000          # rows buffered per group before a part file is written
@@ -59,6 +59,7 @@ class ImportResult:
     skipped_unchanged: bool = False
     roster_group: str | None = None
     roster_members: int = 0
+    roster_report: ParseReport | None = None
 
     @property
     def added_total(self) -> int:
@@ -68,7 +69,8 @@ class ImportResult:
         d = self.report.as_dict()
         d.update(added=self.added_total, added_by_group=dict(self.added), duplicates=self.duplicates,
                  skipped_unchanged=self.skipped_unchanged, roster_group=self.roster_group,
-                 roster_members=self.roster_members)
+                 roster_members=self.roster_members,
+                 roster_issues=[str(i) for i in self.roster_report.issues] if self.roster_report else [])
         return d
 
 
@@ -133,7 +135,7 @@ class Store:
             for key in {t.parent.parent.name for t in pending}:
                 self._maybe_compact(self.groups_dir / key)
             if roster is not None:
-                self._attach_roster(Path(roster), roster_group, report, result)
+                self._attach_roster(Path(roster), roster_group, report, result, options.tz)
             if fingerprint:
                 imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
                                         "messages": report.messages,
@@ -149,8 +151,9 @@ class Store:
         pending: list[Path] = []
         total = path.stat().st_size if path.is_file() else 0
         source = path.name
+        key_carry: dict[int, int] = {}
         for chunk in parser_cls().parse(path, options, report):
-            table = finish_chunk(chunk, parser_cls, source, options.tz)
+            table = finish_chunk(chunk, parser_cls, source, options.tz, key_carry)
             report.messages += table.num_rows
             if progress and total:
                 progress(min(total, report.bytes_read), total)
@@ -249,7 +252,8 @@ class Store:
         meta["chat_type"] = part["chat_type"][0].as_py()
         self._write_json(path, meta)
 
-    def _attach_roster(self, roster: Path, group: str | None, report: ParseReport, result: ImportResult) -> None:
+    def _attach_roster(self, roster: Path, group: str | None, report: ParseReport, result: ImportResult,
+                       tz: str) -> None:
         from .roster import read_roster
 
         names = list(report.groups)
@@ -259,7 +263,9 @@ class Store:
                                    "say which one the roster belongs to with --group NAME")
             group = names[0]
         key = self.resolve_group(group)
-        df = read_roster(roster)
+        result.roster_report = ParseReport(file=str(roster), format="roster")
+        df = read_roster(roster, tz=tz, report=result.roster_report)
+        df.attrs = {}
         self.write_roster(key, df)
         result.roster_group = group
         result.roster_members = len(df)

@@ -37,7 +37,9 @@ COMMANDS = [
     "qunkit.cli.importing:import_cmd",
     "qunkit.cli.importing:formats_cmd",
     "qunkit.cli.groups:groups_cmd",
-    # "qunkit.cli.analyze:analyze_cmd",
+    "qunkit.cli.analyze:analyze_cmd",
+    "qunkit.cli.prune:prune_cmd",
+    "qunkit.cli.prune:rollcall_cmd",
 ]
 
 

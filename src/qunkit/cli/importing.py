@@ -44,31 +44,44 @@ def _summary(res) -> None:
         click.echo("  warning: the file looks truncated; what was complete was imported", err=True)
     if res.roster_group:
         click.echo(f"  roster: {res.roster_members} members attached to {res.roster_group}", err=True)
+        rr = res.roster_report
+        if rr is not None and rr.bad_lines:
+            click.echo(f"  roster: {rr.bad_lines} row(s) not understood; first ones:", err=True)
+            for issue in rr.issues[:5]:
+                click.echo(f"    {issue}", err=True)
 
 
 def parse_options(tz: str, self_id: str | None, year: int | None) -> ParseOptions:
     return ParseOptions(tz=tz, self_id=self_id, year=year)
 
 
-def import_flags(f):
-    f = click.option("--format", "--fmt", "input_format", default=None, metavar="NAME",
-                     help="Export format of the input; default: sniffed from the file. See `qunkit formats`.")(f)
-    f = click.option("--strict", is_flag=True, help="Fail (exit 3, nothing written) on any line not understood.")(f)
-    f = click.option("--force", is_flag=True, help="Re-read a file even if it was imported unchanged before.")(f)
-    f = click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="Member roster (CSV/XLSX: QQ号/微信号, 昵称/群名片, 身份, 入群时间) for the export's group.")(f)
-    f = click.option("--roster-group", "--group", "roster_group", default=None,
-                     help="Which group the roster belongs to when the export holds several.")(f)
-    f = click.option("--self", "self_id", default=None,
-                     help="Id to give the exporting account's own messages (我 / IsSender=1).")(f)
-    f = click.option("--year", type=int, default=None, help="Year for exports whose timestamps lack one.")(f)
-    f = tz_option(f)
-    return f
+def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ...] = ("--roster-group", "--group"),
+                 with_tz: bool = True):
+    """Options of every command that imports.  ``analyze`` renames the ones its
+    own --format/--group/--tz already use."""
+
+    def deco(f):
+        f = click.option(input_format_flag, "--fmt", "input_format", default=None, metavar="NAME",
+                         help="Export format of the input; default: sniffed from the file. See `qunkit formats`.")(f)
+        f = click.option("--strict", is_flag=True,
+                         help="Fail (exit 3, nothing written) on any line not understood.")(f)
+        f = click.option("--force", is_flag=True, help="Re-read a file even if it was imported unchanged before.")(f)
+        f = click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                         help="Member roster (CSV/XLSX: QQ号/微信号, 昵称/群名片, 身份, 入群时间) "
+                              "for the export's group.")(f)
+        f = click.option(*group_flags, "roster_group", default=None,
+                         help="Which group the roster belongs to when the export holds several.")(f)
+        f = click.option("--self", "self_id", default=None,
+                         help="Id to give the exporting account's own messages (我 / IsSender=1).")(f)
+        f = click.option("--year", type=int, default=None, help="Year for exports whose timestamps lack one.")(f)
+        return tz_option(f) if with_tz else f
+
+    return deco
 
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@import_flags
+@import_flags()
 @store_option
 @quiet_option
 @click.option("--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,

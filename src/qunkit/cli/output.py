@@ -37,7 +37,7 @@ def is_terminal(stream: Any = None) -> bool:
 
 def plain(value: Any) -> Any:
     """Turn pandas/numpy/datetime values into JSON-able Python values."""
-    if value is None:
+    if value is None or value is pd.NaT:  # NaT is a datetime subclass: isoformat() would give "NaT"
         return None
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}

@@ -114,8 +114,11 @@ class Parser(ABC):
         """Yield chunks of parser columns (REQUIRED_COLUMNS, any OPTIONAL_COLUMNS)."""
 
 
-def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: str, tz: str) -> pa.Table:
-    """Turn a parser chunk into a canonical MESSAGES table (provenance, keys, types)."""
+def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: str, tz: str,
+                 key_carry: dict[int, int] | None = None) -> pa.Table:
+    """Turn a parser chunk into a canonical MESSAGES table (provenance, keys, types).
+
+    Pass the same ``key_carry`` dict for every chunk of one file (see keys.py)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"parser {parser.name} chunk lacks {missing}")
@@ -132,7 +135,7 @@ def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: s
         raise ValueError(f"parser {parser.name} produced naive timestamps")
     out["ts"] = ts.dt.tz_convert("UTC").astype("datetime64[ms, UTC]")
     out["text"] = out["text"].fillna("").astype(str)
-    out["msg_key"] = message_keys(out)
+    out["msg_key"] = message_keys(out, key_carry)
     out = out[list(MESSAGES.names)]
     table = pa.Table.from_pandas(out, preserve_index=False)
     return conform(table, MESSAGES)

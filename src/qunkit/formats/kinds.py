@@ -13,7 +13,7 @@ import pandas as pd
 # kind -> placeholder alternatives (regex, no anchors).  Order matters: first match wins.
 PLACEHOLDERS: dict[str, str] = {
     "image": r"\[(?:图片|闪照|image|Image|photo)\]",
-    "sticker": r"\[(?:表情|表情包|动画表情|GIF表情|自定义表情|大表情|sticker|Sticker)\]|\[[^\[\]]{1,6}\](?=$)",
+    "sticker": r"\[(?:表情|表情包|动画表情|GIF表情|自定义表情|大表情|sticker|Sticker)\]",
     "voice": r"\[(?:语音|语音消息|voice)\]",
     "video": r"\[(?:视频|小视频|video)\]",
     "file": r"\[(?:文件)\](?:.*)?",
@@ -28,8 +28,8 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 _ONLY = {k: f"^(?:\\s*(?:{v}))+\\s*$" for k, v in PLACEHOLDERS.items()}
-# a bare QQ face like [微笑] alone is a sticker; restrict that catch-all to the sticker family only
-_ONLY["sticker"] = r"^(?:\s*\[(?:表情|表情包|动画表情|GIF表情|自定义表情|大表情|sticker|Sticker|[^\[\]\s]{1,4})\])+\s*$"
+# checked last: a body of bare QQ faces such as [微笑][OK] is a sticker too
+_ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:
@@ -39,6 +39,6 @@ def classify_kinds(text: pd.Series) -> pd.Series:
     undecided = pd.Series(True, index=text.index)
     for name, pattern in _ONLY.items():
         hit = undecided & text.str.contains(pattern, regex=True).fillna(False).astype(bool)
-        kind[hit] = name
+        kind[hit] = "sticker" if name == "face" else name
         undecided &= ~hit
     return kind

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import ParseOptions, ParseReport, Parser
+from .base import ParseOptions, Parser, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
 from .textio import iter_text_chunks, read_head

@@ -1,0 +1,78 @@
+"""``qunkit analyze``: import if given a file, then the overview of each group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..analysis.overview import overview
+from ..errors import BadInput
+from .importing import import_flags, import_paths, parse_options
+from .options import open_store, quiet_option, scope_options, store_option
+from .output import console, emit
+
+
+@click.command("analyze")
+@click.argument("targets", nargs=-1)
+@import_flags("--input-format", ("--roster-group",), with_tz=False)
+@scope_options
+@store_option
+@quiet_option
+@click.option("--format", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for scripts.")
+def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, scope, tz, store_dir,
+                quiet, fmt):
+    """Overview of groups: period, volume, active rates, top speakers, trend, benchmarks.
+
+    TARGETS are export files (imported into the store first) or group names/ids
+    already in the store; none means every group in the store.
+
+    \b
+    Examples:
+      qunkit analyze samples/qq-group-sample.txt --roster samples/qq-group-sample-roster.csv
+      qunkit analyze 读书会 --as-of 2024-06-30
+      qunkit analyze --format json | jq '.[] | {group_name, active_rate_monthly}'
+    """
+    store = open_store(store_dir)
+    files = [Path(t) for t in targets if Path(t).exists()]
+    names = [t for t in targets if not Path(t).exists()]
+    groups = list(scope.groups) + names
+    if files:
+        results = import_paths(store, files, fmt=input_format, options=parse_options(tz, self_id, year),
+                               strict=strict, force=force, roster=roster, roster_group=roster_group,
+                               quiet=quiet or fmt != "table")
+        for res in results:
+            groups += list(res.report.groups) or []
+            if res.skipped_unchanged:
+                groups += _groups_of_file(store, res.report.file)
+    if targets and not groups:
+        raise BadInput("nothing to analyse: the files held no messages")
+    from dataclasses import replace
+
+    scope = replace(scope, groups=tuple(dict.fromkeys(groups)))
+    messages = store.messages(scope.groups)
+    messages, as_of = scope.apply(messages)
+    if len(messages) == 0:
+        raise BadInput(f"no messages in scope (store {store.root}); import an export first: qunkit analyze FILE")
+    members = store.members(scope.groups)
+    ov = overview(messages, members, as_of)
+    if fmt == "json":
+        emit(ov, "json")
+        return
+    from ..report.terminal import group_lines, print_group
+
+    con = console()
+    for row in ov.to_dict("records"):
+        print_group(con, group_lines(row, tz))
+
+
+def _groups_of_file(store, file: str) -> list[str]:
+    """Groups whose messages came from ``file`` (used when an unchanged file is skipped)."""
+    name = Path(file).name
+    out = []
+    for key, meta in store.metas().items():
+        msgs = store.messages([key], columns=["source_file"])
+        if (msgs["source_file"].astype(str) == name).any():
+            out.append(meta["group_name"])
+    return out

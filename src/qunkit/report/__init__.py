@@ -1,0 +1,1 @@
+"""Renderings of analysis results: terminal (rich / plain text); HTML later."""

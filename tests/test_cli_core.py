@@ -1,0 +1,96 @@
+"""import / groups / formats / analyze through the CLI (CliRunner and the real executable)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from qunkit.cli import cli
+
+SEP = "=" * 64
+
+
+def export(tmp_path: Path, group: str = "读书会", n: int = 12) -> Path:
+    body = "".join(f"2024-05-{1 + i // 4:02d} 20:{i:02d}:00 成员{i % 3}({30001 + i % 3})\n消息 {i}\n\n" for i in range(n))
+    body += "2024-05-04 09:00:00 系统消息(10000)\n新人(30009)加入本群。\n\n"
+    path = tmp_path / "export.txt"
+    path.write_text(f"消息记录（此消息记录为文本格式，不支持重新导入）\n\n{SEP}\n消息分组:我的QQ群\n{SEP}\n"
+                    f"消息对象:{group}\n{SEP}\n\n{body}", encoding="utf-8-sig")
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_import_then_groups_json(tmp_path: Path) -> None:
+    store = str(tmp_path / "s")
+    res = run("import", str(export(tmp_path)), "--store", store)
+    assert res.exit_code == 0, res.output
+    assert "13 added" in res.stderr  # 12 messages and a join line
+    res = run("groups", "--store", store, "--format", "json")
+    data = json.loads(res.stdout)
+    assert data[0]["group_name"] == "读书会"
+    assert data[0]["messages"] == 13 and data[0]["members"] == 4
+    assert {"group_id", "platform", "first", "last"} <= set(data[0])
+
+
+def test_import_summary_as_json_for_scripts(tmp_path: Path) -> None:
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--output", "json")
+    assert json.loads(res.stdout)[0]["added"] == 13
+
+
+def test_analyze_file_imports_and_reports(tmp_path: Path) -> None:
+    store = str(tmp_path / "s")
+    res = run("analyze", str(export(tmp_path)), "--store", store, "--format", "json")
+    assert res.exit_code == 0, res.output
+    [group] = json.loads(res.stdout)
+    assert group["messages"] == 12 and group["speakers"] == 3
+    assert group["members_source"] == "seen in log"
+    assert group["top_speakers"][0]["messages"] == 4
+    assert any("5%–8%" in b for b in group["benchmarks"])
+    # a second run on the same file reuses the store and still reports the group
+    res = run("analyze", str(export(tmp_path)), "--store", store, "--format", "json")
+    assert json.loads(res.stdout)[0]["messages"] == 12
+
+
+def test_analyze_text_output_escapes_markup(tmp_path: Path) -> None:
+    res = run("analyze", str(export(tmp_path, group="[bold]群[/bold]")), "--store", str(tmp_path / "s"))
+    assert res.exit_code == 0, res.output
+    assert "[bold]群[/bold]" in res.stdout
+    assert "lurkers cannot be counted" in res.stdout
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\n", encoding="utf-8")
+    res = run("import", str(junk), "--store", str(tmp_path / "s"))
+    assert res.exit_code == 3 and "Supported formats" in res.stderr
+    res = run("import", str(tmp_path / "missing.txt"))
+    assert res.exit_code == 2
+    res = run("groups", "--format", "xml")
+    assert res.exit_code == 2
+    res = run("analyze", "no-such-group", "--store", str(tmp_path / "s"))
+    assert res.exit_code == 2 and "no group 'no-such-group'" in res.stderr
+
+
+def test_real_executable_in_a_pipe_is_plain(tmp_path: Path) -> None:
+    env = dict(os.environ, QUNKIT_STORE=str(tmp_path / "s"))
+    exe = [sys.executable, "-c", "from qunkit.cli import main; main()"]
+    p = subprocess.run([*exe, "analyze", str(export(tmp_path))], capture_output=True, text=True, env=env,
+                       stdin=subprocess.DEVNULL, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "\x1b[" not in p.stdout and "\x1b[" not in p.stderr
+    assert "读书会" in p.stdout
+    p = subprocess.run([*exe, "groups", "--format", "csv"], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.splitlines()[0].startswith("group_id,group_name")
+
+
+def test_formats_lists_qq_txt() -> None:
+    res = run("formats", "--format", "json")
+    assert "qq-txt" in [f["format"] for f in json.loads(res.stdout)]
