@@ -1,0 +1,336 @@
+"""Activity per group and period: the figures an operator compares week to week.
+
+``activity(messages, members, as_of, by="week")`` returns one row per group and
+period (day, week or month in the group's own time zone), including periods in
+which nobody spoke, so a silence shows as zeros instead of a gap.  Active rate
+needs the number of members, which a message log alone cannot give (silent
+members never appear): it is NA unless the group has a roster
+(``members.roster_known``), and the CLI says so.
+
+``benchmarks_for(size, platform)`` gives the practice's reference figures
+(shared/DOMAIN.md) to print beside a group's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import benchmarks as B
+from .text_features import Features, compute_features, to_datetime_utc
+
+PERIODS = ("day", "week", "month")
+_DAY = 86_400 * 1_000_000_000
+TOP_N = 5
+
+ACTIVITY_COLUMNS = (
+    "group_id", "group_name", "tz", "period", "start", "end", "partial", "messages", "speakers", "members",
+    "active_rate", "new_members", "leavers", "messages_per_speaker", "top1_share", "top5_share", "gini",
+    "reply_share", "median_reply_s", "questions", "unanswered_share", "noise_share", "peak_hour", "hours",
+    "weekdays", "roster_known",
+)
+
+
+def _local_ns(utc_ns: np.ndarray, tz: str) -> np.ndarray:
+    """UTC epoch ns -> local wall-clock epoch ns (so periods follow the group's calendar)."""
+    if not len(utc_ns):
+        return utc_ns.astype(np.int64)
+    idx = to_datetime_utc(utc_ns).tz_convert(tz).tz_localize(None)
+    return idx.as_unit("ns").asi8
+
+
+def _period_start(local_ns: np.ndarray, by: str) -> np.ndarray:
+    """Local ns -> local ns of the start of its day / ISO week (Monday) / month."""
+    d = np.asarray(local_ns, dtype=np.int64).view("datetime64[ns]").astype("datetime64[D]")
+    if by == "day":
+        out = d
+    elif by == "week":
+        days = d.astype(np.int64)
+        out = (days - (days + 3) % 7).astype("datetime64[D]")   # 1970-01-01 was a Thursday
+    elif by == "month":
+        out = d.astype("datetime64[M]").astype("datetime64[D]")
+    else:
+        raise ValueError(f"by must be one of {PERIODS}, not {by!r}")
+    return out.astype("datetime64[ns]").astype(np.int64)
+
+
+def _next_start(start_local_ns: np.ndarray, by: str) -> np.ndarray:
+    d = np.asarray(start_local_ns, dtype=np.int64).view("datetime64[ns]").astype("datetime64[D]")
+    if by == "day":
+        out = d + 1
+    elif by == "week":
+        out = d + 7
+    else:
+        out = (d.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    return out.astype("datetime64[ns]").astype(np.int64)
+
+
+def _to_utc(local_ns: np.ndarray, tz: str) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(np.asarray(local_ns, dtype=np.int64).view("datetime64[ns]"))
+    return idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+
+
+def _grid(F: Features, by: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """All periods from each group's first message to as_of, and each message's grid row."""
+    groups = F.groups
+    msgs = F.msgs
+    pos = np.full(len(msgs), -1, dtype=np.int64)
+    rows = []
+    offset = 0
+    g_arr = msgs["g"].to_numpy()
+    t_arr = msgs["t"].to_numpy()
+    as_of_ns = F.as_of.as_unit("ns").value
+    for tz, sub in groups.groupby("tz", sort=False):
+        gs = sub.index.to_numpy()
+        first_local = _local_ns(pd.DatetimeIndex(sub["first_ts"]).as_unit("ns").asi8, tz)
+        end_local = _local_ns(np.array([as_of_ns]), tz)[0]
+        sel = np.isin(g_arr, gs)
+        pstart = _period_start(_local_ns(t_arr[sel], tz), by)
+        last_p = _period_start(np.array([end_local]), by)[0]
+        local_of = {}
+        for gi, fl in zip(gs, first_local, strict=True):
+            starts = [_period_start(np.array([fl]), by)[0]]
+            while starts[-1] < last_p:
+                starts.append(_next_start(np.array([starts[-1]]), by)[0])
+            starts = np.array(starts, dtype=np.int64)
+            local_of[gi] = (offset, starts)
+            rows.append(pd.DataFrame({"g": gi, "local_start": starts, "tz": tz}))
+            offset += len(starts)
+        g_sel = g_arr[sel]
+        out = np.empty(len(g_sel), dtype=np.int64)
+        for gi, (off, starts) in local_of.items():
+            mask = g_sel == gi
+            out[mask] = off + np.searchsorted(starts, pstart[mask])
+        pos[sel] = out
+    grid = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        {"g": np.zeros(0, np.int64), "local_start": np.zeros(0, np.int64), "tz": []})
+    return grid, pos
+
+
+def _present_counts(members: pd.DataFrame, group_id: str, when_ns: np.ndarray) -> np.ndarray:
+    """How many members were in the group at each moment (roster + joins/leaves)."""
+    mem = members[members["group_id"].astype(str) == group_id]
+    if not len(mem):
+        return np.zeros(len(when_ns), dtype=np.int64)
+    def ns(col: str) -> np.ndarray:
+        if col not in mem.columns:
+            return np.full(len(mem), np.iinfo(np.int64).min)
+        v = pd.to_datetime(mem[col], utc=True)
+        out = pd.DatetimeIndex(v).as_unit("ns").asi8.copy()
+        out[v.isna().to_numpy()] = np.iinfo(np.int64).min
+        return out
+    nat = np.iinfo(np.int64).min
+    in_roster = mem["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in mem else np.ones(len(mem), bool)
+    joined, left = ns("joined"), ns("left")
+    first, last = ns("first_spoke"), ns("last_spoke")
+    start = np.where(joined != nat, joined, np.where(in_roster | (first == nat), nat, first))
+    big = np.iinfo(np.int64).max
+    end = np.where(left != nat, left, np.where(in_roster, big, np.where(last != nat, last + 1, big)))
+    start_s, end_s = np.sort(start), np.sort(end)
+    return np.searchsorted(start_s, when_ns, side="right") - np.searchsorted(end_s, when_ns, side="right")
+
+
+def _group_roster_known(members: pd.DataFrame | None) -> dict[str, bool]:
+    if members is None or not len(members) or "roster_known" not in members.columns:
+        return {}
+    k = members.groupby(members["group_id"].astype(str))["roster_known"].any()
+    return {str(i): bool(v) for i, v in k.items()}
+
+
+def activity(
+    messages: pd.DataFrame,
+    members: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    by: str = "week",
+    *,
+    features: Features | None = None,
+) -> pd.DataFrame:
+    """One row per group and period with volume, reach, concentration, replies and noise.
+
+    ``members`` (from ``qunkit.members.derive_members``) gives member counts, joins and
+    leaves; without a roster for a group its ``members`` and ``active_rate`` are NA.
+    Periods follow the group's local calendar (``tz``); the last one ends at ``as_of``
+    (``partial``).  Pass ``features`` from ``compute_features`` to share the work with
+    roles and risk.
+    """
+    if by not in PERIODS:
+        raise ValueError(f"by must be one of {PERIODS}, not {by!r}")
+    F = features if features is not None else compute_features(messages, as_of, members=members)
+    msgs, groups = F.msgs, F.groups
+    grid, pos = _grid(F, by)
+    P = len(grid)
+    if P == 0:
+        return pd.DataFrame({c: [] for c in ACTIVITY_COLUMNS})
+
+    def count(mask: np.ndarray | None = None) -> np.ndarray:
+        p = pos if mask is None else pos[mask]
+        return np.bincount(p, minlength=P)
+
+    n_msgs = count()
+    # per (period, member) message counts -> speakers, top shares, Gini
+    M = int(msgs["mk"].max()) + 1 if len(msgs) else 1
+    pair = pos * M + msgs["mk"].to_numpy()
+    upair, pcount = np.unique(pair, return_counts=True)
+    ppos = upair // M
+    speakers = np.bincount(ppos, minlength=P)
+    order = np.lexsort((-pcount, ppos))
+    ppos_s, pc_s = ppos[order], pcount[order]
+    first_idx = np.searchsorted(ppos_s, np.arange(P))
+    rank = np.arange(len(ppos_s)) - first_idx[ppos_s]
+    top1 = np.zeros(P)
+    top1[ppos_s[rank == 0]] = pc_s[rank == 0]
+    top5 = np.bincount(ppos_s[rank < TOP_N], weights=pc_s[rank < TOP_N], minlength=P)
+    # Gini among speakers: with counts ascending, G = 2*sum(i*x_i)/(n*sum x) - (n+1)/n
+    asc_rank = speakers[ppos_s] - rank           # 1..n, ascending by count
+    wsum = np.bincount(ppos_s, weights=asc_rank * pc_s, minlength=P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gini = np.where(speakers > 1, 2 * wsum / (speakers * n_msgs) - (speakers + 1) / speakers, 0.0)
+        gini = np.where(n_msgs > 0, gini, np.nan)
+
+    replied = count(msgs["replied"].to_numpy())
+    questions = count(msgs["question"].to_numpy())
+    unanswered = count((msgs["question"] & ~msgs["answered"]).to_numpy())
+    noise = count(msgs["noise"].to_numpy())
+    rd = msgs["reply_delay"].to_numpy()
+    has = ~np.isnan(rd)
+    med = pd.Series(rd[has]).groupby(pos[has]).median().reindex(range(P)).to_numpy()
+
+    # profiles in local time
+    hours = np.zeros((P, 24), dtype=np.int64)
+    weekdays = np.zeros((P, 7), dtype=np.int64)
+    g_arr, t_arr = msgs["g"].to_numpy(), msgs["t"].to_numpy()
+    for tz, sub in groups.groupby("tz", sort=False):
+        sel = np.isin(g_arr, sub.index.to_numpy())
+        loc = _local_ns(t_arr[sel], tz)
+        hr = (loc // 3_600_000_000_000) % 24
+        wd = ((loc // _DAY) + 3) % 7
+        hours += np.bincount(pos[sel] * 24 + hr, minlength=P * 24).reshape(P, 24)
+        weekdays += np.bincount(pos[sel] * 7 + wd, minlength=P * 7).reshape(P, 7)
+
+    out = pd.DataFrame({"g": grid["g"].to_numpy()})
+    out["group_id"] = groups["group_id"].to_numpy()[out["g"]]
+    out["group_name"] = groups["group_name"].to_numpy()[out["g"]]
+    out["tz"] = grid["tz"].to_numpy()
+    starts = np.empty(P, dtype=np.int64)
+    ends = np.empty(P, dtype=np.int64)
+    for tz, idx in grid.groupby("tz", sort=False).groups.items():
+        idx = np.asarray(idx)
+        loc = grid["local_start"].to_numpy()[idx]
+        starts[idx] = _to_utc(loc, tz).as_unit("ns").asi8
+        ends[idx] = _to_utc(_next_start(loc, by), tz).as_unit("ns").asi8
+    as_of_ns = F.as_of.as_unit("ns").value
+    fmt = "%Y-%m" if by == "month" else "%Y-%m-%d"
+    out["period"] = pd.DatetimeIndex(grid["local_start"].to_numpy().view("datetime64[ns]")).strftime(fmt)
+    out["start"] = to_datetime_utc(starts)
+    out["end"] = to_datetime_utc(np.minimum(ends, as_of_ns))
+    out["partial"] = ends > as_of_ns
+    out["messages"] = n_msgs
+    out["speakers"] = speakers
+
+    known = _group_roster_known(members)
+    out["roster_known"] = np.array([known.get(gid, False) for gid in out["group_id"]], dtype=bool)
+    mem_count = pd.array([pd.NA] * P, dtype="Int64")
+    new_m = np.zeros(P, dtype=np.int64)
+    leavers = np.zeros(P, dtype=np.int64)
+    if members is not None and len(members):
+        mg = members["group_id"].astype(str)
+        for gid, idx in out.groupby("group_id", sort=False).groups.items():
+            idx = np.asarray(idx)
+            at = np.minimum(ends[idx], as_of_ns) - 1
+            if known.get(gid, False):
+                mem_count[idx] = _present_counts(members, gid, at)
+            mem = members[mg.to_numpy() == gid]
+            for col, target in (("joined", new_m), ("left", leavers)):
+                if col in mem.columns:
+                    v = pd.DatetimeIndex(pd.to_datetime(mem[col], utc=True).dropna()).as_unit("ns").asi8
+                    v = v[v <= as_of_ns]
+                    target[idx] = (np.searchsorted(np.sort(v), ends[idx], side="left")
+                                   - np.searchsorted(np.sort(v), starts[idx], side="left"))
+    else:
+        ev = F.events
+        for name, target in (("join", new_m), ("leave", leavers), ("kick", leavers)):
+            e = ev[ev["event"] == name]
+            if len(e):
+                epos = np.full(len(e), -1)
+                for gi in np.unique(e["g"]):
+                    rows = np.flatnonzero(grid["g"].to_numpy() == gi)
+                    et = pd.DatetimeIndex(e["ts"][e["g"] == gi]).as_unit("ns").asi8
+                    k = np.searchsorted(starts[rows], et, side="right") - 1
+                    epos[np.flatnonzero(e["g"].to_numpy() == gi)] = np.where(k >= 0, rows[np.maximum(k, 0)], -1)
+                target += np.bincount(epos[epos >= 0], minlength=P)
+    out["members"] = mem_count
+    sp = out["speakers"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(mem_count.isna(), np.nan, sp / np.maximum(mem_count.to_numpy(dtype=float, na_value=np.nan), 1))
+        out["active_rate"] = pd.array(np.round(rate, 4), dtype="Float64")
+        out["new_members"] = new_m
+        out["leavers"] = leavers
+        out["messages_per_speaker"] = np.round(np.where(sp > 0, n_msgs / np.maximum(sp, 1), 0.0), 2)
+        out["top1_share"] = np.round(np.where(n_msgs > 0, top1 / np.maximum(n_msgs, 1), np.nan), 4)
+        out["top5_share"] = np.round(np.where(n_msgs > 0, top5 / np.maximum(n_msgs, 1), np.nan), 4)
+        out["gini"] = np.round(gini, 4)
+        out["reply_share"] = np.round(np.where(n_msgs > 0, replied / np.maximum(n_msgs, 1), np.nan), 4)
+        out["median_reply_s"] = np.round(med, 1)
+        out["questions"] = questions
+        out["unanswered_share"] = np.round(np.where(questions > 0, unanswered / np.maximum(questions, 1), np.nan), 4)
+        out["noise_share"] = np.round(np.where(n_msgs > 0, noise / np.maximum(n_msgs, 1), np.nan), 4)
+    out["peak_hour"] = pd.array(np.where(n_msgs > 0, hours.argmax(axis=1), -1), dtype="Int64")
+    out.loc[n_msgs == 0, "peak_hour"] = pd.NA
+    out["hours"] = [list(map(int, r)) for r in hours]
+    out["weekdays"] = [list(map(int, r)) for r in weekdays]
+    out = out.sort_values(["group_name", "group_id", "start"], kind="stable").reset_index(drop=True)
+    return out[list(ACTIVITY_COLUMNS)]
+
+
+# ---- benchmarks from the practice (shared/DOMAIN.md; figures live in analysis/benchmarks.py) -------
+
+
+def benchmarks_for(group_size: int | None, platform: str | None = None) -> dict[str, Any]:
+    """The practice's reference figures for a group of this size on this platform.
+
+    Returns ``size_class`` (small/core/dunbar/ordinary/large/unknown), the expected active
+    rate range (``active_low``/``active_high``, None where the articles give none),
+    ``platform_cap`` and ``cap_used``, and ``notes``: sentences to print beside the
+    group's own figures.
+    """
+    plat = (platform or "").lower()
+    cap = B.PLATFORM_CAP.get(plat)
+    out: dict[str, Any] = {"size": group_size, "size_class": "unknown", "active_low": None,
+                           "active_high": None, "platform_cap": cap, "cap_used": None, "notes": []}
+    notes: list[str] = out["notes"]
+    lo, hi = B.ORDINARY_ACTIVE
+    if group_size is None:
+        notes.append("members unknown (no roster): lurkers and the active rate cannot be counted; import a roster")
+    else:
+        n = int(group_size)
+        if n < B.SMALL_GROUP_MAX:
+            out["size_class"] = "small"
+            notes.append(f"small group (小群, under {B.SMALL_GROUP_MAX}): members know, trust and talk to each other")
+        elif n < 100:
+            out["size_class"] = "core"
+            out["active_low"] = B.CORE_ACTIVE_MIN
+            notes.append(f"core/paid group (秋叶PPT core: {B.CORE_GROUP_MEMBERS} members): "
+                         f"active rate above {B.CORE_ACTIVE_MIN:.0%}, pruned regularly")
+            notes.append("Xiaomi core fans: ~80 people, 20-30 fixed and 50-60 rotating")
+        elif n < B.ORDINARY_GROUP[0]:
+            out["size_class"] = "dunbar"
+            notes.append(f"around Dunbar's number (~{B.DUNBAR} meaningful relationships)")
+        elif n <= B.ORDINARY_GROUP[1]:
+            out["size_class"] = "ordinary"
+            out["active_low"], out["active_high"] = lo, hi
+            notes.append(f"good ordinary group: {B.ORDINARY_GROUP[0]}-{B.ORDINARY_GROUP[1]} members, "
+                         f"{lo:.0%}-{hi:.0%} of them active")
+        else:
+            out["size_class"] = "large"
+            out["active_low"], out["active_high"] = lo, hi
+            notes.append(f"past {B.ORDINARY_GROUP[1]} members per-member participation falls (information overload)")
+            notes.append("大熊会 after pruning: 1,800 members, only a few hundred really active")
+        if cap:
+            out["cap_used"] = round(n / cap, 3)
+            notes.append(f"{plat} cap {cap} members: {n} is {n / cap:.0%} of it")
+    notes.append(f"cultivate at least {B.CORE_USERS_MIN} core users; prune monthly, quarterly or half-yearly")
+    if plat == "wechat":
+        notes.append("typical WeChat group: lively 1-2 months, dead by month 3-4")
+    return out

@@ -1,0 +1,435 @@
+"""Per-message features shared by activity, roles and risk.
+
+Everything runs over whole columns: texts are dictionary-encoded once and each
+lexicon category is one RE2 pass (pyarrow's string kernels) over the *distinct*
+texts (chat logs repeat "1", "哈哈", "[图片]" endlessly), then integer
+arithmetic on sorted arrays finds replies, answers and floods.  No per-message
+Python and no word segmentation: jieba costs about 10 s per million messages on
+its own, and substring lists already catch the phrases the roles need.
+
+A message "got a reply" when one of these happened (the three ways a chat shows
+a response):
+
+- another member spoke next within ``REPLY_WINDOW`` (the first message of the
+  next speaker's turn; a burst of messages by one person is one turn),
+- someone @-mentioned its sender within ``MENTION_WINDOW`` afterwards,
+- someone quoted it (``reply_to``).
+
+A question counts as answered on the same evidence with the longer
+``ANSWER_WINDOW``: people answer questions hours later, banter within minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .lexicon import Lexicon, resolve_lexicon
+
+REPLY_WINDOW = pd.Timedelta(minutes=10)
+ANSWER_WINDOW = pd.Timedelta(hours=2)
+MENTION_WINDOW = pd.Timedelta(hours=24)
+LONG_CHARS = 30            # a "substantive" message: two sentences of Chinese or more
+SHORT_CHARS = 6            # floods are runs of short identical replies ("1", "+1", 打卡)
+FLOOD_RUN = 3              # identical consecutive short messages that make a flood
+DUP_CHARS = 8              # repeated identical texts of at least this length are copy-paste
+DUP_TIMES = 3              # ... when the group sees them this many times in one day
+
+SYSTEM_KINDS = ("system", "recall")
+MEDIA_KINDS = ("image", "video", "voice", "file")
+TEXTUAL_KINDS = ("text", "link", "announcement", "forward")
+ALL_MENTIONS = ("@all", "all", "全体成员", "所有人", "@全体成员", "@所有人")
+CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event",
+                  "complaint_target", "complaint", "contact", "commercial", "ack")
+_SEC = 1_000_000_000
+
+
+@dataclass
+class Features:
+    """Features of every spoken message and membership event, as of ``as_of``.
+
+    ``msgs`` has one row per spoken (non-system) message sorted by group and
+    time, with integer ``g`` (row of ``groups``) and ``mk`` (row of ``people``)
+    so that per-group and per-member sums are cheap bincounts.
+    """
+
+    msgs: pd.DataFrame
+    events: pd.DataFrame     # g, ts, event, actor, target (member ids where resolvable), text
+    groups: pd.DataFrame     # group_id, group_name, tz, platform, first_ts, last_ts, messages
+    people: pd.DataFrame     # g, group_id, member_id, member_name: every sender
+    as_of: pd.Timestamp
+
+
+def ts_ns(ts: pd.Series) -> np.ndarray:
+    """UTC nanoseconds since the epoch as int64 (no object arrays of Timestamps)."""
+    if not len(ts):
+        return np.zeros(0, np.int64)
+    return pd.DatetimeIndex(ts).as_unit("ns").asi8
+
+
+def to_datetime_utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 epoch nanoseconds -> tz-aware UTC index (fast path, no parsing)."""
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels as str) of a column; categoricals keep their dictionary, others are factorised."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.asarray(s.cat.categories.astype(str), dtype=object)
+        return s.cat.codes.to_numpy().astype(np.int64), cats
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(pd.Index(uniq).astype(str), dtype=object)
+
+
+def _labels(s: pd.Series) -> np.ndarray:
+    """A column as an object array of str ('' for missing)."""
+    codes, labels = _codes(s)
+    lab = np.append(labels, "")
+    return lab[np.where(codes < 0, len(labels), codes)]
+
+
+def _arrow(s: pd.Series, typ: pa.DataType) -> pa.Array:
+    arr = pa.array(s.array, type=typ, from_pandas=True) if len(s) else pa.array([], type=typ)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _alias_table(groups: pd.DataFrame, people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:
+    """(group_id, alias, member_id): every name or id that refers to a member of a group."""
+    parts = [people[["group_id", "member_id"]].assign(alias=people["member_id"]),
+             people[["group_id", "member_id"]].assign(alias=people["member_name"])]
+    if members is not None and len(members):
+        mem = pd.DataFrame({"group_id": _labels(members["group_id"]), "member_id": _labels(members["member_id"]),
+                            "member_name": _labels(members["member_name"]) if "member_name" in members else ""})
+        parts.append(mem[["group_id", "member_id"]].assign(alias=mem["member_id"]))
+        parts.append(mem[["group_id", "member_id"]].assign(alias=mem["member_name"]))
+        if "names" in members.columns:
+            ex = members[["group_id", "member_id", "names"]].explode("names").dropna(subset=["names"])
+            parts.append(pd.DataFrame({"group_id": _labels(ex["group_id"]), "member_id": _labels(ex["member_id"]),
+                                       "alias": ex["names"].astype(str).to_numpy()}))
+    al = pd.concat(parts, ignore_index=True)
+    al = al[(al["alias"] != "") & (al["member_id"] != "") & (al["member_id"] != "system")]
+    return al.drop_duplicates(["group_id", "alias"], keep="first")[["group_id", "alias", "member_id"]]
+
+
+def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame) -> np.ndarray:
+    """Map names-or-ids to member ids within each group; unknown names stay as given, '' stays ''."""
+    alias = pd.Series(names, dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
+    q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str), "alias": alias})
+    out = q.merge(aliases, on=["group_id", "alias"], how="left")["member_id"]
+    return np.asarray(out.where(out.notna(), q["alias"]), dtype=object)
+
+
+def compute_features(
+    messages: pd.DataFrame,
+    as_of: pd.Timestamp,
+    lexicon: Lexicon | str | None = None,
+    members: pd.DataFrame | None = None,
+) -> Features:
+    """Compute per-message features once; activity, roles and risk all accept the result."""
+    lex = resolve_lexicon(lexicon)
+    as_of = pd.Timestamp(as_of)
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    m = messages[messages["ts"] <= as_of] if len(messages) else messages
+
+    gcode, glabels = _codes(m["group_id"])
+    t_all = ts_ns(m["ts"])
+    line = m["source_line"].to_numpy() if "source_line" in m.columns else np.zeros(len(m), np.int64)
+    order = np.lexsort((line, t_all, gcode))
+    gcode, t_all = gcode[order], t_all[order]
+
+    # ---- groups -----------------------------------------------------------------------
+    gnum, gidx = np.unique(gcode, return_inverse=True)    # dense group numbers 0..G-1
+    first_pos = np.searchsorted(gidx, np.arange(len(gnum)))
+    last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
+    def pick(col: str, default: str) -> np.ndarray:
+        if col not in m.columns:
+            return np.full(len(gnum), default, dtype=object)
+        return _labels(m[col])[order][last_pos] if len(gnum) else np.zeros(0, object)
+    groups = pd.DataFrame({
+        "group_id": glabels[gnum] if len(gnum) else np.zeros(0, object),
+        "group_name": pick("group_name", ""),
+        "tz": pick("tz", "Asia/Shanghai"),
+        "platform": pick("platform", ""),
+        "first_ts": to_datetime_utc(t_all[first_pos]),
+        "last_ts": to_datetime_utc(t_all[last_pos]),
+    })
+
+    kcode, klabels = _codes(m["kind"])
+    kcode = kcode[order]
+    klabels = np.append(klabels, "")       # code -1 (missing) -> ""
+    kcode = np.where(kcode < 0, len(klabels) - 1, kcode)
+    def kind_in(names: tuple[str, ...]) -> np.ndarray:
+        return np.isin(klabels, names)[kcode]
+    scode_all, slabels = _codes(m["sender_id"])
+    scode_all = scode_all[order]
+    is_sys = kind_in(SYSTEM_KINDS) | (scode_all == _find(slabels, "system"))
+    if "event" in m.columns:
+        ecode, elabels = _codes(m["event"])
+        ecode = ecode[order]
+        is_sys |= ecode >= 0
+        event_lab = np.append(elabels, "")[np.where(ecode < 0, len(elabels), ecode)]
+    else:
+        event_lab = np.full(len(m), "", dtype=object)
+
+    # ---- people (every sender) ----------------------------------------------------------
+    keep = ~is_sys
+    sp_order = order[keep]
+    g = gidx[keep].astype(np.int64)
+    scode = scode_all[keep]
+    pair = g * (len(slabels) + 1) + scode
+    mk, pair_uniq = pd.factorize(pair, sort=True)
+    pg = (pair_uniq // (len(slabels) + 1)).astype(np.int64)
+    ps = (pair_uniq % (len(slabels) + 1)).astype(np.int64)
+    names = _labels(m["sender_name"])[sp_order] if len(m) else np.zeros(0, object)
+    last_name = np.empty(len(pair_uniq), dtype=object)
+    last_name[mk] = names          # later rows overwrite: the latest name wins
+    people = pd.DataFrame({"g": pg,
+                           "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
+                           "member_id": np.asarray(slabels[ps] if len(ps) else [], dtype=object),
+                           "member_name": last_name})
+    aliases = _alias_table(groups, people, members)
+
+    # ---- membership events ---------------------------------------------------------------
+    sys_order = order[is_sys]
+    eg = gidx[is_sys]
+    egid = groups["group_id"].to_numpy()[eg] if len(eg) else np.zeros(0, object)
+    def sys_col(col: str) -> np.ndarray:
+        if col not in m.columns or not len(sys_order):
+            return np.full(len(sys_order), "", dtype=object)
+        return _labels(m[col].iloc[sys_order])
+    events = pd.DataFrame({
+        "g": eg.astype(np.int64),
+        "ts": to_datetime_utc(t_all[is_sys]),
+        "event": event_lab[is_sys],
+        "actor": resolve_names(egid, sys_col("event_actor"), aliases),
+        "target": resolve_names(egid, sys_col("event_target"), aliases),
+        "text": sys_col("text"),
+    })
+
+    # ---- spoken messages ---------------------------------------------------------------
+    n = len(sp_order)
+    t = t_all[keep]
+    kc = kcode[keep]
+    k = pd.Categorical.from_codes(kc, categories=klabels) if len(set(klabels)) == len(klabels) \
+        else pd.Categorical(klabels[kc])
+    def kmask(names: tuple[str, ...]) -> np.ndarray:
+        return np.isin(klabels, names)[kc]
+    text = _arrow(m["text"], pa.string()).take(pa.array(sp_order)) if n else pa.array([], pa.string())
+    enc = pc.dictionary_encode(text) if n else None
+    tcode = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64) if n else np.zeros(0, np.int64)
+    uniq = enc.dictionary if n else pa.array([], pa.string())
+    ulen = pc.utf8_length(uniq).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32)
+    length_raw = ulen[tcode] if n else np.zeros(0, np.int32)
+    textual = kmask(TEXTUAL_KINDS)
+    length = np.where(textual, length_raw, 0)
+
+    def match(rx: str | None) -> np.ndarray:
+        if rx is None or not n:
+            return np.zeros(n, dtype=bool)
+        hit = pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False)
+        return hit.to_numpy(zero_copy_only=False)[tcode]
+    hits = {c: match(lex.regex(c)) & textual for c in CATEGORY_FLAGS}
+    url = match(r"https?://|www\.|\.com/|\.cn/")
+    mention_all = _mention_all(m, sp_order) | match(r"@全体成员|@所有人|@all\b")
+
+    f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
+                      "textual": textual})
+    f["link"] = kmask(("link",)) | url
+    f["question"] = hits["question"] & (length <= 200)
+    f["laugh"] = hits["laugh"]
+    f["banter"] = hits["banter"]
+    f["sticker"] = kmask(("sticker",))
+    f["redpacket"] = kmask(("redpacket", "transfer"))
+    f["media"] = kmask(MEDIA_KINDS)
+    f["mention_all"] = mention_all
+    f["announce"] = kmask(("announcement",)) | mention_all | hits["announce"]
+    f["welcome"] = hits["welcome"]
+    f["rules"] = hits["rules"]
+    f["event"] = hits["event"] & (length >= 8)
+    f["complaint"] = hits["complaint"] & hits["complaint_target"]
+    f["contact"] = hits["contact"]
+    f["commercial"] = hits["commercial"]
+    f["ack"] = hits["ack"] & (length <= SHORT_CHARS)
+
+    # repeated identical texts: again by the same member, or many times in the group
+    base = int(tcode.max(initial=0)) + 1
+    longish = length >= DUP_CHARS
+    key_mt = mk.astype(np.int64) * base + tcode
+    f["dup_self"] = longish & (pd.Series(key_mt).groupby(key_mt).cumcount().to_numpy() > 0)
+    day = (t - t.min(initial=0)) // (86400 * _SEC)
+    key_gdt = (g * (int(day.max(initial=0)) + 1) + day) * base + tcode
+    _, inv, cnt = np.unique(key_gdt, return_inverse=True, return_counts=True)
+    f["dup_group"] = longish & (cnt[inv] >= DUP_TIMES)
+
+    # floods: runs of identical short messages (by anyone) in a group's timeline
+    short = (length <= SHORT_CHARS) & textual
+    same_prev = np.zeros(n, dtype=bool)
+    if n > 1:
+        same_prev[1:] = (tcode[1:] == tcode[:-1]) & (g[1:] == g[:-1]) & short[1:] & short[:-1]
+    run_id = np.cumsum(~same_prev) - 1
+    run_len = np.bincount(run_id)[run_id] if n else np.zeros(0, np.int64)
+    f["flood"] = short & (run_len >= FLOOD_RUN)
+
+    ad = f["contact"].to_numpy() | (f["commercial"].to_numpy() & (f["link"].to_numpy() | (length >= 15)))
+    ad |= f["link"].to_numpy() & f["dup_self"].to_numpy()
+    f["ad"] = ad
+    f["noise"] = f["flood"].to_numpy() | ad | f["dup_group"].to_numpy()
+
+    mentions = _mention_targets(m, sp_order, groups, aliases, people)
+    quotes = _quote_pairs(m, sp_order, g)
+    _replies(f, mentions, quotes)
+    f["long"] = textual & (length >= LONG_CHARS) & ~ad & ~f["question"].to_numpy()
+    f["ts"] = to_datetime_utc(t)
+    groups["messages"] = np.bincount(g, minlength=len(groups)) if len(groups) else []
+    people["messages"] = np.bincount(mk, minlength=len(people)) if len(people) else []
+    return Features(msgs=f, events=events, groups=groups, people=people, as_of=as_of)
+
+
+def _find(labels: np.ndarray, value: str) -> int:
+    hit = np.flatnonzero(labels == value)
+    return int(hit[0]) if len(hit) else -2
+
+
+def _list_column(m: pd.DataFrame, col: str, sp_order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row in spoken order, value) for every element of a list column (mentions)."""
+    if col not in m.columns or not len(sp_order):
+        return np.zeros(0, np.int64), np.zeros(0, object)
+    s = m[col]
+    present = s.notna().to_numpy()[sp_order]
+    rows = np.flatnonzero(present)
+    if not len(rows):
+        return np.zeros(0, np.int64), np.zeros(0, object)
+    vals = s.iloc[sp_order[rows]]
+    lists = pa.array([list(v) if v is not None else None for v in vals], type=pa.list_(pa.string()))
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    return rows[parents], np.asarray(flat.to_pylist(), dtype=object)
+
+
+def _mention_all(m: pd.DataFrame, sp_order: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(sp_order), dtype=bool)
+    rows, vals = _list_column(m, "mentions", sp_order)
+    if len(rows):
+        out[rows[np.isin(vals, ALL_MENTIONS)]] = True
+    return out
+
+
+def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, groups: pd.DataFrame, aliases: pd.DataFrame,
+                     people: pd.DataFrame) -> pd.DataFrame:
+    """(by, mk): a spoken message ``by`` @-mentions member ``mk`` (a row of people)."""
+    rows, vals = _list_column(m, "mentions", sp_order)
+    keep = ~np.isin(vals, ALL_MENTIONS)
+    rows, vals = rows[keep], vals[keep]
+    if not len(rows):
+        return pd.DataFrame({"by": np.zeros(0, np.int64), "mk": np.zeros(0, np.int64)})
+    gid_rows = _labels(m["group_id"].iloc[sp_order[rows]])
+    target = resolve_names(gid_rows, vals, aliases)
+    look = pd.DataFrame({"group_id": people["group_id"], "member_id": people["member_id"],
+                         "mk": np.arange(len(people))})
+    q = pd.DataFrame({"group_id": gid_rows, "member_id": target, "by": rows})
+    j = q.merge(look, on=["group_id", "member_id"], how="inner")
+    return j[["by", "mk"]].reset_index(drop=True)
+
+
+def _quote_pairs(m: pd.DataFrame, sp_order: np.ndarray, g: np.ndarray) -> pd.DataFrame:
+    """(row, by): spoken message ``row`` is quoted by spoken message ``by`` (reply_to -> msg_id)."""
+    empty = pd.DataFrame({"row": np.zeros(0, np.int64), "by": np.zeros(0, np.int64)})
+    if "reply_to" not in m.columns or "msg_id" not in m.columns or not len(sp_order):
+        return empty
+    rt = m["reply_to"].iloc[sp_order]
+    has = rt.notna().to_numpy() & (rt.astype(object).to_numpy() != "")
+    if not has.any():
+        return empty
+    mid = m["msg_id"].iloc[sp_order]
+    ids = pd.DataFrame({"g": g, "msg_id": mid.astype(object).to_numpy(), "row": np.arange(len(sp_order))})
+    ids = ids[mid.notna().to_numpy()].drop_duplicates(["g", "msg_id"], keep="last")
+    q = pd.DataFrame({"g": g[has], "msg_id": rt.astype(object).to_numpy()[has], "by": np.flatnonzero(has)})
+    j = q.merge(ids, on=["g", "msg_id"], how="inner")
+    return j[["row", "by"]].reset_index(drop=True)
+
+
+def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> None:
+    """Fill replied, reply_delay (s), answered, answer, gives_reply (see the module doc)."""
+    n = len(f)
+    t = f["t"].to_numpy()
+    g = f["g"].to_numpy()
+    mk = f["mk"].to_numpy()
+    noise_like = f["ad"].to_numpy() | f["flood"].to_numpy()
+
+    # turns: consecutive messages by one member; the next turn's first message replies to the whole turn
+    turn_start = np.ones(n, dtype=bool)
+    if n > 1:
+        turn_start[1:] = (mk[1:] != mk[:-1]) | (g[1:] != g[:-1])
+    turn = np.cumsum(turn_start) - 1
+    starts = np.flatnonzero(turn_start)
+    next_start = np.full(len(starts), -1)
+    if len(starts) > 1:
+        next_start[:-1] = np.where(g[starts[1:]] == g[starts[:-1]], starts[1:], -1)
+    nxt = next_start[turn] if n else np.zeros(0, np.int64)
+    ok = (nxt >= 0) & ~noise_like[np.maximum(nxt, 0)]
+    delay_next = np.full(n, np.inf)
+    delay_next[ok] = (t[nxt[ok]] - t[ok]) / _SEC
+
+    # quotes by someone else
+    delay_quote = np.full(n, np.inf)
+    quoted_by = np.full(n, -1)
+    if len(quotes):
+        q = quotes[mk[quotes["row"].to_numpy()] != mk[quotes["by"].to_numpy()]]
+        q = q.assign(d=np.maximum((t[q["by"].to_numpy()] - t[q["row"].to_numpy()]) / _SEC, 0))
+        q = q.sort_values("d").drop_duplicates("row")
+        delay_quote[q["row"].to_numpy()] = q["d"].to_numpy()
+        quoted_by[q["row"].to_numpy()] = q["by"].to_numpy()
+
+    # @mentions: the mentioned member's latest message before the mention
+    delay_mention = np.full(n, np.inf)
+    mentioned_prev = np.full(n, -1)
+    if len(mentions):
+        mq = mentions[mentions["mk"].to_numpy() != mk[mentions["by"].to_numpy()]]
+        mq = mq.assign(t=t[mq["by"].to_numpy()]).sort_values("t")
+        right = pd.DataFrame({"mk": mk, "row": np.arange(n), "t": t}).sort_values("t")
+        j = pd.merge_asof(mq, right, on="t", by="mk", direction="backward", allow_exact_matches=False)
+        j = j[j["row"].notna()]
+        if len(j):
+            row = j["row"].to_numpy().astype(np.int64)
+            d = (j["t"].to_numpy() - t[row]) / _SEC
+            sel = d <= MENTION_WINDOW.total_seconds()
+            j, row, d = j[sel], row[sel], d[sel]
+            mentioned_prev[j["by"].to_numpy()] = row
+            jj = pd.DataFrame({"row": row, "d": d}).sort_values("d").drop_duplicates("row")
+            delay_mention[jj["row"].to_numpy()] = jj["d"].to_numpy()
+
+    fast_next = delay_next <= REPLY_WINDOW.total_seconds()
+    other = np.minimum(delay_quote, delay_mention)
+    replied = fast_next | np.isfinite(other)
+    delay = np.where(fast_next, np.minimum(delay_next, other), other)
+    f["replied"] = replied
+    f["reply_delay"] = np.where(replied, delay, np.nan)
+    q = f["question"].to_numpy()
+    f["answered"] = q & ((delay_next <= ANSWER_WINDOW.total_seconds()) | np.isfinite(other))
+
+    # answers: the first message of a turn right after someone else's question, or a message
+    # quoting / @-mentioning an asker whose last message was a question
+    textual = f["textual"].to_numpy()
+    substantive = textual & (f["length"].to_numpy() >= 4) & ~q & ~noise_like
+    answer = np.zeros(n, dtype=bool)
+    if n > 1:
+        prev_q = np.zeros(n, dtype=bool)
+        prev_q[1:] = q[:-1] & (g[1:] == g[:-1]) & ((t[1:] - t[:-1]) / _SEC <= ANSWER_WINDOW.total_seconds())
+        answer |= turn_start & prev_q
+    rows = np.flatnonzero(quoted_by >= 0)
+    answer[quoted_by[rows[q[rows]]]] = True
+    mp = np.flatnonzero(mentioned_prev >= 0)
+    answer[mp[q[mentioned_prev[mp]]]] = True
+    f["answer"] = answer & substantive
+
+    # replies a message gives: a new turn soon after someone else, a quote, or an @mention
+    gives = np.zeros(n, dtype=bool)
+    if n > 1:
+        gives[1:] = turn_start[1:] & (g[1:] == g[:-1]) & ((t[1:] - t[:-1]) / _SEC <= REPLY_WINDOW.total_seconds())
+    gives[mentioned_prev >= 0] = True
+    gives[quoted_by[rows]] = True
+    f["gives_reply"] = gives
