@@ -16,6 +16,7 @@ from .base import ParseOptions, ParseReport, Parser, finish_chunk
 # "module:Class" so that a broken optional parser cannot break the others' import.
 _REGISTRY = [
     "qunkit.formats.qq_txt:QQTxtParser",
+    "qunkit.formats.qce_json:QceJsonParser",
 ]
 
 

@@ -1,0 +1,158 @@
+"""QQ NT exporters: QQChatExporter (QCE) JSON, chunked-jsonl and TXT; ChatLab JSON/JSONL.
+
+Golden files live in tests/data/qqnt/: each export was written by hand from the
+documented layout (shared/formats/FORMATS.md §2, ChatLab's format spec) and the
+``*.expected.csv`` beside it was written and checked row by row by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from golden_frames import assert_golden, run_parser
+
+from qunkit.formats import sniff
+from qunkit.formats.jsonstream import TopLevelArrayReader
+
+DATA = Path(__file__).parent / "data" / "qqnt"
+
+
+# ---------------------------------------------------------------- QCE JSON
+
+def test_qce_json_golden():
+    df, report = run_parser("qce-json", DATA / "qce_group.json")
+    assert_golden(df, DATA / "qce_group.expected.csv")
+    assert not report.truncated
+    assert [(i.line, i.reason) for i in report.issues] == [
+        (13, "message has no usable timestamp"),
+        (14, "message record is not a JSON object"),
+    ]
+    assert report.bad_lines == 2
+    assert set(df["platform"]) == {"qq"} and set(df["chat_type"]) == {"group"}
+    assert df["msg_key"].is_unique
+
+
+def test_qce_json_private_v4():
+    df, report = run_parser("qce-json", DATA / "qce_private_v4.json")
+    assert_golden(df, DATA / "qce_private_v4.expected.csv")
+    assert set(df["chat_type"]) == {"private"}
+    assert report.bad_lines == 0
+
+
+def test_qce_json_sniffed():
+    assert sniff(DATA / "qce_group.json").name == "qce-json"
+    assert sniff(DATA / "qce_private_v4.json").name == "qce-json"
+
+
+@pytest.mark.parametrize(
+    ("cut_after", "complete", "lost_record"),
+    [('"id":"7005"', 4, 5), ('"text":"发错群', 9, 10), ('"messages":[', 0, None), ('"text":"时间丢了"}},', 12, None)],
+)
+def test_qce_json_truncated_imports_complete_records(tmp_path, cut_after, complete, lost_record):
+    full = (DATA / "qce_group.json").read_text(encoding="utf-8")
+    part = tmp_path / "cut.json"
+    part.write_text(full[: full.index(cut_after) + len(cut_after)], encoding="utf-8")
+    whole, _ = run_parser("qce-json", DATA / "qce_group.json")
+    df, report = run_parser("qce-json", part)
+    assert report.truncated
+    assert len(df) == complete
+    assert df["msg_id"].tolist() == whole["msg_id"].tolist()[:complete]
+    assert any("truncated" in note for note in report.notes)
+    lost = [i.line for i in report.issues if "truncated" in i.reason]
+    assert lost == ([lost_record] if lost_record else [])
+
+
+def test_qce_json_cut_before_messages(tmp_path):
+    full = (DATA / "qce_group.json").read_text(encoding="utf-8")
+    part = tmp_path / "cut.json"
+    part.write_text(full[:200], encoding="utf-8")
+    df, report = run_parser("qce-json", part)
+    assert len(df) == 0 and report.truncated
+
+
+def test_qce_json_malformed_record_is_skipped_and_reported(tmp_path):
+    full = (DATA / "qce_group.json").read_text(encoding="utf-8")
+    bad = full.replace('{"id":"7004",', '{"id":"7004",,', 1)
+    p = tmp_path / "bad.json"
+    p.write_text(bad, encoding="utf-8")
+    df, report = run_parser("qce-json", p)
+    assert "7004" not in df["msg_id"].tolist()
+    assert len(df) == 12
+    assert any(i.line == 4 and "malformed" in i.reason for i in report.issues)
+
+
+def test_qce_json_not_an_export(tmp_path):
+    from qunkit.errors import BadInput
+
+    p = tmp_path / "x.json"
+    p.write_text('{"chatInfo": {"name": "x"}, "other": []}', encoding="utf-8")
+    with pytest.raises(BadInput, match="messages"):
+        run_parser("qce-json", p)
+
+
+def test_reader_stops_before_the_avatars_blob():
+    blob = "A" * 5_000_000
+    doc = '{"chatInfo":{},"messages":[{"id":1},{"id":2}],"avatars":{"1":"' + blob + '"}}'
+    reader = TopLevelArrayReader(io.BytesIO(doc.encode()), "messages", block=64 * 1024)
+    assert reader.open()
+    assert [e.value for e in reader.elements()] == [{"id": 1}, {"id": 2}]
+    assert reader.bytes_read <= 64 * 1024
+
+
+HUGE_SCRIPT = textwrap.dedent(
+    """
+    import resource, sys, time
+    from pathlib import Path
+    from qunkit.formats import ParseOptions, ParseReport, finish_chunk, get_parser
+    import pandas, pyarrow  # imported before the baseline is taken
+    path = Path(sys.argv[1])
+    parser = get_parser("qce-json")
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    report = ParseReport(file=str(path))
+    n = 0
+    for df in parser().parse(path, ParseOptions(), report):
+        n += finish_chunk(df, parser, str(path), "Asia/Shanghai").num_rows
+    took = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(n, (peak - base) * 1024, took, report.truncated, report.bad_lines)
+    """
+)
+
+
+def test_qce_json_huge_avatars_blob_streams_in_bounded_memory(tmp_path):
+    """~200 MB export whose messages come first and a giant base64 avatar after:
+    the parser must import every message without reading (or holding) the blob."""
+    pytest.importorskip("resource")
+    path = tmp_path / "huge.json"
+    n_msgs = 3000
+    with open(path, "wb") as fh:
+        fh.write(b'{\n  "metadata":{"name":"QQChatExporter","version":"5.0.0"},\n'
+                 b'  "chatInfo":{"name":"big","type":"group","peerUin":"555"},\n  "statistics":{},\n  "messages":[\n')
+        for i in range(n_msgs):
+            rec = {"id": str(i), "timestamp": 1735704000000 + i * 1000,
+                   "sender": {"uid": f"u_{i % 50}", "uin": str(10000 + i % 50), "name": f"成员{i % 50}"},
+                   "content": {"text": f"第{i}条消息", "elements": [{"type": "text", "data": {"text": f"第{i}条消息"}}]},
+                   "recalled": False, "system": False}
+            fh.write(("    " + json.dumps(rec, ensure_ascii=False) + (",\n" if i < n_msgs - 1 else "\n")).encode())
+        fh.write(b'  ],\n  "avatars":{"10000":"data:image/png;base64,')
+        chunk = b"iVBORw0KGgoAAAANSUhEUgAA" * ((8 << 20) // 24)
+        for _ in range((200 << 20) // len(chunk)):
+            fh.write(chunk)
+        fh.write(b'"},\n  "exportOptions":{}\n}\n')
+    size = path.stat().st_size
+    assert size > 190 << 20
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", HUGE_SCRIPT, str(path)], capture_output=True, text=True,
+                         check=True, timeout=60)
+    rows, peak_delta, took, truncated, bad = out.stdout.split()
+    assert int(rows) == n_msgs and truncated == "False" and bad == "0"
+    assert float(peak_delta) < size / 8, f"peak RSS grew by {float(peak_delta) / 2**20:.0f} MB for a {size >> 20} MB file"
+    assert time.perf_counter() - t0 < 20
