@@ -106,6 +106,48 @@ def test_reader_stops_before_the_avatars_blob():
     assert reader.bytes_read <= 64 * 1024
 
 
+# ---------------------------------------------------------------- QCE chunked-jsonl
+
+@pytest.mark.parametrize("entry", ["dir", "manifest"])
+def test_qce_jsonl_golden(entry):
+    base = DATA / "qce_chunked"
+    df, report = run_parser("qce-jsonl", base if entry == "dir" else base / "manifest.json")
+    assert_golden(df, DATA / "qce_chunked.expected.csv")
+    # chunks are read in the manifest's index order, not its list order; record 5 is broken
+    assert [(i.line, i.reason.split(":")[0]) for i in report.issues] == [(5, "chunks/c000002.jsonl")]
+    assert "c000002.jsonl:2" in report.issues[0].reason
+    assert not report.truncated
+
+
+def test_qce_jsonl_sniffed_from_dir_and_manifest():
+    assert sniff(DATA / "qce_chunked").name == "qce-jsonl"
+    assert sniff(DATA / "qce_chunked" / "manifest.json").name == "qce-jsonl"
+
+
+def test_qce_jsonl_old_names_no_chunk_list_and_cut_last_line():
+    df, report = run_parser("qce-jsonl", DATA / "qce_chunked_old")
+    assert df["msg_id"].tolist() == ["a1"]
+    assert df["group_id"].tolist() == ["老格式"]  # no peer id: the chat name
+    assert report.truncated
+    assert "chunks/chunk_0002.jsonl:1" in report.issues[0].reason
+
+
+def test_qce_json_and_jsonl_map_the_same_record_identically(tmp_path):
+    """One mapping function: the same CleanMessage gives the same row in both exports."""
+    rec = json.loads((DATA / "qce_chunked" / "chunks" / "c000001.jsonl").read_text(encoding="utf-8").splitlines()[3])
+    info = {"name": "读书会", "type": "group", "peerUin": "88880000"}
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps({"metadata": {"name": "QQChatExporter"}, "chatInfo": info, "messages": [rec]}),
+                      encoding="utf-8")
+    (tmp_path / "d" / "chunks").mkdir(parents=True)
+    (tmp_path / "d" / "manifest.json").write_text(json.dumps({"chatInfo": info, "chunked": {}}), encoding="utf-8")
+    (tmp_path / "d" / "chunks" / "c000001.jsonl").write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    a, _ = run_parser("qce-json", single)
+    b, _ = run_parser("qce-jsonl", tmp_path / "d")
+    cols = ["group_id", "ts", "sender_id", "sender_name", "kind", "text", "reply_to", "msg_key"]
+    assert a[cols].to_dict("records") == b[cols].to_dict("records")
+
+
 HUGE_SCRIPT = textwrap.dedent(
     """
     import resource, sys, time

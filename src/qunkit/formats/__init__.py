@@ -17,6 +17,7 @@ from .base import ParseOptions, ParseReport, Parser, finish_chunk
 _REGISTRY = [
     "qunkit.formats.qq_txt:QQTxtParser",
     "qunkit.formats.qce_json:QceJsonParser",
+    "qunkit.formats.qce_jsonl:QceJsonlParser",
 ]
 
 

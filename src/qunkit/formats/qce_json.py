@@ -22,8 +22,8 @@ Decisions:
   mention carries only a uid; it is mapped to the uin when that uid was seen as
   a sender earlier in the file.
 * text is ``content.text`` with QCE's media labels made canonical
-  (``[图片:x.jpg]`` -> ``[图片]``, ``[表情14]`` -> ``[表情]``, ``[语音:3秒]`` ->
-  ``[语音]``) and the ``[回复消息]`` marker dropped (the reply is in ``reply_to``).
+  (``[图片:x.jpg]`` -> ``[图片]``, ``[文件:a.xlsx]`` -> ``[文件]a.xlsx``, ``[表情14]`` ->
+  ``[表情]``, ``[语音:3秒]`` -> ``[语音]``) and the ``[回复消息]`` marker dropped (the reply is in ``reply_to``).
 * kind comes from the structured elements/resources when there are any,
   otherwise from the text placeholders (``kinds.classify_kinds``).
 * system (gray-bar) messages get sender "system"/"系统消息" and an event from
@@ -70,7 +70,8 @@ ELEMENT_KINDS = {
 _NEUTRAL = {"reply", "at", "mention"}
 
 _LABELS = [
-    (re.compile(r"\[(图片|文件|视频)[:：][^\[\]\n]*\]"), r"[\1]"),
+    (re.compile(r"\[(图片|视频)[:：][^\[\]\n]*\]"), r"[\1]"),  # file names of pictures are GUIDs
+    (re.compile(r"\[文件[:：]([^\[\]\n]*)\]"), r"[文件]\1"),    # a document's name says what it is
     (re.compile(r"\[语音[:：][^\[\]\n]*\]"), "[语音]"),
     (re.compile(r"\[表情\d+\]"), "[表情]"),
     (re.compile(r"\[回复消息\]\s*"), ""),
