@@ -238,3 +238,36 @@ def test_help_documents_exit_codes(env):
     for args in (["--help"], ["prune", "--help"]):
         out = run(env, *args).stdout
         assert "0 ok" in out and "2 usage error" in out and "3 bad input or store error" in out
+
+
+def test_nightly_script(env, tmp_path):
+    """examples/nightly.sh, as the crontab line in docs/cron.md runs it."""
+    if run(env, "risk", "--help", check_code=None).returncode != 0:
+        pytest.skip("qunkit risk is not available yet")
+    script = Path(__file__).parents[1] / "examples" / "nightly.sh"
+    exports, reports = tmp_path / "exports", tmp_path / "reports"
+    exports.mkdir()
+    write_export(exports / "读书会.txt")
+    write_roster(exports / "读书会.roster.csv")
+    e = dict(env, QUNKIT_STORE=str(tmp_path / "store"), QUNKIT=_qunkit_exe())
+
+    def nightly() -> subprocess.CompletedProcess:
+        p = subprocess.run(["bash", str(script), str(exports), str(reports)], env=e, capture_output=True,
+                           text=True, encoding="utf-8", stdin=subprocess.DEVNULL, timeout=300)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert ANSI not in p.stdout + p.stderr and p.stderr == ""
+        return p
+
+    first = nightly()
+    prune_csv = [f for f in reports.iterdir() if f.name.startswith("prune-")]
+    risk_csv = [f for f in reports.iterdir() if f.name.startswith("risk-")]
+    assert len(prune_csv) == 1 and len(risk_csv) == 1
+    assert len(prune_csv[0].name) == len("prune-2024-01-01.csv")                 # the date is in the name
+    rows = list(csv.DictReader(io.StringIO(prune_csv[0].read_text(encoding="utf-8"))))
+    assert {r["member_id"] for r in rows} == {"10004", "10005", "10007", "10009"}
+    assert f"4 prune candidate(s) (silent 90+ days or advertisers): {prune_csv[0]}" in first.stdout
+    # the next night: nothing new to import, the same list, nothing stored twice
+    nightly()
+    groups = json.loads(run(e, "groups", "--format", "json").stdout)
+    assert [(g["messages"], g["roster"]) for g in groups] == [(13, True)]
+    assert not [f for f in reports.iterdir() if f.name.endswith(".tmp")]

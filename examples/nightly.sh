@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Nightly qunkit run for cron: import the newest exports, rank groups by dead-group risk,
+# and write the prune list as a dated CSV.  Prints a short report only when there is
+# something to act on (cron mails whatever a job prints).
+#
+#   usage: nightly.sh EXPORT_DIR REPORT_DIR
+#   env:   QUNKIT_STORE   store directory (default: qunkit's per-user data dir)
+#          QUNKIT         the qunkit executable (default: qunkit on PATH)
+#          PRUNE_DAYS     silence that makes a prune candidate (default 90)
+#          RISK_ALERT     risk score that triggers an alert (default 70)
+#          KEEP_FILE      ids/names never to prune, one a line (default: REPORT_DIR/keep.txt if present)
+#
+# An export FILE.txt with a roster beside it named FILE.roster.csv (or .xlsx) is imported with it.
+# Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage or input/store error.
+set -euo pipefail
+
+export_dir=${1:?usage: nightly.sh EXPORT_DIR REPORT_DIR}
+report_dir=${2:?usage: nightly.sh EXPORT_DIR REPORT_DIR}
+qunkit=${QUNKIT:-qunkit}
+days=${PRUNE_DAYS:-90}
+alert=${RISK_ALERT:-70}
+keep=${KEEP_FILE:-$report_dir/keep.txt}
+today=$(date +%F)
+mkdir -p "$report_dir"
+stamp=$report_dir/.last-import
+
+# 1. Import exports changed since the last run (all of them the first time).  Re-importing a file
+#    is harmless anyway: unchanged files are skipped by hash and overlaps add only new messages.
+newer=()
+[ -e "$stamp" ] && newer=(-newer "$stamp")
+touch "$stamp.next"
+while IFS= read -r -d '' f; do
+  case "$f" in *.roster.csv|*.roster.xlsx) continue ;; esac
+  roster=()
+  for r in "${f%.*}.roster.csv" "${f%.*}.roster.xlsx"; do
+    [ -e "$r" ] && roster=(--roster "$r") && break
+  done
+  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet
+done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
+mv "$stamp.next" "$stamp"
+
+# 2. Rank groups by dead-group risk.  Exit 1 means a group scored >= $alert: report it, go on.
+risk_csv=$report_dir/risk-$today.csv
+rc=0
+"$qunkit" risk --fail-above "$alert" --format csv --quiet > "$risk_csv.tmp" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+mv "$risk_csv.tmp" "$risk_csv"
+if [ "$rc" -eq 1 ]; then
+  echo "qunkit: groups at risk (score >= $alert), highest first; all groups in $risk_csv:"
+  head -n 6 "$risk_csv" | sed 's/^/  /'
+fi
+
+# 3. The prune list (qunkit never removes anyone: a person acts on it).  Exit 1: the list is not empty.
+prune_csv=$report_dir/prune-$today.csv
+keep_opt=()
+[ -e "$keep" ] && keep_opt=(--keep "$keep")
+rc=0
+"$qunkit" prune --days "$days" ${keep_opt[@]+"${keep_opt[@]}"} --format csv --quiet --fail-if-any > "$prune_csv.tmp" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+mv "$prune_csv.tmp" "$prune_csv"
+if [ "$rc" -eq 1 ]; then
+  echo "qunkit: $(($(wc -l < "$prune_csv") - 1)) prune candidate(s) (silent $days+ days or advertisers): $prune_csv"
+fi
