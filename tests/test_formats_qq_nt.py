@@ -148,6 +148,30 @@ def test_qce_json_and_jsonl_map_the_same_record_identically(tmp_path):
     assert a[cols].to_dict("records") == b[cols].to_dict("records")
 
 
+# ---------------------------------------------------------------- QCE TXT
+
+def test_qce_txt_golden():
+    df, report = run_parser("qce-txt", DATA / "qce_group.txt")
+    assert_golden(df, DATA / "qce_group_txt.expected.csv")
+    assert [(i.line, i.reason) for i in report.issues] == [(71, "unreadable time")]
+
+
+def test_qce_txt_wrapped_lines_and_message_numbers():
+    df, report = run_parser("qce-txt", DATA / "qce_wrapped.txt")
+    assert_golden(df, DATA / "qce_wrapped_txt.expected.csv")
+    assert set(df["chat_type"]) == {"private"}
+    assert report.bad_lines == 0 and any("wrapped at 20" in n for n in report.notes)
+
+
+def test_qce_txt_sniff_does_not_take_legacy_qq_txt():
+    from qunkit.formats.qce_txt import QceTxtParser
+
+    legacy = Path("/work/shared/formats/samples/qq-txt/victorwoo-blog-excerpt.txt")
+    head = "消息记录（此消息记录为文本格式，不支持重新导入）\n\n====\n消息对象:某群\n====\n\n2019-09-23 8:43:38 PM 甲(1)\n1\n"
+    assert QceTxtParser.sniff(legacy, head) == 0
+    assert sniff(DATA / "qce_group.txt").name == "qce-txt"
+
+
 HUGE_SCRIPT = textwrap.dedent(
     """
     import resource, sys, time

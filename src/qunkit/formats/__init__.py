@@ -18,6 +18,7 @@ _REGISTRY = [
     "qunkit.formats.qq_txt:QQTxtParser",
     "qunkit.formats.qce_json:QceJsonParser",
     "qunkit.formats.qce_jsonl:QceJsonlParser",
+    "qunkit.formats.qce_txt:QceTxtParser",
 ]
 
 
