@@ -39,9 +39,10 @@ def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.nd
     occurrence = pd.Series(base).groupby(base).cumcount().to_numpy().astype(np.uint64)
     if carry is not None:
         if carry:
-            offset = np.fromiter((carry.get(int(b), 0) for b in base), np.uint64, len(base)) \
-                if len(carry) < 64 else pd.Series(base).map(carry).fillna(0).to_numpy().astype(np.uint64)
-            occurrence = occurrence + offset
+            ckeys = np.fromiter(carry.keys(), np.uint64, len(carry))
+            hit = np.flatnonzero(np.isin(base, ckeys))
+            if len(hit):
+                occurrence[hit] += np.array([carry[int(b)] for b in base[hit]], np.uint64)
         last = secs.to_numpy() == secs.iloc[-1]
         tail = pd.Series(occurrence[last] + 1, index=base[last])
         carry.clear()

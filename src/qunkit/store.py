@@ -181,7 +181,7 @@ class Store:
                 result.duplicates += int((~keep).sum())
                 if keep.any():
                     new = part.filter(pa.array(keep))
-                    known[key] = np.union1d(known[key], keys[keep])
+                    known[key] = _merge_sorted(known[key], keys[keep])
                     buffers.setdefault(key, []).append(new)
                     buffered[key] = buffered.get(key, 0) + new.num_rows
                     result.added[name] = result.added.get(name, 0) + new.num_rows
@@ -373,6 +373,13 @@ class Store:
 
 MEMBER_SOURCE_COLUMNS = ["group_id", "group_name", "chat_type", "ts", "sender_id", "sender_name", "sender_title",
                          "kind", "event", "event_actor", "event_target"]
+
+
+def _merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Sorted union of a sorted array and new unique keys (timsort merges the two runs in O(n))."""
+    out = np.concatenate([sorted_keys, np.sort(new)])
+    out.sort(kind="stable")
+    return out
 
 
 def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:

@@ -33,12 +33,24 @@ _ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:
-    """Return the kind of each body ("text" unless it is only a placeholder)."""
-    text = text.fillna("").astype("string[pyarrow]")
-    kind = pd.Series("text", index=text.index, dtype=object)
-    undecided = pd.Series(True, index=text.index)
-    for name, pattern in _ONLY.items():
-        hit = undecided & text.str.contains(pattern, regex=True).fillna(False).astype(bool)
-        kind[hit] = "sticker" if name == "face" else name
-        undecided &= ~hit
-    return kind
+    """Return the kind of each body ("text" unless it is only a placeholder).
+
+    Runs on Arrow (RE2) kernels; only bodies that could be placeholders at all
+    (they contain "[", "http", or a red-packet/call phrase) are matched further.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text.fillna("").astype(str), pa.string()) if not isinstance(text, pa.Array) else text
+    kind = np.full(len(arr), "text", dtype=object)
+    maybe = pc.match_substring_regex(arr, r"\[|https?://|红包|通话时长").to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(maybe)
+    if len(idx):
+        sub = arr.take(pa.array(idx))
+        undecided = np.ones(len(idx), bool)
+        for name, pattern in _ONLY.items():
+            hit = undecided & pc.match_substring_regex(sub, pattern).to_numpy(zero_copy_only=False)
+            kind[idx[hit]] = "sticker" if name == "face" else name
+            undecided &= ~hit
+    return pd.Series(kind, index=text.index)

@@ -116,8 +116,14 @@ class QQTxtParser(Parser):
             return None
         arr = pa.array(lines, pa.string())
         n = len(arr)
-        header = pc.extract_regex(arr, HEADER_RE)
-        is_header = header.is_valid().to_numpy(zero_copy_only=False)
+        # the full header regex only runs on lines that start like a date (a cheap kernel first)
+        candidate = pc.match_substring_regex(arr, r"^\d{4}-\d").to_numpy(zero_copy_only=False)
+        cand_idx = np.flatnonzero(candidate)
+        header = pc.extract_regex(arr.take(pa.array(cand_idx)), HEADER_RE)
+        is_header = np.zeros(n, bool)
+        is_header[cand_idx] = header.is_valid().to_numpy(zero_copy_only=False)
+        header_row = np.full(n, -1, np.int64)  # line -> row in `header`
+        header_row[cand_idx] = np.arange(len(cand_idx))
         is_sep = pc.match_substring_regex(arr, SEPARATOR_RE).to_numpy(zero_copy_only=False)
         is_folder = pc.starts_with(arr, FOLDER_PREFIX).to_numpy(zero_copy_only=False)
         is_object = pc.starts_with(arr, OBJECT_PREFIX).to_numpy(zero_copy_only=False)
@@ -196,7 +202,7 @@ class QQTxtParser(Parser):
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
 
-        hdr = header.take(pa.array(msg_starts)).flatten()
+        hdr = header.take(pa.array(header_row[msg_starts])).flatten()
         fields = dict(zip([f.name for f in header.type], hdr, strict=True))
         df = self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
         return df
