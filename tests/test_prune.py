@@ -208,7 +208,7 @@ def test_several_groups_are_ordered_and_named():
     a = messages([(at(0), "1", "x", "hi"), (AS_OF, "9", "y", "hi")], group="ga", group_name="B群")
     b = messages([(at(0), "1", "x", "hi"), (at(10), "2", "z", "hi"), (AS_OF, "9", "y", "hi")], group="gb",
                  group_name="A群")
-    m = pd.concat([a.astype(object), b.astype(object)], ignore_index=True)
+    m = pd.concat([a.astype(object), b.astype(object)])  # duplicate index labels must not matter
     m["ts"] = pd.to_datetime(m["ts"], utc=True)
     out = _run(m, pd.DataFrame(columns=["group_id", "member_id"]))
     assert list(zip(out["group_name"], out["member_id"], strict=True)) == [("A群", "1"), ("A群", "2"), ("B群", "1")]

@@ -46,16 +46,21 @@ def read_keep(lines: Iterable[str]) -> list[str]:
 
 
 def _speech(messages: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
-    """Per (group_id, member_id): last message, messages up to as_of, messages in the window, latest name."""
+    """Per (group_id, member_id): last message, messages up to as_of, messages in the window, latest name.
+
+    Grouped on the categorical columns as they come; only the per-member result is cast to str.
+    """
     m = messages[messages["ts"] <= as_of]
-    m = m[~m["kind"].astype(str).isin(("system", "recall")) & (m["sender_id"].astype(str) != "system")]
-    frame = pd.DataFrame({"group_id": m["group_id"].astype(str), "member_id": m["sender_id"].astype(str),
-                          "ts": m["ts"], "name": m["sender_name"].astype(str)})
-    frame["in_window"] = frame["ts"] > as_of - days * DAY
-    frame = frame.sort_values("ts", kind="stable")
-    g = frame.groupby(["group_id", "member_id"], sort=False)
-    return g.agg(last_msg=("ts", "last"), messages=("ts", "size"), window_messages=("in_window", "sum"),
-                 spoken_name=("name", "last")).reset_index()
+    m = m[~m["kind"].isin(("system", "recall")) & (m["sender_id"] != "system")].reset_index(drop=True)
+    frame = pd.DataFrame({"group_id": m["group_id"], "member_id": m["sender_id"], "ts": m["ts"],
+                          "in_window": m["ts"] > as_of - days * DAY})
+    g = frame.groupby(["group_id", "member_id"], sort=False, observed=True)
+    out = g.agg(last_msg=("ts", "max"), messages=("ts", "size"), window_messages=("in_window", "sum"))
+    out["spoken_name"] = m["sender_name"].loc[g["ts"].idxmax().to_numpy()].astype(str).to_numpy()
+    out = out.reset_index()
+    out["group_id"] = out["group_id"].astype(str)
+    out["member_id"] = out["member_id"].astype(str)
+    return out
 
 
 def _titled(messages: pd.DataFrame) -> set[tuple[str, str]]:
@@ -100,9 +105,10 @@ def prune_candidates(
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
     m_in = messages[messages["ts"] <= as_of]
-    groups = m_in[["group_id", "group_name"]].astype(str).drop_duplicates("group_id", keep="last")
+    groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
-    log_start = m_in.assign(group_id=m_in["group_id"].astype(str)).groupby("group_id")["ts"].min()
+    log_start = m_in.groupby("group_id", observed=True)["ts"].min()
+    log_start.index = log_start.index.astype(str)
 
     mem = members.copy()
     mem["group_id"] = mem["group_id"].astype(str)
