@@ -236,3 +236,23 @@ def test_advertiser_from_the_real_roles_engine():
     out = _run(m, mem, roles).set_index("member_id")
     assert out.loc["666", "reason"] == "advertiser"
     assert "101" not in out.index
+
+
+@pytest.mark.parametrize("lifecycle", ["healthy", "flooded", "dying"])
+def test_generated_group_never_lists_the_protected(lifecycle):
+    """On a synthetic group with a roster and a planted roll call: owner/admins, roll-call answerers and
+    members kicked after the roll call are never listed; every row's figures agree with its reason."""
+    gen = pytest.importorskip("qunkit.generate")
+    from qunkit.members import derive_members
+
+    g = gen.generate_group("健身群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True, messages=2000)
+    mem = derive_members(g.messages, {g.group_id: g.roster})
+    out = prune_candidates(g.messages, mem, None, g.as_of, 90, min_messages=3)
+    listed = set(out["member_id"])
+    assert len(out) > 0
+    assert not listed & set(g.roster.loc[g.roster["role"].isin(["owner", "admin"]), "member_id"])
+    assert not listed & set(g.rollcall["responders"])
+    assert not listed & set(g.rollcall["kicked"])
+    silent = out[out["reason"].str.startswith("silent")]
+    assert (silent["days_silent"] >= 90).all()
+    assert (out.loc[~out["reason"].str.startswith("silent"), "days_silent"] < 90).all()

@@ -171,3 +171,14 @@ def test_announcement_text_fills_in_the_time():
 def test_announcement_text_is_found_as_a_roll_call():
     text = rc.announcement_text("21:00", now=pd.Timestamp("2024-05-01 09:00", tz="Asia/Shanghai"))
     assert rc.is_announcement(pd.Series([text])).iloc[0]
+
+
+@pytest.mark.parametrize("lifecycle", ["healthy", "dying", "flooded", "revival"])
+def test_planted_roll_call_in_generated_groups(lifecycle):
+    """The generator plants a roll call (seed wording or a variant) and knows who answered it."""
+    gen = pytest.importorskip("qunkit.generate")
+    g = gen.generate_group(f"{lifecycle}群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True,
+                           messages=2000)
+    calls = rc.find_rollcalls(g.messages)
+    assert list(calls["announced"]) == [g.rollcall["ts"]]
+    assert set(rc.rollcall_answers(g.messages, calls)["member_id"]) == set(g.rollcall["responders"])

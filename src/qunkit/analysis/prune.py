@@ -104,6 +104,8 @@ def prune_candidates(
         as_of = messages["ts"].max() if len(messages) else pd.Timestamp.now(tz="UTC")
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    if str(messages["ts"].dtype) != str(pd.Series(dtype="datetime64[ms, UTC]").dtype):
+        messages = messages.assign(ts=pd.to_datetime(messages["ts"], utc=True))  # frames built outside the store
     m_in = messages[messages["ts"] <= as_of]
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
