@@ -40,6 +40,7 @@ COMMANDS = [
     "qunkit.cli.analyze:analyze_cmd",
     "qunkit.cli.prune:prune_cmd",
     "qunkit.cli.prune:rollcall_cmd",
+    "qunkit.cli.generate:generate_cmd",
 ]
 
 
