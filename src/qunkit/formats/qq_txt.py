@@ -209,40 +209,40 @@ class QQTxtParser(Parser):
 
     def _frame(self, fields, bodies, msg_starts, line_no, folder_at, object_at, options: ParseOptions,
                report: ParseReport) -> pd.DataFrame | None:
-        date = fields["date"].to_pandas()
-        clock = fields["time"].to_pandas()
-        naive = pd.to_datetime(date + " " + clock, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        ampm = fields["ampm"].to_pandas().str.upper()
-        hours = naive.dt.hour
-        shift = np.where((ampm == "PM") & (hours < 12), 12, 0) - np.where((ampm == "AM") & (hours == 12), 12, 0)
-        naive = naive + pd.to_timedelta(shift, unit="h")
-        bad_ts = naive.isna().to_numpy()
+        # time: Arrow strptime (accepts 1-digit hours), then reject dates it silently rolled over (02-30)
+        naive = pc.strptime(pc.binary_join_element_wise(fields["date"], fields["time"], " "),
+                            format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+        ymd = pc.extract_regex(fields["date"], r"^(?P<y>\d+)-(?P<m>\d+)-(?P<d>\d+)$")
+        same_day = pc.and_(pc.equal(pc.month(naive), pc.cast(ymd.field("m"), pa.int64())),
+                           pc.equal(pc.day(naive), pc.cast(ymd.field("d"), pa.int64())))
+        bad_ts = ~pc.fill_null(same_day, False).to_numpy(zero_copy_only=False)
         if bad_ts.any():
             for i in np.flatnonzero(bad_ts):
                 report.issue(int(line_no[msg_starts[i]]), "message header has an impossible date or time",
-                             f"{date.iloc[i]} {clock.iloc[i]}")
-        ts = naive.dt.tz_localize(options.tz, ambiguous=np.zeros(len(naive), bool), nonexistent="shift_forward")
+                             f"{fields['date'][i].as_py()} {fields['time'][i].as_py()}")
+        secs = pc.cast(pc.fill_null(naive, 0), pa.int64()).to_numpy()
+        ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False)  # "" when absent
+        hour = (secs // 3600) % 24
+        secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
+        ts = pd.DatetimeIndex(secs.astype("datetime64[s]")).tz_localize(
+            options.tz, ambiguous=np.zeros(len(secs), bool), nonexistent="shift_forward")
 
-        raw_name = fields["name"].to_pandas().fillna("").str.strip()
-        qid = fields["qid"].to_pandas()
-        email = fields["email"].to_pandas()
-        sid = qid.where(qid.notna() & (qid != ""), email)
-        titled = raw_name.str.extract(TITLE_RE)
-        has_title = titled[0].notna()
-        title = titled[0].str.strip().where(has_title, None)
-        name = titled[1].str.strip().where(has_title, raw_name)
-        name = name.where(name != "", sid.fillna(""))
-        sid = sid.where(sid.notna() & (sid != ""), None)
-        is_self = sid.isna() & (name == "我")
-        sid = sid.fillna(name)
-        if is_self.any():
-            sid[is_self] = options.self_id or "self"
-            if options.self_name:
-                name[is_self] = options.self_name
+        # sender: 【title】name(QQ号) / name<email> / name alone (then the name is the id)
+        raw = pc.utf8_trim_whitespace(pc.fill_null(fields["name"], ""))
+        titled = pc.extract_regex(raw, r"^(?P<title>(?:【[^】]*】\s*)+)(?P<rest>.*)$")
+        has_title = titled.is_valid()
+        title = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("title")), None)
+        name = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("rest")), raw)
+        # RE2 gives "" (not null) for an optional group that did not take part
+        qid, email = fields["qid"], fields["email"]
+        sid = pc.coalesce(pc.if_else(pc.equal(qid, ""), None, qid), pc.if_else(pc.equal(email, ""), None, email))
+        name = pc.if_else(pc.equal(name, ""), pc.coalesce(sid, ""), name)
+        is_self = pc.and_(sid.is_null(), pc.equal(name, "我"))
+        sid = pc.if_else(is_self, options.self_id or "self", pc.coalesce(sid, name))
+        if options.self_name:
+            name = pc.if_else(is_self, options.self_name, name)
 
-        text = bodies.to_pandas().fillna("")
         starts = msg_starts
-        folder = pd.Series(folder_at[starts])
         group = pd.Series(object_at[starts])
         no_group = group.isna()
         if no_group.any():
@@ -250,21 +250,19 @@ class QQTxtParser(Parser):
             group = group.fillna(fallback or "QQ chat")
             report.note(f"no 消息对象 line before line {int(line_no[starts[np.flatnonzero(no_group)[0]]])}: "
                         f"messages there were put in a group named after the file ({fallback!r})")
-        chat_type = folder.map(chat_type_for)
-
-        df = pd.DataFrame(
-            {
-                "group_id": group.to_numpy(),
-                "group_name": group.to_numpy(),
-                "chat_type": chat_type.to_numpy(),
-                "ts": ts.reset_index(drop=True),
-                "sender_id": sid.to_numpy(),
-                "sender_name": name.to_numpy(),
-                "sender_title": title.to_numpy(),
-                "text": text.to_numpy(),
-                "source_line": line_no[starts],
-            }
-        )
+        chat_type = pd.Series(folder_at[starts]).map(chat_type_for)
+        table = pa.table({
+            "group_id": pa.array(group, pa.string()),
+            "chat_type": pa.array(chat_type, pa.string()),
+            "sender_id": sid,
+            "sender_name": name,
+            "sender_title": title,
+            "text": pc.fill_null(bodies, ""),
+            "source_line": pa.array(line_no[starts]),
+        })
+        df = table.to_pandas()
+        df.insert(1, "group_name", df["group_id"])
+        df.insert(3, "ts", ts)
         df = df[~bad_ts].reset_index(drop=True)
         df = _split_bare_notices(df)
         df["kind"] = classify_kinds(df["text"]).to_numpy()
