@@ -214,10 +214,14 @@ class Store:
         parts = sorted((gdir / "messages").glob("part-*.parquet"))
         if len(parts) <= COMPACT_AFTER_PARTS:
             return
-        table = pa.concat_tables([pq.read_table(p, schema=MESSAGES) for p in parts]).sort_by([("ts", "ascending")])
         new = gdir / "messages" / f"part-{uuid.uuid4().hex}.parquet"
         tmp = new.with_name(".tmp-" + new.name)
-        pq.write_table(table, tmp, compression="zstd")
+        # streamed one row group at a time: memory stays bounded however large the group is
+        with pq.ParquetWriter(tmp, MESSAGES, compression="zstd") as writer:
+            for p in parts:
+                pf = pq.ParquetFile(p)
+                for i in range(pf.num_row_groups):
+                    writer.write_table(pf.read_row_group(i).cast(MESSAGES))
         journal = gdir / "compact.json"
         self._write_json(journal, {"new": new.name, "old": [p.name for p in parts]})
         os.replace(tmp, new)

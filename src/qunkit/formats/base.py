@@ -37,7 +37,7 @@ class ParseOptions:
     self_id: str | None = None     # id to give the exporting account's own messages (我 / IsSender=1)
     self_name: str | None = None
     year: int | None = None        # for layouts whose timestamps lack a year (chatlog text)
-    chunk_bytes: int = 32 << 20    # streaming chunk size for text formats
+    chunk_bytes: int = 8 << 20     # streaming chunk size for text formats (peak memory ~70x this)
 
 
 @dataclass
