@@ -332,7 +332,7 @@ def _split_bare_notices(df: pd.DataFrame) -> pd.DataFrame:
     """A notice such as "某某撤回了一条消息" that QQ wrote as the last body line of
     the previous message becomes its own system row (same time, next to it)."""
     df["_notice"] = False
-    multi = df["text"].str.contains("\n", regex=False)
+    multi = df["text"].str.contains(r"\n.*(?:撤回了一条|加入本群|退出本群|被移出本群)", regex=True)
     if not multi.any():
         return df
     last = df.loc[multi, "text"].str.rsplit("\n", n=1).str[-1]
