@@ -1,0 +1,68 @@
+"""Import throughput and peak memory for a generated QQ export.
+
+    python benchmarks/bench_import.py --messages 1000000
+
+Generates one QQ message-manager .txt with the package's generator (timed
+separately), then imports it into a fresh store in a child process and prints
+messages/s, MB/s and the child's peak resident memory.  Run it twice to see
+the cost of a nightly re-import of an unchanged file (hash check only) and of a
+forced re-read (everything parsed, nothing added).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+IMPORT = """
+import sys, time
+from qunkit.store import Store
+t = time.perf_counter()
+res = Store(sys.argv[1]).import_file(sys.argv[2], force=len(sys.argv) > 3)
+print(res.report.messages, res.added_total, time.perf_counter() - t)
+"""
+
+
+def run_import(store: Path, export: Path, force: bool = False) -> tuple[int, int, float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", IMPORT, str(store), str(export)] + (["force"] if force else []),
+                         check=True, capture_output=True, text=True).stdout.split()
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return int(out[0]), int(out[1]), float(out[2]), max(peak_kb, before) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=1_000_000, help="messages in the generated export")
+    ap.add_argument("--groups", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
+    args = ap.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="qunkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    gen = work / "gen"
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c",
+                    "from qunkit.cli import main; main()", "generate", str(gen), "--groups", str(args.groups),
+                    "--messages-per-group", str(args.messages // args.groups), "--single-file", "--seed", "7"],
+                   check=True, capture_output=True)
+    gen_s = time.perf_counter() - t
+    export = next((gen / "exports").glob("*.txt"))
+    size_mb = export.stat().st_size / 1e6
+    print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
+    store = work / "store"
+    n, added, secs, peak = run_import(store, export)
+    print(f"first import : {n:>9,} messages  {secs:6.1f} s  {n / secs:>9,.0f} msg/s  {size_mb / secs:5.1f} MB/s  "
+          f"peak RSS {peak:,.0f} MB")
+    n2, added2, secs2, _ = run_import(store, export)
+    print(f"re-import    : unchanged file, {added2} added, {secs2:.2f} s (hash check only)")
+    n3, added3, secs3, _ = run_import(store, export, force=True)
+    print(f"forced re-read: {n3:,} parsed, {added3} added, {secs3:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
