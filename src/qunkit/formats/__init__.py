@@ -19,6 +19,7 @@ _REGISTRY = [
     "qunkit.formats.qce_json:QceJsonParser",
     "qunkit.formats.qce_jsonl:QceJsonlParser",
     "qunkit.formats.qce_txt:QceTxtParser",
+    "qunkit.formats.qq_mht:QQMhtParser",
 ]
 
 
