@@ -172,6 +172,31 @@ def test_qce_txt_sniff_does_not_take_legacy_qq_txt():
     assert sniff(DATA / "qce_group.txt").name == "qce-txt"
 
 
+# ---------------------------------------------------------------- ChatLab (docs/cn/chatlab-format.md v0.0.2)
+
+def test_chatlab_json_golden():
+    df, report = run_parser("chatlab", DATA / "chatlab_group.json")
+    assert_golden(df, DATA / "chatlab_group.expected.csv")
+    assert [(i.line, i.reason) for i in report.issues] == [(8, "message has no usable timestamp"),
+                                                           (9, "message has no sender")]
+    assert any("0.0.2" in n for n in report.notes)
+
+
+def test_chatlab_jsonl_golden():
+    df, report = run_parser("chatlab", DATA / "chatlab_private.jsonl")
+    assert_golden(df, DATA / "chatlab_private.expected.csv")
+    assert [i.line for i in report.issues] == [7, 9, 10]
+    assert report.truncated  # the last line has no line break and does not parse
+
+
+def test_chatlab_sniffed_and_not_taken_for_qce():
+    assert sniff(DATA / "chatlab_group.json").name == "chatlab"
+    assert sniff(DATA / "chatlab_private.jsonl").name == "chatlab"
+    from qunkit.formats.chatlab import ChatLabParser
+
+    assert ChatLabParser.sniff(DATA / "qce_group.json", (DATA / "qce_group.json").read_text(encoding="utf-8")) == 0
+
+
 HUGE_SCRIPT = textwrap.dedent(
     """
     import resource, sys, time

@@ -20,6 +20,7 @@ _REGISTRY = [
     "qunkit.formats.qce_jsonl:QceJsonlParser",
     "qunkit.formats.qce_txt:QceTxtParser",
     "qunkit.formats.qq_mht:QQMhtParser",
+    "qunkit.formats.chatlab:ChatLabParser",
 ]
 
 
