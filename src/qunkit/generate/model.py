@@ -71,6 +71,7 @@ _BUILDERS = {
     FLOOD: ph.flood, FLOOD_START: ph.flood_start, FESTIVE: ph.festive,
 }
 
+_NO_MENTION = frozenset({STICKER, IMAGE, REDPACKET, LINK})
 _ACT_KIND = {STICKER: "sticker", IMAGE: "image", REDPACKET: "redpacket", LINK: "link", SYSTEM: "system"}
 
 # Role styles: weights over acts.  Every member mixes in a secondary role and noise.
@@ -82,9 +83,9 @@ ROLE_STYLE: dict[str, dict[int, float]] = {
                 STICKER: 0.2, ACK: 0.3, AGREE: 0.2},
     "joker": {LAUGH: 4, BANTER: 4, STICKER: 3, REDPACKET: 0.8, THANKS: 2, IMAGE: 1, CHAT: 1.5, QUESTION: 0.3,
               ACK: 0.4, FLOOD: 0.6, OPINION: 0.3},
-    "asker": {QUESTION: 5, REASK: 1, ACK: 2, CHAT: 1.2, LAUGH: 0.5, STICKER: 0.4, IMAGE: 0.5, THANKS: 0.5,
+    "asker": {QUESTION: 8, REASK: 1, ACK: 2, CHAT: 1.2, LAUGH: 0.5, STICKER: 0.4, IMAGE: 0.5, THANKS: 0.5,
               OPINION: 0.3},
-    "challenger": {COMPLAIN: 4, AGREE: 2, OPINION: 1.5, CHAT: 1.2, QUESTION: 0.4, LAUGH: 0.3, BANTER: 0.5},
+    "challenger": {COMPLAIN: 8, AGREE: 2, OPINION: 1.0, CHAT: 0.8, QUESTION: 0.4, LAUGH: 0.3, BANTER: 0.5},
     "lurker": {ACK: 2, CHAT: 1, QUESTION: 0.4, STICKER: 0.5, LAUGH: 0.4, THANKS: 1, FLOOD: 1, CHECKIN: 0.3,
                AGREE: 0.3},
     "advertiser": {},
@@ -97,9 +98,13 @@ _SECONDARY = {"organizer": ("thinker", "joker"), "thinker": ("asker", "organizer
 _ACTIVITY = {"organizer": (3.0, 0.5), "thinker": (2.2, 0.6), "joker": (3.0, 0.7), "asker": (1.4, 0.6),
              "challenger": (1.0, 0.5), "lurker": (0.0, 0.0), "advertiser": (0.0, 0.0)}
 
-# Thread starter mix (weights) for an ordinary group.
-_START = {QUESTION: 22, LONG: 9, OPINION: 10, CHAT: 14, BANTER: 10, LAUGH: 4, IMAGE: 7, LINK: 5, ANNOUNCE: 2.5,
-          EVENT: 1.5, CHECKIN: 2, COMPLAIN: 1.5, REDPACKET: 1.2, FLOOD_START: 0.6, STICKER: 2}
+# Threads start member-first: a speaker (by activity) picks one of these acts by their own style times
+# this multiplier, so each member's mix of messages follows their role (with overlap and noise).
+_START_MULT = {QUESTION: 1.6, LONG: 1.0, OPINION: 0.8, CHAT: 1.0, BANTER: 1.0, LAUGH: 0.6, STICKER: 0.5,
+               IMAGE: 1.0, LINK: 1.0, ANNOUNCE: 0.7, EVENT: 0.6, CHECKIN: 0.5, COMPLAIN: 1.2, REDPACKET: 0.6,
+               FLOOD_START: 0.2}
+_STARTERS = tuple(_START_MULT)
+ACTIVITY = N_ACTS  # extra column of the weight matrix: plain activity, for member-first picks
 
 # Reply chains: starter act -> (reply act weights, mean length at full responsiveness, mean delay s,
 #                               P(reply targets the starter rather than the previous message), pool)
@@ -285,6 +290,8 @@ class _Sim:
         else:
             text = _BUILDERS[act](r, self.topic)
         mention: Any = None
+        if at >= 0 and act in _NO_MENTION:  # stickers, pictures and red packets go out bare
+            at = -1
         if at >= 0:
             text = f"@{self.m[at].name}{' ' if self.qq else chr(0x2005)}{text}"
             mention = [self.m[at].id]
@@ -349,6 +356,7 @@ class _Sim:
             mask = (d >= a) & (d < b)
             f = np.where(mask, 0.06, f)
             resp = np.where(mask, 0.6, resp)
+            joins = np.where(mask, 0.15, joins)  # nobody joins a group over Spring Festival
             life["lull"] = (a, b)
         elif lc == "shrunk_stable":
             s = r.uniform(0.3, 0.55) * D
@@ -367,7 +375,7 @@ class _Sim:
             joins = np.where((d >= q0) & (d < q1), 0.05, 1.0)
             joins = np.where((d >= q1) & (d < q1 + 10), 12.0, joins)
             life["quiet"] = (q0, q1)
-        weekend = ((np.arange(n) + self.start.dayofweek) % 7) >= 5
+        weekend = ((np.arange(n) + self.start.day_of_week) % 7) >= 5
         f = f * np.where(weekend, 1 + r.uniform(-0.3, 0.3), 1.0)
         self.f, self.resp, self.joins = np.clip(f, 0, None), np.clip(resp, 0, 1), joins
 
@@ -424,6 +432,8 @@ class _Sim:
         ms[0].roster_role = "owner"
         for m in ms[1:n_org]:
             m.roster_role = "admin"
+        if n_org >= 3 and r.random() < 0.4:  # a volunteer who organizes without the admin badge
+            ms[n_org - 1].roster_role = "member"
         if n >= 40 and r.random() < 0.35:
             th = [m for m in ms if m.role == "thinker"]
             if th:
@@ -715,8 +725,8 @@ class _Sim:
         c = self.cum.get(act)
         if c is None:
             if self.cum_all is None:  # one numpy pass per pool change serves every act
-                self.cum_all = np.cumsum(self.W[self.pool], axis=0) if self.pool else np.zeros((0, N_ACTS))
-            c = self.cum_all[:, act].tolist()
+                self.cum_all = np.cumsum(self.W[self.pool], axis=0) if self.pool else np.zeros((0, N_ACTS + 1))
+            c = self.cum_all[:, act].tolist()  # act == ACTIVITY: the activity column
             self.cum[act] = c
         return c
 
@@ -736,7 +746,8 @@ class _Sim:
         if self.everyone is None:
             t = self.day_lo
             w = self.w_everyone.copy()
-            w[self.pool] = 1.0
+            pool = np.asarray(self.pool, dtype=np.int64)
+            w[pool[~self.is_lurker[pool]]] = 1.0  # lurkers join a 刷屏 at their own (low) rate
             w[(self.joined_arr > t) | (self.left_arr <= t)] = 0.0
             ids = np.flatnonzero(w > 0)
             self.everyone = (ids.tolist(), np.cumsum(w[ids]).tolist())
@@ -752,12 +763,14 @@ class _Sim:
     def run_threads(self) -> None:
         r, lc = self.r, self.spec.lifecycle
         self.speakers = [m for m in self.m if m.act > 0]
-        self.W = np.array([[m.act * w for w in m.style] for m in self.m])
+        self.W = np.array([[m.act * w for w in m.style] + [m.act] for m in self.m])
+        self.scum = [list(accumulate(m.style[a] * _START_MULT[a] for a in _STARTERS)) for m in self.m]
         self.cum_all: np.ndarray | None = None
         self.joined_arr = np.array([m.joined for m in self.m], dtype=np.int64)
         self.left_arr = np.array([m.left if m.left is not None else 1 << 62 for m in self.m], dtype=np.int64)
-        self.w_everyone = np.array([0.0 if m.role == "advertiser" else 0.4 if m.alive else
-                                    0.05 if m.role == "lurker" else 0.1 for m in self.m])
+        self.w_everyone = np.array([0.0 if m.role == "advertiser" else 0.25 if m.alive else
+                                    0.02 if m.role == "lurker" else 0.1 for m in self.m])
+        self.is_lurker = np.array([m.role == "lurker" for m in self.m])
         self.pool: list[int] = []
         self.cum: dict[int, list[float]] = {}
         self.everyone = None
@@ -769,8 +782,6 @@ class _Sim:
         scale = target / weight if weight > 0 else 0.0
         lam = self.f * scale * self.nr.gamma(4.0, 0.25, size=self.Dtot)
         budget = self.nr.poisson(lam)
-        base_acts = list(_START)
-        base_w = list(_START.values())
         lull = self.life.get("lull")
         flood_share = self.life.get("flood_share")
         debt = 0  # a long 刷屏 chain overshoots a day's budget: the following days pay it back
@@ -784,15 +795,10 @@ class _Sim:
             self.refresh_pool(day)
             if not self.pool:
                 continue
-            acts, w = base_acts, base_w
-            if flood_share is not None:
-                s = flood_share[0] + (flood_share[1] - flood_share[0]) * min(1.0, day / max(D, 1))
-                tot = sum(base_w)
-                acts = base_acts + [FLOOD_START, CHECKIN, COMPLAIN]
-                w = [x * (1 - s) for x in base_w] + [tot * s * 0.65, tot * s * 0.3, tot * s * 0.05]
-            if lull is not None and lull[0] <= day < lull[1]:
-                acts, w = [FESTIVE, REDPACKET, CHAT, IMAGE], [4, 2, 2, 1]
-            cw = list(accumulate(w))
+            s_flood = 0.0
+            if flood_share is not None:  # 刷屏 and 打卡 crowd out talk, more and more
+                s_flood = flood_share[0] + (flood_share[1] - flood_share[0]) * min(1.0, day / max(D, 1))
+            holiday = lull is not None and lull[0] <= day < lull[1]
             resp = float(self.resp[day])
             starts = sorted(self.time_in_day(day) for _ in range(max(1, need // 3 + 1)))
             done, k = 0, 0
@@ -805,8 +811,19 @@ class _Sim:
                 if lc == "one_man_show" and r.random() < 0.92:
                     done += self.monologue(t, resp)
                     continue
-                act = acts[bisect.bisect(cw, r.random() * cw[-1])]
-                done += self.thread(t, act, resp, cap=max(5, 2 * (need - done)))
+                cap = max(5, 2 * (need - done))
+                if holiday:  # 拜年: wishes, red packets, pictures
+                    act = (FESTIVE, FESTIVE, REDPACKET, CHAT, IMAGE)[int(r.random() * 5)]
+                    done += self.thread(t, act, resp, cap=cap)
+                elif s_flood and r.random() < s_flood:
+                    done += self.thread(t, FLOOD_START if r.random() < 0.68 else CHECKIN, resp, cap=cap)
+                else:
+                    who = self.pick(ACTIVITY)
+                    if who < 0:
+                        break
+                    sc = self.scum[who]
+                    act = _STARTERS[bisect.bisect(sc, r.random() * sc[-1])] if sc[-1] > 0 else CHAT
+                    done += self.thread(t, act, resp, cap=cap, starter=who)
                 if k > 4 * need + 10:
                     break
             debt += max(0, done - need)
@@ -832,12 +849,11 @@ class _Sim:
                 extra = 1
         return n + extra
 
-    def thread(self, t: int, act: int, resp: float, cap: int = 1 << 30) -> int:
+    def thread(self, t: int, act: int, resp: float, cap: int = 1 << 30, starter: int = -1) -> int:
         r = self.r
-        if act in (CHECKIN, FLOOD_START) and r.random() < 0.5:
-            starter = self.pick_everyone() if act == CHECKIN else self.pick(act)
-        else:
-            starter = self.pick(act)
+        if starter < 0:
+            everyone = act in (CHECKIN, FLOOD_START) and r.random() < 0.5
+            starter = self.pick_everyone() if everyone and act == CHECKIN else self.pick(act)
         if starter < 0:
             act = CHAT
             starter = self.pick(CHAT)
@@ -967,13 +983,19 @@ class _Sim:
                 if not text[i].startswith("http"):
                     kind[i] = "text"
         # occasional empty bodies (QQ exports show them) and WeChat's own emoji/@all spelling
-        for i in np.flatnonzero(np.isin(acts, (CHAT, ACK))):
-            if r.random() < 0.004:
-                text[i] = ""
+        cut = int(np.searchsorted(ts[order], self.t_asof, side="right"))
+        cand = np.flatnonzero(np.isin(acts[:cut], (CHAT, ACK, LAUGH, BANTER))).tolist()
+        k = sum(r.random() < 0.004 for _ in cand)
+        if cand and cut >= 300:
+            k = max(k, 1)  # a body the exporter could not render: every sizeable export has some
+        for i in r.sample(cand, min(k, len(cand))):
+            text[i] = ""
         if not self.qq:
             text = [_wechatify(x, r) if ("[" in x or "@全体" in x) else x for x in text]
             for i in np.flatnonzero(acts == STICKER):
                 text[i] = "[表情包]"
+            for i in np.flatnonzero(kind == "image"):
+                text[i] = "[图片]"  # one picture per WeChat message
             for i in np.flatnonzero(acts == REDPACKET):
                 text[i] = "[红包]恭喜发财，大吉大利"
         utc = pd.to_datetime(ts[order] - UTC_OFFSET, unit="s", utc=True).tz_convert(TZ)
@@ -997,7 +1019,6 @@ class _Sim:
             "url": [o_url[i] for i in order],
         })
         df["sender_title"] = df["sender_title"].astype(object)
-        cut = int(np.searchsorted(ts[order], self.t_asof, side="right"))
         messages = df.iloc[:cut].reset_index(drop=True)
         future = df.iloc[cut:].reset_index(drop=True)
         return GeneratedGroup(
