@@ -36,12 +36,19 @@ def test_qq_member_export_csv_bom():
     assert df.at[3, "last_spoke"] == utc("2024-03-03 09:00")
     reasons = [(i.line, i.reason.split(" ")[0]) for i in report.issues]
     assert reasons == [(6, "unknown"), (6, "unreadable"), (7, "roster"), (8, "duplicate")]
-    assert df.attrs["report"] is report
+    assert df.attrs["roster_bad_rows"] == 4 and df.attrs["roster_issues"] == [str(i) for i in report.issues]
+
+
+def test_roster_frame_writes_to_parquet(tmp_path):
+    df = read_roster(DATA / "qq_members.csv")
+    df.to_parquet(tmp_path / "r.parquet")  # attrs must stay JSON-serialisable
+    back = pd.read_parquet(tmp_path / "r.parquet")
+    assert back["member_id"].tolist() == df["member_id"].tolist()
 
 
 def test_gbk_tsv_wechat_headers_and_epoch_seconds():
     df = read_roster(DATA / "wechat_members_gbk.tsv")
-    assert df.attrs["report"].encoding == "gb18030"
+    assert df.attrs["roster_encoding"] == "gb18030"
     assert df.to_dict("list") == {
         "member_id": ["wxid_abc", "wxid_def"],
         "member_name": ["阿猫", "阿狗"],
@@ -76,7 +83,7 @@ def test_xlsx_title_row_numbers_and_datetimes(tmp_path):
     assert df["role"].tolist() == ["owner", "admin", "member"]
     assert df["joined"].tolist()[:2] == [utc("2023-05-01 01:30"), utc("2023-06-01 02:00")]
     assert df.at[1, "last_spoke"] == utc("2024-01-01 19:04:05")
-    assert df.attrs["report"].bad_lines == 0
+    assert df.attrs["roster_bad_rows"] == 0
 
 
 def test_name_only_roster_uses_name_as_id(tmp_path):

@@ -6,7 +6,7 @@ headers are matched loosely (case, spaces and underscores ignored; an alias
 contained in a header counts).  Columns we do not know (序号, 性别, QQ年龄,
 等级 ...) are ignored.  Rows we cannot use are reported, never dropped silently:
 pass a ``ParseReport`` (the same one importers use) or read
-``df.attrs["report"]``.
+``df.attrs["roster_issues"]``.
 
 Returned columns: ``member_id`` (str), ``member_name`` (str or None), ``role``
 (owner/admin/member or None), ``joined`` and ``last_spoke`` (UTC timestamps or
@@ -61,9 +61,10 @@ def read_roster(path: str | Path, tz: str = "Asia/Shanghai", report: ParseReport
     """Read a member roster (CSV in UTF-8/UTF-8-BOM/GBK/UTF-16, or XLSX).
 
     Bad rows go to ``report.issue(row_number, reason, excerpt)`` (row numbers are
-    1-based file rows, header included); the report is also left in
-    ``df.attrs["report"]``.  Raises ``BadInput`` when the file has no id or name
-    column, or cannot be read at all.
+    1-based file rows, header included); without a report they are still in
+    ``df.attrs["roster_issues"]`` (as "file:row: reason" strings, the first 20)
+    and ``df.attrs["roster_bad_rows"]`` (the count).  Raises ``BadInput`` when
+    the file has no id or name column, or cannot be read at all.
     """
     path = Path(path)
     report = report if report is not None else ParseReport(file=str(path), format="roster")
@@ -78,7 +79,10 @@ def read_roster(path: str | Path, tz: str = "Asia/Shanghai", report: ParseReport
     else:
         rows = _csv_rows(path, report)
     df = _build(path, rows, tz, report)
-    df.attrs["report"] = report
+    # plain JSON values only: pandas writes attrs into Parquet metadata
+    df.attrs["roster_issues"] = [str(i) for i in report.issues]
+    df.attrs["roster_bad_rows"] = report.bad_lines
+    df.attrs["roster_encoding"] = report.encoding
     return df
 
 
