@@ -56,11 +56,11 @@ _HEADER_SNIFF = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AP]
                            re.M)
 
 
-def chat_type_for(folder: str | None) -> str:
+def chat_type_for(folder: object) -> str:
     """消息分组 names a QQ group folder (我的QQ群, 我的群聊, 多人聊天, 讨论组) or a
     friend category (我的好友 or a user-named one).  Single-chat exports with no
     消息分组 line are taken as groups: that is what operators export."""
-    if folder is None:
+    if not isinstance(folder, str):  # None / NaN: no 消息分组 line
         return "group"
     if "群" in folder or "多人聊天" in folder or "讨论组" in folder:
         return "group"
