@@ -21,6 +21,8 @@ _REGISTRY = [
     "qunkit.formats.qce_txt:QceTxtParser",
     "qunkit.formats.qq_mht:QQMhtParser",
     "qunkit.formats.chatlab:ChatLabParser",
+    "qunkit.formats.wechatmsg_csv:WeChatMsgCsvParser",
+    "qunkit.formats.wechatmsg_txt:WeChatMsgTxtParser",
 ]
 
 

@@ -20,6 +20,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("join", rf"^\s*{Q}?{NAME.format('target')}{Q}?\s*通过扫描\s*{Q}?{NAME.format('actor')}{Q}?\s*分享的二维码加入群聊"),
     ("join", r"^\s*(?P<target>你)通过扫描二维码加入群聊"),
     ("join", rf"^\s*{Q}{NAME.format('actor')}{Q}\s*邀请(?P<target>你)加入了群聊"),
+    ("join", r"^\s*(?P<actor>你)\s*邀请\s*(?P<target>.+?)\s*加入了群聊"),
     ("join", r"^\s*(?P<actor>.+?) invited (?P<target>.+?) to (?:join )?the group"),
     ("join", r"^\s*(?P<target>.+?) joined the group chat via"),
     ("kick", rf"^\s*{Q}?{NAME.format('actor')}{Q}?\s*将\s*{Q}?(?P<target>.+?){Q}?\s*移出(?:了)?群聊"),

@@ -1,0 +1,355 @@
+"""Bounded-memory readers for the WeChat exporters' CSV and JSON files.
+
+``iter_csv`` streams RFC 4180 CSV (quoted fields with embedded newlines) through
+pyarrow's CSV reader block by block and gives every record the physical line it
+starts on, so an issue points where an editor shows it.  Rows with the wrong
+number of fields become report issues, never silent skips.
+
+``JsonStream`` walks one JSON document with ``json.JSONDecoder.raw_decode``
+over a sliding text buffer: a messages array is decoded one element at a time,
+so a 2 GB export needs only the buffer and the current chunk in memory.  We do
+not depend on ``ijson``: the stdlib decoder is C-accelerated and one record at
+a time is all these layouts need.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..errors import BadInput
+from .base import ParseReport
+from .textio import read_head
+
+
+def read_csv_header(path: Path) -> list[str]:
+    """Column names from the first line of a CSV file (BOM and quotes removed)."""
+    head, _ = read_head(path, 16 * 1024)
+    first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
+    return [c.strip().strip('"') for c in first.split(",")]
+
+
+def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
+             line_offset: int = 0) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of string columns plus ``source_line`` (physical 1-based start line,
+    plus ``line_offset``).  Text inside fields has CRLF normalised to LF."""
+    _, enc = read_head(path)
+    if not enc:
+        return
+    if enc == "utf-8-sig":
+        enc = "utf-8"  # pyarrow skips the UTF-8 BOM itself
+    names = read_csv_header(path)
+    invalid: list[tuple[int, int]] = []  # (record number counting the header as 1, lines spanned)
+
+    def on_invalid(row: Any) -> str:
+        text = row.text or ""
+        span = text.count("\n") + 1
+        if row.number is not None:
+            invalid.append((int(row.number), span))
+        if text.strip():
+            report.issue(-int(row.number or 0), f"CSV row has {row.actual_columns} fields, expected "
+                         f"{row.expected_columns}", text[:120])
+        return "skip"
+
+    reader = pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(block_size=block_bytes, use_threads=False, encoding=enc),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                        invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    next_record, next_line = 2, 2  # record 1 is the header (one line)
+    fixed = 0
+    for batch in _batches(reader, path, block_bytes):
+        n = batch.num_rows
+        if n == 0:
+            continue
+        spans = np.ones(n, dtype=np.int64)
+        cols = {}
+        for name in batch.schema.names:
+            col = batch.column(name)
+            nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+            spans += nl.astype(np.int64)
+            if nl.any():
+                col = pc.replace_substring(col, "\r\n", "\n")
+            cols[name] = col.to_pandas()
+        # valid rows take consecutive record numbers, stepping over the skipped invalid ones
+        recs = next_record + np.arange(n, dtype=np.int64)
+        skipped = []
+        for rec, span in sorted(invalid):
+            if rec <= recs[-1]:
+                recs[recs >= rec] += 1
+                skipped.append((rec, span))
+        all_recs = np.concatenate([recs, np.array([r for r, _ in skipped], dtype=np.int64)])
+        all_spans = np.concatenate([spans, np.array([s for _, s in skipped], dtype=np.int64)])
+        order = np.argsort(all_recs, kind="stable")
+        starts = np.empty(len(order), dtype=np.int64)
+        starts[order] = next_line + np.concatenate([[0], np.cumsum(all_spans[order])[:-1]])
+        fixed = _fix_issue_lines(report, fixed, {r: int(starts[n + i]) + line_offset
+                                                 for i, (r, _) in enumerate(skipped)})
+        invalid[:] = [x for x in invalid if x not in skipped]
+        next_record = int(recs[-1]) + 1
+        next_line = int(starts[n - 1] + spans[n - 1])
+        df = pd.DataFrame(cols)
+        df["source_line"] = starts[:n] + line_offset
+        blank = (df.drop(columns="source_line") == "").all(axis=1)
+        yield df.loc[~blank].reset_index(drop=True) if blank.any() else df
+    # invalid rows after the last valid one
+    where, line = {}, next_line
+    for rec, span in sorted(invalid):
+        where[rec] = line + line_offset
+        line += span
+    _fix_issue_lines(report, fixed, where)
+
+
+def _batches(reader: Any, path: Path, block_bytes: int) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc):
+            raise BadInput(f"{path}: one CSV record is larger than the {block_bytes >> 20} MB read block; "
+                           "a larger chunk size is needed") from None
+        raise BadInput(f"{path}: unreadable CSV: {exc}") from None
+
+
+def _fix_issue_lines(report: ParseReport, start: int, lines: dict[int, int]) -> int:
+    """Issues for invalid CSV rows are filed with -record number; give them their physical line."""
+    for issue in report.issues[start:]:
+        if issue.line < 0 and -issue.line in lines:
+            issue.line = lines[-issue.line]
+    done = start
+    while done < len(report.issues) and report.issues[done].line >= 0:
+        done += 1
+    return done
+
+
+class JsonTruncated(Exception):
+    """The document ended inside a value."""
+
+
+class JsonMalformed(Exception):
+    """Bytes that are not JSON (not just a cut-off end)."""
+
+
+_WS = re.compile(r"[\s]*")
+_DECODER = json.JSONDecoder()
+
+
+class JsonStream:
+    """Pull-parser over one JSON document: containers walked, leaf values decoded whole."""
+
+    def __init__(self, fh: IO[str], read_chars: int = 4 << 20, max_value_chars: int = 256 << 20):
+        self.fh = fh
+        self.read_chars = read_chars
+        self.max_value_chars = max_value_chars
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        more = self.fh.read(self.read_chars)
+        if not more:
+            self.eof = True
+            return False
+        if self.pos > len(self.buf) // 2:  # drop what is consumed
+            self.buf = self.buf[self.pos:]
+            self.pos = 0
+        self.buf += more
+        return True
+
+    def peek(self) -> str:
+        """Next non-blank character ('' at end of input), not consumed."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def take(self, ch: str) -> None:
+        got = self.peek()
+        if got != ch:
+            if got == "":
+                raise JsonTruncated(f"expected {ch!r}, found end of file")
+            raise JsonMalformed(f"expected {ch!r}, found {self.buf[self.pos:self.pos + 40]!r}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        """Decode the next whole value."""
+        self.peek()
+        while True:
+            try:
+                val, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                at_end = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
+                if not at_end:
+                    raise JsonMalformed(f"{exc.msg}: {self.buf[exc.pos:exc.pos + 60]!r}") from None
+                if len(self.buf) - self.pos > self.max_value_chars:
+                    raise JsonMalformed("a single JSON value larger than the read limit") from None
+                if not self._fill():
+                    raise JsonTruncated(exc.msg) from None
+                continue
+            if end >= len(self.buf) and not self.eof and self._fill():
+                continue  # a number or literal may go on in the next read
+            self.pos = end
+            return val
+
+    def items(self) -> Iterator[str]:
+        """Keys of the object starting here; the caller consumes each value (value() or elements())."""
+        self.take("{")
+        if self.peek() == "}":
+            self.pos += 1
+            return
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                raise JsonMalformed("object key is not a string")
+            self.take(":")
+            yield key
+            nxt = self.peek()
+            if nxt == ",":
+                self.pos += 1
+                continue
+            if nxt == "}":
+                self.pos += 1
+                return
+            if nxt == "":
+                raise JsonTruncated("file ends inside an object")
+            raise JsonMalformed(f"expected ',' or '}}', found {self.buf[self.pos:self.pos + 40]!r}")
+
+    def elements(self) -> Iterator[Any]:
+        """Decoded elements of the array starting here."""
+        self.take("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.value()
+            nxt = self.peek()
+            if nxt == ",":
+                self.pos += 1
+                continue
+            if nxt == "]":
+                self.pos += 1
+                return
+            if nxt == "":
+                raise JsonTruncated("file ends inside the array")
+            raise JsonMalformed(f"expected ',' or ']', found {self.buf[self.pos:self.pos + 40]!r}")
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a JSON/text export in its detected encoding (undecodable bytes replaced)."""
+    _, enc = read_head(path)
+    if not enc:
+        raise BadInput(f"{path}: the file is empty; expected a chat export")
+    return open(path, encoding=enc, errors="replace", newline="")
+
+
+def records_to_frame(records: list[dict], fields: dict[str, str]) -> pd.DataFrame:
+    """Build a DataFrame of selected keys (``{column: json_key}``) from decoded records."""
+    return pd.DataFrame({col: [r.get(key) if isinstance(r, dict) else None for r in records]
+                         for col, key in fields.items()})
+
+
+def _with_last(it: Iterator[str]) -> Iterator[tuple[str, bool]]:
+    prev = None
+    for item in it:
+        if prev is not None:
+            yield prev, False
+        prev = item
+    if prev is not None:
+        yield prev, True
+
+
+def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport,
+                     chunk_bytes: int = 32 << 20, loose: bool | None = None) -> Iterator[pd.DataFrame]:
+    """Split a header/body text export into messages, vectorised.
+
+    ``header`` is an RE2 pattern with named groups; a line matching it starts a
+    message when it is the first line or follows a blank line (exporters write a
+    blank line after every message, so a body line that happens to look like a
+    header is not split off).  Files without those blank lines fall back to
+    accepting every matching line.  Yields DataFrames with the header's groups,
+    ``body`` (lines joined by "\\n", trailing blank lines removed) and
+    ``source_line``.  Non-blank lines before the first header are report issues.
+    """
+    from .textio import iter_text_chunks
+
+    carry, base_line, seen_header = "", 1, False
+    for piece, last in _with_last(iter_text_chunks(path, encoding, chunk_bytes, report)):
+        text = carry + piece
+        carry = ""
+        arr = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+        if text.endswith("\n"):
+            arr = arr.slice(0, len(arr) - 1)
+        n = len(arr)
+        if n == 0:
+            continue
+        match = pc.extract_regex(arr, header)
+        valid = match.is_valid().to_numpy(zero_copy_only=False)
+        if loose is None:
+            empty = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
+            prev_blank = np.concatenate([[True], empty[:-1]])
+            strict = valid & prev_blank
+            if strict.any() or not valid.any():
+                loose = False
+            elif last or valid.sum() > 1:
+                loose = True
+                report.note("message headers are not separated by blank lines; every header-shaped line "
+                            "starts a message")
+        if loose:
+            hdr = valid
+        else:
+            empty = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
+            hdr = valid & np.concatenate([[True], empty[:-1]])
+        hpos = np.flatnonzero(hdr)
+        if not seen_header:
+            pre_end = int(hpos[0]) if len(hpos) else (n if last else 0)
+            if len(hpos) or last:
+                _preamble_issues(arr.slice(0, pre_end), base_line, report)
+                seen_header = bool(len(hpos))
+        # the last message may go on in the next piece: carry it
+        cut = n if last else (int(hpos[-1]) if len(hpos) else 0)
+        if not last:
+            carry = "\n".join(arr.slice(cut).to_pylist()) + "\n"
+        use = hpos[hpos < cut]
+        if len(use):
+            yield _blocks(arr, match, hdr, use, cut, base_line)
+        base_line += cut
+
+
+def _preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> None:
+    texts = lines.to_pylist()
+    bad = [(first_line + i, t) for i, t in enumerate(texts) if t.strip()]
+    for k, (line, t) in enumerate(bad[:20]):
+        report.issue(line, "text before the first message header", t, count=1 if k < 19 else len(bad) - 19)
+
+
+def _blocks(arr: pa.Array, match: pa.StructArray, hdr: np.ndarray, use: np.ndarray, cut: int,
+            base_line: int) -> pd.DataFrame:
+    idx = np.arange(cut)
+    hdr = hdr[:cut]
+    msg = np.cumsum(hdr) - 1
+    body_mask = ~hdr & (idx >= use[0])
+    counts = np.bincount(msg[body_mask], minlength=len(use))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
+    values = arr.slice(0, cut).filter(pa.array(body_mask))
+    body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\n", pa.large_string()))
+    body = pc.utf8_rtrim(body, characters="\n")
+    heads = match.take(pa.array(use))
+    out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
+    out["body"] = body.to_pandas()
+    out["source_line"] = use + base_line
+    return pd.DataFrame(out)
