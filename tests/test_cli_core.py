@@ -54,6 +54,10 @@ def test_analyze_file_imports_and_reports(tmp_path: Path) -> None:
     assert group["members_source"] == "seen in log"
     assert group["top_speakers"][0]["messages"] == 4
     assert any("5%–8%" in b for b in group["benchmarks"])
+    assert sum(r["count"] for r in group["roles"].values()) == 4   # three speakers and a joiner
+    assert group["roles"]["lurker"]["members"][0]["member_id"] == "30009"
+    assert 0 <= group["risk"]["score"] <= 100 and group["risk"]["level"] in ("healthy", "watch", "at-risk", "dead")
+    assert sum(group["weekly_messages"]) == 12
     # a second run on the same file reuses the store and still reports the group
     res = run("analyze", str(export(tmp_path)), "--store", store, "--format", "json")
     assert json.loads(res.stdout)[0]["messages"] == 12

@@ -55,10 +55,10 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
             "sender_id", keep="last")["sender_id"].astype(str))["sender_name"].astype(str)
         row["top_speakers"] = [{"member_id": k, "member_name": names.get(k, k), "messages": int(v),
                                 "share": round(v / len(s), 4)} for k, v in counts.head(top).items()]
-        week_starts = as_of - pd.Timedelta(days=7) * np.arange(SPARK_WEEKS, 0, -1)
-        bins = np.searchsorted(week_starts.asi8 if hasattr(week_starts, "asi8") else
-                               pd.DatetimeIndex(week_starts).asi8, s["ts"].array.as_unit("ns").asi8, side="right")
-        weekly = np.bincount(bins, minlength=SPARK_WEEKS + 1)[1:]
+        # week i covers (as_of - (26-i)*7d, as_of - (25-i)*7d]; older messages fall in bin 0 and are dropped
+        edges = pd.DatetimeIndex([as_of - pd.Timedelta(days=7) * k for k in range(SPARK_WEEKS, 0, -1)]).as_unit("ns")
+        bins = np.searchsorted(edges.asi8, s["ts"].array.as_unit("ns").asi8, side="left")
+        weekly = np.bincount(bins, minlength=SPARK_WEEKS + 1)[1:SPARK_WEEKS + 1]
         row["weekly_messages"] = weekly.tolist()
         row["benchmarks"] = benchmark_notes(n_members, row["active_rate_monthly"], row["platform"])
         rows.append(row)

@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from ..analysis.overview import overview
+from ..analysis.risk import group_risk
+from ..analysis.roles import assign_roles
+from ..analysis.text_features import compute_features
 from ..errors import BadInput
 from .importing import import_flags, import_paths, parse_options
 from .options import open_store, quiet_option, scope_options, store_option
@@ -19,11 +22,13 @@ from .output import console, emit
 @scope_options
 @store_option
 @quiet_option
+@click.option("--lexicon", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Extra word lists for the roles engine (JSON or text; see README).")
 @click.option("--format", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for scripts.")
 def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, scope, tz, store_dir,
-                quiet, fmt):
-    """Overview of groups: period, volume, active rates, top speakers, trend, benchmarks.
+                quiet, lexicon, fmt):
+    """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
     already in the store; none means every group in the store.
@@ -55,16 +60,35 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
     messages, as_of = scope.apply(messages)
     if len(messages) == 0:
         raise BadInput(f"no messages in scope (store {store.root}); import an export first: qunkit analyze FILE")
-    members = store.members(scope.groups)
+    members = store.members(scope.groups, messages=messages)
     ov = overview(messages, members, as_of)
+    features = compute_features(messages, as_of, lexicon, members=members)
+    roles = assign_roles(messages, members, as_of, lexicon, features=features)
+    risk = group_risk(messages, members, as_of, features=features)
+    risk_by = {r["group_id"]: r for r in risk.to_dict("records")}
     if fmt == "json":
-        emit(ov, "json")
+        emit([_json_group(row, roles, risk_by.get(row["group_id"])) for row in ov.to_dict("records")], "json")
         return
     from ..report.terminal import group_lines, print_group
 
     con = console()
     for row in ov.to_dict("records"):
-        print_group(con, group_lines(row, tz))
+        print_group(con, group_lines(row, tz, roles[roles["group_id"] == row["group_id"]],
+                                     risk_by.get(row["group_id"])))
+
+
+def _json_group(row: dict, roles, risk: dict | None) -> dict:
+    """The overview plus role counts, the members of each role and the risk verdict."""
+    mine = roles[roles["group_id"] == row["group_id"]]
+    row = dict(row)
+    row["roles"] = {
+        role: {"count": len(g), "members": [{"member_id": m, "member_name": n, "messages": int(k)}
+                                            for m, n, k in zip(g["member_id"], g["member_name"], g["messages"],
+                                                               strict=True)]}
+        for role, g in mine.groupby("role", sort=False)
+    }
+    row["risk"] = None if risk is None else {k: risk[k] for k in ("score", "level", "reasons", "features")}
+    return row
 
 
 def _groups_of_file(store, file: str) -> list[str]:
