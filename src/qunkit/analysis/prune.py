@@ -104,8 +104,8 @@ def prune_candidates(
         as_of = messages["ts"].max() if len(messages) else pd.Timestamp.now(tz="UTC")
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
-    if str(messages["ts"].dtype) != str(pd.Series(dtype="datetime64[ms, UTC]").dtype):
-        messages = messages.assign(ts=pd.to_datetime(messages["ts"], utc=True))  # frames built outside the store
+    if str(messages["ts"].dt.tz) != "UTC":  # frames built outside the store (local time)
+        messages = messages.assign(ts=messages["ts"].dt.tz_convert("UTC"))
     m_in = messages[messages["ts"] <= as_of]
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
@@ -132,8 +132,9 @@ def prune_candidates(
     df["member_name"] = df["member_name"].fillna(df["spoken_name"]).fillna(df["member_id"])
     df["messages"] = df["messages"].fillna(0).astype(int)
     df["window_messages"] = df["window_messages"].fillna(0).astype(int)
-    df["roster_known"] = df["roster_known"].astype("boolean").fillna(False).astype(bool)
-    df["roster_known"] = df.groupby("group_id")["roster_known"].transform("any").astype(bool)
+    # a group has a roster or not: speakers the roster lacks belong to a roster-known group too
+    df["roster_known"] = df["roster_known"].astype("boolean").fillna(False).groupby(df["group_id"]).transform(
+        "any").astype(bool)
     df["group_name"] = df["group_id"].map(group_names)
 
     # membership at as_of: joined (when known) by then and not gone.  A group's roster lists its current

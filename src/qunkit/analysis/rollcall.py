@@ -39,13 +39,12 @@ _CALL_RE = re.compile(_CALL)
 
 # An answer is a short text made only of these tokens (repeats allowed: "111", "在在在", "我在我在").
 _ANSWER_TOKENS = (
-    r"\+?1|扣1|打1|回1|我?在[的呢呀啊哦滴嘞]?|还在|一直在|到了?|有|签到|报到|已签到|冒泡|冒个泡|来了|我来了"
+    r"1|扣1|打1|回1|我?在[的呢呀啊哦滴嘞]?|还在|一直在|到了?|有|签到|报到|已签到|冒泡|冒个泡|来了|我来了"
     r"|举手|吱|present|here"
 )
 _ANSWER_RE = re.compile(rf"^(?:{_ANSWER_TOKENS})+$", re.IGNORECASE)
-# Stripped before matching an answer: punctuation, emoticon placeholders, emoji and symbols.
+# Stripped before matching an answer: punctuation (so "+1" is "1"), emoticon placeholders, emoji, symbols.
 _ANSWER_NOISE_RE = re.compile(r"\[[^\[\]]{1,8}\]|[\s\W_]", re.UNICODE)
-_KEEP_SYMBOLS = str.maketrans({"+": "＋"})  # protect "+" from the \W strip; mapped back below
 _MAX_ANSWER_CHARS = 16
 
 CALL_COLUMNS = ["group_id", "group_name", "announced", "last_announced", "announcer_id", "announcer_name",
@@ -67,7 +66,7 @@ def is_answer(text: pd.Series) -> pd.Series:
     norm = normalise(text)
     out = []
     for t in norm:
-        core = _ANSWER_NOISE_RE.sub("", t.translate(_KEEP_SYMBOLS)).replace("＋", "+")
+        core = _ANSWER_NOISE_RE.sub("", t)
         out.append(bool(core) and len(core) <= _MAX_ANSWER_CHARS and bool(_ANSWER_RE.match(core)))
     return pd.Series(out, index=text.index, dtype=bool)
 
