@@ -96,8 +96,8 @@ def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_messag
     """List members to remove (清人), each with the reason. qunkit never removes anyone itself.
 
     \b
-    Listed:  silent     no message for --days days (never-spoken members count from joining)
-             advertiser the roles engine's advertiser, however recent
+    Listed:  silent        no message for --days days (never-spoken members count from joining)
+             advertiser    the roles engine's advertiser, however recent
              few messages  with --min-messages K: fewer than K in the last --days days
     Never:   owner and admins, --keep members, members who answered a roll call
              announced in the last --days days, members who joined less than --grace days ago.
