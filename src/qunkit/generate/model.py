@@ -326,10 +326,16 @@ class _Sim:
         joins[:14] *= 3
         life = self.life
         if lc == "dying":
-            peak = r.uniform(10, 35) if D > 50 else D * 0.3
             death = D + r.uniform(2, 14)  # goes quiet within the two weeks after as_of
-            tau = max(3.0, (death - peak) / math.log(1 / 0.05))
-            f = np.where(d < peak, 0.6 + 0.4 * d / max(peak, 1), np.exp(-(d - peak) / tau))
+            if r.random() < 0.3:  # sudden: ordinary until a week or two before as_of, then collapses
+                drop = D - r.uniform(5, 12)
+                f = np.where(d < drop, 0.8 * ramp * wave, 0.8 * np.exp(-(d - drop) / 3))
+                life["variant"], life["drop_at"] = "sudden", drop
+            else:  # slow: peaks in the first weeks, fades over months
+                peak = r.uniform(10, 35) if D > 50 else D * 0.3
+                tau = max(3.0, (death - peak) / math.log(1 / 0.05))
+                f = np.where(d < peak, 0.6 + 0.4 * d / max(peak, 1), np.exp(-(d - peak) / tau))
+                life["variant"] = "slow"
             f = np.where(d >= death, 0.0, f)
             resp = 0.12 + 0.75 * np.clip(f, 0, 1)
             joins = np.clip(f, 0.02, None)
@@ -358,6 +364,7 @@ class _Sim:
             resp = np.where(mask, 0.6, resp)
             joins = np.where(mask, 0.15, joins)  # nobody joins a group over Spring Festival
             life["lull"] = (a, b)
+            life["variant"] = "quiet_at_as_of" if a <= D <= b else "before_as_of"
         elif lc == "shrunk_stable":
             s = r.uniform(0.3, 0.55) * D
             f = np.where(d < s, f, 0.45 + (f - 0.45) * np.exp(-(d - s) / 5))
@@ -534,6 +541,8 @@ class _Sim:
             m.frm = max(m.joined, self.t0) + (0 if m.founder else r.randint(0, 3 * DAY))
             if m.role == "organizer" and lc != "dead":
                 until = 1 << 62
+            elif lc == "dying" and "drop_at" in self.life:
+                until = self.t0 + int((self.life["drop_at"] + r.uniform(-4, 8)) * DAY)
             elif lc == "dying":
                 until = self.t0 + int(r.betavariate(1.2, 1.0) * (D + 14) * DAY)
             elif lc == "dead":
@@ -1088,7 +1097,7 @@ class _Sim:
             "last_message": human["ts"].max() if len(human) else pd.NaT,
             "future_messages": len(future), "future_conversation": len(conv),
             "future_speakers": int(conv["sender_id"].nunique()), "dead_within_30d": bool(dead),
-            "dies_at": day_ts("dies_at"), "lull_start": day_ts("lull", 0), "lull_end": day_ts("lull", 1),
+            "variant": self.life.get("variant"), "dies_at": day_ts("dies_at"), "lull_start": day_ts("lull", 0), "lull_end": day_ts("lull", 1),
             "shrink_at": day_ts("shrink_at"), "quiet_start": day_ts("quiet", 0), "revival_at": day_ts("quiet", 1),
             "rollcall_at": self._to_ts(self.rollcall_info["ts"]) if self.rollcall_info else None,
         }
@@ -1180,10 +1189,13 @@ def generate_corpus(n_groups: int = 60, seed: int = 0, as_of: Any = "2024-03-31"
         start = (as_of_ts.normalize() - pd.Timedelta(days=r.randint(lo, hi))).strftime("%Y-%m-%d")
         k = r.choice((0, 0, 1, 1, 2))
         shared = tuple(r.sample(spammers, min(k, len(spammers))))
+        lull = None
+        if lc == "holiday_lull" and r.random() < 0.4:  # the hard case: quiet right now, back next week
+            lull = (as_of_ts.normalize() - pd.Timedelta(days=r.randint(4, 10))).strftime("%Y-%m-%d")
         spec = GroupSpec(name=name, lifecycle=lc, n_members=n, start=start, as_of=as_of_ts,
                          seed=stable_seed(seed, i), platform=platform,
                          messages=max(50, int(messages_per_group * r.uniform(0.7, 1.3))), topic=topic.label,
-                         owner=operators[i % n_ops], shared_advertisers=shared)
+                         owner=operators[i % n_ops], shared_advertisers=shared, lull_start=lull)
         out.append(generate(spec))
     return out
 
