@@ -97,6 +97,29 @@ def test_qce_json_not_an_export(tmp_path):
         run_parser("qce-json", p)
 
 
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_reader_any_block_size_escapes_and_skipped_values(block, indent):
+    doc = {"avatars": {"1": "B" * 300, "2": "q\\\"\\\\]}"}, "metadata": {"name": "QQChatExporter"},
+           "chatInfo": {"name": "群\\\"x", "n": [1, {"b": "]}\\\\"}]},
+           "messages": [{"id": "1", "t": 1234567890123}, {"id": "2", "s": "中\\\\\u4e2d", "f": -1.5e3}, 7],
+           "exportOptions": {}}
+    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    reader = TopLevelArrayReader(io.BytesIO(text.encode()), "messages", keep=("chatInfo",), block=block)
+    assert reader.open()
+    assert reader.header == {"chatInfo": doc["chatInfo"]}  # avatars/metadata skipped, not kept
+    assert [e.value for e in reader.elements()] == doc["messages"]
+    assert not reader.truncated
+
+
+def test_reader_resyncs_after_a_malformed_pretty_record():
+    text = '{"messages": [\n    {"id": 1},\n    {"id": 2, oops},\n    {"id": 3, "x": {"y": 1}}\n  ]}'
+    reader = TopLevelArrayReader(io.BytesIO(text.encode()), "messages", block=4)
+    assert reader.open()
+    got = [(e.index, e.value, bool(e.error)) for e in reader.elements()]
+    assert got == [(1, {"id": 1}, False), (2, None, True), (3, {"id": 3, "x": {"y": 1}}, False)]
+
+
 def test_reader_stops_before_the_avatars_blob():
     blob = "A" * 5_000_000
     doc = '{"chatInfo":{},"messages":[{"id":1},{"id":2}],"avatars":{"1":"' + blob + '"}}'
