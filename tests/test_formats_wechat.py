@@ -52,17 +52,21 @@ def assert_golden(df: pd.DataFrame, expected_csv: Path) -> None:
         assert not diff, f"row {i + 1} of {expected_csv.name}: (got, expected) {diff}"
 
 
-# (format, export file, {line: reason fragment} of the issues the file must report)
+# (format, export file or folder, {line: reason fragment} of the issues the file must report)
 GOLDEN = [
     ("wechatmsg-csv", "产品交流群_utf8.csv", {39: "CreateTime", 40: "8 fields"}),
     ("wechatmsg-csv", "老同学_utf8.csv", {}),
     ("wechatmsg-txt", "读书会.txt", {}),
     ("wechatmsg-txt", "家族群.txt", {1: "before the first message header", 14: "not a valid date"}),
+    ("pywxdump-csv", "pywxdump_group", {13: "_5_10.csv line 6: no readable CreateTime"}),
+    ("pywxdump-csv", "pywxdump_private/wxid_friend_0_3.csv", {}),
 ]
 
 
 def expected_path(name: str) -> Path:
-    return DATA / (Path(name).stem + ".expected.csv")
+    """``<name>.expected.csv`` beside the export (a folder's sits beside the folder)."""
+    p = DATA / name
+    return p.parent / (p.name.removesuffix(p.suffix) + ".expected.csv")
 
 
 @pytest.mark.parametrize(("fmt", "name", "issues"), GOLDEN, ids=[g[1] for g in GOLDEN])
@@ -129,3 +133,38 @@ def test_events_wechat_notices() -> None:
     assert ev["event_actor"].tolist()[:3] == ["你", "张三", "张三"]
     assert ev["event_target"].tolist() == ["孙七", "李四、王五", "你", "王五"]
     assert split_names(ev["event_target"][1]) == ["李四", "王五"]
+
+
+def test_pywxdump_single_page_of_a_folder_uses_users_json() -> None:
+    df, report = parse("pywxdump-csv", DATA / "pywxdump_group" / "23456789@chatroom_0_5.csv")
+    assert df["group_name"].unique().tolist() == ["周末羽毛球群"]
+    assert df["sender_name"].tolist()[:2] == ["张三（组长）", "李四"]
+    assert report.bad_lines == 0
+
+
+@pytest.mark.parametrize(("fmt", "name"), [(g[0], g[1]) for g in GOLDEN if g[1].endswith(".csv")],
+                         ids=[g[1] for g in GOLDEN if g[1].endswith(".csv")])
+def test_damaged_csv_imports_or_fails_cleanly(fmt: str, name: str, tmp_path: Path) -> None:
+    """tests/test_robustness.py skips .csv files; the WeChat CSV exports get the same treatment here."""
+    import random
+
+    from qunkit.errors import BadInput
+
+    raw = (DATA / name).read_bytes()
+    for seed in range(4):
+        rng = random.Random(seed)
+        flipped = bytearray(raw)
+        for _ in range(max(1, len(raw) // 150)):
+            flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+        lines = raw.split(b"\n")
+        for junk in (b'"unterminated, quote', b"\x00\xff", b"1,2,3"):
+            lines.insert(rng.randrange(1, len(lines) + 1), junk)
+        for label, data in (("cut", raw[: rng.randrange(1, len(raw))]), ("flipped", bytes(flipped)),
+                            ("spliced", b"\n".join(lines))):
+            damaged = tmp_path / f"{label}{seed}_{Path(name).name}"
+            damaged.write_bytes(data)
+            try:
+                df, report = parse(fmt, damaged)
+            except BadInput:
+                continue
+            assert report.messages == len(df)

@@ -23,6 +23,7 @@ _REGISTRY = [
     "qunkit.formats.chatlab:ChatLabParser",
     "qunkit.formats.wechatmsg_csv:WeChatMsgCsvParser",
     "qunkit.formats.wechatmsg_txt:WeChatMsgTxtParser",
+    "qunkit.formats.pywxdump_csv:PyWxDumpCsvParser",
 ]
 
 

@@ -55,7 +55,7 @@ LABEL_KINDS: list[tuple[str, str]] = [
     ("图片", "image"), ("语音", "voice"), ("视频", "video"),
     ("表情", "sticker"), ("位置", "location"), ("名片", "card"), ("公众号", "card"),
     ("合并转发", "forward"), ("聊天记录", "forward"), ("群公告", "announcement"),
-    ("红包封面", "other"), ("红包", "redpacket"), ("转账", "transfer"), ("文件", "file"),
+    ("红包封面", "other"), ("红包", "redpacket"), ("转账", "transfer"), ("文件", "file"), ("未知", "other"),
 ]
 
 # RE2 patterns (run by pyarrow.compute: pandas would fall back to Python's re for \s and $)
@@ -108,13 +108,6 @@ def rx_get(s: pd.Series, pattern: str) -> pd.Series:
     got = pc.if_else(m.is_valid(), m.field("g"), pa.scalar(None, pa.large_string()))
     got = got.to_pandas().set_axis(s.index).astype(object)
     return got.where(got.notna(), None)
-
-
-def opt_str(s: pd.Series) -> pd.Series:
-    """Ids as strings, None where missing or empty."""
-    s = s.astype(object)
-    bad = s.isna() | (s.astype(str) == "")
-    return s.astype(str).where(~bad, None).astype(object)
 
 
 def label_kinds(labels: pd.Series) -> pd.Series:
@@ -289,14 +282,6 @@ def _col(raw: pd.DataFrame, name: str, default: object = None) -> pd.Series:
     return pd.Series(default, index=raw.index, dtype=object)
 
 
-def lookup(codes: pd.Series, table: dict[int, str]) -> pd.Series:
-    """Map integer codes through ``table`` (None where absent), once per distinct code."""
-    arr = codes.fillna(-1).astype("int64").to_numpy()
-    uniq, inv = np.unique(arr, return_inverse=True)
-    vals = np.array([table.get(int(u)) for u in uniq] + [None], dtype=object)[:-1]
-    return pd.Series(vals[inv], index=codes.index, dtype=object)
-
-
 def _ints(s: pd.Series) -> pd.Series:
     return to_int(s)
 
@@ -313,102 +298,146 @@ def to_int(s: pd.Series) -> pd.Series:
     return vals.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).set_axis(s.index)
 
 
+def _codes(s: pd.Series) -> np.ndarray:
+    """Type codes as int64, -1 where missing or not a number."""
+    return to_int(s).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _strs(s: pd.Series) -> np.ndarray:
+    """Stripped strings as a numpy object array ("" for missing)."""
+    return s.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _opt(s: pd.Series) -> np.ndarray:
+    """Optional ids: numpy object array of str, None where missing or empty."""
+    out = s.astype(object).to_numpy(dtype=object, copy=True)
+    missing = pd.isna(out)
+    out[~missing] = [str(v) for v in out[~missing]] if s.dtype == object else out[~missing].astype(str)
+    out[missing | (out == "")] = None
+    return out
+
+
+def _np_lookup(codes: np.ndarray, table: dict[int, str]) -> np.ndarray:
+    uniq, inv = np.unique(codes, return_inverse=True)
+    vals = np.array([table.get(int(u)) for u in uniq] + [None], dtype=object)[:-1]
+    return vals[inv.reshape(-1)]
+
+
 def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport) -> pd.DataFrame:
-    """Raw WeChat rows -> parser columns (kind, text, events, mentions, reply_to, senders)."""
-    idx = raw.index
-    content = _col(raw, "content", "").fillna("").astype(str).str.replace("\r\n", "\n", regex=False)
-    typ = _ints(_col(raw, "type"))
-    sub = _ints(_col(raw, "subtype"))
-    packed = (typ >= 1 << 32).fillna(False).astype(bool)
+    """Raw WeChat rows -> parser columns (kind, text, events, mentions, reply_to, senders).
+
+    Row-wise state lives in numpy arrays and boolean masks; regex work runs on Arrow kernels
+    over the rows that need it (XML bodies, system lines, "@" texts)."""
+    raw = raw.reset_index(drop=True)
+    n = len(raw)
+    content = _col(raw, "content", "").fillna("").astype(str)
+    if content.str.contains("\r", regex=False).any():
+        content = content.str.replace("\r\n", "\n", regex=False)
+    typ = _codes(_col(raw, "type"))
+    sub = _codes(_col(raw, "subtype"))
+    packed = typ >= 1 << 32
     if packed.any():  # WeChat 4 databases: (subtype << 32) | type
-        sub = sub.mask(packed, typ // (1 << 32))
-        typ = typ.mask(packed, typ % (1 << 32))
-    sender_id = _col(raw, "sender_id", "").fillna("").astype(str).str.strip()
-    sender_name = _col(raw, "sender_name", "").fillna("").astype(str).str.strip()
-    is_self = _col(raw, "is_self", False).fillna(False).astype(bool)
+        sub = np.where(packed, typ >> 32, sub)
+        typ = np.where(packed, typ & 0xFFFFFFFF, typ)
+    sender_id = _strs(_col(raw, "sender_id", ""))
+    sender_name = _strs(_col(raw, "sender_name", ""))
+    is_self = _col(raw, "is_self", False).fillna(False).to_numpy(dtype=bool).copy()
 
     # v3 group content "wxid_xxx:\n..." -> body, and the wxid when the row had no sender
     if content.str.contains(":\n", regex=False).any():
-        pref = rx_get(content, _SENDER_PREFIX)
-        strip = pref.notna() & ((pref == sender_id) | ((sender_id == "") & pref.str.startswith("wxid_")))
-        strip = strip.fillna(False).astype(bool)
+        pref = rx_get(content, _SENDER_PREFIX).to_numpy(dtype=object)
+        got = ~pd.isna(pref)
+        pref_s = np.where(got, pref, "").astype(object)
+        strip = got & ((pref_s == sender_id) | ((sender_id == "") & pd.Series(pref_s).str.startswith("wxid_")
+                                                 .to_numpy(dtype=bool)))
         if strip.any():
             content = content.mask(strip, rx_sub(content, _SENDER_PREFIX, "", max_replacements=1))
-            sender_id = sender_id.mask(strip & (sender_id == ""), pref)
+            sender_id = np.where(strip & (sender_id == ""), pref_s, sender_id)
 
     # kind: the format's own label first, then the type code, then placeholders in the text
-    kind = _col(raw, "label_kind").astype(object)
-    by_type = lookup(typ, BASE_KINDS)
-    app = (typ == 49).fillna(False).astype(bool)
+    kind = _col(raw, "label_kind").astype(object).to_numpy(dtype=object, copy=True)
+    kind[pd.isna(kind)] = None
+    by_type = _np_lookup(typ, BASE_KINDS)
+    app = typ == 49
     if app.any():
         appsub = sub.copy()
-        missing = app & (appsub.isna() | (appsub == 0)).fillna(True).astype(bool)
+        missing = app & (appsub <= 0)
         if missing.any():
-            appsub[missing] = _ints(rx_get(content[missing], APP_TYPE))
-        by_type[app] = lookup(appsub[app], APP_KINDS).fillna("other")
-    by_type = by_type.where(typ.notna() | by_type.notna(), None)
-    unknown_type = typ.notna() & by_type.isna()
-    by_type[unknown_type.fillna(False).astype(bool)] = "other"
-    kind = kind.where(kind.notna(), by_type)
-    system = _col(raw, "is_system", False).fillna(False).astype(bool) | kind.isin(["system", "recall"])
-    if "is_system" not in raw:
-        system |= typ.isin([10000, 10002]).fillna(False).astype(bool)
+            appsub[missing] = _codes(rx_get(content[missing], APP_TYPE))
+        found = _np_lookup(appsub[app], APP_KINDS)
+        found[pd.isna(found)] = "other"
+        by_type[app] = found
+    by_type[(typ >= 0) & pd.isna(by_type)] = "other"
+    nolabel = pd.isna(kind)
+    kind[nolabel] = by_type[nolabel]
+    system = np.isin(kind, ["system", "recall"])
+    if "is_system" in raw:
+        system |= raw["is_system"].fillna(False).to_numpy(dtype=bool)
+    else:
+        system |= (typ == 10000) | (typ == 10002)
 
     # text: XML bodies rendered, media XML -> placeholders, system lines cleaned
-    text = content.copy()
-    reply_to = _col(raw, "reply_to").astype(object)
-    xmlish = rx_has(content, _XMLISH) & ~system
+    text = content.to_numpy(dtype=object, copy=True)
+    reply_to = _opt(_col(raw, "reply_to"))
+    xmlish = rx_has(content, _XMLISH).to_numpy() & ~system
     if xmlish.any():
-        app_rows = xmlish & (app | content.str.contains("<appmsg", regex=False).fillna(False).astype(bool))
+        app_rows = xmlish & (app | content.str.contains("<appmsg", regex=False).to_numpy(dtype=bool))
         if app_rows.any():
             k = kind[app_rows]
-            if k.isna().any():  # XML app message without a usable type: read it from the XML
-                t = _ints(rx_get(content[app_rows], APP_TYPE))
-                k = k.where(k.notna(), lookup(t, APP_KINDS).fillna("other"))
+            if pd.isna(k).any():  # XML app message without a usable type: read it from the XML
+                t = _np_lookup(_codes(rx_get(content[app_rows], APP_TYPE)), APP_KINDS)
+                t[pd.isna(t)] = "other"
+                k = np.where(pd.isna(k), t, k)
                 kind[app_rows] = k
-            rendered, svrid = render_appmsg(content[app_rows], k)
-            text[app_rows] = rendered
-            reply_to[app_rows] = reply_to[app_rows].where(reply_to[app_rows].notna(), svrid)
+            rendered, svrid = render_appmsg(content[app_rows], pd.Series(k, index=content.index[app_rows]))
+            text[app_rows] = rendered.to_numpy(dtype=object)
+            rt = reply_to[app_rows]
+            reply_to[app_rows] = np.where(pd.isna(rt), svrid.to_numpy(dtype=object), rt)
         media = xmlish & ~app_rows
         if media.any():
-            text[media] = render_media(content[media], kind[media].fillna("other"))
-    empty_media = (content == "") & kind.isin(list(PLACEHOLDER_TEXT)) & ~system
+            mk = pd.Series(kind[media], index=content.index[media]).fillna("other")
+            text[media] = render_media(content[media], mk).to_numpy(dtype=object)
+    empty_media = (text == "") & np.isin(kind, list(PLACEHOLDER_TEXT)) & ~system
     if empty_media.any():
-        text[empty_media] = kind[empty_media].map(PLACEHOLDER_TEXT)
+        text[empty_media] = [PLACEHOLDER_TEXT[k] for k in kind[empty_media]]
 
-    still = kind.isna() & ~system
+    still = pd.isna(kind) & ~system
     if still.any():
-        kind[still] = placeholder_kinds(text[still])
-    kind = kind.fillna("system")
+        kind[still] = placeholder_kinds(pd.Series(text[still], dtype=object)).to_numpy(dtype=object)
+    kind[pd.isna(kind)] = "system"
 
-    event = pd.Series(None, index=idx, dtype=object)
-    actor = pd.Series(None, index=idx, dtype=object)
-    target = pd.Series(None, index=idx, dtype=object)
+    event = np.full(n, None, dtype=object)
+    actor = np.full(n, None, dtype=object)
+    target = np.full(n, None, dtype=object)
     sid, sname = self_ids(options)
     if system.any():
-        text[system] = clean_system_text(content[system])
-        ev = parse_events(text[system])
-        event[system], actor[system], target[system] = ev["event"], ev["event_actor"], ev["event_target"]
-        k = pd.Series("system", index=ev.index, dtype=object)
-        k[ev["event"] == "recall"] = "recall"
-        k[ev["event"] == "pat"] = "pat"
-        labelled = kind[system].isin(["recall", "pat"])
-        kind[system] = k.where(~labelled, kind[system])
+        cleaned = clean_system_text(content[system])
+        text[system] = cleaned.to_numpy(dtype=object)
+        ev = parse_events(cleaned)
+        evn = ev["event"].to_numpy(dtype=object)
+        event[system] = evn
+        actor[system] = ev["event_actor"].to_numpy(dtype=object)
+        target[system] = ev["event_target"].to_numpy(dtype=object)
+        k = np.where(evn == "recall", "recall", np.where(evn == "pat", "pat", "system")).astype(object)
+        labelled = np.isin(kind[system], ["recall", "pat"])
+        kind[system] = np.where(labelled, kind[system], k)
         event[system & (kind == "recall")] = "recall"
         sender_id[system] = SYSTEM_ID
         sender_name[system] = SYSTEM_NAME
         is_self[system] = False
     pat = (kind == "pat") & ~system
     if pat.any():
-        ev = parse_events(text[pat])
-        event[pat], actor[pat], target[pat] = "pat", ev["event_actor"], ev["event_target"]
+        ev = parse_events(pd.Series(text[pat], dtype=object))
+        event[pat] = "pat"
+        actor[pat] = ev["event_actor"].to_numpy(dtype=object)
+        target[pat] = ev["event_target"].to_numpy(dtype=object)
     ann = (kind == "announcement") & ~system
     if ann.any():
         event[ann] = "announcement"
-        actor[ann] = sender_id[ann].mask(is_self[ann], sid)
+        actor[ann] = np.where(is_self[ann], sid, sender_id[ann])
     # "你" in a notice is the exporting account
-    actor = actor.mask(actor == "你", sid)
-    target = target.mask(target == "你", sid)
+    actor[actor == "你"] = sid
+    target[target == "你"] = sid
 
     sender_id[is_self] = sid
     sender_name[is_self] = sname
@@ -422,12 +451,12 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         sender_name[nobody] = "unknown"
         report.note(f"{int(nobody.sum())} messages name no sender; imported with sender 'unknown'")
 
-    mentions = pd.Series(None, index=idx, dtype=object)
+    mentions = np.full(n, None, dtype=object)
     talk = ~system
     if talk.any():
-        mentions[talk] = extract_mentions(text[talk])
+        mentions[talk] = extract_mentions(pd.Series(text[talk], dtype=object)).to_numpy(dtype=object)
 
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "group_id": raw["group_id"].astype(str),
         "group_name": raw["group_name"].astype(str),
         "chat_type": raw["chat_type"],
@@ -435,17 +464,16 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         "sender_id": sender_id,
         "sender_name": sender_name,
         "kind": kind,
-        "text": text.fillna(""),
+        "text": text,
         "event": event,
         "event_actor": actor,
         "event_target": target,
         "mentions": mentions,
-        "reply_to": opt_str(reply_to),
-        "msg_id": opt_str(_col(raw, "msg_id")),
+        "reply_to": reply_to,
+        "msg_id": _opt(_col(raw, "msg_id")),
         "source_line": raw["source_line"].astype("int64"),
-    }, index=idx)
-    out["is_self_row"] = is_self
-    return out
+        "is_self_row": is_self,
+    })
 
 
 def drop_bad(df: pd.DataFrame, bad: pd.Series, reason: str, report: ParseReport, excerpt: pd.Series) -> pd.DataFrame:

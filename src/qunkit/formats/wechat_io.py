@@ -14,6 +14,8 @@ a time is all these layouts need.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -45,8 +47,6 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
     _, enc = read_head(path)
     if not enc:
         return
-    if enc == "utf-8-sig":
-        enc = "utf-8"  # pyarrow skips the UTF-8 BOM itself
     names = read_csv_header(path)
     invalid: list[tuple[int, int]] = []  # (record number counting the header as 1, lines spanned)
 
@@ -60,26 +60,46 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
                          f"{row.expected_columns}", text[:120])
         return "skip"
 
-    reader = pcsv.open_csv(
-        path,
-        read_options=pcsv.ReadOptions(block_size=block_bytes, use_threads=False, encoding=enc),
-        parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                        invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
+    source = _Recoded(path, enc)
+    try:
+        reader = pcsv.open_csv(
+            source,
+            read_options=pcsv.ReadOptions(block_size=block_bytes, use_threads=False),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                            invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        source.close()
+        raise BadInput(f"{path}: unreadable CSV: {str(exc)[:200]}") from None
     next_record, next_line = 2, 2  # record 1 is the header (one line)
     fixed = 0
-    for batch in _batches(reader, path, block_bytes):
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            # quoting broken mid-file: what came before is imported, the rest cannot be delimited
+            why = ("one CSV record is larger than the read block" if "straddl" in str(exc)
+                   else "CSV unreadable from here on (broken quoting?)")
+            report.issue(next_line + line_offset, why, str(exc)[:120])
+            report.truncated = True
+            report.note(f"{path.name}: {why} at line {next_line + line_offset}; the rest of the file was not imported")
+            break
         n = batch.num_rows
         if n == 0:
             continue
         spans = np.ones(n, dtype=np.int64)
+        width = np.zeros(n, dtype=np.int64)
         cols = {}
         for name in batch.schema.names:
             col = batch.column(name)
             nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
             spans += nl.astype(np.int64)
+            width += pc.binary_length(col).to_numpy(zero_copy_only=False)
             if nl.any():
                 col = pc.replace_substring(col, "\r\n", "\n")
             cols[name] = col.to_pandas()
@@ -102,8 +122,9 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         next_line = int(starts[n - 1] + spans[n - 1])
         df = pd.DataFrame(cols)
         df["source_line"] = starts[:n] + line_offset
-        blank = (df.drop(columns="source_line") == "").all(axis=1)
+        blank = width == 0  # an empty line: not a record
         yield df.loc[~blank].reset_index(drop=True) if blank.any() else df
+    source.close()
     # invalid rows after the last valid one
     where, line = {}, next_line
     for rec, span in sorted(invalid):
@@ -112,14 +133,39 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
     _fix_issue_lines(report, fixed, where)
 
 
-def _batches(reader: Any, path: Path, block_bytes: int) -> Iterator[pa.RecordBatch]:
-    try:
-        yield from reader
-    except pa.ArrowInvalid as exc:
-        if "straddl" in str(exc):
-            raise BadInput(f"{path}: one CSV record is larger than the {block_bytes >> 20} MB read block; "
-                           "a larger chunk size is needed") from None
-        raise BadInput(f"{path}: unreadable CSV: {exc}") from None
+class _Recoded(io.RawIOBase):
+    """The file as UTF-8 bytes for pyarrow: decoded in its own encoding with undecodable bytes
+    replaced (pyarrow's own transcoding is strict), BOM dropped."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        super().__init__()
+        self._fh = open(path, "rb")
+        self._dec = codecs.getincrementaldecoder("utf-8-sig" if encoding.startswith("utf-8") else encoding)("replace")
+        self._buf = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._eof and (n < 0 or len(self._buf) < n):
+            raw = self._fh.read(max(n, 1 << 20) if n > 0 else -1)
+            self._eof = not raw
+            self._buf += self._dec.decode(raw, final=self._eof).encode("utf-8")
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _fix_issue_lines(report: ParseReport, start: int, lines: dict[int, int]) -> int:
@@ -347,7 +393,7 @@ def _blocks(arr: pa.Array, match: pa.StructArray, hdr: np.ndarray, use: np.ndarr
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
     values = arr.slice(0, cut).filter(pa.array(body_mask))
     body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\n", pa.large_string()))
-    body = pc.utf8_rtrim(body, characters="\n")
+    body = pc.utf8_rtrim_whitespace(body)
     heads = match.take(pa.array(use))
     out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
     out["body"] = body.to_pandas()
