@@ -11,8 +11,9 @@ per day) and a single join, so a million messages write in seconds.
 
 from __future__ import annotations
 
+import codecs
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,26 +63,43 @@ def _clean_body(s: pd.Series) -> list[str]:
     return s.fillna("").astype(str).str.replace("\r\n", "\n", regex=False).tolist()
 
 
+CHUNK = 100_000  # messages formatted per string: bounds memory on million-message exports
+
+
+def _qq_parts(groups: GeneratedGroup | Iterable[GeneratedGroup], ampm: bool, folder: str) -> Iterator[str]:
+    clock = _clock(ampm)
+    yield f"{QQ_HEADER}\n\n"
+    for g in _groups(groups):
+        yield f"{QQ_RULE}\n消息分组:{folder}\n{QQ_RULE}\n消息对象:{g.name}\n{QQ_RULE}\n\n"
+        for lo in range(0, len(g.messages), CHUNK):
+            msgs = g.messages.iloc[lo:lo + CHUNK]
+            secs = _wall_secs(msgs["ts"])
+            dates = _dates(secs)
+            sod = (secs % 86400).tolist()
+            titles = msgs["sender_title"].astype(object).where(msgs["sender_title"].notna(), "").tolist()
+            labels = [QQ_SYSTEM if i == "system" else f"{t}{n}({i})"
+                      for i, n, t in zip(msgs["sender_id"].tolist(), msgs["sender_name"].tolist(), titles,
+                                         strict=True)]
+            bodies = _clean_body(msgs["text"])
+            yield "".join([f"{d} {clock[s]} {lab}\n{b}\n\n"
+                           for d, s, lab, b in zip(dates, sod, labels, bodies, strict=True)])
+
+
 def qq_txt_text(groups: GeneratedGroup | Iterable[GeneratedGroup], *, ampm: bool = False,
                 folder: str = "我的QQ群") -> str:
     """The export as one string with ``\\n`` line ends (see :func:`write_qq_txt`)."""
-    clock = _clock(ampm)
-    parts = [QQ_HEADER, "\n\n"]
-    for g in _groups(groups):
-        msgs = g.messages
-        parts.append(f"{QQ_RULE}\n消息分组:{folder}\n{QQ_RULE}\n消息对象:{g.name}\n{QQ_RULE}\n\n")
-        if msgs.empty:
-            continue
-        secs = _wall_secs(msgs["ts"])
-        dates = _dates(secs)
-        sod = (secs % 86400).tolist()
-        titles = msgs["sender_title"].astype(object).where(msgs["sender_title"].notna(), "").tolist()
-        labels = [QQ_SYSTEM if i == "system" else f"{t}{n}({i})"
-                  for i, n, t in zip(msgs["sender_id"].tolist(), msgs["sender_name"].tolist(), titles, strict=True)]
-        bodies = _clean_body(msgs["text"])
-        parts.append("".join([f"{d} {clock[s]} {lab}\n{b}\n\n"
-                              for d, s, lab, b in zip(dates, sod, labels, bodies, strict=True)]))
-    return "".join(parts)
+    return "".join(_qq_parts(groups, ampm, folder))
+
+
+def _write_parts(parts: Iterable[str], path: str | Path, encoding: str, crlf: bool) -> Path:
+    """Stream text parts to ``path``; an incremental encoder writes a BOM (utf-8-sig) once."""
+    enc = codecs.getincrementalencoder(encoding)()
+    path = Path(path)
+    with open(path, "wb") as f:
+        for part in parts:
+            f.write(enc.encode(part.replace("\n", "\r\n") if crlf else part))
+        f.write(enc.encode("", final=True))
+    return path
 
 
 def write_qq_txt(groups: GeneratedGroup | Iterable[GeneratedGroup], path: str | Path, *, crlf: bool = True,
@@ -91,19 +109,25 @@ def write_qq_txt(groups: GeneratedGroup | Iterable[GeneratedGroup], path: str | 
     Defaults are what real exports look like (CRLF, UTF-8 with BOM); ``ampm`` gives the
     English-Windows 12-hour clock, ``encoding="gb18030"`` an old or re-saved file.
     """
-    text = qq_txt_text(groups, ampm=ampm, folder=folder)
-    if crlf:
-        text = text.replace("\n", "\r\n")
-    path = Path(path)
-    path.write_bytes(text.encode(encoding))
-    return path
+    return _write_parts(_qq_parts(groups, ampm, folder), path, encoding, crlf)
+
+
+@lru_cache(maxsize=1)
+def _clock_padded() -> tuple[str, ...]:
+    return tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400))
 
 
 def _fmt_local(ts: pd.Series) -> list[str]:
-    """``YYYY-MM-DD HH:MM:SS`` local, "" for missing."""
-    local = ts.dt.tz_convert(TZ)
-    out = local.dt.strftime("%Y-%m-%d %H:%M:%S")
-    return out.where(local.notna(), "").tolist()
+    """``YYYY-MM-DD HH:MM:SS`` local (WeChatMsg's StrTime, roster times), "" for missing."""
+    ok = ts.notna().to_numpy()
+    out = [""] * len(ts)
+    if ok.any():
+        secs = _wall_secs(ts[ok])
+        clock = _clock_padded()
+        idx = np.flatnonzero(ok).tolist()
+        for i, d, s in zip(idx, _dates(secs), (secs % 86400).tolist(), strict=True):
+            out[i] = f"{d} {clock[s]}"
+    return out
 
 
 def write_roster_csv(group: GeneratedGroup, path: str | Path, encoding: str = "utf-8-sig",
@@ -156,42 +180,40 @@ def _card_desc(title: str) -> str:
     return f"{title}，点击查看全文"
 
 
+def _wechatmsg_parts(group: GeneratedGroup) -> Iterator[str]:
+    pad = " " * 12  # WeChatMsg writes link cards from an indented triple-quoted f-string
+    for lo in range(0, len(group.messages), CHUNK):
+        msgs = group.messages.iloc[lo:lo + CHUNK]
+        out = []
+        for t, name, kind, text, url in zip(_fmt_local(msgs["ts"]), msgs["sender_name"].tolist(),
+                                            msgs["kind"].tolist(), _clean_body(msgs["text"]), msgs["url"].tolist(),
+                                            strict=True):
+            if kind in ("system", "recall"):
+                out.append(f"{t} {text}\n\n")
+            elif kind == "redpacket":
+                continue
+            elif kind == "link" and url:
+                out.append(f"{t} {name}\n{pad}[链接]:title:{text}\n{pad}description:{_card_desc(text)}\n"
+                           f"{pad}url:{url}\n{pad}name:{'公众号' if 'weixin' in url else '哔哩哔哩'}\n{pad}\n\n")
+            elif kind == "image":
+                out.append(f"{t} {name}\n[图片]\n\n")
+            elif kind == "sticker":
+                out.append(f"{t} {name}\n[表情包]\n\n")
+            else:
+                out.append(f"{t} {name}\n{text}\n\n")
+        yield "".join(out)
+
+
 def wechatmsg_txt_text(group: GeneratedGroup) -> str:
     """WeChatMsg TXT for one chat: ``{StrTime} {name}\\n{content}\\n\\n``; system notices are
     ``{StrTime} {notice}\\n\\n``; red packets are not exported by WeChatMsg's TXT exporter."""
-    msgs = group.messages
-    if msgs.empty:
-        return ""
-    times = _fmt_local(msgs["ts"])
-    pad = " " * 12  # WeChatMsg writes link cards from an indented triple-quoted f-string
-    out = []
-    for t, name, kind, text, url in zip(times, msgs["sender_name"].tolist(), msgs["kind"].tolist(),
-                                        _clean_body(msgs["text"]), msgs["url"].tolist(), strict=True):
-        if kind in ("system", "recall"):
-            out.append(f"{t} {text}\n\n")
-        elif kind == "redpacket":
-            continue
-        elif kind == "link" and url:
-            out.append(f"{t} {name}\n{pad}[链接]:title:{text}\n{pad}description:{_card_desc(text)}\n"
-                       f"{pad}url:{url}\n{pad}name:{'公众号' if 'weixin' in url else '哔哩哔哩'}\n{pad}\n\n")
-        elif kind == "image":
-            out.append(f"{t} {name}\n[图片]\n\n")
-        elif kind == "sticker":
-            out.append(f"{t} {name}\n[表情包]\n\n")
-        else:
-            out.append(f"{t} {name}\n{text}\n\n")
-    return "".join(out)
+    return "".join(_wechatmsg_parts(group))
 
 
 def write_wechatmsg_txt(group: GeneratedGroup, path: str | Path, *, crlf: bool = False,
                         encoding: str = "utf-8") -> Path:
     """WeChatMsg (留痕) TXT export of one group chat (UTF-8 without BOM, LF like the tool)."""
-    text = wechatmsg_txt_text(group)
-    if crlf:
-        text = text.replace("\n", "\r\n")
-    path = Path(path)
-    path.write_bytes(text.encode(encoding))
-    return path
+    return _write_parts(_wechatmsg_parts(group), path, encoding, crlf)
 
 
 def _xml_escape(s: str) -> str:
@@ -253,5 +275,6 @@ def wechatmsg_frame(group: GeneratedGroup) -> pd.DataFrame:
 def write_wechatmsg_csv(group: GeneratedGroup, path: str | Path) -> Path:
     """WeChatMsg CSV export (``<remark>_utf8.csv``): utf-8-sig, csv-module quoting, CRLF rows."""
     path = Path(path)
-    wechatmsg_frame(group).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    wechatmsg_frame(group).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                                  chunksize=CHUNK)
     return path
