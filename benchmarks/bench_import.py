@@ -12,7 +12,6 @@ forced re-read (everything parsed, nothing added).
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,20 +19,18 @@ import time
 from pathlib import Path
 
 IMPORT = """
-import sys, time
+import resource, sys, time
 from qunkit.store import Store
 t = time.perf_counter()
 res = Store(sys.argv[1]).import_file(sys.argv[2], force=len(sys.argv) > 3)
-print(res.report.messages, res.added_total, time.perf_counter() - t)
+print(res.report.messages, res.added_total, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def run_import(store: Path, export: Path, force: bool = False) -> tuple[int, int, float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out = subprocess.run([sys.executable, "-c", IMPORT, str(store), str(export)] + (["force"] if force else []),
                          check=True, capture_output=True, text=True).stdout.split()
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return int(out[0]), int(out[1]), float(out[2]), max(peak_kb, before) / 1024
+    return int(out[0]), int(out[1]), float(out[2]), int(out[3]) / 1024  # the import process's own peak
 
 
 def main() -> None:

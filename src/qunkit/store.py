@@ -157,12 +157,12 @@ class Store:
             report.messages += table.num_rows
             if progress and total:
                 progress(min(total, report.bytes_read), total)
-            platform = parser_cls.platform
-            gids = table["group_id"].combine_chunks().dictionary_decode() if table.num_rows else None
-            if gids is None:
+            if not table.num_rows:
                 continue
+            gids = table["group_id"].combine_chunks().dictionary_decode()
             for gid in pc.unique(gids).to_pylist():
                 part = table.filter(pc.equal(gids, gid))
+                platform = part["platform"][0].as_py()
                 key = group_key(platform, gid)
                 name = part["group_name"][part.num_rows - 1].as_py()
                 report.groups[name] = report.groups.get(name, 0) + part.num_rows

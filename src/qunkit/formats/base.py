@@ -126,7 +126,9 @@ def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: s
     for col in OPTIONAL_COLUMNS:
         if col not in out.columns:
             out[col] = None
-    out["platform"] = parser.platform
+    if "platform" not in out.columns:  # interchange formats (ChatLab) say per file which platform it was
+        out["platform"] = parser.platform
+    out["platform"] = out["platform"].fillna(parser.platform)
     out["source_format"] = parser.name
     out["source_file"] = source_file
     out["tz"] = tz

@@ -32,8 +32,9 @@ PATTERNS: list[tuple[str, str]] = [
     ("recall", rf"^\s*{Q}?{NAME.format('target')}{Q}?\s*撤回了一条(?:成员)?消息"),
     ("pat", rf"^\s*{Q}?{NAME.format('actor')}{Q}?\s*拍了拍\s*{Q}?(?P<target>[^\"“”]+?){Q}?(?:\s.*)?$"),
     # QQ (系统消息 bodies and bare notices)
-    ("join", r"^\s*(?P<target>.+?)(?:\((?P<tid>\d{5,12})\))?\s*(?:已)?加入(?:了)?本群"),
-    ("join", r"^\s*(?P<actor>.+?)邀请(?P<target>.+?)加入(?:了)?本群"),
+    ("join", r"^\s*(?P<actor>[^邀]+?)邀请(?P<target>.+?)加入(?:了)?(?:本群|群聊)"),
+    ("join", r"^\s*(?P<target>.+?)(?:\((?P<tid>\d{5,12})\))?\s*(?:已)?加入(?:了)?(?:本群|群聊)"),
+    ("recall", r"^\s*(?P<actor>.+?)\s*撤回了\s*(?P<target>.+?)\s*的(?:一条)?消息"),
     ("leave", r"^\s*(?P<target>.+?)(?:已)?退出(?:了)?本群"),
     ("kick", r"^\s*(?P<target>.+?)被(?:管理员|群主)?\s*(?P<actor>.*?)\s*(?:移出|踢出)(?:了)?本群"),
     ("kick", r"^\s*(?P<actor>.+?)将(?P<target>.+?)(?:移出|踢出)(?:了)?本群"),
