@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 
 from ..errors import BadInput
-from .base import ParseOptions, ParseReport, Parser, finish_chunk
+from .base import ParseOptions, Parser, ParseReport, finish_chunk
 
 # "module:Class" so that a broken optional parser cannot break the others' import.
 _REGISTRY = [
