@@ -27,9 +27,12 @@ from pathlib import Path
 
 from ..errors import BadInput
 
+# complaint: a complaint on its own; complaint_soft: only next to a complaint_target (群主, 这群 ...);
+# ack: content-free replies ("1", "+1", 打卡); greeting: newcomers' hellos; thanks and agree: a short
+# 谢谢 or 确实.  All of them count as low-content: they show presence more than a role.
 CATEGORIES = (
     "question", "laugh", "banter", "announce", "welcome", "rules", "event",
-    "complaint_target", "complaint", "contact", "commercial", "ack",
+    "complaint", "complaint_soft", "complaint_target", "contact", "commercial", "ack", "greeting", "thanks", "agree",
 )
 
 

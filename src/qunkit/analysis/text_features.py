@@ -35,16 +35,21 @@ ANSWER_WINDOW = pd.Timedelta(hours=2)
 MENTION_WINDOW = pd.Timedelta(hours=24)
 LONG_CHARS = 30            # a "substantive" message: two sentences of Chinese or more
 SHORT_CHARS = 6            # floods are runs of short identical replies ("1", "+1", 打卡)
-FLOOD_RUN = 3              # identical consecutive short messages that make a flood
+FLOOD_RUN = 3              # consecutive content-free replies that make a flood
+FLOOD_GAP = pd.Timedelta(minutes=30)
+REACTION_CHARS = 8         # "谢谢大佬" is a reaction; a long thank-you note is talk
 DUP_CHARS = 8              # repeated identical texts of at least this length are copy-paste
 DUP_TIMES = 3              # ... when the group sees them this many times in one day
 
 SYSTEM_KINDS = ("system", "recall")
 MEDIA_KINDS = ("image", "video", "voice", "file")
 TEXTUAL_KINDS = ("text", "link", "announcement", "forward")
+# a contact handle: an id after a colon or a contact word, or a mainland mobile number
+HANDLE = (r"(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信|v|q)\s*号?\s*[:：\s]\s*[a-z_-]{0,15}\d[a-z0-9_-]{2,15}"
+          r"|(?:^|\D)1[3-9]\d{9}(?:\D|$)")
 ALL_MENTIONS = ("@all", "all", "全体成员", "所有人", "@全体成员", "@所有人")
-CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event",
-                  "complaint_target", "complaint", "contact", "commercial", "ack")
+CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event", "complaint",
+                  "complaint_soft", "complaint_target", "ack", "greeting", "thanks", "agree")
 _SEC = 1_000_000_000
 
 
@@ -232,7 +237,15 @@ def compute_features(
             return np.zeros(n, dtype=bool)
         hit = pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False)
         return hit.to_numpy(zero_copy_only=False)[tcode]
+    def count(rx: str | None) -> np.ndarray:
+        if rx is None or not n:
+            return np.zeros(n, dtype=np.int64)
+        c = pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0)
+        return c.to_numpy(zero_copy_only=False)[tcode]
     hits = {c: match(lex.regex(c)) & textual for c in CATEGORY_FLAGS}
+    n_contact = count(lex.regex("contact")) * textual
+    n_commercial = count(lex.regex("commercial")) * textual
+    handle = match(HANDLE) & textual
     url = match(r"https?://|www\.|\.com/|\.cn/")
     mention_all = _mention_all(m, sp_order) | match(r"@全体成员|@所有人|@all\b")
 
@@ -250,10 +263,16 @@ def compute_features(
     f["welcome"] = hits["welcome"]
     f["rules"] = hits["rules"]
     f["event"] = hits["event"] & (length >= 8)
-    f["complaint"] = hits["complaint"] & hits["complaint_target"]
-    f["contact"] = hits["contact"]
-    f["commercial"] = hits["commercial"]
-    f["ack"] = hits["ack"] & (length <= SHORT_CHARS)
+    f["complaint"] = ((hits["complaint"] | (hits["complaint_soft"] & hits["complaint_target"]))
+                      & ~f["announce"].to_numpy() & ~hits["rules"])
+    f["contact"] = (n_contact > 0) | handle
+    f["commercial"] = n_commercial > 0
+    f["ack"] = hits["ack"] & ~hits["question"]
+    short_reaction = length <= REACTION_CHARS
+    f["thanks"] = hits["thanks"] & short_reaction & ~hits["question"]
+    f["agree"] = hits["agree"] & short_reaction & ~hits["question"]
+    f["lowcontent"] = (f["ack"].to_numpy() | (hits["greeting"] & ~hits["question"]) | f["thanks"].to_numpy()
+                       | f["agree"].to_numpy())
 
     # repeated identical texts: again by the same member, or many times in the group
     base = int(tcode.max(initial=0)) + 1
@@ -265,24 +284,38 @@ def compute_features(
     _, inv, cnt = np.unique(key_gdt, return_inverse=True, return_counts=True)
     f["dup_group"] = longish & (cnt[inv] >= DUP_TIMES)
 
-    # floods: runs of identical short messages (by anyone) in a group's timeline
+    # floods: runs of content-free replies ("1", "+1", 扣1, 打卡 ...) or of one identical short text,
+    # each within FLOOD_GAP of the previous one, in a group's timeline
     short = (length <= SHORT_CHARS) & textual
+    acklike = f["ack"].to_numpy()
+    close = np.zeros(n, dtype=bool)
+    if n > 1:
+        close[1:] = (g[1:] == g[:-1]) & ((t[1:] - t[:-1]) <= FLOOD_GAP.value)
     same_prev = np.zeros(n, dtype=bool)
     if n > 1:
-        same_prev[1:] = (tcode[1:] == tcode[:-1]) & (g[1:] == g[:-1]) & short[1:] & short[:-1]
+        same_prev[1:] = close[1:] & ((acklike[1:] & acklike[:-1])
+                                     | ((tcode[1:] == tcode[:-1]) & short[1:] & short[:-1]))
     run_id = np.cumsum(~same_prev) - 1
     run_len = np.bincount(run_id)[run_id] if n else np.zeros(0, np.int64)
-    f["flood"] = short & (run_len >= FLOOD_RUN)
+    f["flood"] = (acklike | short) & (run_len >= FLOOD_RUN)
 
-    ad = f["contact"].to_numpy() | (f["commercial"].to_numpy() & (f["link"].to_numpy() | (length >= 15)))
-    ad |= f["link"].to_numpy() & f["dup_self"].to_numpy()
+    # an ad needs two pieces of evidence: a contact word, a handle, a sales/recruiting word, a link,
+    # or posting the same long text again ("私聊我" or "代理" alone is ordinary chat)
+    points = (np.minimum(n_contact, 2) + handle + np.minimum(n_commercial, 3) + f["link"].to_numpy()
+              + f["dup_self"].to_numpy())
+    ad = textual & (points >= 2) & (n_contact + handle + n_commercial > 0)
     f["ad"] = ad
     f["noise"] = f["flood"].to_numpy() | ad | f["dup_group"].to_numpy()
 
     mentions = _mention_targets(m, sp_order, groups, aliases, people)
     quotes = _quote_pairs(m, sp_order, g)
+    addressed = np.zeros(n, dtype=bool)
+    addressed[mentions["by"].to_numpy()] = True
+    f["mentions_someone"] = addressed
     _replies(f, mentions, quotes)
-    f["long"] = textual & (length >= LONG_CHARS) & ~ad & ~f["question"].to_numpy()
+    organizing = (f["announce"] | f["welcome"] | f["rules"] | f["event"]).to_numpy()
+    f["long"] = textual & (length >= LONG_CHARS) & ~ad & ~f["question"].to_numpy() & ~organizing
+    f["talk"] = ~f["lowcontent"].to_numpy() & ~f["flood"].to_numpy()
     f["ts"] = to_datetime_utc(t)
     groups["messages"] = np.bincount(g, minlength=len(groups)) if len(groups) else []
     people["messages"] = np.bincount(mk, minlength=len(people)) if len(people) else []

@@ -1,0 +1,320 @@
+"""Dead-group risk: a 0-100 score, a level and the named causes behind it.
+
+The causes are the ones the practice names (shared/DOMAIN.md, "Why groups
+die"), each measured at ``as_of`` from the messages before it:
+
+- long silence (days since the last message with content),
+- falling volume and a shrinking set of speakers (the last two weeks against
+  the four before them, and the trend over eight weeks),
+- one person talking alone (自嗨/独角戏), messages that get no reply,
+  questions left unanswered,
+- floods and ads crowding out talk (noise share),
+- organizers gone quiet, no new members, members leaving,
+- age past the usual life of a WeChat group (lively 1-2 months, dead by 3-4).
+
+What must *not* be called dying: a holiday lull (a drop that overlaps the
+Spring Festival or National Day week is discounted), a group that shrank and
+held steady (declines are measured against the last six weeks, not against an
+old peak), and a group coming back to life (recent growth lowers the score).
+
+Each cause contributes points (weights in ``WEIGHTS``, tuned on generated
+corpus seed 0); the reasons list the contributing causes, largest first, each
+with its figure ("speakers down 60% in 2 weeks").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .text_features import Features, compute_features
+
+LEVELS = ((75, "dead"), (50, "at-risk"), (25, "watch"), (0, "healthy"))
+RISK_COLUMNS = ("group_id", "group_name", "score", "level", "reasons", "features")
+_DAY = 86_400 * 1_000_000_000
+_WEEK = 7 * _DAY
+
+# points each cause can add (at full strength), tuned on corpus seed 0
+WEIGHTS: dict[str, float] = {
+    "silence": 90.0,          # no content for SILENCE_DEAD days -> dead on its own
+    "volume_drop": 45.0,
+    "speaker_drop": 20.0,
+    "trend": 25.0,
+    "one_man": 6.0,
+    "no_reply": 12.0,
+    "unanswered": 4.0,
+    "noise": 6.0,
+    "organizers_quiet": 8.0,
+    "no_newcomers": 4.0,
+    "leavers": 9.0,
+    "wechat_age": 5.0,
+    "revival": -20.0,
+}
+SILENCE_WATCH = 7.0            # days of silence where the silence cause starts
+SILENCE_DEAD = 30.0            # ... and where it is at full strength
+HOLIDAY_DISCOUNT = 0.3         # a drop that overlaps a holiday keeps this much of its weight
+
+# Chinese public holidays when groups go quiet: Spring Festival (除夕 to 初七) and National Day.
+_SPRING_FESTIVAL = {
+    2015: "02-18", 2016: "02-07", 2017: "01-27", 2018: "02-15", 2019: "02-04", 2020: "01-24",
+    2021: "02-11", 2022: "01-31", 2023: "01-21", 2024: "02-09", 2025: "01-28", 2026: "02-16",
+    2027: "02-05", 2028: "01-25", 2029: "02-12", 2030: "02-02",
+}
+
+
+def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(start, end) of the holiday weeks, in Asia/Shanghai, widened by the travel days around them."""
+    out = []
+    for year, md in _SPRING_FESTIVAL.items():
+        eve = pd.Timestamp(f"{year}-{md}", tz="Asia/Shanghai")
+        out.append((eve - pd.Timedelta(days=7), eve + pd.Timedelta(days=10)))
+        out.append((pd.Timestamp(f"{year}-09-29", tz="Asia/Shanghai"), pd.Timestamp(f"{year}-10-09", tz="Asia/Shanghai")))
+    return out
+
+
+def _overlap_days(start_ns: int, end_ns: int) -> float:
+    total = 0
+    for a, b in holidays():
+        lo, hi = max(start_ns, a.value), min(end_ns, b.value)
+        if hi > lo:
+            total += hi - lo
+    return total / _DAY
+
+
+def _sat(x: float, lo: float, hi: float) -> float:
+    if not np.isfinite(x):
+        return 0.0
+    return float(min(max((x - lo) / (hi - lo), 0.0), 1.0))
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x):.0%}"
+
+
+def _speakers(member: np.ndarray, talk: np.ndarray, age_weeks: np.ndarray, lo: int, hi: int) -> int:
+    """Distinct members with content in weeks [lo, hi) before as_of."""
+    sel = talk & (age_weeks >= lo) & (age_weeks < hi)
+    return int(len(np.unique(member[sel])))
+
+
+def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
+    """Per-group numbers the risk score is built from (one row per group)."""
+    msgs, groups = F.msgs, F.groups
+    as_of = F.as_of.as_unit("ns").value
+    G = len(groups)
+    talk = msgs["talk"].to_numpy() & ~msgs["noise"].to_numpy()
+    g = msgs["g"].to_numpy()
+    t = msgs["t"].to_numpy()
+    mk = msgs["mk"].to_numpy()
+    age_w = (as_of - t) // _WEEK                      # 0 = the last 7 days
+    rows: list[dict[str, Any]] = []
+
+    # owners/admins per group, from the members frame (roster or titles)
+    org_ids: dict[str, set[str]] = {}
+    join_ns: dict[str, np.ndarray] = {}
+    left_ns: dict[str, np.ndarray] = {}
+    n_members: dict[str, float] = {}
+    if members is not None and len(members):
+        mg = members["group_id"].astype(str).to_numpy()
+        role = members["role"].astype(object).fillna("").astype(str).to_numpy() if "role" in members else None
+        mid = members["member_id"].astype(str).to_numpy()
+        joined = pd.to_datetime(members["joined"], utc=True) if "joined" in members else None
+        left = pd.to_datetime(members["left"], utc=True) if "left" in members else None
+        known = members["roster_known"].fillna(False).to_numpy(dtype=bool) if "roster_known" in members else None
+        in_roster = members["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in members else None
+        for gid in np.unique(mg):
+            sel = mg == gid
+            if role is not None:
+                org_ids[gid] = set(mid[sel & np.isin(role, ("owner", "admin"))])
+            if joined is not None:
+                v = joined[sel].dropna()
+                join_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
+            if left is not None:
+                v = left[sel].dropna()
+                left_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
+            if known is not None and in_roster is not None and known[sel].any():
+                n_members[gid] = float(in_roster[sel].sum())
+    people_gid = F.people["group_id"].to_numpy()
+    people_mid = F.people["member_id"].to_numpy()
+
+    order = np.argsort(g, kind="stable")
+    bounds = np.searchsorted(g[order], np.arange(G + 1))
+    for gi in range(G):
+        idx = order[bounds[gi]:bounds[gi + 1]]
+        gid = str(groups["group_id"].iat[gi])
+        ti, ai, tk, mi = t[idx], age_w[idx], talk[idx], mk[idx]
+        f: dict[str, Any] = {"g": gi}
+        first_ns = int(ti.min()) if len(ti) else as_of
+        f["age_days"] = (as_of - first_ns) / _DAY
+        last_talk = ti[tk].max() if tk.any() else first_ns
+        f["days_silent"] = (as_of - int(last_talk)) / _DAY
+        weeks = np.bincount(ai[tk & (ai < 12)], minlength=12)[:12].astype(float)
+        f["weeks_observed"] = min(12.0, f["age_days"] / 7.0)
+        # volume: the last two weeks against the four before them (per two weeks)
+        recent = weeks[0] + weeks[1]
+        prev = (weeks[2] + weeks[3] + weeks[4] + weeks[5]) / 2.0
+        f["msgs_recent_2w"] = recent
+        f["msgs_prev_2w"] = prev
+        f["volume_change"] = (recent - prev) / prev if prev > 0 else 0.0
+        # speakers: distinct talkers in the last two weeks against the two 2-week windows before
+        s_recent = _speakers(mi, tk, ai, 0, 2)
+        s_prev = (_speakers(mi, tk, ai, 2, 4) + _speakers(mi, tk, ai, 4, 6)) / 2.0
+        f["speakers_recent_2w"] = s_recent
+        f["speakers_prev_2w"] = s_prev
+        f["speakers_change"] = (s_recent - s_prev) / s_prev if s_prev > 0 else 0.0
+        # eight-week trend of log volume (slope per week; negative = falling)
+        w8 = weeks[:8][::-1]
+        n8 = int(min(8, max(f["weeks_observed"], 0)))
+        if n8 >= 4:
+            y = np.log1p(w8[-n8:])
+            x = np.arange(n8, dtype=float)
+            f["trend_per_week"] = float(np.polyfit(x, y, 1)[0])
+        else:
+            f["trend_per_week"] = 0.0
+        # conversation in the last 28 days
+        last4 = ai < 4
+        sp = last4 & tk
+        n4 = int(sp.sum())
+        f["msgs_4w"] = n4
+        counts = np.bincount(mi[sp]) if n4 else np.zeros(1)
+        top = int(counts.argmax()) if n4 else -1
+        f["top1_share"] = float(counts.max() / n4) if n4 else 0.0
+        f["top1_is_admin"] = bool(n4 and people_mid[top] in org_ids.get(gid, set()))
+        f["reply_share"] = float(msgs["replied"].to_numpy()[idx][sp].mean()) if n4 else 0.0
+        q = msgs["question"].to_numpy()[idx] & last4
+        f["questions_4w"] = int(q.sum())
+        f["unanswered_share"] = float((q & ~msgs["answered"].to_numpy()[idx]).sum() / q.sum()) if q.sum() else 0.0
+        allm = last4
+        f["noise_share"] = float(msgs["noise"].to_numpy()[idx][allm].mean()) if allm.any() else 0.0
+        f["ad_share"] = float(msgs["ad"].to_numpy()[idx][allm].mean()) if allm.any() else 0.0
+        # organizers (owner/admin) now against before
+        orgs = org_ids.get(gid, set())
+        is_org = np.isin(people_mid[mi], list(orgs)) & (people_gid[mi] == gid) if orgs else np.zeros(len(mi), bool)
+        f["organizer_msgs_recent_2w"] = int((is_org & tk & (ai < 2)).sum())
+        f["organizer_msgs_prev_2w"] = float((is_org & tk & (ai >= 2) & (ai < 6)).sum()) / 2.0
+        # membership flow
+        jn = join_ns.get(gid, np.zeros(0, np.int64))
+        ln = left_ns.get(gid, np.zeros(0, np.int64))
+        f["joins_8w"] = int(((jn > as_of - 8 * _WEEK) & (jn <= as_of)).sum())
+        f["leavers_4w"] = int(((ln > as_of - 4 * _WEEK) & (ln <= as_of)).sum())
+        f["members"] = n_members.get(gid, np.nan)
+        seen = len(np.unique(mi)) if len(mi) else 0
+        f["leaver_share_4w"] = f["leavers_4w"] / max(n_members.get(gid, seen), 1)
+        f["platform"] = str(groups["platform"].iat[gi])
+        rec_start = as_of - 2 * _WEEK
+        f["holiday_days_recent"] = _overlap_days(rec_start, as_of)
+        f["holiday_days_prev"] = _overlap_days(as_of - 6 * _WEEK, rec_start)
+        rows.append(f)
+    return pd.DataFrame(rows)
+
+
+def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tuple[float, str]]]:
+    """Points per cause and the sentence that names it."""
+    causes: list[tuple[float, str]] = []
+    silent = f["days_silent"]
+    holiday_now = f["holiday_days_recent"] >= 3 or f["holiday_days_prev"] >= 3
+    damp = HOLIDAY_DISCOUNT if holiday_now else 1.0
+
+    s = _sat(silent, SILENCE_WATCH, SILENCE_DEAD)
+    if s > 0:
+        causes.append((w["silence"] * s * (damp if silent < SILENCE_DEAD else 1.0),
+                       f"no message with content for {silent:.0f} days"))
+    if f["msgs_prev_2w"] >= 4 and f["volume_change"] < 0:
+        s = _sat(-f["volume_change"], 0.25, 0.85)
+        if s > 0:
+            causes.append((w["volume_drop"] * s * damp,
+                           f"messages down {_pct(f['volume_change'])} in 2 weeks "
+                           f"({f['msgs_recent_2w']:.0f} vs {f['msgs_prev_2w']:.0f} per 2 weeks before)"))
+    if f["speakers_prev_2w"] >= 4 and f["speakers_change"] < 0:
+        s = _sat(-f["speakers_change"], 0.2, 0.75)
+        if s > 0:
+            causes.append((w["speaker_drop"] * s * damp,
+                           f"speakers down {_pct(f['speakers_change'])} in 2 weeks "
+                           f"({f['speakers_recent_2w']} vs {f['speakers_prev_2w']:.0f})"))
+    if f["trend_per_week"] < 0:
+        s = _sat(-f["trend_per_week"], 0.05, 0.3)
+        if s > 0:
+            weekly = np.expm1(-f["trend_per_week"])
+            causes.append((w["trend"] * s * damp, f"volume falling about {weekly:.0%} a week over 8 weeks"))
+    if f["msgs_4w"] >= 10:
+        s = _sat(f["top1_share"], 0.4, 0.75)
+        if s > 0:
+            who = "an owner/admin" if f["top1_is_admin"] else "one member"
+            causes.append((w["one_man"] * s, f"{who} wrote {f['top1_share']:.0%} of the last 4 weeks' messages"))
+        s = _sat(0.6 - f["reply_share"], 0.0, 0.4)
+        if s > 0:
+            causes.append((w["no_reply"] * s, f"only {f['reply_share']:.0%} of messages got a reply in 4 weeks"))
+    if f["questions_4w"] >= 3:
+        s = _sat(f["unanswered_share"], 0.3, 0.8)
+        if s > 0:
+            causes.append((w["unanswered"] * s, f"{f['unanswered_share']:.0%} of {f['questions_4w']} questions "
+                           "went unanswered in 4 weeks"))
+    s = _sat(f["noise_share"], 0.2, 0.6)
+    if s > 0:
+        causes.append((w["noise"] * s, f"floods and ads are {f['noise_share']:.0%} of the last 4 weeks' messages"))
+    if f["organizer_msgs_prev_2w"] >= 3:
+        drop = 1 - f["organizer_msgs_recent_2w"] / f["organizer_msgs_prev_2w"]
+        s = _sat(drop, 0.5, 1.0)
+        if s > 0:
+            causes.append((w["organizers_quiet"] * s, f"owner/admins posted {f['organizer_msgs_recent_2w']} messages "
+                           f"in 2 weeks, down {drop:.0%}"))
+    if f["age_days"] >= 56 and f["joins_8w"] == 0:
+        causes.append((w["no_newcomers"], "no new members in 8 weeks"))
+    s = _sat(f["leaver_share_4w"], 0.03, 0.15)
+    if s > 0:
+        causes.append((w["leavers"] * s, f"{f['leavers_4w']} members left in 4 weeks ({f['leaver_share_4w']:.0%})"))
+    if f["platform"] == "wechat" and f["age_days"] > 90:
+        causes.append((w["wechat_age"] * _sat(f["age_days"], 90, 150),
+                       f"{f['age_days']:.0f} days old: WeChat groups are usually dead by month 3-4"))
+    if f["msgs_prev_2w"] >= 2 and f["volume_change"] > 0.5 and silent < SILENCE_WATCH:
+        causes.append((w["revival"] * _sat(f["volume_change"], 0.5, 2.0),
+                       f"coming back: messages up {f['volume_change']:.0%} in 2 weeks"))
+    score = float(np.clip(sum(c[0] for c in causes), 0, 100))
+    return score, causes
+
+
+def group_risk(
+    messages: pd.DataFrame,
+    members: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    *,
+    features: Features | None = None,
+    weights: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """One row per group, highest risk first: score 0-100, level, reasons, features.
+
+    ``reasons`` are the causes that added to the score, largest first, each with its
+    figure; a healthy group gets one line saying why it looks healthy.  ``features``
+    is a dict of the numbers behind the score (so a notebook or a cron script can
+    apply its own rule).  Nothing after ``as_of`` is used.
+    """
+    F = features if features is not None else compute_features(messages, as_of, members=members)
+    if not len(F.groups):
+        return pd.DataFrame({c: [] for c in RISK_COLUMNS})
+    w = {**WEIGHTS, **(weights or {})}
+    gf = group_features(F, members)
+    out = []
+    for f in gf.to_dict("records"):
+        score, causes = _score_row(f, w)
+        causes.sort(key=lambda c: -c[0])
+        reasons = [c[1] for c in causes if c[0] > 0.5]
+        if f["days_silent"] >= SILENCE_DEAD:
+            level = "dead"
+        else:
+            level = next(name for cut, name in LEVELS if score >= cut)
+            if level == "dead":
+                level = "at-risk"          # "dead" is kept for groups that have actually stopped
+        good = [c[1] for c in causes if c[0] < 0]
+        if not reasons:
+            reasons = [f"{f['msgs_recent_2w']:.0f} messages from {f['speakers_recent_2w']} speakers in the last "
+                       "2 weeks, no warning signs"]
+        reasons += [r for r in good if r not in reasons]
+        gi = int(f["g"])
+        feats = {k: (round(float(v), 4) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+            v, bool) else v) for k, v in f.items() if k != "g"}
+        out.append({"group_id": str(F.groups["group_id"].iat[gi]), "group_name": str(F.groups["group_name"].iat[gi]),
+                    "score": round(score, 1), "level": level, "reasons": reasons, "features": feats})
+    df = pd.DataFrame(out)
+    return df.sort_values(["score", "group_name"], ascending=[False, True], kind="stable").reset_index(drop=True)

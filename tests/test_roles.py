@@ -1,0 +1,137 @@
+import pandas as pd
+import pytest
+from analysis_helpers import T0, chat, members_frame
+
+from qunkit.analysis.lexicon import load_lexicon
+from qunkit.analysis.roles import ROLES, assign_roles
+from qunkit.errors import BadInput
+
+DAY = 1440
+TOPICS = ["配色", "字体", "母版", "动画", "图表", "排版", "模板", "导出", "封面", "目录"]
+
+
+def planted_rows(days: int = 28) -> list:
+    rows = []
+    for d in range(days):
+        b, topic = d * DAY, TOPICS[d % len(TOPICS)]
+        if d % 3 == 0:
+            rows.append((b, "org", f"@全体成员 第{d}期分享会今晚8点开始，主题是{topic}，请大家准时参加", None,
+                         {"mentions": ["@all"]}))
+        else:
+            rows.append((b, "org", f"欢迎第{d}天新进群的小伙伴，麻烦改下群名片，群规见群公告"))
+        rows.append((b + 5, "ask", f"请问{topic}这块一般怎么处理"))
+        rows.append((b + 7, "think", f"{topic}这个问题我踩过坑，建议先统一规范再批量调整，第{d}次说了，"
+                                     "效率会高很多，也方便后面维护"))
+        rows.append((b + 8, "joke", "哈哈哈哈" + "哈" * (d % 3)))
+        rows.append((b + 9, "joke", "[表情]", "sticker"))
+        rows.append((b + 10, "ask", f"有没有人用过{topic}插件"))            # a question without a question mark
+        rows.append((b + 11, "think", f"用过，{topic}插件在处理大文件的时候会比较慢，建议先拆分再导入，第{d}天的经验"))
+        rows.append((b + 12, "ask", "谢谢大佬"))
+        if d % 4 == 0:
+            rows.append((b + 20, "chal", ["这个群越来越水了，管理员也不管管", "群主能不能管管，天天刷屏烦不烦",
+                                          "说实话这群质量越来越差", "再这样我退群了，真没意思"][d // 4 % 4]))
+        if d % 7 == 0:
+            rows.append((b + 30, "spam", "加我微信 abc12345 兼职日结，宝妈首选，轻松月入过万"))
+        if d == 10:
+            rows.append((b + 40, "quiet", "大家好"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def planted():
+    m = chat(planted_rows())
+    ids = ["org", "ask", "think", "joke", "chal", "spam", "quiet", "silent"]
+    mem = members_frame([{"member_id": i, "role": "owner" if i == "org" else "member"} for i in ids]
+                        + [{"member_id": "late", "joined": T0 + pd.Timedelta(days=60)}], messages=m)
+    return m, mem, assign_roles(m, mem, m["ts"].max())
+
+
+def test_each_planted_member_gets_their_role(planted):
+    _, _, roles = planted
+    got = dict(zip(roles["member_id"], roles["role"], strict=True))
+    assert got == {"org": "organizer", "ask": "asker", "think": "thinker", "joke": "joker", "chal": "challenger",
+                   "spam": "advertiser", "quiet": "lurker", "silent": "lurker"}
+
+
+def test_scores_cover_every_role_and_reasons_carry_figures(planted):
+    _, _, roles = planted
+    for row in roles.itertuples():
+        assert set(row.scores) == set(ROLES)
+        assert all(0.0 <= v <= 1.0 for v in row.scores.values())
+        assert row.scores[row.role] == max(row.scores.values()) or row.role == "lurker"
+        assert 2 <= len(row.reasons) <= 3
+        assert all(isinstance(r, str) and r for r in row.reasons)
+    by = roles.set_index("member_id")
+    assert by.loc["ask", "reasons"][0] == "asked 56 questions in 84 messages"
+    assert any("group owner" in r for r in by.loc["org", "reasons"])
+    assert any("announcements" in r for r in by.loc["org", "reasons"])
+    assert by.loc["silent", "reasons"][0].startswith("never spoke")
+    assert any("look like ads" in r for r in by.loc["spam", "reasons"])
+    assert by.loc["silent", "messages"] == 0 and by.loc["ask", "messages"] == 84
+
+
+def test_roster_members_who_never_spoke_are_included_but_not_future_joiners(planted):
+    _, _, roles = planted
+    assert "silent" in set(roles["member_id"])
+    assert "late" not in set(roles["member_id"])
+    assert set(roles.columns) >= {"group_id", "group_name", "member_id", "member_name", "role", "messages",
+                                  "scores", "reasons"}
+    assert roles["group_name"].eq("测试群").all()
+
+
+def test_as_of_cuts_off_later_messages():
+    m = chat(planted_rows())
+    early = assign_roles(m, None, T0 + pd.Timedelta(days=3, hours=1))
+    by = early.set_index("member_id")
+    assert by.loc["ask", "messages"] == 12          # four days of three messages
+    assert "quiet" not in by.index                  # first spoke on day 10
+
+
+def test_without_a_roster_speakers_still_get_roles():
+    m = chat(planted_rows())
+    roles = assign_roles(m, None, m["ts"].max())
+    assert set(roles["member_id"]) == {"org", "ask", "think", "joke", "chal", "spam", "quiet"}
+    assert not roles["roster_known"].any()
+    # without a roster nobody is the owner, but the notices still make an organizer
+    assert roles.set_index("member_id").loc["org", "role"] == "organizer"
+
+
+def test_user_lexicon_extends_the_word_lists(tmp_path):
+    rows = [(d * DAY, "a", f"第{d}天 {w}") for d in range(12) for w in ("今天的课程安排挺满的",)]
+    rows += [(d * DAY + 5, "b", ["这课讲得太拉胯了", "整个就是拉胯", "拉胯到家了", "真的拉胯"][d % 4] + "了吧" * (d % 3))
+             for d in range(12)]
+    rows += [(d * DAY + 6, "c", f"今天练了{d}页") for d in range(12)]
+    m = chat(rows)
+    plain = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    assert plain.loc["b", "role"] != "challenger"
+    words = tmp_path / "mine.txt"
+    words.write_text("# our group's slang\n[complaint]\n拉胯\n", encoding="utf-8")
+    custom = assign_roles(m, None, m["ts"].max(), lexicon=str(words)).set_index("member_id")
+    assert custom.loc["b", "role"] == "challenger"
+    assert "complained" in custom.loc["b", "reasons"][0]
+
+
+def test_lexicon_files_are_checked(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("[nonsense]\nword\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="unknown lexicon category"):
+        load_lexicon(bad)
+    orphan = tmp_path / "orphan.txt"
+    orphan.write_text("word before header\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="before any"):
+        load_lexicon(orphan)
+    pattern = tmp_path / "re.json"
+    pattern.write_text('{"question": {"patterns": ["(unclosed"]}}', encoding="utf-8")
+    with pytest.raises(BadInput, match="bad pattern"):
+        load_lexicon(pattern)
+    good = tmp_path / "ok.json"
+    good.write_text('{"question": ["咋整"], "commercial": {"words": ["内推"]}}', encoding="utf-8")
+    lex = load_lexicon(good)
+    assert "咋整" in lex.words["question"] and "请问" in lex.words["question"]
+    assert "内推" in lex.words["commercial"]
+
+
+def test_empty_input():
+    m = chat([(0, "a", "hi")]).iloc[0:0]
+    roles = assign_roles(m, None, T0)
+    assert len(roles) == 0 and "reasons" in roles.columns
