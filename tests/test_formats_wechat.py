@@ -60,7 +60,13 @@ GOLDEN = [
     ("wechatmsg-txt", "家族群.txt", {1: "before the first message header", 14: "not a valid date"}),
     ("pywxdump-csv", "pywxdump_group", {13: "_5_10.csv line 6: no readable CreateTime"}),
     ("pywxdump-csv", "pywxdump_private/wxid_friend_0_3.csv", {}),
+    ("chatlog-json", "chatlog_group.json", {8: "not a message object"}),
+    ("chatlog-json", "chatlog_cut.json", {4: "truncated"}),
+    ("chatlog-csv", "chatlog_short.csv", {11: "no readable time"}),
+    ("chatlog-txt", "chatlog_yearless.txt", {18: "not a valid date"}),
 ]
+# options a golden file is parsed with (chatlog text has no year: the fixture says which)
+OPTIONS = {"chatlog_yearless.txt": {"year": 2023}}
 
 
 def expected_path(name: str) -> Path:
@@ -71,8 +77,9 @@ def expected_path(name: str) -> Path:
 
 @pytest.mark.parametrize(("fmt", "name", "issues"), GOLDEN, ids=[g[1] for g in GOLDEN])
 def test_golden(fmt: str, name: str, issues: dict[int, str]) -> None:
-    df, report = parse(fmt, DATA / name)
+    df, report = parse(fmt, DATA / name, **OPTIONS.get(name, {}))
     assert_golden(df, expected_path(name))
+    assert report.truncated == name.endswith("_cut.json")
     assert report.bad_lines == len(issues)
     got = {i.line: i.reason for i in report.issues}
     assert set(got) == set(issues), report.issues
@@ -90,9 +97,9 @@ def test_sniff(fmt: str, name: str) -> None:
 @pytest.mark.parametrize(("fmt", "name"), [(g[0], g[1]) for g in GOLDEN], ids=[g[1] for g in GOLDEN])
 def test_small_chunks_give_the_same_rows(fmt: str, name: str) -> None:
     """Chunk boundaries (text pieces; chat_type settling) must not change the result."""
-    whole, r1 = parse(fmt, DATA / name)
+    whole, r1 = parse(fmt, DATA / name, **OPTIONS.get(name, {}))
     for chunk in (7, 64, 300):
-        part, r2 = parse(fmt, DATA / name, chunk_bytes=chunk)
+        part, r2 = parse(fmt, DATA / name, chunk_bytes=chunk, **OPTIONS.get(name, {}))
         pd.testing.assert_frame_equal(as_strings(part, list(whole.columns.drop("msg_key"))),
                                       as_strings(whole, list(whole.columns.drop("msg_key"))))
         assert r2.bad_lines == r1.bad_lines
@@ -168,3 +175,31 @@ def test_damaged_csv_imports_or_fails_cleanly(fmt: str, name: str, tmp_path: Pat
             except BadInput:
                 continue
             assert report.messages == len(df)
+
+
+@pytest.mark.parametrize(("mtime", "first"), [("2024-01-05 12:00:00", 2023), ("2024-01-01 12:00:00", 2022),
+                                              ("2025-03-01 08:00:00", 2024)])
+def test_chatlog_text_year_from_mtime(tmp_path: Path, mtime: str, first: int) -> None:
+    """Without --year the export's mtime dates its last message; one new year is crossed in the file."""
+    import os
+
+    p = tmp_path / "chatlog_yearless.txt"
+    p.write_bytes((DATA / "chatlog_yearless.txt").read_bytes())
+    t = pd.Timestamp(mtime, tz=TZ).timestamp()
+    os.utime(p, (t, t))
+    df, report = parse("chatlog-txt", p)
+    years = df["ts"].dt.tz_convert(TZ).dt.year.tolist()
+    assert years == [first, first] + [first + 1] * 5
+    assert any(f"dated {first}–{first + 1}" in n for n in report.notes), report.notes
+
+
+def test_chatlog_text_full_years_need_no_inference(tmp_path: Path) -> None:
+    p = tmp_path / "full.txt"
+    p.write_text("赵一(wxid_zhao) 2021-06-01 08:00:00\n早\n\n钱二(wxid_qian) 2021-06-01 08:01:00\n早啊\n",
+                 encoding="utf-8")
+    df, report = parse("chatlog-txt", p)
+    assert [t.isoformat() for t in df["ts"].dt.tz_convert(TZ)] == ["2021-06-01T08:00:00+08:00",
+                                                                    "2021-06-01T08:01:00+08:00"]
+    assert df["group_id"].unique().tolist() == ["full"]
+    assert df["chat_type"].unique().tolist() == ["group"]
+    assert not any("no years" in n for n in report.notes)

@@ -24,6 +24,9 @@ _REGISTRY = [
     "qunkit.formats.wechatmsg_csv:WeChatMsgCsvParser",
     "qunkit.formats.wechatmsg_txt:WeChatMsgTxtParser",
     "qunkit.formats.pywxdump_csv:PyWxDumpCsvParser",
+    "qunkit.formats.chatlog:ChatlogJsonParser",
+    "qunkit.formats.chatlog:ChatlogCsvParser",
+    "qunkit.formats.chatlog:ChatlogTextParser",
 ]
 
 

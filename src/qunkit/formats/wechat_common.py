@@ -312,7 +312,8 @@ def _opt(s: pd.Series) -> np.ndarray:
     """Optional ids: numpy object array of str, None where missing or empty."""
     out = s.astype(object).to_numpy(dtype=object, copy=True)
     missing = pd.isna(out)
-    out[~missing] = [str(v) for v in out[~missing]] if s.dtype == object else out[~missing].astype(str)
+    if s.dtype == object or not pd.api.types.is_string_dtype(s.dtype):  # JSON values, numbers
+        out[~missing] = [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in out[~missing]]
     out[missing | (out == "")] = None
     return out
 

@@ -239,7 +239,8 @@ class JsonStream:
             try:
                 val, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                at_end = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
+                # an error near the end of the buffer may only mean "read more" (cut literal/number)
+                at_end = exc.pos >= len(self.buf) - 64 or exc.msg.startswith("Unterminated string")
                 if not at_end:
                     raise JsonMalformed(f"{exc.msg}: {self.buf[exc.pos:exc.pos + 60]!r}") from None
                 if len(self.buf) - self.pos > self.max_value_chars:
@@ -393,7 +394,7 @@ def _blocks(arr: pa.Array, match: pa.StructArray, hdr: np.ndarray, use: np.ndarr
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
     values = arr.slice(0, cut).filter(pa.array(body_mask))
     body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\n", pa.large_string()))
-    body = pc.utf8_rtrim_whitespace(body)
+    body = pc.replace_substring_regex(body, r"(?:\n[ \t]*)+$", "")  # trailing blank lines (not the last line's own spaces)
     heads = match.take(pa.array(use))
     out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
     out["body"] = body.to_pandas()
