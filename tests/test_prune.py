@@ -7,6 +7,9 @@ import pytest
 from prune_frames import at, members, messages
 
 from qunkit.analysis.prune import COLUMNS, prune_candidates, read_keep
+from qunkit.analysis.roles import assign_roles
+from qunkit.generate import generate_group
+from qunkit.members import derive_members
 
 AS_OF = at(200)
 
@@ -220,7 +223,6 @@ def test_negative_days_rejected():
 
 
 def test_advertiser_from_the_real_roles_engine():
-    roles_mod = pytest.importorskip("qunkit.analysis.roles")
     spam = "加我微信 abc12345 代理招募，日赚500，详情私聊 http://t.cn/xyz"
     rows = [(at(0), "100", "群主", "开群啦")]
     for d in range(0, 200, 5):
@@ -232,7 +234,7 @@ def test_advertiser_from_the_real_roles_engine():
     m = messages(rows)
     mem = members([{"member_id": i, "joined": at(-10)} for i in ("101", "102", "103", "666")]
                   + [{"member_id": "100", "role": "owner", "joined": at(-10)}])
-    roles = roles_mod.assign_roles(m, mem, AS_OF)
+    roles = assign_roles(m, mem, AS_OF)
     out = _run(m, mem, roles).set_index("member_id")
     assert out.loc["666", "reason"] == "advertiser"
     assert "101" not in out.index
@@ -242,10 +244,7 @@ def test_advertiser_from_the_real_roles_engine():
 def test_generated_group_never_lists_the_protected(lifecycle):
     """On a synthetic group with a roster and a planted roll call: owner/admins, roll-call answerers and
     members kicked after the roll call are never listed; every row's figures agree with its reason."""
-    gen = pytest.importorskip("qunkit.generate")
-    from qunkit.members import derive_members
-
-    g = gen.generate_group("健身群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True, messages=2000)
+    g = generate_group("健身群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True, messages=2000)
     mem = derive_members(g.messages, {g.group_id: g.roster})
     out = prune_candidates(g.messages, mem, None, g.as_of, 90, min_messages=3)
     listed = set(out["member_id"])

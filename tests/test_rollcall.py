@@ -7,6 +7,7 @@ import pytest
 from prune_frames import at, members, messages
 
 from qunkit.analysis import rollcall as rc
+from qunkit.generate import generate_group
 
 SEED = "今天晚上20:00本群将调整一部分长期潜水不说话的小伙伴,在的请打1"
 
@@ -176,9 +177,7 @@ def test_announcement_text_is_found_as_a_roll_call():
 @pytest.mark.parametrize("lifecycle", ["healthy", "dying", "flooded", "revival"])
 def test_planted_roll_call_in_generated_groups(lifecycle):
     """The generator plants a roll call (seed wording or a variant) and knows who answered it."""
-    gen = pytest.importorskip("qunkit.generate")
-    g = gen.generate_group(f"{lifecycle}群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True,
-                           messages=2000)
+    g = generate_group(f"{lifecycle}群", lifecycle=lifecycle, n_members=150, seed=3, rollcall=True, messages=2000)
     calls = rc.find_rollcalls(g.messages)
     assert list(calls["announced"]) == [g.rollcall["ts"]]
     assert set(rc.rollcall_answers(g.messages, calls)["member_id"]) == set(g.rollcall["responders"])
