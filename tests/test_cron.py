@@ -271,3 +271,24 @@ def test_nightly_script(env, tmp_path):
     groups = json.loads(run(e, "groups", "--format", "json").stdout)
     assert [(g["messages"], g["roster"]) for g in groups] == [(13, True)]
     assert not [f for f in reports.iterdir() if f.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("platform,writer", [("qq", "write_qq_txt"), ("wechat", "write_wechatmsg_csv")])
+def test_generated_export_roll_call_end_to_end(env, tmp_path, platform, writer):
+    """A generated export with a planted roll call, through import, rollcall and prune."""
+    from qunkit.generate import generate_group, writers
+
+    g = generate_group("打卡群", lifecycle="healthy", n_members=120, seed=5, rollcall=True, messages=1500,
+                       platform=platform)
+    export = getattr(writers, writer)(g, tmp_path / ("export.txt" if platform == "qq" else "export_utf8.csv"))
+    roster = writers.write_roster_csv(g, tmp_path / "roster.csv")
+    store = str(tmp_path / "store")
+    run(env, "import", str(export), "--roster", str(roster), "--store", store, "--quiet")
+    rows = json.loads(run(env, "rollcall", "--store", store, "--format", "json").stdout)
+    assert {r["member_id"] for r in rows if r["answered"]} == set(g.rollcall["responders"])
+    assert {r["announced"] for r in rows} == {g.rollcall["ts"].tz_convert("UTC").isoformat()}
+    days = (g.as_of - g.rollcall["ts"]).days + 1        # the roll call falls inside the prune window
+    listed = {r["member_id"] for r in json.loads(run(env, "prune", "--days", str(days), "--min-messages", "3",
+                                                     "--store", store, "--format", "json").stdout)}
+    assert listed and not listed & set(g.rollcall["responders"])
+    assert not listed & set(g.roster.loc[g.roster["role"].isin(["owner", "admin"]), "member_id"])
