@@ -29,10 +29,12 @@ from ..errors import BadInput
 
 # complaint: a complaint on its own; complaint_soft: only next to a complaint_target (群主, 这群 ...);
 # ack: content-free replies ("1", "+1", 打卡); greeting: newcomers' hellos; thanks and agree: a short
-# 谢谢 or 确实.  All of them count as low-content: they show presence more than a role.
+# 谢谢 or 确实.  All of them count as low-content: they show presence more than a role.  festive:
+# holiday greetings (新年快乐, 中秋快乐), which tell a holiday lull from a dying group.
 CATEGORIES = (
     "question", "laugh", "banter", "announce", "welcome", "rules", "event",
     "complaint", "complaint_soft", "complaint_target", "contact", "commercial", "ack", "greeting", "thanks", "agree",
+    "festive",
 )
 
 

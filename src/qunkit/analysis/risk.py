@@ -39,16 +39,16 @@ _WEEK = 7 * _DAY
 # points each cause can add (at full strength), tuned on corpus seed 0
 WEIGHTS: dict[str, float] = {
     "silence": 90.0,          # no content for SILENCE_DEAD days -> dead on its own
-    "volume_drop": 45.0,
+    "volume_drop": 60.0,
     "speaker_drop": 20.0,
-    "trend": 25.0,
+    "trend": 15.0,
     "one_man": 6.0,
-    "no_reply": 12.0,
-    "unanswered": 4.0,
-    "noise": 6.0,
+    "no_reply": 8.0,
+    "unanswered": 3.0,
+    "noise": 4.0,
     "organizers_quiet": 8.0,
     "no_newcomers": 4.0,
-    "leavers": 9.0,
+    "leavers": 12.0,
     "wechat_age": 5.0,
     "revival": -20.0,
 }
@@ -64,13 +64,21 @@ _SPRING_FESTIVAL = {
 }
 
 
+# fixed-date public holidays (month-day start, month-day end), widened by a travel day
+_FIXED_HOLIDAYS = (("12-31", "01-03"), ("04-03", "04-07"), ("04-30", "05-06"), ("09-29", "10-09"))
+
+
 def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """(start, end) of the holiday weeks, in Asia/Shanghai, widened by the travel days around them."""
+    """(start, end) of the holidays when groups go quiet, in Asia/Shanghai: the Spring Festival
+    fortnight (from a week before 除夕, travel included), New Year, Qingming, Labour Day, National Day."""
     out = []
+    tz = "Asia/Shanghai"
     for year, md in _SPRING_FESTIVAL.items():
-        eve = pd.Timestamp(f"{year}-{md}", tz="Asia/Shanghai")
+        eve = pd.Timestamp(f"{year}-{md}", tz=tz)
         out.append((eve - pd.Timedelta(days=7), eve + pd.Timedelta(days=10)))
-        out.append((pd.Timestamp(f"{year}-09-29", tz="Asia/Shanghai"), pd.Timestamp(f"{year}-10-09", tz="Asia/Shanghai")))
+        for a, b in _FIXED_HOLIDAYS:
+            end_year = year + 1 if b < a else year
+            out.append((pd.Timestamp(f"{year}-{a}", tz=tz), pd.Timestamp(f"{end_year}-{b}", tz=tz)))
     return out
 
 
@@ -139,6 +147,13 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     people_gid = F.people["group_id"].to_numpy()
     people_mid = F.people["member_id"].to_numpy()
 
+    ev = F.events
+    ev_of: dict[int, pd.DataFrame] = {}
+    if len(ev):
+        evf = pd.DataFrame({"g": ev["g"].to_numpy(), "event": ev["event"].to_numpy(),
+                            "t": pd.DatetimeIndex(ev["ts"]).as_unit("ns").asi8})
+        evf = evf[evf["event"].isin(["leave", "kick"])]
+        ev_of = {int(k): v for k, v in evf.groupby("g")}
     order = np.argsort(g, kind="stable")
     bounds = np.searchsorted(g[order], np.arange(G + 1))
     for gi in range(G):
@@ -158,12 +173,30 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
         f["msgs_recent_2w"] = recent
         f["msgs_prev_2w"] = prev
         f["volume_change"] = (recent - prev) / prev if prev > 0 else 0.0
+        # a sudden collapse shows first in the last week against the four before it
+        prev_w = (weeks[1] + weeks[2] + weeks[3] + weeks[4]) / 4.0
+        f["msgs_last_week"] = weeks[0]
+        f["msgs_prev_week_avg"] = prev_w
+        f["volume_change_1w"] = (weeks[0] - prev_w) / prev_w if prev_w > 0 else 0.0
+        # ... or in the last three days against the same three weekdays of the four weeks before
+        age_ns = as_of - ti
+        last3 = int((tk & (age_ns < 3 * _DAY)).sum())
+        prev3 = np.mean([int((tk & (age_ns >= k * _WEEK) & (age_ns < k * _WEEK + 3 * _DAY)).sum())
+                         for k in range(1, 5)])
+        f["msgs_last_3d"] = last3
+        f["msgs_prev_3d_avg"] = float(prev3)
+        f["volume_change_3d"] = (last3 - prev3) / prev3 if prev3 > 0 else 0.0
         # speakers: distinct talkers in the last two weeks against the two 2-week windows before
         s_recent = _speakers(mi, tk, ai, 0, 2)
         s_prev = (_speakers(mi, tk, ai, 2, 4) + _speakers(mi, tk, ai, 4, 6)) / 2.0
         f["speakers_recent_2w"] = s_recent
         f["speakers_prev_2w"] = s_prev
         f["speakers_change"] = (s_recent - s_prev) / s_prev if s_prev > 0 else 0.0
+        s_last = _speakers(mi, tk, ai, 0, 1)
+        s_prev_w = np.mean([_speakers(mi, tk, ai, k, k + 1) for k in range(1, 5)])
+        f["speakers_last_week"] = s_last
+        f["speakers_prev_week_avg"] = float(s_prev_w)
+        f["speakers_change_1w"] = (s_last - s_prev_w) / s_prev_w if s_prev_w > 0 else 0.0
         # eight-week trend of log volume (slope per week; negative = falling)
         w8 = weeks[:8][::-1]
         n8 = int(min(8, max(f["weeks_observed"], 0)))
@@ -197,12 +230,25 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
         # membership flow
         jn = join_ns.get(gid, np.zeros(0, np.int64))
         ln = left_ns.get(gid, np.zeros(0, np.int64))
+        f["joins_known"] = bool(len(jn))
         f["joins_8w"] = int(((jn > as_of - 8 * _WEEK) & (jn <= as_of)).sum())
         f["leavers_4w"] = int(((ln > as_of - 4 * _WEEK) & (ln <= as_of)).sum())
+        # voluntary leaves only: removals after a roll call are pruning, which the practice recommends
+        ev_g = ev_of.get(gi)
+        if ev_g is not None and len(ev_g):
+            recent_ev = ev_g[(ev_g["t"] > as_of - 4 * _WEEK)]
+            f["leavers_4w"] = int((recent_ev["event"] == "leave").sum())
+            f["removed_4w"] = int((recent_ev["event"] == "kick").sum())
+        else:
+            f["removed_4w"] = 0
         f["members"] = n_members.get(gid, np.nan)
         seen = len(np.unique(mi)) if len(mi) else 0
         f["leaver_share_4w"] = f["leavers_4w"] / max(n_members.get(gid, seen), 1)
         f["platform"] = str(groups["platform"].iat[gi])
+        # holiday greetings and red packets in the last two weeks: the group itself says it is a holiday
+        recent2 = ai < 2
+        f["festive_recent"] = int((msgs["festive"].to_numpy()[idx] & recent2).sum())
+        f["redpackets_recent"] = int((msgs["redpacket"].to_numpy()[idx] & recent2).sum())
         rec_start = as_of - 2 * _WEEK
         f["holiday_days_recent"] = _overlap_days(rec_start, as_of)
         f["holiday_days_prev"] = _overlap_days(as_of - 6 * _WEEK, rec_start)
@@ -214,25 +260,49 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
     """Points per cause and the sentence that names it."""
     causes: list[tuple[float, str]] = []
     silent = f["days_silent"]
-    holiday_now = f["holiday_days_recent"] >= 3 or f["holiday_days_prev"] >= 3
+    calendar = f["holiday_days_recent"] >= 2
+    greetings = f["festive_recent"] >= 2 or (f["festive_recent"] >= 1 and f["redpackets_recent"] >= 1)
+    holiday_now = calendar or greetings
     damp = HOLIDAY_DISCOUNT if holiday_now else 1.0
 
     s = _sat(silent, SILENCE_WATCH, SILENCE_DEAD)
     if s > 0:
         causes.append((w["silence"] * s * (damp if silent < SILENCE_DEAD else 1.0),
                        f"no message with content for {silent:.0f} days"))
+    # volume and speakers: the worse of "last 2 weeks vs the 4 before" and "last week vs the 4 before"
+    drops = []
     if f["msgs_prev_2w"] >= 4 and f["volume_change"] < 0:
-        s = _sat(-f["volume_change"], 0.25, 0.85)
+        drops.append((_sat(-f["volume_change"], 0.25, 0.85),
+                      f"messages down {_pct(f['volume_change'])} in 2 weeks "
+                      f"({f['msgs_recent_2w']:.0f} vs {f['msgs_prev_2w']:.0f} per 2 weeks before)"))
+    if f["msgs_prev_week_avg"] >= 4 and f["volume_change_1w"] < 0:
+        drops.append((_sat(-f["volume_change_1w"], 0.35, 0.9),
+                      f"messages down {_pct(f['volume_change_1w'])} in the last week "
+                      f"({f['msgs_last_week']:.0f} vs {f['msgs_prev_week_avg']:.0f} a week before)"))
+    if f["msgs_prev_3d_avg"] >= 10 and f["volume_change_3d"] < 0:
+        drops.append((_sat(-f["volume_change_3d"], 0.5, 0.95),
+                      f"messages down {_pct(f['volume_change_3d'])} in the last 3 days "
+                      f"({f['msgs_last_3d']:.0f} vs {f['msgs_prev_3d_avg']:.0f} on the same days before)"))
+    if drops:
+        s, text = max(drops)
         if s > 0:
-            causes.append((w["volume_drop"] * s * damp,
-                           f"messages down {_pct(f['volume_change'])} in 2 weeks "
-                           f"({f['msgs_recent_2w']:.0f} vs {f['msgs_prev_2w']:.0f} per 2 weeks before)"))
+            causes.append((w["volume_drop"] * s * damp, text))
+    drops = []
     if f["speakers_prev_2w"] >= 4 and f["speakers_change"] < 0:
-        s = _sat(-f["speakers_change"], 0.2, 0.75)
+        drops.append((_sat(-f["speakers_change"], 0.2, 0.75),
+                      f"speakers down {_pct(f['speakers_change'])} in 2 weeks "
+                      f"({f['speakers_recent_2w']} vs {f['speakers_prev_2w']:.0f})"))
+    if f["speakers_prev_week_avg"] >= 4 and f["speakers_change_1w"] < 0:
+        drops.append((_sat(-f["speakers_change_1w"], 0.3, 0.85),
+                      f"speakers down {_pct(f['speakers_change_1w'])} in the last week "
+                      f"({f['speakers_last_week']} vs {f['speakers_prev_week_avg']:.0f} a week before)"))
+    if drops:
+        s, text = max(drops)
         if s > 0:
-            causes.append((w["speaker_drop"] * s * damp,
-                           f"speakers down {_pct(f['speakers_change'])} in 2 weeks "
-                           f"({f['speakers_recent_2w']} vs {f['speakers_prev_2w']:.0f})"))
+            causes.append((w["speaker_drop"] * s * damp, text))
+    if holiday_now and (drops or f["volume_change"] < -0.25):
+        why = "a holiday" if calendar else f"holiday greetings ({f['festive_recent']}) and red packets"
+        causes.append((0.0, f"drop discounted: {why} in the last weeks"))
     if f["trend_per_week"] < 0:
         s = _sat(-f["trend_per_week"], 0.05, 0.3)
         if s > 0:
@@ -260,11 +330,12 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         if s > 0:
             causes.append((w["organizers_quiet"] * s, f"owner/admins posted {f['organizer_msgs_recent_2w']} messages "
                            f"in 2 weeks, down {drop:.0%}"))
-    if f["age_days"] >= 56 and f["joins_8w"] == 0:
+    if f["joins_known"] and f["age_days"] >= 56 and f["joins_8w"] == 0:
         causes.append((w["no_newcomers"], "no new members in 8 weeks"))
     s = _sat(f["leaver_share_4w"], 0.03, 0.15)
     if s > 0:
-        causes.append((w["leavers"] * s, f"{f['leavers_4w']} members left in 4 weeks ({f['leaver_share_4w']:.0%})"))
+        causes.append((w["leavers"] * s, f"{f['leavers_4w']} members left on their own in 4 weeks "
+                       f"({f['leaver_share_4w']:.0%})"))
     if f["platform"] == "wechat" and f["age_days"] > 90:
         causes.append((w["wechat_age"] * _sat(f["age_days"], 90, 150),
                        f"{f['age_days']:.0f} days old: WeChat groups are usually dead by month 3-4"))
@@ -300,6 +371,7 @@ def group_risk(
         score, causes = _score_row(f, w)
         causes.sort(key=lambda c: -c[0])
         reasons = [c[1] for c in causes if c[0] > 0.5]
+        notes = [c[1] for c in causes if c[0] == 0.0]
         if f["days_silent"] >= SILENCE_DEAD:
             level = "dead"
         else:
@@ -310,7 +382,7 @@ def group_risk(
         if not reasons:
             reasons = [f"{f['msgs_recent_2w']:.0f} messages from {f['speakers_recent_2w']} speakers in the last "
                        "2 weeks, no warning signs"]
-        reasons += [r for r in good if r not in reasons]
+        reasons += [r for r in good + notes if r not in reasons]
         gi = int(f["g"])
         feats = {k: (round(float(v), 4) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
             v, bool) else v) for k, v in f.items() if k != "g"}

@@ -49,7 +49,7 @@ HANDLE = (r"(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信|v|q)\s*号?\s*[:：
           r"|(?:^|\D)1[3-9]\d{9}(?:\D|$)")
 ALL_MENTIONS = ("@all", "all", "全体成员", "所有人", "@全体成员", "@所有人")
 CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event", "complaint",
-                  "complaint_soft", "complaint_target", "ack", "greeting", "thanks", "agree")
+                  "complaint_soft", "complaint_target", "ack", "greeting", "thanks", "agree", "festive")
 _SEC = 1_000_000_000
 
 
@@ -267,6 +267,7 @@ def compute_features(
                       & ~f["announce"].to_numpy() & ~hits["rules"])
     f["contact"] = (n_contact > 0) | handle
     f["commercial"] = n_commercial > 0
+    f["festive"] = hits["festive"]
     f["ack"] = hits["ack"] & ~hits["question"]
     short_reaction = length <= REACTION_CHARS
     f["thanks"] = hits["thanks"] & short_reaction & ~hits["question"]
