@@ -250,7 +250,8 @@ class QQTxtParser(Parser):
             group = group.fillna(fallback or "QQ chat")
             report.note(f"no 消息对象 line before line {int(line_no[starts[np.flatnonzero(no_group)[0]]])}: "
                         f"messages there were put in a group named after the file ({fallback!r})")
-        chat_type = pd.Series(folder_at[starts]).map(chat_type_for)
+        folders = pd.Series(folder_at[starts], dtype=object)
+        chat_type = folders.map({f: chat_type_for(f) for f in folders.unique()})
         table = pa.table({
             "group_id": pa.array(group, pa.string()),
             "chat_type": pa.array(chat_type, pa.string()),
