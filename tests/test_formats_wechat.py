@@ -64,6 +64,9 @@ GOLDEN = [
     ("chatlog-json", "chatlog_cut.json", {4: "truncated"}),
     ("chatlog-csv", "chatlog_short.csv", {11: "no readable time"}),
     ("chatlog-txt", "chatlog_yearless.txt", {18: "not a valid date"}),
+    ("weflow-json", "weflow_group.json", {9: "not an object", 10: "no readable createTime"}),
+    ("weflow-json", "weflow_cut.json", {5: "truncated"}),
+    ("weflow-json", "echotrace_private.json", {}),
 ]
 # options a golden file is parsed with (chatlog text has no year: the fixture says which)
 OPTIONS = {"chatlog_yearless.txt": {"year": 2023}}
@@ -80,6 +83,7 @@ def test_golden(fmt: str, name: str, issues: dict[int, str]) -> None:
     df, report = parse(fmt, DATA / name, **OPTIONS.get(name, {}))
     assert_golden(df, expected_path(name))
     assert report.truncated == name.endswith("_cut.json")
+    assert report.truncated == any("cut short" in n for n in report.notes)
     assert report.bad_lines == len(issues)
     got = {i.line: i.reason for i in report.issues}
     assert set(got) == set(issues), report.issues
@@ -203,3 +207,43 @@ def test_chatlog_text_full_years_need_no_inference(tmp_path: Path) -> None:
     assert df["group_id"].unique().tolist() == ["full"]
     assert df["chat_type"].unique().tolist() == ["group"]
     assert not any("no years" in n for n in report.notes)
+
+
+def test_weflow_messages_before_session_and_huge_avatar(tmp_path: Path) -> None:
+    """Key order is not guaranteed; a big avatar blob is skipped, not kept."""
+    import json
+
+    doc = json.loads((DATA / "echotrace_private.json").read_text(encoding="utf-8-sig"))
+    p = tmp_path / "小丽.json"
+    p.write_text(json.dumps({"messages": doc["messages"], "avatars": {"x": "A" * 3_000_000},
+                             "session": doc["session"]}, ensure_ascii=False), encoding="utf-8")
+    df, report = parse("weflow-json", p)
+    assert len(df) == 3 and df["group_id"].unique().tolist() == ["wxid_lili"]
+    assert df["chat_type"].unique().tolist() == ["private"]
+    del doc["session"]
+    p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    df, report = parse("weflow-json", p)
+    assert df["group_id"].unique().tolist() == ["小丽"]
+    assert any("no session" in n for n in report.notes)
+
+
+def test_json_stream_reads_in_small_pieces() -> None:
+    """Element boundaries, cut numbers/literals and multi-byte text across tiny read buffers."""
+    import io
+    import json
+
+    from qunkit.formats.wechat_io import JsonStream
+
+    recs = [{"seq": i, "f": -1.25e-3, "b": i % 2 == 0, "n": None, "t": "微信😀\u2005" * (i % 5),
+             "nest": {"a": [1, {"b": False}]}} for i in range(300)]
+    doc = json.dumps({"session": {"wxid": "1@chatroom"}, "messages": recs, "tail": 12345}, ensure_ascii=False)
+    for size in (1, 3, 7, 64, 4096):
+        stream, got, tail = JsonStream(io.StringIO(doc), read_chars=size), [], None
+        for key in stream.items():
+            if key == "messages":
+                got = list(stream.elements())
+            elif key == "tail":
+                tail = stream.value()
+            else:
+                stream.value()
+        assert got == recs and tail == 12345, size

@@ -27,6 +27,7 @@ _REGISTRY = [
     "qunkit.formats.chatlog:ChatlogJsonParser",
     "qunkit.formats.chatlog:ChatlogCsvParser",
     "qunkit.formats.chatlog:ChatlogTextParser",
+    "qunkit.formats.weflow_json:WeFlowJsonParser",
 ]
 
 

@@ -188,6 +188,8 @@ class JsonMalformed(Exception):
 
 
 _WS = re.compile(r"[\s]*")
+_STRUCT = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
 _DECODER = json.JSONDecoder()
 
 
@@ -252,6 +254,34 @@ class JsonStream:
                 continue  # a number or literal may go on in the next read
             self.pos = end
             return val
+
+    def skip(self) -> None:
+        """Step over the next value without building it (regex scans; strings may hold brackets)."""
+        if self.peek() not in "[{":
+            self.value()
+            return
+        depth = 0
+        while True:
+            m = _STRUCT.search(self.buf, self.pos)
+            if m is None:
+                self.pos = len(self.buf)
+                if not self._fill():
+                    raise JsonTruncated("file ends inside a skipped value")
+                continue
+            ch = m.group()
+            if ch == '"':
+                end = _STRING_REST.match(self.buf, m.end())
+                if end is None or end.end() > len(self.buf) or not self.buf.endswith('"', 0, end.end()):
+                    self.pos = m.start()
+                    if not self._fill():
+                        raise JsonTruncated("file ends inside a string")
+                    continue
+                self.pos = end.end()
+                continue
+            depth += 1 if ch in "[{" else -1
+            self.pos = m.end()
+            if depth == 0:
+                return
 
     def items(self) -> Iterator[str]:
         """Keys of the object starting here; the caller consumes each value (value() or elements())."""
