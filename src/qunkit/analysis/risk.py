@@ -382,7 +382,7 @@ def group_risk(
         if not reasons:
             reasons = [f"{f['msgs_recent_2w']:.0f} messages from {f['speakers_recent_2w']} speakers in the last "
                        "2 weeks, no warning signs"]
-        reasons += [r for r in good + notes if r not in reasons]
+        reasons = notes + reasons + [r for r in good if r not in reasons]   # a discount note explains the rest
         gi = int(f["g"])
         feats = {k: (round(float(v), 4) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
             v, bool) else v) for k, v in f.items() if k != "g"}

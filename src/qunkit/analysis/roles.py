@@ -319,8 +319,14 @@ def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] 
 
 # ---- reasons --------------------------------------------------------------------------------------
 
+def _n(count: float, noun: str, plural: str | None = None) -> str:
+    """"1 question", "3 questions"."""
+    k = int(round(count))
+    return f"{k} {noun if k == 1 else (plural or noun + 's')}"
+
+
 def _days(x: float) -> str:
-    return f"{int(round(x))} day" + ("" if int(round(x)) == 1 else "s")
+    return _n(x, "day")
 
 
 def _reasons(role: str, r: Any) -> list[str]:
@@ -333,43 +339,43 @@ def _reasons(role: str, r: Any) -> list[str]:
             cands.append((3, f"group {rr} in the {'roster' if r.in_roster else 'export'}"))
         if r.group_announce > 0 and r.announce > 0:
             cands.append((2 + r.announce / r.group_announce,
-                          f"posted {int(r.announce)} of the {int(r.group_announce)} announcements/@全体成员"))
-        parts = [f"{int(v)} {w}" for v, w in ((r.welcome, "welcomes"), (r.rules, "rule reminders"),
-                                              (r.event, "event notices")) if v > 0]
+                          f"posted {int(r.announce)} of the {_n(r.group_announce, 'announcement')}/@全体成员"))
+        parts = [_n(v, w) for v, w in ((r.welcome, "welcome"), (r.rules, "rule reminder"),
+                                       (r.event, "event notice")) if v > 0]
         if parts:
-            cands.append((1.5 + r.org / max(n, 1), ", ".join(parts) + f" in {n} messages"))
+            cands.append((1.5 + r.org / max(n, 1), ", ".join(parts) + f" in {_n(n, 'message')}"))
         if r.manages > 0:
-            cands.append((1.2, f"invited or removed members {int(r.manages)} times"))
+            cands.append((1.2, f"invited or removed members {_n(r.manages, 'time')}"))
     elif role == "thinker":
         if r.long > 0:
-            cands.append((2 + r.long / max(n, 1), f"{int(r.long)} long messages (30+ characters) in {n}, "
+            cands.append((2 + r.long / max(n, 1), f"{_n(r.long, 'long message')} (30+ characters) in {n}, "
                           f"{int(r.long_replied)} of them drew replies"))
         if r.answers > 0:
-            cands.append((2 + r.answers / max(n, 1), f"answered others' questions {int(r.answers)} times"))
+            cands.append((2 + r.answers / max(n, 1), f"answered others' questions {_n(r.answers, 'time')}"))
         if r.replied > 0:
             cands.append((1, f"replies to them came within 10 minutes {r.fast_replied / max(n, 1):.0%} of the time"))
     elif role == "joker":
-        cands.append((3, f"laughter or banter in {int(r.laugh)} of {n} messages"))
+        cands.append((3, f"laughter or banter in {int(r.laugh)} of {_n(n, 'message')}"))
         if r.stickers + r.redpackets > 0:
-            cands.append((2, f"{int(r.stickers)} stickers, {int(r.redpackets)} red packets"))
+            cands.append((2, f"{_n(r.stickers, 'sticker')}, {_n(r.redpackets, 'red packet')}"))
         if r.textual > 0:
             cands.append((1, f"{r.chars / max(r.textual, 1):.0f} characters per message on average"))
     elif role == "asker":
-        cands.append((3, f"asked {int(r.questions)} questions in {n} messages"))
+        cands.append((3, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
         if r.questions > 0:
             cands.append((2, f"{int(r.answered_q)} of them were answered"))
         if r.group_questions > 0:
             cands.append((1, f"{r.questions / r.group_questions:.0%} of the group's questions"))
     elif role == "challenger":
-        cands.append((3, f"complained about the group or its management {int(r.complaints)} times in {n} messages"))
+        cands.append((3, f"complained about the group or its management {_n(r.complaints, 'time')} in {_n(n, 'message')}"))
         if r.replied > 0:
             cands.append((1, f"{r.replied / max(n, 1):.0%} of their messages drew replies"))
     elif role == "advertiser":
-        cands.append((3, f"{int(r.ads)} of {n} messages look like ads (contact handles, sales words, links)"))
+        cands.append((3, f"{int(r.ads)} of {_n(n, 'message')} look like ads (contact handles, sales words, links)"))
         if r.dup_self > 0:
-            cands.append((2.5, f"posted the same text again {int(r.dup_self)} times"))
+            cands.append((2.5, f"posted the same text again {_n(r.dup_self, 'time')}"))
         if r.links > 0:
-            cands.append((2, f"{int(r.links)} links"))
+            cands.append((2, _n(r.links, "link")))
         if r.kicked > 0:
             cands.append((2.8, "was removed from the group"))
     elif role == "lurker":
@@ -377,16 +383,19 @@ def _reasons(role: str, r: Any) -> list[str]:
             since = "" if not r.in_roster else " (in the roster)"
             cands.append((3, f"never spoke in {_days(r.tenure_days)} as a member{since}"))
         else:
-            cands.append((3, f"{n} message{'s' if n != 1 else ''} in {_days(r.tenure_days)} as a member "
-                          f"({r.rate_month:.1f} a month)"))
+            talk = int(r.talk)
+            content = "" if talk == n else f", {talk} with content (roll-call answers and hellos aside)"
+            cands.append((3, f"{_n(n, 'message')} in {_days(r.tenure_days)} as a member{content}, "
+                          f"{r.rate_month:.1f} a month"))
         if r.group_median_rate > 0:
-            cands.append((2, f"the group's median speaker posts {r.group_median_rate:.1f} messages a month"))
+            cands.append((2, f"the group's median speaker posts {r.group_median_rate:.1f} messages with content "
+                          "a month"))
         if n > 0 and not pd.isna(r.last_spoke):
             cands.append((1, f"last spoke {r.last_spoke:%Y-%m-%d}"))
     cands.sort(key=lambda c: -c[0])
     out = [c[1] for c in cands[:3]]
     if len(out) < 2:
-        out.append(f"{n} messages in {_days(r.tenure_days)}")
+        out.append(f"{_n(n, 'message')} in {_days(r.tenure_days)}")
     return out
 
 
