@@ -247,3 +247,13 @@ def test_json_stream_reads_in_small_pieces() -> None:
             else:
                 stream.value()
         assert got == recs and tail == 12345, size
+
+
+def test_wechatmsg_csv_chatroom_talker_and_group_chat_type(tmp_path: Path) -> None:
+    """A TalkerId that is a chatroom id becomes the group id; one speaker alone still makes a group."""
+    p = tmp_path / "某群_utf8.csv"
+    p.write_text("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,Remark,NickName,Sender\n"
+                 "1,999@chatroom,1,0,0,1700000000,2,hi,2023-11-15 06:13:20,,甲,wxid_a\n", encoding="utf-8")
+    df, report = parse("wechatmsg-csv", p)
+    assert (df["group_id"].iloc[0], df["group_name"].iloc[0], df["chat_type"].iloc[0]) == ("999@chatroom", "某群", "group")
+    assert report.groups == {"某群": 1}

@@ -171,7 +171,7 @@ class ChatlogJsonParser(Parser):
         lines: list[int] = []
         number = 0
         with open_text(path) as fh:
-            stream = JsonStream(fh)
+            stream = JsonStream(fh, report=report)
             try:
                 for number, rec in enumerate(stream.elements(), start=1):
                     if not isinstance(rec, dict):

@@ -239,15 +239,19 @@ def clean_system_text(text: pd.Series) -> pd.Series:
 
 
 def extract_mentions(text: pd.Series) -> pd.Series:
-    """@昵称 names per row (list, or None when there are none); @所有人 becomes "@all".
+    """@昵称 names per row (list, or None when there are none); @所有人 becomes "@all"."""
+    has = rx_has(text.fillna(""), "@").to_numpy()
+    return pd.Series(mentions_where(text.to_numpy(dtype=object), has), index=text.index, dtype=object)
 
-    Only rows holding an "@" (found vectorised) reach the regex, one findall each."""
-    out = pd.Series(None, index=text.index, dtype=object)
-    has = text.str.contains("@", regex=False).fillna(False).astype(bool)
-    if not has.any():
-        return out
-    found = [[("@all" if m in ALL_MENTIONS else m) for m in _MENTION.findall(t)] or None for t in text[has]]
-    out[has] = pd.Series(found, index=text.index[has], dtype=object)
+
+def mentions_where(text: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Mentions of the rows flagged ``has`` (rows holding an "@", found vectorised beforehand):
+    only those reach the regex, one findall each."""
+    out = np.full(len(text), None, dtype=object)
+    if has.any():
+        rows = text[has]
+        out[has] = np.fromiter(([("@all" if m in ALL_MENTIONS else m) for m in _MENTION.findall(t)] or None
+                                for t in rows), dtype=object, count=len(rows))
     return out
 
 
@@ -300,12 +304,17 @@ def to_int(s: pd.Series) -> pd.Series:
 
 def _codes(s: pd.Series) -> np.ndarray:
     """Type codes as int64, -1 where missing or not a number."""
+    if s.dtype == object and s.isna().all():
+        return np.full(len(s), -1, dtype=np.int64)
     return to_int(s).fillna(-1).to_numpy(dtype=np.int64)
 
 
 def _strs(s: pd.Series) -> np.ndarray:
     """Stripped strings as a numpy object array ("" for missing)."""
-    return s.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) != "string":
+        s = s.where(s.notna(), "").astype(str)
+    trimmed = pc.utf8_trim_whitespace(pc.fill_null(_arr(s), ""))
+    return trimmed.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
 def _opt(s: pd.Series) -> np.ndarray:
@@ -452,26 +461,31 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         sender_name[nobody] = "unknown"
         report.note(f"{int(nobody.sum())} messages name no sender; imported with sender 'unknown'")
 
-    mentions = np.full(n, None, dtype=object)
-    talk = ~system
-    if talk.any():
-        mentions[talk] = extract_mentions(pd.Series(text[talk], dtype=object)).to_numpy(dtype=object)
+    # "@" rows: from the Arrow content where the text is the content, else from the rendered text
+    changed = xmlish | system | empty_media
+    has_at = rx_has(content, "@").to_numpy() & ~changed
+    if changed.any():
+        has_at[changed] = [("@" in t) for t in text[changed]]
+    mentions = mentions_where(text, has_at & ~system)
+
+    def obj(a: np.ndarray) -> pd.Series:  # object columns as they are: no str-dtype inference pass
+        return pd.Series(a, dtype=object, copy=False)
 
     return pd.DataFrame({
         "group_id": raw["group_id"].astype(str),
         "group_name": raw["group_name"].astype(str),
         "chat_type": raw["chat_type"],
         "ts": raw["ts"],
-        "sender_id": sender_id,
-        "sender_name": sender_name,
-        "kind": kind,
-        "text": text,
-        "event": event,
-        "event_actor": actor,
-        "event_target": target,
-        "mentions": mentions,
-        "reply_to": reply_to,
-        "msg_id": _opt(_col(raw, "msg_id")),
+        "sender_id": obj(sender_id),
+        "sender_name": obj(sender_name),
+        "kind": obj(kind),
+        "text": obj(text),
+        "event": obj(event),
+        "event_actor": obj(actor),
+        "event_target": obj(target),
+        "mentions": obj(mentions),
+        "reply_to": obj(reply_to),
+        "msg_id": obj(_opt(_col(raw, "msg_id"))),
         "source_line": raw["source_line"].astype("int64"),
         "is_self_row": is_self,
     })

@@ -18,7 +18,7 @@ import codecs
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,7 +60,7 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
                          f"{row.expected_columns}", text[:120])
         return "skip"
 
-    source = _Recoded(path, enc)
+    source = _Recoded(path, enc, report)
     try:
         reader = pcsv.open_csv(
             source,
@@ -123,7 +123,9 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         df = pd.DataFrame(cols)
         df["source_line"] = starts[:n] + line_offset
         blank = width == 0  # an empty line: not a record
-        yield df.loc[~blank].reset_index(drop=True) if blank.any() else df
+        if blank.any():
+            df = df.loc[~blank].reset_index(drop=True)
+        yield from _slices(df)
     source.close()
     # invalid rows after the last valid one
     where, line = {}, next_line
@@ -137,8 +139,9 @@ class _Recoded(io.RawIOBase):
     """The file as UTF-8 bytes for pyarrow: decoded in its own encoding with undecodable bytes
     replaced (pyarrow's own transcoding is strict), BOM dropped."""
 
-    def __init__(self, path: Path, encoding: str) -> None:
+    def __init__(self, path: Path, encoding: str, report: ParseReport | None = None) -> None:
         super().__init__()
+        self._report = report
         self._fh = open(path, "rb")
         self._dec = codecs.getincrementaldecoder("utf-8-sig" if encoding.startswith("utf-8") else encoding)("replace")
         self._buf = b""
@@ -151,6 +154,8 @@ class _Recoded(io.RawIOBase):
         while not self._eof and (n < 0 or len(self._buf) < n):
             raw = self._fh.read(max(n, 1 << 20) if n > 0 else -1)
             self._eof = not raw
+            if self._report is not None:
+                self._report.bytes_read = self._fh.tell()
             self._buf += self._dec.decode(raw, final=self._eof).encode("utf-8")
         if n < 0:
             out, self._buf = self._buf, b""
@@ -166,6 +171,17 @@ class _Recoded(io.RawIOBase):
     def close(self) -> None:
         self._fh.close()
         super().close()
+
+
+MAX_ROWS = 250_000  # rows per yielded chunk (DESIGN: at most ~500k)
+
+
+def _slices(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    if len(df) <= MAX_ROWS:
+        yield df
+        return
+    for start in range(0, len(df), MAX_ROWS):
+        yield df.iloc[start:start + MAX_ROWS].reset_index(drop=True)
 
 
 def _fix_issue_lines(report: ParseReport, start: int, lines: dict[int, int]) -> int:
@@ -196,8 +212,10 @@ _DECODER = json.JSONDecoder()
 class JsonStream:
     """Pull-parser over one JSON document: containers walked, leaf values decoded whole."""
 
-    def __init__(self, fh: IO[str], read_chars: int = 4 << 20, max_value_chars: int = 256 << 20):
+    def __init__(self, fh: IO[str], read_chars: int = 4 << 20, max_value_chars: int = 256 << 20,
+                 report: ParseReport | None = None):
         self.fh = fh
+        self.report = report
         self.read_chars = read_chars
         self.max_value_chars = max_value_chars
         self.buf = ""
@@ -215,6 +233,8 @@ class JsonStream:
             self.buf = self.buf[self.pos:]
             self.pos = 0
         self.buf += more
+        if self.report is not None and hasattr(self.fh, "buffer"):
+            self.report.bytes_read = self.fh.buffer.tell()  # progress for the CLI
         return True
 
     def peek(self) -> str:
@@ -351,7 +371,8 @@ def _with_last(it: Iterator[str]) -> Iterator[tuple[str, bool]]:
 
 
 def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport,
-                     chunk_bytes: int = 32 << 20, loose: bool | None = None) -> Iterator[pd.DataFrame]:
+                     chunk_bytes: int = 32 << 20, loose: bool | None = None,
+                     fields: Callable[[pa.Array], dict[str, pa.Array]] | None = None) -> Iterator[pd.DataFrame]:
     """Split a header/body text export into messages, vectorised.
 
     ``header`` is an RE2 pattern with named groups; a line matching it starts a
@@ -361,6 +382,8 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
     accepting every matching line.  Yields DataFrames with the header's groups,
     ``body`` (lines joined by "\\n", trailing blank lines removed) and
     ``source_line``.  Non-blank lines before the first header are report issues.
+    ``fields`` may cut the header lines into columns faster than the pattern's
+    groups (fixed-width layouts); the pattern then only decides which lines are headers.
     """
     from .textio import iter_text_chunks
 
@@ -374,10 +397,9 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
         n = len(arr)
         if n == 0:
             continue
-        match = pc.extract_regex(arr, header)
-        valid = match.is_valid().to_numpy(zero_copy_only=False)
+        valid = pc.fill_null(pc.match_substring_regex(arr, header), False).to_numpy(zero_copy_only=False)
+        empty = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).to_numpy(zero_copy_only=False)
         if loose is None:
-            empty = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
             prev_blank = np.concatenate([[True], empty[:-1]])
             strict = valid & prev_blank
             if strict.any() or not valid.any():
@@ -389,7 +411,6 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
         if loose:
             hdr = valid
         else:
-            empty = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
             hdr = valid & np.concatenate([[True], empty[:-1]])
         hpos = np.flatnonzero(hdr)
         if not seen_header:
@@ -403,7 +424,7 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
             carry = "\n".join(arr.slice(cut).to_pylist()) + "\n"
         use = hpos[hpos < cut]
         if len(use):
-            yield _blocks(arr, match, hdr, use, cut, base_line)
+            yield from _slices(_blocks(arr, header, fields, hdr, use, cut, base_line))
         base_line += cut
 
 
@@ -414,8 +435,8 @@ def _preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> N
         report.issue(line, "text before the first message header", t, count=1 if k < 19 else len(bad) - 19)
 
 
-def _blocks(arr: pa.Array, match: pa.StructArray, hdr: np.ndarray, use: np.ndarray, cut: int,
-            base_line: int) -> pd.DataFrame:
+def _blocks(arr: pa.Array, header: str, fields: Callable[[pa.Array], dict[str, pa.Array]] | None,
+            hdr: np.ndarray, use: np.ndarray, cut: int, base_line: int) -> pd.DataFrame:
     idx = np.arange(cut)
     hdr = hdr[:cut]
     msg = np.cumsum(hdr) - 1
@@ -425,8 +446,12 @@ def _blocks(arr: pa.Array, match: pa.StructArray, hdr: np.ndarray, use: np.ndarr
     values = arr.slice(0, cut).filter(pa.array(body_mask))
     body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\n", pa.large_string()))
     body = pc.replace_substring_regex(body, r"(?:\n[ \t]*)+$", "")  # trailing blank lines (not the last line's own spaces)
-    heads = match.take(pa.array(use))
-    out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
+    lines = arr.take(pa.array(use))
+    if fields is not None:
+        out = {k: v.to_pandas() for k, v in fields(lines).items()}
+    else:
+        heads = pc.extract_regex(lines, header)
+        out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
     out["body"] = body.to_pandas()
     out["source_line"] = use + base_line
     return pd.DataFrame(out)

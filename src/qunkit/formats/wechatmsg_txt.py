@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .base import ParseOptions, Parser, ParseReport
 from .textio import read_head
@@ -45,6 +47,11 @@ LEAD_KINDS = {"链接": "link", "分享": "link", "音乐分享": "link", "小�
 _LEAD = r"^[ \t]*\[(?P<g>" + "|".join(LEAD_KINDS) + r")\]"
 _SNIFF_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (.+)$", re.M)
 _QQ_ID_END = re.compile(r"(?:\(\d{5,}\)|<[^<>]+@[^<>]+>)\s*$")
+
+
+def _split_header(lines: pa.Array) -> dict[str, pa.Array]:
+    """The header is fixed-width: 19 characters of time, a space, the name (or notice)."""
+    return {"time": pc.utf8_slice_codeunits(lines, 0, 19), "rest": pc.utf8_slice_codeunits(lines, 20)}
 
 
 class WeChatMsgTxtParser(Parser):
@@ -74,7 +81,7 @@ class WeChatMsgTxtParser(Parser):
         report.encoding = encoding
         group = getattr(options, "group", None) or chat_name_from_file(path)
         sid_name = options.self_name
-        for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes):
+        for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes, fields=_split_header):
             naive = pd.to_datetime(blocks["time"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
             blocks["ts"] = localize(naive, options.tz)
             blocks = drop_bad(blocks, blocks["ts"].isna(), "header date is not a valid date", report,

@@ -88,7 +88,7 @@ class WeFlowJsonParser(Parser):
         lines: list[int] = []
         number = 0
         with open_text(path) as fh:
-            stream = JsonStream(fh)
+            stream = JsonStream(fh, report=report)
             try:
                 for key in stream.items():
                     if key == "messages":
