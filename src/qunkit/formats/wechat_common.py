@@ -506,13 +506,11 @@ def drop_bad(df: pd.DataFrame, bad: pd.Series, reason: str, report: ParseReport,
 
 
 def finalize(df: pd.DataFrame, chat_type: str | None, report: ParseReport) -> pd.DataFrame:
-    """Fill chat_type where the parser left it open, count groups, drop helper columns."""
+    """Fill chat_type where the parser left it open and drop helper columns.
+    (Message and group counts in the report are the store's to keep.)"""
     if chat_type is not None:
         df["chat_type"] = df["chat_type"].where(df["chat_type"].notna(), chat_type)
     df = df.drop(columns=["is_self_row"])
-    report.messages += len(df)
-    for name, n in df["group_name"].value_counts().items():
-        report.groups[str(name)] = report.groups.get(str(name), 0) + int(n)
     return df.reset_index(drop=True)
 
 
