@@ -90,13 +90,23 @@ def media_kinds(text: pd.Series) -> pd.Series:
 
 
 def _truthy(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: v is True or str(v).strip().lower() in ("true", "1")).astype(bool)
+    """JSON booleans, or CSV "true"/"1" strings."""
+    if s.dtype == bool:
+        return s
+    return s.astype(str).str.strip().str.lower().isin(["true", "1"]).astype(bool)
 
 
 def _id(v: object) -> str | None:
     if v is None or v == "" or isinstance(v, (dict, list)):
         return None
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _ids(values: list) -> list:
+    """Native ids as strings; all-int columns (the usual case) in one numpy pass."""
+    if values and all(type(v) is int for v in values):
+        return np.array(values, dtype=np.int64).astype(str).astype(object).tolist()
+    return [_id(v) for v in values]
 
 
 class _ChatlogRows:
@@ -197,13 +207,13 @@ class ChatlogJsonParser(Parser):
     def _chunk(records: list[dict], lines: list[int], options: ParseOptions, report: ParseReport,
                fallback: str) -> pd.DataFrame:
         cols = {k: [r.get(k) for r in records] for k in JSON_KEYS}
-        cols["seq"] = [_id(v) for v in cols["seq"]]  # ids stay exact strings (no float round trip)
+        cols["seq"] = _ids(cols["seq"])  # ids stay exact strings (no float round trip)
         contents = [r.get("contents") if isinstance(r.get("contents"), dict) else {} for r in records]
         refer = [c.get("refer") if isinstance(c.get("refer"), dict) else {} for c in contents]
         df = pd.DataFrame(cols)
         df["title"] = [c.get("title") or "" for c in contents]
         df["url"] = [c.get("url") or "" for c in contents]
-        df["reply_to"] = [_id(r.get("seq")) for r in refer]
+        df["reply_to"] = _ids([r.get("seq") for r in refer])
         df["source_line"] = lines
         for col in ("content", "talker", "talkerName", "sender", "senderName"):
             df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)

@@ -239,6 +239,8 @@ class JsonStream:
 
     def peek(self) -> str:
         """Next non-blank character ('' at end of input), not consumed."""
+        if self.pos < len(self.buf) and self.buf[self.pos] not in " \t\r\n":
+            return self.buf[self.pos]  # compact JSON: no regex needed
         while True:
             self.pos = _WS.match(self.buf, self.pos).end()
             if self.pos < len(self.buf):
