@@ -9,8 +9,10 @@
 #          PRUNE_DAYS     silence that makes a prune candidate (default 90)
 #          RISK_ALERT     risk score that triggers an alert (default 70)
 #          KEEP_FILE      ids/names never to prune, one a line (default: REPORT_DIR/keep.txt if present)
+#          ROSTER_DIR     where member rosters are (default: EXPORT_DIR)
 #
-# An export FILE.txt with a roster beside it named FILE.roster.csv (or .xlsx) is imported with it.
+# An export NAME.txt is imported with its roster ROSTER_DIR/NAME.roster.csv or NAME-roster.csv (.xlsx too)
+# when there is one; `qunkit generate OUT` writes OUT/exports and OUT/rosters in this layout.
 # Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage or input/store error.
 set -euo pipefail
 
@@ -20,6 +22,7 @@ qunkit=${QUNKIT:-qunkit}
 days=${PRUNE_DAYS:-90}
 alert=${RISK_ALERT:-70}
 keep=${KEEP_FILE:-$report_dir/keep.txt}
+roster_dir=${ROSTER_DIR:-$export_dir}
 today=$(date +%F)
 mkdir -p "$report_dir"
 stamp=$report_dir/.last-import
@@ -30,10 +33,11 @@ newer=()
 [ -e "$stamp" ] && newer=(-newer "$stamp")
 touch "$stamp.next"
 while IFS= read -r -d '' f; do
-  case "$f" in *.roster.csv|*.roster.xlsx) continue ;; esac
+  case "$f" in *.roster.csv|*-roster.csv) continue ;; esac
+  name=$(basename "${f%.*}")
   roster=()
-  for r in "${f%.*}.roster.csv" "${f%.*}.roster.xlsx"; do
-    [ -e "$r" ] && roster=(--roster "$r") && break
+  for r in "$roster_dir/$name".roster.{csv,xlsx} "$roster_dir/$name"-roster.{csv,xlsx}; do
+    if [ -e "$r" ]; then roster=(--roster "$r"); break; fi
   done
   "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet
 done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
