@@ -37,6 +37,7 @@ class ParseOptions:
     self_id: str | None = None     # id to give the exporting account's own messages (我 / IsSender=1)
     self_name: str | None = None
     year: int | None = None        # for layouts whose timestamps lack a year (chatlog text)
+    group: str | None = None       # chat name for layouts that do not carry one (WeChatMsg names files after it)
     chunk_bytes: int = 8 << 20     # streaming chunk size for text formats (peak memory ~70x this)
 
 

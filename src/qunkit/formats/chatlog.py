@@ -142,7 +142,7 @@ class _ChatlogRows:
         system = (typ == 10000) | (typ == 10002) | (sender == SYSTEM_SENDER)
         is_self = _truthy(df["isSelf"]) if "isSelf" in df else sender == "我"
         label = media_kinds(content).where(typ.isna(), None)
-        group = getattr(options, "group", None)
+        group = options.group
         return pd.DataFrame({
             "ts": df["ts"],
             "group_id": talker,
@@ -324,7 +324,7 @@ class ChatlogTextParser(Parser):
     # -- messages --------------------------------------------------------------------------------
     def _chunks(self, path: Path, encoding: str, first_year: int | None, options: ParseOptions,
                 report: ParseReport) -> Iterator[pd.DataFrame]:
-        fallback = getattr(options, "group", None) or chat_name_from_file(path)
+        fallback = options.group or chat_name_from_file(path)
         prev, offset = None, 0
         for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes):
             times = blocks["time"].astype(str)
@@ -366,7 +366,7 @@ class ChatlogTextParser(Parser):
         body = blocks["body"].astype(str)
         own = rx_sub(body, r"^(?:>[^\n]*(?:\n|$))+", "")
         system = sender_id == SYSTEM_SENDER
-        group = getattr(options, "group", None)
+        group = options.group
         return pd.DataFrame({
             "ts": blocks["ts"],
             "group_id": talker.where(in_room, fallback),

@@ -147,7 +147,7 @@ class PyWxDumpCsvParser(Parser):
         room = room.where(room != "", self._default_room)
         room_name = room.map(names).fillna("").astype(str)
         room_name = room_name.where(room_name != "", room)
-        group = getattr(options, "group", None)
+        group = options.group
         talker = df["talker"].str.strip()
         label = df["type_name"].str.strip()
         sender_name = talker.map(names).fillna("").astype(str)

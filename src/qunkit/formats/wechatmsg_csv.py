@@ -66,7 +66,7 @@ class WeChatMsgCsvParser(Parser):
         missing = [c for c in NEEDED if c not in header]
         if missing:
             raise BadInput(f"{path}: not a WeChatMsg CSV (no column {', '.join(missing)})")
-        group_name = getattr(options, "group", None) or chat_name_from_file(path)
+        group_name = options.group or chat_name_from_file(path)
         for df in iter_csv(path, report, block_bytes=max(options.chunk_bytes, 1 << 20)):
             for col in COLUMNS:
                 if col not in df:

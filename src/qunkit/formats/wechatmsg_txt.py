@@ -79,7 +79,7 @@ class WeChatMsgTxtParser(Parser):
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         _, encoding = read_head(path)
         report.encoding = encoding
-        group = getattr(options, "group", None) or chat_name_from_file(path)
+        group = options.group or chat_name_from_file(path)
         sid_name = options.self_name
         for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes, fields=_split_header):
             naive = pd.to_datetime(blocks["time"], format="%Y-%m-%d %H:%M:%S", errors="coerce")

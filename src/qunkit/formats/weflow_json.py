@@ -142,7 +142,7 @@ class WeFlowJsonParser(Parser):
         raw = pd.DataFrame({
             "ts": df["ts"],
             "group_id": wxid,
-            "group_name": getattr(options, "group", None) or name,
+            "group_name": options.group or name,
             "chat_type": chat_type,
             "source_line": df["source_line"],
             "content": df["content"].astype(object).where(df["content"].notna(), "").astype(str),
