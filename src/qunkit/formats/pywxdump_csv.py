@@ -145,12 +145,12 @@ class PyWxDumpCsvParser(Parser):
             return None
         room = df["room_name"].str.strip()
         room = room.where(room != "", self._default_room)
-        room_name = room.map(names).fillna("").astype(str)
+        room_name = room.map(names).astype(object).fillna("").astype(str)
         room_name = room_name.where(room_name != "", room)
         group = options.group
         talker = df["talker"].str.strip()
         label = df["type_name"].str.strip()
-        sender_name = talker.map(names).fillna("").astype(str)
+        sender_name = talker.map(names).astype(object).fillna("").astype(str)
         raw = pd.DataFrame({
             "ts": df["ts"],
             "group_id": room,
