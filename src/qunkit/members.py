@@ -30,22 +30,28 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     if len(messages) == 0 and not rosters:
         return _empty()
     m = messages
-    gid = m["group_id"].astype(str)
-    gname = dict(zip(gid, m["group_name"].astype(str), strict=False)) if len(m) else {}
-    sid = m["sender_id"].astype(str)
-    speaking = ~sid.isin(NON_MEMBERS) & ~m["kind"].astype(str).isin(["system"])
+    # work on the (categorical) columns as stored; only per-member results become str
+    last_names = m.drop_duplicates("group_id", keep="last")
+    gname = dict(zip(last_names["group_id"].astype(str), last_names["group_name"].astype(str), strict=True))
+    speaking = ~m["sender_id"].isin(NON_MEMBERS) & ~m["kind"].isin(["system"])
 
     # (a) senders -------------------------------------------------------------------------
-    sp = pd.DataFrame({"group_id": gid[speaking], "member_id": sid[speaking],
-                       "name": m.loc[speaking, "sender_name"].astype(str), "ts": m.loc[speaking, "ts"]})
-    sp = sp.sort_values("ts", kind="stable")
-    g = sp.groupby(["group_id", "member_id"], sort=False, observed=True)
-    senders = g.agg(messages=("ts", "size"), first_spoke=("ts", "min"), last_spoke=("ts", "max"),
-                    member_name=("name", "last"))
-    names = sp.drop_duplicates(["group_id", "member_id", "name"]).groupby(
-        ["group_id", "member_id"], sort=False)["name"].agg(list)
-    senders["names"] = names
-    senders = senders.reset_index()
+    sp = m.loc[speaking, ["group_id", "sender_id", "sender_name", "ts"]]
+    if not sp["ts"].is_monotonic_increasing:
+        sp = sp.sort_values("ts", kind="stable")
+    g = sp.groupby(["group_id", "sender_id"], sort=False, observed=True)
+    senders = g.agg(messages=("ts", "size"), first_spoke=("ts", "min"), last_spoke=("ts", "max"))
+    triples = sp.drop_duplicates(["group_id", "sender_id", "sender_name"]).astype(
+        {"group_id": str, "sender_id": str, "sender_name": str})
+    named = triples.groupby(["group_id", "sender_id"], sort=False)["sender_name"]
+    senders = senders.reset_index().astype({"group_id": str, "sender_id": str})
+    senders = senders.merge(named.agg(list).rename("names").reset_index(), on=["group_id", "sender_id"], how="left")
+    # the name a member used last (names are in first-use order; the last message's name wins)
+    last_name = sp.drop_duplicates(["group_id", "sender_id"], keep="last").astype(
+        {"group_id": str, "sender_id": str, "sender_name": str})
+    senders = senders.merge(last_name[["group_id", "sender_id", "sender_name"]].rename(
+        columns={"sender_name": "member_name"}), on=["group_id", "sender_id"], how="left")
+    senders = senders.rename(columns={"sender_id": "member_id"})
     if "sender_title" in m.columns:
         titled = m.loc[speaking & m["sender_title"].notna(), ["group_id", "sender_id", "sender_title", "ts"]]
         if len(titled):
@@ -58,8 +64,8 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
 
     # name -> id within a group, for events that name people
     lookup: dict[tuple[str, str], str] = {}
-    for row in sp.drop_duplicates(["group_id", "member_id", "name"]).itertuples(index=False):
-        lookup.setdefault((row.group_id, row.name), row.member_id)
+    for g_id, mid, name in zip(triples["group_id"], triples["sender_id"], triples["sender_name"], strict=True):
+        lookup.setdefault((g_id, name), mid)
     for g_id, roster in rosters.items():
         for mid, mname in zip(roster["member_id"].astype(str), roster["member_name"].fillna("").astype(str),
                               strict=True):
@@ -69,7 +75,7 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     # (b) membership events -----------------------------------------------------------------
     ev_rows = []
     if "event" in m.columns:
-        ev = m[m["event"].astype(str).isin(["join", "leave", "kick"])]
+        ev = m[m["event"].isin(["join", "leave", "kick"])]
         for e_gid, event, target, ts in zip(ev["group_id"].astype(str), ev["event"].astype(str),
                                             ev["event_target"], ev["ts"], strict=True):
             if target is None or (isinstance(target, float) and np.isnan(target)):
