@@ -109,25 +109,39 @@ def _grid(F: Features, by: str) -> tuple[pd.DataFrame, np.ndarray]:
     return grid, pos
 
 
-def _present_counts(members: pd.DataFrame, group_id: str, when_ns: np.ndarray) -> np.ndarray:
-    """How many members were in the group at each moment (roster + joins/leaves)."""
-    mem = members[members["group_id"].astype(str) == group_id]
-    if not len(mem):
+_NAT = np.iinfo(np.int64).min
+
+
+def _member_times(members: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Member columns as int64 ns arrays (NaT -> int64 min), converted once for every group."""
+    out: dict[str, np.ndarray] = {}
+    for col in ("joined", "left", "first_spoke", "last_spoke"):
+        if col not in members.columns:
+            out[col] = np.full(len(members), _NAT, dtype=np.int64)
+            continue
+        v = pd.to_datetime(members[col], utc=True)
+        ns = pd.DatetimeIndex(v).as_unit("ns").asi8.copy()
+        ns[v.isna().to_numpy()] = _NAT
+        out[col] = ns
+    out["in_roster"] = (members["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in members.columns
+                        else np.ones(len(members), dtype=bool))
+    return out
+
+
+def _present_counts(mt: dict[str, np.ndarray], rows: np.ndarray, when_ns: np.ndarray) -> np.ndarray:
+    """How many members were in the group at each moment (roster + joins/leaves).
+
+    A member counts from joining (roster members without a date: always; others: from
+    their first message) until leaving (roster members: never; others who left without
+    a line: after their last message)."""
+    if not len(rows):
         return np.zeros(len(when_ns), dtype=np.int64)
-    def ns(col: str) -> np.ndarray:
-        if col not in mem.columns:
-            return np.full(len(mem), np.iinfo(np.int64).min)
-        v = pd.to_datetime(mem[col], utc=True)
-        out = pd.DatetimeIndex(v).as_unit("ns").asi8.copy()
-        out[v.isna().to_numpy()] = np.iinfo(np.int64).min
-        return out
-    nat = np.iinfo(np.int64).min
-    in_roster = mem["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in mem else np.ones(len(mem), bool)
-    joined, left = ns("joined"), ns("left")
-    first, last = ns("first_spoke"), ns("last_spoke")
-    start = np.where(joined != nat, joined, np.where(in_roster | (first == nat), nat, first))
+    in_roster = mt["in_roster"][rows]
+    joined, left = mt["joined"][rows], mt["left"][rows]
+    first, last = mt["first_spoke"][rows], mt["last_spoke"][rows]
+    start = np.where(joined != _NAT, joined, np.where(in_roster | (first == _NAT), _NAT, first))
     big = np.iinfo(np.int64).max
-    end = np.where(left != nat, left, np.where(in_roster, big, np.where(last != nat, last + 1, big)))
+    end = np.where(left != _NAT, left, np.where(in_roster, big, np.where(last != _NAT, last + 1, big)))
     start_s, end_s = np.sort(start), np.sort(end)
     return np.searchsorted(start_s, when_ns, side="right") - np.searchsorted(end_s, when_ns, side="right")
 
@@ -235,19 +249,18 @@ def activity(
     new_m = np.zeros(P, dtype=np.int64)
     leavers = np.zeros(P, dtype=np.int64)
     if members is not None and len(members):
-        mg = members["group_id"].astype(str)
-        for gid, idx in out.groupby("group_id", sort=False).groups.items():
-            idx = np.asarray(idx)
+        mt = _member_times(members)
+        rows_of = pd.Series(np.arange(len(members))).groupby(members["group_id"].astype(str).to_numpy()).indices
+        for gid, idx in out.groupby("group_id", sort=False).indices.items():
+            rows = rows_of.get(gid, np.zeros(0, dtype=np.int64))
             at = np.minimum(ends[idx], as_of_ns) - 1
             if known.get(gid, False):
-                mem_count[idx] = _present_counts(members, gid, at)
-            mem = members[mg.to_numpy() == gid]
+                mem_count[idx] = _present_counts(mt, rows, at)
             for col, target in (("joined", new_m), ("left", leavers)):
-                if col in mem.columns:
-                    v = pd.DatetimeIndex(pd.to_datetime(mem[col], utc=True).dropna()).as_unit("ns").asi8
-                    v = v[v <= as_of_ns]
-                    target[idx] = (np.searchsorted(np.sort(v), ends[idx], side="left")
-                                   - np.searchsorted(np.sort(v), starts[idx], side="left"))
+                v = mt[col][rows]
+                v = np.sort(v[(v != _NAT) & (v <= as_of_ns)])
+                target[idx] = (np.searchsorted(v, ends[idx], side="left")
+                               - np.searchsorted(v, starts[idx], side="left"))
     else:
         ev = F.events
         for name, target in (("join", new_m), ("leave", leavers), ("kick", leavers)):

@@ -24,6 +24,7 @@ with its figure ("speakers down 60% in 2 weeks").
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,11 @@ _SPRING_FESTIVAL = {
 _FIXED_HOLIDAYS = (("12-31", "01-03"), ("04-03", "04-07"), ("04-30", "05-06"), ("09-29", "10-09"))
 
 
+@lru_cache(maxsize=1)
+def _holiday_ns() -> np.ndarray:
+    return np.array([(a.value, b.value) for a, b in holidays()], dtype=np.int64)
+
+
 def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(start, end) of the holidays when groups go quiet, in Asia/Shanghai: the Spring Festival
     fortnight (from a week before 除夕, travel included), New Year, Qingming, Labour Day, National Day."""
@@ -83,12 +89,10 @@ def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
 
 
 def _overlap_days(start_ns: int, end_ns: int) -> float:
-    total = 0
-    for a, b in holidays():
-        lo, hi = max(start_ns, a.value), min(end_ns, b.value)
-        if hi > lo:
-            total += hi - lo
-    return total / _DAY
+    spans = _holiday_ns()
+    lo = np.maximum(spans[:, 0], start_ns)
+    hi = np.minimum(spans[:, 1], end_ns)
+    return float(np.clip(hi - lo, 0, None).sum()) / _DAY
 
 
 def _sat(x: float, lo: float, hi: float) -> float:

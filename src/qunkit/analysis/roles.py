@@ -428,7 +428,9 @@ def assign_roles(
     })
     recs = scores.to_dict("records")
     out["scores"] = [{k: float(v) for k, v in d.items()} for d in recs]
-    out["reasons"] = [_reasons(rl, r) for rl, r in zip(role, mf.itertuples(index=False), strict=True)]
+    # itertuples over Arrow-backed string columns is slow: give it plain objects
+    plain = mf.astype({c: object for c in mf.columns if pd.api.types.is_string_dtype(mf[c].dtype)})
+    out["reasons"] = [_reasons(rl, r) for rl, r in zip(role, plain.itertuples(index=False), strict=True)]
     out["roster_known"] = mf["roster_known"].to_numpy()
     order = {r: i for i, r in enumerate(ROLES)}
     out["_o"] = out["role"].map(order)

@@ -21,6 +21,8 @@ A question counts as answered on the same evidence with the longer
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,22 +234,21 @@ def compute_features(
     textual = kmask(TEXTUAL_KINDS)
     length = np.where(textual, length_raw, 0)
 
-    def match(rx: str | None) -> np.ndarray:
-        if rx is None or not n:
-            return np.zeros(n, dtype=bool)
-        hit = pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False)
-        return hit.to_numpy(zero_copy_only=False)[tcode]
-    def count(rx: str | None) -> np.ndarray:
-        if rx is None or not n:
-            return np.zeros(n, dtype=np.int64)
-        c = pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0)
-        return c.to_numpy(zero_copy_only=False)[tcode]
-    hits = {c: match(lex.regex(c)) & textual for c in CATEGORY_FLAGS}
-    n_contact = count(lex.regex("contact")) * textual
-    n_commercial = count(lex.regex("commercial")) * textual
-    handle = match(HANDLE) & textual
-    url = match(r"https?://|www\.|\.com/|\.cn/")
-    mention_all = _mention_all(m, sp_order) | match(r"@全体成员|@所有人|@all\b")
+    # every regex runs once over the distinct texts; pyarrow releases the GIL, so threads use all cores
+    jobs = {c: ("match", lex.regex(c)) for c in CATEGORY_FLAGS}
+    jobs.update({"n_contact": ("count", lex.regex("contact")), "n_commercial": ("count", lex.regex("commercial")),
+                 "handle": ("match", HANDLE), "url": ("match", r"https?://|www\.|\.com/|\.cn/"),
+                 "at_all": ("match", r"@全体成员|@所有人|@all\b")})
+    per_text = _run_regexes(uniq, jobs)
+    hits = {c: per_text[c][tcode] & textual for c in CATEGORY_FLAGS}
+    n_contact = per_text["n_contact"][tcode] * textual
+    n_commercial = per_text["n_commercial"][tcode] * textual
+    handle = per_text["handle"][tcode] & textual
+    url = per_text["url"][tcode]
+    mention_rows, mention_vals = _list_column(m, "mentions", sp_order)
+    mention_all = np.zeros(n, dtype=bool)
+    mention_all[mention_rows[np.isin(mention_vals, ALL_MENTIONS)]] = True
+    mention_all |= per_text["at_all"][tcode]
 
     f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
                       "textual": textual})
@@ -308,7 +309,7 @@ def compute_features(
     f["ad"] = ad
     f["noise"] = f["flood"].to_numpy() | ad | f["dup_group"].to_numpy()
 
-    mentions = _mention_targets(m, sp_order, groups, aliases, people)
+    mentions = _mention_targets(m, sp_order, mention_rows, mention_vals, aliases, people)
     quotes = _quote_pairs(m, sp_order, g)
     addressed = np.zeros(n, dtype=bool)
     addressed[mentions["by"].to_numpy()] = True
@@ -337,25 +338,35 @@ def _list_column(m: pd.DataFrame, col: str, sp_order: np.ndarray) -> tuple[np.nd
     rows = np.flatnonzero(present)
     if not len(rows):
         return np.zeros(0, np.int64), np.zeros(0, object)
-    vals = s.iloc[sp_order[rows]]
-    lists = pa.array([list(v) if v is not None else None for v in vals], type=pa.list_(pa.string()))
+    vals = s.to_numpy(dtype=object)[sp_order[rows]]
+    lists = pa.array(vals, type=pa.list_(pa.string()), from_pandas=True)
     flat = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     return rows[parents], np.asarray(flat.to_pylist(), dtype=object)
 
 
-def _mention_all(m: pd.DataFrame, sp_order: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(sp_order), dtype=bool)
-    rows, vals = _list_column(m, "mentions", sp_order)
-    if len(rows):
-        out[rows[np.isin(vals, ALL_MENTIONS)]] = True
-    return out
+def _run_regexes(uniq: pa.Array, jobs: dict[str, tuple[str, str | None]]) -> dict[str, np.ndarray]:
+    """Run each (match|count, RE2 pattern) over the distinct texts, in parallel threads."""
+    def one(job: tuple[str, str | None]) -> np.ndarray:
+        how, rx = job
+        if rx is None or not len(uniq):
+            return np.zeros(len(uniq), dtype=bool if how == "match" else np.int64)
+        if how == "match":
+            return pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False).to_numpy(
+                zero_copy_only=False)
+        return pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0).to_numpy(zero_copy_only=False)
+
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    if workers == 1 or len(uniq) < 20_000:
+        return {k: one(j) for k, j in jobs.items()}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(one, jobs.values())
+        return dict(zip(jobs.keys(), results, strict=True))
 
 
-def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, groups: pd.DataFrame, aliases: pd.DataFrame,
-                     people: pd.DataFrame) -> pd.DataFrame:
+def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, rows: np.ndarray, vals: np.ndarray,
+                     aliases: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     """(by, mk): a spoken message ``by`` @-mentions member ``mk`` (a row of people)."""
-    rows, vals = _list_column(m, "mentions", sp_order)
     keep = ~np.isin(vals, ALL_MENTIONS)
     rows, vals = rows[keep], vals[keep]
     if not len(rows):
