@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nightly qunkit run for cron: import the newest exports, rank groups by dead-group risk,
-# and write the prune list as a dated CSV.  Prints a short report only when there is
+# and write the prune list as a dated CSV (the ranking as a dated text table).  Prints a short report only when there is
 # something to act on (cron mails whatever a job prints).
 #
 #   usage: nightly.sh EXPORT_DIR REPORT_DIR
@@ -43,15 +43,16 @@ while IFS= read -r -d '' f; do
 done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
 mv "$stamp.next" "$stamp"
 
-# 2. Rank groups by dead-group risk.  Exit 1 means a group scored >= $alert: report it, go on.
-risk_csv=$report_dir/risk-$today.csv
+# 2. Rank groups by dead-group risk, highest first, as a plain-text table (--format csv for machines).
+#    Exit 1 means a group scored >= $alert: report the top of the ranking, go on.
+risk_txt=$report_dir/risk-$today.txt
 rc=0
-"$qunkit" risk --fail-above "$alert" --format csv --quiet > "$risk_csv.tmp" || rc=$?
+"$qunkit" risk --fail-above "$alert" --quiet > "$risk_txt.tmp" || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
-mv "$risk_csv.tmp" "$risk_csv"
+mv "$risk_txt.tmp" "$risk_txt"
 if [ "$rc" -eq 1 ]; then
-  echo "qunkit: groups at risk (score >= $alert), highest first; all groups in $risk_csv:"
-  head -n 6 "$risk_csv" | sed 's/^/  /'
+  echo "qunkit: groups at risk (score >= $alert); the whole ranking is in $risk_txt:"
+  sed -n '2,7s/^/  /p' "$risk_txt"
 fi
 
 # 3. The prune list (qunkit never removes anyone: a person acts on it).  Exit 1: the list is not empty.

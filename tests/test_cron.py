@@ -260,8 +260,9 @@ def test_nightly_script(env, tmp_path):
 
     first = nightly()
     prune_csv = [f for f in reports.iterdir() if f.name.startswith("prune-")]
-    risk_csv = [f for f in reports.iterdir() if f.name.startswith("risk-")]
-    assert len(prune_csv) == 1 and len(risk_csv) == 1
+    risk_txt = [f for f in reports.iterdir() if f.name.startswith("risk-")]
+    assert len(prune_csv) == 1 and len(risk_txt) == 1
+    assert GROUP in risk_txt[0].read_text(encoding="utf-8")
     assert len(prune_csv[0].name) == len("prune-2024-01-01.csv")                 # the date is in the name
     rows = list(csv.DictReader(io.StringIO(prune_csv[0].read_text(encoding="utf-8"))))
     assert {r["member_id"] for r in rows} == {"10004", "10005", "10007", "10009"}
