@@ -111,6 +111,6 @@ def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id
 @click.command("formats")
 @format_option
 def formats_cmd(fmt):
-    """List the export formats qunkit reads (the --fmt names)."""
+    """List the export formats qunkit reads (the names `qunkit import --format` takes)."""
     rows = [{"format": p.name, "platform": p.platform, "description": p.description} for p in parsers()]
     emit(rows, fmt)
