@@ -4,8 +4,10 @@ Everything runs over whole columns: texts are dictionary-encoded once and each
 lexicon category is one RE2 pass (pyarrow's string kernels) over the *distinct*
 texts (chat logs repeat "1", "哈哈", "[图片]" endlessly), then integer
 arithmetic on sorted arrays finds replies, answers and floods.  No per-message
-Python and no word segmentation: jieba costs about 10 s per million messages on
-its own, and substring lists already catch the phrases the roles need.
+Python and no word segmentation: ``jieba.lcut`` took 11 s per 100,000 messages
+here (about two minutes per million, ten times the whole analysis), while
+substring lists already catch the phrases the roles need
+(``benchmarks/bench_analysis.py --jieba`` measures it again).
 
 A message "got a reply" when one of these happened (the three ways a chat shows
 a response):
