@@ -52,6 +52,7 @@ def test_analyze_file_imports_and_reports(tmp_path: Path) -> None:
     [group] = json.loads(res.stdout)
     assert group["messages"] == 12 and group["speakers"] == 3
     assert group["members_source"] == "seen in log"
+    assert group["active_rate_monthly"] is None   # no roster: unknown, not a rate over members seen
     assert group["top_speakers"][0]["messages"] == 4
     assert any("5%–8%" in b for b in group["benchmarks"])
     assert sum(r["count"] for r in group["roles"].values()) == 4   # three speakers and a joiner
@@ -67,7 +68,7 @@ def test_analyze_text_output_escapes_markup(tmp_path: Path) -> None:
     res = run("analyze", str(export(tmp_path, group="[bold]群[/bold]")), "--store", str(tmp_path / "s"))
     assert res.exit_code == 0, res.output
     assert "[bold]群[/bold]" in res.stdout
-    assert "lurkers cannot be counted" in res.stdout
+    assert "lurkers and active rates cannot be counted" in res.stdout
 
 
 def test_exit_codes(tmp_path: Path) -> None:

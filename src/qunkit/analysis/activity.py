@@ -13,12 +13,10 @@ members never appear): it is NA unless the group has a roster
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from . import benchmarks as B
+from .benchmarks import benchmarks_for  # noqa: F401  (re-exported: activity's public API)
 from .text_features import Features, compute_features, to_datetime_utc
 
 PERIODS = ("day", "week", "month")
@@ -298,52 +296,3 @@ def activity(
 
 
 # ---- benchmarks from the practice (shared/DOMAIN.md; figures live in analysis/benchmarks.py) -------
-
-
-def benchmarks_for(group_size: int | None, platform: str | None = None) -> dict[str, Any]:
-    """The practice's reference figures for a group of this size on this platform.
-
-    Returns ``size_class`` (small/core/dunbar/ordinary/large/unknown), the expected active
-    rate range (``active_low``/``active_high``, None where the articles give none),
-    ``platform_cap`` and ``cap_used``, and ``notes``: sentences to print beside the
-    group's own figures.
-    """
-    plat = (platform or "").lower()
-    cap = B.PLATFORM_CAP.get(plat)
-    out: dict[str, Any] = {"size": group_size, "size_class": "unknown", "active_low": None,
-                           "active_high": None, "platform_cap": cap, "cap_used": None, "notes": []}
-    notes: list[str] = out["notes"]
-    lo, hi = B.ORDINARY_ACTIVE
-    if group_size is None:
-        notes.append("members unknown (no roster): lurkers and the active rate cannot be counted; import a roster")
-    else:
-        n = int(group_size)
-        if n < B.SMALL_GROUP_MAX:
-            out["size_class"] = "small"
-            notes.append(f"small group (小群, under {B.SMALL_GROUP_MAX}): members know, trust and talk to each other")
-        elif n < 100:
-            out["size_class"] = "core"
-            out["active_low"] = B.CORE_ACTIVE_MIN
-            notes.append(f"core/paid group (秋叶PPT core: {B.CORE_GROUP_MEMBERS} members): "
-                         f"active rate above {B.CORE_ACTIVE_MIN:.0%}, pruned regularly")
-            notes.append("Xiaomi core fans: ~80 people, 20-30 fixed and 50-60 rotating")
-        elif n < B.ORDINARY_GROUP[0]:
-            out["size_class"] = "dunbar"
-            notes.append(f"around Dunbar's number (~{B.DUNBAR} meaningful relationships)")
-        elif n <= B.ORDINARY_GROUP[1]:
-            out["size_class"] = "ordinary"
-            out["active_low"], out["active_high"] = lo, hi
-            notes.append(f"good ordinary group: {B.ORDINARY_GROUP[0]}-{B.ORDINARY_GROUP[1]} members, "
-                         f"{lo:.0%}-{hi:.0%} of them active")
-        else:
-            out["size_class"] = "large"
-            out["active_low"], out["active_high"] = lo, hi
-            notes.append(f"past {B.ORDINARY_GROUP[1]} members per-member participation falls (information overload)")
-            notes.append("大熊会 after pruning: 1,800 members, only a few hundred really active")
-        if cap:
-            out["cap_used"] = round(n / cap, 3)
-            notes.append(f"{plat} cap {cap} members: {n} is {n / cap:.0%} of it")
-    notes.append(f"cultivate at least {B.CORE_USERS_MIN} core users; prune monthly, quarterly or half-yearly")
-    if plat == "wechat":
-        notes.append("typical WeChat group: lively 1-2 months, dead by month 3-4")
-    return out

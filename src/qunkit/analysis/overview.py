@@ -15,9 +15,11 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
     """Per group: period, volume, speakers, members, daily/weekly/monthly active
     rates (speakers in the window ÷ current members), top speakers, weekly counts.
 
-    Active rates use roster members when a roster is attached, else every
-    member seen in the log (speakers and join lines); ``members_source`` says
-    which, because without a roster lurkers cannot be counted.
+    Members come from the roster when one is attached; without one, the
+    members seen in the log (speakers and join lines) are counted but the active
+    rates are unknown (NaN): lurkers who never spoke cannot be counted, and a
+    rate over the members seen would flatter the group.  ``members_source`` says
+    which.
     """
     spoken = messages[~messages["kind"].astype(str).isin(["system", "recall"])
                       & (messages["sender_id"].astype(str) != "system")]
@@ -49,7 +51,7 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
             speakers = recent["sender_id"].nunique()
             row[f"speakers_{label}"] = speakers
             row[f"messages_{label}"] = len(recent)
-            row[f"active_rate_{label}"] = speakers / n_members if n_members else np.nan
+            row[f"active_rate_{label}"] = speakers / n_members if n_members and roster_known else np.nan
         counts = s.groupby(s["sender_id"].astype(str), observed=True).size().sort_values(ascending=False)
         names = s.drop_duplicates("sender_id", keep="last").set_index(s.drop_duplicates(
             "sender_id", keep="last")["sender_id"].astype(str))["sender_name"].astype(str)
@@ -60,6 +62,7 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
         bins = np.searchsorted(edges.asi8, s["ts"].array.as_unit("ns").asi8, side="left")
         weekly = np.bincount(bins, minlength=SPARK_WEEKS + 1)[1:SPARK_WEEKS + 1]
         row["weekly_messages"] = weekly.tolist()
-        row["benchmarks"] = benchmark_notes(n_members, row["active_rate_monthly"], row["platform"])
+        row["benchmarks"] = benchmark_notes(n_members if roster_known else None, row["active_rate_monthly"],
+                                            row["platform"])
         rows.append(row)
     return pd.DataFrame(rows)

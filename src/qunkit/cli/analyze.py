@@ -63,7 +63,7 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
     members = store.members(scope.groups, messages=messages)
     ov = overview(messages, members, as_of)
     features = compute_features(messages, as_of, lexicon, members=members)
-    roles = assign_roles(messages, members, as_of, lexicon, features=features)
+    roles = _current(assign_roles(messages, members, as_of, lexicon, features=features), members, as_of)
     risk = group_risk(messages, members, as_of, features=features)
     risk_by = {r["group_id"]: r for r in risk.to_dict("records")}
     if fmt == "json":
@@ -75,6 +75,16 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
     for row in ov.to_dict("records"):
         print_group(con, group_lines(row, tz, roles[roles["group_id"] == row["group_id"]],
                                      risk_by.get(row["group_id"])))
+
+
+def _current(roles, members, as_of):
+    """Roles of the members still in the group at ``as_of`` (an overview counts who is there now;
+    ``qunkit roles`` lists former members too)."""
+    gone = members["left"].notna() & (members["left"] <= as_of)
+    gone |= members["roster_known"] & ~members["in_roster"]
+    key = members["group_id"].astype(str) + "\0" + members["member_id"].astype(str)
+    left = set(key[gone])
+    return roles[~(roles["group_id"].astype(str) + "\0" + roles["member_id"].astype(str)).isin(left)]
 
 
 def _json_group(row: dict, roles, risk: dict | None) -> dict:

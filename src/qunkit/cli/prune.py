@@ -138,12 +138,10 @@ def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_messag
         click.get_current_context().exit(EXIT_THRESHOLD)
 
 
-def _roles(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame | None:
-    """The roles engine's verdicts (for advertisers), or None while it is not installed."""
-    try:
-        from ..analysis.roles import assign_roles
-    except ImportError:
-        return None  # prune_candidates then notes that advertisers are not listed
+def _roles(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The roles engine's verdicts (advertisers are listed whatever their recency)."""
+    from ..analysis.roles import assign_roles
+
     return assign_roles(messages, members, as_of)
 
 

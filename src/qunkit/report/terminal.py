@@ -31,7 +31,8 @@ def group_lines(row: dict, tz: str = "Asia/Shanghai", roles: pd.DataFrame | None
     out.append(("", f"period      {_day(row['first'], tz)} → {_day(row['last'], tz)} ({row['days']} days); "
                     f"judged as of {_day(row['as_of'], tz)}"))
     out.append(("", f"messages    {row['messages']}  from {row['speakers']} speakers"))
-    src = "roster" if row["members_source"] == "roster" else "seen in the log (no roster: lurkers cannot be counted)"
+    src = "roster" if row["members_source"] == "roster" else \
+        "seen in the log; no roster, so lurkers and active rates cannot be counted: import one with --roster"
     out.append(("", f"members     {row['members']}  ({src}); never spoke: {row['silent_members']}"))
     out.append(("", "active rate " + "   ".join(
         f"{k} {_pct(row[f'active_rate_{k}'])} ({row[f'speakers_{k}']} speakers)" for k in ("daily", "weekly", "monthly"))))
