@@ -152,3 +152,25 @@ def test_members_from_join_lines_and_titles(tmp_path: Path) -> None:
     assert m.loc["20001", "messages"] == 0
     assert m.loc["20001", "joined"] == pd.Timestamp("2024-01-01 03:00:00", tz="UTC")
     assert m.loc["20010", "role"] == "owner"
+
+
+def test_membership_over_time_from_join_and_leave_lines(tmp_path: Path) -> None:
+    rows = msgs(1, 3) + [
+        ("2024-01-02 09:00:00", "系统消息(10000)", "成员1邀请新人甲加入了本群"),
+        ("2024-01-02 10:00:00", "新人甲(20100)", "大家好"),
+        ("2024-01-03 10:00:00", "系统消息(10000)", "新人甲退出本群"),
+    ]
+    store = Store(tmp_path / "s")
+    store.import_file(write(tmp_path / "a.txt", qq_export("群", rows)))
+    m = store.members().set_index("member_id")
+    row = m.loc["20100"]                      # the joiner's name mapped to the id they spoke with
+    assert row["invited_by"] == "20011"       # the inviter's name mapped to their id
+    assert row["left_how"] == "leave"
+    assert row["joined"] < row["left"]
+    assert pd.isna(m.loc["20010", "left_how"])
+
+
+def test_recent_contacts_pseudo_chat_is_not_a_group(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    store.import_file(write(tmp_path / "a.txt", qq_export("最近联系人", msgs(1, 2))))
+    assert store.groups()["chat_type"].tolist() == ["private"]

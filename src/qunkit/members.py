@@ -9,13 +9,13 @@ never go stale against the messages.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .formats.events import split_names
 
 MEMBER_COLUMNS = ["group_id", "group_name", "member_id", "member_name", "names", "role", "joined", "left",
-                  "last_spoke_roster", "in_roster", "messages", "first_spoke", "last_spoke", "roster_known"]
+                  "left_how", "invited_by", "last_spoke_roster", "in_roster", "messages", "first_spoke", "last_spoke",
+                  "roster_known"]
 NON_MEMBERS = {"system"}
 _TITLE_ROLES = (("群主", "owner"), ("管理员", "admin"), ("owner", "owner"), ("admin", "admin"))
 
@@ -76,18 +76,21 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     ev_rows = []
     if "event" in m.columns:
         ev = m[m["event"].isin(["join", "leave", "kick"])]
-        for e_gid, event, target, ts in zip(ev["group_id"].astype(str), ev["event"].astype(str),
-                                            ev["event_target"], ev["ts"], strict=True):
-            if target is None or (isinstance(target, float) and np.isnan(target)):
+        actors = ev["event_actor"] if "event_actor" in ev.columns else pd.Series(None, index=ev.index)
+        for e_gid, event, target, actor, ts in zip(ev["group_id"].astype(str), ev["event"].astype(str),
+                                                   ev["event_target"], actors, ev["ts"], strict=True):
+            if not isinstance(target, str):
                 continue
-            for who in split_names(str(target)):
+            by = lookup.get((e_gid, actor), actor) if isinstance(actor, str) and actor else None
+            for who in split_names(target):
                 mid = lookup.get((e_gid, who), who)
-                ev_rows.append((e_gid, mid, who, event, ts))
-    events = pd.DataFrame(ev_rows, columns=["group_id", "member_id", "name", "event", "ts"])
-    joined = events[events["event"] == "join"].groupby(["group_id", "member_id"])["ts"].max().rename("ev_joined")
-    left = events[events["event"] != "join"].groupby(["group_id", "member_id"])["ts"].max().rename("ev_left")
-    ev_names = events.groupby(["group_id", "member_id"])["name"].last().rename("ev_name")
-    ev = pd.concat([joined, left, ev_names], axis=1).reset_index()
+                ev_rows.append((e_gid, mid, who, event, by, ts))
+    events = pd.DataFrame(ev_rows, columns=["group_id", "member_id", "name", "event", "actor", "ts"])
+    joins = events[events["event"] == "join"].sort_values("ts").groupby(["group_id", "member_id"])
+    exits = events[events["event"] != "join"].sort_values("ts").groupby(["group_id", "member_id"])
+    ev = pd.concat([joins["ts"].last().rename("ev_joined"), joins["actor"].last().rename("invited_by"),
+                    exits["ts"].last().rename("ev_left"), exits["event"].last().rename("left_how"),
+                    events.groupby(["group_id", "member_id"])["name"].last().rename("ev_name")], axis=1).reset_index()
 
     # (c) rosters ----------------------------------------------------------------------------
     ro = []
@@ -115,6 +118,7 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
     ev_left = _as_ts(out.get("ev_left"))
     out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
+    out["left_how"] = out["left_how"].where(out["left"].notna(), None)  # leave (by themselves) or kick
     out["last_spoke_roster"] = _as_ts(out["last_spoke_roster"])
     out["messages"] = out["messages"].fillna(0).astype("int64")
     out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])

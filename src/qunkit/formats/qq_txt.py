@@ -47,6 +47,7 @@ HEADER_RE = (
 SEPARATOR_RE = r"^={16,}\s*$"
 FOLDER_PREFIX = "消息分组:"
 OBJECT_PREFIX = "消息对象:"
+RECENT_CONTACTS = "最近联系人"
 SYSTEM_IDS = {"10000", "1000000"}
 TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
 MENTION_RE = r"@([^\s@，,：:。]{1,40})"
@@ -252,6 +253,8 @@ class QQTxtParser(Parser):
                         f"messages there were put in a group named after the file ({fallback!r})")
         folders = pd.Series(folder_at[starts], dtype=object)
         chat_type = folders.map({f: chat_type_for(f) for f in folders.unique()})
+        # 最近联系人 is QQ's "recent contacts" pseudo-chat: a mix of other chats, not a group
+        chat_type = chat_type.where(group.to_numpy() != RECENT_CONTACTS, "private")
         table = pa.table({
             "group_id": pa.array(group, pa.string()),
             "chat_type": pa.array(chat_type, pa.string()),
