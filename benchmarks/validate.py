@@ -2,6 +2,7 @@
 
     python benchmarks/validate.py                      # 60 groups, seeds 0 (tuning) and 1 (held out)
     python benchmarks/validate.py --groups 80 --seeds 1 2 3
+    python benchmarks/validate.py --seeds 0 --confusion   # where the role errors are
 
 The generator (``qunkit.generate``) is treated like real data: each group is
 written as a QQ message-manager .txt export plus a member-roster CSV, imported
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groups", type=int, default=60, help="groups per corpus (default 60)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="corpus seeds (0 was used for tuning)")
     ap.add_argument("--messages", type=int, default=2000, help="messages per group, about (default 2000)")
+    ap.add_argument("--confusion", action="store_true",
+                    help="role confusion matrix (rows: observable truth, columns: predicted)")
     ap.add_argument("--verbose", action="store_true", help="confusion matrix and every group's risk")
     ap.add_argument("--json", action="store_true", help="one JSON object per seed instead of tables")
     args = ap.parse_args(argv)
@@ -170,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   analysis time (features + roles + risk): {res['seconds']:.2f} s; "
                   f"generate+export+import {load_s:.1f} s")
             print(res["per_role"].round(3).to_string(index=False))
-            if args.verbose:
+            if args.verbose or args.confusion:
                 print(res["confusion"].to_string())
+            if args.verbose:
                 print(res["risk"].to_string(index=False))
             print()
     print(f"reproduce: {cmd}")

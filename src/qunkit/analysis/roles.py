@@ -47,6 +47,10 @@ PARAMS: dict[str, float] = {
     "lurk_rel": 0.12,          # at or below this fraction of the group's median speaker: full score
     "lurk_rel_hi": 0.25,
     "lurk_min_messages": 4,    # fewer messages with content than this: too little to show any other role
+    "few_complaints": 1,       # ... unless they complained this often,
+    "few_long": 1,             # wrote this many long messages,
+    "few_thanks": 2,           # or thanked others for answers this often
+    "few_score": 0.6,          # the role score such evidence gives
     "lurk_weight": 0.5,        # otherwise a lurker only when lurker score x this beats the best other score
     # organizer: notices (announcements, welcomes, rules, events), share of the group's notices, roster role
     "org_lo": 0.02, "org_hi": 0.2, "org_need": 3,
@@ -291,6 +295,10 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     s["advertiser"] = _noisy_or(_sat(ads / np.maximum(n, 1), p["ad_lo"], p["ad_hi"]) * (ads >= 1),
                                 p["ad_kicked"] * (mf["kicked"].to_numpy() > 0) * (ads >= 1))
 
+    fe = _few_evidence(mf, p)
+    for i, r in enumerate(("challenger", "thinker", "asker")):
+        s[r] = np.maximum(s[r], fe[:, i])
+
     rate = mf["rate_month"].to_numpy()
     med = mf["group_median_rate"].to_numpy()
     rel = np.where(med > 0, rate / np.maximum(med, 1e-9), 0.0)
@@ -298,6 +306,21 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     rel_l = 1.0 - _sat(rel, p["lurk_rel"], p["lurk_rel_hi"])
     s["lurker"] = np.where(talk == 0, 1.0, np.maximum(abs_l, rel_l))
     return pd.DataFrame({r: np.round(s[r], 3) for r in ROLES}, index=mf.index)
+
+
+def _few_evidence(mf: pd.DataFrame, p: dict[str, float]) -> np.ndarray:
+    """(members, 3): challenger, thinker, asker evidence that a few messages can carry on their own.
+
+    Someone with fewer than ``lurk_min_messages`` messages with content is a lurker unless those few
+    messages say who they are: a complaint about the group, a long explanation, thanking for answers
+    again and again (lurkers almost never do any of these; their few messages are "1", laughter, hellos).
+    """
+    few = (mf["talk"].to_numpy() < p["lurk_min_messages"]).astype(float)
+    return p["few_score"] * few[:, None] * np.column_stack([
+        mf["complaints"].to_numpy() >= p["few_complaints"],
+        mf["long"].to_numpy() >= p["few_long"],
+        mf["thanks"].to_numpy() >= p["few_thanks"],
+    ]).astype(float)
 
 
 def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] | None = None) -> np.ndarray:
@@ -310,7 +333,8 @@ def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] 
     out = best.copy()
     lurk = scores["lurker"].to_numpy()
     few = mf["talk"].to_numpy() < p["lurk_min_messages"]
-    is_lurker = (lurk >= 0.5) & ((lurk * p["lurk_weight"] > best_score) | few)
+    telling = few & (_few_evidence(mf, p).max(axis=1) > 0)
+    is_lurker = (lurk >= 0.5) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few)
     out[is_lurker] = "lurker"
     adv = scores["advertiser"].to_numpy()
     out[(adv >= 0.5) & (adv >= best_score)] = "advertiser"
@@ -361,7 +385,10 @@ def _reasons(role: str, r: Any) -> list[str]:
         if r.textual > 0:
             cands.append((1, f"{r.chars / max(r.textual, 1):.0f} characters per message on average"))
     elif role == "asker":
-        cands.append((3, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
+        cands.append((3 if r.questions > 0 else 1.5, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
+        if r.thanks > 0:
+            cands.append((2.5 if r.questions > 0 else 3,
+                          f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
         if r.questions > 0:
             cands.append((2, f"{int(r.answered_q)} of them were answered"))
         if r.group_questions > 0:
