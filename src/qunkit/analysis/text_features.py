@@ -42,6 +42,7 @@ SHORT_CHARS = 6            # floods are runs of short identical replies ("1", "+
 FLOOD_RUN = 3              # consecutive content-free replies that make a flood
 FLOOD_GAP = pd.Timedelta(minutes=30)
 REACTION_CHARS = 8         # "谢谢大佬" is a reaction; a long thank-you note is talk
+QUESTION_CHARS = 40        # past this, a question word without "?" is an explanation ("再怎么练都没用")
 DUP_CHARS = 8              # repeated identical texts of at least this length are copy-paste
 DUP_TIMES = 3              # ... when the group sees them this many times in one day
 
@@ -240,7 +241,7 @@ def compute_features(
     jobs = {c: ("match", lex.regex(c)) for c in CATEGORY_FLAGS}
     jobs.update({"n_contact": ("count", lex.regex("contact")), "n_commercial": ("count", lex.regex("commercial")),
                  "handle": ("match", HANDLE), "url": ("match", r"https?://|www\.|\.com/|\.cn/"),
-                 "at_all": ("match", r"@全体成员|@所有人|@all\b")})
+                 "at_all": ("match", r"@全体成员|@所有人|@all\b"), "qmark": ("match", r"[?？]")})
     per_text = _run_regexes(uniq, jobs)
     hits = {c: per_text[c][tcode] & textual for c in CATEGORY_FLAGS}
     n_contact = per_text["n_contact"][tcode] * textual
@@ -255,7 +256,7 @@ def compute_features(
     f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
                       "textual": textual})
     f["link"] = kmask(("link",)) | url
-    f["question"] = hits["question"] & (length <= 200)
+    f["question"] = hits["question"] & (length <= 200) & ((length <= QUESTION_CHARS) | per_text["qmark"][tcode])
     f["laugh"] = hits["laugh"]
     f["banter"] = hits["banter"]
     f["sticker"] = kmask(("sticker",))
