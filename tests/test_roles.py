@@ -135,3 +135,26 @@ def test_empty_input():
     m = chat([(0, "a", "hi")]).iloc[0:0]
     roles = assign_roles(m, None, T0)
     assert len(roles) == 0 and "reasons" in roles.columns
+
+
+def test_a_few_telling_messages_are_not_lurking():
+    # over 40 days: two members say two things each; one complains, one only laughs
+    rows = planted_rows(40)
+    rows += [(3 * DAY + 30, "grumble", "1"), (12 * DAY + 30, "grumble", "这个群越来越水了，管理员也不管管"),
+             (30 * DAY + 30, "grumble", "今天天气不错")]
+    rows += [(3 * DAY + 31, "giggle", "1"), (12 * DAY + 31, "giggle", "哈哈哈"), (30 * DAY + 31, "giggle", "嗯嗯好")]
+    m = chat(rows)
+    by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    assert by.loc["grumble", "role"] == "challenger"
+    assert by.loc["grumble", "reasons"][0].startswith("complained about the group or its management 1 time")
+    assert by.loc["giggle", "role"] == "lurker"
+
+
+def test_a_long_explanation_with_a_question_word_is_not_a_question():
+    rows = [(d * DAY, "t", "举个例子，配色如果处理不好，后面字体再怎么调整都没用。建议先统一规范再批量调整，效率会高很多")
+            for d in range(10)]
+    rows += [(d * DAY + 5, "a", "请问配色怎么处理") for d in range(10)]
+    m = chat(rows)
+    by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    assert by.loc["t", "role"] == "thinker" and by.loc["a", "role"] == "asker"
+    assert by.loc["t", "scores"]["asker"] == 0.0

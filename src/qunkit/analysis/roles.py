@@ -58,8 +58,8 @@ PARAMS: dict[str, float] = {
     "org_role_owner": 0.8, "org_role_admin": 0.6,
     # thinker: long substantive messages, answers to others' questions, long messages on average
     "think_long_lo": 0.05, "think_long_hi": 0.3,
-    "think_answer_lo": 0.02, "think_answer_hi": 0.4,
-    "think_len_w": 0.3, "think_len_lo": 12, "think_len_hi": 30,
+    "think_answer_lo": 0.02, "think_answer_hi": 0.53,
+    "think_len_w": 0.4, "think_len_lo": 12, "think_len_hi": 30,
     # joker: laughter, banter, stickers, red packets; stickers + banter of all messages on their own
     "joke_lo": 0.2, "joke_hi": 0.55,
     "joke_sticker_w": 0.5, "joke_sticker_lo": 0.05, "joke_sticker_hi": 0.4,
