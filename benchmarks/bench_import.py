@@ -12,6 +12,7 @@ forced re-read (everything parsed, nothing added).
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,7 @@ def main() -> None:
     size_mb = export.stat().st_size / 1e6
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
     store = work / "store"
+    shutil.rmtree(store, ignore_errors=True)  # the first import must start from an empty store
     n, added, secs, peak = run_import(store, export)
     print(f"first import : {n:>9,} messages  {secs:6.1f} s  {n / secs:>9,.0f} msg/s  {size_mb / secs:5.1f} MB/s  "
           f"peak RSS {peak:,.0f} MB")
