@@ -226,28 +226,6 @@ def test_weflow_messages_before_session_and_huge_avatar(tmp_path: Path) -> None:
     assert any("no session" in n for n in report.notes)
 
 
-def test_json_stream_reads_in_small_pieces() -> None:
-    """Element boundaries, cut numbers/literals and multi-byte text across tiny read buffers."""
-    import io
-    import json
-
-    from qunkit.formats.wechat_io import JsonStream
-
-    recs = [{"seq": i, "f": -1.25e-3, "b": i % 2 == 0, "n": None, "t": "微信😀\u2005" * (i % 5),
-             "nest": {"a": [1, {"b": False}]}} for i in range(300)]
-    doc = json.dumps({"session": {"wxid": "1@chatroom"}, "messages": recs, "tail": 12345}, ensure_ascii=False)
-    for size in (1, 3, 7, 64, 4096):
-        stream, got, tail = JsonStream(io.StringIO(doc), read_chars=size), [], None
-        for key in stream.items():
-            if key == "messages":
-                got = list(stream.elements())
-            elif key == "tail":
-                tail = stream.value()
-            else:
-                stream.value()
-        assert got == recs and tail == 12345, size
-
-
 def test_wechatmsg_csv_chatroom_talker_and_group_chat_type(tmp_path: Path) -> None:
     """A TalkerId that is a chatroom id becomes the group id; one speaker alone still makes a group."""
     p = tmp_path / "某群_utf8.csv"

@@ -32,10 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import BadInput
 from .base import ParseOptions, Parser, ParseReport
 from .events import parse_events
-from .jsonstream import TopLevelArrayReader
+from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
 
 ROWS_PER_CHUNK = 50_000
@@ -180,30 +179,11 @@ class ChatLabParser(Parser):
     def _json(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         with open(path, "rb") as fh:
             reader = TopLevelArrayReader(fh, "messages", keep=("chatlab", "meta"))
-            if not reader.open():
-                if reader.truncated:
-                    report.truncated = True
-                    report.issue(1, f"truncated JSON: {reader.problem}")
-                    return
-                raise BadInput(f"{path}: not a ChatLab JSON file ({reader.problem}); expected chatlab, meta "
-                               "and a messages array")
+            if not open_or_raise(reader, report, path, "a ChatLab JSON file", "chatlab, meta and a messages array"):
+                return
             _version_note(reader.header.get("chatlab"), report)
             mapper = _Mapper(reader.header.get("meta"), path.stem, options, report)
-            for el in reader.elements():
-                if el.error:
-                    report.issue(el.index, el.error, el.excerpt)
-                    continue
-                mapper.add(el.value, el.index)
-                df = mapper.take()
-                if df is not None:
-                    yield df
-            df = mapper.take(final=True)
-            if df is not None:
-                yield df
-            if reader.truncated:
-                report.truncated = True
-                report.note(f"{path.name} ends inside the messages array: it is truncated; "
-                            f"the {mapper.count} complete messages before the cut were imported")
+            yield from stream_array(reader, mapper, report, path.name)
 
     def _jsonl(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         mapper: _Mapper | None = None

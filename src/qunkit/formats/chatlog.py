@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..errors import BadInput
 from .base import ParseOptions, Parser, ParseReport
+from .jsonstream import RecordBatcher, TopLevelArrayReader, stopped, stream_array
 from .textio import read_head
 from .wechat_common import (
     build_messages,
@@ -45,15 +46,7 @@ from .wechat_common import (
     settle_chat_type,
     ts_from_epoch,
 )
-from .wechat_io import (
-    JsonMalformed,
-    JsonStream,
-    JsonTruncated,
-    iter_csv,
-    iter_text_blocks,
-    open_text,
-    read_csv_header,
-)
+from .wechat_io import export_encoding, iter_csv, iter_text_blocks, read_csv_header
 from .wechatmsg_csv import chat_name_from_file
 
 JSON_CHUNK = 50_000  # records per yielded chunk
@@ -175,33 +168,16 @@ class ChatlogJsonParser(Parser):
         return 90 if keys >= 4 else 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, report.encoding = read_head(path)
+        report.encoding = export_encoding(path)
         fallback = chat_name_from_file(path)
-        records: list[dict] = []
-        lines: list[int] = []
-        number = 0
-        with open_text(path) as fh:
-            stream = JsonStream(fh, report=report)
-            try:
-                for number, rec in enumerate(stream.elements(), start=1):
-                    if not isinstance(rec, dict):
-                        report.issue(number, "array element is not a message object", repr(rec)[:80])
-                        continue
-                    records.append(rec)
-                    lines.append(number)
-                    if len(records) >= JSON_CHUNK:
-                        yield self._chunk(records, lines, options, report, fallback)
-                        records, lines = [], []
-            except JsonTruncated as exc:
-                report.truncated = True
-                report.issue(number + 1, f"file ends inside message {number + 1} (truncated): {exc}")
-                report.note(f"{path.name} is cut short: the {number} complete messages before the cut were imported")
-            except JsonMalformed as exc:
-                report.truncated = True
-                report.issue(number + 1, f"malformed JSON at message {number + 1}: {exc}")
-                report.note(f"{path.name}: malformed JSON at message {number + 1}; the rest was not imported")
-        if records:
-            yield self._chunk(records, lines, options, report, fallback)
+        batcher = RecordBatcher(lambda records, lines: self._chunk(records, lines, options, report, fallback),
+                                report, "array element is not a message object", JSON_CHUNK)
+        with open(path, "rb") as fh:
+            reader = TopLevelArrayReader(fh, None, encoding=report.encoding, resync=False)
+            if not reader.open():
+                stopped(report, path.name, 1, reader.truncated, reader.problem or "")
+                return
+            yield from stream_array(reader, batcher, report, path.name)
 
     @staticmethod
     def _chunk(records: list[dict], lines: list[int], options: ParseOptions, report: ParseReport,

@@ -1,17 +1,23 @@
-"""Stream the records of one top-level JSON array without loading the file.
+"""Stream the records of one JSON array without loading the file.
 
 Exporters such as QQChatExporter write ``{"metadata":…, "chatInfo":…,
-"messages":[…], "avatars":{…hundreds of MB of base64…}}``.  ``json.load``
-would hold all of it; this reader decodes the small header values, then hands
-out the array's elements one ``json.JSONDecoder.raw_decode`` at a time from a
-bounded text buffer, and stops reading at the closing ``]`` so whatever follows
-is never read.  Values of keys the caller does not keep are skipped with
-``str.find`` scans (C speed, bounded memory), so a huge blob placed *before* the
-array costs time but no memory.
+"messages":[…], "avatars":{…hundreds of MB of base64…}}``; chatlog writes the
+array itself (``[…]``).  ``json.load`` would hold all of it; this reader decodes
+the small header values, then hands out the array's elements one
+``json.JSONDecoder.raw_decode`` at a time from a bounded text buffer, and stops
+reading at the closing ``]`` so whatever follows is never read (unless the
+caller asks for it with ``rest()``).  Values of keys the caller does not keep
+are skipped with ``str.find`` scans (C speed, bounded memory), so a huge blob
+placed *before* the array costs time but no memory; ``find()`` looks a key up
+wherever it stands (WeFlow may write ``session`` after its messages).
 
 Damage is reported, not fatal: a file cut short yields everything complete
 before the cut and sets ``truncated``; a malformed element is reported and the
-reader resynchronises on the next element that starts at the same indentation.
+reader resynchronises on the next element that starts at the same indentation
+(or, with ``resync=False``, stops there).
+
+``stream_array`` and ``feed`` are the loop every JSON importer runs: elements
+-> issues for the bad ones -> ``mapper.add`` -> chunks from ``mapper.take``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,18 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .base import ParseReport
 
 BLOCK = 1 << 20
 _LOOKBEHIND = 256
@@ -34,7 +49,11 @@ class _NeedMore(Exception):
     pass
 
 
-@dataclass
+class _Bad(Exception):
+    """The document's structure is not what the reader walks (the message says how)."""
+
+
+@dataclass(slots=True)
 class Element:
     """One array element: ``value`` when it decoded, else ``error`` (and an excerpt)."""
 
@@ -42,30 +61,37 @@ class Element:
     value: Any = None
     error: str | None = None
     excerpt: str = ""
+    cut: bool = False   # the error is the end of the file (truncated), not bad JSON
+    reason: str = ""    # the decoder's own words for the error
 
 
 class TopLevelArrayReader:
-    """Reader for ``{... "<array_key>": [ ... ], ...}``.
+    """Reader for ``{... "<array_key>": [ ... ], ...}``, or for ``[ ... ]`` when ``array_key`` is None.
 
     Call ``open()`` first: it reads the top-level keys before the array (keeping
     the values of ``keep``) and returns whether the array was found.  Then
-    iterate ``elements()``.  ``truncated`` is set when the file ends early.
+    iterate ``elements()``, and ``rest()`` if the keys after the array matter.
+    ``truncated`` is set when the file ends early.  With ``resync=False`` the
+    first malformed element ends the array.
     """
 
-    def __init__(self, fh: IO[bytes], array_key: str, keep: Collection[str] = (), block: int = BLOCK,
-                 encoding: str = "utf-8-sig") -> None:
+    def __init__(self, fh: IO[bytes], array_key: str | None, keep: Collection[str] = (), block: int = BLOCK,
+                 encoding: str = "utf-8-sig", resync: bool = True) -> None:
         self.fh = fh
         self.array_key = array_key
         self.keep = set(keep)
         self.block = block
+        self.resync = resync
         self.header: dict[str, Any] = {}
         self.seen_keys: list[str] = []
         self.truncated = False
         self.problem: str | None = None   # why open() did not find the array, if it did not
+        self.missing = False              # open() read the whole object: it has no such array
         self._dec = codecs.getincrementaldecoder(encoding)("replace")
         self._s = ""
         self._pos = 0
         self._eof = False
+        self._keys: Iterator[str] = iter(())
         self.bytes_read = 0
 
     # ------------------------------------------------------------ buffer
@@ -101,6 +127,10 @@ class TopLevelArrayReader:
         """Decode the value at the cursor, reading more input as needed."""
         if self._peek() is None:
             raise _NeedMore("value expected")
+        return self._decode_here()
+
+    def _decode_here(self) -> Any:
+        """``_decode`` when the cursor is known to be on the value's first character."""
         want = self.block
         while True:
             s = self._s
@@ -170,53 +200,106 @@ class TopLevelArrayReader:
                 return
 
     # ------------------------------------------------------------ public
+    def _members(self) -> Iterator[str]:
+        """Keys of the top-level object; each is yielded with the cursor on its value, which the caller consumes."""
+        if self._peek() != "{":
+            raise _Bad("the file does not start with a JSON object")
+        self._pos += 1
+        while True:
+            c = self._peek()
+            if c is None:
+                raise _NeedMore("key expected")
+            if c == "}":
+                self._pos += 1
+                return
+            if c == ",":
+                self._pos += 1
+                continue
+            if c != '"':
+                raise _Bad(f"unexpected {c!r} where a key was expected")
+            key = self._decode()
+            if self._peek() != ":":
+                raise _Bad(f"no ':' after key {key!r}")
+            self._pos += 1
+            self.seen_keys.append(key)
+            yield key
+
+    def _keep_or_skip(self, key: str) -> None:
+        if key in self.keep:
+            self.header[key] = self._decode()
+        else:
+            self._skip_value()
+
     def open(self) -> bool:
         try:
-            if self._peek() != "{":
-                self.problem = "the file does not start with a JSON object"
-                return False
-            self._pos += 1
-            while True:
+            if self.array_key is None:
                 c = self._peek()
-                if c is None:
-                    raise _NeedMore("key expected")
-                if c == "}":
-                    self.problem = f"the JSON object has no {self.array_key!r} array"
-                    return False
-                if c == ",":
-                    self._pos += 1
-                    continue
-                if c != '"':
-                    self.problem = f"unexpected {c!r} where a key was expected"
-                    return False
-                key = self._decode()
-                if self._peek() != ":":
-                    self.problem = f"no ':' after key {key!r}"
+                if c != "[":
+                    self.truncated = c is None
+                    self.problem = f"expected '[', found {self._s[self._pos:self._pos + 40]!r}" if c else \
+                        "expected '[', found end of file"
                     return False
                 self._pos += 1
-                self.seen_keys.append(key)
+                return True
+            self._keys = self._members()
+            for key in self._keys:
                 if key == self.array_key:
                     if self._peek() != "[":
-                        self.problem = f"{self.array_key!r} is not an array"
-                        return False
+                        raise _Bad(f"{self.array_key!r} is not an array")
                     self._pos += 1
                     return True
-                if key in self.keep:
-                    self.header[key] = self._decode()
-                else:
-                    self._skip_value()
+                self._keep_or_skip(key)
+            self.problem = f"the JSON object has no {self.array_key!r} array"
+            self.missing = True
+            return False
         except _NeedMore:
             self.truncated = True
             self.problem = f"the file ends before the {self.array_key!r} array"
+            return False
+        except _Bad as exc:
+            self.problem = str(exc)
             return False
         except json.JSONDecodeError as exc:
             self.problem = f"malformed JSON before the {self.array_key!r} array: {exc.msg}"
             return False
 
+    def rest(self) -> bool:
+        """After ``elements()`` ended at the closing ``]``: read the keys that follow the array to the end
+        of the object (values of ``keep`` into ``header``, the rest skipped).  False, with ``problem``
+        (and ``truncated`` when the file ends there), if that part is damaged."""
+        try:
+            if self._peek() != "]":
+                raise _Bad("the array is not closed")
+            self._pos += 1
+            for key in self._keys:
+                self._keep_or_skip(key)
+            return True
+        except _NeedMore as exc:
+            self.truncated = True
+            self.problem = str(exc)
+        except _Bad as exc:
+            self.problem = str(exc)
+        except json.JSONDecodeError as exc:
+            self.problem = f"{exc.msg}: {self._s[exc.pos:exc.pos + 60]!r}"
+        return False
+
+    def find(self, key: str) -> Any:
+        """On a fresh reader: the value of the top-level ``key`` wherever it stands (what comes before
+        is skipped unbuilt); None when there is no such key or the file is damaged before it."""
+        try:
+            for k in self._members():
+                if k == key:
+                    return self._decode()
+                self._skip_value()
+        except (_NeedMore, _Bad, json.JSONDecodeError):
+            pass
+        return None
+
     def elements(self) -> Iterator[Element]:
+        """The array's elements in order, after ``open()``; damage comes as elements with ``error``."""
         index = 0
+        c = self._peek()  # (carried from one element to the next: the character after it)
         while True:
-            c = self._peek()
             if c is None:
                 self.truncated = True
                 return
@@ -229,26 +312,35 @@ class TopLevelArrayReader:
                     self.truncated = True
                     return
             index += 1
-            indent = self._indent_at(self._pos)
+            indent = self._indent_at(self._pos) if self.resync else None
             try:
-                value = self._decode()
-            except _NeedMore:  # (a failed decode leaves the cursor at the record's start)
+                value = self._decode_here()
+            except _NeedMore as exc:  # (a failed decode leaves the cursor at the record's start)
                 self.truncated = True
                 yield Element(index, error="the file ends inside this record (truncated)",
-                              excerpt=self._s[self._pos:self._pos + 80])
+                              excerpt=self._s[self._pos:self._pos + 80], cut=True, reason=str(exc))
                 return
             except json.JSONDecodeError as exc:
                 yield Element(index, error=f"malformed JSON record: {exc.msg}",
-                              excerpt=self._s[self._pos:self._pos + 80])
-                if not self._resync(self._pos + 1, indent):
+                              excerpt=self._s[self._pos:self._pos + 80],
+                              reason=f"{exc.msg}: {self._s[exc.pos:exc.pos + 60]!r}")
+                if not self.resync or not self._resync(self._pos + 1, indent):
                     return
+                c = self._peek()
                 continue
-            after = self._peek()
-            if after not in (",", "]", None):
-                yield Element(index, error=f"expected ',' or ']' after the record, found {after!r}",
+            c = self._peek()
+            if c not in (",", "]", None):
+                if not self.resync:  # the record is whole: keep it, the junk after it ends the array
+                    yield Element(index, value)
+                    yield Element(index + 1, error=f"expected ',' or ']' after the record, found {c!r}",
+                                  excerpt=self._s[self._pos:self._pos + 80],
+                                  reason=f"expected ',' or ']', found {self._s[self._pos:self._pos + 40]!r}")
+                    return
+                yield Element(index, error=f"expected ',' or ']' after the record, found {c!r}",
                               excerpt=self._s[self._pos:self._pos + 80])
                 if not self._resync(self._pos, indent):
                     return
+                c = self._peek()
                 continue
             yield Element(index, value)
 
@@ -285,3 +377,119 @@ def _cut_short(exc: json.JSONDecodeError, s: str) -> bool:
     if len(s) - exc.pos <= 6:  # inside a \\uXXXX escape or a literal such as "true"
         return True
     return not s[exc.pos:].strip()
+
+
+# ---------------------------------------------------------------- the import loop
+
+
+class Mapper(Protocol):
+    """Turns records into parser-column DataFrames, a chunk at a time."""
+
+    count: int  # records taken in so far
+
+    def add(self, record: Any, record_no: int) -> None: ...
+
+    def take(self, final: bool = False) -> pd.DataFrame | None: ...
+
+
+def feed(mapper: Mapper, records: Iterable[tuple[Any, int]]) -> Iterator[pd.DataFrame]:
+    """``mapper.add`` every (record, record number); yield each chunk as it fills, then the last one."""
+    for record, number in records:
+        mapper.add(record, number)
+        df = mapper.take()
+        if df is not None:
+            yield df
+    df = mapper.take(final=True)
+    if df is not None:
+        yield df
+
+
+def open_or_raise(reader: TopLevelArrayReader, report: ParseReport, path: Path, what: str, expected: str) -> bool:
+    """``reader.open()`` for QCE and ChatLab: a file cut before the array is an issue (False);
+    one that is not ``what`` (no array, bad JSON) is BadInput saying what was ``expected``."""
+    if reader.open():
+        return True
+    if reader.truncated:
+        report.truncated = True
+        report.issue(1, f"truncated JSON: {reader.problem}")
+        return False
+    raise BadInput(f"{path}: not {what} ({reader.problem}); expected {expected}")
+
+
+def stream_array(reader: TopLevelArrayReader, mapper: Mapper, report: ParseReport, file_name: str,
+                 read_rest: bool = False) -> Iterator[pd.DataFrame]:
+    """The elements of an opened reader through ``mapper``, damage to ``report``.
+
+    Two ways with damage, as each format has always done (the reader's ``resync`` says which):
+    resync (QCE, ChatLab): every bad record is an issue at its number and the import goes on;
+    a cut is a note at the end.  No resync (chatlog, WeFlow): the first damage is the end, with
+    one issue and note worded by ``stopped``.  ``read_rest`` reads on after the array (``rest()``),
+    so damage there counts too.
+    """
+    return feed(mapper, _good_elements(reader, mapper, report, file_name, read_rest))
+
+
+def _good_elements(reader: TopLevelArrayReader, mapper: Mapper, report: ParseReport, file_name: str,
+                   read_rest: bool) -> Iterator[tuple[Any, int]]:
+    last = 0
+    for el in reader.elements():
+        report.bytes_read = reader.bytes_read
+        if el.error is None:
+            last = el.index
+            yield el.value, el.index
+        elif not reader.resync:
+            stopped(report, file_name, el.index, el.cut, el.reason)
+            return
+        else:
+            report.issue(el.index, el.error, el.excerpt)
+    if not reader.resync:
+        if reader.truncated or (read_rest and not reader.rest()):
+            stopped(report, file_name, last + 1, reader.truncated, reader.problem or "file ends inside the array")
+    elif reader.truncated:
+        report.truncated = True
+        report.note(f"{file_name} ends inside the {reader.array_key or 'top-level'} array: it is truncated; "
+                    f"the {mapper.count} complete messages before the cut were imported")
+    elif reader.problem:
+        report.note(reader.problem)
+
+
+def stopped(report: ParseReport, file_name: str, at: int, cut: bool, reason: str) -> None:
+    """Damage at message ``at`` ended the import (chatlog and WeFlow wording)."""
+    report.truncated = True
+    if cut:
+        report.issue(at, f"file ends inside message {at} (truncated): {reason}")
+        report.note(f"{file_name} is cut short: the {at - 1} complete messages before the cut were imported")
+    else:
+        report.issue(at, f"malformed JSON at message {at}: {reason}")
+        report.note(f"{file_name}: malformed JSON at message {at}; the rest was not imported")
+
+
+class RecordBatcher:
+    """A ``Mapper`` for formats that build a chunk from a list of record dicts at once:
+    ``build(records, record_numbers)`` runs every ``rows`` records; an element that is not an
+    object is an issue worded ``not_object``."""
+
+    def __init__(self, build: Callable[[list[dict], list[int]], pd.DataFrame], report: ParseReport,
+                 not_object: str, rows: int = 50_000) -> None:
+        self.build = build
+        self.report = report
+        self.not_object = not_object
+        self.rows = rows
+        self.records: list[dict] = []
+        self.numbers: list[int] = []
+        self.count = 0
+
+    def add(self, record: Any, record_no: int) -> None:
+        if not isinstance(record, dict):
+            self.report.issue(record_no, self.not_object, repr(record)[:80])
+            return
+        self.records.append(record)
+        self.numbers.append(record_no)
+        self.count += 1
+
+    def take(self, final: bool = False) -> pd.DataFrame | None:
+        if not self.records or (not final and len(self.records) < self.rows):
+            return None
+        df = self.build(self.records, self.numbers)
+        self.records, self.numbers = [], []
+        return df

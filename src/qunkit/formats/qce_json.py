@@ -42,10 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import BadInput
 from .base import ParseOptions, Parser, ParseReport
 from .events import parse_events
-from .jsonstream import TopLevelArrayReader
+from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
 
 ROWS_PER_CHUNK = 50_000  # ~1 KB of Python objects per row while a chunk fills
@@ -390,33 +389,12 @@ class QceJsonParser(Parser):
         report.encoding = "utf-8"
         with open(path, "rb") as fh:
             reader = TopLevelArrayReader(fh, "messages", keep=("metadata", "chatInfo"))
-            found = reader.open()
-            if not found:
-                if reader.truncated:
-                    report.truncated = True
-                    report.issue(1, f"truncated JSON: {reader.problem}")
-                    return
-                raise BadInput(f"{path}: not a QQChatExporter JSON export ({reader.problem}); "
-                               "expected an object with chatInfo and a messages array")
+            if not open_or_raise(reader, report, path, "a QQChatExporter JSON export",
+                                 "an object with chatInfo and a messages array"):
+                return
             note_version(reader.header.get("metadata"), report)
             mapper = QceMapper(reader.header.get("chatInfo"), path.stem, options, report)
-            for el in reader.elements():
-                if el.error:
-                    report.issue(el.index, el.error, el.excerpt)
-                    continue
-                mapper.add(el.value, el.index)
-                df = mapper.take()
-                if df is not None:
-                    yield df
-            df = mapper.take(final=True)
-            if df is not None:
-                yield df
-            if reader.truncated:
-                report.truncated = True
-                report.note(f"{path.name} ends inside the messages array: it is truncated; "
-                            f"the {mapper.count} complete messages before the cut were imported")
-            elif reader.problem:
-                report.note(reader.problem)
+            yield from stream_array(reader, mapper, report, path.name)
 
 
 def note_version(metadata: Any, report: ParseReport) -> None:

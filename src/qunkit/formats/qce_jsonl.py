@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import BadInput
 from .base import ParseOptions, Parser, ParseReport
-from .jsonstream import TopLevelArrayReader
+from .jsonstream import TopLevelArrayReader, feed
 from .qce_json import QceMapper, note_version
 
 MANIFEST = "manifest.json"
@@ -112,29 +112,28 @@ class QceJsonlParser(Parser):
             raise BadInput(f"{base}: the manifest lists no chunk files and chunks/*.jsonl is empty")
         fallback = base.name.removesuffix("_chunked_jsonl") or base.name
         mapper = QceMapper(header.get("chatInfo"), fallback, options, report)
-        record = 0
-        for chunk in files:
-            rel = chunk.relative_to(base).as_posix()
-            with open(chunk, "rb") as fh:
-                for line_no, raw in enumerate(fh, start=1):
-                    if not raw.strip():
-                        continue
-                    record += 1
-                    try:
-                        rec = json.loads(raw)
-                    except ValueError as exc:
-                        if not raw.endswith(b"\n") and chunk == files[-1]:
-                            report.truncated = True
-                            report.issue(record, f"{rel}:{line_no}: the last line is cut off (truncated)",
-                                         raw[:80].decode("utf-8", "replace"))
-                        else:
-                            report.issue(record, f"{rel}:{line_no}: not a JSON record ({exc})",
-                                         raw[:80].decode("utf-8", "replace"))
-                        continue
-                    mapper.add(rec, record)
-                    df = mapper.take()
-                    if df is not None:
-                        yield df
-        df = mapper.take(final=True)
-        if df is not None:
-            yield df
+        yield from feed(mapper, _records(base, files, report))
+
+
+def _records(base: Path, files: list[Path], report: ParseReport) -> Iterator[tuple[Any, int]]:
+    """(record, number counted across all chunks) for every line that parses; the others to ``report``."""
+    record = 0
+    for chunk in files:
+        rel = chunk.relative_to(base).as_posix()
+        with open(chunk, "rb") as fh:
+            for line_no, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                record += 1
+                try:
+                    rec = json.loads(raw)
+                except ValueError as exc:
+                    if not raw.endswith(b"\n") and chunk == files[-1]:
+                        report.truncated = True
+                        report.issue(record, f"{rel}:{line_no}: the last line is cut off (truncated)",
+                                     raw[:80].decode("utf-8", "replace"))
+                    else:
+                        report.issue(record, f"{rel}:{line_no}: not a JSON record ({exc})",
+                                     raw[:80].decode("utf-8", "replace"))
+                    continue
+                yield rec, record

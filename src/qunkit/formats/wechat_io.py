@@ -1,26 +1,20 @@
-"""Bounded-memory readers for the WeChat exporters' CSV and JSON files.
+"""Bounded-memory readers for the WeChat exporters' CSV and text files.
 
 ``iter_csv`` streams RFC 4180 CSV (quoted fields with embedded newlines) through
 pyarrow's CSV reader block by block and gives every record the physical line it
 starts on, so an issue points where an editor shows it.  Rows with the wrong
 number of fields become report issues, never silent skips.
 
-``JsonStream`` walks one JSON document with ``json.JSONDecoder.raw_decode``
-over a sliding text buffer: a messages array is decoded one element at a time,
-so a 2 GB export needs only the buffer and the current chunk in memory.  We do
-not depend on ``ijson``: the stdlib decoder is C-accelerated and one record at
-a time is all these layouts need.
+The JSON exports (chatlog, WeFlow) are streamed by ``jsonstream``.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
-import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,165 +189,12 @@ def _fix_issue_lines(report: ParseReport, start: int, lines: dict[int, int]) -> 
     return done
 
 
-class JsonTruncated(Exception):
-    """The document ended inside a value."""
-
-
-class JsonMalformed(Exception):
-    """Bytes that are not JSON (not just a cut-off end)."""
-
-
-_WS = re.compile(r"[\s]*")
-_STRUCT = re.compile(r'["\[\]{}]')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
-_DECODER = json.JSONDecoder()
-
-
-class JsonStream:
-    """Pull-parser over one JSON document: containers walked, leaf values decoded whole."""
-
-    def __init__(self, fh: IO[str], read_chars: int = 4 << 20, max_value_chars: int = 256 << 20,
-                 report: ParseReport | None = None):
-        self.fh = fh
-        self.report = report
-        self.read_chars = read_chars
-        self.max_value_chars = max_value_chars
-        self.buf = ""
-        self.pos = 0
-        self.eof = False
-
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        more = self.fh.read(self.read_chars)
-        if not more:
-            self.eof = True
-            return False
-        if self.pos > len(self.buf) // 2:  # drop what is consumed
-            self.buf = self.buf[self.pos:]
-            self.pos = 0
-        self.buf += more
-        if self.report is not None and hasattr(self.fh, "buffer"):
-            self.report.bytes_read = self.fh.buffer.tell()  # progress for the CLI
-        return True
-
-    def peek(self) -> str:
-        """Next non-blank character ('' at end of input), not consumed."""
-        if self.pos < len(self.buf) and self.buf[self.pos] not in " \t\r\n":
-            return self.buf[self.pos]  # compact JSON: no regex needed
-        while True:
-            self.pos = _WS.match(self.buf, self.pos).end()
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self._fill():
-                return ""
-
-    def take(self, ch: str) -> None:
-        got = self.peek()
-        if got != ch:
-            if got == "":
-                raise JsonTruncated(f"expected {ch!r}, found end of file")
-            raise JsonMalformed(f"expected {ch!r}, found {self.buf[self.pos:self.pos + 40]!r}")
-        self.pos += 1
-
-    def value(self) -> Any:
-        """Decode the next whole value."""
-        self.peek()
-        while True:
-            try:
-                val, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                # an error near the end of the buffer may only mean "read more" (cut literal/number)
-                at_end = exc.pos >= len(self.buf) - 64 or exc.msg.startswith("Unterminated string")
-                if not at_end:
-                    raise JsonMalformed(f"{exc.msg}: {self.buf[exc.pos:exc.pos + 60]!r}") from None
-                if len(self.buf) - self.pos > self.max_value_chars:
-                    raise JsonMalformed("a single JSON value larger than the read limit") from None
-                if not self._fill():
-                    raise JsonTruncated(exc.msg) from None
-                continue
-            if end >= len(self.buf) and not self.eof and self._fill():
-                continue  # a number or literal may go on in the next read
-            self.pos = end
-            return val
-
-    def skip(self) -> None:
-        """Step over the next value without building it (regex scans; strings may hold brackets)."""
-        if self.peek() not in "[{":
-            self.value()
-            return
-        depth = 0
-        while True:
-            m = _STRUCT.search(self.buf, self.pos)
-            if m is None:
-                self.pos = len(self.buf)
-                if not self._fill():
-                    raise JsonTruncated("file ends inside a skipped value")
-                continue
-            ch = m.group()
-            if ch == '"':
-                end = _STRING_REST.match(self.buf, m.end())
-                if end is None or end.end() > len(self.buf) or not self.buf.endswith('"', 0, end.end()):
-                    self.pos = m.start()
-                    if not self._fill():
-                        raise JsonTruncated("file ends inside a string")
-                    continue
-                self.pos = end.end()
-                continue
-            depth += 1 if ch in "[{" else -1
-            self.pos = m.end()
-            if depth == 0:
-                return
-
-    def items(self) -> Iterator[str]:
-        """Keys of the object starting here; the caller consumes each value (value() or elements())."""
-        self.take("{")
-        if self.peek() == "}":
-            self.pos += 1
-            return
-        while True:
-            key = self.value()
-            if not isinstance(key, str):
-                raise JsonMalformed("object key is not a string")
-            self.take(":")
-            yield key
-            nxt = self.peek()
-            if nxt == ",":
-                self.pos += 1
-                continue
-            if nxt == "}":
-                self.pos += 1
-                return
-            if nxt == "":
-                raise JsonTruncated("file ends inside an object")
-            raise JsonMalformed(f"expected ',' or '}}', found {self.buf[self.pos:self.pos + 40]!r}")
-
-    def elements(self) -> Iterator[Any]:
-        """Decoded elements of the array starting here."""
-        self.take("[")
-        if self.peek() == "]":
-            self.pos += 1
-            return
-        while True:
-            yield self.value()
-            nxt = self.peek()
-            if nxt == ",":
-                self.pos += 1
-                continue
-            if nxt == "]":
-                self.pos += 1
-                return
-            if nxt == "":
-                raise JsonTruncated("file ends inside the array")
-            raise JsonMalformed(f"expected ',' or ']', found {self.buf[self.pos:self.pos + 40]!r}")
-
-
-def open_text(path: Path) -> IO[str]:
-    """Open a JSON/text export in its detected encoding (undecodable bytes replaced)."""
+def export_encoding(path: Path) -> str:
+    """The detected encoding of a JSON/text export (BadInput when the file is empty)."""
     _, enc = read_head(path)
     if not enc:
         raise BadInput(f"{path}: the file is empty; expected a chat export")
-    return open(path, encoding=enc, errors="replace", newline="")
+    return enc
 
 
 def records_to_frame(records: list[dict], fields: dict[str, str]) -> pd.DataFrame:

@@ -5,7 +5,7 @@ createTime, type, localType, content, isSend, senderUsername, senderDisplayName,
 writes the same without the ``weflow`` key.
 
 Why these choices:
-- The document is walked with ``JsonStream``: ``session`` (small) is decoded
+- The document is walked with ``jsonstream``: ``session`` (small) is decoded
   whole, ``messages`` one element at a time, anything else skipped, so memory
   stays bounded however long the chat is.  A file cut short keeps every
   complete message and is flagged ``truncated``.
@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
+from .jsonstream import RecordBatcher, TopLevelArrayReader, stopped, stream_array
 from .wechat_common import (
     build_messages,
     drop_bad,
@@ -34,7 +34,7 @@ from .wechat_common import (
     rx_has,
     ts_from_epoch,
 )
-from .wechat_io import JsonMalformed, JsonStream, JsonTruncated, open_text
+from .wechat_io import export_encoding
 from .wechatmsg_csv import chat_name_from_file
 
 JSON_CHUNK = 50_000
@@ -48,19 +48,11 @@ def _id(v: object) -> str | None:
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
-def find_session(path: Path) -> dict:
+def find_session(path: Path, encoding: str) -> dict:
     """The top-level ``session`` object, stepping over everything else unbuilt."""
-    try:
-        with open_text(path) as fh:
-            stream = JsonStream(fh)
-            for key in stream.items():
-                if key == "session":
-                    value = stream.value()
-                    return value if isinstance(value, dict) else {}
-                stream.skip()
-    except (JsonTruncated, JsonMalformed):
-        pass
-    return {}
+    with open(path, "rb") as fh:
+        value = TopLevelArrayReader(fh, "messages", encoding=encoding).find("session")
+    return value if isinstance(value, dict) else {}
 
 
 class WeFlowJsonParser(Parser):
@@ -82,44 +74,22 @@ class WeFlowJsonParser(Parser):
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, report.encoding = read_head(path)
-        session: dict = {}
-        records: list[dict] = []
-        lines: list[int] = []
-        number = 0
-        with open_text(path) as fh:
-            stream = JsonStream(fh, report=report)
-            try:
-                for key in stream.items():
-                    if key == "messages":
-                        if not session:  # session written after the messages: look ahead for it first
-                            session = find_session(path)
-                            if not session:
-                                report.note("no session object: the chat is named after the file")
-                        for number, rec in enumerate(stream.elements(), start=1):
-                            if not isinstance(rec, dict):
-                                report.issue(number, "message is not an object", repr(rec)[:80])
-                                continue
-                            records.append(rec)
-                            lines.append(number)
-                            if len(records) >= JSON_CHUNK:
-                                yield self._chunk(records, lines, session, path, options, report)
-                                records, lines = [], []
-                    elif key == "session":
-                        value = stream.value()
-                        session = value if isinstance(value, dict) else {}
-                    else:
-                        stream.value()
-            except JsonTruncated as exc:
-                report.truncated = True
-                report.issue(number + 1, f"file ends inside message {number + 1} (truncated): {exc}")
-                report.note(f"{path.name} is cut short: the {number} complete messages before the cut were imported")
-            except JsonMalformed as exc:
-                report.truncated = True
-                report.issue(number + 1, f"malformed JSON at message {number + 1}: {exc}")
-                report.note(f"{path.name}: malformed JSON at message {number + 1}; the rest was not imported")
-        if records:
-            yield self._chunk(records, lines, session, path, options, report)
+        report.encoding = export_encoding(path)
+        with open(path, "rb") as fh:
+            reader = TopLevelArrayReader(fh, "messages", keep=("session",), encoding=report.encoding, resync=False)
+            if not reader.open():
+                if not reader.missing:  # no messages at all is no damage
+                    stopped(report, path.name, 1, reader.truncated, reader.problem or "")
+                return
+            session = reader.header.get("session")
+            session = session if isinstance(session, dict) else {}
+            if not session:  # session written after the messages: look ahead for it first
+                session = find_session(path, report.encoding)
+                if not session:
+                    report.note("no session object: the chat is named after the file")
+            batcher = RecordBatcher(lambda records, lines: self._chunk(records, lines, session, path, options, report),
+                                    report, "message is not an object", JSON_CHUNK)
+            yield from stream_array(reader, batcher, report, path.name, read_rest=True)
 
     @staticmethod
     def _chunk(records: list[dict], lines: list[int], session: dict, path: Path, options: ParseOptions,
