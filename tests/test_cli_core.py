@@ -99,3 +99,18 @@ def test_real_executable_in_a_pipe_is_plain(tmp_path: Path) -> None:
 def test_formats_lists_qq_txt() -> None:
     res = run("formats", "--format", "json")
     assert "qq-txt" in [f["format"] for f in json.loads(res.stdout)]
+
+
+def test_one_roster_with_several_files_needs_a_group(tmp_path: Path) -> None:
+    a = export(tmp_path, group="甲群")
+    b = a.with_name("b.txt")
+    b.write_text(a.read_text(encoding="utf-8-sig").replace("甲群", "乙群"), encoding="utf-8")
+    roster = tmp_path / "r.csv"
+    roster.write_text("QQ号,群名片\n30001,成员0\n39999,潜水员\n", encoding="utf-8")
+    store = str(tmp_path / "s")
+    res = run("import", str(a), str(b), "--roster", str(roster), "--store", store)
+    assert res.exit_code == 2 and "--group" in res.stderr
+    res = run("import", str(a), str(b), "--roster", str(roster), "--group", "乙群", "--store", store)
+    assert res.exit_code == 0, res.output
+    data = {g["group_name"]: g for g in json.loads(run("groups", "--store", store, "--format", "json").stdout)}
+    assert data["乙群"]["roster"] is True and data["甲群"]["roster"] is False

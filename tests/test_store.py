@@ -174,3 +174,13 @@ def test_recent_contacts_pseudo_chat_is_not_a_group(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     store.import_file(write(tmp_path / "a.txt", qq_export("最近联系人", msgs(1, 2))))
     assert store.groups()["chat_type"].tolist() == ["private"]
+
+
+def test_roster_for_an_unchanged_file_is_attached_without_reparsing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 3)))
+    store.import_file(f)
+    roster = write(tmp_path / "r.csv", "QQ号,群名片,身份\n20010,成员0,群主\n20099,潜水员,成员\n")
+    res = store.import_file(f, roster=roster)
+    assert res.skipped_unchanged and res.roster_group == "群" and res.roster_members == 2
+    assert "20099" in set(store.members()["member_id"])

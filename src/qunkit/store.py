@@ -116,12 +116,15 @@ class Store:
         fingerprint = _fingerprint(path)
         with self.lock():
             imports = self._read_json(self.root / "imports.json", {})
-            if not force and fingerprint and fingerprint in imports and roster is None:
+            if not force and fingerprint and fingerprint in imports:
                 prev = imports[fingerprint]
                 result.skipped_unchanged = True
                 report.messages = prev.get("messages", 0)
+                report.groups = dict.fromkeys(prev.get("groups", []), 0)
                 report.note(f"unchanged since it was imported on {prev.get('imported_at', '?')}: nothing to add "
                             "(--force re-reads it)")
+                if roster is not None:
+                    self._attach_roster(Path(roster), roster_group, report, result, options.tz)
                 return result
             pending = self._ingest(path, parser_cls, options, report, result, progress)
             if strict and report.bad_lines:
@@ -138,7 +141,7 @@ class Store:
                 self._attach_roster(Path(roster), roster_group, report, result, options.tz)
             if fingerprint:
                 imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
-                                        "messages": report.messages,
+                                        "messages": report.messages, "groups": list(report.groups),
                                         "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}
                 self._write_json(self.root / "imports.json", imports)
         return result
@@ -258,21 +261,28 @@ class Store:
 
     def _attach_roster(self, roster: Path, group: str | None, report: ParseReport, result: ImportResult,
                        tz: str) -> None:
-        from .roster import read_roster
-
         names = list(report.groups)
         if group is None:
             if len(names) != 1:
                 raise UsageProblem(f"{report.file} holds {len(names)} chats ({', '.join(names[:8])}); "
                                    "say which one the roster belongs to with --group NAME")
             group = names[0]
+        result.roster_report, result.roster_members = self.attach_roster(roster, group, tz)
+        result.roster_group = group
+
+    def attach_roster(self, roster: str | os.PathLike, group: str, tz: str = "Asia/Shanghai"
+                      ) -> tuple[ParseReport, int]:
+        """Read a member roster and attach it to ``group`` (name or id) in place of any earlier one.
+
+        Returns the roster's report (rows it could not use) and the number of members read."""
+        from .roster import read_roster
+
         key = self.resolve_group(group)
-        result.roster_report = ParseReport(file=str(roster), format="roster")
-        df = read_roster(roster, tz=tz, report=result.roster_report)
+        report = ParseReport(file=str(roster), format="roster")
+        df = read_roster(Path(roster), tz=tz, report=report)
         df.attrs = {}
         self.write_roster(key, df)
-        result.roster_group = group
-        result.roster_members = len(df)
+        return report, len(df)
 
     def write_roster(self, key: str, roster: pd.DataFrame) -> None:
         path = self.groups_dir / key / "roster.parquet"

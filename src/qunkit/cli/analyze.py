@@ -48,9 +48,8 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
                                strict=strict, force=force, roster=roster, roster_group=roster_group,
                                quiet=quiet or fmt != "table")
         for res in results:
-            groups += list(res.report.groups) or []
-            if res.skipped_unchanged:
-                groups += _groups_of_file(store, res.report.file)
+            groups += list(res.report.groups) or (_groups_of_file(store, res.report.file)
+                                                  if res.skipped_unchanged else [])
     if targets and not groups:
         raise BadInput("nothing to analyse: the files held no messages")
     from dataclasses import replace

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import UsageProblem
 from ..formats import ParseOptions, parsers
 from .options import format_option, open_store, quiet_option, store_option, tz_option
 from .output import FORMATS, emit
@@ -13,15 +14,26 @@ from .progress import ImportProgress
 
 
 def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_group, quiet):
-    """Import each path, printing a summary line per file to stderr; returns the results."""
+    """Import each path, printing a summary line per file to stderr; returns the results.
+
+    A roster belongs to one group: with one file it goes to that file's group (or
+    --group); with several files --group must say which, and it is attached once."""
+    if roster is not None and len(paths) > 1 and roster_group is None:
+        raise UsageProblem(f"--roster with {len(paths)} files: say which group it belongs to with --group NAME")
+    per_file = roster if len(paths) == 1 else None
     results = []
     for path in paths:
         with ImportProgress(f"importing {Path(path).name}", enabled=not quiet) as bar:
-            res = store.import_file(path, fmt=fmt, options=options, strict=strict, force=force, roster=roster,
+            res = store.import_file(path, fmt=fmt, options=options, strict=strict, force=force, roster=per_file,
                                     roster_group=roster_group, progress=bar)
         results.append(res)
         if not quiet:
             _summary(res)
+    if roster is not None and per_file is None:
+        rr, n = store.attach_roster(roster, roster_group, options.tz)
+        results[-1].roster_report, results[-1].roster_members, results[-1].roster_group = rr, n, roster_group
+        if not quiet:
+            _roster_summary(results[-1])
     return results
 
 
@@ -29,6 +41,7 @@ def _summary(res) -> None:
     r = res.report
     if res.skipped_unchanged:
         click.echo(f"{r.file}: unchanged since last import; nothing added (--force re-reads it)", err=True)
+        _roster_summary(res)
         return
     groups = ", ".join(f"{g} (+{res.added.get(g, 0)})" for g in list(r.groups)[:6])
     more = f" and {len(r.groups) - 6} more" if len(r.groups) > 6 else ""
@@ -42,6 +55,10 @@ def _summary(res) -> None:
         click.echo(f"  note: {note}", err=True)
     if r.truncated:
         click.echo("  warning: the file looks truncated; what was complete was imported", err=True)
+    _roster_summary(res)
+
+
+def _roster_summary(res) -> None:
     if res.roster_group:
         click.echo(f"  roster: {res.roster_members} members attached to {res.roster_group}", err=True)
         rr = res.roster_report
