@@ -20,8 +20,8 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import ROLES, assign_roles
 from ..analysis.scope import Scope
 from ..analysis.text_features import Features, compute_features
-from ..errors import EXIT_THRESHOLD, StoreError
-from .options import format_option, open_store, quiet_option, scope_options, store_option
+from ..errors import EXIT_THRESHOLD
+from .options import format_option, load_scope, open_store, quiet_option, scope_options, store_option
 from .output import emit
 
 
@@ -32,11 +32,7 @@ def lexicon_option(f):
 
 def _load(store_dir: Path | None, scope: Scope, lexicon: Path | None
           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, Features]:
-    store = open_store(store_dir)
-    messages, as_of = scope.apply(store.messages(scope.groups))
-    if len(messages) == 0:
-        raise StoreError(f"no messages in scope (store {store.root}); import an export first: qunkit import FILE")
-    members = store.members(scope.groups, messages=messages)
+    messages, members, as_of = load_scope(open_store(store_dir), scope)
     features = compute_features(messages, as_of, lexicon, members=members)
     return messages, members, as_of, features
 

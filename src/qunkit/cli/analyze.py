@@ -12,7 +12,7 @@ from ..analysis.roles import assign_roles
 from ..analysis.text_features import compute_features
 from ..errors import BadInput
 from .importing import import_flags, import_paths, parse_options
-from .options import open_store, quiet_option, scope_options, store_option
+from .options import load_scope, open_store, quiet_option, scope_options, store_option
 from .output import console, emit
 
 
@@ -48,18 +48,13 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
                                strict=strict, force=force, roster=roster, roster_group=roster_group,
                                quiet=quiet or fmt != "table")
         for res in results:
-            groups += list(res.report.groups) or (_groups_of_file(store, res.report.file)
-                                                  if res.skipped_unchanged else [])
+            groups += list(res.report.groups)
     if targets and not groups:
         raise BadInput("nothing to analyse: the files held no messages")
     from dataclasses import replace
 
     scope = replace(scope, groups=tuple(dict.fromkeys(groups)))
-    messages = store.messages(scope.groups)
-    messages, as_of = scope.apply(messages)
-    if len(messages) == 0:
-        raise BadInput(f"no messages in scope (store {store.root}); import an export first: qunkit analyze FILE")
-    members = store.members(scope.groups, messages=messages)
+    messages, members, as_of = load_scope(store, scope, hint="qunkit analyze FILE")
     ov = overview(messages, members, as_of)
     features = compute_features(messages, as_of, lexicon, members=members)
     roles = _current(assign_roles(messages, members, as_of, lexicon, features=features), members, as_of)
@@ -98,14 +93,3 @@ def _json_group(row: dict, roles, risk: dict | None) -> dict:
     }
     row["risk"] = None if risk is None else {k: risk[k] for k in ("score", "level", "reasons", "features")}
     return row
-
-
-def _groups_of_file(store, file: str) -> list[str]:
-    """Groups whose messages came from ``file`` (used when an unchanged file is skipped)."""
-    name = Path(file).name
-    out = []
-    for key, meta in store.metas().items():
-        msgs = store.messages([key], columns=["source_file"])
-        if (msgs["source_file"].astype(str) == name).any():
-            out.append(meta["group_name"])
-    return out

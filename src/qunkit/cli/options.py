@@ -37,6 +37,17 @@ def open_store(store_dir: Path | None):
     return Store(store_dir or default_store())
 
 
+def load_scope(store, scope: Scope, hint: str = "qunkit import FILE"):
+    """(messages in scope, members derived from exactly those, as_of) — what every analysis command starts
+    from.  An empty scope is a store error (exit 3) that says how to fill the store."""
+    from ..errors import StoreError
+
+    messages, as_of = scope.apply(store.messages(scope.groups))
+    if len(messages) == 0:
+        raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
+    return messages, store.members(scope.groups, messages=messages), as_of
+
+
 def format_option(f: Callable) -> Callable:
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                         help="table (rich on a terminal, plain text in pipes), json, or csv.")(f)

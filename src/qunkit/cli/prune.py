@@ -17,8 +17,8 @@ import pandas as pd
 from ..analysis.prune import COLUMNS, prune_candidates, read_keep
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..errors import EXIT_THRESHOLD, BadInput, StoreError
-from .options import format_option, open_store, quiet_option, scope_options, store_option
+from ..errors import EXIT_THRESHOLD, BadInput
+from .options import format_option, load_scope, open_store, quiet_option, scope_options, store_option
 from .output import emit
 
 
@@ -47,11 +47,7 @@ def _window_option(f):
 
 def _load(store_dir: Path | None, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """Messages in scope (nothing after as_of), members derived from exactly those, and as_of."""
-    store = open_store(store_dir)
-    messages, as_of = scope.apply(store.messages(scope.groups))
-    if len(messages) == 0:
-        raise StoreError(f"no messages in scope (store {store.root}); import an export first: qunkit import FILE")
-    return messages, store.members(scope.groups, messages=messages), as_of
+    return load_scope(open_store(store_dir), scope)
 
 
 def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
