@@ -43,6 +43,7 @@ COMMANDS = [
     "qunkit.cli.prune:prune_cmd",
     "qunkit.cli.prune:rollcall_cmd",
     "qunkit.cli.generate:generate_cmd",
+    "qunkit.cli.export:export_cmd",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Writers that turn store rows back into other tools' formats (``qunkit export``)."""
