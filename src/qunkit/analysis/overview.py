@@ -21,48 +21,66 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
     rate over the members seen would flatter the group.  ``members_source`` says
     which.
     """
-    spoken = messages[~messages["kind"].astype(str).isin(["system", "recall"])
-                      & (messages["sender_id"].astype(str) != "system")]
+    m = messages.assign(group_id=messages["group_id"].astype(str))  # categories -> str once, on the key only
+    spoken = m[~m["kind"].isin(["system", "recall"]) & (m["sender_id"] != "system")]
+    groups = m.groupby("group_id", sort=False)
+    per = pd.DataFrame({"group_name": groups["group_name"].last().astype(str),
+                        "platform": groups["platform"].first().astype(str),
+                        "first": groups["ts"].min(), "last": groups["ts"].max()})
+    by_group = spoken.groupby("group_id")
+    per["messages"] = by_group.size()
+    per["speakers"] = by_group["sender_id"].nunique()
+    for label, span in WINDOWS.items():
+        recent = spoken[spoken["ts"] > as_of - span].groupby("group_id")
+        per[f"speakers_{label}"] = recent["sender_id"].nunique()
+        per[f"messages_{label}"] = recent.size()
+    per = per.fillna({c: 0 for c in per.columns if c.startswith(("messages", "speakers"))})
+
+    # current members per group: roster members when a roster is attached, else everyone seen
+    mem = members.assign(group_id=members["group_id"].astype(str)) if len(members) else members
+    roster_known: dict[str, bool] = {}
+    n_members: dict[str, int] = {}
+    silent: dict[str, int] = {}
+    if len(mem):
+        current = mem[mem["left"].isna() | (mem["left"] > as_of)]
+        current = current[~current["roster_known"] | current["in_roster"]]
+        roster_known = mem.groupby("group_id")["roster_known"].any().to_dict()
+        n_members = current.groupby("group_id").size().to_dict()
+        silent = current[current["messages"] == 0].groupby("group_id").size().to_dict()
+
+    # top speakers: counts per (group, sender), the name each used last
+    counts = spoken.groupby(["group_id", "sender_id"], observed=True).size().rename("n").reset_index()
+    counts = counts[counts["n"] > 0].sort_values(["group_id", "n"], ascending=[True, False], kind="stable")
+    last_names = spoken.drop_duplicates(["group_id", "sender_id"], keep="last")[["group_id", "sender_id",
+                                                                               "sender_name"]]
+    tops = counts.groupby("group_id").head(top).merge(last_names, on=["group_id", "sender_id"], how="left")
+
+    # messages per week: week i covers (as_of - (26-i)*7d, as_of - (25-i)*7d]; older messages are dropped
+    edges = pd.DatetimeIndex([as_of - pd.Timedelta(days=7) * k for k in range(SPARK_WEEKS, 0, -1)]).as_unit("ns")
+    week = np.searchsorted(edges.asi8, spoken["ts"].array.as_unit("ns").asi8, side="left")
+    codes, uniques = pd.factorize(spoken["group_id"])
+    grid = np.bincount(codes * (SPARK_WEEKS + 1) + week, minlength=len(uniques) * (SPARK_WEEKS + 1))
+    weekly = {g: grid.reshape(len(uniques), SPARK_WEEKS + 1)[i, 1:] for i, g in enumerate(uniques)}
+
     rows = []
-    for gid, g in messages.groupby(messages["group_id"].astype(str), sort=False, observed=True):
-        s = spoken[spoken["group_id"].astype(str) == gid]
-        mem = members[members["group_id"].astype(str) == gid] if len(members) else members
-        roster_known = bool(mem["roster_known"].any()) if len(mem) else False
-        current = mem[mem["left"].isna() | (mem["left"] > as_of)] if len(mem) else mem
-        if roster_known:
-            current = current[current["in_roster"]]
-        n_members = len(current)
-        row = {
-            "group_id": gid,
-            "group_name": str(g["group_name"].iloc[-1]),
-            "platform": str(g["platform"].iloc[0]),
-            "first": g["ts"].min(),
-            "last": g["ts"].max(),
-            "as_of": as_of,
-            "days": round((g["ts"].max() - g["ts"].min()) / pd.Timedelta(days=1), 1),
-            "messages": len(s),
-            "speakers": s["sender_id"].nunique(),
-            "members": n_members,
-            "members_source": "roster" if roster_known else "seen in log",
-            "silent_members": int((current["messages"] == 0).sum()) if len(current) else 0,
-        }
-        for label, span in WINDOWS.items():
-            recent = s[s["ts"] > as_of - span]
-            speakers = recent["sender_id"].nunique()
-            row[f"speakers_{label}"] = speakers
-            row[f"messages_{label}"] = len(recent)
-            row[f"active_rate_{label}"] = speakers / n_members if n_members and roster_known else np.nan
-        counts = s.groupby(s["sender_id"].astype(str), observed=True).size().sort_values(ascending=False)
-        names = s.drop_duplicates("sender_id", keep="last").set_index(s.drop_duplicates(
-            "sender_id", keep="last")["sender_id"].astype(str))["sender_name"].astype(str)
-        row["top_speakers"] = [{"member_id": k, "member_name": names.get(k, k), "messages": int(v),
-                                "share": round(v / len(s), 4)} for k, v in counts.head(top).items()]
-        # week i covers (as_of - (26-i)*7d, as_of - (25-i)*7d]; older messages fall in bin 0 and are dropped
-        edges = pd.DatetimeIndex([as_of - pd.Timedelta(days=7) * k for k in range(SPARK_WEEKS, 0, -1)]).as_unit("ns")
-        bins = np.searchsorted(edges.asi8, s["ts"].array.as_unit("ns").asi8, side="left")
-        weekly = np.bincount(bins, minlength=SPARK_WEEKS + 1)[1:SPARK_WEEKS + 1]
-        row["weekly_messages"] = weekly.tolist()
-        row["benchmarks"] = benchmark_notes(n_members if roster_known else None, row["active_rate_monthly"],
-                                            row["platform"])
+    for gid, r in per.iterrows():  # one iteration per group, not per message
+        known = roster_known.get(gid, False)
+        n = n_members.get(gid, 0)
+        row = {"group_id": gid, "group_name": r["group_name"], "platform": r["platform"], "first": r["first"],
+               "last": r["last"], "as_of": as_of,
+               "days": round((r["last"] - r["first"]) / pd.Timedelta(days=1), 1),
+               "messages": int(r["messages"]), "speakers": int(r["speakers"]), "members": n,
+               "members_source": "roster" if known else "seen in log", "silent_members": silent.get(gid, 0)}
+        for label in WINDOWS:
+            row[f"speakers_{label}"] = int(r[f"speakers_{label}"])
+            row[f"messages_{label}"] = int(r[f"messages_{label}"])
+            row[f"active_rate_{label}"] = r[f"speakers_{label}"] / n if n and known else np.nan
+        total = max(int(r["messages"]), 1)
+        mine = tops[tops["group_id"] == gid]
+        row["top_speakers"] = [{"member_id": str(k), "member_name": str(nm), "messages": int(v),
+                                "share": round(v / total, 4)}
+                               for k, nm, v in zip(mine["sender_id"], mine["sender_name"], mine["n"], strict=True)]
+        row["weekly_messages"] = weekly.get(gid, np.zeros(SPARK_WEEKS, int)).tolist()
+        row["benchmarks"] = benchmark_notes(n if known else None, row["active_rate_monthly"], row["platform"])
         rows.append(row)
     return pd.DataFrame(rows)
