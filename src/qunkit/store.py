@@ -171,9 +171,7 @@ class Store:
                 report.groups[name] = report.groups.get(name, 0) + part.num_rows
                 if key not in known:
                     known[key] = self._existing_keys(key)
-                    self._update_meta(key, platform, gid, part)
-                else:
-                    self._update_meta(key, platform, gid, part)
+                self._update_meta(key, platform, gid, part)
                 keys = part["msg_key"].to_numpy()
                 fresh = ~_isin_sorted(keys, known[key])
                 # de-duplicate within the import too (overlapping sections, re-sent chunks)

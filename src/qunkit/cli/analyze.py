@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -51,8 +52,6 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
             groups += list(res.report.groups)
     if targets and not groups:
         raise BadInput("nothing to analyse: the files held no messages")
-    from dataclasses import replace
-
     scope = replace(scope, groups=tuple(dict.fromkeys(groups)))
     messages, members, as_of = load_scope(store, scope, hint="qunkit analyze FILE")
     ov = overview(messages, members, as_of)
