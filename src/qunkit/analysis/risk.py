@@ -287,10 +287,7 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         drops.append((_sat(-f["volume_change_3d"], 0.5, 0.95),
                       f"messages down {_pct(f['volume_change_3d'])} in the last 3 days "
                       f"({f['msgs_last_3d']:.0f} vs {f['msgs_prev_3d_avg']:.0f} on the same days before)"))
-    if drops:
-        s, text = max(drops)
-        if s > 0:
-            causes.append((w["volume_drop"] * s * damp, text))
+    _add_worst(causes, drops, w["volume_drop"] * damp)
     drops = []
     if f["speakers_prev_2w"] >= 4 and f["speakers_change"] < 0:
         drops.append((_sat(-f["speakers_change"], 0.2, 0.75),
@@ -300,10 +297,7 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         drops.append((_sat(-f["speakers_change_1w"], 0.3, 0.85),
                       f"speakers down {_pct(f['speakers_change_1w'])} in the last week "
                       f"({f['speakers_last_week']} vs {f['speakers_prev_week_avg']:.0f} a week before)"))
-    if drops:
-        s, text = max(drops)
-        if s > 0:
-            causes.append((w["speaker_drop"] * s * damp, text))
+    _add_worst(causes, drops, w["speaker_drop"] * damp)
     if holiday_now and (drops or f["volume_change"] < -0.25):
         why = "a holiday" if calendar else f"holiday greetings ({f['festive_recent']}) and red packets"
         causes.append((0.0, f"drop discounted: {why} in the last weeks"))
@@ -348,6 +342,14 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
                        f"coming back: messages up {f['volume_change']:.0%} in 2 weeks"))
     score = float(np.clip(sum(c[0] for c in causes), 0, 100))
     return score, causes
+
+
+def _add_worst(causes: list, drops: list[tuple[float, str]], weight: float) -> None:
+    """Of several windows showing the same decline, count only the worst one."""
+    if drops:
+        strength, text = max(drops)
+        if strength > 0:
+            causes.append((weight * strength, text))
 
 
 def group_risk(
