@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from .base import ParseOptions, Parser, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
+from .mentions import mentions_where
 from .textio import iter_text_chunks, read_head
 
 BANNER = "消息记录（此消息记录为文本格式"
@@ -50,7 +51,7 @@ OBJECT_PREFIX = "消息对象:"
 RECENT_CONTACTS = "最近联系人"
 SYSTEM_IDS = {"10000", "1000000"}
 TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
-MENTION_RE = r"@([^\s@，,：:。]{1,40})"
+MENTION_RE = re.compile(r"@([^\s@，,：:。]{1,40})")
 # bare notices QQ writes as a body line of their own (kept as separate system rows)
 BARE_NOTICE_RE = re.compile(r"^(?:\S.{0,40}?)(?:撤回了一条(?:成员)?消息|加入本群|退出本群|被移出本群)[。.]?$")
 _HEADER_SNIFF = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AP]M)? .*(?:\(\d+\)|<[^<>]+@[^<>]+>)\s*$",
@@ -280,7 +281,8 @@ class QQTxtParser(Parser):
             df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
             df.loc[system & df["sender_id"].isin(SYSTEM_IDS), "sender_id"] = "system"
             df.loc[system & (df["sender_id"] == "system"), "sender_name"] = "系统消息"
-        df["mentions"] = _mentions(df["text"])
+        has_at = df["text"].str.contains("@", regex=False).to_numpy(dtype=bool)
+        df["mentions"] = mentions_where(df["text"].to_numpy(dtype=object), has_at, MENTION_RE)
         return df
 
     def _report_orphans(self, arr, orphan, line_no, report: ParseReport, object_at) -> None:
@@ -319,17 +321,6 @@ def _ffill(values: np.ndarray, initial: str | None) -> np.ndarray:
     if len(s) and s.iloc[0] is None:
         s.iloc[0] = initial
     return s.ffill().to_numpy()
-
-
-def _mentions(text: pd.Series) -> list:
-    out: list = [None] * len(text)
-    has_at = text.str.contains("@", regex=False).to_numpy()
-    if has_at.any():
-        found = text[has_at].str.findall(MENTION_RE)
-        for i, names in zip(np.flatnonzero(has_at), found, strict=True):
-            if names:
-                out[i] = ["@all" if n in ("全体成员", "所有人", "all") else n for n in names]
-    return out
 
 
 def _split_bare_notices(df: pd.DataFrame) -> pd.DataFrame:

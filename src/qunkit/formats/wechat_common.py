@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from .base import ParseOptions, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
+from .mentions import mentions_where
 
 SYSTEM_ID = "system"
 SYSTEM_NAME = "系统消息"
@@ -68,7 +69,6 @@ _SENDER_PREFIX = r"^(?P<g>[A-Za-z][A-Za-z0-9_-]{3,40}):\n"
 # @昵称 ending in a space / U+2005 (what WeChat inserts after a picked mention) or the end of text;
 # not preceded by a word character so e-mail addresses are not mentions
 MENTION_RX = r"(?<![A-Za-z0-9_.])@([^\s@]+)(?=\s|$)"
-ALL_MENTIONS = {"所有人", "全体成员", "All", "all"}
 _MENTION = re.compile(MENTION_RX)
 # exact placeholder bodies (the common case) -> kind without running the regex families
 EXACT_PLACEHOLDERS = {
@@ -238,23 +238,6 @@ def clean_system_text(text: pd.Series) -> pd.Series:
     return out.str.strip()
 
 
-def extract_mentions(text: pd.Series) -> pd.Series:
-    """@昵称 names per row (list, or None when there are none); @所有人 becomes "@all"."""
-    has = rx_has(text.fillna(""), "@").to_numpy()
-    return pd.Series(mentions_where(text.to_numpy(dtype=object), has), index=text.index, dtype=object)
-
-
-def mentions_where(text: np.ndarray, has: np.ndarray) -> np.ndarray:
-    """Mentions of the rows flagged ``has`` (rows holding an "@", found vectorised beforehand):
-    only those reach the regex, one findall each."""
-    out = np.full(len(text), None, dtype=object)
-    if has.any():
-        rows = text[has]
-        out[has] = np.fromiter(([("@all" if m in ALL_MENTIONS else m) for m in _MENTION.findall(t)] or None
-                                for t in rows), dtype=object, count=len(rows))
-    return out
-
-
 def placeholder_kinds(text: pd.Series) -> pd.Series:
     """kinds.classify_kinds, run only where a placeholder can be (brackets, URLs, 红包/通话 notices);
     exact placeholder bodies are looked up, not matched."""
@@ -284,10 +267,6 @@ def _col(raw: pd.DataFrame, name: str, default: object = None) -> pd.Series:
     if name in raw:
         return raw[name]
     return pd.Series(default, index=raw.index, dtype=object)
-
-
-def _ints(s: pd.Series) -> pd.Series:
-    return to_int(s)
 
 
 def to_int(s: pd.Series) -> pd.Series:
@@ -466,7 +445,7 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
     has_at = rx_has(content, "@").to_numpy() & ~changed
     if changed.any():
         has_at[changed] = [("@" in t) for t in text[changed]]
-    mentions = mentions_where(text, has_at & ~system)
+    mentions = mentions_where(text, has_at & ~system, _MENTION)
 
     def obj(a: np.ndarray) -> pd.Series:  # object columns as they are: no str-dtype inference pass
         return pd.Series(a, dtype=object, copy=False)

@@ -197,12 +197,6 @@ def export_encoding(path: Path) -> str:
     return enc
 
 
-def records_to_frame(records: list[dict], fields: dict[str, str]) -> pd.DataFrame:
-    """Build a DataFrame of selected keys (``{column: json_key}``) from decoded records."""
-    return pd.DataFrame({col: [r.get(key) if isinstance(r, dict) else None for r in records]
-                         for col, key in fields.items()})
-
-
 def _with_last(it: Iterator[str]) -> Iterator[tuple[str, bool]]:
     prev = None
     for item in it:
