@@ -1,0 +1,30 @@
+"""Wall-clock time of exports: the default zone and the one policy for reading local times.
+
+Exports carry the exporting PC's local time without a zone.  qunkit reads it in
+``--tz`` (default ``DEFAULT_TZ``, where QQ and WeChat groups mostly live) and
+stores UTC.  Local times that do not exist (a DST gap) move forward to the first
+valid moment; times that exist twice (a DST fold) take standard time.  Neither
+ever becomes NaT: a message is never lost to a clock change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def localize(naive: pd.Series | pd.DatetimeIndex, tz: str = DEFAULT_TZ) -> pd.Series | pd.DatetimeIndex:
+    """Naive wall-clock times -> tz-aware times in ``tz`` (the policy above)."""
+    fold = np.zeros(len(naive), dtype=bool)
+    if isinstance(naive, pd.Series):
+        return naive.dt.tz_localize(tz, ambiguous=fold, nonexistent="shift_forward")
+    return naive.tz_localize(tz, ambiguous=fold, nonexistent="shift_forward")
+
+
+def localize_one(ts: pd.Timestamp, tz: str = DEFAULT_TZ) -> pd.Timestamp:
+    """One naive timestamp -> tz-aware (aware ones pass through); same policy as ``localize``."""
+    if ts.tzinfo is not None:
+        return ts
+    return ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
