@@ -33,6 +33,7 @@ from qunkit.store import Store
 def build_store(root: Path, n_messages: int, n_groups: int, seed: int) -> float:
     from qunkit.generate import generate_corpus
     from qunkit.generate.writers import write_qq_txt, write_roster_csv
+    from qunkit.ingest import import_file
 
     t0 = time.perf_counter()
     groups = generate_corpus(n_groups, seed=seed, messages_per_group=max(n_messages // n_groups, 50))
@@ -41,7 +42,7 @@ def build_store(root: Path, n_messages: int, n_groups: int, seed: int) -> float:
     exports.mkdir(parents=True, exist_ok=True)
     for i, g in enumerate(groups):
         txt = write_qq_txt(g, exports / f"g{i:03d}.txt")
-        store.import_file(txt, roster=write_roster_csv(g, exports / f"g{i:03d}.csv"), roster_group=g.name)
+        import_file(store, txt, roster=write_roster_csv(g, exports / f"g{i:03d}.csv"), roster_group=g.name)
     return time.perf_counter() - t0
 
 

@@ -21,9 +21,10 @@ from pathlib import Path
 
 IMPORT = """
 import resource, sys, time
+from qunkit.ingest import import_file
 from qunkit.store import Store
 t = time.perf_counter()
-res = Store(sys.argv[1]).import_file(sys.argv[2], force=len(sys.argv) > 3)
+res = import_file(Store(sys.argv[1]), sys.argv[2], force=len(sys.argv) > 3)
 print(res.report.messages, res.added_total, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 

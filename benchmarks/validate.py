@@ -39,6 +39,7 @@ from qunkit.analysis.roles import ROLES, assign_roles
 from qunkit.analysis.text_features import compute_features
 from qunkit.generate import generate_corpus
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
+from qunkit.ingest import import_file
 from qunkit.store import Store
 
 
@@ -54,7 +55,7 @@ def load_corpus(n_groups: int, seed: int, workdir: Path, messages_per_group: int
     for i, g in enumerate(groups):
         txt = write_qq_txt(g, exports / f"group{i:03d}.txt")
         roster = write_roster_csv(g, exports / f"group{i:03d}-roster.csv")
-        store.import_file(txt, roster=roster, roster_group=g.name)
+        import_file(store, txt, roster=roster, roster_group=g.name)
     messages = store.messages()
     members = store.members(messages=messages)
     # a QQ .txt export names the group but carries no group number: the store's id is what the export shows

@@ -150,6 +150,7 @@ def test_generated_life_cycles_through_a_qq_export(generated_store, lifecycle):
 def generated_store(tmp_path_factory):
     gen = pytest.importorskip("qunkit.generate")
     from qunkit.generate.writers import write_qq_txt, write_roster_csv
+    from qunkit.ingest import import_file
     from qunkit.store import Store
 
     tmp = tmp_path_factory.mktemp("risk-gen")
@@ -158,7 +159,7 @@ def generated_store(tmp_path_factory):
     for i, lc in enumerate(["dead", "dying", "healthy", "holiday_lull", "shrunk_stable", "revival"]):
         g = gen.generate_group(f"生命周期{i}群", lifecycle=lc, n_members=80, seed=100 + i, messages=1500)
         txt = write_qq_txt(g, tmp / f"g{i}.txt")
-        store.import_file(txt, roster=write_roster_csv(g, tmp / f"g{i}.csv"), roster_group=g.name)
+        import_file(store, txt, roster=write_roster_csv(g, tmp / f"g{i}.csv"), roster_group=g.name)
         lives.append({"group_name": g.name, "lifecycle": lc, "as_of": g.as_of})
     messages = store.messages()
     members = store.members(messages=messages)

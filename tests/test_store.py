@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from qunkit.errors import BadInput, UsageProblem
+from qunkit.ingest import import_file
 from qunkit.store import Store, group_key
 
 SEP = "=" * 64
@@ -32,11 +33,11 @@ def write(path: Path, text: str) -> Path:
 def test_same_file_twice_adds_nothing(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     f = write(tmp_path / "a.txt", qq_export("读书会", msgs(1, 10)))
-    first = store.import_file(f)
+    first = import_file(store, f)
     assert first.added_total == 10
-    second = store.import_file(f)
+    second = import_file(store, f)
     assert second.skipped_unchanged and second.added_total == 0
-    forced = store.import_file(f, force=True)
+    forced = import_file(store, f, force=True)
     assert forced.added_total == 0 and forced.duplicates == 10
     assert len(store.messages()) == 10
 
@@ -45,8 +46,8 @@ def test_overlapping_newer_export_adds_only_new_messages(tmp_path: Path) -> None
     store = Store(tmp_path / "s")
     old = write(tmp_path / "old.txt", qq_export("读书会", msgs(1, 10) + msgs(2, 5)))
     new = write(tmp_path / "new.txt", qq_export("读书会", msgs(2, 5) + msgs(3, 7)))
-    store.import_file(old)
-    res = store.import_file(new)
+    import_file(store, old)
+    res = import_file(store, new)
     assert res.added_total == 7 and res.duplicates == 5
     m = store.messages()
     assert len(m) == 22
@@ -56,14 +57,14 @@ def test_overlapping_newer_export_adds_only_new_messages(tmp_path: Path) -> None
 def test_identical_messages_in_the_same_second_are_kept(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     rows = [("2024-01-01 20:00:00", "甲(10001)", "1")] * 3
-    store.import_file(write(tmp_path / "a.txt", qq_export("群", rows)))
+    import_file(store, write(tmp_path / "a.txt", qq_export("群", rows)))
     assert len(store.messages()) == 3
 
 
 def test_group_names_never_escape_the_store(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     evil = "../../etc/passwd"
-    store.import_file(write(tmp_path / "a.txt", qq_export(evil, msgs(1, 2))))
+    import_file(store, write(tmp_path / "a.txt", qq_export(evil, msgs(1, 2))))
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all((tmp_path / "s") in p.parents or p.parent == tmp_path for p in written)
     assert (tmp_path / "s" / "groups" / group_key("qq", evil) / "meta.json").exists()
@@ -75,41 +76,41 @@ def test_strict_mode_writes_nothing(tmp_path: Path) -> None:
     text = qq_export("群", msgs(1, 3)).replace(f"{SEP}\n\n2024", f"{SEP}\nstray line\n2024", 1)
     f = write(tmp_path / "a.txt", text)
     with pytest.raises(BadInput, match="--strict"):
-        store.import_file(f, strict=True)
+        import_file(store, f, strict=True)
     assert len(store.messages()) == 0
-    res = store.import_file(f)
+    res = import_file(store, f)
     assert res.added_total == 3 and res.report.bad_lines == 1
 
 
 def test_crash_leftovers_are_ignored_and_cleaned(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 4)))
-    store.import_file(f)
+    import_file(store, f)
     gdir = next((tmp_path / "s" / "groups").iterdir())
     junk = gdir / "messages" / ".tmp-part-dead.parquet"
     junk.write_bytes(b"half a parquet file")
     assert len(store.messages()) == 4          # readers never see temp files
-    store.import_file(write(tmp_path / "b.txt", qq_export("群", msgs(2, 1))))
+    import_file(store, write(tmp_path / "b.txt", qq_export("群", msgs(2, 1))))
     assert not junk.exists()                   # the next writer cleans up
     assert len(store.messages()) == 5
 
 
 def test_interrupted_compaction_is_finished(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
-    store.import_file(write(tmp_path / "a.txt", qq_export("群", msgs(1, 4))))
+    import_file(store, write(tmp_path / "a.txt", qq_export("群", msgs(1, 4))))
     gdir = next((tmp_path / "s" / "groups").iterdir())
     part = next((gdir / "messages").glob("part-*.parquet"))
     copy = part.with_name("part-copy.parquet")
     copy.write_bytes(part.read_bytes())        # a compaction that renamed its result but died before deleting
     store._write_json(gdir / "compact.json", {"new": copy.name, "old": [part.name]})
-    store.import_file(write(tmp_path / "b.txt", qq_export("群", msgs(2, 1))))
+    import_file(store, write(tmp_path / "b.txt", qq_export("群", msgs(2, 1))))
     assert len(store.messages()) == 5
 
 
 def test_many_imports_are_compacted(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     for day in range(1, 12):
-        store.import_file(write(tmp_path / f"d{day}.txt", qq_export("群", msgs(day, 2))))
+        import_file(store, write(tmp_path / f"d{day}.txt", qq_export("群", msgs(day, 2))))
     gdir = next((tmp_path / "s" / "groups").iterdir())
     assert len(list((gdir / "messages").glob("part-*.parquet"))) <= 8
     assert len(store.messages()) == 22
@@ -117,7 +118,7 @@ def test_many_imports_are_compacted(tmp_path: Path) -> None:
 
 def _import_worker(args: tuple[str, str]) -> int:
     store_dir, path = args
-    return Store(store_dir).import_file(path, force=True).added_total
+    return import_file(Store(store_dir), path, force=True).added_total
 
 
 def test_concurrent_imports_do_not_duplicate(tmp_path: Path) -> None:
@@ -134,8 +135,8 @@ def test_roster_needs_a_group_when_the_export_holds_several(tmp_path: Path) -> N
     roster = write(tmp_path / "r.csv", "QQ号,群名片,身份\n20010,成员0,群主\n20019,潜水员,成员\n")
     store = Store(tmp_path / "s")
     with pytest.raises(UsageProblem, match="--group"):
-        store.import_file(f, roster=roster)
-    store.import_file(f, roster=roster, roster_group="群B", force=True)
+        import_file(store, f, roster=roster)
+    import_file(store, f, roster=roster, roster_group="群B", force=True)
     members = store.members(["群B"])
     row = members.set_index("member_id").loc["20019"]
     assert bool(row["in_roster"]) and row["messages"] == 0
@@ -147,7 +148,7 @@ def test_members_from_join_lines_and_titles(tmp_path: Path) -> None:
     rows = msgs(1, 3) + [("2024-01-01 11:00:00", "系统消息(10000)", "新人(20001)加入本群。"),
                          ("2024-01-01 11:05:00", "【群主】成员0(20010)", "欢迎")]
     store = Store(tmp_path / "s")
-    store.import_file(write(tmp_path / "a.txt", qq_export("群", rows)))
+    import_file(store, write(tmp_path / "a.txt", qq_export("群", rows)))
     m = store.members().set_index("member_id")
     assert m.loc["20001", "messages"] == 0
     assert m.loc["20001", "joined"] == pd.Timestamp("2024-01-01 03:00:00", tz="UTC")
@@ -161,7 +162,7 @@ def test_membership_over_time_from_join_and_leave_lines(tmp_path: Path) -> None:
         ("2024-01-03 10:00:00", "系统消息(10000)", "新人甲退出本群"),
     ]
     store = Store(tmp_path / "s")
-    store.import_file(write(tmp_path / "a.txt", qq_export("群", rows)))
+    import_file(store, write(tmp_path / "a.txt", qq_export("群", rows)))
     m = store.members().set_index("member_id")
     row = m.loc["20100"]                      # the joiner's name mapped to the id they spoke with
     assert row["invited_by"] == "20011"       # the inviter's name mapped to their id
@@ -172,15 +173,5 @@ def test_membership_over_time_from_join_and_leave_lines(tmp_path: Path) -> None:
 
 def test_recent_contacts_pseudo_chat_is_not_a_group(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
-    store.import_file(write(tmp_path / "a.txt", qq_export("最近联系人", msgs(1, 2))))
+    import_file(store, write(tmp_path / "a.txt", qq_export("最近联系人", msgs(1, 2))))
     assert store.groups()["chat_type"].tolist() == ["private"]
-
-
-def test_roster_for_an_unchanged_file_is_attached_without_reparsing(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s")
-    f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 3)))
-    store.import_file(f)
-    roster = write(tmp_path / "r.csv", "QQ号,群名片,身份\n20010,成员0,群主\n20099,潜水员,成员\n")
-    res = store.import_file(f, roster=roster)
-    assert res.skipped_unchanged and res.roster_group == "群" and res.roster_members == 2
-    assert "20099" in set(store.members()["member_id"])

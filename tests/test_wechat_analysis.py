@@ -13,6 +13,7 @@ from qunkit.analysis.scope import Scope
 from qunkit.formats import ParseOptions
 from qunkit.generate import generate_corpus
 from qunkit.generate.writers import write_wechatmsg_csv
+from qunkit.ingest import import_file
 from qunkit.store import Store
 
 
@@ -23,7 +24,7 @@ def wechat_store(tmp_path_factory: pytest.TempPathFactory):
     store = Store(tmp / "store")
     for i, g in enumerate(groups):
         path = write_wechatmsg_csv(g, tmp / f"g{i}_utf8.csv")
-        res = store.import_file(path, options=ParseOptions(self_id=g.self_id, group=g.name))
+        res = import_file(store, path, options=ParseOptions(self_id=g.self_id, group=g.name))
         assert res.report.bad_lines == 0 and res.report.format == "wechatmsg-csv"
     return store, groups
 

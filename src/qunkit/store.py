@@ -15,66 +15,40 @@ renamed into place, so readers never see half a file; a crashed import leaves
 only ignorable temp files and a re-run completes it, because rows are
 de-duplicated on ``msg_key`` against what is already stored.  Other tools can
 read ``STORE/groups/*/messages/*.parquet`` directly (pandas, DuckDB, Spark, Dask).
+
+This module is persistence only; importing (sniffing, parsing, de-duplication,
+rosters, the fingerprint policy) lives in ``qunkit.ingest``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import BadInput, StoreError, UsageProblem
-from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
+from .errors import StoreError, UsageProblem
 from .schema import MESSAGES
 
-FLUSH_ROWS = 500_000          # rows buffered per group before a part file is written
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
 LOCK_TIMEOUT_S = 600
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes total)
-
 
 def group_key(platform: str, group_id: str) -> str:
+    """The folder name of a group: a hash, so no group name or id can ever name a path."""
     return hashlib.sha256(f"{platform}\0{group_id}".encode()).hexdigest()[:16]
 
 
-@dataclass
-class ImportResult:
-    """What ``Store.import_file`` did, for the CLI and for scripts."""
-
-    report: ParseReport
-    added: dict[str, int] = field(default_factory=dict)      # group_name -> rows added
-    duplicates: int = 0                                        # rows already in the store
-    skipped_unchanged: bool = False
-    roster_group: str | None = None
-    roster_members: int = 0
-    roster_report: ParseReport | None = None
-
-    @property
-    def added_total(self) -> int:
-        return sum(self.added.values())
-
-    def as_dict(self) -> dict:
-        d = self.report.as_dict()
-        d.update(added=self.added_total, added_by_group=dict(self.added), duplicates=self.duplicates,
-                 skipped_unchanged=self.skipped_unchanged, roster_group=self.roster_group,
-                 roster_members=self.roster_members,
-                 roster_issues=[str(i) for i in self.roster_report.issues] if self.roster_report else [])
-        return d
-
-
 class Store:
+    """A store directory: group folders, atomic part writes, rosters, ``imports.json``, the lock, reads."""
+
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root).expanduser()
         self.groups_dir = self.root / "groups"
@@ -104,99 +78,8 @@ class Store:
 
         return _Held()
 
-    def import_file(self, path: str | os.PathLike, fmt: str | None = None, options: ParseOptions | None = None,
-                    *, strict: bool = False, force: bool = False, roster: str | os.PathLike | None = None,
-                    roster_group: str | None = None, progress: Progress | None = None) -> ImportResult:
-        """Parse ``path`` and add its messages to the store (idempotent)."""
-        path = Path(path)
-        options = options or ParseOptions()
-        parser_cls: type[Parser] = get_parser(fmt) if fmt else sniff(path)
-        report = ParseReport(file=str(path), format=parser_cls.name)
-        result = ImportResult(report=report)
-        fingerprint = _fingerprint(path)
-        with self.lock():
-            imports = self._read_json(self.root / "imports.json", {})
-            if not force and fingerprint and fingerprint in imports:
-                prev = imports[fingerprint]
-                result.skipped_unchanged = True
-                report.messages = prev.get("messages", 0)
-                report.groups = dict.fromkeys(prev.get("groups", []), 0)
-                report.note(f"unchanged since it was imported on {prev.get('imported_at', '?')}: nothing to add "
-                            "(--force re-reads it)")
-                if roster is not None:
-                    self._attach_roster(Path(roster), roster_group, report, result, options.tz)
-                return result
-            pending = self._ingest(path, parser_cls, options, report, result, progress)
-            if strict and report.bad_lines:
-                for tmp in pending:
-                    tmp.unlink(missing_ok=True)
-                first = report.issues[0] if report.issues else "?"
-                raise BadInput(f"{report.bad_lines} line(s) could not be parsed (--strict; nothing was written). "
-                               f"First: {first}")
-            for tmp in pending:  # commit: rename every part into place
-                os.replace(tmp, tmp.with_name(tmp.name.removeprefix(".tmp-")))
-            for key in {t.parent.parent.name for t in pending}:
-                self._maybe_compact(self.groups_dir / key)
-            if roster is not None:
-                self._attach_roster(Path(roster), roster_group, report, result, options.tz)
-            if fingerprint:
-                imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
-                                        "messages": report.messages, "groups": list(report.groups),
-                                        "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}
-                self._write_json(self.root / "imports.json", imports)
-        return result
-
-    def _ingest(self, path: Path, parser_cls: type[Parser], options: ParseOptions, report: ParseReport,
-                result: ImportResult, progress: Progress | None) -> list[Path]:
-        known: dict[str, np.ndarray] = {}          # group key -> sorted existing msg_keys
-        buffers: dict[str, list[pa.Table]] = {}
-        buffered: dict[str, int] = {}
-        pending: list[Path] = []
-        total = path.stat().st_size if path.is_file() else 0
-        source = path.name
-        key_carry: dict[int, int] = {}
-        for chunk in parser_cls().parse(path, options, report):
-            table = finish_chunk(chunk, parser_cls, source, options.tz, key_carry)
-            report.messages += table.num_rows
-            if progress and total:
-                progress(min(total, report.bytes_read), total)
-            if not table.num_rows:
-                continue
-            gids = table["group_id"].combine_chunks().dictionary_decode()
-            for gid in pc.unique(gids).to_pylist():
-                part = table.filter(pc.equal(gids, gid))
-                platform = part["platform"][0].as_py()
-                key = group_key(platform, gid)
-                name = part["group_name"][part.num_rows - 1].as_py()
-                report.groups[name] = report.groups.get(name, 0) + part.num_rows
-                if key not in known:
-                    known[key] = self._existing_keys(key)
-                self._update_meta(key, platform, gid, part)
-                keys = part["msg_key"].to_numpy()
-                fresh = ~_isin_sorted(keys, known[key])
-                # de-duplicate within the import too (overlapping sections, re-sent chunks)
-                _, first_idx = np.unique(keys, return_index=True)
-                first = np.zeros(len(keys), bool)
-                first[first_idx] = True
-                keep = fresh & first
-                result.duplicates += int((~keep).sum())
-                if keep.any():
-                    new = part.filter(pa.array(keep))
-                    known[key] = _merge_sorted(known[key], keys[keep])
-                    buffers.setdefault(key, []).append(new)
-                    buffered[key] = buffered.get(key, 0) + new.num_rows
-                    result.added[name] = result.added.get(name, 0) + new.num_rows
-                if buffered.get(key, 0) >= FLUSH_ROWS:
-                    pending.append(self._write_part(key, buffers.pop(key)))
-                    buffered[key] = 0
-        for key, tables in buffers.items():
-            if tables:
-                pending.append(self._write_part(key, tables))
-        if progress and total:
-            progress(total, total)
-        return pending
-
-    def _write_part(self, key: str, tables: list[pa.Table]) -> Path:
+    def write_part(self, key: str, tables: list[pa.Table]) -> Path:
+        """Write rows of group ``key`` (sorted by time) as a hidden temp part; ``commit`` publishes it."""
         table = pa.concat_tables(tables).sort_by([("ts", "ascending")])
         folder = self.groups_dir / key / "messages"
         folder.mkdir(parents=True, exist_ok=True)
@@ -204,12 +87,43 @@ class Store:
         pq.write_table(table, tmp, compression="zstd")
         return tmp
 
-    def _existing_keys(self, key: str) -> np.ndarray:
+    def commit(self, pending: list[Path]) -> None:
+        """Rename temp parts from ``write_part`` into place, then compact the groups that grew too many."""
+        for tmp in pending:
+            os.replace(tmp, tmp.with_name(tmp.name.removeprefix(".tmp-")))
+        for key in {t.parent.parent.name for t in pending}:
+            self._maybe_compact(self.groups_dir / key)
+
+    @staticmethod
+    def discard(pending: list[Path]) -> None:
+        """Drop temp parts from ``write_part`` that will not be committed (readers never saw them)."""
+        for tmp in pending:
+            tmp.unlink(missing_ok=True)
+
+    def existing_keys(self, key: str) -> np.ndarray:
+        """Sorted unique ``msg_key`` values already stored for group ``key``."""
         parts = self._parts(key)
         if not parts:
             return np.zeros(0, np.uint64)
         keys = [pq.read_table(p, columns=["msg_key"])["msg_key"].to_numpy() for p in parts]
         return np.unique(np.concatenate(keys))
+
+    def update_meta(self, key: str, *, platform: str, group_id: str, names: list[str], latest: str,
+                    chat_type: str) -> None:
+        """Create or update ``meta.json``: ``latest`` becomes the group's name, ``names`` join the names seen."""
+        path = self.groups_dir / key / "meta.json"
+        meta = self._read_json(path, None) or {"group_id": group_id, "platform": platform, "names": []}
+        meta["names"] += [n for n in dict.fromkeys(names) if n not in meta["names"]]
+        meta["group_name"] = latest
+        meta["chat_type"] = chat_type
+        self._write_json(path, meta)
+
+    def read_imports(self) -> dict[str, dict]:
+        """``imports.json``: fingerprint -> what was imported (the policy lives in ``qunkit.ingest``)."""
+        return self._read_json(self.root / "imports.json", {})
+
+    def write_imports(self, imports: dict[str, dict]) -> None:
+        self._write_json(self.root / "imports.json", imports)
 
     def _maybe_compact(self, gdir: Path) -> None:
         parts = sorted((gdir / "messages").glob("part-*.parquet"))
@@ -244,43 +158,6 @@ class Store:
                 journal.unlink(missing_ok=True)
             for tmp in gdir.glob("**/.tmp-*"):
                 tmp.unlink(missing_ok=True)
-
-    def _update_meta(self, key: str, platform: str, gid: str, part: pa.Table) -> None:
-        path = self.groups_dir / key / "meta.json"
-        meta = self._read_json(path, None) or {"group_id": gid, "platform": platform, "names": []}
-        names = pc.unique(part["group_name"].combine_chunks().dictionary_decode()).to_pylist()
-        latest = part["group_name"][part.num_rows - 1].as_py()
-        for n in names:
-            if n not in meta["names"]:
-                meta["names"].append(n)
-        meta["group_name"] = latest
-        meta["chat_type"] = part["chat_type"][0].as_py()
-        self._write_json(path, meta)
-
-    def _attach_roster(self, roster: Path, group: str | None, report: ParseReport, result: ImportResult,
-                       tz: str) -> None:
-        names = list(report.groups)
-        if group is None:
-            if len(names) != 1:
-                raise UsageProblem(f"{report.file} holds {len(names)} chats ({', '.join(names[:8])}); "
-                                   "say which one the roster belongs to with --group NAME")
-            group = names[0]
-        result.roster_report, result.roster_members = self.attach_roster(roster, group, tz)
-        result.roster_group = group
-
-    def attach_roster(self, roster: str | os.PathLike, group: str, tz: str = "Asia/Shanghai"
-                      ) -> tuple[ParseReport, int]:
-        """Read a member roster and attach it to ``group`` (name or id) in place of any earlier one.
-
-        Returns the roster's report (rows it could not use) and the number of members read."""
-        from .roster import read_roster
-
-        key = self.resolve_group(group)
-        report = ParseReport(file=str(roster), format="roster")
-        df = read_roster(Path(roster), tz=tz, report=report)
-        df.attrs = {}
-        self.write_roster(key, df)
-        return report, len(df)
 
     def write_roster(self, key: str, roster: pd.DataFrame) -> None:
         path = self.groups_dir / key / "roster.parquet"
@@ -385,36 +262,3 @@ class Store:
 
 MEMBER_SOURCE_COLUMNS = ["group_id", "group_name", "chat_type", "ts", "sender_id", "sender_name", "sender_title",
                          "kind", "event", "event_actor", "event_target"]
-
-
-def _merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Sorted union of a sorted array and new unique keys (timsort merges the two runs in O(n))."""
-    out = np.concatenate([sorted_keys, np.sort(new)])
-    out.sort(kind="stable")
-    return out
-
-
-def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    if len(sorted_keys) == 0:
-        return np.zeros(len(values), bool)
-    idx = np.searchsorted(sorted_keys, values)
-    idx[idx >= len(sorted_keys)] = 0
-    return sorted_keys[idx] == values
-
-
-def _fingerprint(path: Path) -> str | None:
-    """sha256 of the file's bytes (directories: of their files' names, sizes and mtimes)."""
-    h = hashlib.sha256()
-    if path.is_dir():
-        for p in sorted(path.rglob("*")):
-            if p.is_file():
-                st = p.stat()
-                h.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        return "dir:" + h.hexdigest()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(8 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()

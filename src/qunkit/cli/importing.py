@@ -6,38 +6,24 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageProblem
 from ..formats import ParseOptions, parsers
+from ..ingest import ImportResult, import_files
 from .options import format_option, open_store, quiet_option, store_option, tz_option
 from .output import FORMATS, emit
 from .progress import ImportProgress
 
 
 def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_group, quiet):
-    """Import each path, printing a summary line per file to stderr; returns the results.
-
-    A roster belongs to one group: with one file it goes to that file's group (or
-    --group); with several files --group must say which, and it is attached once."""
-    if roster is not None and len(paths) > 1 and roster_group is None:
-        raise UsageProblem(f"--roster with {len(paths)} files: say which group it belongs to with --group NAME")
-    per_file = roster if len(paths) == 1 else None
-    results = []
-    for path in paths:
-        with ImportProgress(f"importing {Path(path).name}", enabled=not quiet) as bar:
-            res = store.import_file(path, fmt=fmt, options=options, strict=strict, force=force, roster=per_file,
-                                    roster_group=roster_group, progress=bar)
-        results.append(res)
-        if not quiet:
-            _summary(res)
-    if roster is not None and per_file is None:
-        rr, n = store.attach_roster(roster, roster_group, options.tz)
-        results[-1].roster_report, results[-1].roster_members, results[-1].roster_group = rr, n, roster_group
-        if not quiet:
-            _roster_summary(results[-1])
-    return results
+    """Import ``paths`` with ``qunkit.ingest.import_files`` (which owns every import rule, the roster one
+    included), printing each file's summary to stderr as it finishes unless ``quiet``.  ``fmt`` is the
+    *input* format name (None: sniffed)."""
+    return import_files(store, paths, input_format=fmt, options=options, strict=strict, force=force,
+                        roster=roster, roster_group=roster_group,
+                        progress_factory=lambda p: ImportProgress(f"importing {p.name}", enabled=not quiet),
+                        on_result=None if quiet else _summary)
 
 
-def _summary(res) -> None:
+def _summary(res: ImportResult) -> None:
     r = res.report
     if res.skipped_unchanged:
         click.echo(f"{r.file}: unchanged since last import; nothing added (--force re-reads it)", err=True)
@@ -58,7 +44,7 @@ def _summary(res) -> None:
     _roster_summary(res)
 
 
-def _roster_summary(res) -> None:
+def _roster_summary(res: ImportResult) -> None:
     if res.roster_group:
         click.echo(f"  roster: {res.roster_members} members attached to {res.roster_group}", err=True)
         rr = res.roster_report

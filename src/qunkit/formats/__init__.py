@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from ..errors import BadInput
+from ..errors import BadInput, UsageProblem
 from .base import ParseOptions, Parser, ParseReport, finish_chunk
 
 # "module:Class" so that a broken optional parser cannot break the others' import.
@@ -47,7 +47,7 @@ def get_parser(name: str) -> type[Parser]:
     for p in parsers():
         if p.name == name:
             return p
-    raise BadInput(f"unknown format {name!r}; supported: {', '.join(format_names())}")
+    raise UsageProblem(f"unknown format {name!r}; supported: {', '.join(format_names())}")
 
 
 def sniff(path: Path) -> type[Parser]:

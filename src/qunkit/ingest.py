@@ -1,0 +1,327 @@
+"""Importing exports into a store: sniff, parse, de-duplicate, attach rosters, remember fingerprints.
+
+The one owner of the import rules, so that the CLI, cron jobs and a notebook all get the same::
+
+    from qunkit.ingest import import_files
+    from qunkit.store import Store
+
+    results = import_files(Store("~/qunkit-store"), ["a.txt", "b.txt"], roster="群成员.xlsx", roster_group="读书会")
+
+- A file whose fingerprint is in ``imports.json`` is not read again (``force`` re-reads it).
+- Rows are de-duplicated on ``msg_key`` against the store and within the import, so re-imports and
+  overlapping exports add each message once.
+- A roster belongs to one group: with one file, to that file's only chat or to ``roster_group``; with
+  several files ``roster_group`` is required and the roster is attached once, with the last file.
+- ``strict``: any line not understood raises ``BadInput`` and nothing is written (no part, no meta.json,
+  no fingerprint).
+
+``Store`` only persists; every decision above is taken here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import BadInput, UsageProblem
+from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
+from .localtime import DEFAULT_TZ
+from .store import Store, group_key
+
+FLUSH_ROWS = 500_000  # rows buffered per group before a part file is written (bounds memory, not part count)
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+ProgressFactory = Callable[[Path], AbstractContextManager[Progress | None]]
+ResultHook = Callable[["ImportResult"], None]
+
+
+@dataclass
+class ImportResult:
+    """What importing one file did, for the CLI and for scripts."""
+
+    report: ParseReport
+    added: dict[str, int] = field(default_factory=dict)      # group_name -> rows added
+    duplicates: int = 0                                        # rows already in the store
+    skipped_unchanged: bool = False
+    roster_group: str | None = None
+    roster_members: int = 0
+    roster_report: ParseReport | None = None
+
+    @property
+    def added_total(self) -> int:
+        return sum(self.added.values())
+
+    def as_dict(self) -> dict:
+        d = self.report.as_dict()
+        d.update(added=self.added_total, added_by_group=dict(self.added), duplicates=self.duplicates,
+                 skipped_unchanged=self.skipped_unchanged, roster_group=self.roster_group,
+                 roster_members=self.roster_members,
+                 roster_issues=[str(i) for i in self.roster_report.issues] if self.roster_report else [])
+        return d
+
+
+def import_files(store: Store, paths: Iterable[str | os.PathLike], *, input_format: str | None = None,
+                 options: ParseOptions | None = None, strict: bool = False, force: bool = False,
+                 roster: str | os.PathLike | None = None, roster_group: str | None = None,
+                 progress_factory: ProgressFactory | None = None,
+                 on_result: ResultHook | None = None) -> list[ImportResult]:
+    """Import ``paths`` in order, one store lock per file; returns one result per file.
+
+    ``progress_factory(path)`` gives a context manager yielding a ``Progress`` callback (the CLI's bar);
+    ``on_result`` sees each result as soon as its file is done, so a caller can report while the rest
+    import.  The roster rule is checked before anything is read."""
+    paths = [Path(p) for p in paths]
+    if roster is not None and len(paths) > 1 and roster_group is None:
+        raise UsageProblem(f"--roster with {len(paths)} files: say which group it belongs to with --group NAME")
+    results = []
+    for i, path in enumerate(paths):
+        last = i == len(paths) - 1
+        with (progress_factory(path) if progress_factory else nullcontext()) as progress:
+            res = import_file(store, path, input_format=input_format, options=options, strict=strict,
+                              force=force, roster=roster if last else None, roster_group=roster_group,
+                              progress=progress)
+        results.append(res)
+        if on_result is not None:
+            on_result(res)
+    return results
+
+
+def import_file(store: Store, path: str | os.PathLike, *, input_format: str | None = None,
+                options: ParseOptions | None = None, strict: bool = False, force: bool = False,
+                roster: str | os.PathLike | None = None, roster_group: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    """Add ``path``'s messages to ``store`` (idempotent) and attach ``roster`` to its group if given.
+
+    The fingerprint is recorded once the messages are committed, before the roster is attached: a
+    roster that fails (several chats, no ``roster_group``) can be retried without re-reading the file."""
+    path = Path(path)
+    options = options or ParseOptions()
+    parser_cls: type[Parser] = get_parser(input_format) if input_format else sniff(path)
+    result = ImportResult(report=ParseReport(file=str(path), format=parser_cls.name))
+    fingerprint = _fingerprint(path)
+    with store.lock():
+        imports = store.read_imports()
+        seen = imports.get(fingerprint) if fingerprint and not force else None
+        if seen is not None:
+            _mark_unchanged(result, seen)
+        else:
+            _ingest(store, path, parser_cls, options, result, strict, progress)
+            if fingerprint:
+                report = result.report
+                imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
+                                        "messages": report.messages, "groups": list(report.groups),
+                                        "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}
+                store.write_imports(imports)
+        if roster is not None:
+            _attach_to_file_group(store, Path(roster), roster_group, result, options.tz)
+    return result
+
+
+def attach_roster(store: Store, roster: str | os.PathLike, group: str, tz: str = DEFAULT_TZ
+                  ) -> tuple[ParseReport, int]:
+    """Read a member roster and attach it to ``group`` (name or id) in place of any earlier one.
+
+    Returns the roster's report (rows it could not use) and the number of members read."""
+    with store.lock():
+        return _read_and_attach(store, Path(roster), group, tz)
+
+
+def _read_and_attach(store: Store, roster: Path, group: str, tz: str) -> tuple[ParseReport, int]:
+    from .roster import read_roster
+
+    key = store.resolve_group(group)
+    report = ParseReport(file=str(roster), format="roster")
+    df = read_roster(roster, tz=tz, report=report)
+    df.attrs = {}
+    store.write_roster(key, df)
+    return report, len(df)
+
+
+def _attach_to_file_group(store: Store, roster: Path, group: str | None, result: ImportResult,
+                          tz: str) -> None:
+    """The roster goes to ``group`` if named, else to the file's only chat (called with the lock held)."""
+    names = list(result.report.groups)
+    if group is None:
+        if len(names) != 1:
+            raise UsageProblem(f"{result.report.file} holds {len(names)} chats ({', '.join(names[:8])}); "
+                               "say which one the roster belongs to with --group NAME")
+        group = names[0]
+    result.roster_report, result.roster_members = _read_and_attach(store, roster, group, tz)
+    result.roster_group = group
+
+
+def _mark_unchanged(result: ImportResult, seen: dict) -> None:
+    """Fill the report of a file skipped as unchanged from what ``imports.json`` remembers of it."""
+    report = result.report
+    result.skipped_unchanged = True
+    report.messages = seen.get("messages", 0)
+    report.groups = dict.fromkeys(seen.get("groups", []), 0)
+    report.note(f"unchanged since it was imported on {seen.get('imported_at', '?')}: nothing to add "
+                "(--force re-reads it)")
+
+
+def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOptions, result: ImportResult,
+            strict: bool, progress: Progress | None) -> None:
+    """Parse ``path`` chunk by chunk into a ``_Batch`` and commit it (or, with ``strict`` and bad lines,
+    discard it and raise).  Temp parts never outlive a failure."""
+    report = result.report
+    batch = _Batch(store, result)
+    total = path.stat().st_size if path.is_file() else 0
+    key_carry: dict[int, int] = {}
+    try:
+        for chunk in parser_cls().parse(path, options, report):
+            table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
+            report.messages += table.num_rows
+            if progress and total:
+                progress(min(total, report.bytes_read), total)
+            batch.add(table)
+        batch.flush_all()
+        if strict and report.bad_lines:
+            first = report.issues[0] if report.issues else "?"
+            raise BadInput(f"{report.bad_lines} line(s) could not be parsed (--strict; nothing was written). "
+                           f"First: {first}")
+    except BaseException:
+        batch.discard()
+        raise
+    if progress and total:
+        progress(total, total)
+    batch.commit()
+
+
+@dataclass
+class _Group:
+    """One group's state during an import: keys stored or added so far, rows waiting, meta to write."""
+
+    platform: str
+    group_id: str
+    known: np.ndarray                 # sorted msg_keys
+    names: list[str] = field(default_factory=list)
+    latest: str = ""
+    chat_type: str = "group"
+    waiting: list[pa.Table] = field(default_factory=list)
+    waiting_rows: int = 0
+
+
+class _Batch:
+    """The rows one import adds, per group: de-duplicated, buffered, written as temp parts of up to
+    about ``FLUSH_ROWS`` rows, and published only by ``commit``."""
+
+    def __init__(self, store: Store, result: ImportResult) -> None:
+        self.store = store
+        self.result = result
+        self.groups: dict[str, _Group] = {}
+        self.pending: list[Path] = []
+
+    def add(self, table: pa.Table) -> None:
+        for part in _by_group(table):
+            self._add_rows(*self._group(part), part)
+
+    def _group(self, part: pa.Table) -> tuple[str, _Group]:
+        """The state of ``part``'s group (its stored keys read once), updated with ``part``'s names."""
+        platform, gid = part["platform"][0].as_py(), part["group_id"][0].as_py()
+        key = group_key(platform, gid)
+        if key not in self.groups:
+            self.groups[key] = _Group(platform, gid, self.store.existing_keys(key))
+        g = self.groups[key]
+        names = pc.unique(part["group_name"].combine_chunks().dictionary_decode()).to_pylist()
+        g.names += [n for n in names if n not in g.names]
+        g.latest = part["group_name"][part.num_rows - 1].as_py()
+        g.chat_type = part["chat_type"][0].as_py()
+        return key, g
+
+    def _add_rows(self, key: str, g: _Group, part: pa.Table) -> None:
+        report, result, name = self.result.report, self.result, g.latest
+        report.groups[name] = report.groups.get(name, 0) + part.num_rows
+        keys = part["msg_key"].to_numpy()
+        keep = _new_rows(keys, g.known)
+        result.duplicates += int((~keep).sum())
+        if keep.any():
+            new = part.filter(pa.array(keep))
+            g.known = _merge_sorted(g.known, keys[keep])
+            g.waiting.append(new)
+            g.waiting_rows += new.num_rows
+            result.added[name] = result.added.get(name, 0) + new.num_rows
+        if g.waiting_rows >= FLUSH_ROWS:
+            self._flush(key, g)
+
+    def _flush(self, key: str, g: _Group) -> None:
+        if g.waiting:
+            self.pending.append(self.store.write_part(key, g.waiting))
+        g.waiting, g.waiting_rows = [], 0
+
+    def flush_all(self) -> None:
+        for key, g in self.groups.items():
+            self._flush(key, g)
+
+    def commit(self) -> None:
+        """meta.json first, then the parts: a crash in between leaves a listed group that a re-run fills,
+        never stored rows that no meta.json makes visible (and that dedup would then never re-add)."""
+        for key, g in self.groups.items():
+            self.store.update_meta(key, platform=g.platform, group_id=g.group_id, names=g.names,
+                                   latest=g.latest, chat_type=g.chat_type)
+        self.store.commit(self.pending)
+        self.pending = []
+
+    def discard(self) -> None:
+        self.store.discard(self.pending)
+        self.pending = []
+
+
+def _by_group(table: pa.Table) -> Iterator[pa.Table]:
+    """``table``'s rows split by group_id (one filter per group in the chunk, not per row)."""
+    if not table.num_rows:
+        return
+    gids = table["group_id"].combine_chunks().dictionary_decode()
+    for gid in pc.unique(gids).to_pylist():
+        yield table.filter(pc.equal(gids, gid))
+
+
+def _new_rows(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Mask of rows to add: not stored yet, and the first of their key within this chunk too
+    (overlapping sections, re-sent chunks)."""
+    _, first_idx = np.unique(keys, return_index=True)
+    first = np.zeros(len(keys), bool)
+    first[first_idx] = True
+    return first & ~_isin_sorted(keys, known)
+
+
+def _merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Sorted union of a sorted array and new unique keys (timsort merges the two runs in O(n))."""
+    out = np.concatenate([sorted_keys, np.sort(new)])
+    out.sort(kind="stable")
+    return out
+
+
+def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    if len(sorted_keys) == 0:
+        return np.zeros(len(values), bool)
+    idx = np.searchsorted(sorted_keys, values)
+    idx[idx >= len(sorted_keys)] = 0
+    return sorted_keys[idx] == values
+
+
+def _fingerprint(path: Path) -> str | None:
+    """sha256 of the file's bytes (directories: of their files' names, sizes and mtimes)."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return "dir:" + h.hexdigest()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(8 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
