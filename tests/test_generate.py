@@ -314,7 +314,7 @@ def test_truth_files_and_cli(tmp_path: Path, groups):
 
     out = tmp_path / "gen"
     res = CliRunner().invoke(cli, ["generate", str(out), "--groups", "2", "--messages-per-group", "120",
-                                   "--format", "wechatmsg-csv", "--seed", "1"])
+                                   "--to", "wechatmsg-csv", "--seed", "1"])
     assert res.exit_code == 0, res.output
     assert len(list((out / "exports").glob("*_utf8.csv"))) == 2
     assert len(list((out / "rosters").glob("*-roster.csv"))) == 2
