@@ -24,7 +24,8 @@ Typical use:
   qunkit import export.txt --roster members.csv
   qunkit groups                            list groups in the store
   qunkit risk --fail-above 70              rank groups by dead-group risk
-  qunkit prune --days 90 --format csv -o prune.csv   members to remove, with reasons
+  qunkit prune --days 90 --format csv      members to remove, with reasons
+  qunkit risk --format json -o risk.json   any result to a file (written atomically)
 
 \b
 Exit codes: 0 ok, 1 a threshold was crossed (--fail-above, --fail-if-any),
