@@ -95,6 +95,11 @@ def test_notes_summarise_and_verbose_lists_all(store) -> None:
     res = run("roles", "--store", store, "--format", "json", "--verbose")
     (note,) = [n for n in res.stderr.splitlines() if "no member roster" in n]
     assert "no member roster for " + ", ".join(GROUPS) + ":" in note
+    per_group = [n for n in run("activity", "--store", store).stdout.splitlines() if n.startswith("note: 测试群")]
+    assert len(per_group) == 3 and "note: ... and 2 more groups (--verbose lists all)" in run("activity", "--store",
+                                                                                            store).stdout
+    verbose = run("activity", "--store", store, "-v").stdout
+    assert sorted(n.split(":")[1].strip() for n in verbose.splitlines() if n.startswith("note: 测试群")) == GROUPS
     res = run("roles", "--store", store, "--format", "json", "-q")
     assert res.stderr == "" and len(json.loads(res.stdout)) == 15
 
