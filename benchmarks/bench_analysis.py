@@ -4,8 +4,8 @@
     python benchmarks/bench_analysis.py --messages 200000 --groups 20
     python benchmarks/bench_analysis.py --store /tmp/qk-bench  # keep (or reuse) the imported store
 
-The corpus comes from ``qunkit.generate``, is written as QQ .txt exports with
-rosters and imported through the normal path, so the analysis reads exactly
+The corpus (``corpus.py``) comes from ``qunkit.generate``, is written as QQ .txt
+exports with rosters and imported through the normal path, so the analysis reads exactly
 what a user's store holds.  Timed: loading messages + members from the store,
 then the per-message features (shared), ``activity`` (weekly),
 ``assign_roles`` and ``group_risk``.  Also timed on its own: what jieba word
@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import corpus
+
 from qunkit.analysis.activity import activity
 from qunkit.analysis.risk import group_risk
 from qunkit.analysis.roles import assign_roles
@@ -31,18 +33,8 @@ from qunkit.store import Store
 
 
 def build_store(root: Path, n_messages: int, n_groups: int, seed: int) -> float:
-    from qunkit.generate import generate_corpus
-    from qunkit.generate.writers import write_qq_txt, write_roster_csv
-    from qunkit.ingest import import_file
-
     t0 = time.perf_counter()
-    groups = generate_corpus(n_groups, seed=seed, messages_per_group=max(n_messages // n_groups, 50))
-    store = Store(root / "store")
-    exports = root / "exports"
-    exports.mkdir(parents=True, exist_ok=True)
-    for i, g in enumerate(groups):
-        txt = write_qq_txt(g, exports / f"g{i:03d}.txt")
-        import_file(store, txt, roster=write_roster_csv(g, exports / f"g{i:03d}.csv"), roster_group=g.name)
+    corpus.build_store(root, n_groups, seed, n_messages // n_groups)
     return time.perf_counter() - t0
 
 

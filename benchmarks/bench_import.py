@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import corpus
+
 IMPORT = """
 import resource, sys, time
 from qunkit.ingest import import_file
@@ -43,14 +45,10 @@ def main() -> None:
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="qunkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    gen = work / "gen"
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c",
-                    "from qunkit.cli import main; main()", "generate", str(gen), "--groups", str(args.groups),
-                    "--messages-per-group", str(args.messages // args.groups), "--single-file", "--seed", "7"],
-                   check=True, capture_output=True)
+    _, rows = corpus.write(work / "gen", args.groups, 7, args.messages // args.groups, single_file=True)
     gen_s = time.perf_counter() - t
-    export = next((gen / "exports").glob("*.txt"))
+    export = Path(rows[0]["export"])
     size_mb = export.stat().st_size / 1e6
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
     store = work / "store"

@@ -31,31 +31,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import corpus
 import numpy as np
 import pandas as pd
 
 from qunkit.analysis.risk import group_risk
 from qunkit.analysis.roles import ROLES, assign_roles
 from qunkit.analysis.text_features import compute_features
-from qunkit.generate import generate_corpus
-from qunkit.generate.writers import write_qq_txt, write_roster_csv
-from qunkit.ingest import import_file
-from qunkit.store import Store
 
 
 def load_corpus(n_groups: int, seed: int, workdir: Path, messages_per_group: int = 2000) -> dict:
     """Generate, export, import: (messages, members, truth roles, truth life, as_of)."""
-    groups = generate_corpus(n_groups, seed=seed, messages_per_group=messages_per_group)
-    store = Store(workdir / f"store-{seed}")
-    exports = workdir / f"exports-{seed}"
-    exports.mkdir(parents=True, exist_ok=True)
-    names = [g.name for g in groups]
-    if len(set(names)) != len(names):
-        raise SystemExit("the corpus has two groups with one name; a QQ .txt export could not tell them apart")
-    for i, g in enumerate(groups):
-        txt = write_qq_txt(g, exports / f"group{i:03d}.txt")
-        roster = write_roster_csv(g, exports / f"group{i:03d}-roster.csv")
-        import_file(store, txt, roster=roster, roster_group=g.name)
+    store, groups = corpus.build_store(workdir / f"corpus-{seed}", n_groups, seed, messages_per_group)
     messages = store.messages()
     members = store.members(messages=messages)
     # a QQ .txt export names the group but carries no group number: the store's id is what the export shows

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nightly qunkit run for cron: import the newest exports, rank groups by dead-group risk,
 # and write the prune list as a dated CSV (the ranking as a dated text table).  Prints a short report only when there is
-# something to act on (cron mails whatever a job prints).
+# something to act on (cron mails whatever a job prints).  Every qunkit result is written with -o PATH, which
+# replaces the file atomically (a reader never sees half a report), and --format picks table, json or csv.
 #
 #   usage: nightly.sh EXPORT_DIR REPORT_DIR
 #   env:   QUNKIT_STORE   store directory (default: qunkit's per-user data dir)
@@ -12,7 +13,8 @@
 #          ROSTER_DIR     where member rosters are (default: EXPORT_DIR)
 #
 # An export NAME.txt is imported with its roster ROSTER_DIR/NAME.roster.csv or NAME-roster.csv (.xlsx too)
-# when there is one; `qunkit generate OUT` writes OUT/exports and OUT/rosters in this layout.
+# when there is one; `qunkit generate OUT` writes OUT/exports and OUT/rosters in this layout.  Each import's
+# summary (files, messages added, lines not understood) is kept as REPORT_DIR/imports/NAME.json.
 # Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage or input/store error.
 set -euo pipefail
 
@@ -24,7 +26,7 @@ alert=${RISK_ALERT:-70}
 keep=${KEEP_FILE:-$report_dir/keep.txt}
 roster_dir=${ROSTER_DIR:-$export_dir}
 today=$(date +%F)
-mkdir -p "$report_dir"
+mkdir -p "$report_dir/imports"
 stamp=$report_dir/.last-import
 
 # 1. Import exports changed since the last run (all of them the first time).  Re-importing a file
@@ -39,7 +41,7 @@ while IFS= read -r -d '' f; do
   for r in "$roster_dir/$name".roster.{csv,xlsx} "$roster_dir/$name"-roster.{csv,xlsx}; do
     if [ -e "$r" ]; then roster=(--roster "$r"); break; fi
   done
-  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet
+  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet --format json -o "$report_dir/imports/$name.json"
 done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
 mv "$stamp.next" "$stamp"
 
@@ -47,9 +49,8 @@ mv "$stamp.next" "$stamp"
 #    Exit 1 means a group scored >= $alert: report the top of the ranking, go on.
 risk_txt=$report_dir/risk-$today.txt
 rc=0
-"$qunkit" risk --fail-above "$alert" --quiet > "$risk_txt.tmp" || rc=$?
+"$qunkit" risk --fail-above "$alert" --quiet -o "$risk_txt" || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
-mv "$risk_txt.tmp" "$risk_txt"
 if [ "$rc" -eq 1 ]; then
   echo "qunkit: groups at risk (score >= $alert); the whole ranking is in $risk_txt:"
   sed -n '2,7s/^/  /p' "$risk_txt"
@@ -60,9 +61,8 @@ prune_csv=$report_dir/prune-$today.csv
 keep_opt=()
 [ -e "$keep" ] && keep_opt=(--keep "$keep")
 rc=0
-"$qunkit" prune --days "$days" ${keep_opt[@]+"${keep_opt[@]}"} --format csv --quiet --fail-if-any > "$prune_csv.tmp" || rc=$?
+"$qunkit" prune --days "$days" ${keep_opt[@]+"${keep_opt[@]}"} --format csv --quiet --fail-if-any -o "$prune_csv" || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
-mv "$prune_csv.tmp" "$prune_csv"
 if [ "$rc" -eq 1 ]; then
   echo "qunkit: $(($(wc -l < "$prune_csv") - 1)) prune candidate(s) (silent $days+ days or advertisers): $prune_csv"
 fi

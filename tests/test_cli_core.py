@@ -1,11 +1,8 @@
-"""import / groups / formats / analyze through the CLI (CliRunner and the real executable)."""
+"""import / groups / formats / analyze through the CLI (CliRunner), the output contract and lazy --help."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -41,8 +38,24 @@ def test_import_then_groups_json(tmp_path: Path) -> None:
 
 
 def test_import_summary_as_json_for_scripts(tmp_path: Path) -> None:
-    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--output", "json")
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--format", "json")
     assert json.loads(res.stdout)[0]["added"] == 13
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--quiet")
+    lines = res.stdout.splitlines()       # the table: a title, a header, one row per file
+    assert lines[0] == "Imported 1 file(s)" and lines[1].split()[:4] == ["file", "format", "encoding", "messages"]
+    assert len(lines) == 3 and lines[2].split()[-2:] == ["True", "读书会"] and res.stderr == ""
+
+
+def test_import_old_format_option_points_to_input_format(tmp_path: Path) -> None:
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--format", "qq-txt")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "use --input-format qq-txt" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert not (tmp_path / "s").exists()                       # refused before anything was imported
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--input-format", "qq-txt",
+              "--format", "json")
+    assert res.exit_code == 0 and json.loads(res.stdout)[0]["format"] == "qq-txt"
+    res = run("import", str(export(tmp_path)), "--store", str(tmp_path / "s"), "--output", "json")
+    assert res.exit_code == 2 and "use --format json" in res.stderr and not (Path.cwd() / "json").exists()
 
 
 def test_analyze_file_imports_and_reports(tmp_path: Path) -> None:
@@ -84,16 +97,13 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no group 'no-such-group'" in res.stderr
 
 
-def test_real_executable_in_a_pipe_is_plain(tmp_path: Path) -> None:
-    env = dict(os.environ, QUNKIT_STORE=str(tmp_path / "s"))
-    exe = [sys.executable, "-c", "from qunkit.cli import main; main()"]
-    p = subprocess.run([*exe, "analyze", str(export(tmp_path))], capture_output=True, text=True, env=env,
-                       stdin=subprocess.DEVNULL, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert "\x1b[" not in p.stdout and "\x1b[" not in p.stderr
-    assert "读书会" in p.stdout
-    p = subprocess.run([*exe, "groups", "--format", "csv"], capture_output=True, text=True, env=env, timeout=120)
-    assert p.stdout.splitlines()[0].startswith("group_id,group_name")
+def test_groups_in_a_pipe_is_plain_text(tmp_path: Path) -> None:
+    store = str(tmp_path / "s")
+    run("import", str(export(tmp_path)), "--store", store, "-q")
+    out = run("groups", "--store", store).stdout            # CliRunner's stdout is no terminal, like a pipe
+    assert out.splitlines()[0] == "Groups" and out.splitlines()[1].split()[:2] == ["group_id", "group_name"]
+    assert "\x1b[" not in out and not any(ch in out for ch in "┃━│─╭╮")
+    assert run("groups", "--store", store, "--format", "csv").stdout.splitlines()[0].startswith("group_id,group_name")
 
 
 def test_formats_lists_qq_txt() -> None:

@@ -1,8 +1,9 @@
-"""The installed ``qunkit`` executable as cron runs it: no TTY, plain text, exit codes.
+"""qunkit as cron runs it: no TTY, plain text, exit codes.
 
-Every test runs the real console script in a subprocess with stdout and
-stderr on pipes, TERM set to a colour terminal (so plain output must come from
-the TTY check, not from the environment) and a private HOME and store.
+The commands run through click's CliRunner (stdout and stderr are no
+terminal, TERM names a colour terminal, so plain output must come from the TTY
+check, not from the environment) with a private HOME and store; one test runs
+the installed console script for real, through examples/nightly.sh.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from qunkit.analysis.prune import COLUMNS
 from qunkit.analysis.rollcall import SEED_ANNOUNCEMENT, STATUS_COLUMNS
+from qunkit.cli import cli
 
 GROUP = "读书会"
 EVIL = '=HYPERLINK("http://evil.example/x","点我")'
@@ -87,14 +90,18 @@ def env(tmp_path_factory) -> dict:
     return e
 
 
-def run(env: dict, *args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
-    proc = subprocess.run([_qunkit_exe(), *args], env=env, capture_output=True, text=True, encoding="utf-8",
-                          stdin=subprocess.DEVNULL, timeout=120)
+def _check(returncode: int, stdout: str, stderr: str, check_code: int | None) -> None:
     if check_code is not None:
-        assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
-    assert ANSI not in proc.stdout and ANSI not in proc.stderr     # no colour in pipes
-    assert "\r" not in proc.stderr                                    # no progress bars redrawing a line
-    return proc
+        assert returncode == check_code, (returncode, stdout, stderr)
+    assert ANSI not in stdout and ANSI not in stderr                # no colour in pipes
+    assert "\r" not in stderr                                        # no progress bars redrawing a line
+
+
+def run(env: dict, *args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
+    """One qunkit command through CliRunner in ``env`` (stdout/stderr apart, neither a terminal)."""
+    res = CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
+    _check(res.exit_code, res.stdout, res.stderr, check_code)
+    return subprocess.CompletedProcess(args, res.exit_code, res.stdout, res.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +117,10 @@ def store(env, tmp_path_factory) -> str:
 def test_import_twice_adds_nothing(env, tmp_path):
     write_export(tmp_path / "export.txt")
     store = str(tmp_path / "store")
-    first = json.loads(run(env, "import", str(tmp_path / "export.txt"), "--store", store, "--output", "json").stdout)
+    first = json.loads(run(env, "import", str(tmp_path / "export.txt"), "--store", store, "--format", "json").stdout)
     assert [r["added"] for r in first] == [13]
     for extra in ([], ["--force"]):   # unchanged file skipped; forced re-read de-duplicated
-        again = json.loads(run(env, "import", str(tmp_path / "export.txt"), "--store", store, "--output", "json",
+        again = json.loads(run(env, "import", str(tmp_path / "export.txt"), "--store", store, "--format", "json",
                                *extra).stdout)
         assert [r["added"] for r in again] == [0]
     groups = json.loads(run(env, "groups", "--store", store, "--format", "json").stdout)
@@ -241,9 +248,7 @@ def test_help_documents_exit_codes(env):
 
 
 def test_nightly_script(env, tmp_path):
-    """examples/nightly.sh, as the crontab line in docs/cron.md runs it."""
-    if run(env, "risk", "--help", check_code=None).returncode != 0:
-        pytest.skip("qunkit risk is not available yet")
+    """examples/nightly.sh, as the crontab line in docs/cron.md runs it: the installed executable, for real."""
     script = Path(__file__).parents[1] / "examples" / "nightly.sh"
     exports, reports = tmp_path / "exports", tmp_path / "reports"
     exports.mkdir()
@@ -254,8 +259,8 @@ def test_nightly_script(env, tmp_path):
     def nightly() -> subprocess.CompletedProcess:
         p = subprocess.run(["bash", str(script), str(exports), str(reports)], env=e, capture_output=True,
                            text=True, encoding="utf-8", stdin=subprocess.DEVNULL, timeout=300)
-        assert p.returncode == 0, (p.stdout, p.stderr)
-        assert ANSI not in p.stdout + p.stderr and p.stderr == ""
+        _check(p.returncode, p.stdout, p.stderr, 0)
+        assert p.stderr == ""
         return p
 
     first = nightly()
@@ -272,6 +277,8 @@ def test_nightly_script(env, tmp_path):
     groups = json.loads(run(e, "groups", "--format", "json").stdout)
     assert [(g["messages"], g["roster"]) for g in groups] == [(13, True)]
     assert not [f for f in reports.iterdir() if f.name.endswith(".tmp")]
+    (summary,) = json.loads((reports / "imports" / "读书会.json").read_text(encoding="utf-8"))
+    assert summary["skipped_unchanged"] is False and summary["added"] == 13   # the one night it was new
 
 
 @pytest.mark.parametrize("platform,writer", [("qq", "write_qq_txt"), ("wechat", "write_wechatmsg_csv")])

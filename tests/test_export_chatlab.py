@@ -1,4 +1,4 @@
-"""``qunkit export --format chatlab``: round trip through ChatLab's format, safe file names, usage errors.
+"""``qunkit export --to chatlab``: round trip through ChatLab's format, safe file names, usage errors.
 
 Round trip: a golden QQ txt and a generated WeChat group are imported, exported
 as ChatLab (JSON and JSONL), the files re-imported into a second store, and the
@@ -62,11 +62,11 @@ def source_store(tmp_path: Path) -> Path:
 def test_round_trip_keeps_the_canonical_rows(source_store: Path, tmp_path: Path, monkeypatch, jsonl: bool) -> None:
     monkeypatch.setattr(export_chatlab, "BATCH_ROWS", 100)  # several batches per group
     out = tmp_path / "out"
-    res = run("export", "--format", "chatlab", "--store", str(source_store), "-o", str(out), "--quiet",
-              *(["--jsonl"] if jsonl else []))
+    res = run("export", "--to", "chatlab", "--store", str(source_store), "-o", str(out), "--quiet",
+              "--format", "json", *(["--jsonl"] if jsonl else []))
     assert res.exit_code == 0, res.output
     files = sorted(out.iterdir())
-    assert sorted(Path(line) for line in res.stdout.splitlines()) == files  # each written path on stdout
+    assert sorted(Path(r["file"]) for r in json.loads(res.stdout)) == files  # the summary: one row per file
     assert len(files) == 3  # tricky.txt has two groups, plus the WeChat group
     assert {f.suffix for f in files} == {".jsonl" if jsonl else ".json"}
     if not jsonl:
@@ -102,11 +102,13 @@ def test_group_name_cannot_escape_the_output_dir(tmp_path: Path) -> None:
     store = str(tmp_path / "deep" / "s")
     assert run("import", str(evil), "--store", store, "-q").exit_code == 0
     out = tmp_path / "deep" / "er" / "out"
-    res = run("export", "--format", "chatlab", "--store", store, "-o", str(out), "--group", "../../evil")
+    res = run("export", "--to", "chatlab", "--store", store, "-o", str(out), "--group", "../../evil",
+              "--format", "csv")
     assert res.exit_code == 0, res.output
     (written,) = out.iterdir()
     assert written.name.startswith("evil-") and written.suffix == ".json"
-    assert Path(res.stdout.strip()) == written
+    assert res.stdout.splitlines()[0] == "file,group_id,group_name,messages,members"
+    assert Path(res.stdout.splitlines()[1].split(",")[0]) == written
     assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["er", "s"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("evil")] == ["evil.json"]
 
@@ -121,6 +123,8 @@ def test_one_group_to_a_file_and_usage_errors(source_store: Path, tmp_path: Path
     assert [x["_type"] for x in lines[1:]].count("message") == 1
     # several groups into one file name, and an unknown group: usage errors
     assert run("export", "--store", store, "-o", str(tmp_path / "all.json")).exit_code == 2
+    old = run("export", "--format", "chatlab", "--store", store, "-o", str(tmp_path))  # before --to existed
+    assert old.exit_code == 2 and "use --to chatlab" in old.stderr and len(old.stderr.splitlines()) == 1
     assert run("export", "--store", store, "--group", "没有这个群", "-o", str(tmp_path)).exit_code == 2
     # nothing in scope, and an empty store: store errors
     assert run("export", "--store", store, "--until", "2000-01-01", "-o", str(tmp_path / "x")).exit_code == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -314,7 +315,7 @@ def test_truth_files_and_cli(tmp_path: Path, groups):
 
     out = tmp_path / "gen"
     res = CliRunner().invoke(cli, ["generate", str(out), "--groups", "2", "--messages-per-group", "120",
-                                   "--format", "wechatmsg-csv", "--seed", "1"])
+                                   "--to", "wechatmsg-csv", "--seed", "1"])
     assert res.exit_code == 0, res.output
     assert len(list((out / "exports").glob("*_utf8.csv"))) == 2
     assert len(list((out / "rosters").glob("*-roster.csv"))) == 2
@@ -323,3 +324,42 @@ def test_truth_files_and_cli(tmp_path: Path, groups):
                                    "--single-file"])
     assert res.exit_code == 0, res.output
     assert (out / "q" / "exports" / "全部消息记录.txt").read_text("utf-8-sig").count("消息对象:") == 2
+
+
+def test_generator_shares_the_products_constants():
+    """Roles, life cycles and the Spring Festival come from the product, not a table of the generator's own."""
+    import qunkit.generate.model as model
+    from qunkit import vocabulary
+    from qunkit.analysis.roles import ROLES as ANALYSIS_ROLES
+    from qunkit.cli.generate import LAYOUTS as CLI_LAYOUTS
+    from qunkit.generate.files import LAYOUTS
+    from qunkit.holidays import spring_festival
+
+    assert ROLES is vocabulary.ROLES is ANALYSIS_ROLES and LIFECYCLES is vocabulary.LIFECYCLES
+    assert CLI_LAYOUTS == LAYOUTS                          # the CLI's static list (no generator import at --help)
+    assert not hasattr(model, "SPRING_FESTIVAL")
+    assert spring_festival(2024, model.TZ) == pd.Timestamp("2024-02-10", tz="Asia/Shanghai")   # 初一, not 除夕
+
+
+def test_generated_names_are_kept_as_file_names():
+    """The generator's names (CJK, 【】, ()) are plain file names and stay as they are; others are slugged."""
+    from qunkit.filenames import safe_filename
+    from qunkit.generate.files import file_base
+
+    names = [g.name for g in generate_corpus(n_groups=40, seed=3, messages_per_group=60)]
+    assert any("【" in n or "(" in n for n in names)       # names the slug rule would change ...
+    assert [file_base(n) for n in names] == names          # ... are passed through
+    for bad in ("../上级", "a/b", "con:x", " .hidden", "tab\there"):
+        assert file_base(bad) == safe_filename(bad) and "/" not in file_base(bad) and ":" not in file_base(bad)
+
+
+def test_generate_cli_output_contract(tmp_path: Path):
+    from qunkit.cli import cli
+
+    res = CliRunner().invoke(cli, ["generate", str(tmp_path / "g"), "--groups", "2", "--messages-per-group", "60",
+                                   "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [Path(r["export"]).exists() for r in rows] == [True, True] and res.stderr == ""
+    old = CliRunner().invoke(cli, ["generate", str(tmp_path / "h"), "--format", "wechatmsg-csv"])
+    assert old.exit_code == 2 and "use --to wechatmsg-csv" in old.stderr and not (tmp_path / "h").exists()

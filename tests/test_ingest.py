@@ -153,7 +153,7 @@ def test_unknown_input_format_is_a_usage_error(tmp_path: Path) -> None:
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 2)))
     with pytest.raises(UsageProblem, match="nosuch"):
         import_file(Store(tmp_path / "lib"), f, input_format="nosuch")
-    res = CliRunner().invoke(cli, ["import", "--format", "nosuch", str(f), "--store", str(tmp_path / "s")])
+    res = CliRunner().invoke(cli, ["import", "--input-format", "nosuch", str(f), "--store", str(tmp_path / "s")])
     assert res.exit_code == 2, res.output
     assert "nosuch" in res.stderr and all(name in res.stderr for name in format_names())
     assert not (tmp_path / "s").exists() and not (tmp_path / "lib").exists()

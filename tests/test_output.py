@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from qunkit.cli.output import to_csv, to_json, to_text_table
+from qunkit.cli.render import to_csv, to_json, to_text_table
 
 
 def test_csv_neutralises_formulas_but_not_numbers() -> None:

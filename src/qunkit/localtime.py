@@ -9,14 +9,19 @@ ever becomes NaT: a message is never lost to a clock change.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads with the first conversion, not for `qunkit --help` (which reads DEFAULT_TZ)
+    import pandas as pd
 
 DEFAULT_TZ = "Asia/Shanghai"
 
 
 def localize(naive: pd.Series | pd.DatetimeIndex, tz: str = DEFAULT_TZ) -> pd.Series | pd.DatetimeIndex:
     """Naive wall-clock times -> tz-aware times in ``tz`` (the policy above)."""
+    import numpy as np
+    import pandas as pd
+
     fold = np.zeros(len(naive), dtype=bool)
     if isinstance(naive, pd.Series):
         return naive.dt.tz_localize(tz, ambiguous=fold, nonexistent="shift_forward")

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..vocabulary import PERIODS
 from .benchmarks import benchmarks_for  # noqa: F401  (re-exported: activity's public API)
 from .text_features import Features, compute_features, to_datetime_utc
 
-PERIODS = ("day", "week", "month")
 _DAY = 86_400 * 1_000_000_000
 TOP_N = 5
 

@@ -32,15 +32,24 @@ def benchmark_notes(members: float | None, active_rate: float | None, platform: 
                 f"core / paid group (秋叶PPT, {CORE_GROUP_MEMBERS} members): above {CORE_ACTIVE_MIN:.0%} active"]
     # size-specific figures, without repeating the two headline benchmarks
     notes = headline + [n for n in ref["notes"] if not n.startswith(("good ordinary group", "core/paid group"))]
-    if rate is not None and known:
-        lo, hi = ref["active_low"], ref["active_high"]
-        if lo is not None and rate < lo:
-            notes.append(f"below the {lo:.0%} a group of this size should have active")
-        elif hi is not None and rate > hi:
-            notes.append(f"above the {lo:.0%}–{hi:.0%} usual for a group of this size")
-        elif ref["size_class"] != "core" and rate >= CORE_ACTIVE_MIN:
-            notes.append("active like a core group (above 70%)")
+    if known and (verdict := active_verdict(rate, ref)):
+        notes.append(verdict)
     return notes
+
+
+def active_verdict(rate: float | None, ref: dict[str, Any]) -> str | None:
+    """Where an active rate sits against ``benchmarks_for``'s range for its size (None: unknown or
+    unremarkable) -- the one wording ``analyze`` and ``activity`` print."""
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return None
+    lo, hi = ref["active_low"], ref["active_high"]
+    if lo is not None and rate < lo:
+        return f"below the {lo:.0%} a group of this size should have active"
+    if hi is not None and rate > hi:
+        return f"above the {lo:.0%}–{hi:.0%} usual for a group of this size"
+    if ref["size_class"] != "core" and rate >= CORE_ACTIVE_MIN:
+        return f"active like a core group (above {CORE_ACTIVE_MIN:.0%})"
+    return None
 
 
 def _n(x: float | None) -> str:

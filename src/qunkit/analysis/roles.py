@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..vocabulary import ROLES
 from .lexicon import Lexicon
 from .text_features import Features, compute_features, to_datetime_utc
 
-ROLES = ("organizer", "thinker", "joker", "asker", "challenger", "lurker", "advertiser")
 ROLE_COLUMNS = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons")
 _DAY_NS = 86_400 * 1_000_000_000
 

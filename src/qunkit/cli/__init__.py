@@ -1,8 +1,9 @@
 """qunkit's command line: a thin layer over the library.
 
-Each subject lives in its own module and is registered in ``COMMANDS``.
-``main()`` turns ``QunkitError`` into a one-line message on stderr and the
-documented exit code.
+Each subject lives in its own module, listed in ``COMMANDS`` with its one-line
+help and imported only when it runs.  Every command renders through
+``output.output_options``; ``main()`` turns ``QunkitError`` and usage errors
+into a one-line message on stderr and the documented exit code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import QunkitError
+from ..errors import EXIT_USAGE, QunkitError
 
 HELP = """qunkit: measure WeChat and QQ group chats from their exported logs.
 
@@ -24,6 +25,7 @@ Typical use:
   qunkit groups                            list groups in the store
   qunkit risk --fail-above 70              rank groups by dead-group risk
   qunkit prune --days 90 --format csv      members to remove, with reasons
+  qunkit risk --format json -o risk.json   any result to a file (written atomically)
 
 \b
 Exit codes: 0 ok, 1 a threshold was crossed (--fail-above, --fail-if-any),
@@ -31,25 +33,49 @@ Exit codes: 0 ok, 1 a threshold was crossed (--fail-above, --fail-if-any),
 Chat logs never leave this machine: qunkit makes no network connections.
 """
 
-# "module:command" entries; a module is imported only when listed here.
-COMMANDS = [
-    "qunkit.cli.importing:import_cmd",
-    "qunkit.cli.importing:formats_cmd",
-    "qunkit.cli.groups:groups_cmd",
-    "qunkit.cli.analyze:analyze_cmd",
-    "qunkit.cli.analysis:activity_cmd",
-    "qunkit.cli.analysis:roles_cmd",
-    "qunkit.cli.analysis:risk_cmd",
-    "qunkit.cli.prune:prune_cmd",
-    "qunkit.cli.prune:rollcall_cmd",
-    "qunkit.cli.generate:generate_cmd",
-    "qunkit.cli.export:export_cmd",
-]
+# name -> ("module:attribute", one-line help).  The help is here so `qunkit --help` lists every
+# command without importing any of them; tests check it matches each command's own docstring.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("qunkit.cli.importing:import_cmd",
+               "Import chat exports into the store (idempotent: re-importing adds nothing twice)."),
+    "formats": ("qunkit.cli.importing:formats_cmd", "List the export formats qunkit reads (the names --input-format takes)."),
+    "groups": ("qunkit.cli.groups:groups_cmd", "List the groups in the store with their size and period."),
+    "analyze": ("qunkit.cli.analyze:analyze_cmd",
+                "Overview of groups: activity, member roles, dead-group risk, benchmarks."),
+    "activity": ("qunkit.cli.analysis:activity_cmd",
+                 "Activity per group and period: volume, speakers, active rate, replies, noise."),
+    "roles": ("qunkit.cli.analysis:roles_cmd",
+              "Each member's main role, the score per role and the reasons behind it."),
+    "risk": ("qunkit.cli.analysis:risk_cmd",
+             "Rank groups by dead-group risk (0-100) with the causes behind each score."),
+    "prune": ("qunkit.cli.prune:prune_cmd", "List members to remove (清人), each with the reason."),
+    "rollcall": ("qunkit.cli.prune:rollcall_cmd", "Who answered the roll call (点名), and which members did not."),
+    "generate": ("qunkit.cli.generate:generate_cmd",
+                 "Write synthetic group-chat exports, member rosters and the planted truth."),
+    "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),
+}
 
 
 class QunkitGroup(click.Group):
-    """Maps library errors to a one-line stderr message and the documented exit code,
-    both for the installed script and for click's CliRunner in tests."""
+    """Lazy commands, and library errors as a one-line stderr message with the documented exit code.
+
+    A command's module is imported only when that command runs or shows its own
+    help, so ``qunkit --help`` loads neither pandas nor pyarrow.  Usage errors
+    (a bad option value) are one line naming the option, exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        mod, attr = spec[0].split(":")
+        return getattr(importlib.import_module(mod), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, helptext) for name, (_, helptext) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context):
         try:
@@ -57,6 +83,10 @@ class QunkitGroup(click.Group):
         except QunkitError as exc:
             click.echo(f"qunkit: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "qunkit"
+            click.echo(f"qunkit: usage error: {exc.format_message()} (see '{where} --help')", err=True)
+            ctx.exit(EXIT_USAGE)
         except BrokenPipeError:  # `qunkit ... | head`
             sys.stderr.close()
             ctx.exit(0)
@@ -67,15 +97,6 @@ class QunkitGroup(click.Group):
 @click.version_option(__version__, prog_name="qunkit")
 def cli() -> None:
     pass
-
-
-def _register() -> None:
-    for spec in COMMANDS:
-        mod, name = spec.split(":")
-        cli.add_command(getattr(importlib.import_module(mod), name))
-
-
-_register()
 
 
 def main() -> None:

@@ -1,31 +1,30 @@
-"""``qunkit generate``: synthetic exports with planted roles and life cycles, and the truth beside them."""
+"""``qunkit generate``: options in, one ``qunkit.commands.generate`` call out (the generator loads only here)."""
 
 from __future__ import annotations
 
-import re
-import time
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from ..generate import LIFECYCLES, generate_corpus
-from ..generate.writers import (
-    write_qq_txt,
-    write_roster_csv,
-    write_truth,
-    write_wechatmsg_csv,
-    write_wechatmsg_txt,
-)
-from .output import emit
+from ..vocabulary import LIFECYCLES
+from .output import output_options
 
-FORMATS = ("qq-txt", "wechatmsg-txt", "wechatmsg-csv")
+LAYOUTS = ("qq-txt", "wechatmsg-txt", "wechatmsg-csv")  # = qunkit.generate.files.LAYOUTS (checked by a test)
 
 
-def safe_filename(name: str) -> str:
-    """A group name as a file name on every OS (names are invented, but may hold / : * ?)."""
-    s = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")
-    return s or "group"
+def _as_of(ctx, param, value: str) -> str:
+    import pandas as pd
+
+    try:
+        pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return value
+
+
+def _old_format(value: str) -> str | None:
+    """``generate --format wechatmsg-csv`` from before --to existed."""
+    return f"--format renders the summary; use --to {value}" if value in LAYOUTS else None
 
 
 @click.command("generate")
@@ -35,16 +34,17 @@ def safe_filename(name: str) -> str:
 @click.option("--messages-per-group", type=click.IntRange(10), default=2000, show_default=True,
               help="Approximate messages per group (each group varies by up to ±30%).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="qq-txt", show_default=True,
+@click.option("--to", type=click.Choice(LAYOUTS), default="qq-txt", show_default=True,
               help="Export layout to write.")
-@click.option("--as-of", default="2024-03-31", show_default=True,
+@click.option("--as-of", default="2024-03-31", show_default=True, callback=_as_of,
               help="Export date (YYYY-MM-DD; the end of that day, Asia/Shanghai).")
 @click.option("--lifecycle", "lifecycles", type=click.Choice(LIFECYCLES), multiple=True,
               help="Only these life cycles (repeatable); default: a realistic mix.")
 @click.option("--single-file", is_flag=True,
               help="qq-txt: all groups in one 全部消息记录.txt, as QQ's 导出全部消息记录 does.")
-def generate_cmd(outdir: Path, n_groups: int, messages_per_group: int, seed: int, fmt: str, as_of: str,
-                 lifecycles: tuple[str, ...], single_file: bool) -> None:
+@output_options(format_hint=_old_format)
+def generate_cmd(outdir: Path, n_groups: int, messages_per_group: int, seed: int, to: str, as_of: str,
+                 lifecycles: tuple[str, ...], single_file: bool, quiet: bool):
     """Write synthetic group-chat exports, member rosters and the planted truth.
 
     \b
@@ -55,39 +55,10 @@ def generate_cmd(outdir: Path, n_groups: int, messages_per_group: int, seed: int
     \b
     Examples:
       qunkit generate demo --groups 20
-      qunkit generate demo --format wechatmsg-csv --lifecycle dying --lifecycle healthy
+      qunkit generate demo --to wechatmsg-csv --lifecycle dying --lifecycle healthy
       qunkit generate bench --groups 1 --messages-per-group 1000000 --seed 7
     """
-    try:
-        pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise click.BadParameter(f"not a date: {as_of!r}", param_hint="--as-of") from exc
-    t0 = time.perf_counter()
-    platform = "qq" if fmt == "qq-txt" else "wechat"
-    groups = generate_corpus(n_groups=n_groups, seed=seed, as_of=as_of, messages_per_group=messages_per_group,
-                             platform=platform, lifecycles=list(lifecycles) or None)
-    exports, rosters = outdir / "exports", outdir / "rosters"
-    for d in (exports, rosters):
-        d.mkdir(parents=True, exist_ok=True)
-    rows = []
-    if fmt == "qq-txt" and single_file:
-        write_qq_txt(groups, exports / "全部消息记录.txt")
-    for g in groups:
-        base = safe_filename(g.name)
-        if fmt == "qq-txt":
-            path = exports / "全部消息记录.txt" if single_file else write_qq_txt(g, exports / f"{base}.txt")
-        elif fmt == "wechatmsg-txt":
-            path = write_wechatmsg_txt(g, exports / f"{base}.txt")
-        else:
-            path = write_wechatmsg_csv(g, exports / f"{base}_utf8.csv")
-        roster = write_roster_csv(g, rosters / f"{base}-roster.csv")
-        rows.append({"group": g.name, "lifecycle": g.lifecycle, "messages": len(g.messages),
-                     "roster": len(g.roster), "dead_within_30d": g.truth_life["dead_within_30d"],
-                     "export": str(path), "roster_file": str(roster)})
-    truth = write_truth(groups, outdir / "truth")
-    total = sum(r["messages"] for r in rows)
-    emit(pd.DataFrame(rows), "table", title=f"Generated {len(groups)} groups ({fmt})",
-         columns=["group", "lifecycle", "messages", "roster", "dead_within_30d", "export"],
-         notes=[f"{total:,} messages in {time.perf_counter() - t0:.1f} s; rosters in {rosters}",
-                f"truth: {', '.join(str(p) for p in truth)}",
-                f"import one with: qunkit import {rows[0]['export']} --roster {rows[0]['roster_file']}"])
+    from ..commands.generate import generate
+
+    return generate(outdir, n_groups=n_groups, messages_per_group=messages_per_group, seed=seed, to=to,
+                    as_of=as_of, lifecycles=lifecycles, single_file=single_file)

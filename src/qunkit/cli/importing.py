@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..formats import ParseOptions, parsers
-from ..ingest import ImportResult, import_files
-from .options import format_option, open_store, quiet_option, store_option, tz_option
-from .output import FORMATS, emit
+from .options import store_option, tz_option
+from .output import output_options
 from .progress import ImportProgress
+
+if TYPE_CHECKING:
+    from ..formats import ParseOptions
+    from ..ingest import ImportResult
 
 
 def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_group, quiet):
     """Import ``paths`` with ``qunkit.ingest.import_files`` (which owns every import rule, the roster one
     included), printing each file's summary to stderr as it finishes unless ``quiet``.  ``fmt`` is the
     *input* format name (None: sniffed)."""
+    from ..ingest import import_files
+
     return import_files(store, paths, input_format=fmt, options=options, strict=strict, force=force,
                         roster=roster, roster_group=roster_group,
                         progress_factory=lambda p: ImportProgress(f"importing {p.name}", enabled=not quiet),
@@ -55,16 +60,18 @@ def _roster_summary(res: ImportResult) -> None:
 
 
 def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None) -> ParseOptions:
+    from ..formats import ParseOptions
+
     return ParseOptions(tz=tz, self_id=self_id, year=year, group=chat_name)
 
 
-def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ...] = ("--roster-group", "--group"),
+def import_flags(group_flags: tuple[str, ...] = ("--roster-group", "--group"),
                  with_tz: bool = True):
     """Options of every command that imports.  ``analyze`` renames the ones its
-    own --format/--group/--tz already use."""
+    own --group/--tz already use."""
 
     def deco(f):
-        f = click.option(input_format_flag, "--fmt", "input_format", default=None, metavar="NAME",
+        f = click.option("--input-format", "--fmt", "input_format", default=None, metavar="NAME",
                          help="Export format of the input; default: sniffed from the file. See `qunkit formats`.")(f)
         f = click.option("--strict", is_flag=True,
                          help="Fail (exit 3, nothing written) on any line not understood.")(f)
@@ -84,36 +91,44 @@ def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ..
     return deco
 
 
+def _old_format(value: str) -> str:
+    """``import --format qq-txt`` from before --input-format existed."""
+    return f"--format is the summary's rendering; use --input-format {value}"
+
+
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @import_flags()
 @store_option
-@quiet_option
-@click.option("--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Summary format: table (human lines on stderr), json or csv (on stdout, for scripts).")
+@output_options(format_hint=_old_format)
 def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, chat_name, tz, store_dir,
-               quiet, fmt):
+               quiet):
     """Import chat exports into the store (idempotent: re-importing adds nothing twice).
 
-    The format is sniffed from each file; --format NAME overrides it (note: on
-    this command --format names the *input* format; --output sets the summary's).
+    The format is sniffed from each file; --input-format NAME overrides it
+    (`qunkit formats` lists the names).  A line per file goes to stderr as it is
+    imported (not with --quiet); the summary, one row per file, is rendered
+    like every command's result (--format, -o).
 
     \b
     Examples:
       qunkit import 全部消息记录.txt
       qunkit import 技术交流群.txt --roster 群成员.xlsx
-      qunkit import exports/*.txt --store ~/qunkit-store --quiet
+      qunkit import exports/*.txt --store ~/qunkit-store --quiet -o import.json --format json
     """
-    store = open_store(store_dir)
-    results = import_paths(store, paths, fmt=input_format, options=parse_options(tz, self_id, year, chat_name), strict=strict,
-                           force=force, roster=roster, roster_group=roster_group, quiet=quiet or fmt != "table")
-    if fmt != "table":
-        emit([r.as_dict() for r in results], fmt)
+    from ..commands.importing import import_result
+    from ..commands.loading import open_store
+
+    results = import_paths(open_store(store_dir), paths, fmt=input_format,
+                           options=parse_options(tz, self_id, year, chat_name), strict=strict, force=force,
+                           roster=roster, roster_group=roster_group, quiet=quiet)
+    return import_result(results)
 
 
 @click.command("formats")
-@format_option
-def formats_cmd(fmt):
-    """List the export formats qunkit reads (the names `qunkit import --format` takes)."""
-    rows = [{"format": p.name, "platform": p.platform, "description": p.description} for p in parsers()]
-    emit(rows, fmt)
+@output_options
+def formats_cmd(quiet):
+    """List the export formats qunkit reads (the names --input-format takes)."""
+    from ..commands.groups import formats
+
+    return formats()

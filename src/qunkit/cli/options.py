@@ -1,26 +1,21 @@
-"""Options shared by every command, declared once.
+"""Options shared by commands, declared once, with values checked at parse time (a bad value: exit 2).
 
 ``--store`` resolves to the flag, else ``$QUNKIT_STORE``, else the per-user
 data directory (``platformdirs.user_data_dir("qunkit")``, e.g.
-``~/.local/share/qunkit`` on Linux).
+``~/.local/share/qunkit`` on Linux).  Nothing here imports pandas until a
+command runs.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from ..analysis.scope import DEFAULT_TZ, Scope, parse_when
-from .output import FORMATS
-
-
-def default_store() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("qunkit", appauthor=False))
+from ..localtime import DEFAULT_TZ
 
 
 def store_option(f: Callable) -> Callable:
@@ -31,51 +26,51 @@ def store_option(f: Callable) -> Callable:
     )(f)
 
 
-def open_store(store_dir: Path | None):
-    from ..store import Store
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses nan/inf (click lets nan through every range check)."""
 
-    return Store(store_dir or default_store())
-
-
-def load_scope(store, scope: Scope, hint: str = "qunkit import FILE"):
-    """(messages in scope, members derived from exactly those, as_of) — what every analysis command starts
-    from.  An empty scope is a store error (exit 3) that says how to fill the store."""
-    from ..errors import StoreError
-
-    messages, as_of = scope.apply(store.messages(scope.groups))
-    if len(messages) == 0:
-        raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
-    return messages, store.members(scope.groups, messages=messages), as_of
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
 
 
-def format_option(f: Callable) -> Callable:
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="table (rich on a terminal, plain text in pipes), json, or csv.")(f)
+def _zone(ctx, param, value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-def quiet_option(f: Callable) -> Callable:
-    return click.option("--quiet", "-q", is_flag=True, help="Print only results and errors (no notes).")(f)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{value!r} is not a time zone (e.g. Asia/Shanghai, UTC)") from None
+    return value
 
 
 def tz_option(f: Callable) -> Callable:
-    return click.option("--tz", default=DEFAULT_TZ, show_default=True,
+    return click.option("--tz", default=DEFAULT_TZ, show_default=True, callback=_zone,
                         help="Time zone of the export's wall-clock times, and of naive --as-of/--since/--until.")(f)
 
 
 def _when(ctx, param, value):
     if value is None:
         return None
-    try:
-        import pandas as pd
+    import pandas as pd
 
+    try:
         pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise click.BadParameter(f"{value!r} is not a date or date-time (e.g. 2024-03-01 or '2024-03-01 20:00')") from None
+        raise click.BadParameter(f"{value!r} is not a date or date-time (e.g. 2024-03-01 or '2024-03-01 20:00')"
+                                 ) from None
     return value
 
 
+def lexicon_option(f: Callable) -> Callable:
+    return click.option("--lexicon", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                        help="Extra words for the built-in lists (JSON, or text with [category] headers).")(f)
+
+
 def scope_options(f: Callable) -> Callable:
-    """--as-of/--since/--until/--group/--include-private/--tz -> a ``scope`` keyword argument."""
+    """--as-of/--since/--until/--group/--include-private/--tz -> ``scope`` and ``tz`` keyword arguments."""
 
     @click.option("--as-of", "as_of", callback=_when,
                   help="Judge as of this moment (default: the newest message in scope). Later messages are ignored.")
@@ -86,6 +81,8 @@ def scope_options(f: Callable) -> Callable:
     @tz_option
     @functools.wraps(f)
     def wrapper(*args, as_of, since, until, groups, include_private, tz, **kwargs):
+        from ..analysis.scope import Scope, parse_when
+
         scope = Scope(
             as_of=parse_when(as_of, tz), since=parse_when(since, tz), until=parse_when(until, tz),
             groups=tuple(groups), include_private=include_private,

@@ -1,30 +1,35 @@
-"""The one renderer every command uses: ``emit(df, fmt)``.
+"""The one output contract: every command's ``--format``, ``-o/--output``, ``-v/--verbose`` and ``--quiet``.
 
-- ``table``: a rich table on a terminal; plain aligned text (no colour, no box
-  drawing) when stdout is piped, so cron mail and ``grep`` stay readable.
-- ``json``: an array of objects (timestamps ISO 8601, NaN/NaT as null).
-- ``csv``: RFC 4180 with spreadsheet formula neutralisation: a text cell that
-  starts with = + - @ TAB or CR gets a leading apostrophe, so a nickname such as
-  ``=HYPERLINK(...)`` is shown as text by Excel/WPS instead of executed.
+A command function decorated with ``output_options`` returns a
+``qunkit.commands.result.Result``; the decorator renders it and exits with its
+code.  ``--format table`` is rich on a terminal and plain text when piped (or
+written with ``-o``), with the notes under it; ``json``/``csv`` carry only the
+rows and the notes go to stderr, so the machine-readable stream stays clean.
+``-o PATH`` writes exactly what stdout would have got to PATH (through a
+temporary file renamed over it, so a reader never sees half a file).
+``--verbose`` lists every name a note summarises; ``--quiet`` drops the notes.
+
+Only click is imported here: rendering (pandas, rich) is loaded when a result
+is rendered, never for ``--help``.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
+import functools
 import io
-import json
-import math
+import os
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    from ..commands.result import Result
 
 FORMATS = ("table", "json", "csv")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def is_terminal(stream: Any = None) -> bool:
@@ -35,154 +40,131 @@ def is_terminal(stream: Any = None) -> bool:
         return False
 
 
-def plain(value: Any) -> Any:
-    """Turn pandas/numpy/datetime values into JSON-able Python values."""
-    if value is None or value is pd.NaT:  # NaT is a datetime subclass: isoformat() would give "NaT"
-        return None
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [plain(v) for v in value]
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.isoformat()
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    if isinstance(value, pd.Timedelta):
-        return None if pd.isna(value) else value.total_seconds()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        value = float(value)
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
+class OutputFormat(click.Choice):
+    """table/json/csv; ``hint(value)`` adds a pointer for values a command's old ``--format`` took."""
+
+    def __init__(self, hint: Callable[[str], str | None] | None = None) -> None:
+        super().__init__(FORMATS)
+        self.hint = hint
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            extra = self.hint(value) if self.hint else None
+            if extra:
+                self.fail(f"{value!r} is not table, json or csv: {extra}", param, ctx)
+            raise
 
 
-def records(data: pd.DataFrame | Sequence[dict]) -> list[dict]:
-    if isinstance(data, pd.DataFrame):
-        cols = list(data.columns)
-        return [{c: plain(v) for c, v in zip(cols, row, strict=True)} for row in data.itertuples(index=False)]
-    return [{k: plain(v) for k, v in r.items()} for r in data]
+def output_options(f: Callable | None = None, *, path_option: bool = True,
+                   format_hint: Callable[[str], str | None] | None = None) -> Callable:
+    """Add the output options to a command that returns a ``Result``; render it and exit with its code.
+
+    ``path_option=False`` leaves ``-o/--output`` to the command (``export`` names its destination with it).
+    The command receives ``quiet`` (no notes, no progress bars)."""
+
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, fmt: str, verbose: bool, quiet: bool, out_path: Path | None = None, **kwargs):
+            if out_path is not None and str(out_path) in FORMATS:  # `--output json` from before -o was a path
+                raise click.BadParameter(f"-o/--output names a file now; use --format {out_path}",
+                                         param_hint="-o/--output")
+            result = fn(*args, quiet=quiet, **kwargs)
+            render(result, fmt, out_path, verbose=verbose, quiet=quiet)
+            if result.exit_code:
+                click.get_current_context().exit(result.exit_code)
+
+        w = click.option("--quiet", "-q", is_flag=True, help="Print only results and errors (no notes).")(wrapper)
+        w = click.option("--verbose", "-v", is_flag=True,
+                         help="Notes list every group and member they name instead of the first few.")(w)
+        if path_option:
+            w = click.option("--output", "-o", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+                             default=None, help="Write the rendering to this file (atomically) instead of stdout.")(w)
+        return click.option("--format", "fmt", type=OutputFormat(format_hint), default="table", show_default=True,
+                            help="table (rich on a terminal, plain text in pipes), json, or csv.")(w)
+
+    return deco(f) if f is not None else deco
 
 
-def neutralise(cell: str) -> str:
-    """Make a CSV cell safe to open in a spreadsheet."""
-    if cell and cell.startswith(_FORMULA_START):
-        return "'" + cell
-    return cell
+def render(result: Result, fmt: str = "table", out_path: Path | None = None, *, verbose: bool = False,
+           quiet: bool = False) -> None:
+    """Write ``result`` in ``fmt`` to stdout or ``out_path``; notes as the contract above says."""
+    from ..commands.result import note_lines
 
-
-def _cell_text(value: Any) -> str:
-    value = plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(_cell_text(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
-
-
-def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
-    rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([neutralise(str(c)) for c in cols])
-    for r in rows:
-        out = []
-        for c in cols:
-            v = r.get(c)
-            text = _cell_text(v)
-            out.append(neutralise(text) if not isinstance(v, (int, float)) or isinstance(v, bool) else text)
-        w.writerow(out)
-    return buf.getvalue()
-
-
-def to_json(data: pd.DataFrame | Sequence[dict] | dict) -> str:
-    payload = plain(data) if isinstance(data, dict) else records(data)
-    return json.dumps(payload, ensure_ascii=False, indent=2)
-
-
-def to_text_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
-                  title: str | None = None) -> str:
-    """Plain aligned text for pipes and cron mail (East Asian wide chars counted as 2)."""
-    rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
-    cells = [[str(c) for c in cols]] + [[_cell_text(r.get(c)).replace("\n", " ") for c in cols] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(cols))]
-    lines = [title] if title else []
-    for row in cells:
-        lines.append("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines) + "\n"
-
-
-def _width(s: str) -> int:
-    from rich.cells import cell_len
-
-    return cell_len(s)
-
-
-def _pad(s: str, width: int) -> str:
-    return s + " " * (width - _width(s))
-
-
-def rich_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
-               title: str | None = None):
-    from rich.markup import escape
-    from rich.table import Table
-
-    rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
-    table = Table(title=title, show_lines=False)
-    for c in cols:
-        table.add_column(str(c), overflow="fold")
-    for r in rows:
-        # chat text may contain "[bold]" etc.: escape so rich never interprets it
-        table.add_row(*[escape(_cell_text(r.get(c))) for c in cols])
-    return table
-
-
-def console(stderr: bool = False):
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    tty = is_terminal(stream)
-    return Console(file=stream, force_terminal=tty, no_color=not tty, highlight=False,
-                   width=None if tty else 200, soft_wrap=not tty)
-
-
-def emit(data: pd.DataFrame | Sequence[dict], fmt: str = "table", *, columns: Sequence[str] | None = None,
-         title: str | None = None, notes: Iterable[str] = ()) -> None:
-    """Write ``data`` to stdout in ``fmt``.  ``notes`` (caveats such as "no roster:
-    lurkers cannot be counted") go under a table, and to stderr for json/csv so the
-    machine-readable stream stays clean."""
-    notes = [n for n in notes if n]
-    if fmt == "json":
-        click.echo(to_json(data if columns is None or not isinstance(data, pd.DataFrame) else data[list(columns)]))
-        for n in notes:
-            click.echo(f"note: {n}", err=True)
-    elif fmt == "csv":
-        click.echo(to_csv(data, columns), nl=False)
-        for n in notes:
-            click.echo(f"note: {n}", err=True)
-    elif is_terminal():
-        from rich.text import Text
-
-        con = console()
-        con.print(rich_table(data, columns, title))
-        for n in notes:
-            con.print(Text(f"note: {n}", style="dim"))
+    notes = [] if quiet else note_lines(result.notes, verbose)
+    to_terminal = out_path is None and is_terminal()
+    if result.text is not None:
+        body, side = result.text if result.text.endswith("\n") else result.text + "\n", notes
+    elif fmt in ("json", "csv"):
+        body, side = _machine(result, fmt), notes
+    elif to_terminal:
+        _rich(result, notes)
+        return
     else:
-        click.echo(to_text_table(data, columns, title), nl=False)
-        for n in notes:
-            click.echo(f"note: {n}")
+        body, side = _plain(result, notes), []
+    if out_path is None:
+        click.echo(body, nl=False)
+    else:
+        write_atomic(out_path, body)
+    for n in side:
+        click.echo(f"note: {n}", err=True)
+
+
+def _machine(result: Result, fmt: str) -> str:
+    from . import render as r
+
+    if fmt == "json":
+        rows = result.rows
+        if result.columns is not None and hasattr(rows, "columns"):
+            rows = rows[list(result.columns)]
+        return r.to_json(rows) + "\n"
+    return r.to_csv(result.flat if result.flat is not None else result.rows,
+                    None if result.flat is not None else result.columns)
+
+
+def _view(result: Result) -> tuple[Any, Any]:
+    table = result.table if result.table is not None else result.rows
+    return table, result.table_columns or result.columns
+
+
+def _plain(result: Result, notes: list[str]) -> str:
+    from . import render as r
+
+    if result.render_table is not None:
+        buf = io.StringIO()
+        result.render_table(r.console(buf))
+        text = buf.getvalue()
+    else:
+        table, cols = _view(result)
+        text = r.to_text_table(table, cols, result.title)
+    return text + "".join(f"note: {n}\n" for n in notes)
+
+
+def _rich(result: Result, notes: list[str]) -> None:
+    from rich.text import Text
+
+    from . import render as r
+
+    con = r.console()
+    if result.render_table is not None:
+        result.render_table(con)
+    else:
+        table, cols = _view(result)
+        con.print(r.rich_table(table, cols, result.title))
+    for n in notes:
+        con.print(Text(f"note: {n}", style="dim"))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory, renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -36,16 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..holidays import spring_festival
+from ..localtime import DEFAULT_TZ
+from ..vocabulary import LIFECYCLES, ROLES
 from . import names as nm
 from . import phrases as ph
 
-TZ = "Asia/Shanghai"
+TZ = DEFAULT_TZ
 UTC_OFFSET = 8 * 3600  # Asia/Shanghai has had no DST since 1991: local = UTC + 8h
 DAY = 86400
 FUTURE_DAYS = 30
 
-LIFECYCLES = ("healthy", "dying", "dead", "flooded", "one_man_show", "holiday_lull", "shrunk_stable", "revival")
-ROLES = ("organizer", "thinker", "joker", "asker", "challenger", "lurker", "advertiser")
 PLATFORMS = ("qq", "wechat")
 
 # Acts: the intent behind a message (kept in ``messages.act`` as truth).
@@ -131,11 +132,6 @@ _CHAIN_CUM = {k: (list(v[0]), list(accumulate(v[0].values()))) for k, v in _CHAI
 _HOURS = [0.6, 0.3, 0.15, 0.08, 0.05, 0.05, 0.15, 0.6, 1.3, 1.8, 2.0, 2.0, 2.2, 1.6, 1.5, 1.6, 1.6, 1.5, 1.6,
           2.2, 2.8, 3.0, 2.5, 1.4]
 _HOURS_CUM = list(accumulate(_HOURS))
-
-# Spring Festival (春节) dates: a group's 1-2 week holiday lull sits around them.
-SPRING_FESTIVAL = {2019: "2019-02-05", 2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01",
-                   2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17",
-                   2027: "2027-02-06", 2028: "2028-01-26"}
 
 
 @dataclass(frozen=True)
@@ -392,10 +388,10 @@ class _Sim:
             return (_local_secs(_as_ts(self.spec.lull_start, False)) - self.t0) / DAY
         D = self.D
         for y in range(self.start.year, self.as_of.year + 2):
-            sf = SPRING_FESTIVAL.get(y)
+            sf = spring_festival(y, TZ)  # 初一, the first day of the new year
             if sf is None:
                 continue
-            day = (_local_secs(pd.Timestamp(sf).tz_localize(TZ)) - self.t0) / DAY
+            day = (_local_secs(sf) - self.t0) / DAY
             if 35 <= day <= D + 5:
                 return day - self.r.uniform(3, 7)
         return self.r.uniform(max(20.0, D - 50), max(21.0, D - 3))

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 from rich.markup import escape
 
+from ..localtime import DEFAULT_TZ
 from .sparkline import sparkline
 
 
@@ -22,7 +23,7 @@ def _day(ts: pd.Timestamp, tz: str) -> str:
     return ts.tz_convert(tz).strftime("%Y-%m-%d")
 
 
-def group_lines(row: dict, tz: str = "Asia/Shanghai", roles: pd.DataFrame | None = None,
+def group_lines(row: dict, tz: str = DEFAULT_TZ, roles: pd.DataFrame | None = None,
                 risk: dict | None = None) -> list[tuple[str, str]]:
     """(style, text) lines for one group; text is plain (not yet escaped)."""
     out: list[tuple[str, str]] = []

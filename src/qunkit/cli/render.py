@@ -1,0 +1,155 @@
+"""How a result becomes text: table, json or csv (pandas is imported here, not at ``--help``).
+
+- ``table``: a rich table on a terminal; plain aligned text (no colour, no box
+  drawing) when stdout is piped or written with ``-o``, so cron mail, files and
+  ``grep`` stay readable.
+- ``json``: an array of objects (timestamps ISO 8601, NaN/NaT as null).
+- ``csv``: RFC 4180 with spreadsheet formula neutralisation: a text cell that
+  starts with = + - @ TAB or CR gets a leading apostrophe, so a nickname such as
+  ``=HYPERLINK(...)`` is shown as text by Excel/WPS instead of executed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .output import is_terminal
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain(value: Any) -> Any:
+    """Turn pandas/numpy/datetime values into JSON-able Python values."""
+    if value is None or value is pd.NaT:  # NaT is a datetime subclass: isoformat() would give "NaT"
+        return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta):
+        return None if pd.isna(value) else value.total_seconds()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        value = float(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(data: pd.DataFrame | Sequence[dict]) -> list[dict]:
+    if isinstance(data, pd.DataFrame):
+        cols = list(data.columns)
+        return [{c: plain(v) for c, v in zip(cols, row, strict=True)} for row in data.itertuples(index=False)]
+    return [{k: plain(v) for k, v in r.items()} for r in data]
+
+
+def neutralise(cell: str) -> str:
+    """Make a CSV cell safe to open in a spreadsheet."""
+    if cell and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _cell_text(value: Any) -> str:
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_cell_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)
+
+
+def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
+    rows = records(data)
+    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([neutralise(str(c)) for c in cols])
+    for r in rows:
+        out = []
+        for c in cols:
+            v = r.get(c)
+            text = _cell_text(v)
+            out.append(neutralise(text) if not isinstance(v, (int, float)) or isinstance(v, bool) else text)
+        w.writerow(out)
+    return buf.getvalue()
+
+
+def to_json(data: pd.DataFrame | Sequence[dict] | dict) -> str:
+    payload = plain(data) if isinstance(data, dict) else records(data)
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def to_text_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
+                  title: str | None = None) -> str:
+    """Plain aligned text for pipes and cron mail (East Asian wide chars counted as 2)."""
+    rows = records(data)
+    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    cells = [[str(c) for c in cols]] + [[_cell_text(r.get(c)).replace("\n", " ") for c in cols] for r in rows]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(cols))]
+    lines = [title] if title else []
+    for row in cells:
+        lines.append("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _width(s: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(s)
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _width(s))
+
+
+def rich_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
+               title: str | None = None):
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = records(data)
+    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    table = Table(title=title, show_lines=False)
+    for c in cols:
+        table.add_column(str(c), overflow="fold")
+    for r in rows:
+        # chat text may contain "[bold]" etc.: escape so rich never interprets it
+        table.add_row(*[escape(_cell_text(r.get(c))) for c in cols])
+    return table
+
+
+def console(stream: Any = None):
+    """A rich console on ``stream`` (default stdout): colour on a terminal, plain 200 columns otherwise."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    tty = is_terminal(stream)
+    return Console(file=stream, force_terminal=tty, no_color=not tty, highlight=False,
+                   width=None if tty else 200, soft_wrap=not tty)

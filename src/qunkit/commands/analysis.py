@@ -1,0 +1,156 @@
+"""``activity``, ``roles`` and ``risk``: the scoped store through ``qunkit.analysis``, as results.
+
+Each loads the scoped messages (nothing after ``as_of``) and the members
+derived from them, computes the per-message features once and calls the
+analysis function; the table view formats rates and durations, json/csv keep
+the numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.activity import activity as _activity
+from ..analysis.benchmarks import active_verdict, benchmarks_for
+from ..analysis.risk import group_risk
+from ..analysis.roles import ROLES, assign_roles
+from ..analysis.scope import Scope
+from ..analysis.text_features import Features, compute_features
+from ..errors import EXIT_THRESHOLD
+from ..localtime import DEFAULT_TZ
+from .loading import as_of_note, load_scope
+from .result import Note, Result
+
+ACTIVITY_TABLE = ("group_name", "period", "messages", "speakers", "members", "active_rate", "new_members",
+                  "leavers", "top1_share", "gini", "reply_share", "reply_time", "noise_share", "peak_hour")
+ROLE_TABLE = ("group_name", "member_name", "member_id", "role", "score", "messages", "reasons")
+ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons")
+RISK_TABLE = ("group_name", "score", "level", "reasons")
+RISK_JSON = ("group_id", "group_name", "score", "level", "reasons", "features")
+LEVELS = ("dead", "at-risk", "watch", "healthy")
+ALL = Scope()  # every group, every message up to the newest
+
+
+def load(store, scope: Scope, lexicon: Path | None = None
+         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, Features]:
+    """Scoped messages, their members, as_of and the per-message features every analysis shares."""
+    messages, members, as_of = load_scope(store, scope)
+    return messages, members, as_of, compute_features(messages, as_of, lexicon, members=members)
+
+
+def no_roster_note(frame: pd.DataFrame, what: str) -> Note | None:
+    """Names the groups in ``frame`` without a member roster (summarised unless --verbose)."""
+    if "roster_known" not in frame.columns or frame.empty:
+        return None
+    names = sorted(frame.loc[~frame["roster_known"].astype(bool), "group_name"].astype(str).unique())
+    return Note("no member roster for {items}: " + what + " (qunkit import EXPORT --roster ROSTER.csv)",
+                tuple(names))
+
+
+def _pct(x) -> str | None:
+    return None if x is None or pd.isna(x) else f"{float(x):.0%}"
+
+
+def _duration(seconds) -> str | None:
+    if seconds is None or pd.isna(seconds):
+        return None
+    s = float(seconds)
+    if s < 60:
+        return f"{s:.0f}s"
+    if s < 3600:
+        return f"{s / 60:.0f}m"
+    return f"{s / 3600:.1f}h"
+
+
+# ---- activity ------------------------------------------------------------------------------------
+
+def activity(store, scope: Scope = ALL, *, by: str = "week", lexicon: Path | None = None,
+             tz: str = DEFAULT_TZ) -> Result:
+    """Activity per group and period, with the practice's benchmarks for each group's current size."""
+    messages, members, as_of, F = load(store, scope, lexicon)
+    out = _activity(messages, members, as_of, by=by, features=F)
+    out = out.merge(_benchmarks(out, F), on="group_id", how="left")
+    notes = [as_of_note(as_of, tz),
+             no_roster_note(out, "members and active rate unknown, lurkers cannot be counted"),
+             Note(None, tuple(_benchmark_lines(out)))]
+    table = out.assign(active_rate=out["active_rate"].map(_pct), top1_share=out["top1_share"].map(_pct),
+                       reply_share=out["reply_share"].map(_pct), noise_share=out["noise_share"].map(_pct),
+                       reply_time=out["median_reply_s"].map(_duration))
+    rows = out.drop(columns=["benchmark_notes", "_ref"])
+    return Result(rows=rows, title=f"Activity by {by}", notes=notes, table=table, table_columns=ACTIVITY_TABLE)
+
+
+def _benchmarks(out: pd.DataFrame, F: Features) -> pd.DataFrame:
+    """Per group: the benchmark figures for its current size and platform."""
+    rows = []
+    platform = dict(zip(F.groups["group_id"], F.groups["platform"], strict=True))
+    for gid, g in out.groupby("group_id", sort=False):
+        last = g.iloc[-1]
+        size = None if pd.isna(last["members"]) else int(last["members"])
+        b = benchmarks_for(size, platform.get(gid))
+        rows.append({"group_id": gid, "size_class": b["size_class"], "benchmark_active_low": b["active_low"],
+                     "benchmark_active_high": b["active_high"], "platform_cap": b["platform_cap"],
+                     "benchmark_notes": b["notes"], "_ref": b})
+    frame = pd.DataFrame(rows, columns=["group_id", "size_class", "benchmark_active_low", "benchmark_active_high",
+                                        "platform_cap", "benchmark_notes", "_ref"])
+    return frame
+
+
+def _benchmark_lines(out: pd.DataFrame) -> list[str]:
+    """One line per group: its last complete period against the benchmark for its size."""
+    lines = []
+    for _, g in out.groupby("group_id", sort=False):
+        last = g[~g["partial"]].iloc[-1] if (~g["partial"]).any() else g.iloc[-1]
+        own = f"{last['speakers']} speakers"
+        if not pd.isna(last["members"]):
+            own += f" of {int(last['members'])} members ({_pct(last['active_rate'])} active)"
+        rate = None if pd.isna(last["active_rate"]) else float(last["active_rate"])
+        verdict = active_verdict(rate, last["_ref"]) if not pd.isna(last["members"]) else None
+        lines.append(f"{last['group_name']}: {own} in {last['period']}{'; ' + verdict if verdict else ''}. "
+                     + " | ".join(last["benchmark_notes"][:2]))
+    return lines
+
+
+# ---- roles ------------------------------------------------------------------------------------------
+
+def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurkers: bool = True,
+          lexicon: Path | None = None, tz: str = DEFAULT_TZ) -> Result:
+    """Each member's main role, the score per role and the reasons; ``only`` keeps some roles."""
+    messages, members, as_of, F = load(store, scope, lexicon)
+    out = assign_roles(messages, members, as_of, lexicon, features=F)
+    notes = [as_of_note(as_of, tz),
+             no_roster_note(out, "silent members are invisible, lurkers cannot all be counted"),
+             _role_counts(out)]
+    if only:
+        out = out[out["role"].isin(only)]
+    if not include_lurkers:
+        out = out[out["role"] != "lurker"]
+    out = out.reset_index(drop=True)
+    score = [round(float(s.get(r, 0.0)), 2) for s, r in zip(out["scores"], out["role"], strict=True)]
+    return Result(rows=out, columns=ROLE_JSON, title=f"Member roles ({len(out)})", notes=notes,
+                  table=out.assign(score=score), table_columns=ROLE_TABLE)
+
+
+def _role_counts(roles: pd.DataFrame) -> str:
+    if roles.empty:
+        return "no members"
+    counts = roles["role"].value_counts()
+    return "; ".join(f"{counts.get(r, 0)} {r}{'s' if counts.get(r, 0) != 1 else ''}" for r in ROLES)
+
+
+# ---- risk -------------------------------------------------------------------------------------------
+
+def risk(store, scope: Scope = ALL, *, fail_above: float | None = None, lexicon: Path | None = None,
+         tz: str = DEFAULT_TZ) -> Result:
+    """Groups ranked by dead-group risk; exit code 1 when one scores ``fail_above`` or more."""
+    messages, members, as_of, F = load(store, scope, lexicon)
+    out = group_risk(messages, members, as_of, features=F)
+    counts = out["level"].value_counts()
+    notes = [as_of_note(as_of, tz),
+             ", ".join(f"{counts.get(level, 0)} {level}" for level in LEVELS) + f" of {len(out)} group(s)"]
+    crossed = fail_above is not None and len(out) and bool(np.any(out["score"].to_numpy(dtype=float) >= fail_above))
+    return Result(rows=out, columns=RISK_JSON, title=f"Dead-group risk ({len(out)} groups)", notes=notes,
+                  table_columns=RISK_TABLE, exit_code=EXIT_THRESHOLD if crossed else 0)

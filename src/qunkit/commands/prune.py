@@ -1,0 +1,99 @@
+"""``qunkit prune`` and ``qunkit rollcall``: whom to remove, and who answered the roll call, as results.
+
+The table shows local wall-clock dates; json/csv keep ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.prune import COLUMNS, prune_candidates, read_keep
+from ..analysis.roles import assign_roles
+from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
+from ..analysis.scope import Scope
+from ..errors import EXIT_THRESHOLD, BadInput
+from ..localtime import DEFAULT_TZ
+from .loading import as_of_note, load_scope
+from .result import Note, Result
+
+WINDOW = pd.Timedelta(hours=24)  # answers count this long after a roll-call announcement
+
+
+def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
+    """Timestamps as local wall-clock text for the table."""
+    ts = pd.to_datetime(ts, utc=True)
+    return ts.dt.tz_convert(tz).dt.strftime(fmt).where(ts.notna(), None)
+
+
+def read_keep_file(path: Path) -> list[str]:
+    """Ids or names never to list, from a UTF-8 or GB18030 file (Windows Notepad writes either)."""
+    raw = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return read_keep(raw.decode(enc).splitlines())
+        except UnicodeDecodeError:
+            continue
+    raise BadInput(f"{path}: cannot decode the --keep file as UTF-8 or GB18030")
+
+
+def announcement(at: str = "20:00", tz: str = DEFAULT_TZ) -> Result:
+    """The roll-call message to post in the group before pruning (``ValueError`` for a bad ``at``)."""
+    return Result(text=announcement_text(at, tz=tz))
+
+
+def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_messages: int | None = None,
+          keep: Sequence[str] = (), window: pd.Timedelta = WINDOW,
+          rollcall_message: str | None = None, fail_if_any: bool = False, tz: str = DEFAULT_TZ) -> Result:
+    """Members to remove, each with the reason; exit code 1 with ``fail_if_any`` and a non-empty list."""
+    messages, members, as_of = load_scope(store, scope)
+    roles = assign_roles(messages, members, as_of)  # advertisers are listed whatever their recency
+    out = prune_candidates(messages, members, roles, as_of, days, grace_days=grace_days, min_messages=min_messages,
+                           keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
+    notes = [f"{as_of_note(as_of, tz, '')}; silent = no message for {days} days",
+             *out.attrs.get("notes", []),
+             _summary(out) + "; qunkit removes no one: act on this list yourself"]
+    table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
+    return Result(rows=out, columns=COLUMNS, title=f"Prune candidates ({len(out)})", notes=notes, table=table,
+                  exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
+
+
+def _summary(out: pd.DataFrame) -> str:
+    if out.empty:
+        return "no one to prune"
+    counts = out["reason"].str.split("; ").explode().value_counts()
+    parts = ", ".join(f"{n} {r}" for r, n in counts.items())
+    return f"{len(out)} member(s) in {out['group_name'].nunique()} group(s): {parts}"
+
+
+def rollcall(store, scope: Scope, *, message: str | None = None, window: pd.Timedelta = WINDOW,
+             all_calls: bool = False, only: str | None = None, tz: str = DEFAULT_TZ) -> Result:
+    """Who answered each group's latest roll call (``all_calls``: every one); ``only`` answered/missing."""
+    messages, members, as_of = load_scope(store, scope)
+    calls = find_rollcalls(messages, message=message, window=window, as_of=as_of)
+    status = rollcall_status(messages, members, calls, latest_only=not all_calls)
+    notes: list[str | Note | None] = []
+    if calls.empty:
+        what = f"containing {message!r}" if message else "(清人/点名/潜水 ... 在的请打1, or use --message TEXT)"
+        notes.append(f"no roll-call announcement found {what} up to {as_of.tz_convert(tz):%Y-%m-%d %H:%M}")
+    else:
+        shown = calls if all_calls else calls.groupby("group_id", sort=False).tail(1)
+        counts = status.groupby(["group_name", "announced"], sort=False)["answered"].agg(["sum", "size"])
+        lines = []
+        for c in shown.itertuples(index=False):  # one line per roll call, not per member
+            yes, n = counts.loc[(c.group_name, c.announced)] if (c.group_name, c.announced) in counts.index else (0, 0)
+            lines.append(f"{c.group_name}: roll call by {c.announcer_name} at "
+                         f"{c.announced.tz_convert(tz):%Y-%m-%d %H:%M}: {int(yes)} answered, {int(n - yes)} did not")
+        notes.append(Note(None, tuple(lines), noun="roll call"))
+        no_roster = sorted(set(members.loc[~members["roster_known"].astype(bool), "group_name"].astype(str))
+                           & set(shown["group_name"]))
+        notes.append(Note("no member roster for {items}: non-answerers are only the members seen in the log; "
+                          "members who never spoke cannot be listed", tuple(no_roster)))
+    if only:
+        status = status[status["answered"] == (only == "answered")]
+    table = status.assign(announced=_local(status["announced"], tz, "%Y-%m-%d %H:%M"),
+                          answered_at=_local(status["answered_at"], tz, "%Y-%m-%d %H:%M"),
+                          answered=status["answered"].map({True: "yes", False: "no"}))
+    return Result(rows=status, columns=STATUS_COLUMNS, title="Roll call", notes=notes, table=table)
