@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
-from .wechat_common import build_messages, drop_bad, finalize, label_kinds, localize, rx_has, ts_from_epoch
+from ..localtime import localize
+from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .wechat_common import build_messages, drop_bad, finalize, label_kinds, rx_has, ts_from_epoch
 from .wechat_io import iter_csv, read_csv_header
 
 COLUMNS = ("id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime")
@@ -110,7 +110,7 @@ class PyWxDumpCsvParser(Parser):
         files = pages(path)
         if not files:
             raise BadInput(f"{path}: no PyWxDump CSV pages (id,MsgSvrID,type_name,...) found")
-        _, report.encoding = read_head(files[0])
+        text_encoding(files[0], report)
         users = load_users(files[0].parent, report)
         names = pd.Series({k: display_name(v) for k, v in users.items()}, dtype=object)
         offset = 0

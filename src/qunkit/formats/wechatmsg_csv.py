@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
-from .wechat_common import build_messages, drop_bad, localize, settle_chat_type, to_int, ts_from_epoch
+from ..localtime import localize
+from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .wechat_common import build_messages, drop_bad, settle_chat_type, to_int, ts_from_epoch
 from .wechat_io import iter_csv, read_csv_header
 
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status", "StrContent",
@@ -61,7 +61,7 @@ class WeChatMsgCsvParser(Parser):
         yield from settle_chat_type(self._chunks(path, options, report), report)
 
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, report.encoding = read_head(path)
+        text_encoding(path, report)
         header = read_csv_header(path)
         missing = [c for c in NEEDED if c not in header]
         if missing:
