@@ -166,6 +166,15 @@ def mark_system(df: pd.DataFrame, system: np.ndarray | pd.Series, sender: np.nda
         df.loc[rows, ["sender_id", "sender_name"]] = [SYSTEM_ID, SYSTEM_NAME]
 
 
+def mark_recalled(df: pd.DataFrame, recalled: np.ndarray | pd.Series) -> None:
+    """A recalled message kept under its own sender (QCE ``recalled``, ChatLab RECALL): kind and
+    event ``recall``, the sender as the event's target, in place."""
+    recalled = np.asarray(recalled, dtype=bool)
+    if recalled.any():
+        df.loc[recalled, ["kind", "event"]] = "recall"
+        df.loc[recalled, "event_target"] = df.loc[recalled, "sender_id"]
+
+
 def text_encoding(path: Path, report: ParseReport) -> str:
     """The text preamble every text parser starts with: the file's encoding (head, middle and
     end sampled, ``textio``), written to ``report.encoding``."""

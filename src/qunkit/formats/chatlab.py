@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ParseOptions, Parser, ParseReport, RowBuffer, mark_system
+from .base import ParseOptions, Parser, ParseReport, RowBuffer, mark_recalled, mark_system
 from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
 
@@ -130,10 +130,7 @@ class _Mapper:
         )
         system = (df["kind"] == "system").to_numpy()
         mark_system(df, system)
-        recall = ((df["kind"] == "recall") & ~system).to_numpy()
-        if recall.any():  # ChatLab RECALL rows are the recalled message under its sender
-            df.loc[recall, "event"] = "recall"
-            df.loc[recall, "event_target"] = df.loc[recall, "sender_id"]
+        mark_recalled(df, (df["kind"] == "recall").to_numpy() & ~system)  # RECALL: the message, under its sender
         return df
 
 

@@ -45,7 +45,7 @@ from .wechat_common import (
     settle_chat_type,
     ts_from_epoch,
 )
-from .wechat_io import export_encoding, iter_csv, iter_text_blocks, read_csv_header
+from .wechat_io import csv_columns, export_encoding, iter_csv, iter_text_blocks, read_csv_header
 from .wechatmsg_csv import chat_name_from_file
 
 SYSTEM_SENDER = SYSTEM_NAME  # how chatlog names the sender of gray-bar rows
@@ -207,10 +207,7 @@ class ChatlogCsvParser(Parser):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> int:
-        if not head:
-            return 0
-        first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
-        cols = {c.strip().strip('"').lower() for c in first.split(",")}
+        cols = {c.lower() for c in csv_columns(head)}
         if {"time", "sendername", "sender", "talker", "content"} <= cols:
             return 90
         return 0

@@ -43,7 +43,16 @@ import numpy as np
 import pandas as pd
 
 from ..localtime import localize_one
-from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, RowBuffer, mark_system
+from .base import (
+    SYSTEM_ID,
+    SYSTEM_NAME,
+    ParseOptions,
+    Parser,
+    ParseReport,
+    RowBuffer,
+    mark_recalled,
+    mark_system,
+)
 from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
 
@@ -271,10 +280,7 @@ class QceMapper:
             }
         )
         mark_system(df, system)  # their sender is the system pseudo-sender already (``add``)
-        if recalled.any():
-            df.loc[recalled, "kind"] = "recall"
-            df.loc[recalled, "event"] = "recall"
-            df.loc[recalled, "event_target"] = df.loc[recalled, "sender_id"]
+        mark_recalled(df, recalled)
         return df
 
 
