@@ -6,6 +6,13 @@ below; ``finish_chunk`` adds provenance and keys and casts to the canonical
 ``schema.MESSAGES``.  A line a parser cannot place goes to ``ParseReport.issue``:
 counted, the first few kept with file:line and the reason, the rest of the file
 still imports.
+
+The mechanics several parsers need live here once, so a new format reuses them:
+``text_encoding``/``text_chunks`` (detect the encoding, stream decoded
+line-aligned chunks, keep ``report.encoding``/``bytes_read`` current),
+``RowBuffer`` (records -> column lists of ``ROWS_PER_CHUNK`` rows),
+``mark_system``/``mark_recalled`` (gray-bar notices and recalled messages filed
+one way), and ``localtime.localize`` for wall-clock times (``ParseOptions.tz``).
 """
 
 from __future__ import annotations
