@@ -198,3 +198,12 @@ def test_utf16_without_bom_is_still_binary(tmp_path: Path) -> None:
     path.write_bytes(codecs.encode("消息对象:群\n", "utf-16-le"))
     with pytest.raises(BadInput, match="binary"):
         read_head(path)
+
+
+def test_bytes_encoding_checks_every_byte_of_small_files() -> None:
+    from qunkit.formats.textio import bytes_encoding
+
+    raw = b"member_id,member_name\n" + b"10001,alice\n" * 6000 + "10002,张三\n".encode("gb18030")
+    assert len(raw) > HEAD_BYTES and raw[:HEAD_BYTES].isascii()
+    assert bytes_encoding(raw) == "gb18030"
+    assert bytes_encoding("10002,张三\n".encode("utf-8-sig")) == "utf-8-sig"

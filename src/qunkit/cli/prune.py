@@ -18,6 +18,7 @@ from ..analysis.prune import COLUMNS, prune_candidates, read_keep
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
 from ..errors import EXIT_THRESHOLD, BadInput
+from ..formats.textio import bytes_encoding
 from .options import format_option, load_scope, open_store, quiet_option, scope_options, store_option
 from .output import emit
 
@@ -58,12 +59,10 @@ def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
 
 def _read_keep_file(path: Path) -> list[str]:
     raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return read_keep(raw.decode(enc).splitlines())
-        except UnicodeDecodeError:
-            continue
-    raise BadInput(f"{path}: cannot decode the --keep file as UTF-8 or GB18030")
+    try:
+        return read_keep(raw.decode(bytes_encoding(raw, path)).splitlines())
+    except (UnicodeDecodeError, BadInput):
+        raise BadInput(f"{path}: cannot decode the --keep file as UTF-8 or GB18030") from None
 
 
 @click.command("prune")

@@ -100,6 +100,12 @@ def file_encoding(path: Path) -> str:
     return detect_encoding(head, path, later) if head else ""
 
 
+def bytes_encoding(raw: bytes, path: Path | str = "") -> str:
+    """The encoding of a small file already read whole (rosters, --keep lists): every byte
+    past the head is checked, not samples."""
+    return detect_encoding(raw[:HEAD_BYTES], path, [raw[HEAD_BYTES:]])
+
+
 def read_head(path: Path, nbytes: int = HEAD_BYTES) -> tuple[str, str]:
     """Return (decoded head text, encoding) of a file; "" for directories."""
     if path.is_dir():
