@@ -163,7 +163,7 @@ def test_import_summary_json_carries_the_roster_of_the_last_file(tmp_path: Path)
     a, b = two_files(tmp_path)
     roster = write(tmp_path / "r.csv", ROSTER)
     res = CliRunner().invoke(cli, ["import", str(a), str(b), "--roster", str(roster), "--group", "乙群",
-                                   "--store", str(tmp_path / "s"), "--output", "json"])
+                                   "--store", str(tmp_path / "s"), "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert [(r["added"], r["roster_group"], r["roster_members"]) for r in rows] == [(4, None, 0), (3, "乙群", 2)]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .errors import BadInput
 from .formats.base import ParseReport
-from .formats.textio import detect_encoding
+from .formats.textio import bytes_encoding
 
 ROSTER_COLUMNS = ("member_id", "member_name", "role", "joined", "last_spoke")
 
@@ -92,7 +92,7 @@ def _csv_rows(path: Path, report: ParseReport) -> Iterator[tuple[int, list[objec
     raw = path.read_bytes()  # rosters are small (QQ caps groups at 2000 members)
     if not raw.strip():
         raise BadInput(f"{path}: the roster file is empty; expected a header row with a member id or name column")
-    enc = detect_encoding(raw[:65536], path)
+    enc = bytes_encoding(raw, path)
     report.encoding = enc
     text = raw.decode(enc, errors="replace")
     first = text.lstrip("\ufeff").split("\n", 1)[0]

@@ -15,6 +15,7 @@ from ..analysis.roles import assign_roles
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
 from ..errors import EXIT_THRESHOLD, BadInput
+from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ
 from .loading import as_of_note, load_scope
 from .result import Note, Result
@@ -31,12 +32,10 @@ def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
 def read_keep_file(path: Path) -> list[str]:
     """Ids or names never to list, from a UTF-8 or GB18030 file (Windows Notepad writes either)."""
     raw = Path(path).read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return read_keep(raw.decode(enc).splitlines())
-        except UnicodeDecodeError:
-            continue
-    raise BadInput(f"{path}: cannot decode the --keep file as UTF-8 or GB18030")
+    try:
+        return read_keep(raw.decode(bytes_encoding(raw, path)).splitlines())
+    except (UnicodeDecodeError, BadInput):
+        raise BadInput(f"{path}: cannot decode the --keep file as UTF-8 or GB18030") from None
 
 
 def announcement(at: str = "20:00", tz: str = DEFAULT_TZ) -> Result:

@@ -6,21 +6,32 @@ below; ``finish_chunk`` adds provenance and keys and casts to the canonical
 ``schema.MESSAGES``.  A line a parser cannot place goes to ``ParseReport.issue``:
 counted, the first few kept with file:line and the reason, the rest of the file
 still imports.
+
+The mechanics several parsers need live here once, so a new format reuses them:
+``text_encoding``/``text_chunks`` (detect the encoding, stream decoded
+line-aligned chunks, keep ``report.encoding``/``bytes_read`` current),
+``RowBuffer`` (records -> column lists of ``ROWS_PER_CHUNK`` rows),
+``mark_system``/``mark_recalled`` (gray-bar notices and recalled messages filed
+one way), and ``localtime.localize`` for wall-clock times (``ParseOptions.tz``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from ..keys import message_keys
+from ..localtime import DEFAULT_TZ
 from ..schema import MESSAGES, conform
+from .events import parse_events
+from .textio import file_encoding, iter_text_chunks
 
 # Columns a parser must (or may) fill.  ts must be tz-aware (parsers localise
 # the export's wall-clock time with ParseOptions.tz).
@@ -29,11 +40,17 @@ REQUIRED_COLUMNS = ("group_id", "group_name", "chat_type", "ts", "sender_id", "s
 OPTIONAL_COLUMNS = ("sender_title", "event", "event_actor", "event_target", "mentions", "reply_to", "msg_id")
 
 MAX_KEPT_ISSUES = 20
+# Rows a record-by-record parser gathers before it yields a chunk: ~1 KB of Python objects
+# per row while a chunk fills, so ~50 MB, and few enough chunks that per-chunk work is amortised.
+ROWS_PER_CHUNK = 50_000
+# The pseudo-sender every system (gray-bar) row is filed under, whatever the export called it.
+SYSTEM_ID = "system"
+SYSTEM_NAME = "系统消息"
 
 
 @dataclass
 class ParseOptions:
-    tz: str = "Asia/Shanghai"      # zone of the wall-clock times in the export
+    tz: str = DEFAULT_TZ           # zone of the wall-clock times in the export
     self_id: str | None = None     # id to give the exporting account's own messages (我 / IsSender=1)
     self_name: str | None = None
     year: int | None = None        # for layouts whose timestamps lack a year (chatlog text)
@@ -113,6 +130,69 @@ class Parser(ABC):
     @abstractmethod
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         """Yield chunks of parser columns (REQUIRED_COLUMNS, any OPTIONAL_COLUMNS)."""
+
+
+class RowBuffer:
+    """Columns of records appended one at a time, handed out as chunks of ``rows`` rows.
+
+    Record-by-record parsers (JSON mappers, the MHT and QCE text state machines)
+    append to ``cols[name]`` directly (the hot path stays a list append) and call
+    ``take`` after each record: it returns the filled columns and starts afresh
+    once ``rows`` are gathered, or whatever is left when ``final``."""
+
+    def __init__(self, columns: Iterable[str], rows: int = ROWS_PER_CHUNK) -> None:
+        self.names = tuple(columns)
+        self.rows = rows
+        self.cols: dict[str, list] = {c: [] for c in self.names}
+
+    def __len__(self) -> int:
+        return len(self.cols[self.names[0]])
+
+    def take(self, final: bool = False) -> dict[str, list] | None:
+        n = len(self)
+        if n == 0 or (not final and n < self.rows):
+            return None
+        full, self.cols = self.cols, {c: [] for c in self.names}
+        return full
+
+
+def mark_system(df: pd.DataFrame, system: np.ndarray | pd.Series, sender: np.ndarray | pd.Series | None = None
+                ) -> None:
+    """Give the ``system`` rows of a parser chunk their event, actor and target (``events``),
+    kind ``recall`` or ``system``, and the system pseudo-sender (on the ``sender`` rows only,
+    default all ``system`` rows), in place.  One place so every QQ/interchange parser files a
+    gray-bar notice the same way (WeChat's pipeline, ``wechat_common``, uses the same pieces)."""
+    system = np.asarray(system, dtype=bool)
+    if not system.any():
+        return
+    ev = parse_events(df.loc[system, "text"])
+    df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
+    df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
+    rows = system if sender is None else np.asarray(sender, dtype=bool)
+    if rows.any():
+        df.loc[rows, ["sender_id", "sender_name"]] = [SYSTEM_ID, SYSTEM_NAME]
+
+
+def mark_recalled(df: pd.DataFrame, recalled: np.ndarray | pd.Series) -> None:
+    """A recalled message kept under its own sender (QCE ``recalled``, ChatLab RECALL): kind and
+    event ``recall``, the sender as the event's target, in place."""
+    recalled = np.asarray(recalled, dtype=bool)
+    if recalled.any():
+        df.loc[recalled, ["kind", "event"]] = "recall"
+        df.loc[recalled, "event_target"] = df.loc[recalled, "sender_id"]
+
+
+def text_encoding(path: Path, report: ParseReport) -> str:
+    """The text preamble every text parser starts with: the file's encoding (head, middle and
+    end sampled, ``textio``), written to ``report.encoding``."""
+    report.encoding = file_encoding(path)
+    return report.encoding
+
+
+def text_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Iterator[str]:
+    """The file decoded in line-aligned chunks of about ``options.chunk_bytes``, with
+    ``report.encoding`` set and ``report.bytes_read`` following the reading."""
+    return iter_text_chunks(path, text_encoding(path, report), options.chunk_bytes, report)
 
 
 def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: str, tz: str,

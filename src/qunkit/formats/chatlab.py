@@ -32,12 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ParseOptions, Parser, ParseReport
-from .events import parse_events
+from .base import ParseOptions, Parser, ParseReport, RowBuffer, mark_recalled, mark_system
 from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
 
-ROWS_PER_CHUNK = 50_000
 # ChatLab MessageType -> qunkit kind
 TYPE_KINDS = {
     0: "text", 1: "image", 2: "voice", 3: "video", 4: "file", 5: "sticker", 7: "link", 8: "location",
@@ -67,8 +65,7 @@ class _Mapper:
         self.platform = PLATFORMS.get(plat, plat)
         if not meta:
             report.note(f"no ChatLab meta header; the chat was named after the file ({fallback!r})")
-        self.cols: dict[str, list] = {c: [] for c in ("ts", "sid", "name", "kind", "text", "msg_id", "reply",
-                                                      "line")}
+        self.rows = RowBuffer(("ts", "sid", "name", "kind", "text", "msg_id", "reply", "line"))
         self.count = 0
 
     def add(self, m: Any, record: int) -> None:
@@ -92,7 +89,7 @@ class _Mapper:
         t = m.get("type")
         kind = TYPE_KINDS.get(t) if isinstance(t, int) and not isinstance(t, bool) else None
         content = m.get("content")
-        c = self.cols
+        c = self.rows.cols
         c["ts"].append(ms)
         c["sid"].append(sid)
         c["name"].append(name)
@@ -104,9 +101,8 @@ class _Mapper:
         self.count += 1
 
     def take(self, final: bool = False) -> pd.DataFrame | None:
-        c = self.cols
-        n = len(c["ts"])
-        if n == 0 or (not final and n < ROWS_PER_CHUNK):
+        c = self.rows.take(final)
+        if c is None:
             return None
         text = pd.Series(c["text"], dtype=object)
         kind = pd.Series(c["kind"], dtype=object)
@@ -133,17 +129,8 @@ class _Mapper:
             }
         )
         system = (df["kind"] == "system").to_numpy()
-        if system.any():
-            ev = parse_events(df.loc[system, "text"])
-            df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
-            df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
-            df.loc[system, ["sender_id", "sender_name"]] = ["system", "系统消息"]
-        recall = ((df["kind"] == "recall") & ~system).to_numpy()
-        if recall.any():  # ChatLab RECALL rows are the recalled message under its sender
-            df.loc[recall, "event"] = "recall"
-            df.loc[recall, "event_target"] = df.loc[recall, "sender_id"]
-        for k in c:
-            c[k] = []
+        mark_system(df, system)
+        mark_recalled(df, (df["kind"] == "recall").to_numpy() & ~system)  # RECALL: the message, under its sender
         return df
 
 

@@ -33,24 +33,22 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
+from ..localtime import localize
+from .base import SYSTEM_NAME, ParseOptions, Parser, ParseReport, text_encoding
 from .jsonstream import RecordBatcher, TopLevelArrayReader, stopped, stream_array
-from .textio import read_head
 from .wechat_common import (
     build_messages,
     drop_bad,
     finalize,
-    localize,
     rx_get,
     rx_sub,
     settle_chat_type,
     ts_from_epoch,
 )
-from .wechat_io import export_encoding, iter_csv, iter_text_blocks, read_csv_header
+from .wechat_io import csv_columns, export_encoding, iter_csv, iter_text_blocks, read_csv_header
 from .wechatmsg_csv import chat_name_from_file
 
-JSON_CHUNK = 50_000  # records per yielded chunk
-SYSTEM_SENDER = "系统消息"
+SYSTEM_SENDER = SYSTEM_NAME  # how chatlog names the sender of gray-bar rows
 
 # PlainTextContent placeholders: ![图片](url), [链接|title](url), [转账|发送 ￥1.00](备注) ...
 MEDIA_LABELS = {
@@ -171,7 +169,7 @@ class ChatlogJsonParser(Parser):
         report.encoding = export_encoding(path)
         fallback = chat_name_from_file(path)
         batcher = RecordBatcher(lambda records, lines: self._chunk(records, lines, options, report, fallback),
-                                report, "array element is not a message object", JSON_CHUNK)
+                                report, "array element is not a message object")
         with open(path, "rb") as fh:
             reader = TopLevelArrayReader(fh, None, encoding=report.encoding, resync=False)
             if not reader.open():
@@ -209,16 +207,13 @@ class ChatlogCsvParser(Parser):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> int:
-        if not head:
-            return 0
-        first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
-        cols = {c.strip().strip('"').lower() for c in first.split(",")}
+        cols = {c.lower() for c in csv_columns(head)}
         if {"time", "sendername", "sender", "talker", "content"} <= cols:
             return 90
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, report.encoding = read_head(path)
+        text_encoding(path, report)
         header = read_csv_header(path)
         rename = {c: CSV_ALIASES[c.lower()] for c in header if c.lower() in CSV_ALIASES}
         if not {"time", "sender", "content"} <= set(rename.values()):
@@ -251,8 +246,7 @@ class ChatlogTextParser(Parser):
         return 75 if len(found) >= 2 else (45 if found else 0)
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, encoding = read_head(path)
-        report.encoding = encoding
+        encoding = text_encoding(path, report)
         first_year = self._first_year(path, encoding, options, report)
         yield from settle_chat_type(self._chunks(path, encoding, first_year, options, report), report)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..errors import BadInput
+from .base import ROWS_PER_CHUNK, RowBuffer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -466,30 +467,25 @@ def stopped(report: ParseReport, file_name: str, at: int, cut: bool, reason: str
 
 class RecordBatcher:
     """A ``Mapper`` for formats that build a chunk from a list of record dicts at once:
-    ``build(records, record_numbers)`` runs every ``rows`` records; an element that is not an
-    object is an issue worded ``not_object``."""
+    ``build(records, record_numbers)`` runs every ``rows`` records (``base.RowBuffer``); an
+    element that is not an object is an issue worded ``not_object``."""
 
     def __init__(self, build: Callable[[list[dict], list[int]], pd.DataFrame], report: ParseReport,
-                 not_object: str, rows: int = 50_000) -> None:
+                 not_object: str, rows: int | None = None) -> None:
         self.build = build
         self.report = report
         self.not_object = not_object
-        self.rows = rows
-        self.records: list[dict] = []
-        self.numbers: list[int] = []
+        self._rows = RowBuffer(("record", "number"), rows or ROWS_PER_CHUNK)
         self.count = 0
 
     def add(self, record: Any, record_no: int) -> None:
         if not isinstance(record, dict):
             self.report.issue(record_no, self.not_object, repr(record)[:80])
             return
-        self.records.append(record)
-        self.numbers.append(record_no)
+        self._rows.cols["record"].append(record)
+        self._rows.cols["number"].append(record_no)
         self.count += 1
 
     def take(self, final: bool = False) -> pd.DataFrame | None:
-        if not self.records or (not final and len(self.records) < self.rows):
-            return None
-        df = self.build(self.records, self.numbers)
-        self.records, self.numbers = [], []
-        return df
+        batch = self._rows.take(final)
+        return None if batch is None else self.build(batch["record"], batch["number"])

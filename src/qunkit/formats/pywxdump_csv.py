@@ -26,10 +26,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
-from .wechat_common import build_messages, drop_bad, finalize, label_kinds, localize, rx_has, ts_from_epoch
-from .wechat_io import iter_csv, read_csv_header
+from ..localtime import localize
+from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .wechat_common import build_messages, drop_bad, finalize, label_kinds, rx_has, ts_from_epoch
+from .wechat_io import csv_columns, iter_csv, read_csv_header
 
 COLUMNS = ("id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime")
 PAGE = re.compile(r"^(?P<wxid>.+)_(?P<start>\d+)_(?P<end>\d+)\.csv$", re.I)
@@ -96,10 +96,7 @@ class PyWxDumpCsvParser(Parser):
             except OSError:
                 return 0
             return 90 if listed and _is_pywxdump_header(sorted(listed)[0]) else 0
-        if not head:
-            return 0
-        first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
-        cols = [c.strip().strip('"') for c in first.split(",")]
+        cols = csv_columns(head)
         if all(c in cols for c in COLUMNS):
             return 95
         if all(c in cols for c in ("MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg")):
@@ -110,7 +107,7 @@ class PyWxDumpCsvParser(Parser):
         files = pages(path)
         if not files:
             raise BadInput(f"{path}: no PyWxDump CSV pages (id,MsgSvrID,type_name,...) found")
-        _, report.encoding = read_head(files[0])
+        text_encoding(files[0], report)
         users = load_users(files[0].parent, report)
         names = pd.Series({k: display_name(v) for k, v in users.items()}, dtype=object)
         offset = 0

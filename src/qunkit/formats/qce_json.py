@@ -42,14 +42,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ParseOptions, Parser, ParseReport
-from .events import parse_events
+from ..localtime import localize_one
+from .base import (
+    SYSTEM_ID,
+    SYSTEM_NAME,
+    ParseOptions,
+    Parser,
+    ParseReport,
+    RowBuffer,
+    mark_recalled,
+    mark_system,
+)
 from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
 from .kinds import classify_kinds
-
-ROWS_PER_CHUNK = 50_000  # ~1 KB of Python objects per row while a chunk fills
-SYSTEM_ID = "system"
-SYSTEM_NAME = "系统消息"
 
 # element type -> kind, for messages whose content is only media
 ELEMENT_KINDS = {
@@ -122,9 +127,7 @@ def _iso_ms(s: str, tz: str) -> int | None:
         t = dt.datetime.fromisoformat(s.replace("/", "-"))
     except ValueError:
         return None
-    ts = pd.Timestamp(t)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    ts = localize_one(pd.Timestamp(t), tz)
     return int(ts.value // 1_000_000)
 
 
@@ -149,9 +152,7 @@ class QceMapper:
         if not _str(info.get("name")):
             report.note(f"the export names no chat (chatInfo.name); messages were put in {fallback_name!r}")
         self.uid_to_uin: dict[str, str] = {}
-        self._cols: dict[str, list] = {c: [] for c in _COLUMNS}
-        self._kind_hint: list[str | None] = []
-        self._system: list[bool] = []
+        self._rows = RowBuffer(_COLUMNS)
         self.count = 0
 
     # ------------------------------------------------------------ one record
@@ -207,7 +208,7 @@ class QceMapper:
             reply_to = (_id(reply.get("referencedMessageId")) or _id(reply.get("messageId"))
                         or _id(reply.get("msgId")) or None)
 
-        c = self._cols
+        c = self._rows.cols
         c["ts"].append(ms)
         c["sender_id"].append(sid)
         c["sender_name"].append(name or sid)
@@ -218,8 +219,8 @@ class QceMapper:
         c["msg_id"].append(_id(rec.get("id")) or _id(rec.get("messageId")) or _id(raw.get("msgId")) or None)
         c["source_line"].append(record_no)
         c["recalled"].append(recalled and not is_system)
-        self._system.append(is_system)
-        self._kind_hint.append(None if is_system else _kind_from_structure(elements, content, text))
+        c["system"].append(is_system)
+        c["kind_hint"].append(None if is_system else _kind_from_structure(elements, content, text))
         self.count += 1
 
     def _mentions(self, content: dict, elements: list) -> list[str] | None:
@@ -248,17 +249,16 @@ class QceMapper:
     # ------------------------------------------------------------ chunks
     def take(self, final: bool = False) -> pd.DataFrame | None:
         """The rows gathered so far as a DataFrame, once a chunk is full (or ``final``)."""
-        n = len(self._cols["ts"])
-        if n == 0 or (not final and n < ROWS_PER_CHUNK):
+        c = self._rows.take(final)
+        if c is None:
             return None
-        c = self._cols
         text = pd.Series(c["text"], dtype=object)
-        kind = pd.Series(self._kind_hint, dtype=object)
+        kind = pd.Series(c["kind_hint"], dtype=object)
         undecided = kind.isna()
         if undecided.any():
             kind[undecided] = classify_kinds(text[undecided]).to_numpy()
         recalled = np.asarray(c["recalled"], dtype=bool)
-        system = np.asarray(self._system, dtype=bool)
+        system = np.asarray(c["system"], dtype=bool)
         df = pd.DataFrame(
             {
                 "group_id": self.group_id,
@@ -279,23 +279,13 @@ class QceMapper:
                 "source_line": np.asarray(c["source_line"], dtype="int64"),
             }
         )
-        if system.any():
-            ev = parse_events(df.loc[system, "text"])
-            df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
-            df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
-        if recalled.any():
-            df.loc[recalled, "kind"] = "recall"
-            df.loc[recalled, "event"] = "recall"
-            df.loc[recalled, "event_target"] = df.loc[recalled, "sender_id"]
-        for col in c:
-            c[col] = []
-        self._kind_hint = []
-        self._system = []
+        mark_system(df, system)  # their sender is the system pseudo-sender already (``add``)
+        mark_recalled(df, recalled)
         return df
 
 
 _COLUMNS = ("ts", "sender_id", "sender_name", "sender_title", "text", "mentions", "reply_to", "msg_id",
-            "source_line", "recalled")
+            "source_line", "recalled", "system", "kind_hint")
 
 
 def _str_keep(v: Any) -> str:

@@ -41,14 +41,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .base import ParseOptions, Parser, ParseReport
+from ..localtime import localize
+from .base import SYSTEM_NAME, ParseOptions, Parser, ParseReport, RowBuffer, mark_system, text_chunks
 from .events import parse_events
 from .kinds import classify_kinds
 from .qce_json import normalise_text
-from .textio import iter_text_chunks, read_head
+from .textio import read_head
 
 BANNER = "[QQChatExporter"
-ROWS_PER_CHUNK = 50_000
 TIME_RE = re.compile(r"^时间: ?(.*?)\s*$")
 NUMBER_RE = re.compile(r"^\[\d+\]$")
 TITLE_RE = re.compile(r"^\[([^\[\]]+)\] (.+)$")
@@ -78,13 +78,12 @@ class QceTxtParser(Parser):
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        head, encoding = read_head(path)
-        report.encoding = encoding
+        head, _ = read_head(path)
         width = _wrap_width(head.split("\n"))
         if width:
             report.note(f"long lines were hard-wrapped at {width} characters; joined back")
         state = _State(path.stem, options, report)
-        for lineno, line in _unwrapped(_lines(path, encoding, options.chunk_bytes), width):
+        for lineno, line in _unwrapped(_lines(text_chunks(path, options, report)), width):
             state.feed(lineno, line)
             df = state.take()
             if df is not None:
@@ -95,9 +94,9 @@ class QceTxtParser(Parser):
             yield df
 
 
-def _lines(path: Path, encoding: str, chunk_bytes: int) -> Iterator[tuple[int, str]]:
+def _lines(chunks: Iterator[str]) -> Iterator[tuple[int, str]]:
     n = 0
-    for text in iter_text_chunks(path, encoding, chunk_bytes):
+    for text in chunks:
         parts = text.split("\n")
         if text.endswith("\n"):
             parts.pop()
@@ -148,8 +147,7 @@ class _State:
         self.block: list[tuple[int, str]] = []   # lines of the record being read (header first)
         self.prev: tuple[int, str] | None = None
         self.prev2: tuple[int, str] | None = None
-        self.rows: dict[str, list] = {c: [] for c in ("time", "sender", "title", "text", "body_kind",
-                                                      "mentions", "line", "system")}
+        self.rows = RowBuffer(("time", "sender", "title", "text", "body_kind", "mentions", "line", "system"))
 
     # ------------------------------------------------------------ lines
     def feed(self, lineno: int, line: str) -> None:
@@ -228,7 +226,7 @@ class _State:
         label = header.rstrip()[:-1].strip()
         m = TITLE_RE.match(label)
         title, name = (m.group(1), m.group(2).strip()) if m else (None, label)
-        system = text == "[系统消息]" or name in ("系统消息", "")
+        system = text == "[系统消息]" or name in (SYSTEM_NAME, "")
         body_kind = None
         if text in EMPTY_BODIES:
             body_kind = {"[系统消息]": "system", "[表情消息]": "sticker", "[无文本内容]": "other"}[text]
@@ -238,9 +236,9 @@ class _State:
             text = "".join(RESOURCE_TYPES.get(t, "") for t in types)
             body_kind = "image" if "image" in types else RESOURCE_KINDS.get(types[0])
         text = normalise_text(text)
-        r = self.rows
+        r = self.rows.cols
         r["time"].append(TIME_RE.match(time_line).group(1))
-        r["sender"].append(name or "系统消息")
+        r["sender"].append(name or SYSTEM_NAME)
         r["title"].append(title)
         r["text"].append(text)
         r["body_kind"].append(body_kind)
@@ -250,15 +248,14 @@ class _State:
 
     # ------------------------------------------------------------ chunks
     def take(self, final: bool = False) -> pd.DataFrame | None:
-        n = len(self.rows["time"])
-        if n == 0 or (not final and n < ROWS_PER_CHUNK):
+        r = self.rows.take(final)
+        if r is None:
             return None
-        r = self.rows
         naive = pd.to_datetime(pd.Series(r["time"]).str.replace("T", " "), format="mixed", errors="coerce")
         bad = naive.isna().to_numpy()
         for i in np.flatnonzero(bad):
             self.report.issue(r["line"][i], "unreadable time", r["time"][i])
-        ts = naive.dt.tz_localize(self.options.tz, ambiguous="NaT", nonexistent="shift_forward")
+        ts = localize(naive, self.options.tz)
         text = pd.Series(r["text"], dtype=object)
         kind = pd.Series(r["body_kind"], dtype=object)
         undecided = kind.isna()
@@ -286,13 +283,6 @@ class _State:
         if hint.any():  # a notice the exporter wrote under a person's name: only the unambiguous events
             ev = parse_events(df.loc[hint, "text"])["event"]
             system[np.flatnonzero(hint)[ev.isin(NOTICE_EVENTS).to_numpy()]] = True
-        if system.any():
-            ev = parse_events(df.loc[system, "text"])
-            df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
-            df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
-            df.loc[system, ["sender_id", "sender_name"]] = ["system", "系统消息"]
-            df.loc[system, "sender_title"] = None
-        df = df[~bad].reset_index(drop=True)
-        for col in r:
-            r[col] = []
-        return df
+        mark_system(df, system)
+        df.loc[system, "sender_title"] = None
+        return df[~bad].reset_index(drop=True)

@@ -39,7 +39,6 @@ image); ``<br>`` becomes a line break; ``source_line`` is the table row number
 from __future__ import annotations
 
 import binascii
-import codecs
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -54,15 +53,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
-from .events import parse_events
+from ..localtime import localize
+from .base import SYSTEM_NAME, ParseOptions, Parser, ParseReport, RowBuffer, mark_system
 from .kinds import classify_kinds
-from .qq_txt import chat_type_for
+from .qq_txt import SYSTEM_IDS, chat_type_for
+from .textio import decode_blocks, detect_encoding
 
 BLOCK = 1 << 20
-ROWS_PER_CHUNK = 50_000
 SNIFF_BYTES = 1 << 20   # payload bytes looked at to choose UTF-8 or GB18030
-SYSTEM_IDS = {"10000", "1000000"}
 DATE_RE = re.compile(r"日期[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
 TIME_RE = re.compile(r"^\s*(?:(上午|下午|AM|PM)\s*)?(\d{1,2}):(\d{2}):(\d{2})\s*(AM|PM)?\s*$", re.I)
 SENDER_RE = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<qid>\d{4,12}|[^()]*@[^()]*)\)|<(?P<email>[^<>]+@[^<>]+)>)\s*$")
@@ -88,19 +86,15 @@ class QQMhtParser(Parser):
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         with open(path, "rb") as fh:
             payload, charset = _html_payload(fh, path, report)
-            decoder_name, first = _choose_charset(payload, charset, report)
-            decoder = codecs.getincrementaldecoder(decoder_name)("replace")
+            decoder_name, first = _choose_charset(payload, charset, path, report)
             table = _TableParser(path.stem, options, report)
             replaced = False
-            for raw in pending_then(first, payload):
-                text = decoder.decode(raw)
+            for text in decode_blocks(_progress(pending_then(first, payload), fh, report), decoder_name):
                 replaced = replaced or "\ufffd" in text
                 table.feed(text)
                 df = table.take()
                 if df is not None:
                     yield df
-            tail = decoder.decode(b"", final=True)
-            table.feed(tail)
             table.close()
             if replaced:
                 report.note(f"some bytes were not valid {decoder_name} and were replaced by U+FFFD")
@@ -115,6 +109,13 @@ class QQMhtParser(Parser):
 def pending_then(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from first
     yield from rest
+
+
+def _progress(blocks: Iterator[bytes], fh: IO[bytes], report: ParseReport) -> Iterator[bytes]:
+    """``blocks`` unchanged, with ``report.bytes_read`` following the file position."""
+    for b in blocks:
+        report.bytes_read = fh.tell()
+        yield b
 
 
 # ---------------------------------------------------------------------------- MIME layer
@@ -276,9 +277,11 @@ def _decode_transfer(blocks: Iterator[bytes], cte: str) -> Iterator[bytes]:
         yield from blocks
 
 
-def _choose_charset(payload: Iterator[bytes], declared: str | None,
+def _choose_charset(payload: Iterator[bytes], declared: str | None, path: Path,
                     report: ParseReport) -> tuple[str, list[bytes]]:
-    """UTF-8 unless the first megabyte says otherwise (then GB18030); returns the blocks it read."""
+    """The HTML's encoding from its first megabyte (``textio.detect_encoding``, a declared GBK
+    charset tried first); returns the blocks it read.  A payload no candidate decodes is read as
+    GB18030 with U+FFFD for the bad bytes rather than refused."""
     first: list[bytes] = []
     size = 0
     for b in payload:
@@ -286,19 +289,13 @@ def _choose_charset(payload: Iterator[bytes], declared: str | None,
         size += len(b)
         if size >= SNIFF_BYTES:
             break
-    sample = b"".join(first)
     declared_l = (declared or "").lower().replace("_", "-")
-    candidates = ["gb18030", "utf-8"] if declared_l in ("gbk", "gb2312", "gb18030", "cp936") else ["utf-8", "gb18030"]
-    chosen = candidates[-1]
-    for enc in candidates:
-        try:
-            codecs.getincrementaldecoder(enc)("strict").decode(sample, final=False)
-            chosen = enc
-            break
-        except UnicodeDecodeError:
-            continue
+    try:  # a stray NUL in HTML is not a binary file here: the page has been found already
+        chosen = detect_encoding(b"".join(first).replace(b"\0", b""), path, prefer=declared)
+    except BadInput:
+        chosen = "gb18030"
     report.encoding = chosen
-    if declared and chosen.replace("-", "") != declared_l.replace("-", "") and not (
+    if declared and chosen.removesuffix("-sig").replace("-", "") != declared_l.replace("-", "") and not (
             chosen == "gb18030" and declared_l in ("gbk", "gb2312", "cp936")):
         report.note(f"the file declares charset {declared!r} but its HTML is {chosen}; read as {chosen}")
     return chosen, first
@@ -345,8 +342,7 @@ class _TableParser(HTMLParser):
         self._div: _Div | None = None
         self._in_title = False
         self._pending: dict | None = None
-        self._cols: dict[str, list] = {c: [] for c in ("group", "folder", "ts", "sid", "name", "title", "text",
-                                                       "line")}
+        self._rows = RowBuffer(("group", "folder", "ts", "sid", "name", "title", "text", "line"))
         self._senders: dict[str, tuple[str, str, str | None]] = {}
 
     # -------------------------------------------------------------- tags
@@ -477,7 +473,7 @@ class _TableParser(HTMLParser):
             self.report.issue(p["row"], "impossible time", clock[0])
             return
         sid, name, title = self._sender(p["sender"])
-        c = self._cols
+        c = self._rows.cols
         c["group"].append(self.group)
         c["folder"].append(self.folder)
         c["ts"].append(when)
@@ -509,17 +505,15 @@ class _TableParser(HTMLParser):
 
     # -------------------------------------------------------------- chunks
     def take(self, final: bool = False) -> pd.DataFrame | None:
-        c = self._cols
-        n = len(c["ts"])
-        if n == 0 or (not final and n < ROWS_PER_CHUNK):
+        c = self._rows.take(final)
+        if c is None:
             return None
         group = pd.Series(c["group"], dtype=object)
         if group.isna().any():
             self.report.note(f"no 消息对象 row before some messages: they were put in a chat named after "
                              f"the file ({self.stem!r})")
             group = group.fillna(self.stem)
-        ts = pd.to_datetime(pd.Series(c["ts"])).dt.tz_localize(self.options.tz, ambiguous="NaT",
-                                                                nonexistent="shift_forward")
+        ts = localize(pd.to_datetime(pd.Series(c["ts"])), self.options.tz)
         text = pd.Series(c["text"], dtype=object)
         df = pd.DataFrame(
             {
@@ -538,14 +532,7 @@ class _TableParser(HTMLParser):
                 "source_line": np.asarray(c["line"], dtype="int64"),
             }
         )
-        system = (df["sender_id"].isin(SYSTEM_IDS) | (df["sender_name"] == "系统消息")).to_numpy()
-        if system.any():
-            ev = parse_events(df.loc[system, "text"])
-            df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
-            df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
-            df.loc[system, ["sender_id", "sender_name"]] = ["system", "系统消息"]
-        for k in c:
-            c[k] = []
+        mark_system(df, df["sender_id"].isin(SYSTEM_IDS) | (df["sender_name"] == SYSTEM_NAME))
         return df
 
 

@@ -34,11 +34,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import ParseOptions, Parser, ParseReport
-from .events import parse_events
+from ..localtime import localize
+from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, mark_system, text_chunks
 from .kinds import classify_kinds
 from .mentions import mentions_where
-from .textio import iter_text_chunks, read_head
 
 BANNER = "消息记录（此消息记录为文本格式"
 HEADER_RE = (
@@ -88,11 +87,9 @@ class QQTxtParser(Parser):
         return min(score, 90)
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, encoding = read_head(path)
-        report.encoding = encoding
         state = _State()
         ends_with_newline = True
-        for text in iter_text_chunks(path, encoding, options.chunk_bytes, report):
+        for text in text_chunks(path, options, report):
             ends_with_newline = text.endswith("\n")
             lines = text.split("\n")
             if ends_with_newline:
@@ -226,8 +223,7 @@ class QQTxtParser(Parser):
         ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False)  # "" when absent
         hour = (secs // 3600) % 24
         secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
-        ts = pd.DatetimeIndex(secs.astype("datetime64[s]")).tz_localize(
-            options.tz, ambiguous=np.zeros(len(secs), bool), nonexistent="shift_forward")
+        ts = localize(pd.DatetimeIndex(secs.astype("datetime64[s]")), options.tz)
 
         # sender: 【title】name(QQ号) / name<email> / name alone (then the name is the id)
         raw = pc.utf8_trim_whitespace(pc.fill_null(fields["name"], ""))
@@ -274,13 +270,9 @@ class QQTxtParser(Parser):
         df["event"] = None
         df["event_actor"] = None
         df["event_target"] = None
-        system = df["sender_id"].isin(SYSTEM_IDS) | (df["sender_name"] == "系统消息") | df.pop("_notice")
-        if system.any():
-            ev = parse_events(df.loc[system, "text"])
-            df.loc[system, ["event", "event_actor", "event_target"]] = ev.to_numpy()
-            df.loc[system, "kind"] = np.where(ev["event"] == "recall", "recall", "system")
-            df.loc[system & df["sender_id"].isin(SYSTEM_IDS), "sender_id"] = "system"
-            df.loc[system & (df["sender_id"] == "system"), "sender_name"] = "系统消息"
+        system = df["sender_id"].isin(SYSTEM_IDS) | (df["sender_name"] == SYSTEM_NAME) | df.pop("_notice")
+        # a person who merely calls themselves 系统消息 keeps their QQ number
+        mark_system(df, system, sender=system & df["sender_id"].isin(SYSTEM_IDS | {SYSTEM_ID}))
         has_at = df["text"].str.contains("@", regex=False).to_numpy(dtype=bool)
         df["mentions"] = mentions_where(df["text"].to_numpy(dtype=object), has_at, MENTION_RE)
         return df
@@ -337,8 +329,8 @@ def _split_bare_notices(df: pd.DataFrame) -> pd.DataFrame:
     rows = hit[hit].index
     notices = df.loc[rows].copy()
     notices["text"] = last[hit].to_numpy()
-    notices["sender_id"] = "system"
-    notices["sender_name"] = "系统消息"
+    notices["sender_id"] = SYSTEM_ID
+    notices["sender_name"] = SYSTEM_NAME
     notices["sender_title"] = None
     notices["_notice"] = True
     df.loc[rows, "text"] = df.loc[rows, "text"].str.rsplit("\n", n=1).str[0].str.rstrip()

@@ -2,59 +2,140 @@
 
 Exports come as UTF-8 with or without BOM, UTF-16 with BOM (Windows "Unicode"
 re-saves) and GB18030/GBK (old exports, files re-saved by users).  We detect
-from the BOM, else try strict UTF-8 on the head, else GB18030 (a superset of
-GBK).  NUL bytes without a UTF-16 BOM mean a binary file.
+from the BOM, else try strict UTF-8, else GB18030 (a superset of GBK).  The
+head alone is not enough: a log that opens with 70 KB of ASCII (dates, ids,
+"[图片]"-free English chatter) and turns Chinese later would pass as UTF-8 and
+be read as U+FFFD, so a file is sampled at its head, middle and end and the
+encoding must be valid for all of them.  NUL bytes without a UTF-16 BOM mean a
+binary file.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import BadInput
 
 HEAD_BYTES = 64 * 1024
+SAMPLE_BYTES = 64 * 1024   # each later sample (middle, end) read to check the head's verdict
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_GB_ALIASES = ("gbk", "gb2312", "gb18030", "cp936")
 
 
-def detect_encoding(head: bytes, path: Path | str = "") -> str:
-    """Return the codec name for a file that starts with ``head``."""
+def detect_encoding(head: bytes, path: Path | str = "", later: Sequence[bytes] = (),
+                    prefer: str | None = None) -> str:
+    """Return the codec name for a file that starts with ``head``.
+
+    ``later`` are blocks from further in the file (they may start and end
+    mid-character).  The first candidate that decodes every sample wins, except
+    that GB18030 (which accepts almost any byte soup) is not tried when a sample
+    already reads as non-ASCII UTF-8.  When no candidate fits every sample, the
+    one that fits the head is used (the odd bad byte later becomes U+FFFD).
+    ``prefer`` is a declared charset (an MHT header): a GBK family name tries
+    GB18030 first.
+    """
     for bom, enc in _BOMS:
         if head.startswith(bom):
             return enc
     if b"\x00" in head:
         raise BadInput(f"{path}: looks like a binary file (NUL bytes, no UTF-16 BOM); expected a text export")
+    gb_first = (prefer or "").lower().replace("_", "-") in _GB_ALIASES
+    candidates = ("gb18030", "utf-8") if gb_first else ("utf-8", "gb18030")
+    samples = [head, *(_aligned(b) for b in later if b)]
+    real_utf8 = any(not s.isascii() and _decodes(s, "utf-8") for s in samples)
+    for enc in candidates:
+        if enc == "gb18030" and real_utf8 and not gb_first:
+            continue
+        if all(_decodes(s, enc) for s in samples):
+            return enc
+    for enc in candidates:
+        if _decodes(head, enc):
+            return enc
     try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")("strict").decode(head, final=False)
-        return "gb18030"
+        head.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise BadInput(
-            f"{path}: cannot decode as UTF-8, UTF-16 or GB18030 (byte {exc.start}); expected a text export"
-        ) from None
+        where = exc.start
+    raise BadInput(f"{path}: cannot decode as UTF-8, UTF-16 or GB18030 (byte {where}); expected a text export")
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _aligned(block: bytes) -> bytes:
+    """A block from mid-file, starting after its first line break (no multi-byte UTF-8 or
+    GB18030 character contains 0x0A), so a character cut at the block's start is dropped.
+    A block without one (a single huge line) loses its leading UTF-8 continuation bytes."""
+    cut = block.find(b"\n")
+    return block[cut + 1:] if cut >= 0 else block.lstrip(bytes(range(0x80, 0xC0)))
+
+
+def sample_file(path: Path, nbytes: int = HEAD_BYTES) -> tuple[bytes, list[bytes]]:
+    """(head, [middle block, end block]) of a file; the later blocks only when it is longer than the head."""
+    with open(path, "rb") as fh:
+        head = fh.read(nbytes)
+        size = fh.seek(0, 2)
+        later = []
+        if size > nbytes:
+            for start in (max(nbytes, size // 2 - SAMPLE_BYTES // 2), max(nbytes, size - SAMPLE_BYTES)):
+                fh.seek(start)
+                later.append(fh.read(SAMPLE_BYTES))
+    return head, later
+
+
+def file_encoding(path: Path) -> str:
+    """The encoding of a text file ("" when it is empty), from head, middle and end."""
+    head, later = sample_file(path)
+    return detect_encoding(head, path, later) if head else ""
+
+
+def bytes_encoding(raw: bytes, path: Path | str = "") -> str:
+    """The encoding of a small file already read whole (rosters, --keep lists): every byte
+    past the head is checked, not samples."""
+    return detect_encoding(raw[:HEAD_BYTES], path, [raw[HEAD_BYTES:]])
 
 
 def read_head(path: Path, nbytes: int = HEAD_BYTES) -> tuple[str, str]:
     """Return (decoded head text, encoding) of a file; "" for directories."""
     if path.is_dir():
         return "", ""
-    with open(path, "rb") as fh:
-        raw = fh.read(nbytes)
+    raw, later = sample_file(path, nbytes)
     if not raw:
         return "", ""
-    enc = detect_encoding(raw, path)
+    enc = detect_encoding(raw, path, later)
     text = codecs.getincrementaldecoder(enc)("replace").decode(raw, final=False)
     return text, enc
+
+
+def decode_blocks(blocks: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """Decode a stream of byte blocks (characters may straddle blocks); undecodable bytes become U+FFFD."""
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    for raw in blocks:
+        text = decoder.decode(raw)
+        if text:
+            yield text
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def _file_blocks(path: Path, chunk_bytes: int, report=None) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while raw := fh.read(chunk_bytes):
+            if report is not None:
+                report.bytes_read = fh.tell()
+            yield raw
 
 
 def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[str]:
@@ -64,26 +145,18 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
     bytes become U+FFFD rather than aborting the import; the caller sees them in
     the text it keeps.  ``report.bytes_read`` (a ParseReport) follows progress.
     """
-    decoder = codecs.getincrementaldecoder(encoding)("replace")
     carry = ""
-    with open(path, "rb") as fh:
-        while True:
-            raw = fh.read(chunk_bytes)
-            final = not raw
-            if report is not None:
-                report.bytes_read = fh.tell()
-            text = carry + decoder.decode(raw, final=final)
-            if final:
-                if text:
-                    yield _normalise(text)
-                return
-            cut = text.rfind("\n")
-            if cut < 0:
-                carry = text
-                continue
-            # keep a trailing "\r" with the next piece so "\r\n" is never split
-            head, carry = text[: cut + 1], text[cut + 1 :]
-            yield _normalise(head)
+    for piece in decode_blocks(_file_blocks(path, chunk_bytes, report), encoding):
+        text = carry + piece
+        cut = text.rfind("\n")
+        if cut < 0:
+            carry = text
+            continue
+        # keep a trailing "\r" with the next piece so "\r\n" is never split
+        head, carry = text[: cut + 1], text[cut + 1 :]
+        yield _normalise(head)
+    if carry:
+        yield _normalise(carry)
 
 
 def _normalise(text: str) -> str:

@@ -23,13 +23,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import ParseOptions, ParseReport
+from ..localtime import localize  # noqa: F401  (re-exported: WeChat parsers were written against it)
+from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
 from .mentions import mentions_where
-
-SYSTEM_ID = "system"
-SYSTEM_NAME = "系统消息"
 
 # Type codes -> kind (FORMATS.md section 3).  37 friend request and unknown codes are "other".
 BASE_KINDS: dict[int, str] = {
@@ -127,11 +125,6 @@ def ts_from_epoch(values: pd.Series) -> pd.Series:
     ms = np.where(num.abs() > 1e11, num, num * 1000.0)
     out = pd.to_datetime(pd.Series(ms, index=values.index), unit="ms", utc=True, errors="coerce")
     return out
-
-
-def localize(naive: pd.Series, tz: str) -> pd.Series:
-    """Wall-clock times of the export -> tz-aware (DST gaps shift forward, folds take standard time)."""
-    return naive.dt.tz_localize(tz, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward")
 
 
 def self_ids(options: ParseOptions) -> tuple[str, str]:

@@ -27,11 +27,16 @@ from .base import ParseReport
 from .textio import read_head
 
 
-def read_csv_header(path: Path) -> list[str]:
-    """Column names from the first line of a CSV file (BOM and quotes removed)."""
-    head, _ = read_head(path, 16 * 1024)
+def csv_columns(head: str) -> list[str]:
+    """Column names from the first line of decoded CSV text (BOM and quotes removed); what the
+    CSV sniffers look at (a head that is not CSV gives names no sniffer wants)."""
     first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
     return [c.strip().strip('"') for c in first.split(",")]
+
+
+def read_csv_header(path: Path) -> list[str]:
+    """Column names from the first line of a CSV file (BOM and quotes removed)."""
+    return csv_columns(read_head(path, 16 * 1024)[0])
 
 
 def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,

@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
-from .wechat_common import build_messages, drop_bad, localize, settle_chat_type, to_int, ts_from_epoch
-from .wechat_io import iter_csv, read_csv_header
+from ..localtime import localize
+from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .wechat_common import build_messages, drop_bad, settle_chat_type, to_int, ts_from_epoch
+from .wechat_io import csv_columns, iter_csv, read_csv_header
 
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status", "StrContent",
            "StrTime", "Remark", "NickName", "Sender")
@@ -46,10 +46,7 @@ class WeChatMsgCsvParser(Parser):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> int:
-        if not head:
-            return 0
-        first = head.lstrip("\ufeff").split("\n", 1)[0].strip("\r")
-        cols = {c.strip().strip('"') for c in first.split(",")}
+        cols = set(csv_columns(head))
         hits = sum(c in cols for c in COLUMNS)
         if hits == len(COLUMNS):
             return 95
@@ -61,7 +58,7 @@ class WeChatMsgCsvParser(Parser):
         yield from settle_chat_type(self._chunks(path, options, report), report)
 
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, report.encoding = read_head(path)
+        text_encoding(path, report)
         header = read_csv_header(path)
         missing = [c for c in NEEDED if c not in header]
         if missing:

@@ -27,9 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import ParseOptions, Parser, ParseReport
-from .textio import read_head
-from .wechat_common import build_messages, drop_bad, localize, rx_get, rx_has, rx_sub, settle_chat_type
+from ..localtime import localize
+from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .wechat_common import build_messages, drop_bad, rx_get, rx_has, rx_sub, settle_chat_type
 from .wechat_io import iter_text_blocks
 from .wechatmsg_csv import chat_name_from_file
 
@@ -77,8 +77,7 @@ class WeChatMsgTxtParser(Parser):
         yield from settle_chat_type(self._chunks(path, options, report), report)
 
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        _, encoding = read_head(path)
-        report.encoding = encoding
+        encoding = text_encoding(path, report)
         group = options.group or chat_name_from_file(path)
         sid_name = options.self_name
         for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes, fields=_split_header):

@@ -37,7 +37,6 @@ from .wechat_common import (
 from .wechat_io import export_encoding
 from .wechatmsg_csv import chat_name_from_file
 
-JSON_CHUNK = 50_000
 MESSAGE_KEYS = ("localId", "serverId", "createTime", "type", "localType", "content", "isSend", "senderUsername",
                 "senderDisplayName")
 
@@ -88,7 +87,7 @@ class WeFlowJsonParser(Parser):
                 if not session:
                     report.note("no session object: the chat is named after the file")
             batcher = RecordBatcher(lambda records, lines: self._chunk(records, lines, session, path, options, report),
-                                    report, "message is not an object", JSON_CHUNK)
+                                    report, "message is not an object")
             yield from stream_array(reader, batcher, report, path.name, read_rest=True)
 
     @staticmethod
