@@ -124,34 +124,6 @@ def test_pywxdump_single_page_of_a_folder_uses_users_json() -> None:
     assert report.bad_lines == 0
 
 
-@pytest.mark.parametrize(("fmt", "name"), [(g[0], g[1]) for g in GOLDEN if g[1].endswith(".csv")],
-                         ids=[g[1] for g in GOLDEN if g[1].endswith(".csv")])
-def test_damaged_csv_imports_or_fails_cleanly(fmt: str, name: str, tmp_path: Path) -> None:
-    """tests/test_robustness.py skips .csv files; the WeChat CSV exports get the same treatment here."""
-    import random
-
-    from qunkit.errors import BadInput
-
-    raw = (DATA / name).read_bytes()
-    for seed in range(4):
-        rng = random.Random(seed)
-        flipped = bytearray(raw)
-        for _ in range(max(1, len(raw) // 150)):
-            flipped[rng.randrange(len(flipped))] = rng.randrange(256)
-        lines = raw.split(b"\n")
-        for junk in (b'"unterminated, quote', b"\x00\xff", b"1,2,3"):
-            lines.insert(rng.randrange(1, len(lines) + 1), junk)
-        for label, data in (("cut", raw[: rng.randrange(1, len(raw))]), ("flipped", bytes(flipped)),
-                            ("spliced", b"\n".join(lines))):
-            damaged = tmp_path / f"{label}{seed}_{Path(name).name}"
-            damaged.write_bytes(data)
-            try:
-                df, report = parse(fmt, damaged)
-            except BadInput:
-                continue
-            assert report.bad_lines >= 0 and (len(df) == 0 or df["msg_key"].notna().all())
-
-
 @pytest.mark.parametrize(("mtime", "first"), [("2024-01-05 12:00:00", 2023), ("2024-01-01 12:00:00", 2022),
                                               ("2025-03-01 08:00:00", 2024)])
 def test_chatlog_text_year_from_mtime(tmp_path: Path, mtime: str, first: int) -> None:
