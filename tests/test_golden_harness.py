@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from golden_frames import GOLDEN_COLUMNS, REGEN_ENV, assert_golden, read_expected, render, run_parser
 
+from qunkit.store import Store
+
 DATA = Path(__file__).parent / "data" / "qq"
 
 
@@ -57,3 +59,19 @@ def test_regeneration_round_trips_and_is_refused_in_ci(tricky: pd.DataFrame, tmp
     monkeypatch.setenv("CI", "true")
     with pytest.raises(RuntimeError, match="never in CI"):
         assert_golden(tricky, out)
+
+
+STORED = [("qq-txt", "qq/tricky.txt"), ("qq-txt", "qq/ampm-club.txt"), ("qq-mht", "mht/qq_group.mht"),
+          ("qce-json", "qqnt/qce_group.json"), ("qce-jsonl", "qqnt/qce_chunked"),
+          ("wechatmsg-csv", "wechat/产品交流群_utf8.csv"), ("pywxdump-csv", "wechat/pywxdump_group")]
+
+
+@pytest.mark.parametrize(("fmt", "rel"), STORED, ids=[r for _, r in STORED])
+def test_harness_rows_are_the_stored_rows(fmt: str, rel: str, tmp_path: Path) -> None:
+    """What the goldens pin is what Store.import_file writes (same source_file, keys, every column)."""
+    path = DATA.parent / rel
+    store = Store(tmp_path / "s")
+    store.import_file(path)
+    stored = render(store.messages()).sort_values(["msg_key"], ignore_index=True)
+    parsed = render(run_parser(fmt, path)[0]).sort_values(["msg_key"], ignore_index=True)
+    pd.testing.assert_frame_equal(stored, parsed)
