@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from golden_frames import GOLDEN_COLUMNS, REGEN_ENV, assert_golden, read_expected, render, run_parser
 
+from qunkit.cli import cli
 from qunkit.store import Store
 
 DATA = Path(__file__).parent / "data" / "qq"
@@ -61,17 +63,18 @@ def test_regeneration_round_trips_and_is_refused_in_ci(tricky: pd.DataFrame, tmp
         assert_golden(tricky, out)
 
 
-STORED = [("qq-txt", "qq/tricky.txt"), ("qq-txt", "qq/ampm-club.txt"), ("qq-mht", "mht/qq_group.mht"),
-          ("qce-json", "qqnt/qce_group.json"), ("qce-jsonl", "qqnt/qce_chunked"),
-          ("wechatmsg-csv", "wechat/产品交流群_utf8.csv"), ("pywxdump-csv", "wechat/pywxdump_group")]
+# (export, its golden) imported through the CLI
+STORED = [("qq/tricky.txt", "qq/tricky"), ("qq/ampm-club.txt", "qq/ampm-club"), ("mht/qq_group.mht", "mht/qq_group"),
+          ("qqnt/qce_group.json", "qqnt/qce_group"), ("qqnt/qce_chunked", "qqnt/qce_chunked"),
+          ("wechat/产品交流群_utf8.csv", "wechat/产品交流群_utf8"), ("wechat/pywxdump_group", "wechat/pywxdump_group")]
 
 
-@pytest.mark.parametrize(("fmt", "rel"), STORED, ids=[r for _, r in STORED])
-def test_harness_rows_are_the_stored_rows(fmt: str, rel: str, tmp_path: Path) -> None:
-    """What the goldens pin is what Store.import_file writes (same source_file, keys, every column)."""
-    path = DATA.parent / rel
-    store = Store(tmp_path / "s")
-    store.import_file(path)
-    stored = render(store.messages()).sort_values(["msg_key"], ignore_index=True)
-    parsed = render(run_parser(fmt, path)[0]).sort_values(["msg_key"], ignore_index=True)
-    pd.testing.assert_frame_equal(stored, parsed)
+@pytest.mark.parametrize(("rel", "golden"), STORED, ids=[r for r, _ in STORED])
+def test_goldens_are_what_qunkit_import_stores(rel: str, golden: str, tmp_path: Path) -> None:
+    """`qunkit import` writes exactly the golden rows (every column; the store orders by time)."""
+    res = CliRunner().invoke(cli, ["import", str(DATA.parent / rel), "--store", str(tmp_path / "s"), "--quiet"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    stored = render(Store(tmp_path / "s").messages()).sort_values("msg_key", ignore_index=True)
+    want = read_expected(DATA.parent / f"{golden}.expected.csv").sort_values("msg_key", ignore_index=True)
+    pd.testing.assert_frame_equal(stored, want)
