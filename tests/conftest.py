@@ -1,8 +1,13 @@
+import os
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+# Real people's exports: local test input only; never copy their names, text or ids into the repo.
+# ../shared/realdata from the repo root (CI has it); QUNKIT_REALDATA points elsewhere (a git worktree
+# whose parent has no shared/).
+REALDATA = Path(os.environ.get("QUNKIT_REALDATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata")
 
 
 @pytest.fixture
@@ -13,3 +18,11 @@ def data_dir() -> Path:
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The real-export directory, or a skip (a user's clone may not have it: an optional external thing)."""
+    if not REALDATA.is_dir():
+        pytest.skip("../shared/realdata not found: real-export tests skipped")
+    return REALDATA.resolve()

@@ -1,52 +1,148 @@
-"""Golden-file helpers for parser tests: run a parser through the public API
-(``get_parser`` + ``finish_chunk``) and render the key columns as strings so a
-hand-written ``*.expected.csv`` can be compared cell by cell."""
+"""The one golden-file harness: every format's golden test goes through it.
+
+``run_parser`` parses a file the way ``qunkit.ingest.import_file`` does (``finish_chunk``
+with the file's base name as ``source_file`` and one occurrence carry for all
+chunks), so the rows are exactly the MESSAGES rows the store would write.
+``assert_golden`` renders ALL 21 MESSAGES columns as strings and compares them
+cell by cell with ``<name>.expected.csv``; ``msg_key`` is included, so every
+fixture also pins the keys (a change in keys.py would duplicate every store on
+re-import).
+
+Cell rendering (``render``): null -> empty cell; ``ts`` -> ISO 8601 in UTC
+(``2024-03-01T01:05:07Z``, ``.123`` only when there are milliseconds); the
+zone the export was read in is the ``tz`` column; ``mentions`` -> a JSON list
+(``["@all"]``, ``[]``), empty cell for null; everything else ``str(value)``.
+
+Regenerating goldens (after a deliberate behaviour change only, never in CI)::
+
+    QUNKIT_REGEN_GOLDEN=1 PYTHONPATH=$PWD/src python -m pytest -q tests/test_formats_qq_txt.py
+
+rewrites every ``*.expected.csv`` the selected tests compare against from the
+current parser output (the tests then pass).  Review ``git diff tests/data``
+row by row before committing: a regenerated golden checks nothing until a
+person has read it.  With ``CI`` set in the environment regeneration is refused.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from qunkit.formats import ParseOptions, ParseReport, finish_chunk, get_parser
-from qunkit.schema import empty_messages
+from qunkit.schema import MESSAGE_COLUMNS, MESSAGES, empty_messages
 
-KEY_COLUMNS = ["group_id", "group_name", "ts", "sender_id", "sender_name", "sender_title", "kind", "text",
-               "event", "event_target", "reply_to", "mentions", "source_line"]
+GOLDEN_COLUMNS: list[str] = list(MESSAGE_COLUMNS)
+KEY_COLUMNS = GOLDEN_COLUMNS  # the old name: golden files now carry every column
+REGEN_ENV = "QUNKIT_REGEN_GOLDEN"
+MAX_SHOWN = 12  # differing cells listed in a failure message
+# nullable string columns: null and "" would both be an empty cell, so "" is refused
+NULLABLE_TEXT = [f.name for f in MESSAGES if f.nullable and f.name != "mentions"]
 
 
 def run_parser(name: str, path: Path, tz: str = "Asia/Shanghai", **opts) -> tuple[pd.DataFrame, ParseReport]:
-    """Parse ``path`` with format ``name``; return the canonical table (pandas) and the report."""
+    """Parse ``path`` with format ``name`` into canonical MESSAGES rows (pandas) and the report.
+
+    Same provenance and key carry as ``Store._ingest``: ``source_file`` is the base name."""
     parser = get_parser(name)
     report = ParseReport(file=str(path), format=name)
     options = ParseOptions(tz=tz, **opts)
-    tables = [finish_chunk(df, parser, str(path), tz) for df in parser().parse(path, options, report)]
+    carry: dict[int, int] = {}
+    tables = [finish_chunk(df, parser, Path(path).name, tz, carry) for df in parser().parse(path, options, report)]
     if not tables:
         return empty_messages().to_pandas(), report
-    frames = [t.to_pandas() for t in tables]
-    return pd.concat(frames, ignore_index=True), report
+    return pd.concat([t.to_pandas() for t in tables], ignore_index=True), report
 
 
-def as_strings(df: pd.DataFrame, columns: list[str], tz: str = "Asia/Shanghai") -> pd.DataFrame:
-    """Key columns rendered the way the expected CSV files write them."""
+def _iso(ts: pd.Series, tz: str) -> pd.Series:
+    local = pd.to_datetime(ts, utc=True).dt.tz_convert(tz)
+    ms = local.dt.microsecond // 1000
+    frac = ("." + ms.astype(str).str.zfill(3)).where(ms > 0, "")
+    if tz == "UTC":
+        zone = "Z"
+    else:
+        z = local.dt.strftime("%z")
+        zone = z.str[:3] + ":" + z.str[3:]
+    return (local.dt.strftime("%Y-%m-%dT%H:%M:%S") + frac + zone).where(local.notna(), "")
+
+
+def _cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return ""
+    return str(v)
+
+
+def render(df: pd.DataFrame, columns: list[str] | None = None, tz: str = "UTC") -> pd.DataFrame:
+    """``df``'s ``columns`` (default: all 21) as the strings an expected CSV holds."""
     out = pd.DataFrame(index=df.index)
-    for col in columns:
+    for col in columns or GOLDEN_COLUMNS:
         s = df[col]
         if col == "ts":
-            out[col] = [t.tz_convert(tz).isoformat() for t in s]
+            out[col] = _iso(s, tz)
         elif col == "mentions":
-            out[col] = ["|".join(v) if v is not None and len(v) else "" for v in s]
+            out[col] = [json.dumps(list(v), ensure_ascii=False) if v is not None else "" for v in s]
         else:
-            out[col] = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in s.astype(object)]
+            out[col] = [_cell(v) for v in s.astype(object)]
     return out.reset_index(drop=True)
 
 
-def assert_golden(df: pd.DataFrame, expected_csv: Path, tz: str = "Asia/Shanghai") -> None:
-    expected = pd.read_csv(expected_csv, dtype=str, keep_default_na=False)
-    got = as_strings(df, list(expected.columns), tz)
+def as_strings(df: pd.DataFrame, columns: list[str], tz: str = "UTC") -> pd.DataFrame:
+    """Old name of ``render`` (kept importable for tests written against it)."""
+    return render(df, columns, tz)
+
+
+def read_expected(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _regenerate(got: pd.DataFrame, expected_csv: Path) -> None:
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{REGEN_ENV} is set in CI: goldens are regenerated by a person, never in CI")
+    got.to_csv(expected_csv, index=False, lineterminator="\n")
+    back = read_expected(expected_csv)
+    if not back.equals(got):
+        raise AssertionError(f"{expected_csv} does not read back as written (a cell CSV cannot hold?)")
+
+
+def diff_message(got: pd.DataFrame, expected: pd.DataFrame, name: str) -> str:
+    """A readable account of how two rendered tables differ ("" when they do not)."""
+    lines = []
+    if list(got.columns) != list(expected.columns):
+        missing = [c for c in got.columns if c not in expected.columns]
+        extra = [c for c in expected.columns if c not in got.columns]
+        lines.append(f"{name}: columns differ (missing {missing}, unknown {extra}); regenerate with "
+                     f"{REGEN_ENV}=1 and review the diff")
+        return "\n".join(lines)
     if len(got) != len(expected):
-        raise AssertionError(f"{len(got)} rows parsed, {len(expected)} expected:\n{got.to_string()}")
-    for i in range(len(expected)):
-        g, e = got.iloc[i].to_dict(), expected.iloc[i].to_dict()
-        diff = {k: (g[k], e[k]) for k in e if g[k] != e[k]}
-        assert not diff, f"row {i + 1} ({expected_csv.name}): (got, expected) {diff}"
+        lines.append(f"{name}: {len(got)} rows parsed, {len(expected)} expected")
+        key = ["source_line", "sender_id", "text"]
+        g, e = set(map(tuple, got[key].to_numpy())), set(map(tuple, expected[key].to_numpy()))
+        lines += [f"  only parsed:   {r}" for r in sorted(g - e)[:MAX_SHOWN]]
+        lines += [f"  only expected: {r}" for r in sorted(e - g)[:MAX_SHOWN]]
+        return "\n".join(lines)
+    neq = got.ne(expected)
+    cells = [(i, c) for i, c in zip(*neq.to_numpy().nonzero(), strict=True)]
+    if not cells:
+        return ""
+    lines.append(f"{name}: {len(cells)} cell(s) differ in {neq.any(axis=1).sum()} row(s) (row = data row, 1-based)")
+    for i, j in cells[:MAX_SHOWN]:
+        col = got.columns[j]
+        lines.append(f"  row {i + 1} {col}: got {got.iat[i, j]!r}, expected {expected.iat[i, j]!r}")
+    if len(cells) > MAX_SHOWN:
+        lines.append(f"  ... and {len(cells) - MAX_SHOWN} more")
+    return "\n".join(lines)
+
+
+def assert_golden(df: pd.DataFrame, expected_csv: Path) -> None:
+    """Compare all MESSAGES columns of ``df`` with ``expected_csv``; with QUNKIT_REGEN_GOLDEN=1
+    rewrite the file from ``df`` instead."""
+    blank = [c for c in NULLABLE_TEXT if df[c].astype(object).eq("").any()]
+    assert not blank, f"{blank}: empty strings where the schema means null (a golden could not tell them apart)"
+    got = render(df)
+    if os.environ.get(REGEN_ENV) == "1":
+        _regenerate(got, expected_csv)
+        return
+    problem = diff_message(got, read_expected(expected_csv), Path(expected_csv).name)
+    assert not problem, problem

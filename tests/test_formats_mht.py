@@ -1,8 +1,8 @@
 """Legacy QQ .mht export (消息记录 网页格式).
 
 tests/data/mht/*.mht are built by make_mht.py from hand-written table rows in the
-documented layout (shared/formats/FORMATS.md §1); each ``*.expected.csv`` was
-written by hand and checked row by row.
+documented layout (shared/formats/FORMATS.md §1); each ``*.expected.csv`` holds all
+MESSAGES columns (see golden_frames.py; first written by hand, checked row by row).
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def test_mht_transfer_encodings_and_standard_mime_layout(tmp_path, cte):
     p = tmp_path / "variant.mht"
     p.write_bytes(msg.as_bytes())
     df, report = run_parser("qq-mht", p)
-    assert_golden(df, DATA / "qq_group.expected.csv")
+    assert set(df["source_file"]) == {"variant.mht"}
+    assert_golden(df.assign(source_file="qq_group.mht"), DATA / "qq_group.expected.csv")
 
 
 def test_mht_truncated_inside_the_html(tmp_path):

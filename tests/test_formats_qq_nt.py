@@ -1,8 +1,9 @@
 """QQ NT exporters: QQChatExporter (QCE) JSON, chunked-jsonl and TXT; ChatLab JSON/JSONL.
 
 Golden files live in tests/data/qqnt/: each export was written by hand from the
-documented layout (shared/formats/FORMATS.md §2, ChatLab's format spec) and the
-``*.expected.csv`` beside it was written and checked row by row by hand.
+documented layout (shared/formats/FORMATS.md §2, ChatLab's format spec); the
+``*.expected.csv`` beside it holds all MESSAGES columns (see golden_frames.py; first
+written by hand and checked row by row).
 """
 
 from __future__ import annotations
@@ -134,8 +135,10 @@ def test_reader_stops_before_the_avatars_blob():
 @pytest.mark.parametrize("entry", ["dir", "manifest"])
 def test_qce_jsonl_golden(entry):
     base = DATA / "qce_chunked"
-    df, report = run_parser("qce-jsonl", base if entry == "dir" else base / "manifest.json")
-    assert_golden(df, DATA / "qce_chunked.expected.csv")
+    path = base if entry == "dir" else base / "manifest.json"
+    df, report = run_parser("qce-jsonl", path)
+    assert set(df["source_file"]) == {path.name}   # what the user named: the folder or its manifest
+    assert_golden(df.assign(source_file="qce_chunked"), DATA / "qce_chunked.expected.csv")
     # chunks are read in the manifest's index order, not its list order; record 5 is broken
     assert [(i.line, i.reason.split(":")[0]) for i in report.issues] == [(5, "chunks/c000002.jsonl")]
     assert "c000002.jsonl:2" in report.issues[0].reason
@@ -189,9 +192,12 @@ def test_qce_txt_wrapped_lines_and_message_numbers():
 def test_qce_txt_sniff_does_not_take_legacy_qq_txt():
     from qunkit.formats.qce_txt import QceTxtParser
 
-    legacy = Path("/work/shared/formats/samples/qq-txt/victorwoo-blog-excerpt.txt")
+    legacy = sorted((DATA.parent / "qq").glob("*.txt"))
+    assert len(legacy) == 3
+    for path in legacy:
+        assert QceTxtParser.sniff(path, path.read_text(encoding="utf-8")) == 0, path.name
     head = "消息记录（此消息记录为文本格式，不支持重新导入）\n\n====\n消息对象:某群\n====\n\n2019-09-23 8:43:38 PM 甲(1)\n1\n"
-    assert QceTxtParser.sniff(legacy, head) == 0
+    assert QceTxtParser.sniff(legacy[0], head) == 0
     assert sniff(DATA / "qce_group.txt").name == "qce-txt"
 
 
@@ -244,7 +250,7 @@ HUGE_SCRIPT = textwrap.dedent(
 def test_qce_json_huge_avatars_blob_streams_in_bounded_memory(tmp_path):
     """~200 MB export whose messages come first and a giant base64 avatar after:
     the parser must import every message without reading (or holding) the blob."""
-    pytest.importorskip("resource")
+    pytest.importorskip("resource", reason="peak RSS is measured with the Unix-only resource module")
     path = tmp_path / "huge.json"
     n_msgs = 3000
     with open(path, "wb") as fh:

@@ -7,21 +7,49 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import comparable, expected, parse_file
+from golden_frames import assert_golden, render, run_parser
 
 from qunkit.errors import BadInput
 from qunkit.formats import sniff
 
-CASES = ["trpg-ampm", "victorwoo", "tricky"]
+# ampm-club: 12-hour clock (incl. 12 AM / 12 PM), a title with （）and |, system senders 10000 and
+# 1000000, a placeholder with text, a multi-line notice, a blank body, a join notice, two rows in one second.
+# friends-email: a friend chat (name-only sender), a URL body, multi-line bodies (one with a blank
+# line inside), name<email> senders, a sticker, a 消息对象 starting with "*" in a second section.
+# tricky: titles, @全体成员, an id-less "(10003)" sender, 我, stray lines, a recall line, two groups.
+CASES = ["ampm-club", "friends-email", "tricky"]
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_golden(data_dir: Path, name: str) -> None:
-    src = data_dir / "qq" / f"{name}.txt"
-    want = expected(data_dir / "qq" / f"{name}.expected.csv")
-    got, report = parse_file(src, "qq-txt")
-    pd.testing.assert_frame_equal(comparable(got, list(want.columns)), want)
-    assert report.bad_lines == 0
+    got, report = run_parser("qq-txt", data_dir / "qq" / f"{name}.txt")
+    assert_golden(got, data_dir / "qq" / f"{name}.expected.csv")
+    assert report.bad_lines == 0 and report.issues == []
+
+
+def test_twelve_hour_clock_blank_body_and_system_senders(data_dir: Path) -> None:
+    got, _ = run_parser("qq-txt", data_dir / "qq" / "ampm-club.txt")
+    local = got["ts"].dt.tz_convert("Asia/Shanghai").dt.strftime("%m-%d %H:%M:%S").tolist()
+    assert local == ["04-17 21:02:11", "04-17 21:02:11", "04-17 21:03:40", "04-17 21:05:02", "04-17 21:07:30",
+                     "04-17 12:30:00", "04-18 00:05:00", "04-18 07:15:45"]   # 12:30 PM is noon, 12:05 AM after midnight
+    assert got["group_name"].unique().tolist() == ["桌游夜谈（UTC+8 9pm | 周六）"]
+    assert got.loc[3, "text"] == "" and got.loc[3, "kind"] == "text"        # a header with an empty body
+    assert got.loc[2, "text"] == "第一行\n第二行"
+    system = got[got["sender_id"] == "system"]
+    assert system["source_line"].tolist() == [12, 15, 22]                # both 10000 and 1000000 are the system
+    assert (system["event"].tolist(), system.iloc[-1]["event_target"]) == (["other", "other", "join"], "新来的旅人")
+    assert got["msg_key"].iloc[0] != got["msg_key"].iloc[1]
+
+
+def test_friend_chat_email_senders_and_multiline_bodies(data_dir: Path) -> None:
+    got, _ = run_parser("qq-txt", data_dir / "qq" / "friends-email.txt")
+    assert got["group_name"].tolist() == ["Brook.Lin", "Brook.Lin", "*脚本语言爱好者", "*脚本语言爱好者"]
+    assert got["chat_type"].unique().tolist() == ["private"]
+    assert got["sender_id"].tolist() == ["Brook.Lin", "Brook.Lin", "evening_wind@example.com", "brook.lin@example.net"]
+    assert got["sender_name"].tolist()[2:] == ["晚风拂面，星河长明", "Brook.Lin"]
+    assert got["kind"].tolist() == ["link", "text", "text", "sticker"]
+    assert got.loc[1, "text"].count("\n") == 2
+    assert "\n\n" in got.loc[2, "text"]                                  # a blank line inside a body is kept
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -36,19 +64,19 @@ def test_encodings_and_newlines_give_the_same_rows(data_dir: Path, tmp_path: Pat
     text = (data_dir / "qq" / "tricky.txt").read_text(encoding="utf-8")
     path = tmp_path / "x.txt"
     path.write_bytes(text.replace("\n", newline).encode(encoding))
-    got, report = parse_file(path, "qq-txt")
-    base, _ = parse_file(data_dir / "qq" / "tricky.txt", "qq-txt")
-    cols = ["group_name", "ts", "sender_id", "sender_name", "kind", "text", "source_line"]
-    pd.testing.assert_frame_equal(comparable(got, cols), comparable(base, cols))
+    got, report = run_parser("qq-txt", path)
+    base, _ = run_parser("qq-txt", data_dir / "qq" / "tricky.txt")
+    pd.testing.assert_frame_equal(render(got).drop(columns="source_file"), render(base).drop(columns="source_file"))
     assert report.encoding.replace("-sig", "").startswith(encoding.replace("-sig", "")[:5])
 
 
-@pytest.mark.parametrize("chunk", [7, 64, 200, 1 << 20])
-def test_chunk_boundaries_do_not_change_the_result(data_dir: Path, chunk: int) -> None:
-    small, _ = parse_file(data_dir / "qq" / "tricky.txt", "qq-txt", chunk_bytes=chunk)
-    whole, _ = parse_file(data_dir / "qq" / "tricky.txt", "qq-txt")
-    cols = ["group_name", "ts", "sender_id", "kind", "text", "event", "source_line"]
-    pd.testing.assert_frame_equal(comparable(small, cols), comparable(whole, cols))
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("chunk", [7, 100])
+def test_chunk_boundaries_do_not_change_the_result(data_dir: Path, name: str, chunk: int) -> None:
+    """Every column, msg_key included (the occurrence carry crosses chunk boundaries)."""
+    small, _ = run_parser("qq-txt", data_dir / "qq" / f"{name}.txt", chunk_bytes=chunk)
+    whole, _ = run_parser("qq-txt", data_dir / "qq" / f"{name}.txt")
+    pd.testing.assert_frame_equal(render(small), render(whole))
 
 
 def test_lines_outside_messages_are_counted_and_the_rest_imports(tmp_path: Path) -> None:
@@ -61,7 +89,7 @@ def test_lines_outside_messages_are_counted_and_the_rest_imports(tmp_path: Path)
         "2024-01-02 10:00:00 丙(345678)\nbye\n",
         encoding="utf-8",
     )
-    got, report = parse_file(path, "qq-txt")
+    got, report = run_parser("qq-txt", path)
     assert got["text"].tolist() == ["hello", "bye"]
     assert report.bad_lines == 3
     assert [i.line for i in report.issues] == [3, 4, 9]
@@ -73,7 +101,7 @@ def test_truncated_file_imports_what_is_complete(tmp_path: Path) -> None:
     path = tmp_path / "cut.txt"
     path.write_text("消息对象:群A\n====================\n\n2024-01-01 10:00:00 甲(123456)\nhello\n\n"
                     "2024-01-01 10:01:00 乙(234567)\nhalf a mes", encoding="utf-8")
-    got, report = parse_file(path, "qq-txt")
+    got, report = run_parser("qq-txt", path)
     assert len(got) == 2
     assert report.truncated
     assert any("truncated" in n for n in report.notes)
@@ -95,7 +123,7 @@ def test_binary_and_empty_files_get_clear_errors(tmp_path: Path) -> None:
 
 
 def test_mentions_and_titles(data_dir: Path) -> None:
-    got, _ = parse_file(data_dir / "qq" / "tricky.txt", "qq-txt")
+    got, _ = run_parser("qq-txt", data_dir / "qq" / "tricky.txt")
     first = got.iloc[0]
     assert list(first["mentions"]) == ["@all"]
     assert first["sender_title"] == "【管理员】"
@@ -104,6 +132,6 @@ def test_mentions_and_titles(data_dir: Path) -> None:
 def test_gb18030_detected(tmp_path: Path) -> None:
     path = tmp_path / "gbk.txt"
     path.write_bytes(codecs.encode("消息对象:老群\n=================\n\n2012-05-01 8:00:00 张三(10001)\n你好\n", "gb18030"))
-    got, report = parse_file(path, "qq-txt")
+    got, report = run_parser("qq-txt", path)
     assert report.encoding == "gb18030"
     assert got["text"].tolist() == ["你好"]

@@ -3,7 +3,11 @@ import pandas as pd
 import pytest
 from analysis_helpers import chat, members_frame
 
+from qunkit import generate as gen
 from qunkit.analysis.risk import group_risk, holidays
+from qunkit.generate.writers import write_qq_txt, write_roster_csv
+from qunkit.ingest import import_file
+from qunkit.store import Store
 
 START = pd.Timestamp("2023-10-09 09:00", tz="Asia/Shanghai").tz_convert("UTC")   # a Monday
 PHRASES = ["今天继续聊聊{t}的做法", "我觉得{t}这块还可以再看看", "{t}最近有什么新变化", "刚试了一下{t}，效果不错",
@@ -131,10 +135,8 @@ def test_empty_input():
 @pytest.mark.parametrize("lifecycle", ["dead", "dying", "healthy", "holiday_lull", "shrunk_stable", "revival"])
 def test_generated_life_cycles_through_a_qq_export(generated_store, lifecycle):
     """Planted life cycles, written as a QQ .txt export and imported like a user's file."""
-    messages, members, life = generated_store
-    r = group_risk(messages, members, life["as_of"].max().tz_convert("UTC"))
-    row = r.merge(life, on="group_id").set_index("lifecycle").loc[lifecycle]
-    scores = r.merge(life, on="group_id").set_index("lifecycle")["score"]
+    judged = generated_store
+    row, scores = judged.loc[lifecycle], judged["score"]
     if lifecycle == "dead":
         assert row["level"] == "dead"
     elif lifecycle == "dying":
@@ -148,11 +150,6 @@ def test_generated_life_cycles_through_a_qq_export(generated_store, lifecycle):
 
 @pytest.fixture(scope="module")
 def generated_store(tmp_path_factory):
-    gen = pytest.importorskip("qunkit.generate")
-    from qunkit.generate.writers import write_qq_txt, write_roster_csv
-    from qunkit.ingest import import_file
-    from qunkit.store import Store
-
     tmp = tmp_path_factory.mktemp("risk-gen")
     store = Store(tmp / "store")
     lives = []
@@ -166,4 +163,5 @@ def generated_store(tmp_path_factory):
     ids = {m["group_name"]: m["group_id"] for m in store.metas().values()}
     life = pd.DataFrame(lives)
     life["group_id"] = life["group_name"].map(ids)
-    return messages, members, life.drop(columns="group_name")
+    risk = group_risk(messages, members, life["as_of"].max().tz_convert("UTC"))   # judged once for every case
+    return risk.merge(life.drop(columns="group_name"), on="group_id").set_index("lifecycle")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import openpyxl  # a qunkit dependency (XLSX rosters): missing it is a failure, not a skip
 import pandas as pd
 import pytest
 
@@ -66,7 +67,6 @@ def test_other_zone(tmp_path):
 
 
 def test_xlsx_title_row_numbers_and_datetimes(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["某某交流群 群成员列表"])  # a title row above the header, as some tools write

@@ -123,7 +123,8 @@ def _import_worker(args: tuple[str, str]) -> int:
 
 def test_concurrent_imports_do_not_duplicate(tmp_path: Path) -> None:
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 50)))
-    with mp.get_context("spawn").Pool(3) as pool:
+    # three imports on two spawned workers: two race, the third follows (each worker start costs ~1 s)
+    with mp.get_context("spawn").Pool(2) as pool:
         added = pool.map(_import_worker, [(str(tmp_path / "s"), str(f))] * 3)
     assert sorted(added) == [0, 0, 50]
     assert len(Store(tmp_path / "s").messages()) == 50
