@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from analysis_helpers import chat, members_frame
 
-from qunkit.analysis.risk import group_risk, holidays
+from qunkit.analysis.risk import group_risk
+from qunkit.holidays import holidays
 
 START = pd.Timestamp("2023-10-09 09:00", tz="Asia/Shanghai").tz_convert("UTC")   # a Monday
 PHRASES = ["今天继续聊聊{t}的做法", "我觉得{t}这块还可以再看看", "{t}最近有什么新变化", "刚试了一下{t}，效果不错",

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..holidays import holidays
+from ..members import PROTECTED_ROLES, present_at, to_ns
 from .text_features import Features, compute_features
 
 LEVELS = ((75, "dead"), (50, "at-risk"), (25, "watch"), (0, "healthy"))
@@ -57,35 +59,10 @@ SILENCE_WATCH = 7.0            # days of silence where the silence cause starts
 SILENCE_DEAD = 30.0            # ... and where it is at full strength
 HOLIDAY_DISCOUNT = 0.3         # a drop that overlaps a holiday keeps this much of its weight
 
-# Chinese public holidays when groups go quiet: Spring Festival (除夕 to 初七) and National Day.
-_SPRING_FESTIVAL = {
-    2015: "02-18", 2016: "02-07", 2017: "01-27", 2018: "02-15", 2019: "02-04", 2020: "01-24",
-    2021: "02-11", 2022: "01-31", 2023: "01-21", 2024: "02-09", 2025: "01-28", 2026: "02-16",
-    2027: "02-05", 2028: "01-25", 2029: "02-12", 2030: "02-02",
-}
-
-
-# fixed-date public holidays (month-day start, month-day end), widened by a travel day
-_FIXED_HOLIDAYS = (("12-31", "01-03"), ("04-03", "04-07"), ("04-30", "05-06"), ("09-29", "10-09"))
-
-
 @lru_cache(maxsize=1)
 def _holiday_ns() -> np.ndarray:
+    """The holiday spans (``qunkit.holidays``) as int64 ns pairs, built once."""
     return np.array([(a.value, b.value) for a, b in holidays()], dtype=np.int64)
-
-
-def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """(start, end) of the holidays when groups go quiet, in Asia/Shanghai: the Spring Festival
-    fortnight (from a week before 除夕, travel included), New Year, Qingming, Labour Day, National Day."""
-    out = []
-    tz = "Asia/Shanghai"
-    for year, md in _SPRING_FESTIVAL.items():
-        eve = pd.Timestamp(f"{year}-{md}", tz=tz)
-        out.append((eve - pd.Timedelta(days=7), eve + pd.Timedelta(days=10)))
-        for a, b in _FIXED_HOLIDAYS:
-            end_year = year + 1 if b < a else year
-            out.append((pd.Timestamp(f"{year}-{a}", tz=tz), pd.Timestamp(f"{end_year}-{b}", tz=tz)))
-    return out
 
 
 def _overlap_days(start_ns: int, end_ns: int) -> float:
@@ -111,6 +88,31 @@ def _speakers(member: np.ndarray, talk: np.ndarray, age_weeks: np.ndarray, lo: i
     return int(len(np.unique(member[sel])))
 
 
+def _member_facts(members: pd.DataFrame | None, as_of: pd.Timestamp
+                  ) -> tuple[dict[str, set[str]], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
+    """Per group, in one grouped pass: owner/admin ids (roster or titles), known join and leave times
+    (ns), and the members present at as_of (``qunkit.members.present_at``; roster groups only)."""
+    org_ids: dict[str, set[str]] = {}
+    join_ns: dict[str, np.ndarray] = {}
+    left_ns: dict[str, np.ndarray] = {}
+    n_members: dict[str, float] = {}
+    if members is None or not len(members):
+        return org_ids, join_ns, left_ns, n_members
+    mid = members["member_id"].to_numpy(dtype=object)
+    org = members["role"].isin(PROTECTED_ROLES).to_numpy(dtype=bool)
+    joined, left = to_ns(members["joined"]), to_ns(members["left"])
+    known = members["roster_known"].to_numpy(dtype=bool)
+    present = present_at(members, as_of)
+    nat = np.iinfo(np.int64).min
+    for gid, idx in pd.Series(np.arange(len(members))).groupby(members["group_id"].to_numpy()).indices.items():
+        org_ids[gid] = set(mid[idx[org[idx]]])
+        join_ns[gid] = joined[idx][joined[idx] != nat]
+        left_ns[gid] = left[idx][left[idx] != nat]
+        if known[idx].any():
+            n_members[gid] = float(present[idx].sum())
+    return org_ids, join_ns, left_ns, n_members
+
+
 def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     """Per-group numbers the risk score is built from (one row per group)."""
     msgs, groups = F.msgs, F.groups
@@ -123,31 +125,7 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     age_w = (as_of - t) // _WEEK                      # 0 = the last 7 days
     rows: list[dict[str, Any]] = []
 
-    # owners/admins per group, from the members frame (roster or titles)
-    org_ids: dict[str, set[str]] = {}
-    join_ns: dict[str, np.ndarray] = {}
-    left_ns: dict[str, np.ndarray] = {}
-    n_members: dict[str, float] = {}
-    if members is not None and len(members):
-        mg = members["group_id"].astype(str).to_numpy()
-        role = members["role"].astype(object).fillna("").astype(str).to_numpy() if "role" in members else None
-        mid = members["member_id"].astype(str).to_numpy()
-        joined = pd.to_datetime(members["joined"], utc=True) if "joined" in members else None
-        left = pd.to_datetime(members["left"], utc=True) if "left" in members else None
-        known = members["roster_known"].fillna(False).to_numpy(dtype=bool) if "roster_known" in members else None
-        in_roster = members["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in members else None
-        for gid in np.unique(mg):
-            sel = mg == gid
-            if role is not None:
-                org_ids[gid] = set(mid[sel & np.isin(role, ("owner", "admin"))])
-            if joined is not None:
-                v = joined[sel].dropna()
-                join_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
-            if left is not None:
-                v = left[sel].dropna()
-                left_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
-            if known is not None and in_roster is not None and known[sel].any():
-                n_members[gid] = float(in_roster[sel].sum())
+    org_ids, join_ns, left_ns, n_members = _member_facts(members, F.as_of)
     people_gid = F.people["group_id"].to_numpy()
     people_mid = F.people["member_id"].to_numpy()
 

@@ -71,13 +71,9 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
 
 
 def _current(roles, members, as_of):
-    """Roles of the members still in the group at ``as_of`` (an overview counts who is there now;
-    ``qunkit roles`` lists former members too)."""
-    gone = members["left"].notna() & (members["left"] <= as_of)
-    gone |= members["roster_known"] & ~members["in_roster"]
-    key = members["group_id"].astype(str) + "\0" + members["member_id"].astype(str)
-    left = set(key[gone])
-    return roles[~(roles["group_id"].astype(str) + "\0" + roles["member_id"].astype(str)).isin(left)]
+    """Roles of the members in the group at ``as_of`` (an overview counts who is there now;
+    ``qunkit roles`` lists former members too, with ``present`` False)."""
+    return roles[roles["present"].to_numpy(dtype=bool)]
 
 
 def _json_group(row: dict, roles, risk: dict | None) -> dict:
