@@ -340,6 +340,8 @@ class Store:
         return out
 
     def members(self, groups: Iterable[str] = (), messages: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Members of ``groups`` derived from ``messages`` (default: all of theirs) and the stored rosters,
+        conformed to ``schema.MEMBERS``; pass the scoped messages so nothing after as_of is used."""
         from .members import derive_members
 
         groups = list(groups)

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..members import PROTECTED_ROLES, conform_members, member_key, present_at, role_from_title
+from ..members import PROTECTED_ROLES, member_key, present_at, role_from_title, with_speakers
 from .rollcall import DEFAULT_WINDOW, answerers
 
 COLUMNS = ["group_name", "member_id", "member_name", "reason", "last_spoke", "joined", "days_silent",
@@ -133,25 +133,17 @@ def prune_candidates(
 
 def _judged(m_in: pd.DataFrame, members: pd.DataFrame, group_names: dict[str, str], as_of: pd.Timestamp,
             days: int) -> pd.DataFrame:
-    """The members of the groups in scope plus anyone who spoke (even if ``members`` missed them), with
+    """The members of the groups in scope plus anyone who spoke (``qunkit.members.with_speakers``), with
     their speech figures, ``last_spoke`` (message or roster) and ``present`` at as_of."""
-    mem = members[members["group_id"].isin(group_names) & (members["member_id"] != "system")]
-    mem = mem.rename(columns={"last_spoke": "member_last_spoke", "messages": "member_messages"})
     spoke = _speech(m_in, as_of, days)
-    df = mem.merge(spoke, on=["group_id", "member_id"], how="outer")
+    mem = members[members["group_id"].isin(group_names) & (members["member_id"] != "system")]
+    mem = with_speakers(mem, spoke[["group_id", "member_id"]].assign(last_spoke=spoke["last_msg"]))
+    mem["present"] = present_at(mem, as_of)
+    df = mem.drop(columns=["last_spoke", "messages"]).merge(spoke, on=["group_id", "member_id"], how="left")
     df["member_name"] = df["member_name"].fillna(df["spoken_name"]).fillna(df["member_id"])
     df["messages"] = df["messages"].fillna(0).astype(int)
     df["window_messages"] = df["window_messages"].fillna(0).astype(int)
-    # a group has a roster or not: speakers the roster lacks belong to a roster-known group too
-    df["roster_known"] = df["roster_known"].astype("boolean").fillna(False).groupby(df["group_id"]).transform(
-        "any").astype(bool)
     df["group_name"] = df["group_id"].map(group_names)
-    df = df.reset_index(drop=True)
-    seen = conform_members(df.assign(last_spoke=pd.concat([df["member_last_spoke"], df["last_msg"]],
-                                                          axis=1).max(axis=1)))
-    df["present"] = present_at(seen, as_of)
-    for col in ("in_roster", "joined", "left", "role", "names"):
-        df[col] = seen[col].set_axis(df.index)
     roster_last = df["last_spoke_roster"].where(df["last_spoke_roster"] <= as_of)
     df["last_spoke"] = pd.concat([df["last_msg"], roster_last], axis=1).max(axis=1)
     return df

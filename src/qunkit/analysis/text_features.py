@@ -131,7 +131,12 @@ def compute_features(
     lexicon: Lexicon | str | None = None,
     members: pd.DataFrame | None = None,
 ) -> Features:
-    """Compute per-message features once; activity, roles and risk all accept the result."""
+    """Compute per-message features once; activity, roles and risk all accept the result.
+
+    Long on purpose (~190 lines): one pass over the messages whose intermediate arrays (codes,
+    order, masks) feed each next step; split, a dozen arrays would travel between the pieces.
+    Its steps are marked by ``# ----`` headings and the heavy parts live in helpers.
+    """
     lex = resolve_lexicon(lexicon)
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")

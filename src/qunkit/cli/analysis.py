@@ -159,7 +159,7 @@ def _duration(seconds) -> str | None:
 # ---- roles ------------------------------------------------------------------------------------------
 
 ROLE_TABLE = ("group_name", "member_name", "member_id", "role", "score", "messages", "reasons")
-ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons")
+ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons", "present")
 
 
 @click.command("roles")
