@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from qunkit.members import conform_members
 from qunkit.schema import MESSAGES
 
 T0 = pd.Timestamp("2024-01-01 12:00", tz="Asia/Shanghai").tz_convert("UTC")
@@ -52,7 +53,4 @@ def members(rows: list[dict], group: str = "g1", group_name: str = "测试群", 
             "last_spoke_roster": r.get("last_spoke_roster"), "in_roster": r.get("in_roster", roster),
             "roster_known": roster,
         })
-    df = pd.DataFrame(recs)
-    for col in ("joined", "left", "last_spoke_roster"):
-        df[col] = pd.to_datetime(df[col], utc=True)
-    return df
+    return conform_members(pd.DataFrame(recs))

@@ -100,7 +100,7 @@ def test_roles_table_and_csv(store):
     assert lines[1].split()[:4] == ["group_name", "member_name", "member_id", "role"]
     assert any(line.startswith("note: ") and "organizer" in line for line in lines)
     csv_out = run("roles", "--store", store["store"], "--format", "csv", "--quiet").stdout
-    assert csv_out.splitlines()[0] == "group_id,group_name,member_id,member_name,role,messages,scores,reasons"
+    assert csv_out.splitlines()[0] == "group_id,group_name,member_id,member_name,role,messages,scores,reasons,present"
 
 
 def test_roles_user_lexicon_and_bad_lexicon(store, tmp_path: Path):

@@ -9,7 +9,7 @@ from prune_frames import at, members, messages
 from qunkit.analysis.prune import COLUMNS, prune_candidates, read_keep
 from qunkit.analysis.roles import assign_roles
 from qunkit.generate import generate_group
-from qunkit.members import derive_members
+from qunkit.members import conform_members, derive_members
 
 AS_OF = at(200)
 
@@ -179,7 +179,7 @@ def test_joined_after_the_roster_was_taken_is_still_judged():
 
 def test_without_roster_works_on_speakers_and_says_so():
     m = _base_log([(at(5), "101", "老王", "hi"), (at(150), "102", "小李", "hi")])
-    out = _run(m, pd.DataFrame(columns=["group_id", "member_id"]))
+    out = _run(m, conform_members(pd.DataFrame(columns=["group_id", "member_id"])))
     assert _ids(out) == ["101"]
     assert any("members who never spoke cannot be listed" in n for n in out.attrs["notes"])
     assert any("测试群" in n for n in out.attrs["notes"])
@@ -213,7 +213,7 @@ def test_several_groups_are_ordered_and_named():
                  group_name="A群")
     m = pd.concat([a.astype(object), b.astype(object)])  # duplicate index labels must not matter
     m["ts"] = pd.to_datetime(m["ts"], utc=True)
-    out = _run(m, pd.DataFrame(columns=["group_id", "member_id"]))
+    out = _run(m, conform_members(pd.DataFrame(columns=["group_id", "member_id"])))
     assert list(zip(out["group_name"], out["member_id"], strict=True)) == [("A群", "1"), ("A群", "2"), ("B群", "1")]
 
 

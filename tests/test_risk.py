@@ -4,8 +4,9 @@ import pytest
 from analysis_helpers import chat, members_frame
 
 from qunkit import generate as gen
-from qunkit.analysis.risk import group_risk, holidays
+from qunkit.analysis.risk import group_risk
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
+from qunkit.holidays import holidays
 from qunkit.ingest import import_file
 from qunkit.store import Store
 

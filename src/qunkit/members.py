@@ -5,37 +5,273 @@ union of (a) everyone who spoke, (b) everyone named by a join/leave/kick line
 and (c) the roster, when one was attached.  ``roster_known`` tells analysis
 whether lurkers can be counted at all.  Derived on read (not stored) so it can
 never go stale against the messages.
+
+This module owns membership for every command: the frame's layout
+(``schema.MEMBERS``, enforced by ``conform_members``), who is a member at a
+moment (``present_at`` / ``presence_spans``), the (group, member) key
+(``member_key``), the title/role vocabulary (``role_from_title``) and
+name -> id resolution (``alias_index`` / ``resolve_names``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .formats.events import split_names
+from .schema import MEMBERS
 
-MEMBER_COLUMNS = ["group_id", "group_name", "member_id", "member_name", "names", "role", "joined", "left",
-                  "left_how", "invited_by", "last_spoke_roster", "in_roster", "messages", "first_spoke", "last_spoke",
-                  "roster_known"]
+MEMBER_COLUMNS = list(MEMBERS.names)
 NON_MEMBERS = {"system"}
-_TITLE_ROLES = (("群主", "owner"), ("管理员", "admin"), ("owner", "owner"), ("admin", "admin"))
+PROTECTED_ROLES = ("owner", "admin")
 
+# role words, most specific first: a title or roster value containing one of them has that role
+ROLE_WORDS: tuple[tuple[str, str], ...] = (
+    ("群主", "owner"), ("创建者", "owner"), ("创建人", "owner"), ("owner", "owner"),
+    ("管理员", "admin"), ("管理", "admin"), ("administrator", "admin"), ("admin", "admin"),
+    ("普通成员", "member"), ("群成员", "member"), ("成员", "member"), ("普通", "member"), ("member", "member"),
+)
+
+_KEY_SEP = "\x1f"
+_NS_MIN = np.iinfo(np.int64).min
+_NS_MAX = np.iinfo(np.int64).max
+
+
+# ---------------------------------------------------------------- vocabulary and keys
+
+def role_from_title(title: object) -> str | None:
+    """owner / admin / member for a roster 身份 value or an export title such as 【管理员】, else None.
+
+    One vocabulary for rosters, titles and pruning: an exact word first, then a word the value
+    contains (``群管理员``, ``【群主】``), owner words before admin before member.
+    """
+    if not isinstance(title, str):
+        return None
+    t = title.strip().lower().strip("【】[]")
+    if not t:
+        return None
+    for word, role in ROLE_WORDS:
+        if t == word:
+            return role
+    for word, role in ROLE_WORDS:
+        if word in t:
+            return role
+    return None
+
+
+def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarray) -> np.ndarray:
+    """The one (group, member) key: ``group_id + US + member_id`` as an object array of str.
+
+    A unit separator cannot occur in ids or names read from an export, so keys never collide.
+    """
+    g = pd.Series(np.asarray(group_id, dtype=object)).astype(str)
+    m = pd.Series(np.asarray(member_id, dtype=object)).astype(str)
+    return (g + _KEY_SEP + m).to_numpy(dtype=object)
+
+
+def alias_index(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """(group_id, alias, member_id) from frames of those columns; earlier parts win an alias.
+
+    Callers list their sources most trusted first (speakers before rosters, ids before names).
+    """
+    if not parts:
+        return pd.DataFrame({"group_id": [], "alias": [], "member_id": []}, dtype=object)
+    al = pd.concat([p[["group_id", "alias", "member_id"]].astype(str) for p in parts], ignore_index=True)
+    al = al[(al["alias"] != "") & (al["member_id"] != "") & ~al["member_id"].isin(NON_MEMBERS)]
+    return al.drop_duplicates(["group_id", "alias"], keep="first").reset_index(drop=True)
+
+
+def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame) -> np.ndarray:
+    """Map names-or-ids to member ids within each group; unknown names stay as given, '' stays ''."""
+    alias = pd.Series(names, dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
+    q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str), "alias": alias})
+    out = q.merge(aliases, on=["group_id", "alias"], how="left")["member_id"]
+    return np.asarray(out.where(out.notna(), q["alias"]), dtype=object)
+
+
+# ---------------------------------------------------------------- the frame's layout
+
+def conform_members(df: pd.DataFrame) -> pd.DataFrame:
+    """Cast a members frame to ``schema.MEMBERS`` (columns, order, types); the one place that does.
+
+    ``group_id`` and ``member_id`` are required.  Other absent columns are filled with nulls (or
+    False / 0 / the id for non-null ones) so hand-built frames (tests, notebooks) work; analysis
+    code then reads every column as is.  Strings are object columns of str or None, timestamps
+    ``datetime64[ms, UTC]``, ``names`` lists of str.
+    """
+    missing = [c for c in ("group_id", "member_id") if c not in df.columns]
+    if missing:
+        raise ValueError(f"members frame lacks {', '.join(missing)}")
+    n = len(df)
+    out = pd.DataFrame(index=df.index)
+    for field in MEMBERS:
+        c = field.name
+        col = df[c] if c in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
+        if pa.types.is_timestamp(field.type):
+            out[c] = pd.to_datetime(col, utc=True).astype("datetime64[ms, UTC]")
+        elif pa.types.is_boolean(field.type):
+            out[c] = col.astype("boolean").fillna(False).astype(bool)
+        elif pa.types.is_integer(field.type):
+            out[c] = pd.to_numeric(col).fillna(0).astype("int64")
+        elif pa.types.is_list(field.type):
+            out[c] = [_names(v) for v in col]
+        else:
+            ok = col.notna()
+            out[c] = col.astype(object).where(~ok, col.astype(str)).where(ok, None)
+    if "group_name" not in df.columns:
+        out["group_name"] = out["group_id"]
+    out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_id"])
+    if out["group_id"].isna().any() or out["member_id"].isna().any():
+        raise ValueError("members frame has rows without group_id or member_id")
+    return out.reset_index(drop=True)
+
+
+def _names(v: object) -> list[str]:
+    if v is None or isinstance(v, float):
+        return []
+    if isinstance(v, str):
+        return [v] if v else []
+    return [str(x) for x in v]
+
+
+def with_speakers(members: pd.DataFrame | None, speakers: pd.DataFrame) -> pd.DataFrame:
+    """``members`` plus a row for each speaker it lacks (group_id, member_id and whatever members
+    columns ``speakers`` has, e.g. first_spoke/last_spoke), conformed; ``roster_known`` follows the
+    group.  Everyone who spoke is a member even when a hand-built frame missed them."""
+    base = members if members is not None else conform_members(pd.DataFrame({"group_id": [], "member_id": []}))
+    have = member_key(base["group_id"], base["member_id"])
+    new = speakers[~np.isin(member_key(speakers["group_id"], speakers["member_id"]), have)]
+    if not len(new):
+        return base.reset_index(drop=True)
+    out = conform_members(pd.concat([base, new], ignore_index=True))
+    out["roster_known"] = out.groupby("group_id")["roster_known"].transform("any").astype(bool)
+    return out
+
+
+# ---------------------------------------------------------------- who is a member when
+
+def presence_spans(members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the span [start, end) in epoch ns during which the member is in the group.
+
+    THE membership rule, used by every command:
+
+    - joined (when known) by t, and not left (a leave/kick line) by t;
+    - a group with a roster lists its current members, so a member the roster lacks has gone,
+      unless they joined after the roster's newest date (the latest 入群时间 or 最后发言时间 in it:
+      the roster was exported before they came).  When such a former member went is unknown;
+      they count from their join (or first message) until their last sign of life (last message
+      or join), so a past moment between two of their messages counts them, while at the log's
+      end (the default as_of) they are gone even if theirs was the last message.
+
+    Join unknown means "since before the log": start is the minimum int64.
+    """
+    joined = to_ns(members["joined"])
+    left = to_ns(members["left"])
+    first, last = to_ns(members["first_spoke"]), to_ns(members["last_spoke"])
+    gone = _gone_by_roster(members, joined)
+    start = np.where(joined != _NS_MIN, joined, np.where(gone & (first != _NS_MIN), first, _NS_MIN))
+    last_sign = np.maximum(last, joined)
+    gone_end = np.where(last_sign != _NS_MIN, last_sign, _NS_MIN)
+    end = np.where(left != _NS_MIN, left, np.where(gone, gone_end, _NS_MAX))
+    return start, end
+
+
+def present_at(members: pd.DataFrame, t: pd.Timestamp | pd.Series | np.ndarray) -> np.ndarray:
+    """Boolean mask: which rows of ``members`` are in their group at ``t`` (one moment, or one per
+    row).  The rule is ``presence_spans``'."""
+    start, end = presence_spans(members)
+    tn = _ns_of(t)
+    return (start <= tn) & (tn < end)
+
+
+def present_during(members: pd.DataFrame, lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray
+                   ) -> np.ndarray:
+    """Rows in their group at some moment of [lo, hi] (a roll call's window, per row)."""
+    start, end = presence_spans(members)
+    return (start <= _ns_of(hi)) & (end > _ns_of(lo))
+
+
+def joined_by(members: pd.DataFrame, t: pd.Timestamp) -> np.ndarray:
+    """Rows whose membership began by ``t`` (present then or since gone): not yet-to-join."""
+    start, _ = presence_spans(members)
+    return start <= _ns_of(t)
+
+
+def _gone_by_roster(members: pd.DataFrame, joined_ns: np.ndarray) -> np.ndarray:
+    """Members a roster-known group's roster lacks, who did not join after the roster's newest date."""
+    in_roster = members["in_roster"].to_numpy(dtype=bool)
+    known = members["roster_known"].to_numpy(dtype=bool)
+    if not (known & ~in_roster).any():
+        return np.zeros(len(members), dtype=bool)
+    newest = np.maximum(joined_ns, to_ns(members["last_spoke_roster"]))
+    gid = members["group_id"].to_numpy(dtype=object)
+    roster_date = pd.Series(np.where(in_roster, newest, _NS_MIN)).groupby(gid).transform("max").to_numpy()
+    newer = (joined_ns != _NS_MIN) & (roster_date != _NS_MIN) & (joined_ns > roster_date)
+    return known & ~in_roster & ~newer
+
+
+def to_ns(s: pd.Series) -> np.ndarray:
+    """A timestamp column as int64 epoch ns, NaT as the minimum int64 (the one conversion for spans)."""
+    v = pd.DatetimeIndex(pd.to_datetime(s, utc=True))
+    out = v.as_unit("ns").asi8.copy()
+    out[v.isna()] = _NS_MIN
+    return out
+
+
+def _ns_of(t: pd.Timestamp | pd.Series | np.ndarray) -> int | np.ndarray:
+    if isinstance(t, pd.Timestamp):
+        return pd.Timestamp(t).as_unit("ns").value
+    if isinstance(t, np.ndarray) and t.dtype == np.int64:
+        return t
+    return pd.DatetimeIndex(pd.to_datetime(t, utc=True)).as_unit("ns").asi8
+
+
+# ---------------------------------------------------------------- deriving the frame
 
 def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """One row per (group_id, member_id).
+    """One row per (group_id, member_id), conformed to ``schema.MEMBERS``.
 
     ``rosters`` maps group_id to a roster frame (member_id, member_name, role,
     joined, last_spoke) as read by ``qunkit.roster.read_roster``.
     """
     rosters = rosters or {}
     if len(messages) == 0 and not rosters:
-        return _empty()
+        return conform_members(pd.DataFrame({"group_id": [], "member_id": []}, dtype=object))
     m = messages
-    # work on the (categorical) columns as stored; only per-member results become str
     last_names = m.drop_duplicates("group_id", keep="last")
     gname = dict(zip(last_names["group_id"].astype(str), last_names["group_name"].astype(str), strict=True))
     speaking = ~m["sender_id"].isin(NON_MEMBERS) & ~m["kind"].isin(["system"])
+    senders, triples = _senders(m, speaking)
+    roster_df = _roster_rows(rosters)
+    aliases = alias_index([
+        triples.rename(columns={"sender_id": "member_id", "sender_name": "alias"}),
+        roster_df[["group_id", "member_id"]].assign(alias=roster_df["roster_name"].fillna("")),
+        roster_df[["group_id", "member_id"]].assign(alias=roster_df["member_id"]),
+    ])
+    ev = _events(m, aliases)
 
-    # (a) senders -------------------------------------------------------------------------
+    out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
+    out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
+    out["in_roster"] = np.isin(member_key(out["group_id"], out["member_id"]),
+                               member_key(roster_df["group_id"], roster_df["member_id"]))
+    out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
+    out["role"] = _first_of(out, ["roster_role", "title_role"])
+    out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
+    ev_left = _as_ts(out["ev_left"])
+    out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
+    out["left_how"] = out["left_how"].where(out["left"].notna(), None)  # leave (by themselves) or kick
+    out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])
+                    for n, x in zip(out["names"], out["member_name"], strict=True)]
+    out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
+    out["roster_known"] = out["group_id"].isin(list(rosters))
+    out = out.sort_values(["group_id", "member_id"], kind="stable")
+    return conform_members(out[MEMBER_COLUMNS])
+
+
+def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (group, sender): counts, first/last message, names used, last name and last title's role;
+    and the distinct (group, sender, name) triples in first-use order (for name -> id)."""
     sp = m.loc[speaking, ["group_id", "sender_id", "sender_name", "ts"]]
     if not sp["ts"].is_monotonic_increasing:
         sp = sp.sort_values("ts", kind="stable")
@@ -44,36 +280,34 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     triples = sp.drop_duplicates(["group_id", "sender_id", "sender_name"]).astype(
         {"group_id": str, "sender_id": str, "sender_name": str})
     named = triples.groupby(["group_id", "sender_id"], sort=False)["sender_name"]
-    senders = senders.reset_index().astype({"group_id": str, "sender_id": str})
-    senders = senders.merge(named.agg(list).rename("names").reset_index(), on=["group_id", "sender_id"], how="left")
+    keys = ["group_id", "member_id"]
+    senders = senders.reset_index().astype({"group_id": str, "sender_id": str}).rename(
+        columns={"sender_id": "member_id"})
+    senders = senders.merge(named.agg(list).rename("names").reset_index().rename(
+        columns={"sender_id": "member_id"}), on=keys, how="left")
     # the name a member used last (names are in first-use order; the last message's name wins)
     last_name = sp.drop_duplicates(["group_id", "sender_id"], keep="last").astype(
         {"group_id": str, "sender_id": str, "sender_name": str})
     senders = senders.merge(last_name[["group_id", "sender_id", "sender_name"]].rename(
-        columns={"sender_name": "member_name"}), on=["group_id", "sender_id"], how="left")
-    senders = senders.rename(columns={"sender_id": "member_id"})
+        columns={"sender_id": "member_id", "sender_name": "member_name"}), on=keys, how="left")
+    senders["title_role"] = None
     if "sender_title" in m.columns:
         titled = m.loc[speaking & m["sender_title"].notna(), ["group_id", "sender_id", "sender_title", "ts"]]
         if len(titled):
             titled = titled.astype({"group_id": str, "sender_id": str, "sender_title": str}).sort_values("ts")
             last_title = titled.groupby(["group_id", "sender_id"])["sender_title"].last()
-            role = last_title.map(_title_role).dropna()
-            role.index = role.index.set_names(["group_id", "member_id"])
-            senders = senders.merge(role.rename("title_role").reset_index(), on=["group_id", "member_id"],
-                                    how="left")
+            role = last_title.map(role_from_title).dropna()
+            role.index = role.index.set_names(keys)
+            senders = senders.drop(columns="title_role").merge(role.rename("title_role").reset_index(), on=keys,
+                                                               how="left")
+    return senders, triples[["group_id", "sender_id", "sender_name"]]
 
-    # name -> id within a group, for events that name people
-    lookup: dict[tuple[str, str], str] = {}
-    for g_id, mid, name in zip(triples["group_id"], triples["sender_id"], triples["sender_name"], strict=True):
-        lookup.setdefault((g_id, name), mid)
-    for g_id, roster in rosters.items():
-        for mid, mname in zip(roster["member_id"].astype(str), roster["member_name"].fillna("").astype(str),
-                              strict=True):
-            lookup.setdefault((g_id, mname), mid)
-            lookup.setdefault((g_id, mid), mid)
 
-    # (b) membership events -----------------------------------------------------------------
-    ev_rows = []
+def _events(m: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
+    """Per (group, member) named by join/leave/kick lines: last join and inviter, last exit and how,
+    the name the line used."""
+    cols = ["group_id", "member_id", "ev_joined", "invited_by", "ev_left", "left_how", "ev_name"]
+    rows = []
     if "event" in m.columns:
         ev = m[m["event"].isin(["join", "leave", "kick"])]
         actors = ev["event_actor"] if "event_actor" in ev.columns else pd.Series(None, index=ev.index)
@@ -81,18 +315,25 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
                                                    ev["event_target"], actors, ev["ts"], strict=True):
             if not isinstance(target, str):
                 continue
-            by = lookup.get((e_gid, actor), actor) if isinstance(actor, str) and actor else None
-            for who in split_names(target):
-                mid = lookup.get((e_gid, who), who)
-                ev_rows.append((e_gid, mid, who, event, by, ts))
-    events = pd.DataFrame(ev_rows, columns=["group_id", "member_id", "name", "event", "actor", "ts"])
-    joins = events[events["event"] == "join"].sort_values("ts").groupby(["group_id", "member_id"])
-    exits = events[events["event"] != "join"].sort_values("ts").groupby(["group_id", "member_id"])
-    ev = pd.concat([joins["ts"].last().rename("ev_joined"), joins["actor"].last().rename("invited_by"),
-                    exits["ts"].last().rename("ev_left"), exits["event"].last().rename("left_how"),
-                    events.groupby(["group_id", "member_id"])["name"].last().rename("ev_name")], axis=1).reset_index()
+            by = actor if isinstance(actor, str) and actor else ""
+            rows += [(e_gid, who, event, by, ts) for who in split_names(target)]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    events = pd.DataFrame(rows, columns=["group_id", "name", "event", "actor", "ts"])
+    events["member_id"] = resolve_names(events["group_id"].to_numpy(), events["name"].to_numpy(), aliases)
+    resolved_actor = resolve_names(events["group_id"].to_numpy(), events["actor"].to_numpy(), aliases)
+    events["actor"] = np.where(events["actor"] != "", resolved_actor, None)
+    keys = ["group_id", "member_id"]
+    joins = events[events["event"] == "join"].sort_values("ts", kind="stable").groupby(keys)
+    exits = events[events["event"] != "join"].sort_values("ts", kind="stable").groupby(keys)
+    out = pd.concat([joins["ts"].last().rename("ev_joined"), joins["actor"].last().rename("invited_by"),
+                     exits["ts"].last().rename("ev_left"), exits["event"].last().rename("left_how"),
+                     events.groupby(keys)["name"].last().rename("ev_name")], axis=1).reset_index()
+    return out[cols]
 
-    # (c) rosters ----------------------------------------------------------------------------
+
+def _roster_rows(rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    cols = ["group_id", "member_id", "roster_name", "roster_role", "roster_joined", "last_spoke_roster"]
     ro = []
     for g_id, roster in rosters.items():
         r = pd.DataFrame({
@@ -104,37 +345,9 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
             "last_spoke_roster": roster.get("last_spoke"),
         })
         ro.append(r.drop_duplicates("member_id", keep="last"))
-    roster_df = pd.concat(ro, ignore_index=True) if ro else pd.DataFrame(
-        columns=["group_id", "member_id", "roster_name", "roster_role", "roster_joined", "last_spoke_roster"])
-
-    out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
-    out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
-    out["in_roster"] = out["member_id"].isin(roster_df["member_id"]) & out["group_id"].isin(roster_df["group_id"])
-    if len(roster_df):
-        key = pd.MultiIndex.from_frame(roster_df[["group_id", "member_id"]])
-        out["in_roster"] = pd.MultiIndex.from_frame(out[["group_id", "member_id"]]).isin(key)
-    out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
-    out["role"] = _first_of(out, ["roster_role", "title_role"]) if "title_role" in out else out["roster_role"]
-    out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
-    ev_left = _as_ts(out.get("ev_left"))
-    out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
-    out["left_how"] = out["left_how"].where(out["left"].notna(), None)  # leave (by themselves) or kick
-    out["last_spoke_roster"] = _as_ts(out["last_spoke_roster"])
-    out["messages"] = out["messages"].fillna(0).astype("int64")
-    out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])
-                    for n, x in zip(out["names"], out["member_name"], strict=True)]
-    out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
-    out["roster_known"] = out["group_id"].isin(list(rosters))
-    for c in ("first_spoke", "last_spoke"):
-        out[c] = _as_ts(out[c])
-    return out[MEMBER_COLUMNS].sort_values(["group_id", "member_id"], kind="stable").reset_index(drop=True)
-
-
-def _title_role(title: str) -> str | None:
-    for word, role in _TITLE_ROLES:
-        if word in title:
-            return role
-    return None
+    if not ro:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(ro, ignore_index=True)[cols]
 
 
 def _first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -147,11 +360,8 @@ def _first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return out
 
 
-def _as_ts(s: pd.Series | None) -> pd.Series:
-    if s is None:
-        return pd.Series(dtype="datetime64[ms, UTC]")
-    s = pd.to_datetime(s, utc=True)
-    return s.astype("datetime64[ms, UTC]")
+def _as_ts(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s, utc=True).astype("datetime64[ms, UTC]")
 
 
 def _ts_first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -161,7 +371,3 @@ def _ts_first_of(df: pd.DataFrame, cols: list[str]) -> pd.Series:
             v = _as_ts(df[c])
             out = v.where(v.notna(), out)
     return out
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in MEMBER_COLUMNS})

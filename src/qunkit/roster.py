@@ -27,6 +27,8 @@ import pandas as pd
 from .errors import BadInput
 from .formats.base import ParseReport
 from .formats.textio import bytes_encoding
+from .localtime import DEFAULT_TZ
+from .members import role_from_title
 
 ROSTER_COLUMNS = ("member_id", "member_name", "role", "joined", "last_spoke")
 
@@ -44,11 +46,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
                    "last_spoke_time", "last_active"),
 }
 
-ROLE_VALUES = {
-    "群主": "owner", "owner": "owner", "创建者": "owner", "创建人": "owner",
-    "管理员": "admin", "admin": "admin", "administrator": "admin", "群管理员": "admin", "管理": "admin",
-    "成员": "member", "普通成员": "member", "群成员": "member", "member": "member", "普通": "member",
-}
 
 # values that mean "no date" rather than a bad date
 _NO_DATE = {"", "-", "--", "—", "无", "从未", "从未发言", "未发言", "none", "null", "nan", "nat", "never", "n/a"}
@@ -57,7 +54,7 @@ _ID_IN_NAME = re.compile(r"^(?P<name>.*?)\s*[(（](?P<id>\d{5,12})[)）]\s*$")
 _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
 
 
-def read_roster(path: str | Path, tz: str = "Asia/Shanghai", report: ParseReport | None = None) -> pd.DataFrame:
+def read_roster(path: str | Path, tz: str = DEFAULT_TZ, report: ParseReport | None = None) -> pd.DataFrame:
     """Read a member roster (CSV in UTF-8/UTF-8-BOM/GBK/UTF-16, or XLSX).
 
     Bad rows go to ``report.issue(row_number, reason, excerpt)`` (row numbers are
@@ -256,7 +253,7 @@ def _first_raw(row: list[object], idx: list[int]) -> object:
 def _role(value: str, lineno: int, excerpt: str, report: ParseReport) -> str | None:
     if not value:
         return None
-    role = ROLE_VALUES.get(value.strip().lower().strip("【】[]"))
+    role = role_from_title(value)
     if role is None:
         report.issue(lineno, f"unknown role {value!r} (expected 群主/管理员/成员 or owner/admin/member)", excerpt)
     return role

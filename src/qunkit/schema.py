@@ -80,18 +80,27 @@ MESSAGES = pa.schema(
 
 MESSAGE_COLUMNS = tuple(MESSAGES.names)
 
-# Members known for a group: from rosters, from join/leave events, and from senders.
+# Members known for a group: from rosters, from join/leave events, and from senders.  The frame
+# ``qunkit.members.derive_members`` returns, column for column; ``qunkit.members.conform_members`` casts
+# any members frame to it, so analysis reads these columns without guarding them.
 MEMBERS = pa.schema(
     [
         pa.field("group_id", pa.string(), nullable=False),
+        pa.field("group_name", pa.string(), nullable=False),  # the name the log used last
         pa.field("member_id", pa.string(), nullable=False),
-        pa.field("member_name", pa.string()),             # latest name seen
-        pa.field("names", pa.list_(pa.string())),         # every name seen, oldest first
+        pa.field("member_name", pa.string()),             # roster name, else the latest name spoken under
+        pa.field("names", pa.list_(pa.string())),         # every name spoken under, oldest first
         pa.field("role", pa.string()),                    # owner | admin | member | null (unknown)
-        pa.field("joined", TS),                           # roster 入群时间 or first join event
-        pa.field("left", TS),                             # last leave/kick event after the last join
+        pa.field("joined", TS),                           # roster 入群时间, else the last join event
+        pa.field("left", TS),                             # last leave/kick event after the join
+        pa.field("left_how", pa.string()),                # leave | kick | null
+        pa.field("invited_by", pa.string()),              # inviter's id (or name) from the join line
         pa.field("last_spoke_roster", TS),                # roster 最后发言时间 if present
         pa.field("in_roster", pa.bool_(), nullable=False),
+        pa.field("messages", pa.int64(), nullable=False),  # messages sent (in the messages given)
+        pa.field("first_spoke", TS),
+        pa.field("last_spoke", TS),
+        pa.field("roster_known", pa.bool_(), nullable=False),  # the group has a roster attached
     ]
 )
 

@@ -217,6 +217,8 @@ class Store:
         return out
 
     def members(self, groups: Iterable[str] = (), messages: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Members of ``groups`` derived from ``messages`` (default: all of theirs) and the stored rosters,
+        conformed to ``schema.MEMBERS``; pass the scoped messages so nothing after as_of is used."""
         from .members import derive_members
 
         groups = list(groups)
@@ -225,14 +227,22 @@ class Store:
         return derive_members(messages, self.rosters(groups))
 
     def groups(self) -> pd.DataFrame:
-        """One row per group: group_id, group_name, platform, chat_type, messages, members, first, last."""
+        """One row per group: group_id, group_name, platform, chat_type, messages, members, first, last.
+
+        ``members`` counts those present at the group's newest message (``qunkit.members.present_at``),
+        the figure ``qunkit analyze`` shows without ``--as-of``.
+        """
+        from .members import present_at
+
         rows = []
         for key, meta in self.metas().items():
             msgs = self.messages([key], columns=MEMBER_SOURCE_COLUMNS)
             members = self.members([key], messages=msgs)
+            last = msgs["ts"].max() if len(msgs) else pd.Timestamp.now(tz="UTC")
             rows.append({
                 "group_id": meta["group_id"], "group_name": meta["group_name"], "platform": meta["platform"],
-                "chat_type": meta.get("chat_type", "group"), "messages": len(msgs), "members": len(members),
+                "chat_type": meta.get("chat_type", "group"), "messages": len(msgs),
+                "members": int(present_at(members, last).sum()),
                 "roster": bool(members["roster_known"].any()) if len(members) else False,
                 "first": msgs["ts"].min() if len(msgs) else None, "last": msgs["ts"].max() if len(msgs) else None,
                 "key": key,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..members import presence_spans, to_ns
 from ..vocabulary import PERIODS
 from .benchmarks import benchmarks_for  # noqa: F401  (re-exported: activity's public API)
 from .text_features import Features, compute_features, to_datetime_utc
@@ -110,44 +111,10 @@ def _grid(F: Features, by: str) -> tuple[pd.DataFrame, np.ndarray]:
 _NAT = np.iinfo(np.int64).min
 
 
-def _member_times(members: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Member columns as int64 ns arrays (NaT -> int64 min), converted once for every group."""
-    out: dict[str, np.ndarray] = {}
-    for col in ("joined", "left", "first_spoke", "last_spoke"):
-        if col not in members.columns:
-            out[col] = np.full(len(members), _NAT, dtype=np.int64)
-            continue
-        v = pd.to_datetime(members[col], utc=True)
-        ns = pd.DatetimeIndex(v).as_unit("ns").asi8.copy()
-        ns[v.isna().to_numpy()] = _NAT
-        out[col] = ns
-    out["in_roster"] = (members["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in members.columns
-                        else np.ones(len(members), dtype=bool))
-    return out
-
-
-def _present_counts(mt: dict[str, np.ndarray], rows: np.ndarray, when_ns: np.ndarray) -> np.ndarray:
-    """How many members were in the group at each moment (roster + joins/leaves).
-
-    A member counts from joining (roster members without a date: always; others: from
-    their first message) until leaving (roster members: never; others who left without
-    a line: after their last message)."""
-    if not len(rows):
-        return np.zeros(len(when_ns), dtype=np.int64)
-    in_roster = mt["in_roster"][rows]
-    joined, left = mt["joined"][rows], mt["left"][rows]
-    first, last = mt["first_spoke"][rows], mt["last_spoke"][rows]
-    start = np.where(joined != _NAT, joined, np.where(in_roster | (first == _NAT), _NAT, first))
-    big = np.iinfo(np.int64).max
-    end = np.where(left != _NAT, left, np.where(in_roster, big, np.where(last != _NAT, last + 1, big)))
-    start_s, end_s = np.sort(start), np.sort(end)
-    return np.searchsorted(start_s, when_ns, side="right") - np.searchsorted(end_s, when_ns, side="right")
-
-
 def _group_roster_known(members: pd.DataFrame | None) -> dict[str, bool]:
-    if members is None or not len(members) or "roster_known" not in members.columns:
+    if members is None or not len(members):
         return {}
-    k = members.groupby(members["group_id"].astype(str))["roster_known"].any()
+    k = members.groupby("group_id")["roster_known"].any()
     return {str(i): bool(v) for i, v in k.items()}
 
 
@@ -161,11 +128,11 @@ def activity(
 ) -> pd.DataFrame:
     """One row per group and period with volume, reach, concentration, replies and noise.
 
-    ``members`` (from ``qunkit.members.derive_members``) gives member counts, joins and
-    leaves; without a roster for a group its ``members`` and ``active_rate`` are NA.
-    Periods follow the group's local calendar (``tz``); the last one ends at ``as_of``
-    (``partial``).  Pass ``features`` from ``compute_features`` to share the work with
-    roles and risk.
+    ``members`` (from ``qunkit.members.derive_members``) gives member counts (present at each
+    period's end, ``qunkit.members.presence_spans``), joins and leaves; without a roster for a
+    group its ``members`` and ``active_rate`` are NA.  Periods follow the group's local calendar
+    (``tz``); the last one ends at ``as_of`` (``partial``).  Pass ``features`` from
+    ``compute_features`` to share the work with roles and risk.
     """
     if by not in PERIODS:
         raise ValueError(f"by must be one of {PERIODS}, not {by!r}")
@@ -181,26 +148,7 @@ def activity(
         return np.bincount(p, minlength=P)
 
     n_msgs = count()
-    # per (period, member) message counts -> speakers, top shares, Gini
-    M = int(msgs["mk"].max()) + 1 if len(msgs) else 1
-    pair = pos * M + msgs["mk"].to_numpy()
-    upair, pcount = np.unique(pair, return_counts=True)
-    ppos = upair // M
-    speakers = np.bincount(ppos, minlength=P)
-    order = np.lexsort((-pcount, ppos))
-    ppos_s, pc_s = ppos[order], pcount[order]
-    first_idx = np.searchsorted(ppos_s, np.arange(P))
-    rank = np.arange(len(ppos_s)) - first_idx[ppos_s]
-    top1 = np.zeros(P)
-    top1[ppos_s[rank == 0]] = pc_s[rank == 0]
-    top5 = np.bincount(ppos_s[rank < TOP_N], weights=pc_s[rank < TOP_N], minlength=P)
-    # Gini among speakers: with counts ascending, G = 2*sum(i*x_i)/(n*sum x) - (n+1)/n
-    asc_rank = speakers[ppos_s] - rank           # 1..n, ascending by count
-    wsum = np.bincount(ppos_s, weights=asc_rank * pc_s, minlength=P)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gini = np.where(speakers > 1, 2 * wsum / (speakers * n_msgs) - (speakers + 1) / speakers, 0.0)
-        gini = np.where(n_msgs > 0, gini, np.nan)
-
+    speakers, top1, top5, gini = _concentration(pos, msgs["mk"].to_numpy(), n_msgs)
     replied = count(msgs["replied"].to_numpy())
     questions = count(msgs["question"].to_numpy())
     unanswered = count((msgs["question"] & ~msgs["answered"]).to_numpy())
@@ -208,30 +156,13 @@ def activity(
     rd = msgs["reply_delay"].to_numpy()
     has = ~np.isnan(rd)
     med = pd.Series(rd[has]).groupby(pos[has]).median().reindex(range(P)).to_numpy()
-
-    # profiles in local time
-    hours = np.zeros((P, 24), dtype=np.int64)
-    weekdays = np.zeros((P, 7), dtype=np.int64)
-    g_arr, t_arr = msgs["g"].to_numpy(), msgs["t"].to_numpy()
-    for tz, sub in groups.groupby("tz", sort=False):
-        sel = np.isin(g_arr, sub.index.to_numpy())
-        loc = _local_ns(t_arr[sel], tz)
-        hr = (loc // 3_600_000_000_000) % 24
-        wd = ((loc // _DAY) + 3) % 7
-        hours += np.bincount(pos[sel] * 24 + hr, minlength=P * 24).reshape(P, 24)
-        weekdays += np.bincount(pos[sel] * 7 + wd, minlength=P * 7).reshape(P, 7)
+    hours, weekdays = _profiles(F, pos, P)
 
     out = pd.DataFrame({"g": grid["g"].to_numpy()})
     out["group_id"] = groups["group_id"].to_numpy()[out["g"]]
     out["group_name"] = groups["group_name"].to_numpy()[out["g"]]
     out["tz"] = grid["tz"].to_numpy()
-    starts = np.empty(P, dtype=np.int64)
-    ends = np.empty(P, dtype=np.int64)
-    for tz, idx in grid.groupby("tz", sort=False).groups.items():
-        idx = np.asarray(idx)
-        loc = grid["local_start"].to_numpy()[idx]
-        starts[idx] = _to_utc(loc, tz).as_unit("ns").asi8
-        ends[idx] = _to_utc(_next_start(loc, by), tz).as_unit("ns").asi8
+    starts, ends = _bounds(grid, by)
     as_of_ns = F.as_of.as_unit("ns").value
     fmt = "%Y-%m" if by == "month" else "%Y-%m-%d"
     out["period"] = pd.DatetimeIndex(grid["local_start"].to_numpy().view("datetime64[ns]")).strftime(fmt)
@@ -243,34 +174,11 @@ def activity(
 
     known = _group_roster_known(members)
     out["roster_known"] = np.array([known.get(gid, False) for gid in out["group_id"]], dtype=bool)
-    mem_count = pd.array([pd.NA] * P, dtype="Int64")
-    new_m = np.zeros(P, dtype=np.int64)
-    leavers = np.zeros(P, dtype=np.int64)
     if members is not None and len(members):
-        mt = _member_times(members)
-        rows_of = pd.Series(np.arange(len(members))).groupby(members["group_id"].astype(str).to_numpy()).indices
-        for gid, idx in out.groupby("group_id", sort=False).indices.items():
-            rows = rows_of.get(gid, np.zeros(0, dtype=np.int64))
-            at = np.minimum(ends[idx], as_of_ns) - 1
-            if known.get(gid, False):
-                mem_count[idx] = _present_counts(mt, rows, at)
-            for col, target in (("joined", new_m), ("left", leavers)):
-                v = mt[col][rows]
-                v = np.sort(v[(v != _NAT) & (v <= as_of_ns)])
-                target[idx] = (np.searchsorted(v, ends[idx], side="left")
-                               - np.searchsorted(v, starts[idx], side="left"))
+        mem_count, new_m, leavers = _membership(out, members, known, starts, ends, as_of_ns)
     else:
-        ev = F.events
-        for name, target in (("join", new_m), ("leave", leavers), ("kick", leavers)):
-            e = ev[ev["event"] == name]
-            if len(e):
-                epos = np.full(len(e), -1)
-                for gi in np.unique(e["g"]):
-                    rows = np.flatnonzero(grid["g"].to_numpy() == gi)
-                    et = pd.DatetimeIndex(e["ts"][e["g"] == gi]).as_unit("ns").asi8
-                    k = np.searchsorted(starts[rows], et, side="right") - 1
-                    epos[np.flatnonzero(e["g"].to_numpy() == gi)] = np.where(k >= 0, rows[np.maximum(k, 0)], -1)
-                target += np.bincount(epos[epos >= 0], minlength=P)
+        mem_count = pd.array([pd.NA] * P, dtype="Int64")
+        new_m, leavers = _event_flow(F, grid, starts)
     out["members"] = mem_count
     sp = out["speakers"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -293,6 +201,101 @@ def activity(
     out["weekdays"] = [list(map(int, r)) for r in weekdays]
     out = out.sort_values(["group_name", "group_id", "start"], kind="stable").reset_index(drop=True)
     return out[list(ACTIVITY_COLUMNS)]
+
+
+def _concentration(pos: np.ndarray, mk: np.ndarray, n_msgs: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per period: speakers, the top speaker's and top five's messages, and the Gini among speakers."""
+    P = len(n_msgs)
+    M = int(mk.max()) + 1 if len(mk) else 1
+    upair, pcount = np.unique(pos * M + mk, return_counts=True)
+    ppos = upair // M
+    speakers = np.bincount(ppos, minlength=P)
+    order = np.lexsort((-pcount, ppos))
+    ppos_s, pc_s = ppos[order], pcount[order]
+    first_idx = np.searchsorted(ppos_s, np.arange(P))
+    rank = np.arange(len(ppos_s)) - first_idx[ppos_s]
+    top1 = np.zeros(P)
+    top1[ppos_s[rank == 0]] = pc_s[rank == 0]
+    top5 = np.bincount(ppos_s[rank < TOP_N], weights=pc_s[rank < TOP_N], minlength=P)
+    # Gini among speakers: with counts ascending, G = 2*sum(i*x_i)/(n*sum x) - (n+1)/n
+    asc_rank = speakers[ppos_s] - rank           # 1..n, ascending by count
+    wsum = np.bincount(ppos_s, weights=asc_rank * pc_s, minlength=P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gini = np.where(speakers > 1, 2 * wsum / (speakers * n_msgs) - (speakers + 1) / speakers, 0.0)
+        gini = np.where(n_msgs > 0, gini, np.nan)
+    return speakers, top1, top5, gini
+
+
+def _profiles(F: Features, pos: np.ndarray, P: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per period: messages per local hour of day (P, 24) and weekday (P, 7)."""
+    hours = np.zeros((P, 24), dtype=np.int64)
+    weekdays = np.zeros((P, 7), dtype=np.int64)
+    g_arr, t_arr = F.msgs["g"].to_numpy(), F.msgs["t"].to_numpy()
+    for tz, sub in F.groups.groupby("tz", sort=False):
+        sel = np.isin(g_arr, sub.index.to_numpy())
+        loc = _local_ns(t_arr[sel], tz)
+        hr = (loc // 3_600_000_000_000) % 24
+        wd = ((loc // _DAY) + 3) % 7
+        hours += np.bincount(pos[sel] * 24 + hr, minlength=P * 24).reshape(P, 24)
+        weekdays += np.bincount(pos[sel] * 7 + wd, minlength=P * 7).reshape(P, 7)
+    return hours, weekdays
+
+
+def _bounds(grid: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ns of each period's start and (uncut) end."""
+    P = len(grid)
+    starts = np.empty(P, dtype=np.int64)
+    ends = np.empty(P, dtype=np.int64)
+    for tz, idx in grid.groupby("tz", sort=False).groups.items():
+        idx = np.asarray(idx)
+        loc = grid["local_start"].to_numpy()[idx]
+        starts[idx] = _to_utc(loc, tz).as_unit("ns").asi8
+        ends[idx] = _to_utc(_next_start(loc, by), tz).as_unit("ns").asi8
+    return starts, ends
+
+
+def _membership(out: pd.DataFrame, members: pd.DataFrame, known: dict[str, bool], starts: np.ndarray,
+                ends: np.ndarray, as_of_ns: int) -> tuple[pd.arrays.IntegerArray, np.ndarray, np.ndarray]:
+    """Per period: members present at its end (roster groups only, else NA), joins and leaves in it."""
+    P = len(out)
+    mem_count = pd.array([pd.NA] * P, dtype="Int64")
+    new_m = np.zeros(P, dtype=np.int64)
+    leavers = np.zeros(P, dtype=np.int64)
+    span_start, span_end = presence_spans(members)
+    joined, left = to_ns(members["joined"]), to_ns(members["left"])
+    rows_of = pd.Series(np.arange(len(members))).groupby(members["group_id"].to_numpy()).indices
+    for gid, idx in out.groupby("group_id", sort=False).indices.items():  # one pass per group
+        rows = rows_of.get(gid, np.zeros(0, dtype=np.int64))
+        at = np.minimum(ends[idx], as_of_ns) - 1
+        if known.get(gid, False):
+            mem_count[idx] = (np.searchsorted(np.sort(span_start[rows]), at, side="right")
+                              - np.searchsorted(np.sort(span_end[rows]), at, side="right"))
+        for col, target in ((joined, new_m), (left, leavers)):
+            v = col[rows]
+            v = np.sort(v[(v != _NAT) & (v <= as_of_ns)])
+            target[idx] = (np.searchsorted(v, ends[idx], side="left")
+                           - np.searchsorted(v, starts[idx], side="left"))
+    return mem_count, new_m, leavers
+
+
+def _event_flow(F: Features, grid: pd.DataFrame, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Joins and leaves per period from the log's own lines, when no members frame is given."""
+    P = len(grid)
+    new_m = np.zeros(P, dtype=np.int64)
+    leavers = np.zeros(P, dtype=np.int64)
+    ev = F.events
+    for name, target in (("join", new_m), ("leave", leavers), ("kick", leavers)):
+        e = ev[ev["event"] == name]
+        if len(e):
+            epos = np.full(len(e), -1)
+            for gi in np.unique(e["g"]):
+                rows = np.flatnonzero(grid["g"].to_numpy() == gi)
+                et = pd.DatetimeIndex(e["ts"][e["g"] == gi]).as_unit("ns").asi8
+                k = np.searchsorted(starts[rows], et, side="right") - 1
+                epos[np.flatnonzero(e["g"].to_numpy() == gi)] = np.where(k >= 0, rows[np.maximum(k, 0)], -1)
+            target += np.bincount(epos[epos >= 0], minlength=P)
+    return new_m, leavers
 
 
 # ---- benchmarks from the practice (shared/DOMAIN.md; figures live in analysis/benchmarks.py) -------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..members import present_at
 from .benchmarks import benchmark_notes
 
 WINDOWS = {"daily": pd.Timedelta(days=1), "weekly": pd.Timedelta(days=7), "monthly": pd.Timedelta(days=30)}
@@ -36,17 +37,11 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
         per[f"messages_{label}"] = recent.size()
     per = per.fillna({c: 0 for c in per.columns if c.startswith(("messages", "speakers"))})
 
-    # current members per group: roster members when a roster is attached, else everyone seen
-    mem = members.assign(group_id=members["group_id"].astype(str)) if len(members) else members
-    roster_known: dict[str, bool] = {}
-    n_members: dict[str, int] = {}
-    silent: dict[str, int] = {}
-    if len(mem):
-        current = mem[mem["left"].isna() | (mem["left"] > as_of)]
-        current = current[~current["roster_known"] | current["in_roster"]]
-        roster_known = mem.groupby("group_id")["roster_known"].any().to_dict()
-        n_members = current.groupby("group_id").size().to_dict()
-        silent = current[current["messages"] == 0].groupby("group_id").size().to_dict()
+    # members at as_of (the one rule: qunkit.members.present_at); without a roster, everyone seen
+    current = members[present_at(members, as_of)]
+    roster_known = members.groupby("group_id")["roster_known"].any().to_dict()
+    n_members = current.groupby("group_id").size().to_dict()
+    silent = current[current["messages"] == 0].groupby("group_id").size().to_dict()
 
     # top speakers: counts per (group, sender), the name each used last
     counts = spoken.groupby(["group_id", "sender_id"], observed=True).size().rename("n").reset_index()

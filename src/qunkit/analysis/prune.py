@@ -26,12 +26,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ..members import PROTECTED_ROLES, member_key, present_at, role_from_title, with_speakers
 from .rollcall import DEFAULT_WINDOW, answerers
 
 COLUMNS = ["group_name", "member_id", "member_name", "reason", "last_spoke", "joined", "days_silent",
            "messages", "role"]
-PROTECTED_ROLES = ("owner", "admin")
-_TITLE_PROTECTED = r"群主|管理员"  # QQ titles 【群主】/【管理员】 in exports carry the role when no roster does
 DAY = pd.Timedelta(days=1)
 
 
@@ -63,13 +62,14 @@ def _speech(messages: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFr
     return out
 
 
-def _titled(messages: pd.DataFrame) -> set[tuple[str, str]]:
-    """(group_id, sender_id) whose export title says owner or admin."""
+def _titled(messages: pd.DataFrame) -> np.ndarray:
+    """Member keys (``member_key``) of senders whose export title ever meant owner or admin."""
     if "sender_title" not in messages.columns:
-        return set()
-    t = messages[messages["sender_title"].notna()]
-    t = t[t["sender_title"].astype(str).str.contains(_TITLE_PROTECTED, regex=True)]
-    return set(zip(t["group_id"].astype(str), t["sender_id"].astype(str), strict=True))
+        return np.zeros(0, dtype=object)
+    t = messages.loc[messages["sender_title"].notna(), ["group_id", "sender_id", "sender_title"]].astype(str)
+    t = t.drop_duplicates()
+    hit = t["sender_title"].map(role_from_title).isin(PROTECTED_ROLES).to_numpy(dtype=bool)
+    return member_key(t["group_id"][hit], t["sender_id"][hit])
 
 
 def _any_in(names: object, wanted: set[str]) -> bool:
@@ -93,6 +93,7 @@ def prune_candidates(
 ) -> pd.DataFrame:
     """Members to remove, one row each, with ``COLUMNS``.
 
+    ``members`` is a ``qunkit.members`` frame (``derive_members`` / ``conform_members``).
     ``roles`` is ``assign_roles(...)`` output (group_id, member_id, role) or
     None when the roles engine is unavailable: then no one is listed as an
     advertiser and ``role`` is empty.  ``df.attrs["notes"]`` carries caveats
@@ -109,58 +110,68 @@ def prune_candidates(
     m_in = messages[messages["ts"] <= as_of]
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
-    log_start = m_in.groupby("group_id", observed=True)["ts"].min()
-    log_start.index = log_start.index.astype(str)
 
-    mem = members.copy()
-    mem["group_id"] = mem["group_id"].astype(str)
-    mem["member_id"] = mem["member_id"].astype(str)
-    mem = mem[mem["group_id"].isin(group_names) & (mem["member_id"] != "system")]
-    for col in ("joined", "left", "last_spoke_roster"):
-        mem[col] = pd.to_datetime(mem[col], utc=True) if col in mem.columns else pd.Series(
-            pd.NaT, index=mem.index, dtype="datetime64[ns, UTC]")
-    for col, default in (("role", None), ("member_name", None), ("roster_known", False), ("names", None),
-                         ("in_roster", False)):
-        if col not in mem.columns:
-            mem[col] = default
-    mem = mem[["group_id", "member_id", "member_name", "names", "role", "joined", "left", "last_spoke_roster",
-               "in_roster", "roster_known"]]
+    df = _judged(m_in, members, group_names, as_of, days)
+    answered = answerers(m_in, window=rollcall_window, message=rollcall_message, as_of=as_of,
+                         since=as_of - days * DAY)
+    eligible = df["present"] & ~_never_listed(df, m_in, answered, keep, as_of, grace_days)
+    labels = _reasons(df, m_in, roles, as_of, days, min_messages)
+    reason = np.full(len(df), "", dtype=object)
+    for label, hit in labels.items():
+        reason = np.where(hit, np.where(reason == "", label, reason + "; " + label), reason)
+    df["reason"] = reason
+    listed = np.logical_or.reduce([h.to_numpy() for h in labels.values()])
+    out = df[eligible.to_numpy() & listed].copy()
+    out["role"] = out["main_role"]
+    out = out.sort_values(["group_name", "days_silent", "member_id"], ascending=[True, False, True],
+                          kind="stable", na_position="last")
+    out = out[COLUMNS].reset_index(drop=True)
+    out.attrs["notes"] = _notes(df, group_names, roles)
+    out.attrs["as_of"] = as_of
+    return out
 
-    # everyone who spoke is a member even if ``members`` missed them
+
+def _judged(m_in: pd.DataFrame, members: pd.DataFrame, group_names: dict[str, str], as_of: pd.Timestamp,
+            days: int) -> pd.DataFrame:
+    """The members of the groups in scope plus anyone who spoke (``qunkit.members.with_speakers``), with
+    their speech figures, ``last_spoke`` (message or roster) and ``present`` at as_of."""
     spoke = _speech(m_in, as_of, days)
-    df = mem.merge(spoke, on=["group_id", "member_id"], how="outer")
+    mem = members[members["group_id"].isin(group_names) & (members["member_id"] != "system")]
+    mem = with_speakers(mem, spoke[["group_id", "member_id"]].assign(last_spoke=spoke["last_msg"]))
+    mem["present"] = present_at(mem, as_of)
+    df = mem.drop(columns=["last_spoke", "messages"]).merge(spoke, on=["group_id", "member_id"], how="left")
     df["member_name"] = df["member_name"].fillna(df["spoken_name"]).fillna(df["member_id"])
     df["messages"] = df["messages"].fillna(0).astype(int)
     df["window_messages"] = df["window_messages"].fillna(0).astype(int)
-    # a group has a roster or not: speakers the roster lacks belong to a roster-known group too
-    df["roster_known"] = df["roster_known"].astype("boolean").fillna(False).groupby(df["group_id"]).transform(
-        "any").astype(bool)
     df["group_name"] = df["group_id"].map(group_names)
-
-    # membership at as_of: joined (when known) by then and not gone.  A group's roster lists its current
-    # members, so a member it lacks has gone, unless they joined after the roster's newest join/speech date.
-    present = (df["joined"].isna() | (df["joined"] <= as_of)) & (df["left"].isna() | (df["left"] > as_of))
-    in_roster = df["in_roster"].astype("boolean").fillna(False).astype(bool)
-    roster_date = df[["joined", "last_spoke_roster"]].max(axis=1).where(in_roster).groupby(df["group_id"]).max()
-    newer = df["joined"] > df["group_id"].map(roster_date)
-    present &= ~(df["roster_known"] & ~in_roster & ~newer.fillna(False).astype(bool))
     roster_last = df["last_spoke_roster"].where(df["last_spoke_roster"] <= as_of)
     df["last_spoke"] = pd.concat([df["last_msg"], roster_last], axis=1).max(axis=1)
+    return df
 
-    # never listed
-    pair = list(zip(df["group_id"], df["member_id"], strict=True))
-    titled = _titled(m_in)
-    protected = df["role"].astype(object).isin(PROTECTED_ROLES) | pd.Series([p in titled for p in pair], index=df.index)
+
+def _never_listed(df: pd.DataFrame, m_in: pd.DataFrame, answered: set[tuple[str, str]], keep: Iterable[str],
+                  as_of: pd.Timestamp, grace_days: int) -> pd.Series:
+    """Owners/admins (roster role, or any 群主/管理员 title the export ever gave them: a roster may be
+    older than a promotion), ``keep``, roll-call answerers and newcomers within the grace period."""
+    protected = df["role"].astype(object).isin(PROTECTED_ROLES) | np.isin(member_key(df["group_id"], df["member_id"]),
+                                                                           _titled(m_in))
     wanted = {k.strip() for k in keep if k and k.strip()}
     kept = df["member_id"].isin(wanted) | df["member_name"].astype(str).isin(wanted) | df["names"].map(
         lambda names: _any_in(names, wanted)).astype(bool)
-    answered = answerers(m_in, window=rollcall_window, message=rollcall_message, as_of=as_of,
-                         since=as_of - days * DAY)
-    did_answer = pd.Series([p in answered for p in pair], index=df.index, dtype=bool)
+    ans = sorted(answered)
+    ans_keys = member_key([g for g, _ in ans], [m for _, m in ans])
+    did_answer = pd.Series(np.isin(member_key(df["group_id"], df["member_id"]), ans_keys), index=df.index)
     newcomer = df["joined"].notna() & (df["joined"] > as_of - grace_days * DAY)
-    eligible = present & ~protected & ~kept & ~did_answer & ~newcomer
+    return protected | kept | did_answer | newcomer
 
+
+def _reasons(df: pd.DataFrame, m_in: pd.DataFrame, roles: pd.DataFrame | None, as_of: pd.Timestamp, days: int,
+             min_messages: int | None) -> dict[str, pd.Series]:
+    """label -> boolean hit per row: silent, advertiser, few messages.  Sets ``days_silent`` and
+    ``main_role`` on ``df``."""
     # silence: from max(last spoke, joined); never spoke and join unknown -> from the start of the log
+    log_start = m_in.groupby("group_id", observed=True)["ts"].min()
+    log_start.index = log_start.index.astype(str)
     ref = pd.concat([df["last_spoke"], df["joined"]], axis=1).max(axis=1)
     ref = ref.fillna(df["group_id"].map(log_start))
     silence = as_of - ref
@@ -177,20 +188,11 @@ def prune_candidates(
     advertiser = df["main_role"].astype(object) == "advertiser"
     few = (df["window_messages"] < min_messages) if min_messages is not None else pd.Series(False, index=df.index)
     few &= ~silent.fillna(False).astype(bool)  # silence already says it
+    return {"silent": silent.fillna(False).astype(bool), "advertiser": advertiser.astype(bool),
+            f"few messages (fewer than {min_messages} in {days} days)": few.astype(bool)}
 
-    labels = {"silent": silent.fillna(False).astype(bool), "advertiser": advertiser.astype(bool),
-              f"few messages (fewer than {min_messages} in {days} days)": few.astype(bool)}
-    reason = np.full(len(df), "", dtype=object)
-    for label, hit in labels.items():
-        reason = np.where(hit, np.where(reason == "", label, reason + "; " + label), reason)
-    df["reason"] = reason
-    listed = np.logical_or.reduce([h.to_numpy() for h in labels.values()])
-    out = df[eligible.to_numpy() & listed].copy()
-    out["role"] = out["main_role"]
-    out = out.sort_values(["group_name", "days_silent", "member_id"], ascending=[True, False, True],
-                          kind="stable", na_position="last")
-    out = out[COLUMNS].reset_index(drop=True)
 
+def _notes(df: pd.DataFrame, group_names: dict[str, str], roles: pd.DataFrame | None) -> list[str]:
     notes = []
     has_roster = df.groupby("group_id")["roster_known"].any()
     no_roster = sorted(group_names[g] for g in group_names if not has_roster.get(g, False))
@@ -200,6 +202,4 @@ def prune_candidates(
                      "(qunkit import EXPORT --roster FILE) to include them.")
     if roles is None:
         notes.append("the roles engine is unavailable: advertisers are not listed")
-    out.attrs["notes"] = notes
-    out.attrs["as_of"] = as_of
-    return out
+    return notes

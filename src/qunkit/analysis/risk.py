@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..holidays import holidays
+from ..members import PROTECTED_ROLES, present_at, to_ns
 from .text_features import Features, compute_features
 
 LEVELS = ((75, "dead"), (50, "at-risk"), (25, "watch"), (0, "healthy"))
@@ -57,35 +59,10 @@ SILENCE_WATCH = 7.0            # days of silence where the silence cause starts
 SILENCE_DEAD = 30.0            # ... and where it is at full strength
 HOLIDAY_DISCOUNT = 0.3         # a drop that overlaps a holiday keeps this much of its weight
 
-# Chinese public holidays when groups go quiet: Spring Festival (除夕 to 初七) and National Day.
-_SPRING_FESTIVAL = {
-    2015: "02-18", 2016: "02-07", 2017: "01-27", 2018: "02-15", 2019: "02-04", 2020: "01-24",
-    2021: "02-11", 2022: "01-31", 2023: "01-21", 2024: "02-09", 2025: "01-28", 2026: "02-16",
-    2027: "02-05", 2028: "01-25", 2029: "02-12", 2030: "02-02",
-}
-
-
-# fixed-date public holidays (month-day start, month-day end), widened by a travel day
-_FIXED_HOLIDAYS = (("12-31", "01-03"), ("04-03", "04-07"), ("04-30", "05-06"), ("09-29", "10-09"))
-
-
 @lru_cache(maxsize=1)
 def _holiday_ns() -> np.ndarray:
+    """The holiday spans (``qunkit.holidays``) as int64 ns pairs, built once."""
     return np.array([(a.value, b.value) for a, b in holidays()], dtype=np.int64)
-
-
-def holidays() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """(start, end) of the holidays when groups go quiet, in Asia/Shanghai: the Spring Festival
-    fortnight (from a week before 除夕, travel included), New Year, Qingming, Labour Day, National Day."""
-    out = []
-    tz = "Asia/Shanghai"
-    for year, md in _SPRING_FESTIVAL.items():
-        eve = pd.Timestamp(f"{year}-{md}", tz=tz)
-        out.append((eve - pd.Timedelta(days=7), eve + pd.Timedelta(days=10)))
-        for a, b in _FIXED_HOLIDAYS:
-            end_year = year + 1 if b < a else year
-            out.append((pd.Timestamp(f"{year}-{a}", tz=tz), pd.Timestamp(f"{end_year}-{b}", tz=tz)))
-    return out
 
 
 def _overlap_days(start_ns: int, end_ns: int) -> float:
@@ -111,6 +88,31 @@ def _speakers(member: np.ndarray, talk: np.ndarray, age_weeks: np.ndarray, lo: i
     return int(len(np.unique(member[sel])))
 
 
+def _member_facts(members: pd.DataFrame | None, as_of: pd.Timestamp
+                  ) -> tuple[dict[str, set[str]], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
+    """Per group, in one grouped pass: owner/admin ids (roster or titles), known join and leave times
+    (ns), and the members present at as_of (``qunkit.members.present_at``; roster groups only)."""
+    org_ids: dict[str, set[str]] = {}
+    join_ns: dict[str, np.ndarray] = {}
+    left_ns: dict[str, np.ndarray] = {}
+    n_members: dict[str, float] = {}
+    if members is None or not len(members):
+        return org_ids, join_ns, left_ns, n_members
+    mid = members["member_id"].to_numpy(dtype=object)
+    org = members["role"].isin(PROTECTED_ROLES).to_numpy(dtype=bool)
+    joined, left = to_ns(members["joined"]), to_ns(members["left"])
+    known = members["roster_known"].to_numpy(dtype=bool)
+    present = present_at(members, as_of)
+    nat = np.iinfo(np.int64).min
+    for gid, idx in pd.Series(np.arange(len(members))).groupby(members["group_id"].to_numpy()).indices.items():
+        org_ids[gid] = set(mid[idx[org[idx]]])
+        join_ns[gid] = joined[idx][joined[idx] != nat]
+        left_ns[gid] = left[idx][left[idx] != nat]
+        if known[idx].any():
+            n_members[gid] = float(present[idx].sum())
+    return org_ids, join_ns, left_ns, n_members
+
+
 def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     """Per-group numbers the risk score is built from (one row per group)."""
     msgs, groups = F.msgs, F.groups
@@ -123,33 +125,11 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     age_w = (as_of - t) // _WEEK                      # 0 = the last 7 days
     rows: list[dict[str, Any]] = []
 
-    # owners/admins per group, from the members frame (roster or titles)
-    org_ids: dict[str, set[str]] = {}
-    join_ns: dict[str, np.ndarray] = {}
-    left_ns: dict[str, np.ndarray] = {}
-    n_members: dict[str, float] = {}
-    if members is not None and len(members):
-        mg = members["group_id"].astype(str).to_numpy()
-        role = members["role"].astype(object).fillna("").astype(str).to_numpy() if "role" in members else None
-        mid = members["member_id"].astype(str).to_numpy()
-        joined = pd.to_datetime(members["joined"], utc=True) if "joined" in members else None
-        left = pd.to_datetime(members["left"], utc=True) if "left" in members else None
-        known = members["roster_known"].fillna(False).to_numpy(dtype=bool) if "roster_known" in members else None
-        in_roster = members["in_roster"].fillna(False).to_numpy(dtype=bool) if "in_roster" in members else None
-        for gid in np.unique(mg):
-            sel = mg == gid
-            if role is not None:
-                org_ids[gid] = set(mid[sel & np.isin(role, ("owner", "admin"))])
-            if joined is not None:
-                v = joined[sel].dropna()
-                join_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
-            if left is not None:
-                v = left[sel].dropna()
-                left_ns[gid] = pd.DatetimeIndex(v).as_unit("ns").asi8
-            if known is not None and in_roster is not None and known[sel].any():
-                n_members[gid] = float(in_roster[sel].sum())
+    org_ids, join_ns, left_ns, n_members = _member_facts(members, F.as_of)
     people_gid = F.people["group_id"].to_numpy()
     people_mid = F.people["member_id"].to_numpy()
+    flags = {c: msgs[c].to_numpy() for c in ("replied", "question", "answered", "noise", "ad", "festive",
+                                            "redpacket")}
 
     ev = F.events
     ev_of: dict[int, pd.DataFrame] = {}
@@ -169,95 +149,117 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
         f["age_days"] = (as_of - first_ns) / _DAY
         last_talk = ti[tk].max() if tk.any() else first_ns
         f["days_silent"] = (as_of - int(last_talk)) / _DAY
-        weeks = np.bincount(ai[tk & (ai < 12)], minlength=12)[:12].astype(float)
-        f["weeks_observed"] = min(12.0, f["age_days"] / 7.0)
-        # volume: the last two weeks against the four before them (per two weeks)
-        recent = weeks[0] + weeks[1]
-        prev = (weeks[2] + weeks[3] + weeks[4] + weeks[5]) / 2.0
-        f["msgs_recent_2w"] = recent
-        f["msgs_prev_2w"] = prev
-        f["volume_change"] = (recent - prev) / prev if prev > 0 else 0.0
-        # a sudden collapse shows first in the last week against the four before it
-        prev_w = (weeks[1] + weeks[2] + weeks[3] + weeks[4]) / 4.0
-        f["msgs_last_week"] = weeks[0]
-        f["msgs_prev_week_avg"] = prev_w
-        f["volume_change_1w"] = (weeks[0] - prev_w) / prev_w if prev_w > 0 else 0.0
-        # ... or in the last three days against the same three weekdays of the four weeks before
-        age_ns = as_of - ti
-        last3 = int((tk & (age_ns < 3 * _DAY)).sum())
-        prev3 = np.mean([int((tk & (age_ns >= k * _WEEK) & (age_ns < k * _WEEK + 3 * _DAY)).sum())
-                         for k in range(1, 5)])
-        f["msgs_last_3d"] = last3
-        f["msgs_prev_3d_avg"] = float(prev3)
-        f["volume_change_3d"] = (last3 - prev3) / prev3 if prev3 > 0 else 0.0
-        # speakers: distinct talkers in the last two weeks against the two 2-week windows before
-        s_recent = _speakers(mi, tk, ai, 0, 2)
-        s_prev = (_speakers(mi, tk, ai, 2, 4) + _speakers(mi, tk, ai, 4, 6)) / 2.0
-        f["speakers_recent_2w"] = s_recent
-        f["speakers_prev_2w"] = s_prev
-        f["speakers_change"] = (s_recent - s_prev) / s_prev if s_prev > 0 else 0.0
-        s_last = _speakers(mi, tk, ai, 0, 1)
-        s_prev_w = np.mean([_speakers(mi, tk, ai, k, k + 1) for k in range(1, 5)])
-        f["speakers_last_week"] = s_last
-        f["speakers_prev_week_avg"] = float(s_prev_w)
-        f["speakers_change_1w"] = (s_last - s_prev_w) / s_prev_w if s_prev_w > 0 else 0.0
-        # eight-week trend of log volume (slope per week; negative = falling)
-        w8 = weeks[:8][::-1]
-        n8 = int(min(8, max(f["weeks_observed"], 0)))
-        if n8 >= 4:
-            y = np.log1p(w8[-n8:])
-            x = np.arange(n8, dtype=float)
-            f["trend_per_week"] = float(np.polyfit(x, y, 1)[0])
-        else:
-            f["trend_per_week"] = 0.0
-        # conversation in the last 28 days
-        last4 = ai < 4
-        sp = last4 & tk
-        n4 = int(sp.sum())
-        f["msgs_4w"] = n4
-        counts = np.bincount(mi[sp]) if n4 else np.zeros(1)
-        top = int(counts.argmax()) if n4 else -1
-        f["top1_share"] = float(counts.max() / n4) if n4 else 0.0
-        f["top1_is_admin"] = bool(n4 and people_mid[top] in org_ids.get(gid, set()))
-        f["reply_share"] = float(msgs["replied"].to_numpy()[idx][sp].mean()) if n4 else 0.0
-        q = msgs["question"].to_numpy()[idx] & last4
-        f["questions_4w"] = int(q.sum())
-        f["unanswered_share"] = float((q & ~msgs["answered"].to_numpy()[idx]).sum() / q.sum()) if q.sum() else 0.0
-        allm = last4
-        f["noise_share"] = float(msgs["noise"].to_numpy()[idx][allm].mean()) if allm.any() else 0.0
-        f["ad_share"] = float(msgs["ad"].to_numpy()[idx][allm].mean()) if allm.any() else 0.0
-        # organizers (owner/admin) now against before
+        volume = _volume_features(ti, ai, tk, as_of, f["age_days"])
+        trend = volume.pop("trend_per_week")
+        f.update(volume)
+        f.update(_speaker_features(mi, tk, ai))
+        f["trend_per_week"] = trend              # after the speakers: the key order is the json's
+        mine = {c: v[idx] for c, v in flags.items()}
         orgs = org_ids.get(gid, set())
         is_org = np.isin(people_mid[mi], list(orgs)) & (people_gid[mi] == gid) if orgs else np.zeros(len(mi), bool)
-        f["organizer_msgs_recent_2w"] = int((is_org & tk & (ai < 2)).sum())
-        f["organizer_msgs_prev_2w"] = float((is_org & tk & (ai >= 2) & (ai < 6)).sum()) / 2.0
-        # membership flow
-        jn = join_ns.get(gid, np.zeros(0, np.int64))
-        ln = left_ns.get(gid, np.zeros(0, np.int64))
-        f["joins_known"] = bool(len(jn))
-        f["joins_8w"] = int(((jn > as_of - 8 * _WEEK) & (jn <= as_of)).sum())
-        f["leavers_4w"] = int(((ln > as_of - 4 * _WEEK) & (ln <= as_of)).sum())
-        # voluntary leaves only: removals after a roll call are pruning, which the practice recommends
-        ev_g = ev_of.get(gi)
-        if ev_g is not None and len(ev_g):
-            recent_ev = ev_g[(ev_g["t"] > as_of - 4 * _WEEK)]
-            f["leavers_4w"] = int((recent_ev["event"] == "leave").sum())
-            f["removed_4w"] = int((recent_ev["event"] == "kick").sum())
-        else:
-            f["removed_4w"] = 0
-        f["members"] = n_members.get(gid, np.nan)
-        seen = len(np.unique(mi)) if len(mi) else 0
-        f["leaver_share_4w"] = f["leavers_4w"] / max(n_members.get(gid, seen), 1)
+        f.update(_conversation_features(mine, mi, tk, ai, people_mid, orgs, is_org))
+        f.update(_membership_features(join_ns.get(gid, np.zeros(0, np.int64)), left_ns.get(gid, np.zeros(0, np.int64)),
+                                      ev_of.get(gi), n_members.get(gid), mi, as_of))
         f["platform"] = str(groups["platform"].iat[gi])
         # holiday greetings and red packets in the last two weeks: the group itself says it is a holiday
         recent2 = ai < 2
-        f["festive_recent"] = int((msgs["festive"].to_numpy()[idx] & recent2).sum())
-        f["redpackets_recent"] = int((msgs["redpacket"].to_numpy()[idx] & recent2).sum())
+        f["festive_recent"] = int((mine["festive"] & recent2).sum())
+        f["redpackets_recent"] = int((mine["redpacket"] & recent2).sum())
         rec_start = as_of - 2 * _WEEK
         f["holiday_days_recent"] = _overlap_days(rec_start, as_of)
         f["holiday_days_prev"] = _overlap_days(as_of - 6 * _WEEK, rec_start)
         rows.append(f)
     return pd.DataFrame(rows)
+
+
+def _volume_features(ti: np.ndarray, ai: np.ndarray, tk: np.ndarray, as_of: int, age_days: float
+                     ) -> dict[str, Any]:
+    """One group's message volume: recent windows against the ones before, and the 8-week trend."""
+    f: dict[str, Any] = {}
+    weeks = np.bincount(ai[tk & (ai < 12)], minlength=12)[:12].astype(float)
+    f["weeks_observed"] = min(12.0, age_days / 7.0)
+    # volume: the last two weeks against the four before them (per two weeks)
+    recent = weeks[0] + weeks[1]
+    prev = (weeks[2] + weeks[3] + weeks[4] + weeks[5]) / 2.0
+    f["msgs_recent_2w"] = recent
+    f["msgs_prev_2w"] = prev
+    f["volume_change"] = (recent - prev) / prev if prev > 0 else 0.0
+    # a sudden collapse shows first in the last week against the four before it
+    prev_w = (weeks[1] + weeks[2] + weeks[3] + weeks[4]) / 4.0
+    f["msgs_last_week"] = weeks[0]
+    f["msgs_prev_week_avg"] = prev_w
+    f["volume_change_1w"] = (weeks[0] - prev_w) / prev_w if prev_w > 0 else 0.0
+    # ... or in the last three days against the same three weekdays of the four weeks before
+    age_ns = as_of - ti
+    last3 = int((tk & (age_ns < 3 * _DAY)).sum())
+    prev3 = np.mean([int((tk & (age_ns >= k * _WEEK) & (age_ns < k * _WEEK + 3 * _DAY)).sum())
+                     for k in range(1, 5)])
+    f["msgs_last_3d"] = last3
+    f["msgs_prev_3d_avg"] = float(prev3)
+    f["volume_change_3d"] = (last3 - prev3) / prev3 if prev3 > 0 else 0.0
+    # eight-week trend of log volume (slope per week; negative = falling)
+    w8 = weeks[:8][::-1]
+    n8 = int(min(8, max(f["weeks_observed"], 0)))
+    if n8 >= 4:
+        y = np.log1p(w8[-n8:])
+        x = np.arange(n8, dtype=float)
+        f["trend_per_week"] = float(np.polyfit(x, y, 1)[0])
+    else:
+        f["trend_per_week"] = 0.0
+    return f
+
+
+def _speaker_features(mi: np.ndarray, tk: np.ndarray, ai: np.ndarray) -> dict[str, Any]:
+    """Distinct talkers in the last two weeks (and week) against the windows before."""
+    s_recent = _speakers(mi, tk, ai, 0, 2)
+    s_prev = (_speakers(mi, tk, ai, 2, 4) + _speakers(mi, tk, ai, 4, 6)) / 2.0
+    s_last = _speakers(mi, tk, ai, 0, 1)
+    s_prev_w = np.mean([_speakers(mi, tk, ai, k, k + 1) for k in range(1, 5)])
+    return {"speakers_recent_2w": s_recent, "speakers_prev_2w": s_prev,
+            "speakers_change": (s_recent - s_prev) / s_prev if s_prev > 0 else 0.0,
+            "speakers_last_week": s_last, "speakers_prev_week_avg": float(s_prev_w),
+            "speakers_change_1w": (s_last - s_prev_w) / s_prev_w if s_prev_w > 0 else 0.0}
+
+
+def _conversation_features(mine: dict[str, np.ndarray], mi: np.ndarray, tk: np.ndarray, ai: np.ndarray,
+                           people_mid: np.ndarray, orgs: set[str], is_org: np.ndarray) -> dict[str, Any]:
+    """The last 28 days' conversation (concentration, replies, questions, noise) and the organizers'
+    messages now against before."""
+    f: dict[str, Any] = {}
+    last4 = ai < 4
+    sp = last4 & tk
+    n4 = int(sp.sum())
+    f["msgs_4w"] = n4
+    counts = np.bincount(mi[sp]) if n4 else np.zeros(1)
+    top = int(counts.argmax()) if n4 else -1
+    f["top1_share"] = float(counts.max() / n4) if n4 else 0.0
+    f["top1_is_admin"] = bool(n4 and people_mid[top] in orgs)
+    f["reply_share"] = float(mine["replied"][sp].mean()) if n4 else 0.0
+    q = mine["question"] & last4
+    f["questions_4w"] = int(q.sum())
+    f["unanswered_share"] = float((q & ~mine["answered"]).sum() / q.sum()) if q.sum() else 0.0
+    f["noise_share"] = float(mine["noise"][last4].mean()) if last4.any() else 0.0
+    f["ad_share"] = float(mine["ad"][last4].mean()) if last4.any() else 0.0
+    f["organizer_msgs_recent_2w"] = int((is_org & tk & (ai < 2)).sum())
+    f["organizer_msgs_prev_2w"] = float((is_org & tk & (ai >= 2) & (ai < 6)).sum()) / 2.0
+    return f
+
+
+def _membership_features(jn: np.ndarray, ln: np.ndarray, ev_g: pd.DataFrame | None, n_members: float | None,
+                         mi: np.ndarray, as_of: int) -> dict[str, Any]:
+    """Joins in 8 weeks, voluntary leaves and removals in 4, members at as_of and the leaver share."""
+    f: dict[str, Any] = {"joins_known": bool(len(jn)),
+                         "joins_8w": int(((jn > as_of - 8 * _WEEK) & (jn <= as_of)).sum()),
+                         "leavers_4w": int(((ln > as_of - 4 * _WEEK) & (ln <= as_of)).sum()), "removed_4w": 0}
+    # voluntary leaves only: removals after a roll call are pruning, which the practice recommends
+    if ev_g is not None and len(ev_g):
+        recent_ev = ev_g[(ev_g["t"] > as_of - 4 * _WEEK)]
+        f["leavers_4w"] = int((recent_ev["event"] == "leave").sum())
+        f["removed_4w"] = int((recent_ev["event"] == "kick").sum())
+    f["members"] = np.nan if n_members is None else n_members
+    seen = len(np.unique(mi)) if len(mi) else 0
+    f["leaver_share_4w"] = f["leavers_4w"] / max(seen if n_members is None else n_members, 1)
+    return f
 
 
 def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tuple[float, str]]]:

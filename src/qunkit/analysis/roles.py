@@ -31,11 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..members import joined_by, member_key, present_at, to_ns, with_speakers
 from ..vocabulary import ROLES
 from .lexicon import Lexicon
 from .text_features import Features, compute_features, to_datetime_utc
 
-ROLE_COLUMNS = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons")
+ROLE_COLUMNS = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons",
+                "roster_known", "present")
 _DAY_NS = 86_400 * 1_000_000_000
 
 # Tuned on generated corpus seed 0 only (coordinate search on macro-F1, benchmarks/validate.py reports
@@ -88,19 +90,74 @@ def _noisy_or(*parts: np.ndarray) -> np.ndarray:
     return 1.0 - out
 
 
-def _ns(s: pd.Series) -> np.ndarray:
-    """UTC ns of a datetime column; NaT -> int64 min."""
-    v = pd.to_datetime(s, utc=True)
-    out = pd.DatetimeIndex(v).as_unit("ns").asi8.copy()
-    out[v.isna().to_numpy()] = np.iinfo(np.int64).min
-    return out
-
-
 def member_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     """One row per member of each group (speakers and members-frame rows) with the counts behind roles.
 
-    Members who joined after ``as_of`` are left out.  Useful on its own in a notebook.
+    Members whose membership had not begun at ``as_of`` (``qunkit.members.joined_by``) are left out;
+    former members stay (``present`` False).  Useful on its own in a notebook.
     """
+    sp = _speech_counts(F)
+    acts, kicked = _event_counts(F)
+    as_of_ns = F.as_of.as_unit("ns").value
+    out = _universe(members, sp, F.as_of)
+    pos = pd.Series(np.arange(len(sp))).set_axis(member_key(sp["group_id"], sp["member_id"]))
+    pos = pd.Series(member_key(out["group_id"], out["member_id"])).map(pos).to_numpy()
+    has = ~pd.isna(pos)
+    pos = np.where(has, pos, 0).astype(np.int64)
+    P, nat = len(sp), _NAT
+    for c in sp.columns:
+        if c in ("group_id", "member_id"):
+            continue
+        v = sp[c].to_numpy()
+        if c == "spoken_name":
+            out[c] = np.where(has, v[pos] if P else None, None)
+        elif c == "first_ns":
+            out[c] = np.where(has, v[pos] if P else 0, np.iinfo(np.int64).max)
+        elif c == "last_ns":
+            out[c] = np.where(has, v[pos] if P else 0, nat)
+        else:
+            out[c] = np.where(has, v[pos] if P else 0, 0).astype(float)
+    name = out["member_name"].where(out["member_name"].notna() & (out["member_name"].astype(str) != ""),
+                                    out["spoken_name"])
+    out["member_name"] = name.where(name.notna(), out["member_id"]).astype(str)
+    groups = F.groups
+    gmap = groups.set_index("group_id")
+    out["group_name"] = out["group_id"].map(gmap["group_name"]) if len(groups) else None
+    out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_name_m"])
+    out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_id"]).astype(str)
+    gfirst = out["group_id"].map(pd.Series(pd.DatetimeIndex(groups["first_ts"]).as_unit("ns").asi8,
+                                           index=groups["group_id"].to_numpy())) if len(groups) else np.nan
+    gfirst = pd.Series(gfirst, index=out.index).fillna(as_of_ns).astype(np.int64).to_numpy()
+
+    # tenure we can observe: from max(joined, first log line) (or first message) to min(left, as_of)
+    joined = out["joined_ns"].to_numpy()
+    start = np.where(joined != nat, np.maximum(joined, gfirst), gfirst)
+    start = np.minimum(start, out["first_ns"].to_numpy())
+    left = out["left_ns"].to_numpy()
+    end = np.where((left != nat) & (left <= as_of_ns), left, as_of_ns)
+    out["tenure_days"] = np.maximum((end - start) / _DAY_NS, 1.0)
+    # speech rate: messages with content per month; a short tenure counts as a month so that one
+    # "hello" from last week's newcomer is not read as a busy speaker
+    out["rate_month"] = out["talk"] / (np.maximum(out["tenure_days"], 30.0) / 30.0)
+    out_key = member_key(out["group_id"], out["member_id"])
+    out["kicked"] = pd.Series(out_key).map(kicked).fillna(0).to_numpy()
+    out["manages"] = pd.Series(out_key).map(acts).fillna(0).to_numpy()
+    out["left_group"] = (left != nat) & (left <= as_of_ns)
+    # the group's usual speaker: median monthly rate among members who spoke
+    spoke = out["talk"] > 0
+    med = out[spoke].groupby("group_id")["rate_month"].median()
+    out["group_median_rate"] = out["group_id"].map(med).fillna(0.0).to_numpy()
+    out["last_spoke"] = to_datetime_utc(np.where(out["last_ns"] == nat, 0, out["last_ns"]))
+    out.loc[out["last_ns"] == nat, "last_spoke"] = pd.NaT
+    return out
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _speech_counts(F: Features) -> pd.DataFrame:
+    """Per speaker (F.people order): message counts by kind of content, first/last message (ns) and
+    the group totals of notices and questions."""
     msgs, people, groups = F.msgs, F.people, F.groups
     P = len(people)
     mk = msgs["mk"].to_numpy()
@@ -135,110 +192,49 @@ def member_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     t = msgs["t"].to_numpy()
     first = np.full(P, np.iinfo(np.int64).max)
     np.minimum.at(first, mk, t)
-    last = np.full(P, np.iinfo(np.int64).min)
+    last = np.full(P, _NAT)
     np.maximum.at(last, mk, t)
     sp["first_ns"], sp["last_ns"] = first, last
-
     # group totals for "posted 4 of the 5 announcements"
     g_of = people["g"].to_numpy()
-    G = len(groups)
     for col in ("org", "announce", "questions"):
-        tot = np.bincount(g_of, weights=sp[col].to_numpy(), minlength=G)
+        tot = np.bincount(g_of, weights=sp[col].to_numpy(), minlength=len(groups))
         sp[f"group_{col}"] = tot[g_of] if P else []
+    return sp
 
-    # membership events: who invited/removed people, who was removed
+
+def _event_counts(F: Features) -> tuple[pd.Series, pd.Series]:
+    """Per member key: membership actions taken (invites, removals, notices) and times removed."""
     ev = F.events
-    sp_key = sp["group_id"].astype(str) + "\x1f" + sp["member_id"].astype(str)
-    if len(ev):
-        gid_ev = groups["group_id"].to_numpy()[ev["g"].to_numpy()]
-        actor_key = pd.Series(gid_ev, dtype=object) + "\x1f" + pd.Series(ev["actor"].to_numpy(), dtype=object)
-        acts = actor_key[ev["event"].isin(["kick", "join", "announcement"]).to_numpy()
-                         & (ev["actor"].to_numpy() != "")].value_counts()
-        kicked_key = (pd.Series(gid_ev, dtype=object) + "\x1f" + pd.Series(ev["target"].to_numpy(), dtype=object))
-        kicked = kicked_key[(ev["event"] == "kick").to_numpy()].value_counts()
-    else:
-        acts = kicked = pd.Series(dtype=int)
+    if not len(ev):
+        return pd.Series(dtype=int), pd.Series(dtype=int)
+    gid_ev = F.groups["group_id"].to_numpy()[ev["g"].to_numpy()]
+    actor_key = pd.Series(member_key(gid_ev, ev["actor"].to_numpy()))
+    acts = actor_key[ev["event"].isin(["kick", "join", "announcement"]).to_numpy()
+                     & (ev["actor"].to_numpy() != "")].value_counts()
+    kicked_key = pd.Series(member_key(gid_ev, ev["target"].to_numpy()))
+    kicked = kicked_key[(ev["event"] == "kick").to_numpy()].value_counts()
+    return acts, kicked
 
-    # universe: members frame rows + speakers
-    nat = np.iinfo(np.int64).min
-    if members is not None and len(members):
-        def col(name: str, default: Any) -> Any:
-            return members[name].astype(object).to_numpy() if name in members.columns else default
-        mem = pd.DataFrame({
-            "group_id": members["group_id"].astype(str).to_numpy(),
-            "member_id": members["member_id"].astype(str).to_numpy(),
-            "member_name": col("member_name", None), "group_name_m": col("group_name", None),
-            "roster_role": col("role", None), "in_roster": col("in_roster", False),
-            "roster_known": col("roster_known", False),
-            "joined_ns": _ns(members["joined"]) if "joined" in members.columns else nat,
-            "left_ns": _ns(members["left"]) if "left" in members.columns else nat,
-        })
-        mem = mem[mem["member_id"] != "system"].drop_duplicates(["group_id", "member_id"])
-    else:
-        mem = pd.DataFrame({c: pd.Series(dtype=object) for c in
-                            ("group_id", "member_id", "member_name", "group_name_m", "roster_role", "in_roster",
-                             "roster_known")})
-        mem["joined_ns"] = pd.Series(dtype=np.int64)
-        mem["left_ns"] = pd.Series(dtype=np.int64)
-    extra = sp.loc[~(sp_key.isin(mem["group_id"] + "\x1f" + mem["member_id"])).to_numpy(), ["group_id", "member_id"]]
-    out = pd.concat([mem, extra.assign(in_roster=False, roster_known=False, joined_ns=nat, left_ns=nat)],
-                    ignore_index=True)
-    out_key = out["group_id"] + "\x1f" + out["member_id"]
-    pos = out_key.map(pd.Series(np.arange(P), index=sp_key.to_numpy())).to_numpy()
-    has = ~pd.isna(pos)
-    pos = np.where(has, pos, 0).astype(np.int64)
-    for c in sp.columns:
-        if c in ("group_id", "member_id"):
-            continue
-        v = sp[c].to_numpy()
-        if c == "spoken_name":
-            out[c] = np.where(has, v[pos] if P else None, None)
-        elif c == "first_ns":
-            out[c] = np.where(has, v[pos] if P else 0, np.iinfo(np.int64).max)
-        elif c == "last_ns":
-            out[c] = np.where(has, v[pos] if P else 0, nat)
-        else:
-            out[c] = np.where(has, v[pos] if P else 0, 0).astype(float)
-    as_of_ns = F.as_of.as_unit("ns").value
-    out["joined_ns"] = out["joined_ns"].astype(np.int64)
-    out["left_ns"] = out["left_ns"].astype(np.int64)
-    out["in_roster"] = out["in_roster"].fillna(False).astype(bool)
-    out["roster_known"] = out["roster_known"].fillna(False).astype(bool)
-    out["roster_known"] = out.groupby("group_id")["roster_known"].transform("any").astype(bool)
-    out = out[(out["joined_ns"] == nat) | (out["joined_ns"] <= as_of_ns)].reset_index(drop=True)
-    name = out["member_name"].where(out["member_name"].notna() & (out["member_name"].astype(str) != ""),
-                                    out["spoken_name"])
-    out["member_name"] = name.where(name.notna(), out["member_id"]).astype(str)
 
-    gmap = groups.set_index("group_id")
-    out["group_name"] = out["group_id"].map(gmap["group_name"]) if len(groups) else None
-    out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_name_m"])
-    out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_id"]).astype(str)
-    gfirst = out["group_id"].map(pd.Series(pd.DatetimeIndex(groups["first_ts"]).as_unit("ns").asi8,
-                                           index=groups["group_id"].to_numpy())) if len(groups) else np.nan
-    gfirst = pd.Series(gfirst, index=out.index).fillna(as_of_ns).astype(np.int64).to_numpy()
-
-    # tenure we can observe: from max(joined, first log line) (or first message) to min(left, as_of)
-    joined = out["joined_ns"].to_numpy()
-    start = np.where(joined != nat, np.maximum(joined, gfirst), gfirst)
-    start = np.minimum(start, out["first_ns"].to_numpy())
-    left = out["left_ns"].to_numpy()
-    end = np.where((left != nat) & (left <= as_of_ns), left, as_of_ns)
-    out["tenure_days"] = np.maximum((end - start) / _DAY_NS, 1.0)
-    # speech rate: messages with content per month; a short tenure counts as a month so that one
-    # "hello" from last week's newcomer is not read as a busy speaker
-    out["rate_month"] = out["talk"] / (np.maximum(out["tenure_days"], 30.0) / 30.0)
-    out_key = out["group_id"] + "\x1f" + out["member_id"]
-    out["kicked"] = out_key.map(kicked).fillna(0).to_numpy()
-    out["manages"] = out_key.map(acts).fillna(0).to_numpy()
-    out["left_group"] = (left != nat) & (left <= as_of_ns)
-    # the group's usual speaker: median monthly rate among members who spoke
-    spoke = out["talk"] > 0
-    med = out[spoke].groupby("group_id")["rate_month"].median()
-    out["group_median_rate"] = out["group_id"].map(med).fillna(0.0).to_numpy()
-    out["last_spoke"] = to_datetime_utc(np.where(out["last_ns"] == nat, 0, out["last_ns"]))
-    out.loc[out["last_ns"] == nat, "last_spoke"] = pd.NaT
-    return out
+def _universe(members: pd.DataFrame | None, sp: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Everyone judged: the members frame plus speakers it lacks, whose membership began by as_of,
+    with ``present`` (in the group at as_of, the one rule of ``qunkit.members``)."""
+    speakers = pd.DataFrame({"group_id": sp["group_id"].astype(str).to_numpy(),
+                             "member_id": sp["member_id"].astype(str).to_numpy(),
+                             "first_spoke": to_datetime_utc(sp["first_ns"].to_numpy()),
+                             "last_spoke": to_datetime_utc(sp["last_ns"].to_numpy())})
+    mem = with_speakers(members, speakers)
+    mem = mem[mem["member_id"] != "system"].drop_duplicates(["group_id", "member_id"]).reset_index(drop=True)
+    began = joined_by(mem, as_of)
+    out = pd.DataFrame({
+        "group_id": mem["group_id"].to_numpy(dtype=object), "member_id": mem["member_id"].to_numpy(dtype=object),
+        "member_name": mem["member_name"].to_numpy(dtype=object), "group_name_m": mem["group_name"].to_numpy(),
+        "roster_role": mem["role"].to_numpy(dtype=object), "in_roster": mem["in_roster"].to_numpy(),
+        "roster_known": mem["roster_known"].to_numpy(), "joined_ns": to_ns(mem["joined"]),
+        "left_ns": to_ns(mem["left"]), "present": present_at(mem, as_of),
+    })
+    return out[began].reset_index(drop=True)
 
 
 def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.DataFrame:
@@ -459,6 +455,7 @@ def assign_roles(
     plain = mf.astype({c: object for c in mf.columns if pd.api.types.is_string_dtype(mf[c].dtype)})
     out["reasons"] = [_reasons(rl, r) for rl, r in zip(role, plain.itertuples(index=False), strict=True)]
     out["roster_known"] = mf["roster_known"].to_numpy()
+    out["present"] = mf["present"].to_numpy(dtype=bool)
     order = {r: i for i, r in enumerate(ROLES)}
     out["_o"] = out["role"].map(order)
     out = out.sort_values(["group_name", "group_id", "_o", "messages"], ascending=[True, True, True, False],

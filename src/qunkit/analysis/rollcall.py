@@ -19,6 +19,9 @@ import unicodedata
 
 import pandas as pd
 
+from ..localtime import DEFAULT_TZ
+from ..members import present_during
+
 DEFAULT_WINDOW = pd.Timedelta(hours=24)
 
 # The seed's wording; ``announcement_text`` fills in the time.
@@ -172,8 +175,8 @@ def rollcall_status(messages: pd.DataFrame, members: pd.DataFrame, calls: pd.Dat
                     latest_only: bool = True) -> pd.DataFrame:
     """Answerers and non-answerers among the members of each roll call's group.
 
-    A member counts for a call if they were in the group then: joined (when
-    known) before the call closed and not gone before it was announced.
+    A member counts for a call if they were in the group at some moment of it
+    (``qunkit.members.present_during``: joined by its close, not gone by its announcement).
     Answerers missing from ``members`` (a speaker the roster never listed) are
     still shown.  ``latest_only`` keeps each group's most recent roll call.
     """
@@ -182,20 +185,14 @@ def rollcall_status(messages: pd.DataFrame, members: pd.DataFrame, calls: pd.Dat
     if latest_only:
         calls = calls.sort_values("announced", kind="stable").groupby("group_id", sort=False).tail(1)
     ans = rollcall_answers(messages, calls)
-    mem = members.copy()
-    mem["group_id"] = mem["group_id"].astype(str)
-    mem["member_id"] = mem["member_id"].astype(str)
-    for col in ("joined", "left"):
-        if col not in mem.columns:
-            mem[col] = pd.NaT
-        mem[col] = pd.to_datetime(mem[col], utc=True)
-    mem = mem[mem["member_id"] != "system"]
+    mem = members[members["member_id"] != "system"].reset_index(drop=True)
     roster = calls[["group_id", "group_name", "announced", "closes", "announcer_id", "announcer_name"]].merge(
-        mem[["group_id", "member_id", "member_name", "joined", "left"]], on="group_id", how="inner")
-    present = (roster["joined"].isna() | (roster["joined"] <= roster["closes"])) & (
-        roster["left"].isna() | (roster["left"] > roster["announced"]))
+        mem.drop(columns="group_name"), on="group_id", how="inner")
+    present = present_during(roster, roster["announced"], roster["closes"])
     # the announcer is evidently present; listing them as a non-answerer would mislead
-    roster = roster[present & (roster["member_id"] != roster["announcer_id"])]
+    roster = roster.loc[present & (roster["member_id"] != roster["announcer_id"]).to_numpy(),
+                        ["group_id", "group_name", "announced", "closes", "announcer_id", "announcer_name",
+                         "member_id", "member_name"]]
     keys = ["group_id", "announced", "member_id"]
     out = roster.merge(ans.rename(columns={"member_name": "answer_name"}), on=keys, how="outer")
     # answerers unknown to ``members``: take the call's columns and the name they answered under
@@ -210,7 +207,7 @@ def rollcall_status(messages: pd.DataFrame, members: pd.DataFrame, calls: pd.Dat
     return out[STATUS_COLUMNS].reset_index(drop=True)
 
 
-def announcement_text(at: str = "20:00", now: pd.Timestamp | None = None, tz: str = "Asia/Shanghai",
+def announcement_text(at: str = "20:00", now: pd.Timestamp | None = None, tz: str = DEFAULT_TZ,
                       template: str = SEED_ANNOUNCEMENT) -> str:
     """The seed's roll-call message with the removal time filled in.
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-DEFAULT_TZ = "Asia/Shanghai"
+from ..localtime import DEFAULT_TZ
+
+__all__ = ["DEFAULT_TZ", "Scope", "parse_when"]
 
 
 def parse_when(value: str | pd.Timestamp | None, tz: str = DEFAULT_TZ) -> pd.Timestamp | None:

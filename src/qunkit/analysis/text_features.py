@@ -32,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..localtime import DEFAULT_TZ
+from ..members import alias_index, resolve_names
 from .lexicon import Lexicon, resolve_lexicon
 
 REPLY_WINDOW = pd.Timedelta(minutes=10)
@@ -108,29 +110,19 @@ def _arrow(s: pd.Series, typ: pa.DataType) -> pa.Array:
 
 
 def _alias_table(groups: pd.DataFrame, people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:
-    """(group_id, alias, member_id): every name or id that refers to a member of a group."""
+    """(group_id, alias, member_id): every name or id that refers to a member of a group
+    (``qunkit.members.alias_index``; speakers first, then the members frame)."""
     parts = [people[["group_id", "member_id"]].assign(alias=people["member_id"]),
              people[["group_id", "member_id"]].assign(alias=people["member_name"])]
     if members is not None and len(members):
         mem = pd.DataFrame({"group_id": _labels(members["group_id"]), "member_id": _labels(members["member_id"]),
-                            "member_name": _labels(members["member_name"]) if "member_name" in members else ""})
+                            "member_name": _labels(members["member_name"])})
         parts.append(mem[["group_id", "member_id"]].assign(alias=mem["member_id"]))
         parts.append(mem[["group_id", "member_id"]].assign(alias=mem["member_name"]))
-        if "names" in members.columns:
-            ex = members[["group_id", "member_id", "names"]].explode("names").dropna(subset=["names"])
-            parts.append(pd.DataFrame({"group_id": _labels(ex["group_id"]), "member_id": _labels(ex["member_id"]),
-                                       "alias": ex["names"].astype(str).to_numpy()}))
-    al = pd.concat(parts, ignore_index=True)
-    al = al[(al["alias"] != "") & (al["member_id"] != "") & (al["member_id"] != "system")]
-    return al.drop_duplicates(["group_id", "alias"], keep="first")[["group_id", "alias", "member_id"]]
-
-
-def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame) -> np.ndarray:
-    """Map names-or-ids to member ids within each group; unknown names stay as given, '' stays ''."""
-    alias = pd.Series(names, dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
-    q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str), "alias": alias})
-    out = q.merge(aliases, on=["group_id", "alias"], how="left")["member_id"]
-    return np.asarray(out.where(out.notna(), q["alias"]), dtype=object)
+        ex = members[["group_id", "member_id", "names"]].explode("names").dropna(subset=["names"])
+        parts.append(pd.DataFrame({"group_id": _labels(ex["group_id"]), "member_id": _labels(ex["member_id"]),
+                                   "alias": ex["names"].astype(str).to_numpy()}))
+    return alias_index(parts)[["group_id", "alias", "member_id"]]
 
 
 def compute_features(
@@ -139,7 +131,12 @@ def compute_features(
     lexicon: Lexicon | str | None = None,
     members: pd.DataFrame | None = None,
 ) -> Features:
-    """Compute per-message features once; activity, roles and risk all accept the result."""
+    """Compute per-message features once; activity, roles and risk all accept the result.
+
+    Long on purpose (~190 lines): one pass over the messages whose intermediate arrays (codes,
+    order, masks) feed each next step; split, a dozen arrays would travel between the pieces.
+    Its steps are marked by ``# ----`` headings and the heavy parts live in helpers.
+    """
     lex = resolve_lexicon(lexicon)
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
@@ -162,7 +159,7 @@ def compute_features(
     groups = pd.DataFrame({
         "group_id": glabels[gnum] if len(gnum) else np.zeros(0, object),
         "group_name": pick("group_name", ""),
-        "tz": pick("tz", "Asia/Shanghai"),
+        "tz": pick("tz", DEFAULT_TZ),
         "platform": pick("platform", ""),
         "first_ts": to_datetime_utc(t_all[first_pos]),
         "last_ts": to_datetime_utc(t_all[last_pos]),

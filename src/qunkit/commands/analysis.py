@@ -27,7 +27,7 @@ from .result import Note, Result
 ACTIVITY_TABLE = ("group_name", "period", "messages", "speakers", "members", "active_rate", "new_members",
                   "leavers", "top1_share", "gini", "reply_share", "reply_time", "noise_share", "peak_hour")
 ROLE_TABLE = ("group_name", "member_name", "member_id", "role", "score", "messages", "reasons")
-ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons")
+ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons", "present")
 RISK_TABLE = ("group_name", "score", "level", "reasons")
 RISK_JSON = ("group_id", "group_name", "score", "level", "reasons", "features")
 LEVELS = ("dead", "at-risk", "watch", "healthy")

@@ -30,7 +30,7 @@ def analyze(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAU
     messages, members, as_of = load_scope(store, scope, hint=hint)
     ov = overview(messages, members, as_of)
     features = compute_features(messages, as_of, lexicon, members=members)
-    roles = current_roles(assign_roles(messages, members, as_of, lexicon, features=features), members, as_of)
+    roles = current_roles(assign_roles(messages, members, as_of, lexicon, features=features))
     risk_by = {r["group_id"]: r for r in group_risk(messages, members, as_of, features=features).to_dict("records")}
     roles_by = dict(tuple(roles.groupby("group_id", sort=False)))
     empty = roles.iloc[:0]
@@ -48,14 +48,10 @@ def analyze(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAU
     return Result(rows=docs, flat=[flat_row(d) for d in docs], title="Overview", render_table=view)
 
 
-def current_roles(roles: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Roles of the members still in the group at ``as_of`` (an overview counts who is there now;
-    ``qunkit roles`` lists former members too)."""
-    gone = members["left"].notna() & (members["left"] <= as_of)
-    gone |= members["roster_known"] & ~members["in_roster"]
-    key = members["group_id"].astype(str) + "\0" + members["member_id"].astype(str)
-    left = set(key[gone])
-    return roles[~(roles["group_id"].astype(str) + "\0" + roles["member_id"].astype(str)).isin(left)]
+def current_roles(roles: pd.DataFrame) -> pd.DataFrame:
+    """Roles of the members in the group at ``as_of`` (``members.present_at``, the one membership rule):
+    an overview counts who is there now; ``qunkit roles`` lists former members too, with ``present`` False."""
+    return roles[roles["present"].to_numpy(dtype=bool)]
 
 
 def group_document(row: dict, roles: pd.DataFrame, risk: dict | None) -> dict:
