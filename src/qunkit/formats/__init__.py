@@ -28,6 +28,7 @@ _REGISTRY = [
     "qunkit.formats.chatlog:ChatlogCsvParser",
     "qunkit.formats.chatlog:ChatlogTextParser",
     "qunkit.formats.weflow_json:WeFlowJsonParser",
+    "qunkit.formats.whatsapp_txt:WhatsAppTxtParser",
 ]
 
 
