@@ -29,6 +29,7 @@ _REGISTRY = [
     "qunkit.formats.chatlog:ChatlogTextParser",
     "qunkit.formats.weflow_json:WeFlowJsonParser",
     "qunkit.formats.whatsapp_txt:WhatsAppTxtParser",
+    "qunkit.formats.telegram_json:TelegramJsonParser",
 ]
 
 
