@@ -27,7 +27,7 @@ from .output import console, emit
               help="Extra word lists for the roles engine (JSON or text; see README).")
 @click.option("--format", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for scripts.")
-def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, chat_name, scope, tz,
+def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name, scope, tz,
                 store_dir, quiet, lexicon, fmt):
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
@@ -45,7 +45,7 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
     names = [t for t in targets if not Path(t).exists()]
     groups = list(scope.groups) + names
     if files:
-        results = import_paths(store, files, fmt=input_format, options=parse_options(tz, self_id, year, chat_name),
+        results = import_paths(store, files, fmt=input_format, options=parse_options(tz, self_id, year, chat_name, dayfirst),
                                strict=strict, force=force, roster=roster, roster_group=roster_group,
                                quiet=quiet or fmt != "table")
         for res in results:

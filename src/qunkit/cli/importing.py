@@ -68,8 +68,9 @@ def _roster_summary(res) -> None:
                 click.echo(f"    {issue}", err=True)
 
 
-def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None) -> ParseOptions:
-    return ParseOptions(tz=tz, self_id=self_id, year=year, group=chat_name)
+def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None,
+                  dayfirst: bool | None = None) -> ParseOptions:
+    return ParseOptions(tz=tz, self_id=self_id, year=year, group=chat_name, dayfirst=dayfirst)
 
 
 def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ...] = ("--roster-group", "--group"),
@@ -91,6 +92,7 @@ def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ..
         f = click.option("--self", "self_id", default=None,
                          help="Id to give the exporting account's own messages (我 / IsSender=1).")(f)
         f = click.option("--year", type=int, default=None, help="Year for exports whose timestamps lack one.")(f)
+        f = click.option("--dayfirst/--monthfirst", default=None, help="WhatsApp date order when no date in the file decides it (default: day-first).")(f)
         f = click.option("--chat-name", default=None, metavar="NAME",
                          help="Name of the chat for exports that carry none (WeChatMsg names it by the file).")(f)
         return tz_option(f) if with_tz else f
@@ -105,8 +107,8 @@ def import_flags(input_format_flag: str = "--format", group_flags: tuple[str, ..
 @quiet_option
 @click.option("--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Summary format: table (human lines on stderr), json or csv (on stdout, for scripts).")
-def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, chat_name, tz, store_dir,
-               quiet, fmt):
+def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name, tz,
+               store_dir, quiet, fmt):
     """Import chat exports into the store (idempotent: re-importing adds nothing twice).
 
     The format is sniffed from each file; --format NAME overrides it (note: on
@@ -119,7 +121,7 @@ def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id
       qunkit import exports/*.txt --store ~/qunkit-store --quiet
     """
     store = open_store(store_dir)
-    results = import_paths(store, paths, fmt=input_format, options=parse_options(tz, self_id, year, chat_name), strict=strict,
+    results = import_paths(store, paths, fmt=input_format, options=parse_options(tz, self_id, year, chat_name, dayfirst), strict=strict,
                            force=force, roster=roster, roster_group=roster_group, quiet=quiet or fmt != "table")
     if fmt != "table":
         emit([r.as_dict() for r in results], fmt)
