@@ -62,7 +62,6 @@ IOS_HEADER = rf"^[{MARKS}]?\[{_DATE},?{_SP}{_TIME}\]{_SP}(?P<rest>.*)$"
 ANDROID_HEADER = rf"^[{MARKS}]?{_DATE},?{_SP}{_TIME}{_SP}[-–]{_SP}(?P<rest>.*)$"
 _IOS_RX = re.compile(IOS_HEADER, re.M)
 _ANDROID_RX = re.compile(ANDROID_HEADER, re.M)
-NAME_BODY = r"^(?P<name>.+?): (?P<body>.*)$"  # "Name: body" up to the first ": " (a name may hold ":D")
 SYSTEM_ID = "system"
 
 _WHO = r"(?:[^:]|:[^ ])+?"  # a name: no ": " (so "Bob: Alice left" is a message, not a notice)
@@ -221,10 +220,10 @@ def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
         scan.max_first = max(scan.max_first, pc.max(d1).as_py() or 0)
         scan.max_second = max(scan.max_second, pc.max(d2).as_py() or 0)
         rest = hdr.field("rest")
-        named = pc.extract_regex(rest, NAME_BODY)
-        speaking = pc.and_(named.is_valid(), pc.invert(pc.starts_with(pc.fill_null(named.field("body"), ""), "\u200e")))
+        name, body = name_and_body(rest)
+        speaking = pc.and_(name.is_valid(), pc.invert(pc.starts_with(pc.fill_null(body, ""), "\u200e")))
         if len(scan.names) < 3:
-            scan.names.update(pc.unique(named.field("name").filter(speaking)).to_pylist()[:3])
+            scan.names.update(pc.unique(name.filter(speaking)).to_pylist()[:3])
         scan.group_evidence |= bool(pc.any(pc.match_substring_regex(rest, _GROUP_EVIDENCE)).as_py())
         decided = scan.year_first or scan.max_first > 12 or scan.max_second > 12
         if decided and (len(scan.names) > 2 or scan.group_evidence):
@@ -317,12 +316,10 @@ def _report_orphans(arr: pa.Array, first: int, report: ParseReport) -> None:
 
 def _split_rest(rest: pa.Array, ios: bool) -> dict[str, pd.Series]:
     """Header text after the timestamp -> name (None for name-less notices), first body line, notice flag."""
-    named = pc.extract_regex(rest, NAME_BODY)
+    name_arr, body_arr = name_and_body(rest)
     rest_s = pd.Series(rest.to_numpy(zero_copy_only=False), dtype=object)
-    name = pd.Series(pc.if_else(named.is_valid(), named.field("name"), None).to_numpy(zero_copy_only=False),
-                     dtype=object)
-    body = pd.Series(pc.if_else(named.is_valid(), named.field("body"), rest).to_numpy(zero_copy_only=False),
-                     dtype=object)
+    name = pd.Series(name_arr.to_numpy(zero_copy_only=False), dtype=object)
+    body = pd.Series(pc.coalesce(body_arr, rest).to_numpy(zero_copy_only=False), dtype=object)
     if ios:  # iOS starts name-less notices with U+200E
         bare = rest_s.str.startswith("\u200e") | name.isna()
     else:  # Android: any line without "Name: ", or a notice whose quoted part holds ": "
@@ -339,6 +336,18 @@ def _split_rest(rest: pa.Array, ios: bool) -> dict[str, pd.Series]:
         ev = _notice_events(_strip_marks(body[marked]))["event"]
         notice_of_named[ev.index] = ev.notna()
     return {"name": name, "first": body, "notice": bare | notice_of_named}
+
+
+def name_and_body(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """"Name: body" split at the first ": " (a name may hold ":D"); null name and body where there is none."""
+    has = pc.greater_equal(pc.find_substring(rest, ": "), 0)
+    parts = pc.split_pattern(rest.filter(has), ": ", max_splits=1)
+    idx = pc.subtract(pc.cumulative_sum(pc.cast(has, pa.int64())), 1)
+    name = pc.if_else(has, pc.take(pc.list_element(parts, 0), pc.max_element_wise(idx, 0)), None) if len(parts) \
+        else pa.nulls(len(rest), pa.string())
+    body = pc.if_else(has, pc.take(pc.list_element(parts, 1), pc.max_element_wise(idx, 0)), None) if len(parts) \
+        else pa.nulls(len(rest), pa.string())
+    return name, body
 
 
 def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndarray]:
