@@ -101,16 +101,23 @@ class TelegramJsonParser(Parser):
         chats = locate_chats(path)
         if not chats:
             report.note(f"{path.name} is not in Telegram Desktop's own layout: it was read whole")
-            with open(path, encoding=report.encoding) as fh:
-                doc = json.load(fh)
+            try:
+                with open(path, encoding=report.encoding) as fh:
+                    doc = json.load(fh)
+            except ValueError as exc:  # bad JSON or bytes: nothing can be placed without the layout
+                raise BadInput(f"{path}: damaged Telegram full-account export ({exc}); expected result.json "
+                               "as Telegram Desktop writes it") from None
             for section in ("chats", "left_chats"):
-                for chat in (doc.get(section) or {}).get("list") or []:
-                    yield from self._chat(iter_list(chat.get("messages") or []), chat, options, report, path.name)
+                part = doc.get(section) if isinstance(doc, dict) else None
+                chats = part.get("list") if isinstance(part, dict) else None
+                for chat in chats if isinstance(chats, list) else []:
+                    if isinstance(chat, dict) and isinstance(chat.get("messages"), list):
+                        yield from self._chat(iter_list(chat["messages"]), chat, options, report, path.name)
             return
         with open(path, "rb") as fh:
             for head, offset in chats:
                 fh.seek(offset)
-                reader = TopLevelArrayReader(fh, None, encoding="utf-8")
+                reader = TopLevelArrayReader(fh, None, encoding=report.encoding)
                 if not reader.open():
                     report.issue(1, f"chat {head.get('name')!r}: its messages array was not found at byte {offset}")
                     continue
@@ -121,7 +128,7 @@ class TelegramJsonParser(Parser):
               report: ParseReport, file_name: str) -> Iterator[pd.DataFrame]:
         ctype = str(head.get("type") or "")
         cid = str(head.get("id") or "")
-        name = head.get("name") or options.group or cid or Path(file_name).stem
+        name = str(head.get("name") or options.group or cid or Path(file_name).stem)
         if ctype in CHANNEL_TYPES:
             report.note(f"{name!r} (id {cid}) is a Telegram {ctype.replace('_', ' ')}, not a group: skipped "
                         "(a channel's posts have no members talking to each other)")
@@ -223,7 +230,8 @@ def service_event(record: dict) -> tuple[str, str | None, str | None, str]:
     """(event, actor, target, text) of a service message."""
     action = str(record.get("action") or "")
     actor = _id(record.get("actor_id"))
-    members = [str(m) for m in record.get("members") or [] if m]
+    raw = record.get("members")
+    members = [str(m) for m in raw if m] if isinstance(raw, list) else []
     names = ", ".join(members) or None
     title = record.get("title") or record.get("new_title")
     detail = names or (str(title) if title else "")
@@ -272,8 +280,9 @@ def build_frame(records: list[dict], numbers: list[int], chat: dict, options: Pa
     df = pd.DataFrame(rows, columns=["unix", "date", "sender_id", "sender_name", "kind", "text", "event",
                                      "event_actor", "event_target", "mentions", "reply_to", "msg_id", "source_line"])
     unix = pd.to_numeric(df["unix"], errors="coerce")
-    ts = pd.to_datetime(unix, unit="s", utc=True)
-    local = pd.to_datetime(df["date"], errors="coerce", format="ISO8601")
+    ts = pd.to_datetime(unix.where((unix > 0) & (unix < 1e10)), unit="s", utc=True)
+    local = pd.to_datetime(df["date"].where(df["date"].map(lambda v: isinstance(v, str))), errors="coerce",
+                           format="ISO8601", utc=False)
     if local.dt.tz is None:
         local = local.dt.tz_localize(options.tz, ambiguous="NaT", nonexistent="shift_forward")
     ts = ts.fillna(local.dt.tz_convert("UTC"))
