@@ -59,10 +59,11 @@ def _roster_summary(res: ImportResult) -> None:
                 click.echo(f"    {issue}", err=True)
 
 
-def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None) -> ParseOptions:
+def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None,
+                  dayfirst: bool | None = None) -> ParseOptions:
     from ..formats import ParseOptions
 
-    return ParseOptions(tz=tz, self_id=self_id, year=year, group=chat_name)
+    return ParseOptions(tz=tz, self_id=self_id, year=year, group=chat_name, dayfirst=dayfirst)
 
 
 def import_flags(group_flags: tuple[str, ...] = ("--roster-group", "--group"),
@@ -84,6 +85,8 @@ def import_flags(group_flags: tuple[str, ...] = ("--roster-group", "--group"),
         f = click.option("--self", "self_id", default=None,
                          help="Id to give the exporting account's own messages (我 / IsSender=1).")(f)
         f = click.option("--year", type=int, default=None, help="Year for exports whose timestamps lack one.")(f)
+        f = click.option("--dayfirst/--monthfirst", default=None,
+                         help="WhatsApp date order when no date in the file decides it (default: day-first).")(f)
         f = click.option("--chat-name", default=None, metavar="NAME",
                          help="Name of the chat for exports that carry none (WeChatMsg names it by the file).")(f)
         return tz_option(f) if with_tz else f
@@ -101,8 +104,8 @@ def _old_format(value: str) -> str:
 @import_flags()
 @store_option
 @output_options(format_hint=_old_format)
-def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, chat_name, tz, store_dir,
-               quiet):
+def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name, tz,
+               store_dir, quiet):
     """Import chat exports into the store (idempotent: re-importing adds nothing twice).
 
     The format is sniffed from each file; --input-format NAME overrides it
@@ -120,7 +123,7 @@ def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id
     from ..commands.loading import open_store
 
     results = import_paths(open_store(store_dir), paths, fmt=input_format,
-                           options=parse_options(tz, self_id, year, chat_name), strict=strict, force=force,
+                           options=parse_options(tz, self_id, year, chat_name, dayfirst), strict=strict, force=force,
                            roster=roster, roster_group=roster_group, quiet=quiet)
     return import_result(results)
 

@@ -28,6 +28,8 @@ _REGISTRY = [
     "qunkit.formats.chatlog:ChatlogCsvParser",
     "qunkit.formats.chatlog:ChatlogTextParser",
     "qunkit.formats.weflow_json:WeFlowJsonParser",
+    "qunkit.formats.whatsapp_txt:WhatsAppTxtParser",
+    "qunkit.formats.telegram_json:TelegramJsonParser",
 ]
 
 

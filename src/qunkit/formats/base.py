@@ -55,6 +55,7 @@ class ParseOptions:
     self_name: str | None = None
     year: int | None = None        # for layouts whose timestamps lack a year (chatlog text)
     group: str | None = None       # chat name for layouts that do not carry one (WeChatMsg names files after it)
+    dayfirst: bool | None = None   # D/M vs M/D for WhatsApp dates when the file's own dates leave it open
     chunk_bytes: int = 8 << 20     # streaming chunk size for text formats (peak memory ~70x this)
 
 

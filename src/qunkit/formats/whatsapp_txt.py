@@ -1,0 +1,471 @@
+"""WhatsApp "Export chat" text (.txt from Android or iOS, with or without media).
+
+Layouts (one per file; the locale decides separators, date order and clock)::
+
+    Android  23/03/2019, 20:17 - Name: text       3/23/19, 8:17 PM - Name: text      23.03.19, 20:17 - Name: text
+    iOS      [23/03/2019, 20:17:05] Name: text    [3/23/19, 8:17:05 PM] ~ Name: text
+
+Why these choices:
+- Date order is not written in the file.  A first pass over the header dates
+  (vectorised, stopping as soon as it knows) decides: a first field above 12
+  means day-first, a second field above 12 month-first, a four-digit first field
+  year-first.  Only when no date decides does ``ParseOptions.dayfirst``
+  (``--dayfirst/--monthfirst``) apply, else day-first with a note.  When the
+  dates contradict the option, the dates win (with a note): the option cannot
+  make an impossible date possible.
+- A line that is not a header continues the message above (multi-line bodies);
+  text before the first header is an issue.  Timestamps stay as written:
+  WhatsApp's are not strictly ascending (a join can precede an older message).
+- System lines are events, not messages (sender "system", kind "system"):
+  Android writes them without ``Name:``; iOS starts them with U+200E, or writes
+  ``Name: \\u200e<notice>`` where Name is the group or the member concerned;
+  such a body is a notice only if it matches one of ``NOTICES`` (English, German,
+  Spanish), anything else name-less is event "other".  "changed their phone
+  number" is event "other" (old number actor, new number target when given).
+- Deleted messages keep their sender and become kind/event ``recall`` with the
+  sender as target (as the QQ NT importers do with recalls); "deleted by admin X"
+  names X as actor.
+- Ids: WhatsApp exports carry only display names or phone numbers.  The id is
+  the name without directional marks (U+200E/F, U+202A-E, U+2066-9) and without
+  the ``~`` that marks a non-contact; a phone number becomes ``+digits``.  The
+  exporter's own messages carry whatever name the file gives; "You" in notices
+  becomes ``ParseOptions.self_id`` when one is given.
+- Group name: ``--chat-name``; else ``WhatsApp Chat with X.txt`` (or ``- X``)
+  gives X; else ``_chat.txt`` (iOS) takes its folder's name (less a
+  ``WhatsApp Chat - `` prefix); else the file name.  A file with at most two
+  named senders and no membership notice is a private chat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .base import ParseOptions, Parser, ParseReport
+from .mentions import mentions_where
+from .textio import iter_text_chunks, read_head
+
+MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+_SP = "[ \u00a0\u202f]"
+_AMPM = r"(?:[AaPp]\.? ?[Mm]\.?|上午|下午)"
+_DATE = r"(?P<d1>\d{1,4})[./-](?P<d2>\d{1,2})[./-](?P<d3>\d{1,4})\.?"
+_TIME = (rf"(?P<pre>{_AMPM})?{_SP}?(?P<h>\d{{1,2}})[:.](?P<mi>\d{{2}})(?:[:.](?P<s>\d{{2}}))?"
+         rf"(?:{_SP}?(?P<post>{_AMPM}))?")
+IOS_HEADER = rf"^[{MARKS}]?\[{_DATE},?{_SP}{_TIME}\]{_SP}(?P<rest>.*)$"
+ANDROID_HEADER = rf"^[{MARKS}]?{_DATE},?{_SP}{_TIME}{_SP}[-–]{_SP}(?P<rest>.*)$"
+_IOS_RX = re.compile(IOS_HEADER, re.M)
+_ANDROID_RX = re.compile(ANDROID_HEADER, re.M)
+SYSTEM_ID = "system"
+
+_WHO = r"(?:[^:]|:[^ ])+?"  # a name: no ": " (so "Bob: Alice left" is a message, not a notice)
+# (event, regex over a notice with marks stripped; groups actor/target).  First match wins.
+NOTICES: list[tuple[str, str]] = [
+    ("other", r"^Messages (?:and calls )?(?:to this group )?(?:are|were) (?:now )?(?:secured with )?end-to-end encrypt.*$"),
+    ("join", rf"^(?P<target>{_WHO}) joined (?:using|via|from) .*$"),
+    ("join", rf"^(?P<target>{_WHO}) (?:was|were) added\.?$"),
+    ("join", rf"^(?P<actor>{_WHO}) added (?P<target>{_WHO})\.?$"),
+    ("kick", rf"^(?P<target>{_WHO}) (?:was|were) removed\.?$"),
+    ("kick", rf"^(?P<actor>{_WHO}) removed (?P<target>{_WHO})\.?$"),
+    ("leave", rf"^(?P<target>{_WHO}) left\.?$"),
+    ("rename", rf"^(?P<actor>{_WHO}) changed the (?:subject|group name) (?:from .+ )?to [“\"](?P<target>.*)[”\"]\.?$"),
+    ("admin_change", rf"^(?P<target>{_WHO}) (?:is|are|'re|’re) (?:now|no longer) (?:an )?admins?\.?$"),
+    ("admin_change", r"^(?P<target>You)(?:'re|’re) (?:now|no longer) an admin\.?$"),
+    ("other", rf"^(?P<actor>{_WHO}) changed their phone number.*$"),
+    ("other", rf"^(?P<actor>{_WHO}) changed to (?P<target>\+[\d \u00a0\u202f()-]+)$"),
+    ("other", rf"^(?P<actor>{_WHO}) created (?:group|this group|the group)\b.*$"),
+    ("other", rf"^(?P<actor>{_WHO}) (?:changed|deleted|removed|reset) (?:this|the) group'?s? "
+              r"(?:icon|description|settings|invite link).*$"),
+    ("other", rf"^(?P<actor>{_WHO}) changed the group description.*$"),
+    ("other", rf"^(?P<actor>{_WHO}) changed (?:this group's|the group) settings.*$"),
+    # German
+    ("join", rf"^(?P<target>{_WHO}) ist (?:über den Einladungslink|mit dem Einladungslink).* beigetreten\.?$"),
+    ("join", rf"^(?P<target>{_WHO}) wurden? hinzugefügt\.?$"),
+    ("join", rf"^(?P<actor>{_WHO}) hat (?P<target>{_WHO}) hinzugefügt\.?$"),
+    ("kick", rf"^(?P<actor>{_WHO}) hat (?P<target>{_WHO}) entfernt\.?$"),
+    ("leave", rf"^(?P<target>{_WHO}) (?:hat die Gruppe verlassen|ist ausgetreten)\.?$"),
+    ("rename", rf"^(?P<actor>{_WHO}) hat den Betreff (?:von .+ )?zu [„“\"](?P<target>.*)[“”\"] geändert\.?$"),
+    ("other", rf"^(?P<actor>{_WHO}) hat die Gruppe .* erstellt\.?$"),
+    # Spanish
+    ("join", rf"^(?P<target>{_WHO}) se unió (?:usando|mediante|con) el enlace de invitación.*$"),
+    ("join", rf"^(?P<actor>{_WHO}) añadió a (?P<target>{_WHO})\.?$"),
+    ("kick", rf"^(?P<actor>{_WHO}) eliminó a (?P<target>{_WHO})\.?$"),
+    ("leave", rf"^(?P<target>{_WHO}) salió(?: del grupo)?\.?$"),
+    ("rename", rf"^(?P<actor>{_WHO}) cambió el asunto (?:de .+ )?a [“\"«](?P<target>.*)[”\"»]\.?$"),
+    ("other", rf"^(?P<actor>{_WHO}) creó (?:el|este) grupo.*$"),
+]
+_NOTICE_WORDS = ("encrypt|joined|added|removed|left|changed|created|admin|deleted|reset|beigetreten|hinzugefügt|"
+                 "entfernt|verlassen|ausgetreten|Betreff|erstellt|se unió|añadió|eliminó|salió|cambió|creó")
+_NOTICE_RX = [(event, re.compile(p)) for event, p in NOTICES]
+_GROUP_EVIDENCE = (r"joined using|joined via| added | removed | left$|created group|changed the subject|"
+                   r"beigetreten|hinzugefügt|se unió|añadió")
+
+_COLON_NOTICE_HINT = (r" changed the (?:subject|group)| joined | created | hat den Betreff | hat die Gruppe |"
+                      r" cambió el asunto | creó | se unió ")
+
+DELETED = (r"^(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht|"
+           r"Du hast diese Nachricht gelöscht|Se eliminó este mensaje|Eliminaste este mensaje)\.?$")
+DELETED_BY = r"^This message was deleted by admin (?P<actor>.+?)\.?$"
+
+# kind -> body pattern (marks stripped), first match wins.  "<Media omitted>" does not say which medium.
+PLACEHOLDERS: list[tuple[str, str]] = [
+    ("image", r"^(?:image|photo) omitted$|^<attached: [^>]*-PHOTO-[^>]*>$|^\S+\.(?i:jpe?g|png|heic) \(file attached\)$"),
+    ("video", r"^video omitted$|^<attached: [^>]*-VIDEO-[^>]*>$|^\S+\.(?i:mp4|mov|3gp) \(file attached\)$"),
+    ("voice", r"^audio omitted$|^<attached: [^>]*-AUDIO-[^>]*>$|^\S+\.(?i:opus|ogg|m4a|aac) \(file attached\)$"),
+    ("sticker", r"^(?:sticker|GIF) omitted$|^<attached: [^>]*-(?:STICKER|GIF)-[^>]*>$|^\S+\.webp \(file attached\)$"),
+    ("file", r"document omitted$|^<attached: [^>]*>$|^.+ \(file attached\)$"),
+    ("card", r"^Contact card omitted$|\.vcf \(file attached\)$"),
+    ("location", r"^(?:Location|live location shared|Standort): "),
+    ("call", r"^(?:Missed )?(?:voice|video|group) call"),
+    ("other", r"^<Media omitted>$|^<Medien (?:weggelassen|ausgeschlossen)>$|^<Multimedia omitido>$|^null$|"
+              r"^POLL:|^Waiting for this message\."),
+    ("link", r"^\s*https?://\S+\s*$"),
+]
+MENTION_RE = re.compile(r"@(\d{7,15}\b|[^\s@,.:;!?()]{1,40})")
+
+
+def chat_name(path: Path, options: ParseOptions) -> str:
+    """The group name by the rule in the module docstring."""
+    if options.group:
+        return options.group
+    named = re.match(r"^WhatsApp Chat (?:with|-|mit|con|avec|com) (.+?)(?: \(\d+\))?$", path.stem)
+    if named:
+        return named.group(1).strip()
+    if path.stem == "_chat":
+        folder = path.resolve().parent.name
+        return re.sub(r"^WhatsApp Chat (?:with|-) ", "", folder) or path.stem
+    return path.stem
+
+
+def header_regex(head: str) -> str | None:
+    """The layout of a file from its first lines: IOS_HEADER, ANDROID_HEADER or None."""
+    ios, android = len(_IOS_RX.findall(head)), len(_ANDROID_RX.findall(head))
+    if not ios and not android:
+        return None
+    return IOS_HEADER if ios >= android else ANDROID_HEADER
+
+
+class WhatsAppTxtParser(Parser):
+    name = "whatsapp-txt"
+    platform = "whatsapp"
+    description = "WhatsApp chat export .txt (Android '23/03/19, 20:17 - Name: text' or iOS '[23/03/19, 20:17:05] Name:')"
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> int:
+        if not head:
+            return 0
+        lines = [ln for ln in head.split("\n")[:40] if ln.strip()]
+        if not lines:
+            return 0
+        regex = header_regex("\n".join(lines))
+        if regex is None:
+            return 0
+        rx = re.compile(regex)
+        hits = sum(bool(rx.match(ln.rstrip("\r"))) for ln in lines)
+        if rx.match(lines[0].rstrip("\r")) and hits >= min(3, len(lines)):
+            return 90
+        return 60 if hits >= 3 else 20 if hits else 0
+
+    def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
+        head, encoding = read_head(path)
+        report.encoding = encoding
+        regex = header_regex(head) or ANDROID_HEADER
+        scan = _prescan(path, encoding, regex, options.chunk_bytes)
+        ctx = _Context(group=chat_name(path, options), regex=regex, options=options, report=report,
+                       dayfirst=_date_order(scan, options, report),
+                       chat_type="private" if len(scan.names) <= 2 and not scan.group_evidence else "group")
+        if ctx.chat_type == "private":
+            report.note(f"{path.name}: at most two senders and no membership notice: imported as a private chat")
+        ends_with_newline = True
+        for text in iter_text_chunks(path, encoding, options.chunk_bytes, report):
+            ends_with_newline = text.endswith("\n")
+            lines = text.split("\n")
+            if ends_with_newline:
+                lines.pop()
+            df = _chunk(lines, ctx, final=False)
+            if df is not None:
+                yield df
+        df = _chunk([], ctx, final=True)
+        if df is not None:
+            yield df
+        if not ends_with_newline and ctx.seen_header:
+            report.note(f"{path.name} does not end with a line break; the last message may be incomplete")
+
+
+@dataclass
+class _Scan:
+    max_first: int = 0
+    max_second: int = 0
+    year_first: bool = False
+    names: set[str] = field(default_factory=set)
+    group_evidence: bool = False
+
+
+def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
+    """Header dates and senders, read until the date order and the chat type are both known."""
+    scan = _Scan()
+    for text in iter_text_chunks(path, encoding, chunk_bytes):
+        arr = pa.array(text.split("\n"), pa.string())
+        hdr = pc.extract_regex(arr.filter(pc.match_substring_regex(arr, regex)), regex)
+        if not len(hdr):
+            continue
+        d1, d2 = (pc.cast(hdr.field(k), pa.int64()) for k in ("d1", "d2"))
+        scan.year_first |= bool(pc.any(pc.greater(pc.utf8_length(hdr.field("d1")), 2)).as_py())
+        scan.max_first = max(scan.max_first, pc.max(d1).as_py() or 0)
+        scan.max_second = max(scan.max_second, pc.max(d2).as_py() or 0)
+        rest = hdr.field("rest")
+        name, body = name_and_body(rest)
+        speaking = pc.and_(name.is_valid(), pc.invert(pc.starts_with(pc.fill_null(body, ""), "\u200e")))
+        if len(scan.names) < 3:
+            scan.names.update(pc.unique(name.filter(speaking)).to_pylist()[:3])
+        scan.group_evidence |= bool(pc.any(pc.match_substring_regex(rest, _GROUP_EVIDENCE)).as_py())
+        decided = scan.year_first or scan.max_first > 12 or scan.max_second > 12
+        if decided and (len(scan.names) > 2 or scan.group_evidence):
+            break
+    return scan
+
+
+def _date_order(scan: _Scan, options: ParseOptions, report: ParseReport) -> bool | None:
+    """True day-first, False month-first, None year-first (see the module docstring)."""
+    if scan.year_first:
+        return None
+    data = True if scan.max_first > 12 else False if scan.max_second > 12 else None
+    if data is None:
+        if options.dayfirst is None:
+            report.note("no date in the file tells day from month: read as day-first "
+                        "(pass --monthfirst if the export is month-first)")
+            return True
+        return options.dayfirst
+    if options.dayfirst is not None and options.dayfirst != data:
+        report.note(f"the dates are {'day' if data else 'month'}-first (a field above 12), "
+                    f"which overrides --{'monthfirst' if data else 'dayfirst'}")
+    return data
+
+
+@dataclass
+class _Context:
+    group: str
+    regex: str
+    options: ParseOptions
+    report: ParseReport
+    dayfirst: bool | None
+    chat_type: str
+    carry: list[str] = field(default_factory=list)
+    carry_start: int = 0        # 0-based line number of carry[0]
+    seen_header: bool = False
+
+
+def _chunk(new_lines: list[str], ctx: _Context, final: bool) -> pd.DataFrame | None:
+    """Messages of the complete part of ``ctx.carry + new_lines``; the last message waits for the next chunk."""
+    lines = ctx.carry + new_lines
+    first = ctx.carry_start
+    ctx.carry = []
+    if not lines:
+        return None
+    arr = pa.array(lines, pa.string())
+    cand = np.flatnonzero(pc.match_substring_regex(arr, r"^.?.?[\[\d]").to_numpy(zero_copy_only=False))
+    hdr = pc.extract_regex(arr.take(pa.array(cand, pa.int64())), ctx.regex)
+    valid = hdr.is_valid().to_numpy(zero_copy_only=False)
+    starts = cand[valid]
+    hdr = hdr.filter(pa.array(valid))
+    if not final and len(starts):  # the last message may continue in the next chunk
+        cut = int(starts[-1])
+        ctx.carry, ctx.carry_start = lines[cut:], first + cut
+        starts, hdr, keep = starts[:-1], hdr.slice(0, len(starts) - 1), cut
+    else:
+        keep = len(lines)
+        ctx.carry_start = first + keep
+    lead = int(starts[0]) if len(starts) else keep
+    if not ctx.seen_header:
+        _report_orphans(arr.slice(0, lead), first, ctx.report)
+    if not len(starts):
+        return None
+    ctx.seen_header = True
+    rest = hdr.field("rest")
+    fields = _split_rest(rest, ctx.regex == IOS_HEADER)
+    # bodies: the header's own text, then the continuation lines up to the next header
+    values = arr.slice(0, keep).to_numpy(zero_copy_only=False).copy()
+    values[starts] = fields["first"].to_numpy()
+    offsets = np.append(starts, keep).astype(np.int32)
+    bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets - offsets[0]),
+                                                     pa.array(values[starts[0]:], pa.string())), "\n")
+    body = pd.Series(pc.utf8_rtrim(bodies, "\n").to_numpy(zero_copy_only=False), dtype=object)
+    line_no = starts + first + 1
+    ts, bad = _timestamps(hdr, ctx)
+    for i in np.flatnonzero(bad):
+        ctx.report.issue(int(line_no[i]), "message header has an impossible date or time", lines[starts[i]][:80])
+    return _frame(body, fields, ts, line_no, ~bad, ctx)
+
+
+def _report_orphans(arr: pa.Array, first: int, report: ParseReport) -> None:
+    blank = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(~blank)
+    for i in idx[:5]:
+        report.issue(first + int(i) + 1, "text before the first message header; expected "
+                                         "'DD/MM/YY, HH:MM - Name: text' or '[DD/MM/YY, HH:MM:SS] Name: text'",
+                     arr[int(i)].as_py())
+    if len(idx) > 5:
+        report.issue(first + int(idx[5]) + 1, "more text before the first message header", count=len(idx) - 5)
+
+
+def _split_rest(rest: pa.Array, ios: bool) -> dict[str, pd.Series]:
+    """Header text after the timestamp -> name (None for name-less notices), first body line, notice flag."""
+    name_arr, body_arr = name_and_body(rest)
+    rest_s = pd.Series(rest.to_numpy(zero_copy_only=False), dtype=object)
+    name = pd.Series(name_arr.to_numpy(zero_copy_only=False), dtype=object)
+    body = pd.Series(pc.coalesce(body_arr, rest).to_numpy(zero_copy_only=False), dtype=object)
+    if ios:  # iOS starts name-less notices with U+200E
+        bare = rest_s.str.startswith("\u200e") | name.isna()
+    else:  # Android: any line without "Name: ", or a notice whose quoted part holds ": "
+        hint = name.notna() & rest_s.str.contains(_COLON_NOTICE_HINT, regex=True)
+        bare = name.isna()
+        if hint.any():
+            bare[hint] = _notice_events(_strip_marks(rest_s[hint]))["event"].notna()
+    name = name.where(~bare, None)
+    body = body.where(~bare, rest_s)
+    # iOS "Group: \u200e<notice>" / "Member: \u200e~ Member joined ...": a notice when it matches one
+    marked = ~bare & body.str.startswith("\u200e")
+    notice_of_named = pd.Series(False, index=body.index)
+    if marked.any():
+        ev = _notice_events(_strip_marks(body[marked]))["event"]
+        notice_of_named[ev.index] = ev.notna()
+    return {"name": name, "first": body, "notice": bare | notice_of_named}
+
+
+def name_and_body(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """"Name: body" split at the first ": " (a name may hold ":D"); null name and body where there is none."""
+    has = pc.greater_equal(pc.find_substring(rest, ": "), 0)
+    parts = pc.split_pattern(rest.filter(has), ": ", max_splits=1)
+    idx = pc.subtract(pc.cumulative_sum(pc.cast(has, pa.int64())), 1)
+    name = pc.if_else(has, pc.take(pc.list_element(parts, 0), pc.max_element_wise(idx, 0)), None) if len(parts) \
+        else pa.nulls(len(rest), pa.string())
+    body = pc.if_else(has, pc.take(pc.list_element(parts, 1), pc.max_element_wise(idx, 0)), None) if len(parts) \
+        else pa.nulls(len(rest), pa.string())
+    return name, body
+
+
+def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    num = {k: pd.Series(pc.cast(pc.if_else(pc.equal(hdr.field(k), ""), None, hdr.field(k)), pa.int64())
+                        .to_numpy(zero_copy_only=False), dtype="float64") for k in ("d1", "d2", "d3", "h", "mi", "s")}
+    if ctx.dayfirst is None:
+        year, month, day = num["d1"], num["d2"], num["d3"]
+    else:
+        year = num["d3"]
+        day, month = (num["d1"], num["d2"]) if ctx.dayfirst else (num["d2"], num["d1"])
+    year = year.where(year >= 100, year + 2000)
+    ampm = pd.Series(pc.utf8_upper(pc.binary_join_element_wise(hdr.field("pre"), hdr.field("post"), ""))
+                     .to_numpy(zero_copy_only=False), dtype=object).str.replace(r"[.\s]", "", regex=True)
+    hour = num["h"]
+    pm = ampm.isin(["PM", "下午"]) & (hour < 12)
+    am12 = ampm.isin(["AM", "上午"]) & (hour == 12)
+    hour = hour + np.where(pm, 12, 0) - np.where(am12, 12, 0)
+    naive = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
+                                         "minute": num["mi"], "second": num["s"].fillna(0)}), errors="coerce")
+    bad = (naive.isna() | (num["h"] > 23) | (num["mi"] > 59)).to_numpy()
+    ts = pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))).tz_localize(
+        ctx.options.tz, ambiguous=np.zeros(len(naive), bool), nonexistent="shift_forward")
+    return ts, bad
+
+
+def _strip_marks(s: pd.Series) -> pd.Series:
+    arr = pc.replace_substring_regex(pa.array(s, pa.string()), f"[{MARKS}]", "")
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+
+
+def _notice_events(text: pd.Series) -> pd.DataFrame:
+    """event / event_actor / event_target of notices (None where no pattern matches), one pass per pattern."""
+    out = pd.DataFrame({"event": None, "event_actor": None, "event_target": None}, index=text.index, dtype=object)
+    gate = pc.match_substring_regex(pa.array(text, pa.string()), _NOTICE_WORDS).to_numpy(zero_copy_only=False)
+    todo = text[gate].str.strip()
+    for event, rx in _NOTICE_RX:
+        if todo.empty:
+            break
+        hit = todo.str.match(rx)
+        if not hit.any():
+            continue
+        idx = hit[hit].index
+        out.loc[idx, "event"] = event
+        if rx.groupindex:
+            got = todo[hit].str.extract(rx)
+            for col in ("actor", "target"):
+                if col in got.columns:
+                    out.loc[idx, f"event_{col}"] = got[col].to_numpy()
+        todo = todo[~hit]
+    return out
+
+
+def member_ids(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(id, display name) of WhatsApp names: marks and the non-contact "~" removed, phones as +digits."""
+    arr = pc.replace_substring_regex(pa.array(names.astype(object).fillna(""), pa.string()), f"[{MARKS}]", "")
+    arr = pc.replace_substring_regex(arr, "^~[ \u00a0\u202f]*", "")
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, "[\u00a0\u202f]", " "))
+    phone = pc.match_substring_regex(arr, r"^\+[\d ()\-.]{6,}$")
+    ids = pc.if_else(phone, pc.binary_join_element_wise("+", pc.replace_substring_regex(arr, r"\D", ""), ""), arr)
+    return (pd.Series(ids.to_numpy(zero_copy_only=False), index=names.index, dtype=object),
+            pd.Series(arr.to_numpy(zero_copy_only=False), index=names.index, dtype=object))
+
+
+def _name_list_ids(names: pd.Series, self_id: str | None) -> pd.Series:
+    """Notice targets such as "A, +44 7700 900123 and B" -> their ids, comma-joined; None stays None."""
+    has = names.notna() & (names.astype(str).str.strip() != "")
+    out = pd.Series(None, index=names.index, dtype=object)
+    if not has.any():
+        return out
+    parts = names[has].astype(str).str.split(r",\s*|\s+(?:and|und|y)\s+", regex=True).explode()
+    ids, _ = member_ids(parts)
+    if self_id:
+        ids = ids.where(~ids.isin(["You", "you", "Du", "Tú"]), self_id)
+    out[has] = ids[ids != ""].groupby(level=0).agg(", ".join).reindex(names[has].index).to_numpy()
+    return out
+
+
+def _kinds(body: pd.Series) -> pd.Series:
+    arr = pa.array(body, pa.string())
+    kind = np.full(len(arr), "text", dtype=object)
+    undecided = np.ones(len(arr), bool)
+    for name, pattern in PLACEHOLDERS:
+        hit = undecided & pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+        kind[hit] = name
+        undecided &= ~hit
+    return pd.Series(kind, index=body.index)
+
+
+def _frame(body: pd.Series, fields: dict[str, pd.Series], ts: pd.DatetimeIndex, line_no: np.ndarray,
+           ok: np.ndarray, ctx: _Context) -> pd.DataFrame | None:
+    text = _strip_marks(body).str.strip()
+    sid, sname = member_ids(fields["name"])
+    notice = fields["notice"].to_numpy(dtype=bool)
+    df = pd.DataFrame({
+        "group_id": ctx.group, "group_name": ctx.group, "chat_type": ctx.chat_type, "ts": ts,
+        "sender_id": sid.where(~notice, SYSTEM_ID), "sender_name": sname.where(~notice, SYSTEM_ID),
+        "kind": _kinds(text), "text": text, "source_line": line_no,
+        "event": None, "event_actor": None, "event_target": None,
+    })
+    df[["event", "event_actor", "event_target"]] = df[["event", "event_actor", "event_target"]].astype(object)
+    if notice.any():
+        ev = _notice_events(text[notice])
+        ev["event"] = ev["event"].fillna("other")
+        df.loc[notice, "kind"] = "system"
+        df.loc[notice, "event"] = ev["event"].to_numpy()
+        df.loc[notice, "event_actor"] = _name_list_ids(ev["event_actor"], ctx.options.self_id).to_numpy()
+        df.loc[notice, "event_target"] = _name_list_ids(ev["event_target"], ctx.options.self_id).to_numpy()
+    spoken = ~notice
+    deleted = spoken & text.str.match(DELETED).to_numpy(dtype=bool)
+    by_admin = text.str.extract(DELETED_BY)["actor"].where(spoken)
+    deleted |= by_admin.notna().to_numpy()
+    if deleted.any():
+        df.loc[deleted, ["kind", "event"]] = ["recall", "recall"]
+        df.loc[deleted, "event_target"] = df.loc[deleted, "sender_id"]
+        df.loc[deleted, "event_actor"] = _name_list_ids(by_admin[deleted], ctx.options.self_id).to_numpy()
+    has_at = spoken & df["text"].str.contains("@", regex=False).to_numpy(dtype=bool)
+    found = mentions_where(df["text"].to_numpy(dtype=object), has_at, MENTION_RE)
+    for i in np.flatnonzero(has_at):  # rows with "@" only; @4477… is a phone number
+        found[i] = [("+" + x if x.isdigit() else x) for x in found[i]] if found[i] else None
+    df["mentions"] = found
+    return df[ok].reset_index(drop=True) if ok.any() else None
