@@ -205,7 +205,7 @@ class Store:
                     chat_type: str) -> None:
         """Create or update ``meta.json``: ``latest`` becomes the group's name, ``names`` join the names seen."""
         path = self.groups_dir / key / "meta.json"
-        meta = _valid_meta(self._read_json_lenient(path)) or {"group_id": group_id, "platform": platform,
+        meta = valid_meta(self._read_json_lenient(path)) or {"group_id": group_id, "platform": platform,
                                                               "names": []}
         meta["names"] += [n for n in dict.fromkeys(names) if n not in meta["names"]]
         meta["group_name"] = latest
@@ -280,6 +280,10 @@ class Store:
             parts = [p for p in parts if p.name not in old]
         return parts
 
+    def parts(self, key: str) -> list[Path]:
+        """The parts of group ``key`` a reader counts (see ``_parts``)."""
+        return self._parts(key)
+
     def _journal(self, key: str) -> dict | None:
         j = self._read_json_lenient(self.groups_dir / key / "compact.json")
         return j if isinstance(j, dict) else None
@@ -302,7 +306,7 @@ class Store:
             key = gdir.name
             if not self._parts(key) or not self._footers_ok(key):
                 continue
-            meta = _valid_meta(self._read_json_lenient(gdir / "meta.json"))
+            meta = valid_meta(self._read_json_lenient(gdir / "meta.json"))
             if meta is None:
                 meta = self.meta_from_parts(key)
                 if meta is None:
@@ -488,7 +492,7 @@ class Store:
         os.replace(tmp, path)
 
 
-def _valid_meta(meta) -> dict | None:
+def valid_meta(meta) -> dict | None:
     """``meta`` if it is a usable meta.json (a dict with group_id, platform and group_name), else None."""
     if isinstance(meta, dict) and all(isinstance(meta.get(k), str) for k in ("group_id", "platform", "group_name")):
         meta.setdefault("names", [meta["group_name"]])
@@ -497,7 +501,10 @@ def _valid_meta(meta) -> dict | None:
 
 
 def _reason(exc: BaseException) -> str:
-    return (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).splitlines()[0][:200]
+    """The first sentence of an error, without the file name Arrow repeats."""
+    text = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).splitlines()[0]
+    text = text.split("': ", 1)[-1] if text.startswith("Could not open Parquet input source") else text
+    return text.split(". ", 1)[0][:160]
 
 
 def _check_lock_file(path: Path) -> None:

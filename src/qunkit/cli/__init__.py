@@ -44,6 +44,7 @@ COMMANDS = [
     "qunkit.cli.prune:rollcall_cmd",
     "qunkit.cli.generate:generate_cmd",
     "qunkit.cli.export:export_cmd",
+    "qunkit.cli.doctor:doctor_cmd",
 ]
 
 
