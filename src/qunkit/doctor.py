@@ -70,7 +70,7 @@ def check(store: Store) -> Checkup:
         out.notes.append(f"{len(corrupt)} part(s) moved aside earlier (.corrupt-*) are kept for inspection; "
                          "delete them once their rows are re-imported")
     if not out.findings:
-        out.notes.append(f"store {store.root} is healthy: {len(store.metas())} group(s)")
+        out.notes.append(f"store {store.root} is healthy: {len(_metas(store))} group(s)")
     return out
 
 
@@ -143,7 +143,7 @@ def _check_imports(store: Store) -> list[Finding]:
 def _entries_gone(store: Store, imports: dict) -> dict[str, dict]:
     """Entries whose groups have no parts any more (a damaged group is not gone: it has its own finding)."""
     present = {g.name for g in store.group_dirs() if store.parts(g.name)}
-    names = {n for m in store.metas().values() for n in [m.get("group_name"), *m.get("names", [])]}
+    names = {n for m in _metas(store).values() for n in [m.get("group_name"), *m.get("names", [])]}
     gone = {}
     for fp, e in imports.items():
         keys = e.get("keys") if isinstance(e, dict) else None
@@ -201,6 +201,14 @@ def _forget_group(store: Store, key: str, name: str) -> list[str]:
         return []
     store.write_imports(keep)
     return [str(e.get("file", "?")) for fp, e in imports.items() if fp not in keep]
+
+
+def _metas(store: Store) -> dict[str, dict]:
+    """The readable groups' metas; {} when none is readable (doctor reports why, group by group)."""
+    try:
+        return store.metas()
+    except StoreError:
+        return {}
 
 
 def _load(path: Path):

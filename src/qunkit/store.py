@@ -62,7 +62,22 @@ COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into
 LOCK_TIMEOUT_S = 600
 KILL_ENV = "QUNKIT_TEST_KILL_AT"
 
+
+
+class _StderrHandler(logging.Handler):
+    """Store warnings (a skipped group, a rebuilt meta.json) as ``qunkit: warning: ...`` on the *current*
+    ``sys.stderr`` (so CliRunner and redirected cron output see them).  A notebook that wants them
+    elsewhere replaces the handlers of the ``qunkit.store`` logger."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        print(f"qunkit: warning: {record.getMessage()}", file=sys.stderr)
+
+
 log = logging.getLogger("qunkit.store")
+log.addHandler(_StderrHandler())
+log.propagate = False
 
 
 def _use_system_memory_pool() -> None:
@@ -314,6 +329,9 @@ class Store:
                 self._warn_once(key, f"{gdir / 'meta.json'}: missing or bad; rebuilt from the group's parts "
                                      "(`qunkit doctor --repair` writes it back)")
             out[key] = meta
+        if not out and self._damaged:
+            raise StoreError(f"no group of store {self.root} could be read: " + "; ".join(self._damaged.values())
+                             + " (`qunkit doctor` says how to repair)")
         return out
 
     def meta_from_parts(self, key: str) -> dict | None:
