@@ -53,11 +53,15 @@ def test_milliseconds_are_dropped_and_each_part_counts() -> None:
         assert key_of(tuple(changed)) != base[6], KEY_COLUMNS[i]
 
 
-def test_occurrence_counts_only_identical_messages_and_ignores_order() -> None:
-    rows = [PINNED[0], PINNED[3], PINNED[0], PINNED[4], PINNED[0]]
+def test_occurrence_counts_only_identical_messages_within_a_section() -> None:
+    """Other messages of the same group between identical ones do not reset the count; another group's
+    rows end the section (keys.py: a chat section repeated in one file is stored once)."""
+    rows = [PINNED[0], PINNED[3], PINNED[0], PINNED[3], PINNED[0]]
     keys = message_keys(frame(rows))
     assert [int(k) for k in keys[[0, 2, 4]]] == [r[6] for r in PINNED[:3]]
-    assert int(keys[1]) == PINNED[3][6] and int(keys[3]) == PINNED[4][6]
+    assert int(keys[1]) == PINNED[3][6] != int(keys[3])
+    again = message_keys(frame([PINNED[0], PINNED[4], PINNED[0]]))
+    assert int(again[0]) == int(again[2]) == PINNED[0][6] and int(again[1]) == PINNED[4][6]
 
 
 def test_categorical_columns_give_the_same_keys() -> None:

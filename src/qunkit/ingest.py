@@ -14,6 +14,11 @@ The one owner of the import rules, so that the CLI, cron jobs and a notebook all
   several files ``roster_group`` is required and the roster is attached once, with the last file.
 - ``strict``: any line not understood raises ``BadInput`` and nothing is written (no part, no meta.json,
   no fingerprint).
+- A message dated outside the plausible window (before its platform existed, ``PLATFORM_SINCE``, or
+  after now + 1 day) is a bad line (file:line, reason, value), never stored: one such date would move
+  the default ``--as-of`` and make every other group look dead, and dates past 2262 break pandas.
+- Only regular files and directories are read (a FIFO or ``/dev/zero`` would block or never end).
+- The unchanged-file shortcut applies only while every group the file wrote still has its parts.
 
 ``Store`` only persists; every decision above is taken here.
 """
@@ -23,21 +28,28 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import BadInput, UsageProblem
 from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
 from .localtime import DEFAULT_TZ
-from .store import Store, group_key
+from .store import Store, group_key, kill_point
 
 FLUSH_ROWS = 500_000  # rows buffered per group before a part file is written (bounds memory, not part count)
+
+# The first year each platform's messages can carry; earlier dates are clock or export errors.
+PLATFORM_SINCE = {"qq": 1999, "wechat": 2011, "whatsapp": 2009, "telegram": 2013}
+FUTURE_SLACK = pd.Timedelta(days=1)   # clock skew between the exporting phone and this machine
+MAX_REPORTED = 20                       # implausible rows described one by one per chunk; the rest counted
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 ProgressFactory = Callable[[Path], AbstractContextManager[Progress | None]]
@@ -105,20 +117,25 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
     roster that fails (several chats, no ``roster_group``) can be retried without re-reading the file."""
     path = Path(path)
     options = options or ParseOptions()
+    check_input(path)
     parser_cls: type[Parser] = get_parser(input_format) if input_format else sniff(path)
     result = ImportResult(report=ParseReport(file=str(path), format=parser_cls.name))
     fingerprint = _fingerprint(path)
     with store.lock():
         imports = store.read_imports()
         seen = imports.get(fingerprint) if fingerprint and not force else None
+        if seen is not None and not _groups_intact(store, seen):
+            seen = None   # a group the file wrote was deleted or damaged: read the file again
         if seen is not None:
             _mark_unchanged(result, seen)
         else:
-            _ingest(store, path, parser_cls, options, result, strict, progress)
+            keys = _ingest(store, path, parser_cls, options, result, strict, progress, repair=force)
+            kill_point("before_imports")
             if fingerprint:
                 report = result.report
                 imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
                                         "messages": report.messages, "groups": list(report.groups),
+                                        "keys": keys,
                                         "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}
                 store.write_imports(imports)
         if roster is not None:
@@ -159,6 +176,78 @@ def _attach_to_file_group(store: Store, roster: Path, group: str | None, result:
     result.roster_group = group
 
 
+def check_input(path: Path) -> None:
+    """Refuse at once what is neither a regular file nor a directory (FIFO, device, socket)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror}") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "not a regular file")
+        raise BadInput(f"{path}: is {kind}; qunkit reads exported files or directories only "
+                       "(save the export to a file first)")
+
+
+def _groups_intact(store: Store, seen: dict) -> bool:
+    """Whether every group an earlier import of the file wrote still has readable parts.
+
+    Entries written before ``keys`` were recorded are trusted (their groups are looked up by name)."""
+    keys = seen.get("keys")
+    if keys is None:
+        names = set(seen.get("groups", []))
+        metas = store.metas()
+        return all(any(n == m.get("group_name") or n in m.get("names", []) for m in metas.values())
+                   for n in names)
+    metas = store.metas()
+    return all(k in metas for k in keys)
+
+
+def plausible_window(platform: str, now: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[first plausible moment, last plausible moment] of a message on ``platform`` (UTC)."""
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    since = PLATFORM_SINCE.get(platform, min(PLATFORM_SINCE.values()))
+    return pd.Timestamp(f"{since}-01-01", tz="UTC"), now + FUTURE_SLACK
+
+
+def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) -> pd.DataFrame:
+    """``chunk`` without rows dated outside ``plausible_window``; each one is a bad line in ``report``.
+
+    Vectorised; runs before keys are made, so no stored key or occurrence depends on a dropped row."""
+    if not len(chunk):
+        return chunk
+    ts = chunk["ts"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return chunk   # finish_chunk rejects naive or non-time columns with a clear error
+    if "platform" in chunk.columns:
+        plat = chunk["platform"].fillna(platform).astype(str)
+    else:
+        plat = pd.Series(platform, index=chunk.index)
+    bad = np.zeros(len(chunk), bool)
+    for name in plat.unique():
+        low, high = plausible_window(name)
+        rows = (plat == name).to_numpy()
+        t = ts[rows]
+        bad[rows] = ((t < low) | (t > high)).to_numpy(dtype=bool, na_value=False)
+    if not bad.any():
+        return chunk
+    n = int(bad.sum())
+    lines = chunk["source_line"].to_numpy()[bad][:MAX_REPORTED].tolist()
+    values = ts[bad].iloc[:MAX_REPORTED].tolist()
+    plats = plat[bad].iloc[:MAX_REPORTED].tolist()
+    for line, value, name in zip(lines, values, plats, strict=True):
+        low, _ = plausible_window(name)
+        why = (f"date before {name} existed ({low.year})" if value < low
+               else "date in the future (after now + 1 day)")
+        report.issue(int(line) if line == line else 0, f"implausible timestamp, not stored: {why}", str(value))
+    if n > MAX_REPORTED:
+        report.issue(0, "implausible timestamps, not stored (more of them)", count=n - MAX_REPORTED)
+    report.note("messages dated before their platform existed or in the future were not stored "
+                "(counted as bad lines)")
+    return chunk[~bad]
+
+
 def _mark_unchanged(result: ImportResult, seen: dict) -> None:
     """Fill the report of a file skipped as unchanged from what ``imports.json`` remembers of it."""
     report = result.report
@@ -170,15 +259,19 @@ def _mark_unchanged(result: ImportResult, seen: dict) -> None:
 
 
 def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOptions, result: ImportResult,
-            strict: bool, progress: Progress | None) -> None:
+            strict: bool, progress: Progress | None, repair: bool = False) -> list[str]:
     """Parse ``path`` chunk by chunk into a ``_Batch`` and commit it (or, with ``strict`` and bad lines,
-    discard it and raise).  Temp parts never outlive a failure."""
+    discard it and raise).  Temp parts never outlive a failure.  Returns the keys of the groups the
+    file holds.  ``repair`` (``--force``): unreadable parts of those groups are moved aside and refilled."""
     report = result.report
-    batch = _Batch(store, result)
+    batch = _Batch(store, result, repair)
     total = path.stat().st_size if path.is_file() else 0
     key_carry: dict[int, int] = {}
     try:
         for chunk in parser_cls().parse(path, options, report):
+            chunk = drop_implausible(chunk, parser_cls.platform, report)
+            if not len(chunk):
+                continue
             table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
             report.messages += table.num_rows
             if progress and total:
@@ -195,6 +288,7 @@ def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOp
     if progress and total:
         progress(total, total)
     batch.commit()
+    return list(batch.groups)
 
 
 @dataclass
@@ -215,9 +309,10 @@ class _Batch:
     """The rows one import adds, per group: de-duplicated, buffered, written as temp parts of up to
     about ``FLUSH_ROWS`` rows, and published only by ``commit``."""
 
-    def __init__(self, store: Store, result: ImportResult) -> None:
+    def __init__(self, store: Store, result: ImportResult, repair: bool = False) -> None:
         self.store = store
         self.result = result
+        self.repair = repair
         self.groups: dict[str, _Group] = {}
         self.pending: list[Path] = []
 
@@ -230,7 +325,7 @@ class _Batch:
         platform, gid = part["platform"][0].as_py(), part["group_id"][0].as_py()
         key = group_key(platform, gid)
         if key not in self.groups:
-            self.groups[key] = _Group(platform, gid, self.store.existing_keys(key))
+            self.groups[key] = _Group(platform, gid, self.store.existing_keys(key, repair=self.repair))
         g = self.groups[key]
         names = pc.unique(part["group_name"].combine_chunks().dictionary_decode()).to_pylist()
         g.names += [n for n in names if n not in g.names]
@@ -263,13 +358,18 @@ class _Batch:
             self._flush(key, g)
 
     def commit(self) -> None:
-        """meta.json first, then the parts: a crash in between leaves a listed group that a re-run fills,
-        never stored rows that no meta.json makes visible (and that dedup would then never re-add)."""
+        """Parts first, then meta.json, then compaction.  A crash after the parts leaves rows whose
+        group readers still list (meta rebuilt from the parts) and a re-run completes; meta.json is
+        never written for a group without rows, so no phantom "0 messages" group."""
+        kill_point("parts_written")
+        self.store.commit(self.pending)
+        self.pending = []
+        kill_point("parts_committed")
         for key, g in self.groups.items():
             self.store.update_meta(key, platform=g.platform, group_id=g.group_id, names=g.names,
                                    latest=g.latest, chat_type=g.chat_type)
-        self.store.commit(self.pending)
-        self.pending = []
+        kill_point("meta_written")
+        self.store.compact(self.groups)
 
     def discard(self) -> None:
         self.store.discard(self.pending)

@@ -1,10 +1,19 @@
 """Stable message keys for idempotent imports.
 
 A key is a 64-bit hash of (platform, group_id, ts truncated to the second,
-sender_id, text) plus the occurrence number of that tuple within one file, so
-two identical "1" replies in the same second stay two messages while the same
-message imported again from an overlapping export gets the same key.  Seconds,
-not milliseconds: some exporters keep ms and others do not.
+sender_id, text) plus the occurrence number of that tuple within one *section*
+of a file, so two identical "1" replies in the same second stay two messages
+while the same message imported again from an overlapping export gets the same
+key.  Seconds, not milliseconds: some exporters keep ms and others do not.
+
+A section is a run of consecutive rows of one group (a QQ ``消息对象`` block, one
+chat of a multi-chat export).  Occurrences restart at 0 where a group's rows
+resume after another group's: a chat section repeated in one file then gets the
+keys of its first copy and is stored once.  Decision: counting per section, not
+per file, changes no key of a file in which every group is one run (the usual
+layout: the bundled samples' keys are pinned by a test); the price is that in an
+export interleaving several chats row by row, two identical messages of one
+sender in the same second with another chat's row between them become one.
 
 Strings are hashed with pandas' ``hash_array`` (SipHash with a fixed key, so
 keys are stable across runs and versions); low-cardinality columns are hashed
@@ -21,6 +30,7 @@ from pandas.util import hash_array
 KEY_COLUMNS = ("platform", "group_id", "ts", "sender_id", "text")
 _MIX = np.uint64(0x100000001B3)        # FNV-64 prime
 _OCC = np.uint64(0x9E3779B97F4A7C15)   # 64-bit golden ratio
+_LAST_GROUP = -1                       # carry slot for the group hash of the last row
 
 
 def _hash_strings(col: pd.Series, distinct_few: bool) -> np.ndarray:
@@ -35,25 +45,37 @@ def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.nd
 
     ``carry`` continues occurrence numbers across the chunks of one file: a run
     of identical messages cut by a chunk boundary sits in the last second of the
-    earlier chunk, so only the counts of that second are carried (a tiny dict).
+    earlier chunk, so only the counts of that second are carried (a tiny dict),
+    with the group of the last row under the key ``_LAST_GROUP`` (never a hash:
+    hashes are non-negative) so a section that continues into the next chunk is
+    still one section.
     """
     if len(df) == 0:
         return np.zeros(0, dtype=np.uint64)
     secs = df["ts"].astype("datetime64[ms, UTC]").array.asi8 // 1000
     with np.errstate(over="ignore"):
+        group = _hash_strings(df["group_id"], True)
         base = _hash_strings(df["platform"], True)
-        for part in (_hash_strings(df["group_id"], True), secs.astype(np.uint64),
+        for part in (group, secs.astype(np.uint64),
                      _hash_strings(df["sender_id"], True), _hash_strings(df["text"], False)):
             base = (base * _MIX) ^ part
-        occurrence = pd.Series(base).groupby(base).cumcount().to_numpy().astype(np.uint64)
+        continues = carry is not None and carry.get(_LAST_GROUP) == int(group[0])
+        new_section = np.empty(len(df), bool)
+        new_section[0] = not continues
+        new_section[1:] = group[1:] != group[:-1]
+        section = np.cumsum(new_section)          # 0: the section the previous chunk ended in
+        occurrence = (pd.DataFrame({"b": base, "s": section}).groupby(["b", "s"], sort=False).cumcount()
+                      .to_numpy().astype(np.uint64))
         if carry is not None:
-            if carry:
-                ckeys = np.fromiter(carry.keys(), np.uint64, len(carry))
-                hit = np.flatnonzero(np.isin(base, ckeys))
+            counts = {k: v for k, v in carry.items() if k != _LAST_GROUP} if continues else {}
+            if counts:
+                ckeys = np.fromiter(counts.keys(), np.uint64, len(counts))
+                hit = np.flatnonzero((section == 0) & np.isin(base, ckeys))
                 if len(hit):
-                    occurrence[hit] += np.array([carry[int(b)] for b in base[hit]], np.uint64)
-            last = secs == secs[-1]
+                    occurrence[hit] += np.array([counts[int(b)] for b in base[hit]], np.uint64)
+            last = (secs == secs[-1]) & (section == section[-1])
             tail = pd.Series(occurrence[last] + 1, index=base[last])
             carry.clear()
             carry.update({int(k): int(v) for k, v in tail.groupby(level=0).max().items()})
+            carry[_LAST_GROUP] = int(group[-1])
         return base ^ (occurrence * _OCC)

@@ -8,6 +8,7 @@
       groups/<key>/meta.json                 group_id, group_name, platform, chat_type, names seen
       groups/<key>/messages/part-*.parquet   schema.MESSAGES rows
       groups/<key>/roster.parquet            the member roster attached to the group, if any
+      groups/<key>/compact.json              journal of a compaction in progress
 
 ``<key>`` is a hash of (platform, group_id): a group called ``../../etc`` can
 never name a path.  Every file is written as ``.tmp-*`` beside its target and
@@ -16,17 +17,37 @@ only ignorable temp files and a re-run completes it, because rows are
 de-duplicated on ``msg_key`` against what is already stored.  Other tools can
 read ``STORE/groups/*/messages/*.parquet`` directly (pandas, DuckDB, Spark, Dask).
 
+Crash rules (the kill-point tests in tests/test_crash_safety.py hold them):
+
+- An import renames its parts into place *before* writing ``meta.json``: a group folder never has a
+  meta.json without rows (no phantom "0 messages" group), and a folder with parts but no or bad
+  meta.json is still read, its meta rebuilt from the parts (the parts carry group_id/name/platform).
+- Compaction writes the merged part hidden, then the journal ``compact.json`` (new + old names), then
+  renames the merged part into place, then deletes the old parts and the journal.  Readers honour the
+  journal: while it names a merged part that exists, the old parts it lists are not read, so a crash
+  between the rename and the deletions never counts a group twice.  (Chosen over a manifest or
+  generation directories: one small file, and plain-glob readers still see complete parts; only they,
+  not qunkit, may double-count during that window.)
+- A part that cannot be read is named in a warning and its group skipped; the other groups keep
+  working.  ``qunkit doctor --repair`` or ``qunkit import --force FILE`` moves it aside as
+  ``.corrupt-*`` (hidden from readers) so the file that wrote it can restore its rows.
+
 This module is persistence only; importing (sniffing, parsing, de-duplication,
 rosters, the fingerprint policy) lives in ``qunkit.ingest``.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import json
+import logging
 import os
+import signal
+import stat
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +60,63 @@ from .schema import MESSAGES
 
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
 LOCK_TIMEOUT_S = 600
+KILL_ENV = "QUNKIT_TEST_KILL_AT"
+
+
+
+class _StderrHandler(logging.Handler):
+    """Store warnings (a skipped group, a rebuilt meta.json) as ``qunkit: warning: ...`` on the *current*
+    ``sys.stderr`` (so CliRunner and redirected cron output see them).  A notebook that wants them
+    elsewhere replaces the handlers of the ``qunkit.store`` logger."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        print(f"qunkit: warning: {record.getMessage()}", file=sys.stderr)
+
+
+log = logging.getLogger("qunkit.store")
+log.addHandler(_StderrHandler())
+log.propagate = False
+
+
+def _use_system_memory_pool() -> None:
+    """Make Arrow allocate with the system malloc instead of mimalloc/jemalloc.
+
+    Those allocators reserve large address-space arenas up front; under an address-space limit
+    (``ulimit -v 1500000``, common on shared cron hosts) Parquet reads then stalled forever.  The
+    system pool costs nothing measurable at qunkit's sizes.  An explicit ``ARROW_DEFAULT_MEMORY_POOL``
+    is respected.  Runs once, when the store module is first imported (before any store read)."""
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
+    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"   # child processes (tests, cron pipelines)
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+_use_system_memory_pool()
+
+
+def kill_point(name: str) -> None:
+    """Crash-safety tests only: SIGKILL this process at point ``name`` if ``$QUNKIT_TEST_KILL_AT`` names it.
+
+    The one place that reads the variable; points: parts_written, parts_committed, meta_written,
+    compact_renamed, before_imports."""
+    if os.environ.get(KILL_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _writing(method: Callable) -> Callable:
+    """Turn an OS error while writing the store (read-only, full disk) into a one-line StoreError."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            where = exc.filename or (args[0].root if args and isinstance(args[0], Store) else "store")
+            raise StoreError(f"cannot write to the store: {where}: {exc.strerror or exc}") from None
+
+    return wrapper
 
 
 def group_key(platform: str, group_id: str) -> str:
@@ -52,6 +130,9 @@ class Store:
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root).expanduser()
         self.groups_dir = self.root / "groups"
+        self._damaged: dict[str, str] = {}
+        self._warned: set[str] = set()
+        self._footers: dict[Path, tuple[int, int]] = {}
 
     # -- writing -------------------------------------------------------------------------------
     def lock(self):
@@ -61,7 +142,9 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create store directory {self.root}: {exc.strerror}") from None
-        lock = FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
+        lock_path = self.root / ".lock"
+        _check_lock_file(lock_path)
+        lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_S)
 
         class _Held:
             def __enter__(s):
@@ -78,6 +161,7 @@ class Store:
 
         return _Held()
 
+    @_writing
     def write_part(self, key: str, tables: list[pa.Table]) -> Path:
         """Write rows of group ``key`` (sorted by time) as a hidden temp part; ``commit`` publishes it."""
         table = pa.concat_tables(tables).sort_by([("ts", "ascending")])
@@ -87,11 +171,16 @@ class Store:
         pq.write_table(table, tmp, compression="zstd")
         return tmp
 
+    @_writing
     def commit(self, pending: list[Path]) -> None:
-        """Rename temp parts from ``write_part`` into place, then compact the groups that grew too many."""
+        """Rename temp parts from ``write_part`` into place (``compact`` runs after meta.json is written)."""
         for tmp in pending:
             os.replace(tmp, tmp.with_name(tmp.name.removeprefix(".tmp-")))
-        for key in {t.parent.parent.name for t in pending}:
+
+    @_writing
+    def compact(self, keys: Iterable[str]) -> None:
+        """Merge the parts of each group in ``keys`` that has more than ``COMPACT_AFTER_PARTS``."""
+        for key in keys:
             self._maybe_compact(self.groups_dir / key)
 
     @staticmethod
@@ -100,19 +189,39 @@ class Store:
         for tmp in pending:
             tmp.unlink(missing_ok=True)
 
-    def existing_keys(self, key: str) -> np.ndarray:
-        """Sorted unique ``msg_key`` values already stored for group ``key``."""
-        parts = self._parts(key)
-        if not parts:
-            return np.zeros(0, np.uint64)
-        keys = [pq.read_table(p, columns=["msg_key"])["msg_key"].to_numpy() for p in parts]
+    def existing_keys(self, key: str, repair: bool = False) -> np.ndarray:
+        """Sorted unique ``msg_key`` values already stored for group ``key``.
+
+        An unreadable part is a StoreError naming it, unless ``repair`` (``import --force``): then it is
+        moved aside and its rows count as not stored, so the import that re-reads the file restores them."""
+        keys = [np.zeros(0, np.uint64)]
+        for p in self._parts(key):
+            try:
+                keys.append(pq.read_table(p, columns=["msg_key"])["msg_key"].to_numpy())
+            except (OSError, pa.ArrowException) as exc:
+                if not repair:
+                    raise StoreError(f"{p}: unreadable part ({_reason(exc)}); re-import the file that wrote "
+                                     "this group with --force, or run `qunkit doctor --repair`") from None
+                self.quarantine(p)
         return np.unique(np.concatenate(keys))
 
+    @_writing
+    def quarantine(self, part: Path) -> Path:
+        """Hide an unreadable part as ``.corrupt-<name>`` (readers and globs skip dot-files); kept for
+        inspection, deleted by nobody."""
+        dest = part.with_name(".corrupt-" + part.name)
+        os.replace(part, dest)
+        log.warning("%s: unreadable part moved aside to %s", part, dest.name)
+        self._damaged.pop(part.parent.parent.name, None)
+        return dest
+
+    @_writing
     def update_meta(self, key: str, *, platform: str, group_id: str, names: list[str], latest: str,
                     chat_type: str) -> None:
         """Create or update ``meta.json``: ``latest`` becomes the group's name, ``names`` join the names seen."""
         path = self.groups_dir / key / "meta.json"
-        meta = self._read_json(path, None) or {"group_id": group_id, "platform": platform, "names": []}
+        meta = valid_meta(self._read_json_lenient(path)) or {"group_id": group_id, "platform": platform,
+                                                              "names": []}
         meta["names"] += [n for n in dict.fromkeys(names) if n not in meta["names"]]
         meta["group_name"] = latest
         meta["chat_type"] = chat_type
@@ -122,6 +231,7 @@ class Store:
         """``imports.json``: fingerprint -> what was imported (the policy lives in ``qunkit.ingest``)."""
         return self._read_json(self.root / "imports.json", {})
 
+    @_writing
     def write_imports(self, imports: dict[str, dict]) -> None:
         self._write_json(self.root / "imports.json", imports)
 
@@ -140,6 +250,7 @@ class Store:
         journal = gdir / "compact.json"
         self._write_json(journal, {"new": new.name, "old": [p.name for p in parts]})
         os.replace(tmp, new)
+        kill_point("compact_renamed")
         for p in parts:
             p.unlink(missing_ok=True)
         journal.unlink(missing_ok=True)
@@ -151,14 +262,15 @@ class Store:
         for gdir in self.groups_dir.iterdir():
             journal = gdir / "compact.json"
             if journal.exists():
-                j = self._read_json(journal, {})
-                if (gdir / "messages" / j.get("new", "-")).exists():
+                j = self._read_json_lenient(journal) or {}
+                if (gdir / "messages" / str(j.get("new", "-"))).exists():
                     for name in j.get("old", []):
                         (gdir / "messages" / name).unlink(missing_ok=True)
                 journal.unlink(missing_ok=True)
             for tmp in gdir.glob("**/.tmp-*"):
                 tmp.unlink(missing_ok=True)
 
+    @_writing
     def write_roster(self, key: str, roster: pd.DataFrame) -> None:
         path = self.groups_dir / key / "roster.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,17 +280,134 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------------
     def _parts(self, key: str) -> list[Path]:
-        return sorted((self.groups_dir / key / "messages").glob("part-*.parquet"))
+        """The group's visible parts, minus those a compaction journal says its merged part replaced.
+
+        The journal is read before and after listing (retried if it changed), so a reader racing a
+        live compaction does not take the old parts and the merged one together."""
+        folder = self.groups_dir / key / "messages"
+        for _ in range(10):
+            before = self._journal(key)
+            parts = sorted(folder.glob("part-*.parquet"))
+            if self._journal(key) == before:
+                break
+        if before and folder / str(before.get("new")) in parts:
+            old = {str(n) for n in before.get("old", [])}
+            parts = [p for p in parts if p.name not in old]
+        return parts
+
+    def parts(self, key: str) -> list[Path]:
+        """The parts of group ``key`` a reader counts (see ``_parts``)."""
+        return self._parts(key)
+
+    def _journal(self, key: str) -> dict | None:
+        j = self._read_json_lenient(self.groups_dir / key / "compact.json")
+        return j if isinstance(j, dict) else None
+
+    def group_dirs(self) -> list[Path]:
+        """Every group folder (doctor looks at the broken ones too)."""
+        if not self.groups_dir.is_dir():
+            return []
+        return sorted(p for p in self.groups_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def metas(self) -> dict[str, dict]:
-        if not self.groups_dir.exists():
-            return {}
+        """key -> meta of every readable group.
+
+        Skipped: a folder without parts (left by an interrupted import: never a phantom "0 messages"
+        group) and a group with a part whose footer cannot be read (a warning names it).  A group
+        with parts but a missing or bad meta.json gets its meta rebuilt from the parts in memory (a
+        warning says so; ``qunkit doctor --repair`` writes it)."""
         out = {}
-        for gdir in sorted(self.groups_dir.iterdir()):
-            meta = self._read_json(gdir / "meta.json", None)
-            if meta:
-                out[gdir.name] = meta
+        for gdir in self.group_dirs():
+            key = gdir.name
+            if not self._parts(key) or not self._footers_ok(key):
+                continue
+            meta = valid_meta(self._read_json_lenient(gdir / "meta.json"))
+            if meta is None:
+                meta = self.meta_from_parts(key)
+                if meta is None:
+                    continue
+                self._warn_once(key, f"{gdir / 'meta.json'}: missing or bad; rebuilt from the group's parts "
+                                     "(`qunkit doctor --repair` writes it back)")
+            out[key] = meta
+        if not out and self._damaged:
+            raise StoreError(f"no group of store {self.root} could be read: " + "; ".join(self._damaged.values())
+                             + " (`qunkit doctor` says how to repair)")
         return out
+
+    def meta_from_parts(self, key: str) -> dict | None:
+        """The meta.json a group's parts imply, or None when unsafe (unreadable, or the parts name a
+        group whose key is not this folder)."""
+        try:
+            table = self._read_group(key, ["group_id", "group_name", "platform", "chat_type", "ts"])
+        except (OSError, pa.ArrowException):
+            return None
+        if table is None or table.num_rows == 0:
+            return None
+        df = table.to_pandas().sort_values("ts", kind="stable")
+        ids, platforms = df["group_id"].astype(str).unique(), df["platform"].astype(str).unique()
+        if len(ids) != 1 or len(platforms) != 1 or group_key(platforms[0], ids[0]) != key:
+            return None
+        names = [str(n) for n in dict.fromkeys(df["group_name"].astype(str))]
+        return {"group_id": ids[0], "platform": platforms[0], "names": names,
+                "group_name": str(df["group_name"].iloc[-1]), "chat_type": str(df["chat_type"].iloc[-1])}
+
+    @_writing
+    def write_meta(self, key: str, meta: dict) -> None:
+        self._write_json(self.groups_dir / key / "meta.json", meta)
+
+    def unreadable_parts(self, key: str) -> dict[Path, str]:
+        """Parts of group ``key`` that cannot be read whole -> why (reads every part: for doctor)."""
+        bad = {}
+        for p in self._parts(key):
+            try:
+                pq.read_table(p, schema=MESSAGES)
+            except (OSError, pa.ArrowException) as exc:
+                bad[p] = _reason(exc)
+        return bad
+
+    @property
+    def damaged(self) -> dict[str, str]:
+        """Groups this Store object skipped because a part could not be read: key -> what happened."""
+        return dict(self._damaged)
+
+    def _footers_ok(self, key: str) -> bool:
+        for p in self._parts(key):
+            try:
+                st = p.stat()
+                sig = (st.st_size, st.st_mtime_ns)
+                if self._footers.get(p) != sig:
+                    pq.read_metadata(p)
+                    self._footers[p] = sig
+            except FileNotFoundError:
+                continue
+            except (OSError, pa.ArrowException) as exc:
+                self._skip(key, p, exc)
+                return False
+        return key not in self._damaged
+
+    def _skip(self, key: str, part: Path, exc: BaseException) -> None:
+        self._damaged[key] = f"{part}: {_reason(exc)}"
+        self._warn_once(key, f"{part}: unreadable part ({_reason(exc)}); group skipped, the others are read "
+                             "(`qunkit doctor` says how to repair it)")
+
+    def _warn_once(self, key: str, text: str) -> None:
+        if text not in self._warned:
+            self._warned.add(text)
+            log.warning("%s", text)
+
+    def _read_group(self, key: str, columns: list[str] | None) -> pa.Table | None:
+        """All parts of one group as one table (None: no parts).  A part deleted by a concurrent
+        compaction makes it list the parts again."""
+        for _ in range(5):
+            files = self._parts(key)
+            if not files:
+                return None
+            try:
+                tables = [pq.read_table(p, columns=columns, schema=MESSAGES) for p in files]
+            except FileNotFoundError:
+                continue
+            return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+        raise StoreError(f"parts of group {key} kept vanishing while being read (a compaction loop?)")
 
     def resolve_group(self, name_or_id: str) -> str:
         """Group key for a group name (any name it had), id or key."""
@@ -199,11 +428,24 @@ class Store:
         return [self.resolve_group(g) for g in groups]
 
     def messages(self, groups: Iterable[str] = (), columns: list[str] | None = None) -> pd.DataFrame:
-        """Messages of the given groups (names or ids; default all) as a DataFrame."""
-        files = [p for key in self.keys_for(groups) for p in self._parts(key)]
-        if not files:
+        """Messages of the given groups (names or ids; default all) as a DataFrame.
+
+        A group with an unreadable part is skipped with a warning; StoreError (exit 3) only when groups
+        had parts and none of them could be read."""
+        tables, skipped = [], 0
+        for key in self.keys_for(groups):
+            try:
+                table = self._read_group(key, columns)
+            except (OSError, pa.ArrowException) as exc:
+                self._skip(key, Path(getattr(exc, "filename", None) or self.groups_dir / key), exc)
+                skipped += 1
+                continue
+            if table is not None:
+                tables.append(table)
+        if skipped and not tables:
+            raise StoreError(f"no group of store {self.root} could be read: " + "; ".join(self._damaged.values()))
+        if not tables:
             return MESSAGES.empty_table().select(columns or MESSAGES.names).to_pandas()
-        tables = [pq.read_table(p, columns=columns, schema=MESSAGES) for p in files]
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         return table.to_pandas()
 
@@ -263,11 +505,47 @@ class Store:
             raise StoreError(f"{path}: unreadable store file ({exc})") from None
 
     @staticmethod
+    def _read_json_lenient(path: Path):
+        """Like ``_read_json`` but a missing or garbled file is None (meta.json, journals: rebuilt)."""
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
     def _write_json(path: Path, data) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(".tmp-" + path.name)
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def valid_meta(meta) -> dict | None:
+    """``meta`` if it is a usable meta.json (a dict with group_id, platform and group_name), else None."""
+    if isinstance(meta, dict) and all(isinstance(meta.get(k), str) for k in ("group_id", "platform", "group_name")):
+        meta.setdefault("names", [meta["group_name"]])
+        return meta
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """The first sentence of an error, without the file name Arrow repeats."""
+    text = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).splitlines()[0]
+    text = text.split("': ", 1)[-1] if text.startswith("Could not open Parquet input source") else text
+    return text.split(". ", 1)[0][:160]
+
+
+def _check_lock_file(path: Path) -> None:
+    """Fail at once if ``path`` cannot be a lock file (``--store /proc/self``, a read-only store), rather
+    than let the lock library retry for ``LOCK_TIMEOUT_S`` as if another process held it."""
+    try:
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            raise StoreError(f"cannot create the lock file {path}: not a regular file")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        why = "read-only or not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else exc.strerror
+        raise StoreError(f"cannot create the lock file {path}: {why} (is --store a writable directory?)") from None
+    os.close(fd)
 
 
 MEMBER_SOURCE_COLUMNS = ["group_id", "group_name", "chat_type", "ts", "sender_id", "sender_name", "sender_title",

@@ -20,6 +20,7 @@ from ..errors import BadInput
 
 HEAD_BYTES = 64 * 1024
 SAMPLE_BYTES = 64 * 1024   # each later sample (middle, end) read to check the head's verdict
+MAX_LINE_CHARS = 16 << 20   # no chat line is this long: past it the input is not a line-based export
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -150,13 +151,23 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
         text = carry + piece
         cut = text.rfind("\n")
         if cut < 0:
-            carry = text
+            carry = _bounded_line(text, path)
             continue
         # keep a trailing "\r" with the next piece so "\r\n" is never split
         head, carry = text[: cut + 1], text[cut + 1 :]
         yield _normalise(head)
     if carry:
         yield _normalise(carry)
+
+
+def _bounded_line(text: str, path: Path) -> str:
+    """``text`` (a line still without its break), or BadInput once it passes ``MAX_LINE_CHARS``: a file
+    with no line break in its first megabytes would otherwise be buffered whole.  A lone CR counts as a
+    break (old Mac exports)."""
+    if len(text) > MAX_LINE_CHARS and "\r" not in text:
+        raise BadInput(f"{path}: no line break in the first {MAX_LINE_CHARS >> 20} MB; "
+                       "not a line-based text export (wrong --format, or a binary file?)")
+    return text
 
 
 def _normalise(text: str) -> str:
