@@ -1,0 +1,126 @@
+"""Reply-link precision/recall/F1 of ``qunkit.analysis.replies`` on the IRC disentanglement dev files.
+
+    PYTHONPATH=src python benchmarks/bench_replies.py                  # ../shared/realdata/irc/...
+    PYTHONPATH=src python benchmarks/bench_replies.py --data DIR --repeat 3
+
+Each ``*.raw.txt`` is read by ``benchmarks/irc.py`` as one group; every
+annotated line gets one predicted link ("no link" stands for the gold's
+self-link).  Printed per file and overall, on the tuning files (the even
+positions in name order: the rules' defaults were chosen on these), on the
+untouched files, and on all ten; next to it the baseline: the addressed
+person's last message, else the previous message by another speaker.  The
+time is for ``reply_links`` alone, scaled to 100,000 messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from irc import prf, read_irc, read_links, score  # noqa: E402
+
+from qunkit.analysis.replies import reply_links  # noqa: E402
+
+
+def default_data() -> Path:
+    """``../shared/realdata`` beside the repo root (a worktree under ``wt/`` looks one level further up)."""
+    root = Path(__file__).resolve().parents[1]
+    tried = [root / ".." / "shared" / "realdata", root / ".." / ".." / "shared" / "realdata"]
+    real = next((d for d in tried if d.is_dir()), tried[0])
+    return real / "irc" / "irc-disentanglement-dev"
+
+
+def tuning_split(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(tuning, untouched): alternate files in name order, so both halves span 2004-2016."""
+    return files[0::2], files[1::2]
+
+
+def baseline(messages: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """The addressed person's last message (qunkit's mention / addressed_name links), else the previous
+    message by another speaker."""
+    spoken = messages["kind"].to_numpy() != "system"
+    sender = messages["sender_id"].to_numpy()
+    line = messages["source_line"].to_numpy()
+    prev = np.full(len(messages), -1)
+    last_other = -1
+    last_row = -1
+    for i in np.flatnonzero(spoken):             # benchmark only: a few thousand lines
+        if last_row >= 0 and sender[last_row] != sender[i]:
+            last_other = last_row
+        prev[i] = last_other
+        last_row = i
+    addressed = links["evidence"].isin(["mention", "addressed_name"]).to_numpy()
+    row = np.where(addressed, links["reply_to_row"].to_numpy(), prev)
+    out = pd.DataFrame({"source_line": line, "reply_to_line": pd.array(np.where(row >= 0, line[row], 0),
+                                                                         dtype="Int64")})
+    out.loc[row < 0, "reply_to_line"] = pd.NA
+    return out
+
+
+def evaluate(files: list[Path], **rules) -> dict[str, dict[str, dict[str, int]]]:
+    """{file name: {"qunkit": counts, "baseline": counts}}."""
+    from qunkit.analysis.replies import ReplyRules
+
+    r = ReplyRules(**rules)
+    res = {}
+    for f in files:
+        msgs = read_irc(f)
+        gold = read_links(f.with_name(f.name.replace(".raw.txt", ".annotation.txt")))
+        links = reply_links(msgs, r)
+        res[f.name] = {"qunkit": score(links, gold), "baseline": score(baseline(msgs, links), gold)}
+    return res
+
+
+def _sum(counts: list[dict[str, int]]) -> dict[str, int]:
+    return {k: sum(c[k] for c in counts) for k in ("predicted", "gold", "correct")}
+
+
+def _fmt(c: dict[str, int]) -> str:
+    p, r, f = prf(c)
+    return f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=default_data())
+    ap.add_argument("--repeat", type=int, default=3, help="timing repetitions (best is shown)")
+    args = ap.parse_args(argv)
+    files = sorted(args.data.glob("*.raw.txt"))
+    if not files:
+        print(f"skipped: no IRC *.raw.txt files in {args.data} (the real-data directory is absent)")
+        return 0
+    res = evaluate(files)
+    tune, held = tuning_split(files)
+    print(f"{'file':28} {'split':9} {'qunkit':30} baseline")
+    for f in files:
+        r = res[f.name]
+        print(f"{f.name:28} {'tuning' if f in tune else 'untouched':9} {_fmt(r['qunkit']):30} {_fmt(r['baseline'])}")
+    for name, part in (("tuning", tune), ("untouched", held), ("all", files)):
+        q = _sum([res[f.name]["qunkit"] for f in part])
+        b = _sum([res[f.name]["baseline"] for f in part])
+        print(f"{'overall ' + name:38} {_fmt(q):30} {_fmt(b)}")
+
+    msgs = pd.concat([read_irc(f) for f in files], ignore_index=True)
+    reps = max(1, -(-100_000 // len(msgs)))
+    big = pd.concat([msgs.assign(group_id=msgs["group_id"].astype(str) + f"#{k}") for k in range(reps)],
+                    ignore_index=True)
+    best = min(_timed(big) for _ in range(args.repeat))
+    print(f"reply_links: {len(big):,} messages in {best:.2f} s = {best * 100_000 / len(big):.2f} s per 100k")
+    return 0
+
+
+def _timed(msgs: pd.DataFrame) -> float:
+    t0 = time.perf_counter()
+    reply_links(msgs)
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
