@@ -58,10 +58,22 @@ class ReplyRules:
     question_window: float = 3 * 60    # a short message this soon after another person's question answers it
     short_chars: int = 60              # "short" for the question rule
     min_prefix: int = 3                # shortest nick prefix that counts as an address
+    named_in_text: bool = True         # a member's name as a word anywhere in the text
+    common_name: float = 0.02          # ... unless that word is in more than this share of the group's messages
+    skip_third_party: bool = False     # the addressee's last message to me or to nobody, not to a third person
+    same_addressee: bool = True        # X addressing Y again before Y answered links to X's own last message
+    order: tuple[str, ...] = ("tt1", "tt2", "tt3")
+    passes: int = 1
+    words_min_len: int = 3
+    words_max_df: float = 0.05
+    words_prev: int = 3
+    words_lookback: int = 30
+    words_window: float = 15 * 60
+    words_min_score: float = 4.0
 
 
 RULES = ReplyRules()
-CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.8, "turn_taking": 0.6, "timing": 0.5,
+CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.8, "named": 0.7, "turn_taking": 0.6, "timing": 0.5,
               "none": 0.0}
 
 
@@ -91,16 +103,32 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     q = _quotes(messages, sp, g)
     _assign(target, evidence, q, "quote")
     addr, how = _addressed(messages, sp, g, member, rules)
-    last_of = _last_before(g, member, pos, t, addr, rules.address_window)
-    for ev in ("mention", "addressed_name"):
+    quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
+    told0 = np.where(quoted >= 0, quoted, addr)
+    last_of = _addressee_message(g, member, pos, t, addr, told0, rules)
+    if rules.same_addressee:
+        # X addressed Y again before Y answered: X goes on with their own turn
+        prev_own = pd.Series(pos).groupby(member).shift(1).fillna(-1).to_numpy().astype(np.int64)
+        po = np.maximum(prev_own, 0)
+        again = ((addr >= 0) & (prev_own >= 0) & (addr[po] == addr) & (prev_own > last_of)
+                 & ((t - t[po]) <= rules.continue_window * _SEC))
+        last_of = np.where(again, prev_own, last_of)
+    for ev in ("mention", "addressed_name", "named"):
         _assign(target, evidence, np.where(how == ev, last_of, -1), ev)
 
     # who each explicit link points at: the member a later unaddressed message may be answering
     told = np.where(target >= 0, member[np.maximum(target, 0)], addr)
     told = np.where(told == member, -1, told)
-    heur = _heuristics(messages, sp, g, t, member, pos, told, target, rules, lexicon)
     free = target < 0
-    target[free] = heur[0][free]
+    links = target
+    for _ in range(rules.passes):
+        # later passes also know who the earlier heuristic links answered
+        heur = _heuristics(messages, sp, g, t, member, pos, told, links, rules, lexicon)
+        links = target.copy()
+        links[free] = heur[0][free]
+        hint = np.where(links >= 0, member[np.maximum(links, 0)], -1)
+        told = np.where(hint == member, -1, hint)
+    target = links
     evidence[free & (heur[0] >= 0)] = heur[1][free & (heur[0] >= 0)]
 
     out_row = np.full(n_all, -1, np.int64)
@@ -211,7 +239,34 @@ def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarra
         hit &= who != member[rows]
         addr[rows[hit]] = who[hit]
         how[rows[hit]] = "addressed_name"
+    if rules.named_in_text:
+        _named(text, gs, al, member, addr, how, rules)
     return addr, how
+
+
+def _named(text: pa.Array, gs: np.ndarray, al: pd.DataFrame, member: np.ndarray, addr: np.ndarray,
+           how: np.ndarray, rules: ReplyRules) -> None:
+    """A member's full name as a word anywhere in the text ("thanks bob2"), for rows not yet addressed.
+    A name that is also a common word of the group (in more than ``common_name`` of its messages) is no
+    evidence: a member called "ubuntu" in #ubuntu."""
+    rows = np.flatnonzero(addr < 0)
+    if not len(rows):
+        return
+    words = pc.split_pattern_regex(pc.utf8_lower(pc.take(text, pa.array(rows))), r"[\s,.;:!?()<>\[\]\"']+")
+    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
+    owner = rows[np.asarray(pc.list_parent_indices(words).to_numpy())]
+    keep = pd.Series(flat).str.len().to_numpy() >= rules.min_prefix
+    pairs = pd.DataFrame({"i": owner[keep], "key": gs[owner[keep]] + "\x1f" + flat[keep]}).drop_duplicates()
+    j = pairs.merge(al, on="key", how="inner")
+    j = j[j["member"].to_numpy() != member[j["i"].to_numpy()]]
+    if not len(j):
+        return
+    group_size = pd.Series(gs).value_counts()
+    freq = j.groupby("key")["i"].transform("size").to_numpy()
+    size = group_size.reindex(gs[j["i"].to_numpy()]).to_numpy()
+    j = j[freq <= np.maximum(3, rules.common_name * size)].drop_duplicates("i", keep="first")
+    addr[j["i"].to_numpy()] = j["member"].to_numpy()
+    how[j["i"].to_numpy()] = "named"
 
 
 def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarray, who: np.ndarray,
@@ -230,6 +285,34 @@ def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarr
     fresh = (t[i] - t[p]) <= window * _SEC
     out[i[fresh]] = p[fresh]
     return out
+
+
+def _addressee_message(g, member, pos, t, addr, told0, rules: ReplyRules) -> np.ndarray:
+    """The addressed member Y's message that row i (by X) answers: Y's last message to X or to nobody
+    in particular (not one Y addressed to a third person), else Y's last message; -1 for none."""
+    last = _last_before(g, member, pos, t, addr, rules.address_window)
+    if not rules.skip_third_party:
+        return last
+    ask = np.flatnonzero(addr >= 0)
+    best = np.full(len(pos), -1, np.int64)
+    if not len(ask):
+        return last
+    span = int(member.max()) + 2
+    for right_rows, key_right, key_left in (
+        (np.flatnonzero(told0 < 0), member, addr),
+        (np.flatnonzero(told0 >= 0), member * span + told0 + 1, addr * span + member + 1),
+    ):
+        if not len(right_rows):
+            continue
+        left = pd.DataFrame({"pos": pos[ask], "k": key_left[ask], "i": ask})
+        right = pd.DataFrame({"pos": pos[right_rows], "k": key_right[right_rows], "p": right_rows})
+        j = pd.merge_asof(left, right, on="pos", by="k", direction="backward", allow_exact_matches=False)
+        p = j["p"].to_numpy()
+        ok = ~np.isnan(p)
+        i, p = j["i"].to_numpy()[ok], p[ok].astype(np.int64)
+        fresh = (t[i] - t[p]) <= rules.address_window * _SEC
+        best[i[fresh]] = np.maximum(best[i[fresh]], p[fresh])
+    return np.where(best >= 0, best, last)
 
 
 def _heuristics(m, sp, g, t, member, pos, told, target, rules: ReplyRules, lexicon):
@@ -263,27 +346,77 @@ def _heuristics(m, sp, g, t, member, pos, told, target, rules: ReplyRules, lexic
     def age(p: np.ndarray) -> np.ndarray:
         return np.where(p >= 0, (t - t[np.maximum(p, 0)]) / sec, np.inf)
 
-    # 1. answer whoever addressed X since X last spoke
-    r1 = (to_me >= 0) & (to_me > prev_own) & (age(to_me) <= rules.answer_window)
-    cand[r1], ev[r1] = to_me[r1], "turn_taking"
-    # 2. a two-person exchange goes on: X's last message answered Y and Y has spoken since
-    partner = np.where(prev_own >= 0, member[np.maximum(target[np.maximum(prev_own, 0)], 0)], -1)
-    partner = np.where((prev_own >= 0) & (target[np.maximum(prev_own, 0)] >= 0), partner, -1)
-    partner = np.where(partner == member, -1, partner)
-    y_last = _last_before(g, member, pos, t, partner, rules.exchange_window)
-    r2 = (cand < 0) & (y_last > prev_own) & (prev_own >= 0) & (age(prev_own) <= rules.exchange_window)
-    cand[r2], ev[r2] = y_last[r2], "turn_taking"
-    # 3. X carries on their own turn
-    r3 = (cand < 0) & (prev_own >= 0) & (age(prev_own) <= rules.continue_window)
-    cand[r3], ev[r3] = prev_own[r3], "turn_taking"
-    # 4. a short message right after another person's question
     question = _questions(m, sp, lexicon)
     length = m["text"].iloc[sp].fillna("").astype(str).str.len().to_numpy()
     po = np.maximum(prev_other, 0)
-    r4 = ((cand < 0) & (prev_other >= 0) & question[po] & (length <= rules.short_chars)
-          & (age(prev_other) <= rules.question_window))
-    cand[r4], ev[r4] = prev_other[r4], "timing"
+    partner = np.where((prev_own >= 0) & (target[np.maximum(prev_own, 0)] >= 0),
+                       member[np.maximum(target[np.maximum(prev_own, 0)], 0)], -1)
+    partner = np.where(partner == member, -1, partner)
+    y_last = _last_before(g, member, pos, t, partner, rules.exchange_window)
+    rule = {
+        # answer whoever addressed X since X last spoke
+        "tt1": (to_me, (to_me >= 0) & (to_me > prev_own) & (age(to_me) <= rules.answer_window)),
+        # a two-person exchange goes on: X's last message answered Y and Y has spoken since
+        "tt2": (y_last, (y_last > prev_own) & (prev_own >= 0) & (age(prev_own) <= rules.exchange_window)),
+        # X carries on their own turn
+        "tt3": (prev_own, (prev_own >= 0) & (age(prev_own) <= rules.continue_window)),
+        # right after another person's question that opened a thread
+        "qopen": (prev_other, (prev_other >= 0) & question[po] & (target[po] < 0)
+                  & (age(prev_other) <= rules.question_window)),
+        # a short message right after another person's question
+        "timing": (prev_other, (prev_other >= 0) & question[po] & (length <= rules.short_chars)
+                   & (age(prev_other) <= rules.question_window)),
+    }
+    if "words" in rules.order:
+        best, score = _shared_words(m, sp, g, member, pos, t, rules)
+        rule["words"] = (best, (best >= 0) & (score >= rules.words_min_score))
+    for name in rules.order:
+        c, ok = rule[name]
+        take = (cand < 0) & ok
+        cand[take], ev[take] = c[take], name
     return cand, ev
+
+
+def _shared_words(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray, pos: np.ndarray,
+                  t: np.ndarray, rules: ReplyRules) -> tuple[np.ndarray, np.ndarray]:
+    """(best earlier message, score) by the rare words row i shares with one of the previous
+    ``words_lookback`` messages of other members (score: the sum of the shared words' idf in the group)."""
+    n = len(sp)
+    best = np.full(n, -1, np.int64)
+    score = np.zeros(n)
+    if n < 2:
+        return best, score
+    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    words = pc.split_pattern_regex(pc.utf8_lower(text), r"[^\w./-]+")
+    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
+    row = np.asarray(pc.list_parent_indices(words).to_numpy())
+    keep = pd.Series(flat).str.len().to_numpy() >= rules.words_min_len
+    w = pd.DataFrame({"i": row[keep], "g": g[row[keep]], "w": flat[keep]}).drop_duplicates(["i", "w"])
+    if not len(w):
+        return best, score
+    size = np.bincount(g, minlength=int(g.max()) + 1)
+    df = w.groupby(["g", "w"])["i"].transform("size").to_numpy()
+    idf = np.log(size[w["g"].to_numpy()] / df)
+    w = w.assign(idf=idf)[(df / size[w["g"].to_numpy()] <= rules.words_max_df) & (df >= 2)]
+    w = w.sort_values(["g", "w", "i"], kind="stable")
+    key = w.groupby(["g", "w"], sort=False)
+    pairs = []
+    for k in range(1, rules.words_prev + 1):
+        j = key["i"].shift(k)
+        ok = j.notna().to_numpy()
+        pairs.append(pd.DataFrame({"i": w["i"].to_numpy()[ok], "j": j.to_numpy()[ok].astype(np.int64),
+                                   "idf": w["idf"].to_numpy()[ok]}))
+    pr = pd.concat(pairs, ignore_index=True)
+    i, j = pr["i"].to_numpy(), pr["j"].to_numpy()
+    pr = pr[(i - j <= rules.words_lookback) & (member[i] != member[j])
+            & ((t[i] - t[j]) <= rules.words_window * _SEC)]
+    if not len(pr):
+        return best, score
+    agg = pr.groupby(["i", "j"], sort=False)["idf"].sum().reset_index()
+    agg = agg.sort_values(["i", "idf", "j"], ascending=[True, False, False]).drop_duplicates("i")
+    best[agg["i"].to_numpy()] = agg["j"].to_numpy()
+    score[agg["i"].to_numpy()] = agg["idf"].to_numpy()
+    return best, score
 
 
 def _questions(m: pd.DataFrame, sp: np.ndarray, lexicon) -> np.ndarray:
