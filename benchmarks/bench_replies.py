@@ -78,6 +78,55 @@ def evaluate(files: list[Path], **rules) -> dict[str, dict[str, dict[str, int]]]
     return res
 
 
+def fit(files: list[Path], addressed: bool = False, steps: int = 3000, l2: float = 1e-3
+        ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Fit the pair and none weights of ``reply_links`` on ``files``: a conditional logit over the
+    candidates of every annotated message that addresses nobody (Adam on the mean log-likelihood of
+    picking any gold parent; "no link" is right for the gold's self-links).  ``addressed``: the weights
+    that pick one of the addressed member's messages instead (no "no link" option)."""
+    from qunkit.analysis.replies import RULES, candidates, explicit_links
+
+    Fs, Ns, Vs, Gs = [], [], [], []
+    for f in files:
+        msgs = read_irc(f)
+        gold = read_links(f.with_name(f.name.replace(".raw.txt", ".annotation.txt")))
+        ctx = explicit_links(msgs, RULES)
+        J, valid, F, N = candidates(msgs, ctx, RULES)
+        line = msgs["source_line"].to_numpy()[ctx.sp]
+        parents = gold.groupby("child")["parent"].apply(set)
+        said = np.isin(ctx.evidence, ("mention", "addressed_name", "named"))
+        pick = ctx.target < 0 if not addressed else said
+        rows = [i for i in np.flatnonzero(pick) if line[i] in parents.index]
+        for i in rows:
+            ps = parents[line[i]]
+            cand = valid[i] & (ctx.member[J[i]] == ctx.member[ctx.target[i]]) if addressed else valid[i]
+            opts = [line[i] in ps and not addressed] + [bool(v and line[j] in ps) for j, v in zip(J[i], cand, strict=True)]
+            if sum(opts) and (not addressed or cand.sum() > 1):
+                valid[i] = cand
+                Fs.append(F[i])
+                Ns.append(N[i])
+                Vs.append(valid[i])
+                Gs.append(opts)
+    F, N, V, G = np.array(Fs), np.array(Ns), np.array(Vs), np.array(Gs, dtype=bool)
+    dp, dn = F.shape[-1], N.shape[-1]
+    w = np.zeros(dp + dn)
+    m1, m2 = np.zeros_like(w), np.zeros_like(w)
+    for step in range(1, steps + 1):
+        none = np.full(len(N), -np.inf) if addressed else N @ w[dp:]
+        z = np.concatenate([none[:, None], np.where(V, F @ w[:dp], -np.inf)], axis=1)
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        q = np.where(G, p, 0)
+        q /= q.sum(axis=1, keepdims=True)
+        d = p - q                                   # gradient of -log P(gold) w.r.t. the logits
+        d = np.nan_to_num(d)
+        grad = np.concatenate([np.einsum("ik,ikf->f", d[:, 1:], F), d[:, 0] @ N]) / len(F) + l2 * w
+        m1 = 0.9 * m1 + 0.1 * grad
+        m2 = 0.999 * m2 + 0.001 * grad ** 2
+        w -= 0.05 * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
+    return tuple(round(float(x), 3) for x in w[:dp]), tuple(round(float(x), 3) for x in w[dp:])
+
+
 def _sum(counts: list[dict[str, int]]) -> dict[str, int]:
     return {k: sum(c[k] for c in counts) for k in ("predicted", "gold", "correct")}
 
@@ -91,10 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--repeat", type=int, default=3, help="timing repetitions (best is shown)")
+    ap.add_argument("--fit", action="store_true", help="fit the weights on the tuning files and print them")
     args = ap.parse_args(argv)
     files = sorted(args.data.glob("*.raw.txt"))
     if not files:
         print(f"skipped: no IRC *.raw.txt files in {args.data} (the real-data directory is absent)")
+        return 0
+    if args.fit:
+        pair, none = fit(tuning_split(files)[0])
+        address, _ = fit(tuning_split(files)[0], addressed=True)
+        print(f"PAIR_WEIGHTS = {pair}\nNONE_WEIGHTS = {none}\nADDRESS_WEIGHTS = {address}")
         return 0
     res = evaluate(files)
     tune, held = tuning_split(files)

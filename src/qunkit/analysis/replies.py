@@ -6,24 +6,29 @@
 - ``quote``: the export's native quote (``reply_to`` -> ``msg_id`` in the group);
 - ``mention``: an @mention (``mentions``) of a member -> that member's last message;
 - ``addressed_name``: the text starts with a member's name or a prefix of it
-  ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an @mention)
-  -> that member's last message;
-- ``turn_taking``: an unaddressed message by X right after someone addressed X
-  (X answers them), a two-person exchange that goes on (X's partner spoke since
-  X's last message), or X carrying on their own turn (links to X's own last
-  message, as annotators of threads do; callers that want "another member
-  answered" drop rows whose ``reply_to_sender_id`` is the sender);
-- ``timing``: a short message right after another person's question;
-- ``none``: nobody was addressed and nothing recent fits: a new topic.
+  ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
+  @mention), or names a member as a word ("thanks bob2") -> that member's last
+  message (or X's own last one when X addresses Y again before Y answered);
+- ``turn_taking`` / ``timing``: for a message that addresses nobody, the best of
+  the previous ``lookback`` messages (within ``window``) or none, by a linear
+  score of what the practice says matters: whoever just addressed X and has
+  not been answered, X's own last message (X goes on with their turn), X's
+  partner in a two-person exchange, the distance in messages and minutes, a
+  question, shared rare words, a message to the room versus one to a third
+  person.  ``turn_taking`` when the pick is X's own message, someone who
+  addressed X or X's partner; ``timing`` otherwise;
+- ``none``: the score of "no link" (a new topic) beat every candidate.
 
 System lines (joins, recalls, ...) are never linked and never link targets.
-Windows and thresholds are in ``ReplyRules``; the defaults were tuned on five of
-the ten IRC disentanglement dev files (``benchmarks/bench_replies.py``), and
-``confidence`` is the precision each evidence reached there.
+The weights were fitted (``benchmarks/bench_replies.py --fit``, a conditional
+logit) on five of the ten IRC disentanglement dev files; ``confidence`` is the
+precision an explicit evidence reached there, or the model's probability of
+its pick.  Callers that want "another member answered" drop the rows whose
+``reply_to_sender_id`` is the sender (X carrying on their own turn).
 
 Everything is vectorised: one sort, RE2 passes over the texts (pyarrow),
-``merge_asof`` for "the last message of member M before this one" and
-integer arithmetic on the sorted positions.
+``merge_asof`` for "the last message of member M before this one", and an
+(n x lookback) matrix of candidate features scored at once.
 """
 
 from __future__ import annotations
@@ -44,37 +49,50 @@ ALL_MENTIONS = ("@all", "all", "全体成员", "所有人")
 LEAD_RE = r"^\s*(?:@(?P<at>[^\s:：,，@]{1,40})|(?P<name>[^\s:：,，@]{1,40})\s*[:：,，])"
 OUT_COLUMNS = ("group_id", "group_name", "ts", "sender_id", "sender_name", "source_line", "reply_to_row",
                "reply_to_line", "reply_to_sender_id", "confidence", "evidence")
+# features of a candidate j for message i (by X); see _candidates
+PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third", "log_dist", "minutes",
+                 "question", "words", "open", "sender_latest", "newcomer", "adjacent_short")
+# features of "no link" for message i
+NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
+PAIR_WEIGHTS = (0.91, 1.499, 1.703, 0.491, 1.334, -1.533, -1.179, -2.589, 0.393, 2.333, 0.287, 0.026, -0.291, 0.194)
+ADDRESS_WEIGHTS = (-0.0, 2.233, 1.24, 1.052, -0.0, -1.541, -0.339, -2.314, -0.071, 4.175, 0.301, 0.769, 0.067, 0.236)
+NONE_WEIGHTS = (-1.366, 0.954, 0.285, 2.823, -0.451)
+# precision of each explicit evidence on the tuning files
+CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7, "named": 0.6}
 _SEC = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class ReplyRules:
-    """Windows (seconds) and thresholds of the heuristics; see the module doc for what each rule means."""
+    """Windows, thresholds and weights; see the module doc for what each one decides."""
 
     address_window: float = 3 * 3600   # an addressed member's last message older than this is not the target
-    answer_window: float = 15 * 60     # X's unaddressed message this soon after being addressed answers it
-    exchange_window: float = 15 * 60   # a two-person exchange goes on while both spoke this recently
-    continue_window: float = 5 * 60    # X's own last message this recent: X carries on their turn
-    question_window: float = 3 * 60    # a short message this soon after another person's question answers it
-    short_chars: int = 60              # "short" for the question rule
-    min_prefix: int = 3                # shortest nick prefix that counts as an address
-    named_in_text: bool = True         # a member's name as a word anywhere in the text
-    common_name: float = 0.02          # ... unless that word is in more than this share of the group's messages
-    skip_third_party: bool = False     # the addressee's last message to me or to nobody, not to a third person
-    same_addressee: bool = True        # X addressing Y again before Y answered links to X's own last message
-    order: tuple[str, ...] = ("tt1", "tt2", "tt3")
-    passes: int = 1
-    words_min_len: int = 3
-    words_max_df: float = 0.05
-    words_prev: int = 3
-    words_lookback: int = 30
-    words_window: float = 15 * 60
-    words_min_score: float = 4.0
+    continue_window: float = 5 * 60    # X addressing Y again this soon, before Y answered: X's own turn goes on
+    lookback: int = 12                 # candidates: this many previous messages of the group ...
+    window: float = 15 * 60            # ... no older than this (seconds)
+    min_prefix: int = 3                # shortest nick prefix (and in-text name) that counts as an address
+    common_name: float = 0.02          # a name that is a word in more than this share of messages is no address
+    words_min_len: int = 3             # shared words: at least this long ...
+    words_max_df: float = 0.05         # ... and in at most this share of the group's messages
+    pair_weights: tuple[float, ...] = PAIR_WEIGHTS
+    none_weights: tuple[float, ...] = NONE_WEIGHTS
+    address_weights: tuple[float, ...] = ADDRESS_WEIGHTS
 
 
 RULES = ReplyRules()
-CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.8, "named": 0.7, "turn_taking": 0.6, "timing": 0.5,
-              "none": 0.0}
+
+
+@dataclass
+class Context:
+    """The spoken messages of ``messages`` sorted by group and time, with the explicit links."""
+
+    sp: np.ndarray        # row positions in ``messages`` of the spoken messages, sorted
+    g: np.ndarray         # group code
+    t: np.ndarray         # ns since the epoch
+    member: np.ndarray    # (group, sender) code
+    target: np.ndarray    # explicit link: position in sp, -1 for none
+    evidence: np.ndarray  # quote / mention / addressed_name / named / "" per sorted row
+    told: np.ndarray      # member the row explicitly addresses or quotes, -1 for none
 
 
 def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None) -> pd.DataFrame:
@@ -83,7 +101,55 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     ``reply_to_row`` is the position (0-based, in ``messages``) of the answered message, -1 for none;
     ``reply_to_line`` its ``source_line``; ``evidence`` one of ``EVIDENCE``.
     """
+    ctx = explicit_links(messages, rules)
+    J, valid, F, N = candidates(messages, ctx, rules, lexicon)
+    target = ctx.target.copy()
+    evidence = ctx.evidence.copy()
+    conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
+    evidence[evidence == "named"] = "addressed_name"
+    # an addressed member's earlier message rather than their last: the one X answers
+    said = np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))
+    if len(said):
+        by_y = valid[said] & (ctx.member[np.maximum(J[said], 0)] == ctx.member[target[said]][:, None])
+        z = np.where(by_y, F[said] @ np.asarray(rules.address_weights), -np.inf)
+        k = np.argmax(z, axis=1)
+        ok = by_y.any(axis=1)
+        target[said[ok]] = J[said[ok], k[ok]]
+    free = np.flatnonzero(target < 0)
+    if len(free):
+        pick, prob, turn = choose(J[free], valid[free], F[free], N[free], rules)
+        target[free] = pick
+        conf[free] = prob
+        evidence[free] = np.where(pick < 0, "none", np.where(turn, "turn_taking", "timing"))
+
     n_all = len(messages)
+    sp = ctx.sp
+    line_all = messages["source_line"].to_numpy().astype(np.int64)
+    sender_all = messages["sender_id"].astype(str).to_numpy(dtype=object)
+    out_row = np.full(n_all, -1, np.int64)
+    out_ev = np.full(n_all, "none", dtype=object)
+    out_conf = np.ones(n_all)
+    linked = target >= 0
+    out_row[sp[linked]] = sp[target[linked]]
+    out_ev[sp] = evidence
+    out_conf[sp] = conf
+    has = out_row >= 0
+    res = pd.DataFrame({
+        "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
+        if "group_name" in messages.columns else messages["group_id"].to_numpy(),
+        "ts": messages["ts"].to_numpy(), "sender_id": messages["sender_id"].to_numpy(),
+        "sender_name": messages["sender_name"].to_numpy(), "source_line": line_all,
+        "reply_to_row": out_row,
+        "reply_to_line": pd.array(np.where(has, line_all[np.maximum(out_row, 0)], 0), dtype="Int64"),
+        "reply_to_sender_id": np.where(has, sender_all[np.maximum(out_row, 0)], None),
+        "confidence": np.round(out_conf, 3), "evidence": out_ev,
+    }, index=messages.index)
+    res.loc[~has, "reply_to_line"] = pd.NA
+    return res[list(OUT_COLUMNS)]
+
+
+def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context:
+    """Sort the spoken messages and find the links the messages state: quotes, then addresses."""
     gcode = pd.factorize(messages["group_id"].astype(str))[0].astype(np.int64)
     t_all = _ts_ns(messages["ts"])
     line_all = messages["source_line"].to_numpy().astype(np.int64)
@@ -96,65 +162,36 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     g, t = gcode[sp], t_all[sp]
     member = pd.factorize(pd.Series(g).astype(str) + "\x1f" + sender_all[sp])[0].astype(np.int64)
     pos = np.arange(n, dtype=np.int64)
-
-    target = np.full(n, -1, np.int64)                # position (in sp) of the answered message
-    evidence = np.full(n, "none", dtype=object)
+    target = np.full(n, -1, np.int64)
+    evidence = np.full(n, "", dtype=object)
 
     q = _quotes(messages, sp, g)
     _assign(target, evidence, q, "quote")
     addr, how = _addressed(messages, sp, g, member, rules)
-    quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
-    told0 = np.where(quoted >= 0, quoted, addr)
-    last_of = _addressee_message(g, member, pos, t, addr, told0, rules)
-    if rules.same_addressee:
-        # X addressed Y again before Y answered: X goes on with their own turn
-        prev_own = pd.Series(pos).groupby(member).shift(1).fillna(-1).to_numpy().astype(np.int64)
-        po = np.maximum(prev_own, 0)
-        again = ((addr >= 0) & (prev_own >= 0) & (addr[po] == addr) & (prev_own > last_of)
-                 & ((t - t[po]) <= rules.continue_window * _SEC))
-        last_of = np.where(again, prev_own, last_of)
+    last_of = _last_before(g, member, pos, t, addr, rules.address_window)
+    # X addressed Y again before Y answered: X goes on with their own turn
+    prev_own = _prev_own(member, pos)
+    po = np.maximum(prev_own, 0)
+    again = ((addr >= 0) & (prev_own >= 0) & (addr[po] == addr) & (prev_own > last_of)
+             & ((t - t[po]) <= rules.continue_window * _SEC))
+    last_of = np.where(again, prev_own, last_of)
     for ev in ("mention", "addressed_name", "named"):
         _assign(target, evidence, np.where(how == ev, last_of, -1), ev)
-
-    # who each explicit link points at: the member a later unaddressed message may be answering
-    told = np.where(target >= 0, member[np.maximum(target, 0)], addr)
+    quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
+    told = np.where(quoted >= 0, quoted, addr)
     told = np.where(told == member, -1, told)
-    free = target < 0
-    links = target
-    for _ in range(rules.passes):
-        # later passes also know who the earlier heuristic links answered
-        heur = _heuristics(messages, sp, g, t, member, pos, told, links, rules, lexicon)
-        links = target.copy()
-        links[free] = heur[0][free]
-        hint = np.where(links >= 0, member[np.maximum(links, 0)], -1)
-        told = np.where(hint == member, -1, hint)
-    target = links
-    evidence[free & (heur[0] >= 0)] = heur[1][free & (heur[0] >= 0)]
-
-    out_row = np.full(n_all, -1, np.int64)
-    out_ev = np.full(n_all, "none", dtype=object)
-    linked = target >= 0
-    out_row[sp[linked]] = sp[target[linked]]
-    out_ev[sp] = evidence
-    has = out_row >= 0
-    res = pd.DataFrame({
-        "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
-        if "group_name" in messages.columns else messages["group_id"].to_numpy(),
-        "ts": messages["ts"].to_numpy(), "sender_id": messages["sender_id"].to_numpy(),
-        "sender_name": messages["sender_name"].to_numpy(), "source_line": line_all,
-        "reply_to_row": out_row,
-        "reply_to_line": pd.array(np.where(has, line_all[np.maximum(out_row, 0)], 0), dtype="Int64"),
-        "reply_to_sender_id": np.where(has, sender_all[np.maximum(out_row, 0)], None),
-        "confidence": pd.Series(out_ev).map(CONFIDENCE).to_numpy(), "evidence": out_ev,
-    }, index=messages.index)
-    res.loc[~has, "reply_to_line"] = pd.NA
-    return res[list(OUT_COLUMNS)]
+    return Context(sp, g, t, member, target, evidence, told)
 
 
 def _ts_ns(ts: pd.Series) -> np.ndarray:
     if not len(ts):
         return np.zeros(0, np.int64)
     return pd.DatetimeIndex(ts).as_unit("ns").asi8
+
+
+def _prev_own(member: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Position of the same member's previous message, -1 for none."""
+    return pd.Series(pos).groupby(member).shift(1).fillna(-1).to_numpy().astype(np.int64)
 
 
 def _assign(target: np.ndarray, evidence: np.ndarray, cand: np.ndarray, name: str) -> None:
@@ -239,8 +276,7 @@ def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarra
         hit &= who != member[rows]
         addr[rows[hit]] = who[hit]
         how[rows[hit]] = "addressed_name"
-    if rules.named_in_text:
-        _named(text, gs, al, member, addr, how, rules)
+    _named(text, gs, al, member, addr, how, rules)
     return addr, how
 
 
@@ -287,47 +323,21 @@ def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarr
     return out
 
 
-def _addressee_message(g, member, pos, t, addr, told0, rules: ReplyRules) -> np.ndarray:
-    """The addressed member Y's message that row i (by X) answers: Y's last message to X or to nobody
-    in particular (not one Y addressed to a third person), else Y's last message; -1 for none."""
-    last = _last_before(g, member, pos, t, addr, rules.address_window)
-    if not rules.skip_third_party:
-        return last
-    ask = np.flatnonzero(addr >= 0)
-    best = np.full(len(pos), -1, np.int64)
-    if not len(ask):
-        return last
-    span = int(member.max()) + 2
-    for right_rows, key_right, key_left in (
-        (np.flatnonzero(told0 < 0), member, addr),
-        (np.flatnonzero(told0 >= 0), member * span + told0 + 1, addr * span + member + 1),
-    ):
-        if not len(right_rows):
-            continue
-        left = pd.DataFrame({"pos": pos[ask], "k": key_left[ask], "i": ask})
-        right = pd.DataFrame({"pos": pos[right_rows], "k": key_right[right_rows], "p": right_rows})
-        j = pd.merge_asof(left, right, on="pos", by="k", direction="backward", allow_exact_matches=False)
-        p = j["p"].to_numpy()
-        ok = ~np.isnan(p)
-        i, p = j["i"].to_numpy()[ok], p[ok].astype(np.int64)
-        fresh = (t[i] - t[p]) <= rules.address_window * _SEC
-        best[i[fresh]] = np.maximum(best[i[fresh]], p[fresh])
-    return np.where(best >= 0, best, last)
+def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N): for every sorted row i, the previous ``lookback`` rows J[i, k] = i - k - 1, whether
+    each is a candidate (same group, within ``window``), their PAIR_FEATURES F[i, k, :] and the
+    NONE_FEATURES N[i, :] of "no link"."""
+    g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
+    n, K = len(g), rules.lookback
+    pos = np.arange(n, dtype=np.int64)
+    J = pos[:, None] - np.arange(1, K + 1)[None, :]
+    Jc = np.maximum(J, 0)
+    valid = (J >= 0) & (g[Jc] == g[:, None]) & ((t[:, None] - t[Jc]) <= rules.window * _SEC)
 
-
-def _heuristics(m, sp, g, t, member, pos, told, target, rules: ReplyRules, lexicon):
-    """(position, evidence) from turn-taking and timing for every row (callers use them for unlinked rows)."""
-    n = len(sp)
-    cand = np.full(n, -1, np.int64)
-    ev = np.full(n, "none", dtype=object)
-    if not n:
-        return cand, ev
-    sec = _SEC
-
-    # X's own previous message
-    s = pd.Series(pos)
-    prev_own = s.groupby(member).shift(1).fillna(-1).to_numpy().astype(np.int64)
-    # the latest message by someone else that addressed (or quoted) X
+    prev_own = _prev_own(member, pos)
+    next_own = pd.Series(pos).groupby(member).shift(-1).fillna(n).to_numpy().astype(np.int64)
+    # the latest message that addressed X, and whether X has answered since
     to_me = np.full(n, -1, np.int64)
     rows = np.flatnonzero(told >= 0)
     if len(rows):
@@ -337,55 +347,69 @@ def _heuristics(m, sp, g, t, member, pos, told, target, rules: ReplyRules, lexic
         p = j["p"].to_numpy()
         ok = ~np.isnan(p)
         to_me[j["i"].to_numpy()[ok]] = p[ok].astype(np.int64)
-    # the previous message by someone else (the end of the previous turn)
-    turn_start = np.ones(n, bool)
-    turn_start[1:] = (member[1:] != member[:-1]) | (g[1:] != g[:-1])
-    start = np.maximum.accumulate(np.where(turn_start, pos, 0))
-    prev_other = np.where((start > 0) & (g[np.maximum(start - 1, 0)] == g), start - 1, -1)
+    po = np.maximum(prev_own, 0)
+    # X's partner: whom X's last message addressed, else who last addressed X
+    partner = np.where(prev_own >= 0, told[po], -1)
+    partner = np.where(partner < 0, np.where(to_me >= 0, member[np.maximum(to_me, 0)], -1), partner)
 
-    def age(p: np.ndarray) -> np.ndarray:
-        return np.where(p >= 0, (t - t[np.maximum(p, 0)]) / sec, np.inf)
-
-    question = _questions(m, sp, lexicon)
-    length = m["text"].iloc[sp].fillna("").astype(str).str.len().to_numpy()
-    po = np.maximum(prev_other, 0)
-    partner = np.where((prev_own >= 0) & (target[np.maximum(prev_own, 0)] >= 0),
-                       member[np.maximum(target[np.maximum(prev_own, 0)], 0)], -1)
-    partner = np.where(partner == member, -1, partner)
-    y_last = _last_before(g, member, pos, t, partner, rules.exchange_window)
-    rule = {
-        # answer whoever addressed X since X last spoke
-        "tt1": (to_me, (to_me >= 0) & (to_me > prev_own) & (age(to_me) <= rules.answer_window)),
-        # a two-person exchange goes on: X's last message answered Y and Y has spoken since
-        "tt2": (y_last, (y_last > prev_own) & (prev_own >= 0) & (age(prev_own) <= rules.exchange_window)),
-        # X carries on their own turn
-        "tt3": (prev_own, (prev_own >= 0) & (age(prev_own) <= rules.continue_window)),
-        # right after another person's question that opened a thread
-        "qopen": (prev_other, (prev_other >= 0) & question[po] & (target[po] < 0)
-                  & (age(prev_other) <= rules.question_window)),
-        # a short message right after another person's question
-        "timing": (prev_other, (prev_other >= 0) & question[po] & (length <= rules.short_chars)
-                   & (age(prev_other) <= rules.question_window)),
-    }
-    if "words" in rules.order:
-        best, score = _shared_words(m, sp, g, member, pos, t, rules)
-        rule["words"] = (best, (best >= 0) & (score >= rules.words_min_score))
-    for name in rules.order:
-        c, ok = rule[name]
-        take = (cand < 0) & ok
-        cand[take], ev[take] = c[take], name
-    return cand, ev
+    question = _questions(messages, ctx.sp, lexicon)
+    length = messages["text"].iloc[ctx.sp].fillna("").astype(str).str.len().to_numpy()
+    words = _shared_words(messages, ctx, rules)
+    mi = member[:, None]
+    own = member[Jc] == mi
+    minutes = np.minimum((t[:, None] - t[Jc]) / (60 * _SEC), 30)
+    first_of_j = (prev_own[Jc] < 0) | ((t[Jc] - t[np.maximum(prev_own[Jc], 0)]) > 1800 * _SEC)
+    k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
+    F = np.stack([
+        own,
+        Jc == prev_own[:, None],
+        told[Jc] == mi,
+        (Jc == to_me[:, None]) & (to_me > prev_own)[:, None],
+        (member[Jc] == partner[:, None]) & (partner >= 0)[:, None],
+        (told[Jc] >= 0) & (told[Jc] != mi) & ~own,
+        np.log(k1),
+        minutes / 10,
+        question[Jc],
+        np.minimum(words, 30) / 10,
+        (told[Jc] < 0) & ~own,
+        next_own[Jc] >= pos[:, None],
+        first_of_j & ~own,
+        (k1 == 1) & (length <= 20)[:, None],
+    ], axis=-1).astype(np.float64)
+    gap = np.where(pos > 0, (t - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30)
+    own_gap = np.where(prev_own >= 0, (t - t[po]) / (60 * _SEC), np.inf)
+    N = np.stack([np.ones(n), question, np.log1p(length), own_gap > 30, np.log1p(np.minimum(gap, 30))],
+                 axis=-1).astype(np.float64)
+    return J, valid, F, N
 
 
-def _shared_words(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray, pos: np.ndarray,
-                  t: np.ndarray, rules: ReplyRules) -> tuple[np.ndarray, np.ndarray]:
-    """(best earlier message, score) by the rare words row i shares with one of the previous
-    ``words_lookback`` messages of other members (score: the sum of the shared words' idf in the group)."""
-    n = len(sp)
-    best = np.full(n, -1, np.int64)
-    score = np.zeros(n)
+def scores(valid: np.ndarray, F: np.ndarray, N: np.ndarray, rules: ReplyRules) -> np.ndarray:
+    """Logits (rows x 1 + lookback): column 0 is "no link", then the candidates (-inf where not valid)."""
+    pair = F @ np.asarray(rules.pair_weights)
+    none = N @ np.asarray(rules.none_weights)
+    return np.concatenate([none[:, None], np.where(valid, pair, -np.inf)], axis=1)
+
+
+def choose(J, valid, F, N, rules: ReplyRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(picked position or -1, its probability, picked by turn-taking) for each row."""
+    z = scores(valid, F, N, rules)
+    best = np.argmax(z, axis=1)
+    zz = np.exp(z - z.max(axis=1, keepdims=True))
+    prob = zz[np.arange(len(z)), best] / zz.sum(axis=1)
+    k = np.maximum(best - 1, 0)
+    pick = np.where(best > 0, J[np.arange(len(J)), k], -1)
+    f = F[np.arange(len(F)), k]
+    turn = (best > 0) & ((f[:, 0] > 0) | (f[:, 2] > 0) | (f[:, 4] > 0))
+    return pick, prob, turn
+
+
+def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarray:
+    """(rows x lookback): the summed idf of the rare words row i shares with each earlier candidate."""
+    g, sp = ctx.g, ctx.sp
+    n, K = len(g), rules.lookback
+    out = np.zeros((n, K))
     if n < 2:
-        return best, score
+        return out
     text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
     words = pc.split_pattern_regex(pc.utf8_lower(text), r"[^\w./-]+")
     flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
@@ -393,30 +417,22 @@ def _shared_words(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.nda
     keep = pd.Series(flat).str.len().to_numpy() >= rules.words_min_len
     w = pd.DataFrame({"i": row[keep], "g": g[row[keep]], "w": flat[keep]}).drop_duplicates(["i", "w"])
     if not len(w):
-        return best, score
+        return out
     size = np.bincount(g, minlength=int(g.max()) + 1)
     df = w.groupby(["g", "w"])["i"].transform("size").to_numpy()
-    idf = np.log(size[w["g"].to_numpy()] / df)
-    w = w.assign(idf=idf)[(df / size[w["g"].to_numpy()] <= rules.words_max_df) & (df >= 2)]
+    gsize = size[w["g"].to_numpy()]
+    w = w.assign(idf=np.log(gsize / df))[(df / gsize <= rules.words_max_df) & (df >= 2)]
     w = w.sort_values(["g", "w", "i"], kind="stable")
-    key = w.groupby(["g", "w"], sort=False)
-    pairs = []
-    for k in range(1, rules.words_prev + 1):
-        j = key["i"].shift(k)
-        ok = j.notna().to_numpy()
-        pairs.append(pd.DataFrame({"i": w["i"].to_numpy()[ok], "j": j.to_numpy()[ok].astype(np.int64),
-                                   "idf": w["idf"].to_numpy()[ok]}))
-    pr = pd.concat(pairs, ignore_index=True)
-    i, j = pr["i"].to_numpy(), pr["j"].to_numpy()
-    pr = pr[(i - j <= rules.words_lookback) & (member[i] != member[j])
-            & ((t[i] - t[j]) <= rules.words_window * _SEC)]
-    if not len(pr):
-        return best, score
-    agg = pr.groupby(["i", "j"], sort=False)["idf"].sum().reset_index()
-    agg = agg.sort_values(["i", "idf", "j"], ascending=[True, False, False]).drop_duplicates("i")
-    best[agg["i"].to_numpy()] = agg["j"].to_numpy()
-    score[agg["i"].to_numpy()] = agg["idf"].to_numpy()
-    return best, score
+    key = w.groupby(["g", "w"], sort=False)["i"]
+    i_all, idf = w["i"].to_numpy(), w["idf"].to_numpy()
+    for k in range(1, 4):                       # the last three earlier uses of each word
+        j = key.shift(k).to_numpy()
+        ok = ~np.isnan(j)
+        i = i_all[ok]
+        d = i - j[ok].astype(np.int64)
+        near = d <= K
+        np.add.at(out, (i[near], d[near] - 1), idf[ok][near])
+    return out
 
 
 def _questions(m: pd.DataFrame, sp: np.ndarray, lexicon) -> np.ndarray:
