@@ -42,25 +42,25 @@ def tuning_split(files: list[Path]) -> tuple[list[Path], list[Path]]:
     return files[0::2], files[1::2]
 
 
-def baseline(messages: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
-    """The addressed person's last message (qunkit's mention / addressed_name links), else the previous
-    message by another speaker."""
-    spoken = messages["kind"].to_numpy() != "system"
-    sender = messages["sender_id"].to_numpy()
-    line = messages["source_line"].to_numpy()
-    prev = np.full(len(messages), -1)
+def baseline(messages: pd.DataFrame) -> pd.DataFrame:
+    """The addressed person's last message (qunkit's explicit @mention / name links, before any choice
+    among that person's messages), else the previous message by another speaker."""
+    from qunkit.analysis.replies import explicit_links
+
+    ctx = explicit_links(messages)
+    sender = messages["sender_id"].to_numpy()[ctx.sp]
+    prev = np.full(len(ctx.sp), -1)
     last_other = -1
-    last_row = -1
-    for i in np.flatnonzero(spoken):             # benchmark only: a few thousand lines
-        if last_row >= 0 and sender[last_row] != sender[i]:
-            last_other = last_row
+    for i in range(1, len(ctx.sp)):              # benchmark only: a few thousand lines
+        if sender[i - 1] != sender[i]:
+            last_other = i - 1
         prev[i] = last_other
-        last_row = i
-    addressed = links["evidence"].isin(["mention", "addressed_name"]).to_numpy()
-    row = np.where(addressed, links["reply_to_row"].to_numpy(), prev)
-    out = pd.DataFrame({"source_line": line, "reply_to_line": pd.array(np.where(row >= 0, line[row], 0),
-                                                                         dtype="Int64")})
-    out.loc[row < 0, "reply_to_line"] = pd.NA
+    addressed = np.isin(ctx.evidence, ("mention", "addressed_name", "named"))
+    pick = np.where(addressed, ctx.target, prev)
+    line = messages["source_line"].to_numpy()
+    out = pd.DataFrame({"source_line": line, "reply_to_line": pd.array([pd.NA] * len(line), dtype="Int64")})
+    has = pick >= 0
+    out.loc[ctx.sp[has], "reply_to_line"] = line[ctx.sp[pick[has]]]
     return out
 
 
@@ -74,24 +74,34 @@ def evaluate(files: list[Path], **rules) -> dict[str, dict[str, dict[str, int]]]
         msgs = read_irc(f)
         gold = read_links(f.with_name(f.name.replace(".raw.txt", ".annotation.txt")))
         links = reply_links(msgs, r)
-        res[f.name] = {"qunkit": score(links, gold), "baseline": score(baseline(msgs, links), gold)}
+        res[f.name] = {"qunkit": score(links, gold), "baseline": score(baseline(msgs), gold)}
     return res
 
 
-def fit(files: list[Path], addressed: bool = False, steps: int = 3000, l2: float = 1e-3
-        ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def fit(files: list[Path], addressed: bool = False, first: dict | None = None, steps: int = 3000,
+        l2: float = 1e-3, **rules) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Fit the pair and none weights of ``reply_links`` on ``files``: a conditional logit over the
     candidates of every annotated message that addresses nobody (Adam on the mean log-likelihood of
     picking any gold parent; "no link" is right for the gold's self-links).  ``addressed``: the weights
     that pick one of the addressed member's messages instead (no "no link" option)."""
-    from qunkit.analysis.replies import RULES, candidates, explicit_links
+    from dataclasses import replace
+
+    from qunkit.analysis.replies import ReplyRules, candidates, explicit_links
+
+    RULES = ReplyRules(**rules)
 
     Fs, Ns, Vs, Gs = [], [], [], []
     for f in files:
         msgs = read_irc(f)
         gold = read_links(f.with_name(f.name.replace(".raw.txt", ".annotation.txt")))
         ctx = explicit_links(msgs, RULES)
-        J, valid, F, N = candidates(msgs, ctx, RULES)
+        links = None
+        if first is not None:                     # features as the second pass sees them
+            links = reply_links(msgs, replace(RULES, passes=1, **first))["reply_to_row"].to_numpy()
+            back = np.full(len(msgs), -1)
+            back[ctx.sp] = np.arange(len(ctx.sp))
+            links = np.where(links[ctx.sp] >= 0, back[np.maximum(links[ctx.sp], 0)], -1)
+        J, valid, F, N = candidates(msgs, ctx, RULES, links=links)
         line = msgs["source_line"].to_numpy()[ctx.sp]
         parents = gold.groupby("child")["parent"].apply(set)
         said = np.isin(ctx.evidence, ("mention", "addressed_name", "named"))
@@ -140,18 +150,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--repeat", type=int, default=3, help="timing repetitions (best is shown)")
-    ap.add_argument("--fit", action="store_true", help="fit the weights on the tuning files and print them")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a ReplyRules field (numbers only), e.g. --set lookback=20")
+    ap.add_argument("--fit", action="store_true", help="fit the weights on the tuning files, print and use them")
     args = ap.parse_args(argv)
     files = sorted(args.data.glob("*.raw.txt"))
     if not files:
         print(f"skipped: no IRC *.raw.txt files in {args.data} (the real-data directory is absent)")
         return 0
+    weights = {k: float(v) if "." in v else int(v) for k, v in (a.split("=", 1) for a in args.set)}
     if args.fit:
-        pair, none = fit(tuning_split(files)[0])
-        address, _ = fit(tuning_split(files)[0], addressed=True)
+        tune = tuning_split(files)[0]
+        address, _ = fit(tune, addressed=True, **weights)
+        pair, none = fit(tune, **weights)
+        for _ in range(1, weights.get("passes", 2)):
+            first = {"pair_weights": pair, "none_weights": none, "address_weights": address}
+            pair, none = fit(tune, first=first, **weights)
         print(f"PAIR_WEIGHTS = {pair}\nNONE_WEIGHTS = {none}\nADDRESS_WEIGHTS = {address}")
-        return 0
-    res = evaluate(files)
+        weights |= {"pair_weights": pair, "none_weights": none, "address_weights": address}
+    res = evaluate(files, **weights)
     tune, held = tuning_split(files)
     print(f"{'file':28} {'split':9} {'qunkit':30} baseline")
     for f in files:

@@ -51,14 +51,19 @@ OUT_COLUMNS = ("group_id", "group_name", "ts", "sender_id", "sender_name", "sour
                "reply_to_line", "reply_to_sender_id", "confidence", "evidence")
 # features of a candidate j for message i (by X); see _candidates
 PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third", "log_dist", "minutes",
-                 "question", "words", "open", "sender_latest", "newcomer", "adjacent_short")
+                 "question", "words", "open", "sender_latest", "newcomer", "adjacent_short",
+                 "own_minutes", "to_me_dist", "newcomer_question", "own_question", "any_words", "j_log_len",
+                 "j_url", "partner_latest", "own_dist", "short_after_question", "j_answered_me",
+                 "own_answered")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS = (0.91, 1.499, 1.703, 0.491, 1.334, -1.533, -1.179, -2.589, 0.393, 2.333, 0.287, 0.026, -0.291, 0.194)
-ADDRESS_WEIGHTS = (-0.0, 2.233, 1.24, 1.052, -0.0, -1.541, -0.339, -2.314, -0.071, 4.175, 0.301, 0.769, 0.067, 0.236)
+PAIR_WEIGHTS0 = (0.91, 1.499, 1.703, 0.491, 1.334, -1.533, -1.179, -2.589, 0.393, 2.333, 0.287, 0.026, -0.291, 0.194)
+ADDRESS_WEIGHTS0 = (-0.0, 2.233, 1.24, 1.052, -0.0, -1.541, -0.339, -2.314, -0.071, 4.175, 0.301, 0.769, 0.067, 0.236)
+PAIR_WEIGHTS = (0.0,) * len(PAIR_FEATURES)
+ADDRESS_WEIGHTS = (0.0,) * len(PAIR_FEATURES)
 NONE_WEIGHTS = (-1.366, 0.954, 0.285, 2.823, -0.451)
 # precision of each explicit evidence on the tuning files
-CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7, "named": 0.6}
+CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
 
 
@@ -77,6 +82,7 @@ class ReplyRules:
     pair_weights: tuple[float, ...] = PAIR_WEIGHTS
     none_weights: tuple[float, ...] = NONE_WEIGHTS
     address_weights: tuple[float, ...] = ADDRESS_WEIGHTS
+    passes: int = 2                    # scoring rounds for unaddressed messages
 
 
 RULES = ReplyRules()
@@ -105,8 +111,8 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     J, valid, F, N = candidates(messages, ctx, rules, lexicon)
     target = ctx.target.copy()
     evidence = ctx.evidence.copy()
-    conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
     evidence[evidence == "named"] = "addressed_name"
+    conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
     # an addressed member's earlier message rather than their last: the one X answers
     said = np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))
     if len(said):
@@ -116,6 +122,11 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
         ok = by_y.any(axis=1)
         target[said[ok]] = J[said[ok], k[ok]]
     free = np.flatnonzero(target < 0)
+    if len(free) and rules.passes > 1:
+        # a second pass knows whom the first linked each earlier message to
+        first = target.copy()
+        first[free] = choose(J[free], valid[free], F[free], N[free], rules)[0]
+        J, valid, F, N = candidates(messages, ctx, rules, lexicon, links=first)
     if len(free):
         pick, prob, turn = choose(J[free], valid[free], F[free], N[free], rules)
         target[free] = pick
@@ -323,12 +334,14 @@ def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarr
     return out
 
 
-def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None,
+               links: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(J, valid, F, N): for every sorted row i, the previous ``lookback`` rows J[i, k] = i - k - 1, whether
     each is a candidate (same group, within ``window``), their PAIR_FEATURES F[i, k, :] and the
-    NONE_FEATURES N[i, :] of "no link"."""
+    NONE_FEATURES N[i, :] of "no link".  ``links`` (default: the explicit ones) are the links known so far:
+    a second pass sees whom the first pass linked each earlier message to."""
     g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
+    links = ctx.target if links is None else links
     n, K = len(g), rules.lookback
     pos = np.arange(n, dtype=np.int64)
     J = pos[:, None] - np.arange(1, K + 1)[None, :]
@@ -350,11 +363,14 @@ def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, 
     po = np.maximum(prev_own, 0)
     # X's partner: whom X's last message addressed, else who last addressed X
     partner = np.where(prev_own >= 0, told[po], -1)
+    answered = np.where((prev_own >= 0) & (links[po] >= 0), member[np.maximum(links[po], 0)], -1)
+    partner = np.where(partner < 0, np.where(answered != member, answered, -1), partner)
     partner = np.where(partner < 0, np.where(to_me >= 0, member[np.maximum(to_me, 0)], -1), partner)
 
     question = _questions(messages, ctx.sp, lexicon)
     length = messages["text"].iloc[ctx.sp].fillna("").astype(str).str.len().to_numpy()
     words = _shared_words(messages, ctx, rules)
+    url = messages["text"].iloc[ctx.sp].fillna("").astype(str).str.contains("http", regex=False).to_numpy()
     mi = member[:, None]
     own = member[Jc] == mi
     minutes = np.minimum((t[:, None] - t[Jc]) / (60 * _SEC), 30)
@@ -375,8 +391,20 @@ def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, 
         next_own[Jc] >= pos[:, None],
         first_of_j & ~own,
         (k1 == 1) & (length <= 20)[:, None],
+        own * minutes / 10,
+        (told[Jc] == mi) * np.log(k1),
+        first_of_j & ~own & question[Jc],
+        own & question[:, None],
+        words > 0,
+        np.log1p(length[Jc]),
+        url[Jc],
+        (member[Jc] == partner[:, None]) & (partner >= 0)[:, None] & (next_own[Jc] >= pos[:, None]),
+        own * np.log(k1),
+        ~own & question[Jc] & (length <= 40)[:, None],
+        (links[Jc] >= 0) & (member[np.maximum(links[Jc], 0)] == mi) & ~own,
+        own & (links[Jc] >= 0) & (member[np.maximum(links[Jc], 0)] != mi),
     ], axis=-1).astype(np.float64)
-    gap = np.where(pos > 0, (t - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30)
+    gap = np.clip(np.where(pos > 0, (t - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30), 0, 30)
     own_gap = np.where(prev_own >= 0, (t - t[po]) / (60 * _SEC), np.inf)
     N = np.stack([np.ones(n), question, np.log1p(length), own_gap > 30, np.log1p(np.minimum(gap, 30))],
                  axis=-1).astype(np.float64)
