@@ -7,8 +7,9 @@
 - ``mention``: an @mention (``mentions``) of a member -> that member's last message;
 - ``addressed_name``: the text starts with a member's name or a prefix of it
   ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
-  @mention), or names a member as a word ("thanks bob2") -> that member's last
-  message (or X's own last one when X addresses Y again before Y answered);
+  @mention), or names a member as a word ("thanks bob2") -> one of that
+  member's recent messages, the last unless an earlier one scores better
+  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up);
 - ``turn_taking`` / ``timing``: for a message that addresses nobody, the best of
   the previous ``lookback`` messages (within ``window``) or none, by a linear
   score of what the practice says matters: whoever just addressed X and has
@@ -57,11 +58,9 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
                  "own_answered")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS0 = (0.91, 1.499, 1.703, 0.491, 1.334, -1.533, -1.179, -2.589, 0.393, 2.333, 0.287, 0.026, -0.291, 0.194)
-ADDRESS_WEIGHTS0 = (-0.0, 2.233, 1.24, 1.052, -0.0, -1.541, -0.339, -2.314, -0.071, 4.175, 0.301, 0.769, 0.067, 0.236)
-PAIR_WEIGHTS = (0.0,) * len(PAIR_FEATURES)
-ADDRESS_WEIGHTS = (0.0,) * len(PAIR_FEATURES)
-NONE_WEIGHTS = (-1.366, 0.954, 0.285, 2.823, -0.451)
+PAIR_WEIGHTS = (1.079, 1.647, 0.247, 0.954, 0.929, -1.432, -1.511, -1.659, 0.227, 1.09, 0.35, -0.025, -0.081, 0.147, -0.556, 0.389, -0.263, 0.636, 1.267, 0.355, 0.097, 0.091, 0.261, 0.096, 1.557, -0.217)
+ADDRESS_WEIGHTS = (0.0, 0.0, 0.634, 0.978, -0.0, -1.176, -0.53, -3.804, 0.246, 1.906, 0.542, 0.374, 0.03, 0.301, 0.0, 0.232, 0.028, 0.0, 1.331, 0.633, 0.742, 0.897, 0.0, 0.193, 0.634, 0.0)
+NONE_WEIGHTS = (-0.244, 1.114, 0.353, 2.752, -0.32)
 # precision of each explicit evidence on the tuning files
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
@@ -71,9 +70,8 @@ _SEC = 1_000_000_000
 class ReplyRules:
     """Windows, thresholds and weights; see the module doc for what each one decides."""
 
-    address_window: float = 3 * 3600   # an addressed member's last message older than this is not the target
-    continue_window: float = 5 * 60    # X addressing Y again this soon, before Y answered: X's own turn goes on
-    lookback: int = 12                 # candidates: this many previous messages of the group ...
+    address_window: float = 30 * 60    # an addressed member's last message older than this is not the target
+    lookback: int = 20                 # candidates: this many previous messages of the group ...
     window: float = 15 * 60            # ... no older than this (seconds)
     min_prefix: int = 3                # shortest nick prefix (and in-text name) that counts as an address
     common_name: float = 0.02          # a name that is a word in more than this share of messages is no address
@@ -180,12 +178,6 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     _assign(target, evidence, q, "quote")
     addr, how = _addressed(messages, sp, g, member, rules)
     last_of = _last_before(g, member, pos, t, addr, rules.address_window)
-    # X addressed Y again before Y answered: X goes on with their own turn
-    prev_own = _prev_own(member, pos)
-    po = np.maximum(prev_own, 0)
-    again = ((addr >= 0) & (prev_own >= 0) & (addr[po] == addr) & (prev_own > last_of)
-             & ((t - t[po]) <= rules.continue_window * _SEC))
-    last_of = np.where(again, prev_own, last_of)
     for ev in ("mention", "addressed_name", "named"):
         _assign(target, evidence, np.where(how == ev, last_of, -1), ev)
     quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
