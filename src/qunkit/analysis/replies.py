@@ -106,30 +106,32 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     ``reply_to_line`` its ``source_line``; ``evidence`` one of ``EVIDENCE``.
     """
     ctx = explicit_links(messages, rules)
-    J, valid, F, N = candidates(messages, ctx, rules, lexicon)
+    prep = prepare(messages, ctx, rules, lexicon)
     target = ctx.target.copy()
     evidence = ctx.evidence.copy()
     evidence[evidence == "named"] = "addressed_name"
     conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
+    state = with_links(prep, ctx, None)
     # an addressed member's earlier message rather than their last: the one X answers
-    said = np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))
-    if len(said):
-        by_y = valid[said] & (ctx.member[np.maximum(J[said], 0)] == ctx.member[target[said]][:, None])
-        z = np.where(by_y, F[said] @ np.asarray(rules.address_weights), -np.inf)
+    for said in _blocks(np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))):
+        J, valid, F, _ = features(state, ctx, rules, said)
+        by_y = valid & (ctx.member[np.maximum(J, 0)] == ctx.member[target[said]][:, None])
+        z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
         k = np.argmax(z, axis=1)
         ok = by_y.any(axis=1)
-        target[said[ok]] = J[said[ok], k[ok]]
+        target[said[ok]] = J[ok, k[ok]]
     free = np.flatnonzero(target < 0)
-    if len(free) and rules.passes > 1:
-        # a second pass knows whom the first linked each earlier message to
-        first = target.copy()
-        first[free] = choose(J[free], valid[free], F[free], N[free], rules)[0]
-        J, valid, F, N = candidates(messages, ctx, rules, lexicon, links=first)
-    if len(free):
-        pick, prob, turn = choose(J[free], valid[free], F[free], N[free], rules)
-        target[free] = pick
-        conf[free] = prob
-        evidence[free] = np.where(pick < 0, "none", np.where(turn, "turn_taking", "timing"))
+    for p in range(rules.passes):
+        if p:       # a later pass knows whom the previous one linked each earlier message to
+            state = with_links(prep, ctx, target)
+        picked = target.copy()
+        for rows in _blocks(free):
+            J, valid, F, N = features(state, ctx, rules, rows)
+            pick, prob, turn = choose(J, valid, F, N, rules)
+            picked[rows] = pick
+            conf[rows] = prob
+            evidence[rows] = np.where(pick < 0, "none", np.where(turn, "turn_taking", "timing"))
+        target = picked
 
     n_all = len(messages)
     sp = ctx.sp
@@ -184,6 +186,12 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     told = np.where(quoted >= 0, quoted, addr)
     told = np.where(told == member, -1, told)
     return Context(sp, g, t, member, target, evidence, told)
+
+
+def _blocks(rows: np.ndarray, size: int = 20_000):
+    """``rows`` in blocks, so the (rows x lookback x features) matrices stay small."""
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
 
 
 def _ts_ns(ts: pd.Series) -> np.ndarray:
@@ -327,22 +335,25 @@ def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarr
 
 
 def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None,
-               links: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(J, valid, F, N): for every sorted row i, the previous ``lookback`` rows J[i, k] = i - k - 1, whether
-    each is a candidate (same group, within ``window``), their PAIR_FEATURES F[i, k, :] and the
-    NONE_FEATURES N[i, :] of "no link".  ``links`` (default: the explicit ones) are the links known so far:
-    a second pass sees whom the first pass linked each earlier message to."""
-    g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
-    links = ctx.target if links is None else links
-    n, K = len(g), rules.lookback
-    pos = np.arange(n, dtype=np.int64)
-    J = pos[:, None] - np.arange(1, K + 1)[None, :]
-    Jc = np.maximum(J, 0)
-    valid = (J >= 0) & (g[Jc] == g[:, None]) & ((t[:, None] - t[Jc]) <= rules.window * _SEC)
+               links: np.ndarray | None = None, rows: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N) for the sorted ``rows`` (default: all): the previous ``lookback`` rows
+    J[r, k] = row - k - 1, whether each is a candidate (same group, within ``window``), their
+    PAIR_FEATURES F[r, k, :] and the NONE_FEATURES N[r, :] of "no link".  ``links`` (default: the explicit
+    ones) are the links known so far: a second pass sees whom the first linked each earlier message to."""
+    prep = prepare(messages, ctx, rules, lexicon)
+    return features(with_links(prep, ctx, links), ctx, rules,
+                    np.arange(len(ctx.g)) if rows is None else rows)
 
+
+def prepare(messages: pd.DataFrame, ctx: Context, rules: ReplyRules, lexicon=None) -> dict[str, np.ndarray]:
+    """The per-message arrays the candidate features are read from (one pass over the texts)."""
+    g, member, told = ctx.g, ctx.member, ctx.told
+    n = len(g)
+    pos = np.arange(n, dtype=np.int64)
     prev_own = _prev_own(member, pos)
     next_own = pd.Series(pos).groupby(member).shift(-1).fillna(n).to_numpy().astype(np.int64)
-    # the latest message that addressed X, and whether X has answered since
+    # the latest message that addressed X
     to_me = np.full(n, -1, np.int64)
     rows = np.flatnonzero(told >= 0)
     if len(rows):
@@ -352,61 +363,91 @@ def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, 
         p = j["p"].to_numpy()
         ok = ~np.isnan(p)
         to_me[j["i"].to_numpy()[ok]] = p[ok].astype(np.int64)
+    text = messages["text"].iloc[ctx.sp].fillna("").astype(str)
+    return {"pos": pos, "prev_own": prev_own, "next_own": next_own, "to_me": to_me,
+            "question": _questions(messages, ctx.sp, lexicon), "length": text.str.len().to_numpy(),
+            "url": text.str.contains("http", regex=False).to_numpy(), "words": _shared_words(messages, ctx, rules)}
+
+
+def with_links(prep: dict[str, np.ndarray], ctx: Context, links: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``prep`` plus the arrays that depend on the links known so far (X's partner)."""
+    member, told = ctx.member, ctx.told
+    links = ctx.target if links is None else links
+    prev_own, to_me = prep["prev_own"], prep["to_me"]
     po = np.maximum(prev_own, 0)
-    # X's partner: whom X's last message addressed, else who last addressed X
+    # X's partner: whom X's last message addressed, else answered, else who last addressed X
     partner = np.where(prev_own >= 0, told[po], -1)
     answered = np.where((prev_own >= 0) & (links[po] >= 0), member[np.maximum(links[po], 0)], -1)
     partner = np.where(partner < 0, np.where(answered != member, answered, -1), partner)
     partner = np.where(partner < 0, np.where(to_me >= 0, member[np.maximum(to_me, 0)], -1), partner)
+    return prep | {"links": links, "partner": partner}
 
-    question = _questions(messages, ctx.sp, lexicon)
-    length = messages["text"].iloc[ctx.sp].fillna("").astype(str).str.len().to_numpy()
-    words = _shared_words(messages, ctx, rules)
-    url = messages["text"].iloc[ctx.sp].fillna("").astype(str).str.contains("http", regex=False).to_numpy()
-    mi = member[:, None]
+
+def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N) of ``rows`` (see ``candidates``); float32, a block of rows at a time."""
+    g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
+    pos, prev_own, next_own, to_me = prep["pos"][rows], prep["prev_own"], prep["next_own"], prep["to_me"]
+    question, length, url, links, partner = (prep[k] for k in ("question", "length", "url", "links", "partner"))
+    K = rules.lookback
+    J = pos[:, None] - np.arange(1, K + 1)[None, :]
+    Jc = np.maximum(J, 0)
+    ti = t[rows][:, None]
+    valid = (J >= 0) & (g[Jc] == g[rows][:, None]) & ((ti - t[Jc]) <= rules.window * _SEC)
+    words = prep["words"][rows]
+    mi = member[rows][:, None]
     own = member[Jc] == mi
-    minutes = np.minimum((t[:, None] - t[Jc]) / (60 * _SEC), 30)
+    minutes = np.minimum((ti - t[Jc]) / (60 * _SEC), 30)
     first_of_j = (prev_own[Jc] < 0) | ((t[Jc] - t[np.maximum(prev_own[Jc], 0)]) > 1800 * _SEC)
     k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
-    F = np.stack([
+    logk = np.log(k1)
+    pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
+    with_partner = (member[Jc] == pi) & (pi >= 0)
+    sender_latest = next_own[Jc] >= pos[:, None]
+    answered_by_j = np.where(links[Jc] >= 0, member[np.maximum(links[Jc], 0)], -1)
+    cols = (
         own,
-        Jc == prev_own[:, None],
+        Jc == po_i[:, None],
         told[Jc] == mi,
-        (Jc == to_me[:, None]) & (to_me > prev_own)[:, None],
-        (member[Jc] == partner[:, None]) & (partner >= 0)[:, None],
+        (Jc == ti_me[:, None]) & (ti_me > po_i)[:, None],
+        with_partner,
         (told[Jc] >= 0) & (told[Jc] != mi) & ~own,
-        np.log(k1),
+        logk,
         minutes / 10,
         question[Jc],
         np.minimum(words, 30) / 10,
         (told[Jc] < 0) & ~own,
-        next_own[Jc] >= pos[:, None],
+        sender_latest,
         first_of_j & ~own,
-        (k1 == 1) & (length <= 20)[:, None],
+        (k1 == 1) & (li <= 20),
         own * minutes / 10,
-        (told[Jc] == mi) * np.log(k1),
+        (told[Jc] == mi) * logk,
         first_of_j & ~own & question[Jc],
-        own & question[:, None],
+        own & question[rows][:, None],
         words > 0,
         np.log1p(length[Jc]),
         url[Jc],
-        (member[Jc] == partner[:, None]) & (partner >= 0)[:, None] & (next_own[Jc] >= pos[:, None]),
-        own * np.log(k1),
-        ~own & question[Jc] & (length <= 40)[:, None],
-        (links[Jc] >= 0) & (member[np.maximum(links[Jc], 0)] == mi) & ~own,
-        own & (links[Jc] >= 0) & (member[np.maximum(links[Jc], 0)] != mi),
-    ], axis=-1).astype(np.float64)
-    gap = np.clip(np.where(pos > 0, (t - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30), 0, 30)
-    own_gap = np.where(prev_own >= 0, (t - t[po]) / (60 * _SEC), np.inf)
-    N = np.stack([np.ones(n), question, np.log1p(length), own_gap > 30, np.log1p(np.minimum(gap, 30))],
-                 axis=-1).astype(np.float64)
+        with_partner & sender_latest,
+        own * logk,
+        ~own & question[Jc] & (li <= 40),
+        (answered_by_j == mi) & ~own,
+        own & (answered_by_j >= 0) & (answered_by_j != mi),
+    )
+    F = np.empty(J.shape + (len(cols),), np.float32)
+    for c, col in enumerate(cols):
+        F[..., c] = col
+    tr = t[rows]
+    gap = np.clip(np.where(pos > 0, (tr - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30), 0, 30)
+    own_gap = np.where(po_i >= 0, (tr - t[np.maximum(po_i, 0)]) / (60 * _SEC), np.inf)
+    N = np.stack([np.ones(len(rows)), question[rows], np.log1p(length[rows]), own_gap > 30, np.log1p(gap)],
+                 axis=-1).astype(np.float32)
     return J, valid, F, N
 
 
 def scores(valid: np.ndarray, F: np.ndarray, N: np.ndarray, rules: ReplyRules) -> np.ndarray:
     """Logits (rows x 1 + lookback): column 0 is "no link", then the candidates (-inf where not valid)."""
-    pair = F @ np.asarray(rules.pair_weights)
-    none = N @ np.asarray(rules.none_weights)
+    pair = F @ np.asarray(rules.pair_weights, np.float32)
+    none = N @ np.asarray(rules.none_weights, np.float32)
     return np.concatenate([none[:, None], np.where(valid, pair, -np.inf)], axis=1)
 
 
@@ -427,7 +468,7 @@ def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarra
     """(rows x lookback): the summed idf of the rare words row i shares with each earlier candidate."""
     g, sp = ctx.g, ctx.sp
     n, K = len(g), rules.lookback
-    out = np.zeros((n, K))
+    out = np.zeros((n, K), np.float32)
     if n < 2:
         return out
     text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
