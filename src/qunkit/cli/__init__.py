@@ -40,6 +40,7 @@ COMMANDS = [
     "qunkit.cli.analysis:activity_cmd",
     "qunkit.cli.analysis:roles_cmd",
     "qunkit.cli.analysis:risk_cmd",
+    "qunkit.cli.replies:replies_cmd",
     "qunkit.cli.prune:prune_cmd",
     "qunkit.cli.prune:rollcall_cmd",
     "qunkit.cli.generate:generate_cmd",
