@@ -80,6 +80,8 @@ class ReplyRules:
     pair_weights: tuple[float, ...] = PAIR_WEIGHTS
     none_weights: tuple[float, ...] = NONE_WEIGHTS
     address_weights: tuple[float, ...] = ADDRESS_WEIGHTS
+    short_answer: int = 8              # a non-question this short right after another's question answers it
+    answer_window: float = 2 * 60      # ... when it comes this soon (seconds)
     passes: int = 2                    # scoring rounds for unaddressed messages
 
 
@@ -132,6 +134,15 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
             conf[rows] = prob
             evidence[rows] = np.where(pick < 0, "none", np.where(turn, "turn_taking", "timing"))
         target = picked
+    # the practice's plainest rule, which a newcomer's first words would otherwise miss: a short
+    # non-question right after another person's question answers it
+    q, length = prep["question"], prep["length"]
+    prev = np.maximum(prep["pos"] - 1, 0)
+    quick = ((target < 0) & (evidence == "none") & (prep["pos"] > 0) & (ctx.g[prev] == ctx.g)
+             & (ctx.member[prev] != ctx.member) & q[prev] & ~q & (length <= rules.short_answer)
+             & (ctx.told[prev] < 0) & ((ctx.t - ctx.t[prev]) <= rules.answer_window * _SEC))
+    target[quick] = prev[quick]
+    evidence[quick] = "timing"
 
     n_all = len(messages)
     sp = ctx.sp
