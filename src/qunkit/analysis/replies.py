@@ -23,8 +23,9 @@
 System lines (joins, recalls, ...) are never linked and never link targets.
 The weights were fitted (``benchmarks/bench_replies.py --fit``, a conditional
 logit) on five of the ten IRC disentanglement dev files; ``confidence`` is the
-precision an explicit evidence reached there, or the model's probability of
-its pick.  Callers that want "another member answered" drop the rows whose
+model's probability of its pick, or for explicit evidence a fixed figure
+(addressed_name: about the precision it reached on those files; quote and
+mention, which IRC lacks, are set by judgement, not measured).  Callers that want "another member answered" drop the rows whose
 ``reply_to_sender_id`` is the sender (X carrying on their own turn).
 
 Everything is vectorised: one sort, RE2 passes over the texts (pyarrow),
@@ -61,7 +62,7 @@ NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
 PAIR_WEIGHTS = (1.079, 1.647, 0.247, 0.954, 0.929, -1.432, -1.511, -1.659, 0.227, 1.09, 0.35, -0.025, -0.081, 0.147, -0.556, 0.389, -0.263, 0.636, 1.267, 0.355, 0.097, 0.091, 0.261, 0.096, 1.557, -0.217)
 ADDRESS_WEIGHTS = (0.0, 0.0, 0.634, 0.978, -0.0, -1.176, -0.53, -3.804, 0.246, 1.906, 0.542, 0.374, 0.03, 0.301, 0.0, 0.232, 0.028, 0.0, 1.331, 0.633, 0.742, 0.897, 0.0, 0.193, 0.634, 0.0)
 NONE_WEIGHTS = (-0.244, 1.114, 0.353, 2.752, -0.32)
-# precision of each explicit evidence on the tuning files
+# explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
 
