@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),
+    "replies": ("qunkit.cli.replies:replies_cmd",
+                "For each message, the message it answers (or none) and the evidence."),
     "doctor": ("qunkit.cli.doctor:doctor_cmd",
                "Check the store for damage and say how to repair it; --repair does what is safe."),
 }

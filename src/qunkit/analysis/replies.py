@@ -1,0 +1,517 @@
+"""Who answered whom: one reply link per message, with the evidence behind it.
+
+``reply_links(messages)`` gives every message the earlier message it answers
+(or none).  Evidence, strongest first; the first that applies wins:
+
+- ``quote``: the export's native quote (``reply_to`` -> ``msg_id`` in the group);
+- ``mention``: an @mention (``mentions``) of a member -> that member's last message;
+- ``addressed_name``: the text starts with a member's name or a prefix of it
+  ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
+  @mention), or names a member as a word ("thanks bob2") -> one of that
+  member's recent messages, the last unless an earlier one scores better
+  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up);
+- ``turn_taking`` / ``timing``: for a message that addresses nobody, the best of
+  the previous ``lookback`` messages (within ``window``) or none, by a linear
+  score of what the practice says matters: whoever just addressed X and has
+  not been answered, X's own last message (X goes on with their turn), X's
+  partner in a two-person exchange, the distance in messages and minutes, a
+  question, shared rare words, a message to the room versus one to a third
+  person.  ``turn_taking`` when the pick is X's own message, someone who
+  addressed X or X's partner; ``timing`` otherwise;
+- ``none``: the score of "no link" (a new topic) beat every candidate.
+
+System lines (joins, recalls, ...) are never linked and never link targets.
+The weights were fitted (``benchmarks/bench_replies.py --fit``, a conditional
+logit) on five of the ten IRC disentanglement dev files; ``confidence`` is the
+model's probability of its pick, or for explicit evidence a fixed figure
+(addressed_name: about the precision it reached on those files; quote and
+mention, which IRC lacks, are set by judgement, not measured).  Callers that want "another member answered" drop the rows whose
+``reply_to_sender_id`` is the sender (X carrying on their own turn).
+
+Everything is vectorised: one sort, RE2 passes over the texts (pyarrow),
+``merge_asof`` for "the last message of member M before this one", and an
+(n x lookback) matrix of candidate features scored at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .lexicon import resolve_lexicon
+
+EVIDENCE = ("quote", "mention", "addressed_name", "turn_taking", "timing", "none")
+SYSTEM_KINDS = ("system", "recall")
+ALL_MENTIONS = ("@all", "all", "全体成员", "所有人")
+# a leading address: "@name ..." or "name: ..." / "name，..." (the token is matched against member names)
+LEAD_RE = r"^\s*(?:@(?P<at>[^\s:：,，@]{1,40})|(?P<name>[^\s:：,，@]{1,40})\s*[:：,，])"
+OUT_COLUMNS = ("group_id", "group_name", "ts", "sender_id", "sender_name", "source_line", "reply_to_row",
+               "reply_to_line", "reply_to_sender_id", "confidence", "evidence")
+# features of a candidate j for message i (by X); see _candidates
+PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third", "log_dist", "minutes",
+                 "question", "words", "open", "sender_latest", "newcomer", "adjacent_short",
+                 "own_minutes", "to_me_dist", "newcomer_question", "own_question", "any_words", "j_log_len",
+                 "j_url", "partner_latest", "own_dist", "short_after_question", "j_answered_me",
+                 "own_answered")
+# features of "no link" for message i
+NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
+PAIR_WEIGHTS = (1.079, 1.647, 0.247, 0.954, 0.929, -1.432, -1.511, -1.659, 0.227, 1.09, 0.35, -0.025, -0.081, 0.147, -0.556, 0.389, -0.263, 0.636, 1.267, 0.355, 0.097, 0.091, 0.261, 0.096, 1.557, -0.217)
+ADDRESS_WEIGHTS = (0.0, 0.0, 0.634, 0.978, -0.0, -1.176, -0.53, -3.804, 0.246, 1.906, 0.542, 0.374, 0.03, 0.301, 0.0, 0.232, 0.028, 0.0, 1.331, 0.633, 0.742, 0.897, 0.0, 0.193, 0.634, 0.0)
+NONE_WEIGHTS = (-0.244, 1.114, 0.353, 2.752, -0.32)
+# explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
+CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
+_SEC = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class ReplyRules:
+    """Windows, thresholds and weights; see the module doc for what each one decides."""
+
+    address_window: float = 30 * 60    # an addressed member's last message older than this is not the target
+    lookback: int = 20                 # candidates: this many previous messages of the group ...
+    window: float = 15 * 60            # ... no older than this (seconds)
+    min_prefix: int = 3                # shortest nick prefix (and in-text name) that counts as an address
+    common_name: float = 0.02          # a name that is a word in more than this share of messages is no address
+    words_min_len: int = 3             # shared words: at least this long ...
+    words_max_df: float = 0.05         # ... and in at most this share of the group's messages
+    pair_weights: tuple[float, ...] = PAIR_WEIGHTS
+    none_weights: tuple[float, ...] = NONE_WEIGHTS
+    address_weights: tuple[float, ...] = ADDRESS_WEIGHTS
+    short_answer: int = 8              # a non-question this short right after another's question answers it
+    answer_window: float = 2 * 60      # ... when it comes this soon (seconds)
+    passes: int = 2                    # scoring rounds for unaddressed messages
+
+
+RULES = ReplyRules()
+
+
+@dataclass
+class Context:
+    """The spoken messages of ``messages`` sorted by group and time, with the explicit links."""
+
+    sp: np.ndarray        # row positions in ``messages`` of the spoken messages, sorted
+    g: np.ndarray         # group code
+    t: np.ndarray         # ns since the epoch
+    member: np.ndarray    # (group, sender) code
+    target: np.ndarray    # explicit link: position in sp, -1 for none
+    evidence: np.ndarray  # quote / mention / addressed_name / named / "" per sorted row
+    told: np.ndarray      # member the row explicitly addresses or quotes, -1 for none
+
+
+def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None) -> pd.DataFrame:
+    """One row per message (same index as ``messages``): what it answers and why.
+
+    ``reply_to_row`` is the position (0-based, in ``messages``) of the answered message, -1 for none;
+    ``reply_to_line`` its ``source_line``; ``evidence`` one of ``EVIDENCE``.
+    """
+    ctx = explicit_links(messages, rules)
+    prep = prepare(messages, ctx, rules, lexicon)
+    target = ctx.target.copy()
+    evidence = ctx.evidence.copy()
+    evidence[evidence == "named"] = "addressed_name"
+    conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
+    state = with_links(prep, ctx, None)
+    # an addressed member's earlier message rather than their last: the one X answers
+    for said in _blocks(np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))):
+        J, valid, F, _ = features(state, ctx, rules, said)
+        by_y = valid & (ctx.member[np.maximum(J, 0)] == ctx.member[target[said]][:, None])
+        z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
+        k = np.argmax(z, axis=1)
+        ok = by_y.any(axis=1)
+        target[said[ok]] = J[ok, k[ok]]
+    free = np.flatnonzero(target < 0)
+    for p in range(rules.passes):
+        if p:       # a later pass knows whom the previous one linked each earlier message to
+            state = with_links(prep, ctx, target)
+        picked = target.copy()
+        for rows in _blocks(free):
+            J, valid, F, N = features(state, ctx, rules, rows)
+            pick, prob, turn = choose(J, valid, F, N, rules)
+            picked[rows] = pick
+            conf[rows] = prob
+            evidence[rows] = np.where(pick < 0, "none", np.where(turn, "turn_taking", "timing"))
+        target = picked
+    # the practice's plainest rule, which a newcomer's first words would otherwise miss: a short
+    # non-question right after another person's question answers it
+    q, length = prep["question"], prep["length"]
+    prev = np.maximum(prep["pos"] - 1, 0)
+    quick = ((target < 0) & (evidence == "none") & (prep["pos"] > 0) & (ctx.g[prev] == ctx.g)
+             & (ctx.member[prev] != ctx.member) & q[prev] & ~q & (length <= rules.short_answer)
+             & (ctx.told[prev] < 0) & ((ctx.t - ctx.t[prev]) <= rules.answer_window * _SEC))
+    target[quick] = prev[quick]
+    evidence[quick] = "timing"
+
+    n_all = len(messages)
+    sp = ctx.sp
+    line_all = messages["source_line"].to_numpy().astype(np.int64)
+    sender_all = messages["sender_id"].astype(str).to_numpy(dtype=object)
+    out_row = np.full(n_all, -1, np.int64)
+    out_ev = np.full(n_all, "none", dtype=object)
+    out_conf = np.ones(n_all)
+    linked = target >= 0
+    out_row[sp[linked]] = sp[target[linked]]
+    out_ev[sp] = evidence
+    out_conf[sp] = conf
+    has = out_row >= 0
+    res = pd.DataFrame({
+        "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
+        if "group_name" in messages.columns else messages["group_id"].to_numpy(),
+        "ts": messages["ts"].to_numpy(), "sender_id": messages["sender_id"].to_numpy(),
+        "sender_name": messages["sender_name"].to_numpy(), "source_line": line_all,
+        "reply_to_row": out_row,
+        "reply_to_line": pd.array(np.where(has, line_all[np.maximum(out_row, 0)], 0), dtype="Int64"),
+        "reply_to_sender_id": np.where(has, sender_all[np.maximum(out_row, 0)], None),
+        "confidence": np.round(out_conf, 3), "evidence": out_ev,
+    }, index=messages.index)
+    res.loc[~has, "reply_to_line"] = pd.NA
+    return res[list(OUT_COLUMNS)]
+
+
+def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context:
+    """Sort the spoken messages and find the links the messages state: quotes, then addresses."""
+    gcode = pd.factorize(messages["group_id"].astype(str))[0].astype(np.int64)
+    t_all = _ts_ns(messages["ts"])
+    line_all = messages["source_line"].to_numpy().astype(np.int64)
+    sender_all = messages["sender_id"].astype(str).to_numpy(dtype=object)
+    kind = messages["kind"].astype(str).to_numpy(dtype=object)
+    system = np.isin(kind, SYSTEM_KINDS) | (sender_all == "system")
+    order = np.lexsort((line_all, t_all, gcode))
+    sp = order[~system[order]]                       # spoken rows, sorted by group, time, line
+    n = len(sp)
+    g, t = gcode[sp], t_all[sp]
+    member = pd.factorize(pd.Series(g).astype(str) + "\x1f" + sender_all[sp])[0].astype(np.int64)
+    pos = np.arange(n, dtype=np.int64)
+    target = np.full(n, -1, np.int64)
+    evidence = np.full(n, "", dtype=object)
+
+    q = _quotes(messages, sp, g)
+    _assign(target, evidence, q, "quote")
+    addr, how = _addressed(messages, sp, g, member, rules)
+    last_of = _last_before(g, member, pos, t, addr, rules.address_window)
+    for ev in ("mention", "addressed_name", "named"):
+        _assign(target, evidence, np.where(how == ev, last_of, -1), ev)
+    quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
+    told = np.where(quoted >= 0, quoted, addr)
+    told = np.where(told == member, -1, told)
+    return Context(sp, g, t, member, target, evidence, told)
+
+
+def _blocks(rows: np.ndarray, size: int = 20_000):
+    """``rows`` in blocks, so the (rows x lookback x features) matrices stay small."""
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+def _ts_ns(ts: pd.Series) -> np.ndarray:
+    if not len(ts):
+        return np.zeros(0, np.int64)
+    return pd.DatetimeIndex(ts).as_unit("ns").asi8
+
+
+def _prev_own(member: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Position of the same member's previous message, -1 for none."""
+    return pd.Series(pos).groupby(member).shift(1).fillna(-1).to_numpy().astype(np.int64)
+
+
+def _assign(target: np.ndarray, evidence: np.ndarray, cand: np.ndarray, name: str) -> None:
+    """Fill still-unlinked rows from ``cand`` (positions, -1 none): earlier evidence keeps precedence."""
+    take = (target < 0) & (cand >= 0)
+    target[take] = cand[take]
+    evidence[take] = name
+
+
+def _quotes(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Position of the quoted message (``reply_to`` -> ``msg_id`` in the same group), -1 for none."""
+    out = np.full(len(sp), -1, np.int64)
+    if "reply_to" not in m.columns or "msg_id" not in m.columns or not len(sp):
+        return out
+    rt = m["reply_to"].iloc[sp].astype(object).to_numpy()
+    has = pd.notna(rt) & (rt != "")
+    if not has.any():
+        return out
+    mid = m["msg_id"].iloc[sp].astype(object).to_numpy()
+    ids = pd.DataFrame({"g": g, "msg_id": mid, "p": np.arange(len(sp))})[pd.notna(mid)]
+    ids = ids.astype({"msg_id": str}).drop_duplicates(["g", "msg_id"], keep="first")
+    ask = pd.DataFrame({"g": g[has], "msg_id": rt[has].astype(str), "i": np.flatnonzero(has)})
+    j = ask.merge(ids, on=["g", "msg_id"], how="inner")
+    j = j[j["p"] < j["i"]]
+    out[j["i"].to_numpy()] = j["p"].to_numpy()
+    return out
+
+
+def _aliases(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray) -> pd.DataFrame:
+    """(key "group\\x1flower-name", member): every id and name a member spoke under, sorted by key."""
+    gs = pd.Series(g).astype(str) + "\x1f"
+    names = pd.concat([gs + m["sender_name"].iloc[sp].astype(str).str.lower().to_numpy(),
+                       gs + m["sender_id"].iloc[sp].astype(str).str.lower().to_numpy()], ignore_index=True)
+    al = pd.DataFrame({"key": names, "member": np.r_[member, member]})
+    al = al.drop_duplicates("key", keep="last")     # a name two people used: the latest user
+    return al.sort_values("key", ignore_index=True)
+
+
+def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray,
+               rules: ReplyRules) -> tuple[np.ndarray, np.ndarray]:
+    """(member addressed, -1 none; "mention" / "addressed_name" / "") for each spoken row."""
+    n = len(sp)
+    addr = np.full(n, -1, np.int64)
+    how = np.full(n, "", dtype=object)
+    if not n:
+        return addr, how
+    al = _aliases(m, sp, g, member)
+    keys = al["key"].to_numpy(dtype=object)
+    gs = pd.Series(g).astype(str).to_numpy(dtype=object)
+
+    if "mentions" in m.columns:
+        mn = m["mentions"].iloc[sp].reset_index(drop=True)
+        ex = mn[mn.map(lambda v: v is not None and len(v) > 0 if not isinstance(v, float) else False)].explode()
+        if len(ex):
+            name = ex.astype(str).str.strip().str.lstrip("@").str.lower()
+            ok = ~name.isin(ALL_MENTIONS)
+            i = ex.index.to_numpy()[ok.to_numpy()]
+            look = pd.DataFrame({"i": i, "key": gs[i] + "\x1f" + name[ok].to_numpy(dtype=object)})
+            j = look.merge(al, on="key", how="inner")
+            j = j[j["member"].to_numpy() != member[j["i"].to_numpy()]].drop_duplicates("i", keep="first")
+            addr[j["i"].to_numpy()] = j["member"].to_numpy()
+            how[j["i"].to_numpy()] = "mention"
+
+    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    lead = pc.extract_regex(text, LEAD_RE)
+    at = pc.fill_null(lead.field("at"), "")
+    tok = pc.fill_null(pc.if_else(pc.equal(at, ""), lead.field("name"), at), "")
+    tok = np.asarray(pc.utf8_lower(tok).to_numpy(zero_copy_only=False), dtype=object)
+    rows = np.flatnonzero((tok != "") & (addr < 0))
+    if len(rows):
+        query = gs[rows] + "\x1f" + tok[rows]
+        lo = np.searchsorted(keys, query, side="left")
+        exact = (lo < len(keys)) & (keys[np.minimum(lo, len(keys) - 1)] == query)
+        hi = np.searchsorted(keys, query + "\U0010ffff", side="left")
+        plen = pd.Series(tok[rows]).str.len().to_numpy()
+        mem = al["member"].to_numpy()
+        who = mem[np.minimum(lo, len(keys) - 1)]
+        # a prefix of one member's names ("act:" for ActionParsnip) counts; one of several people's does not
+        prefix = (~exact & (hi > lo) & (hi - lo <= 4) & (plen >= rules.min_prefix)
+                  & (who == mem[np.clip(hi - 1, 0, len(keys) - 1)]))
+        hit = exact | prefix
+        hit &= who != member[rows]
+        addr[rows[hit]] = who[hit]
+        how[rows[hit]] = "addressed_name"
+    _named(text, gs, al, member, addr, how, rules)
+    return addr, how
+
+
+def _named(text: pa.Array, gs: np.ndarray, al: pd.DataFrame, member: np.ndarray, addr: np.ndarray,
+           how: np.ndarray, rules: ReplyRules) -> None:
+    """A member's full name as a word anywhere in the text ("thanks bob2"), for rows not yet addressed.
+    A name that is also a common word of the group (in more than ``common_name`` of its messages) is no
+    evidence: a member called "ubuntu" in #ubuntu."""
+    rows = np.flatnonzero(addr < 0)
+    if not len(rows):
+        return
+    words = pc.split_pattern_regex(pc.utf8_lower(pc.take(text, pa.array(rows))), r"[\s,.;:!?()<>\[\]\"']+")
+    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
+    owner = rows[np.asarray(pc.list_parent_indices(words).to_numpy())]
+    keep = pd.Series(flat).str.len().to_numpy() >= rules.min_prefix
+    pairs = pd.DataFrame({"i": owner[keep], "key": gs[owner[keep]] + "\x1f" + flat[keep]}).drop_duplicates()
+    j = pairs.merge(al, on="key", how="inner")
+    j = j[j["member"].to_numpy() != member[j["i"].to_numpy()]]
+    if not len(j):
+        return
+    group_size = pd.Series(gs).value_counts()
+    freq = j.groupby("key")["i"].transform("size").to_numpy()
+    size = group_size.reindex(gs[j["i"].to_numpy()]).to_numpy()
+    j = j[freq <= np.maximum(3, rules.common_name * size)].drop_duplicates("i", keep="first")
+    addr[j["i"].to_numpy()] = j["member"].to_numpy()
+    how[j["i"].to_numpy()] = "named"
+
+
+def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarray, who: np.ndarray,
+                 window: float) -> np.ndarray:
+    """Position of member ``who[i]``'s last message before row i within ``window`` seconds, -1 for none."""
+    out = np.full(len(pos), -1, np.int64)
+    ask = np.flatnonzero(who >= 0)
+    if not len(ask):
+        return out
+    left = pd.DataFrame({"pos": pos[ask], "member": who[ask], "i": ask})
+    right = pd.DataFrame({"pos": pos, "member": member, "p": pos})
+    j = pd.merge_asof(left, right, on="pos", by="member", direction="backward", allow_exact_matches=False)
+    p = j["p"].to_numpy()
+    ok = ~np.isnan(p)
+    i, p = j["i"].to_numpy()[ok], p[ok].astype(np.int64)
+    fresh = (t[i] - t[p]) <= window * _SEC
+    out[i[fresh]] = p[fresh]
+    return out
+
+
+def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None,
+               links: np.ndarray | None = None, rows: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N) for the sorted ``rows`` (default: all): the previous ``lookback`` rows
+    J[r, k] = row - k - 1, whether each is a candidate (same group, within ``window``), their
+    PAIR_FEATURES F[r, k, :] and the NONE_FEATURES N[r, :] of "no link".  ``links`` (default: the explicit
+    ones) are the links known so far: a second pass sees whom the first linked each earlier message to."""
+    prep = prepare(messages, ctx, rules, lexicon)
+    return features(with_links(prep, ctx, links), ctx, rules,
+                    np.arange(len(ctx.g)) if rows is None else rows)
+
+
+def prepare(messages: pd.DataFrame, ctx: Context, rules: ReplyRules, lexicon=None) -> dict[str, np.ndarray]:
+    """The per-message arrays the candidate features are read from (one pass over the texts)."""
+    g, member, told = ctx.g, ctx.member, ctx.told
+    n = len(g)
+    pos = np.arange(n, dtype=np.int64)
+    prev_own = _prev_own(member, pos)
+    next_own = pd.Series(pos).groupby(member).shift(-1).fillna(n).to_numpy().astype(np.int64)
+    # the latest message that addressed X
+    to_me = np.full(n, -1, np.int64)
+    rows = np.flatnonzero(told >= 0)
+    if len(rows):
+        left = pd.DataFrame({"pos": pos, "member": member, "i": pos})
+        right = pd.DataFrame({"pos": pos[rows], "member": told[rows], "p": pos[rows]})
+        j = pd.merge_asof(left, right, on="pos", by="member", direction="backward", allow_exact_matches=False)
+        p = j["p"].to_numpy()
+        ok = ~np.isnan(p)
+        to_me[j["i"].to_numpy()[ok]] = p[ok].astype(np.int64)
+    text = messages["text"].iloc[ctx.sp].fillna("").astype(str)
+    return {"pos": pos, "prev_own": prev_own, "next_own": next_own, "to_me": to_me,
+            "question": _questions(messages, ctx.sp, lexicon), "length": text.str.len().to_numpy(),
+            "url": text.str.contains("http", regex=False).to_numpy(), "words": _shared_words(messages, ctx, rules)}
+
+
+def with_links(prep: dict[str, np.ndarray], ctx: Context, links: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``prep`` plus the arrays that depend on the links known so far (X's partner)."""
+    member, told = ctx.member, ctx.told
+    links = ctx.target if links is None else links
+    prev_own, to_me = prep["prev_own"], prep["to_me"]
+    po = np.maximum(prev_own, 0)
+    # X's partner: whom X's last message addressed, else answered, else who last addressed X
+    partner = np.where(prev_own >= 0, told[po], -1)
+    answered = np.where((prev_own >= 0) & (links[po] >= 0), member[np.maximum(links[po], 0)], -1)
+    partner = np.where(partner < 0, np.where(answered != member, answered, -1), partner)
+    partner = np.where(partner < 0, np.where(to_me >= 0, member[np.maximum(to_me, 0)], -1), partner)
+    return prep | {"links": links, "partner": partner}
+
+
+def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N) of ``rows`` (see ``candidates``); float32, a block of rows at a time."""
+    g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
+    pos, prev_own, next_own, to_me = prep["pos"][rows], prep["prev_own"], prep["next_own"], prep["to_me"]
+    question, length, url, links, partner = (prep[k] for k in ("question", "length", "url", "links", "partner"))
+    K = rules.lookback
+    J = pos[:, None] - np.arange(1, K + 1)[None, :]
+    Jc = np.maximum(J, 0)
+    ti = t[rows][:, None]
+    valid = (J >= 0) & (g[Jc] == g[rows][:, None]) & ((ti - t[Jc]) <= rules.window * _SEC)
+    words = prep["words"][rows]
+    mi = member[rows][:, None]
+    own = member[Jc] == mi
+    minutes = np.minimum((ti - t[Jc]) / (60 * _SEC), 30)
+    first_of_j = (prev_own[Jc] < 0) | ((t[Jc] - t[np.maximum(prev_own[Jc], 0)]) > 1800 * _SEC)
+    k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
+    logk = np.log(k1)
+    pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
+    with_partner = (member[Jc] == pi) & (pi >= 0)
+    sender_latest = next_own[Jc] >= pos[:, None]
+    answered_by_j = np.where(links[Jc] >= 0, member[np.maximum(links[Jc], 0)], -1)
+    cols = (
+        own,
+        Jc == po_i[:, None],
+        told[Jc] == mi,
+        (Jc == ti_me[:, None]) & (ti_me > po_i)[:, None],
+        with_partner,
+        (told[Jc] >= 0) & (told[Jc] != mi) & ~own,
+        logk,
+        minutes / 10,
+        question[Jc],
+        np.minimum(words, 30) / 10,
+        (told[Jc] < 0) & ~own,
+        sender_latest,
+        first_of_j & ~own,
+        (k1 == 1) & (li <= 20),
+        own * minutes / 10,
+        (told[Jc] == mi) * logk,
+        first_of_j & ~own & question[Jc],
+        own & question[rows][:, None],
+        words > 0,
+        np.log1p(length[Jc]),
+        url[Jc],
+        with_partner & sender_latest,
+        own * logk,
+        ~own & question[Jc] & (li <= 40),
+        (answered_by_j == mi) & ~own,
+        own & (answered_by_j >= 0) & (answered_by_j != mi),
+    )
+    F = np.empty(J.shape + (len(cols),), np.float32)
+    for c, col in enumerate(cols):
+        F[..., c] = col
+    tr = t[rows]
+    gap = np.clip(np.where(pos > 0, (tr - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30), 0, 30)
+    own_gap = np.where(po_i >= 0, (tr - t[np.maximum(po_i, 0)]) / (60 * _SEC), np.inf)
+    N = np.stack([np.ones(len(rows)), question[rows], np.log1p(length[rows]), own_gap > 30, np.log1p(gap)],
+                 axis=-1).astype(np.float32)
+    return J, valid, F, N
+
+
+def scores(valid: np.ndarray, F: np.ndarray, N: np.ndarray, rules: ReplyRules) -> np.ndarray:
+    """Logits (rows x 1 + lookback): column 0 is "no link", then the candidates (-inf where not valid)."""
+    pair = F @ np.asarray(rules.pair_weights, np.float32)
+    none = N @ np.asarray(rules.none_weights, np.float32)
+    return np.concatenate([none[:, None], np.where(valid, pair, -np.inf)], axis=1)
+
+
+def choose(J, valid, F, N, rules: ReplyRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(picked position or -1, its probability, picked by turn-taking) for each row."""
+    z = scores(valid, F, N, rules)
+    best = np.argmax(z, axis=1)
+    zz = np.exp(z - z.max(axis=1, keepdims=True))
+    prob = zz[np.arange(len(z)), best] / zz.sum(axis=1)
+    k = np.maximum(best - 1, 0)
+    pick = np.where(best > 0, J[np.arange(len(J)), k], -1)
+    f = F[np.arange(len(F)), k]
+    turn = (best > 0) & ((f[:, 0] > 0) | (f[:, 2] > 0) | (f[:, 4] > 0))
+    return pick, prob, turn
+
+
+def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarray:
+    """(rows x lookback): the summed idf of the rare words row i shares with each earlier candidate."""
+    g, sp = ctx.g, ctx.sp
+    n, K = len(g), rules.lookback
+    out = np.zeros((n, K), np.float32)
+    if n < 2:
+        return out
+    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    words = pc.split_pattern_regex(pc.utf8_lower(text), r"[^\w./-]+")
+    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
+    row = np.asarray(pc.list_parent_indices(words).to_numpy())
+    keep = pd.Series(flat).str.len().to_numpy() >= rules.words_min_len
+    w = pd.DataFrame({"i": row[keep], "g": g[row[keep]], "w": flat[keep]}).drop_duplicates(["i", "w"])
+    if not len(w):
+        return out
+    size = np.bincount(g, minlength=int(g.max()) + 1)
+    df = w.groupby(["g", "w"])["i"].transform("size").to_numpy()
+    gsize = size[w["g"].to_numpy()]
+    w = w.assign(idf=np.log(gsize / df))[(df / gsize <= rules.words_max_df) & (df >= 2)]
+    w = w.sort_values(["g", "w", "i"], kind="stable")
+    key = w.groupby(["g", "w"], sort=False)["i"]
+    i_all, idf = w["i"].to_numpy(), w["idf"].to_numpy()
+    for k in range(1, 4):                       # the last three earlier uses of each word
+        j = key.shift(k).to_numpy()
+        ok = ~np.isnan(j)
+        i = i_all[ok]
+        d = i - j[ok].astype(np.int64)
+        near = d <= K
+        np.add.at(out, (i[near], d[near] - 1), idf[ok][near])
+    return out
+
+
+def _questions(m: pd.DataFrame, sp: np.ndarray, lexicon) -> np.ndarray:
+    """Rows whose text asks something (the lexicon's question words and marks), one RE2 pass."""
+    regex = resolve_lexicon(lexicon).regex("question")
+    if regex is None or not len(sp):
+        return np.zeros(len(sp), bool)
+    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    return np.asarray(pc.match_substring_regex(text, regex, ignore_case=True).to_numpy(zero_copy_only=False))
