@@ -58,10 +58,13 @@ ACTS = ("question", "answer", "notice", "rule", "welcome", "complaint", "banter"
 # main_act: the first act a text carries in this order (an ad that says 欢迎 is an ad first)
 MAIN_ORDER = ("ad", "complaint", "rule", "notice", "welcome", "question", "answer", "banter", "ack")
 NO_ACT = "none"
-QUESTION_CHARS = 20      # a bare 怎么/为什么 without "?" in a longer text is narration ("不知道为什么")
+QUESTION_CHARS = 14      # a bare 怎么/为什么 without "?" in a longer text is narration ("不知道为什么")
 ANSWER_MIN_CHARS = 6     # "试试" alone is a reaction, "你可以试试重启路由器" is advice
 BANTER_KINDS = ("sticker", "redpacket", "transfer", "pat")
 TEXTUAL_KINDS = ("text", "link", "announcement", "forward")
+_CORE_CUES = ("ack_full", "q_end", "emoji_only", "ack_emoji")
+_LEADING_AT = r"^(?:[@＠]\S+\s*)+"
+_EMOJI = r"[\x{2600}-\x{27BF}\x{1F000}-\x{1FAFF}\x{FE0F}\x{200D}\x{2B50}\x{2B55}]"
 _CLAUSE = re.compile(r"^[，,。.！!？?；;~～…\s]+$")
 
 
@@ -142,13 +145,14 @@ def _negated_targets(texts: list[str], rules: ActRules, cut: Callable[[str], lis
     neg = set(rules.tokens.get("negation", []))
     skip = set(rules.tokens.get("not_negation_after", []))
     rule_verb = set(rules.tokens.get("rule_verb", []))
+    selves = set(rules.tokens.get("self", []))
     targets = tuple(w for w in rules.cues.words.get("target", []) if w)
     out = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
         toks = [t for t in cut(text) if t.strip()]
         seen_target = False
         for j, tok in enumerate(toks):
-            if _CLAUSE.match(tok):
+            if _CLAUSE.match(tok) or tok in selves:     # 活动我没赶上: the speaker, not the target
                 seen_target = False
             elif any(w in tok for w in targets):
                 seen_target = True
@@ -171,16 +175,22 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
                        ) -> pd.DataFrame:
     """Acts of each distinct text (one row per element of ``uniq``)."""
     names = sorted(set(rules.cues.words) | set(rules.cues.patterns))
-    jobs = {c: ("match", rules.cues.regex(c)) for c in names}
+    jobs = {c: ("match", rules.cues.regex(c)) for c in names if c not in _CORE_CUES}
     jobs["handle"] = ("match", HANDLE)
     jobs["n_recruit"] = ("count", rules.cues.regex("recruit"))
     jobs["n_ad"] = ("count", rules.cues.regex("ad_word"))
     jobs["n_soft"] = ("count", rules.cues.regex("complaint_soft"))
     stripped = pc.utf8_trim_whitespace(uniq)
-    cue = _run_regexes(stripped, jobs)
+    # ack, end-of-question and emoji cues look past a leading @name and (for ack / 吗) past emoji
+    addressed = pc.utf8_trim_whitespace(pc.replace_substring_regex(stripped, _LEADING_AT, ""))
+    core = pc.utf8_trim_whitespace(pc.replace_substring_regex(addressed, _EMOJI, ""))
+    c = _run_regexes(stripped, jobs)
+    c.update(_run_regexes(core, {k: ("match", rules.cues.regex(k)) for k in ("ack_full", "q_end")}))
+    c.update(_run_regexes(addressed, {k: ("match", rules.cues.regex(k)) for k in ("emoji_only", "ack_emoji")}))
     z = np.zeros(len(uniq), dtype=bool)
-    c = {k: cue.get(k, z) for k in (*names, "handle", "n_recruit", "n_ad", "n_soft")}
+    c = {k: c.get(k, z) for k in (*names, "handle", "n_recruit", "n_ad", "n_soft")}
     length = pc.utf8_length(stripped).to_numpy(zero_copy_only=False).astype(np.int32)
+    core_len = pc.utf8_length(core).to_numpy(zero_copy_only=False).astype(np.int32)
 
     maybe = np.flatnonzero(c["target"] & c["neg_char"])
     neg_target = np.zeros(len(uniq), dtype=bool)
@@ -188,36 +198,48 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
         sub = uniq.take(pa.array(maybe)).to_pylist()
         neg_target[maybe] = _negated_targets(sub, rules, cut or _jieba_cut())
 
-    ack = (c["ack_full"] | c["ack_emoji"]) & (length > 0)
+    ack = (c["ack_full"] & (core_len > 0)) | (c["ack_emoji"] & (length > 0))
     emoji = c["emoji_only"] & ~c["ack_emoji"] & (length > 0)
     laughing = c["laugh"] | c["banter_word"] | emoji
     contact = c["contact"] | c["handle"]
     recruit_join = c["welcome_join"] & ~c["join_group"]
-    recruiting = (c["n_recruit"] >= 2) | recruit_join | (c["recruit"] & c["company"] & (c["welcome_word"]))
+    recruiting = (c["n_recruit"] >= 2) | recruit_join | (c["recruit"] & c["company"] & c["welcome_word"])
     sales = c["ad_word"] | c["price"]
     ad = ((c["price"] & (contact | c["url"] | c["ad_word"]))
-          | (contact & sales) | (c["url"] & sales)
+          | (contact & sales) | (c["url"] & sales) | (c["recruit"] & c["ad_word"])
           | (recruiting & (contact | c["url"] | c["price"] | c["company"] | (c["n_recruit"] >= 2) | recruit_join))
           | (c["handle"] & (c["n_ad"] + c["n_recruit"] >= 1))
           | (c["n_ad"] >= 3))
-    rhetorical = c["rhetorical"]
-    complaint = (c["complaint_strong"] | rhetorical | neg_target
-                 | (c["complaint_soft"] & c["target"] & ((c["n_soft"] >= 2) | c["qmark"] | c["neg_char"])))
-    complaint &= ~ad & ~ack
+    # a rule reminder names ads and recruiting without selling anything
+    ad &= ~(c["rule_word"] & ~c["handle"] & ~c["price"] & ~c["url"])
+
     asks = c["q_ask"]
+    complaint = (c["complaint_strong"] | c["rhetorical"] | (c["sarcasm"] & c["target"])
+                 | ((neg_target | (c["complaint_soft"] & c["target"]
+                                   & ((c["n_soft"] >= 2) | c["qmark"] | c["neg_char"])))
+                    & ~c["answer_word"] & ~asks))
+    complaint &= ~ad & ~ack
+
     laugh_q = laughing & c["qmark"] & ~c["q_strong"]
-    qform = (c["qmark"] | c["q_strong"] | c["q_end"] | (c["q_weak"] & (length <= QUESTION_CHARS)))
-    question = qform & ~laugh_q & ~ad & ~ack & ~(complaint & ~asks) & ~c["notice_mark"]
+    weak_q = c["q_weak"] & ~c["q_not"] & (length <= QUESTION_CHARS)
+    qform = c["qmark"] | c["q_strong"] | c["q_end"] | weak_q
+    question = qform & ~laugh_q & ~ad & ~ack & ~(complaint & ~asks)
+    # "要看有没有霉斑" is advice: a question word without "?" inside a longer explanation
+    question &= ~(c["answer_word"] & ~c["qmark"] & ~asks & (length > 12))
+
     rule_voice = c["rule_voice"]
-    rule = (c["rule_word"] & ~(complaint & ~rule_voice) & ~(question & ~rule_voice)) & ~ad
-    eventish = c["event_word"] & (c["time_word"] | c["notice_verb"]) & (length >= 8)
-    notice = ((c["notice_mark"] & ~(complaint & ~c["notice_verb"]))
-              | (c["notice_weak"] & (eventish | c["notice_verb"]) & ~rule)
-              | (eventish & ~question & ~complaint & ~rule)
-              | (c["notice_verb"] & c["time_word"] & ~question & ~complaint & (length >= 12)))
-    notice &= ~ad
+    rule = c["rule_word"] & ~(complaint & ~rule_voice) & ~(question & ~rule_voice) & ~ad
     welcome = (c["welcome_word"] & ~c["welcome_not"] & ~recruiting & ~ad
                & ~((c["newcomer_self"] | question) & ~c["welcome_verb"]))
+    question &= ~(welcome & ~c["qmark"])
+
+    eventish = c["event_word"] & (c["time_word"] | c["notice_verb"]) & ~c["past"] & (length >= 4)
+    plain = ~question & ~complaint & ~ad
+    notice = ((c["notice_head"] & ~complaint & ~ad)
+              | ((c["notice_mark"] | c["notice_weak"]) & (eventish | c["notice_verb"] | c["time_word"]) & plain
+                 & ~rule)
+              | (eventish & plain & ~rule)
+              | (c["notice_verb"] & c["time_word"] & plain & ~c["past"] & (length >= 12)))
     answer = (c["answer_word"] & ~question & ~ad & ~notice & ~rule & ~welcome & ~complaint & ~ack
               & (length >= ANSWER_MIN_CHARS))
     banter = laughing & ~ad & ~ack
