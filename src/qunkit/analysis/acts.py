@@ -221,25 +221,26 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
     complaint &= ~ad & ~ack
 
     laugh_q = laughing & c["qmark"] & ~c["q_strong"]
-    weak_q = c["q_weak"] & ~c["q_not"] & (length <= QUESTION_CHARS)
+    weak_q = c["q_weak"] & ~c["q_not"] & (core_len <= QUESTION_CHARS)
     qform = c["qmark"] | c["q_strong"] | c["q_end"] | weak_q
     question = qform & ~laugh_q & ~ad & ~ack & ~(complaint & ~asks)
     # "要看有没有霉斑" is advice: a question word without "?" inside a longer explanation
-    question &= ~(c["answer_word"] & ~c["qmark"] & ~asks & (length > 12))
+    question &= ~(c["answer_word"] & ~c["qmark"] & ~asks & ~c["q_head"] & (length > 12))
 
     rule_voice = c["rule_voice"]
     rule = c["rule_word"] & ~(complaint & ~rule_voice) & ~(question & ~rule_voice) & ~ad
-    welcome = (c["welcome_word"] & ~c["welcome_not"] & ~recruiting & ~ad
-               & ~((c["newcomer_self"] | question) & ~c["welcome_verb"]))
+    welcome = (c["welcome_word"] & ~c["welcome_not"] & ~recruiting & ~complaint
+               & ~((c["newcomer_self"] | question | rule) & ~c["welcome_verb"]))
+    welcome &= ~(ad & ~c["welcome_verb"])
     question &= ~(welcome & ~c["qmark"])
 
     eventish = c["event_word"] & (c["time_word"] | c["notice_verb"]) & ~c["past"] & (length >= 4)
     plain = ~question & ~complaint & ~ad
-    notice = ((c["notice_head"] & ~complaint & ~ad)
+    notice = ((c["notice_head"] & ~complaint & ~ad
+               & ~(rule & ~(eventish | c["time_word"] | c["notice_verb"])))
               | ((c["notice_mark"] | c["notice_weak"]) & (eventish | c["notice_verb"] | c["time_word"]) & plain
                  & ~rule)
-              | (eventish & plain & ~rule)
-              | (c["notice_verb"] & c["time_word"] & plain & ~c["past"] & (length >= 12)))
+              | (eventish & plain & ~rule))
     answer = (c["answer_word"] & ~question & ~ad & ~notice & ~rule & ~welcome & ~complaint & ~ack
               & (length >= ANSWER_MIN_CHARS))
     banter = laughing & ~ad & ~ack
