@@ -52,7 +52,7 @@ import pyarrow.compute as pc
 from ..errors import BadInput
 from ..formats.kinds import classify_kinds
 from .lexicon import Lexicon
-from .text_features import HANDLE, _labels, _run_regexes
+from .text_features import HANDLE, _arrow, _codes, _run_regexes
 
 ACTS = ("question", "answer", "notice", "rule", "welcome", "complaint", "banter", "ad", "ack")
 # main_act: the first act a text carries in this order (an ad that says 欢迎 is an ad first)
@@ -129,10 +129,11 @@ def _as_array(texts: pa.Array | pa.ChunkedArray | Sequence[str] | pd.Series) -> 
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     if isinstance(texts, pa.Array):
-        arr = texts.cast(pa.string()) if not pa.types.is_string(texts.type) else texts
+        arr = texts if pa.types.is_string(texts.type) else texts.cast(pa.string())
+    elif isinstance(texts, pd.Series):
+        arr = _arrow(texts, pa.string())
     else:
-        arr = pa.array(pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts, dtype=object)
-                       .where(lambda s: s.notna(), ""), pa.string())
+        arr = pa.array(list(texts), type=pa.string())
     return arr.fill_null("")
 
 
@@ -140,21 +141,22 @@ def _negated_targets(texts: list[str], rules: ActRules, cut: Callable[[str], lis
     """True where a target word is followed, in the same clause, by a negation (群主从来不管, 分享没了).
 
     Needs word boundaries: 不错/不用/别人/不要 are words, not negations; 不允许 after 群规
-    is the rule itself, 不遵守 after 管理员 is a complaint.
+    is the rule itself, 不遵守 after 管理员 is a complaint; 我没 is the speaker's own.
     """
     neg = set(rules.tokens.get("negation", []))
     skip = set(rules.tokens.get("not_negation_after", []))
     rule_verb = set(rules.tokens.get("rule_verb", []))
     selves = set(rules.tokens.get("self", []))
-    targets = tuple(w for w in rules.cues.words.get("target", []) if w)
+    target = re.compile("|".join(re.escape(w) for w in rules.cues.words.get("target", []) if w) or "(?!)",
+                        re.IGNORECASE)
     out = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
         toks = [t for t in cut(text) if t.strip()]
         seen_target = False
         for j, tok in enumerate(toks):
-            if _CLAUSE.match(tok) or tok in selves:     # 活动我没赶上: the speaker, not the target
+            if tok in selves or _CLAUSE.match(tok):     # 活动我没赶上: the speaker, not the target
                 seen_target = False
-            elif any(w in tok for w in targets):
+            elif target.search(tok):
                 seen_target = True
             elif seen_target and tok in neg:
                 nxt = toks[j + 1] if j + 1 < len(toks) else ""
@@ -164,11 +166,25 @@ def _negated_targets(texts: list[str], rules: ActRules, cut: Callable[[str], lis
     return out
 
 
-def _jieba_cut() -> Callable[[str], list[str]]:
+def _target_then_negation(rules: ActRules) -> str | None:
+    """RE2 prefilter: a target word, then 不/没/别 later in the same clause (the only texts jieba sees)."""
+    words = [re.escape(w) for w in rules.cues.words.get("target", []) if w]
+    return f"(?:{'|'.join(words)})[^，,。.！!？?；;~～…]*[不没别]" if words else None
+
+
+@lru_cache(maxsize=4)
+def _jieba_cut(words: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
+    """A private jieba tokenizer that knows the cue words (群规 stays one word without HMM guessing).
+
+    Private so that adding words does not change jieba for anyone else in the process.
+    """
     import jieba
 
     jieba.setLogLevel(60)
-    return jieba.lcut
+    tok = jieba.Tokenizer()
+    for w in words:
+        tok.add_word(w)
+    return lambda s: tok.lcut(s, HMM=False)
 
 
 def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], list[str]] | None = None
@@ -180,6 +196,7 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
     jobs["n_recruit"] = ("count", rules.cues.regex("recruit"))
     jobs["n_ad"] = ("count", rules.cues.regex("ad_word"))
     jobs["n_soft"] = ("count", rules.cues.regex("complaint_soft"))
+    jobs["target_neg"] = ("match", _target_then_negation(rules))
     stripped = pc.utf8_trim_whitespace(uniq)
     # ack, end-of-question and emoji cues look past a leading @name and (for ack / 吗) past emoji
     addressed = pc.utf8_trim_whitespace(pc.replace_substring_regex(stripped, _LEADING_AT, ""))
@@ -188,15 +205,17 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
     c.update(_run_regexes(core, {k: ("match", rules.cues.regex(k)) for k in ("ack_full", "q_end")}))
     c.update(_run_regexes(addressed, {k: ("match", rules.cues.regex(k)) for k in ("emoji_only", "ack_emoji")}))
     z = np.zeros(len(uniq), dtype=bool)
-    c = {k: c.get(k, z) for k in (*names, "handle", "n_recruit", "n_ad", "n_soft")}
+    c = {k: c.get(k, z) for k in (*names, "handle", "n_recruit", "n_ad", "n_soft", "target_neg")}
     length = pc.utf8_length(stripped).to_numpy(zero_copy_only=False).astype(np.int32)
     core_len = pc.utf8_length(core).to_numpy(zero_copy_only=False).astype(np.int32)
 
-    maybe = np.flatnonzero(c["target"] & c["neg_char"])
+    maybe = np.flatnonzero(c["target_neg"])
     neg_target = np.zeros(len(uniq), dtype=bool)
     if len(maybe):
         sub = uniq.take(pa.array(maybe)).to_pylist()
-        neg_target[maybe] = _negated_targets(sub, rules, cut or _jieba_cut())
+        known = tuple(sorted({*rules.cues.words.get("target", []), *rules.tokens.get("negation", []),
+                              *rules.tokens.get("rule_verb", [])}))
+        neg_target[maybe] = _negated_targets(sub, rules, cut or _jieba_cut(known))
 
     ack = (c["ack_full"] & (core_len > 0)) | (c["ack_emoji"] & (length > 0))
     emoji = c["emoji_only"] & ~c["ack_emoji"] & (length > 0)
@@ -285,17 +304,23 @@ def message_acts(messages: pd.DataFrame, lexicon: ActRules | dict | str | Path |
     """
     n = len(messages)
     text = _as_array(messages["text"]) if "text" in messages.columns else pa.array([""] * n, pa.string())
-    kind = _labels(messages["kind"]) if "kind" in messages.columns and n else np.full(n, "text", dtype=object)
+    if "kind" in messages.columns and n:
+        kcode, klabels = _codes(messages["kind"])
+    else:
+        kcode, klabels = np.zeros(n, np.int64), np.array(["text"], dtype=object)
+    klabels = np.append(klabels, "text")                  # a missing kind is read as text
+    kcode = np.where(kcode < 0, len(klabels) - 1, kcode)
     enc = pc.dictionary_encode(text)
     uniq = enc.dictionary
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     per_text = _classify_distinct(uniq, resolve_rules(lexicon))
-    body_kind = np.asarray(classify_kinds(pd.Series(uniq.to_pylist(), dtype=object)).to_numpy(), dtype=object)
-    placeholder = (body_kind != "text")[codes] & (kind == "text")
-    eff_kind = np.where(placeholder, body_kind[codes], kind)
-    textual = np.isin(eff_kind, TEXTUAL_KINDS)
+    # a text body that is only a placeholder takes the placeholder's kind ("[表情]" is a sticker)
+    body = np.asarray(classify_kinds(pd.Series(uniq.to_pylist(), dtype=object)).to_numpy(), dtype=object)
+    is_text = (klabels == "text")[kcode]
+    textual = np.where(is_text, (body == "text")[codes], np.isin(klabels, TEXTUAL_KINDS)[kcode])
+    banter_kind = np.where(is_text, np.isin(body, BANTER_KINDS)[codes], np.isin(klabels, BANTER_KINDS)[kcode])
     out = pd.DataFrame({a: per_text[a].to_numpy()[codes] & textual for a in ACTS}, index=messages.index)
-    out["banter"] |= np.isin(eff_kind, BANTER_KINDS)
-    out["notice"] |= eff_kind == "announcement"
+    out["banter"] |= banter_kind
+    out["notice"] |= (klabels == "announcement")[kcode]
     out["main_act"] = _main_act(out)
     return out
