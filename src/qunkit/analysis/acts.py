@@ -222,40 +222,45 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
     laughing = c["laugh"] | c["banter_word"] | emoji
     contact = c["contact"] | c["handle"]
     recruit_join = c["welcome_join"] & ~c["join_group"]
-    recruiting = (c["n_recruit"] >= 2) | recruit_join | (c["recruit"] & c["company"] & c["welcome_word"])
+    recruiting = recruit_join | (c["recruit_strong"] & ((c["n_recruit"] >= 2) | c["company"] | c["welcome_word"]))
     sales = c["ad_word"] | c["price"]
-    ad = ((c["price"] & (contact | c["url"] | c["ad_word"]))
-          | (contact & sales) | (c["url"] & sales) | (c["recruit"] & c["ad_word"])
-          | (recruiting & (contact | c["url"] | c["price"] | c["company"] | (c["n_recruit"] >= 2) | recruit_join))
-          | (c["handle"] & (c["n_ad"] + c["n_recruit"] >= 1))
-          | (c["n_ad"] >= 3))
+    asking = c["qmark"] | c["q_strong"] | c["q_choice"] | c["q_ask"]
+    # talk about offers and prices ("内推码哪个好?") is not an ad: a question needs a contact or link to sell
+    ad = (((c["price"] & c["ad_word"]) | (c["recruit"] & c["ad_word"])
+           | recruiting | (c["n_ad"] >= 3)) & ~asking)
+    ad |= ((contact | c["url"]) & (sales | recruiting)) | (c["handle"] & (c["n_ad"] + c["n_recruit"] >= 1))
     # a rule reminder names ads and recruiting without selling anything
     ad &= ~(c["rule_word"] & ~c["handle"] & ~c["price"] & ~c["url"])
 
     asks = c["q_ask"]
-    complaint = (c["complaint_strong"] | c["rhetorical"] | (c["sarcasm"] & c["target"])
+    complaint = (c["complaint_strong"] | c["rhetorical"] | ((c["sarcasm"] | c["complaint_degree"]) & c["target"])
                  | ((neg_target | (c["complaint_soft"] & c["target"]
                                    & ((c["n_soft"] >= 2) | c["qmark"] | c["neg_char"])))
-                    & ~c["answer_word"] & ~asks))
+                    & ~c["answer_word"] & ~asks & ~c["q_end"]))
     complaint &= ~ad & ~ack
 
-    laugh_q = laughing & c["qmark"] & ~c["q_strong"]
+    laugh_q = laughing & ~c["q_strong"]      # 哈哈哈？/ 笑死这是什么: banter, unless it really asks
     weak_q = c["q_weak"] & ~c["q_not"] & (core_len <= QUESTION_CHARS)
-    qform = c["qmark"] | c["q_strong"] | c["q_end"] | weak_q
+    qform = c["qmark"] | c["q_strong"] | c["q_choice"] | c["q_end"] | weak_q
     question = qform & ~laugh_q & ~ad & ~ack & ~(complaint & ~asks)
     # "要看有没有霉斑" is advice: a question word without "?" inside a longer explanation
-    question &= ~(c["answer_word"] & ~c["qmark"] & ~asks & ~c["q_head"] & (length > 12))
+    question &= ~(c["answer_word"] & ~c["qmark"] & ~asks & ~c["q_strong"] & ~c["q_head"] & ~c["q_end"]
+                  & (length > 12))
 
     rule_voice = c["rule_voice"]
-    rule = c["rule_word"] & ~(complaint & ~rule_voice) & ~(question & ~rule_voice) & ~ad
+    # 不准/不要发 are rules only about the group's conduct ("爸妈不准", "不要发几毛" are not)
+    rule = c["rule_word"] & (rule_voice | c["rule_context"]) & ~(complaint & ~rule_voice) & ~(question & ~rule_voice) & ~ad
+    question &= ~(rule & rule_voice & ~c["qmark"])
     welcome = (c["welcome_word"] & ~c["welcome_not"] & ~recruiting & ~complaint
                & ~((c["newcomer_self"] | question | rule) & ~c["welcome_verb"]))
     welcome &= ~(ad & ~c["welcome_verb"])
     question &= ~(welcome & ~c["qmark"])
 
-    eventish = c["event_word"] & (c["time_word"] | c["notice_verb"]) & ~c["past"] & (length >= 4)
+    # "我明天还有考试" is the speaker's own plan, not a notice to the group
+    eventish = (c["event_word"] & (c["time_word"] | c["notice_verb"]) & ~c["past"] & ~c["personal"]
+                & (length >= 4))
     plain = ~question & ~complaint & ~ad
-    notice = ((c["notice_head"] & ~complaint & ~ad
+    notice = ((c["notice_head"] & ~complaint & ~ad & ~(question & ~eventish & ~c["notice_verb"])
                & ~(rule & ~(eventish | c["time_word"] | c["notice_verb"])))
               | ((c["notice_mark"] | c["notice_weak"]) & (eventish | c["notice_verb"] | c["time_word"]) & plain
                  & ~rule)
