@@ -175,3 +175,32 @@ def test_quality_floors() -> None:
     assert tune["macro"] >= TUNE_MACRO_F1_FLOOR, q["tune"]
     assert hold["macro"] >= HOLDOUT_MACRO_F1_FLOOR, q["holdout"]
     assert (hold.drop("macro") >= 0.6).all(), q["holdout"]
+
+
+REALDATA = next((p for p in (ROOT.parent / "shared" / "realdata", Path("/work/shared/realdata")) if p.is_dir()),
+                None)
+
+
+@pytest.mark.skipif(REALDATA is None, reason="real chat exports (../shared/realdata) are not on this machine")
+def test_real_qq_exports_get_plausible_acts() -> None:
+    """Real QQ groups: every message gets a row, system lines no act, most talk is no act at all.
+
+    Figures are shares, not copied content: ads, rule reminders, notices and welcomes are
+    rare in ordinary groups, so a rule that fires on common words shows up here.
+    """
+    from helpers import parse_file
+
+    files = sorted((REALDATA / "qq-txt").glob("*.txt"))
+    if not files:
+        pytest.skip(f"no QQ txt exports under {REALDATA}")
+    msgs = pd.concat([parse_file(f, "qq-txt")[0] for f in files], ignore_index=True)
+    out = message_acts(msgs)
+    assert len(out) == len(msgs) and (out.index == msgs.index).all()
+    system = msgs["kind"].astype(str).isin(["system", "recall"]).to_numpy()
+    assert not out.loc[system, list(ACTS)].to_numpy().any()
+    share = out["main_act"].value_counts(normalize=True)
+    assert share.get("none", 0) > 0.5
+    for act in ("ad", "rule", "notice", "welcome"):
+        assert share.get(act, 0) < 0.02, (act, share.to_dict())
+    assert 0.03 < share.get("question", 0) < 0.3
+    assert share.get("banter", 0) > 0.02
