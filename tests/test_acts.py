@@ -20,8 +20,8 @@ SET = ROOT / "tests" / "data" / "acts" / "messages.tsv"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_acts import load_set, quality  # noqa: E402
 
-# measured on the holdout when this test was written: macro-F1 0.911 (tune 0.982); a margin of 0.03
-HOLDOUT_MACRO_F1_FLOOR = 0.88
+# measured when this test was written: holdout macro-F1 0.921, tune 0.982; a margin of 0.03
+HOLDOUT_MACRO_F1_FLOOR = 0.89
 TUNE_MACRO_F1_FLOOR = 0.95
 
 
