@@ -25,7 +25,8 @@ DATA = Path(__file__).parent / "data"
 # folders imported as one export: a file inside is damaged in a copy of its folder, which is then imported
 DIRECTORY_EXPORTS = ("qqnt/qce_chunked", "qqnt/qce_chunked_old", "wechat/pywxdump_group")
 FILES = sorted(p for p in DATA.rglob("*") if p.is_file() and p.suffix not in (".py", ".md")
-               and ".expected" not in p.name and "roster" not in p.parts)
+               and ".expected" not in p.name and "roster" not in p.parts
+               and "acts" not in p.parts)  # acts/: a labelled message set, not an export
 JUNK = [b"\x00\xff garbage", b"{\"broken\": [", b"====", b"2024-13-45 99:99:99 x(1)", "消息对象:".encode(),
         b'"unterminated, quote', b"1,2,3"]
 

@@ -12,6 +12,7 @@ from ..analysis.replies import EVIDENCE, reply_links
 from ..analysis.scope import Scope
 from ..localtime import DEFAULT_TZ
 from ..store import Store
+from .analysis import ALL
 from .loading import load_scope
 from .result import Result
 
@@ -19,7 +20,7 @@ COLUMNS = ("group_name", "ts", "sender_id", "sender_name", "source_line", "reply
            "evidence")
 
 
-def replies(store: Store, scope: Scope = Scope(), *, tz: str = DEFAULT_TZ) -> Result:
+def replies(store: Store, scope: Scope = ALL, *, tz: str = DEFAULT_TZ) -> Result:
     """One row per message in scope with the message it answers (or none) and the evidence."""
     messages, _members, _as_of = load_scope(store, scope)
     links = reply_links(messages).sort_values(["group_name", "ts", "source_line"], kind="stable")
