@@ -59,6 +59,9 @@ EMPTY_BODIES = {"[系统消息]": "", "[表情消息]": "[表情]", "[无文本�
 NOTICE_HINT = re.compile(r"撤回了|加入了?本群|加入了?群聊|退出了?本群|退出了?群聊|移出|修改了?群名|新群主|拍了拍")
 NOTICE_EVENTS = {"join", "leave", "kick", "recall", "rename", "owner_change", "pat"}
 ALL_NAMES = {"全体成员", "所有人", "@全体成员", "all"}
+FOOTER_COUNT = re.compile(r"^总计导出\s*(\d+)\s*条消息")
+# a record without the banner (the head of the file cut off): "name:" / "时间: date" / "内容:"
+HEADLESS_RECORD = re.compile(r"^[^\n]*:\n时间: ?\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}\n(?:类型: [^\n]*\n)?内容:", re.M)
 
 
 class QceTxtParser(Parser):
@@ -75,6 +78,8 @@ class QceTxtParser(Parser):
             return 95
         if "QQ聊天记录导出文件" in start and "聊天名称:" in head and re.search(r"^时间: \d{4}-", head, re.M):
             return 80
+        if len(HEADLESS_RECORD.findall(head.replace("\r\n", "\n"))) >= 3:
+            return 60   # the banner is gone (the tail of an export): the record layout alone decides
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
@@ -83,15 +88,19 @@ class QceTxtParser(Parser):
         if width:
             report.note(f"long lines were hard-wrapped at {width} characters; joined back")
         state = _State(path.stem, options, report)
+        kept = 0
         for lineno, line in _unwrapped(_lines(text_chunks(path, options, report)), width):
             state.feed(lineno, line)
             df = state.take()
             if df is not None:
+                kept += len(df)
                 yield df
         state.finish()
         df = state.take(final=True)
         if df is not None:
+            kept += len(df)
             yield df
+        state.check_footer(kept)
 
 
 def _lines(chunks: Iterator[str]) -> Iterator[tuple[int, str]]:
@@ -148,6 +157,7 @@ class _State:
         self.prev: tuple[int, str] | None = None
         self.prev2: tuple[int, str] | None = None
         self.rows = RowBuffer(("time", "sender", "title", "text", "body_kind", "mentions", "line", "system"))
+        self.announced: int | None = None  # "总计导出 N 条消息" in the footer
 
     # ------------------------------------------------------------ lines
     def feed(self, lineno: int, line: str) -> None:
@@ -169,6 +179,9 @@ class _State:
             self.block = []
             self._step(lineno, line)
             return
+        footer = FOOTER_COUNT.match(line)
+        if footer:
+            self.announced = int(footer.group(1))
         if self.in_preamble:
             self._preamble(line)
         elif self.block:
@@ -197,6 +210,14 @@ class _State:
 
     def finish(self) -> None:
         self._flush()
+
+    def check_footer(self, kept: int) -> None:
+        """The footer's "总计导出 N 条消息" against the messages the file held: an export whose head was cut
+        off keeps its footer, so qunkit reports it as truncated (and imports what is there)."""
+        if self.announced is not None and kept < self.announced:
+            self.report.truncated = True
+            self.report.note(f"the footer announces {self.announced} messages but the file holds {kept}: "
+                             "part of the export is missing (re-export it whole); what is here was imported")
 
     # ------------------------------------------------------------ one record
     def _flush(self) -> None:
