@@ -477,7 +477,7 @@ def drop_bad(df: pd.DataFrame, bad: pd.Series, reason: str, report: ParseReport,
     return df.loc[~bad]
 
 
-def finalize(df: pd.DataFrame, chat_type: str | None, report: ParseReport) -> pd.DataFrame:
+def finalize(df: pd.DataFrame, chat_type: str | None) -> pd.DataFrame:
     """Fill chat_type where the parser left it open and drop helper columns.
     (Message and group counts in the report are the store's to keep.)"""
     if chat_type is not None:
@@ -486,8 +486,7 @@ def finalize(df: pd.DataFrame, chat_type: str | None, report: ParseReport) -> pd
     return df.reset_index(drop=True)
 
 
-def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
-                     min_rows: int = 5000) -> Iterator[pd.DataFrame]:
+def settle_chat_type(chunks: Iterator[pd.DataFrame], min_rows: int = 5000) -> Iterator[pd.DataFrame]:
     """Finalize ``build_messages`` chunks whose chat_type the export does not state.
 
     A private chat looks like a quiet group until a second person speaks, so chunks
@@ -498,7 +497,7 @@ def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
     decided: str | None = None
     for out in chunks:
         if decided is not None:
-            yield finalize(out, decided, report)
+            yield finalize(out, decided)
             continue
         pending.append(out)
         seen = pd.concat(pending) if len(pending) > 1 else out
@@ -506,9 +505,9 @@ def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
         if guess == "group" or len(seen) >= min_rows:
             decided = guess
             for p in pending:
-                yield finalize(p, decided, report)
+                yield finalize(p, decided)
             pending = []
     if pending:
         decided = infer_chat_type(pd.concat(pending))
         for p in pending:
-            yield finalize(p, decided, report)
+            yield finalize(p, decided)

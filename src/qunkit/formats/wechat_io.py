@@ -24,7 +24,7 @@ import pyarrow.csv as pcsv
 
 from ..errors import BadInput
 from .base import ParseReport
-from .textio import read_head
+from .textio import iter_text_chunks, read_head
 
 
 def csv_columns(head: str) -> list[str]:
@@ -227,8 +227,6 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
     ``fields`` may cut the header lines into columns faster than the pattern's
     groups (fixed-width layouts); the pattern then only decides which lines are headers.
     """
-    from .textio import iter_text_chunks
-
     carry, base_line, seen_header = "", 1, False
     for piece, last in _with_last(iter_text_chunks(path, encoding, chunk_bytes, report)):
         text = carry + piece
