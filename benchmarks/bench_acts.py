@@ -17,6 +17,7 @@ import os
 import time
 from pathlib import Path
 
+import jieba
 import numpy as np
 import pandas as pd
 
@@ -52,12 +53,11 @@ def quality(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _segmenters() -> dict[str, object]:
-    import jieba
-
     jieba.setLogLevel(60)
     segs: dict[str, object] = {"jieba": jieba.lcut}
     try:
-        import rjieba
+        import rjieba  # noqa: PLC0415 -- optional dependency, compared only when installed
+
         segs["rjieba"] = rjieba.cut
     except ImportError:
         pass

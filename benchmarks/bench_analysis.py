@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import corpus
+import jieba
 
 from qunkit.analysis.activity import activity
 from qunkit.analysis.risk import group_risk
@@ -90,8 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:<20} {v:6.2f} s")
     print(f"activity + roles + risk: {total:.2f} s ({n / total:,.0f} messages/s); peak memory {peak_mb():,.0f} MB")
     if args.jieba:
-        import jieba
-
         jieba.initialize()
         texts = messages["text"].astype(str).tolist()
         t = time.perf_counter()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from irc import prf, read_irc, read_links, score  # noqa: E402
 
-from qunkit.analysis.replies import reply_links  # noqa: E402
+from qunkit.analysis.replies import ReplyRules, candidates, explicit_links, reply_links  # noqa: E402
 
 
 def default_data() -> Path:
@@ -45,8 +46,6 @@ def tuning_split(files: list[Path]) -> tuple[list[Path], list[Path]]:
 def baseline(messages: pd.DataFrame) -> pd.DataFrame:
     """The addressed person's last message (qunkit's explicit @mention / name links, before any choice
     among that person's messages), else the previous message by another speaker."""
-    from qunkit.analysis.replies import explicit_links
-
     ctx = explicit_links(messages)
     sender = messages["sender_id"].to_numpy()[ctx.sp]
     prev = np.full(len(ctx.sp), -1)
@@ -66,8 +65,6 @@ def baseline(messages: pd.DataFrame) -> pd.DataFrame:
 
 def evaluate(files: list[Path], **rules) -> dict[str, dict[str, dict[str, int]]]:
     """{file name: {"qunkit": counts, "baseline": counts}}."""
-    from qunkit.analysis.replies import ReplyRules
-
     r = ReplyRules(**rules)
     res = {}
     for f in files:
@@ -84,10 +81,6 @@ def fit(files: list[Path], addressed: bool = False, first: dict | None = None, s
     candidates of every annotated message that addresses nobody (Adam on the mean log-likelihood of
     picking any gold parent; "no link" is right for the gold's self-links).  ``addressed``: the weights
     that pick one of the addressed member's messages instead (no "no link" option)."""
-    from dataclasses import replace
-
-    from qunkit.analysis.replies import ReplyRules, candidates, explicit_links
-
     RULES = ReplyRules(**rules)
 
     Fs, Ns, Vs, Gs = [], [], [], []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from helpers import parse_file
 
 from qunkit.analysis import acts as acts_mod
 from qunkit.analysis.acts import ACTS, classify_texts, message_acts
@@ -188,8 +189,6 @@ def test_real_qq_exports_get_plausible_acts() -> None:
     Figures are shares, not copied content: ads, rule reminders, notices and welcomes are
     rare in ordinary groups, so a rule that fires on common words shows up here.
     """
-    from helpers import parse_file
-
     files = sorted((REALDATA / "qq-txt").glob("*.txt"))
     if not files:
         pytest.skip(f"no QQ txt exports under {REALDATA}")

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from qunkit.analysis.roles import ROLES
 from qunkit.cli import cli
+from qunkit.generate.writers import write_qq_txt, write_roster_csv
 
 LIFECYCLES = ["healthy", "dead", "dying"]
 
@@ -21,7 +22,6 @@ def run(*args: str):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> dict:
     gen = pytest.importorskip("qunkit.generate")
-    from qunkit.generate.writers import write_qq_txt, write_roster_csv
 
     tmp = tmp_path_factory.mktemp("cli-analysis")
     store = str(tmp / "store")

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from qunkit.analysis.prune import COLUMNS
 from qunkit.analysis.rollcall import SEED_ANNOUNCEMENT, STATUS_COLUMNS
 from qunkit.cli import cli
+from qunkit.generate import generate_group, writers
 
 GROUP = "读书会"
 EVIL = '=HYPERLINK("http://evil.example/x","点我")'
@@ -158,7 +159,7 @@ def test_prune_rules_end_to_end(env, store):
     assert {r["member_id"] for r in graceless} == {"10004", "10005", "10006", "10007", "10009"}
 
 
-def test_prune_csv_is_safe_for_spreadsheets(env, store, tmp_path):
+def test_prune_csv_is_safe_for_spreadsheets(env, store):
     p = run(env, "prune", "--days", "90", "--store", store, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert list(rows[0]) == COLUMNS
@@ -284,8 +285,6 @@ def test_nightly_script(env, tmp_path):
 @pytest.mark.parametrize("platform,writer", [("qq", "write_qq_txt"), ("wechat", "write_wechatmsg_csv")])
 def test_generated_export_roll_call_end_to_end(env, tmp_path, platform, writer):
     """A generated export with a planted roll call, through import, rollcall and prune."""
-    from qunkit.generate import generate_group, writers
-
     g = generate_group("打卡群", lifecycle="healthy", n_members=120, seed=5, rollcall=True, messages=1500,
                        platform=platform)
     export = getattr(writers, writer)(g, tmp_path / ("export.txt" if platform == "qq" else "export_utf8.csv"))

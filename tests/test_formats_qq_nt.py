@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 from golden_frames import assert_golden, run_parser
 
+from qunkit.errors import BadInput
 from qunkit.formats import sniff
+from qunkit.formats.chatlab import ChatLabParser
 from qunkit.formats.jsonstream import TopLevelArrayReader
+from qunkit.formats.qce_txt import QceTxtParser
 
 DATA = Path(__file__).parent / "data" / "qqnt"
 
@@ -90,8 +93,6 @@ def test_qce_json_malformed_record_is_skipped_and_reported(tmp_path):
 
 
 def test_qce_json_not_an_export(tmp_path):
-    from qunkit.errors import BadInput
-
     p = tmp_path / "x.json"
     p.write_text('{"chatInfo": {"name": "x"}, "other": []}', encoding="utf-8")
     with pytest.raises(BadInput, match="messages"):
@@ -190,8 +191,6 @@ def test_qce_txt_wrapped_lines_and_message_numbers():
 
 
 def test_qce_txt_sniff_does_not_take_legacy_qq_txt():
-    from qunkit.formats.qce_txt import QceTxtParser
-
     legacy = sorted((DATA.parent / "qq").glob("*.txt"))
     assert len(legacy) == 3
     for path in legacy:
@@ -221,7 +220,6 @@ def test_chatlab_jsonl_golden():
 def test_chatlab_sniffed_and_not_taken_for_qce():
     assert sniff(DATA / "chatlab_group.json").name == "chatlab"
     assert sniff(DATA / "chatlab_private.jsonl").name == "chatlab"
-    from qunkit.formats.chatlab import ChatLabParser
 
     assert ChatLabParser.sniff(DATA / "qce_group.json", (DATA / "qce_group.json").read_text(encoding="utf-8")) == 0
 

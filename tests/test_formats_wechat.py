@@ -9,6 +9,8 @@ canonical cast is covered too.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,8 @@ import pytest
 from golden_frames import assert_golden, render, run_parser
 
 from qunkit.formats import ParseReport, sniff
+from qunkit.formats.events import parse_events, split_names
+from qunkit.formats.wechat_io import iter_csv
 
 DATA = Path(__file__).parent / "data" / "wechat"
 TZ = "Asia/Shanghai"
@@ -88,8 +92,6 @@ def test_self_id_and_name_options() -> None:
 
 def test_csv_reader_lines_across_blocks(tmp_path: Path) -> None:
     """Physical line numbers survive quoted newlines, CRLF, blank lines and bad rows in tiny blocks."""
-    from qunkit.formats.wechat_io import iter_csv
-
     p = tmp_path / "t.csv"
     p.write_bytes('\ufeffa,b,c\r\n1,"x\r\ny",3\r\n2,3\r\n\r\n4,"p\nq\nr",6,7\r\n5,6,7\r\n8,"9\n",10\n11,12\n'.encode())
     report = ParseReport(str(p))
@@ -103,8 +105,6 @@ def test_csv_reader_lines_across_blocks(tmp_path: Path) -> None:
 
 def test_events_wechat_notices() -> None:
     """Notices the WeChat parsers rely on, including the "你邀请…" line added to events.PATTERNS."""
-    from qunkit.formats.events import parse_events, split_names
-
     ev = parse_events(pd.Series([
         '你邀请"孙七"加入了群聊',
         '"张三"邀请"李四、王五"加入了群聊',
@@ -128,8 +128,6 @@ def test_pywxdump_single_page_of_a_folder_uses_users_json() -> None:
                                               ("2025-03-01 08:00:00", 2024)])
 def test_chatlog_text_year_from_mtime(tmp_path: Path, mtime: str, first: int) -> None:
     """Without --year the export's mtime dates its last message; one new year is crossed in the file."""
-    import os
-
     p = tmp_path / "chatlog_yearless.txt"
     p.write_bytes((DATA / "chatlog_yearless.txt").read_bytes())
     t = pd.Timestamp(mtime, tz=TZ).timestamp()
@@ -154,8 +152,6 @@ def test_chatlog_text_full_years_need_no_inference(tmp_path: Path) -> None:
 
 def test_weflow_messages_before_session_and_huge_avatar(tmp_path: Path) -> None:
     """Key order is not guaranteed; a big avatar blob is skipped, not kept."""
-    import json
-
     doc = json.loads((DATA / "echotrace_private.json").read_text(encoding="utf-8-sig"))
     p = tmp_path / "小丽.json"
     p.write_text(json.dumps({"messages": doc["messages"], "avatars": {"x": "A" * 3_000_000},

@@ -13,7 +13,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import qunkit.generate.model as model
+from qunkit import vocabulary
+from qunkit.analysis.roles import ROLES as ANALYSIS_ROLES
+from qunkit.cli import cli
+from qunkit.cli.generate import LAYOUTS as CLI_LAYOUTS
+from qunkit.filenames import safe_filename
+from qunkit.formats.base import ParseOptions, ParseReport
 from qunkit.generate import LIFECYCLES, ROLES, generate_corpus, generate_group
+from qunkit.generate.files import LAYOUTS, file_base
 from qunkit.generate.writers import (
     qq_txt_text,
     write_qq_txt,
@@ -22,6 +30,7 @@ from qunkit.generate.writers import (
     write_wechatmsg_csv,
     write_wechatmsg_txt,
 )
+from qunkit.holidays import spring_festival
 
 AS_OF = "2024-03-31"
 QQ_HEAD = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{1,2}):(\d{2}):(\d{2}) (.*)\((\d{5,11})\)$")
@@ -110,7 +119,6 @@ def test_qq_txt_several_groups_and_ampm(groups):
 
 def test_qq_txt_round_trips_through_the_parser(tmp_path: Path, groups):
     fmts = pytest.importorskip("qunkit.formats")
-    from qunkit.formats.base import ParseOptions, ParseReport
 
     g = groups["flooded"]
     path = write_qq_txt([g, groups["revival"]], tmp_path / "全部消息记录.txt")
@@ -188,7 +196,7 @@ def test_truth_is_consistent(groups):
         assert set(g.truth_life) >= {"lifecycle", "dead_within_30d"}
 
 
-def test_roles_are_planted_with_their_signals(healthy):
+def test_roles_are_planted_with_their_signals():
     g = generate_group("大群", "healthy", 300, seed=4, messages=5000)
     tr = g.truth_roles.set_index("member_id")
     m = human(g.messages).assign(role=lambda d: d["sender_id"].map(tr["role"]))
@@ -311,8 +319,6 @@ def test_truth_files_and_cli(tmp_path: Path, groups):
     assert set(roles["role"]) == set(ROLES) and len(life) == len(groups)
     assert set(life["lifecycle"]) == set(LIFECYCLES) and life["dead_within_30d"].dtype == bool
 
-    from qunkit.cli import cli
-
     out = tmp_path / "gen"
     res = CliRunner().invoke(cli, ["generate", str(out), "--groups", "2", "--messages-per-group", "120",
                                    "--to", "wechatmsg-csv", "--seed", "1"])
@@ -328,13 +334,6 @@ def test_truth_files_and_cli(tmp_path: Path, groups):
 
 def test_generator_shares_the_products_constants():
     """Roles, life cycles and the Spring Festival come from the product, not a table of the generator's own."""
-    import qunkit.generate.model as model
-    from qunkit import vocabulary
-    from qunkit.analysis.roles import ROLES as ANALYSIS_ROLES
-    from qunkit.cli.generate import LAYOUTS as CLI_LAYOUTS
-    from qunkit.generate.files import LAYOUTS
-    from qunkit.holidays import spring_festival
-
     assert ROLES is vocabulary.ROLES is ANALYSIS_ROLES and LIFECYCLES is vocabulary.LIFECYCLES
     assert CLI_LAYOUTS == LAYOUTS                          # the CLI's static list (no generator import at --help)
     assert not hasattr(model, "SPRING_FESTIVAL")
@@ -343,9 +342,6 @@ def test_generator_shares_the_products_constants():
 
 def test_generated_names_are_kept_as_file_names():
     """The generator's names (CJK, 【】, ()) are plain file names and stay as they are; others are slugged."""
-    from qunkit.filenames import safe_filename
-    from qunkit.generate.files import file_base
-
     names = [g.name for g in generate_corpus(n_groups=40, seed=3, messages_per_group=60)]
     assert any("【" in n or "(" in n for n in names)       # names the slug rule would change ...
     assert [file_base(n) for n in names] == names          # ... are passed through
@@ -354,8 +350,6 @@ def test_generated_names_are_kept_as_file_names():
 
 
 def test_generate_cli_output_contract(tmp_path: Path):
-    from qunkit.cli import cli
-
     res = CliRunner().invoke(cli, ["generate", str(tmp_path / "g"), "--groups", "2", "--messages-per-group", "60",
                                    "--format", "json", "-q"])
     assert res.exit_code == 0, res.output

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from filelock import FileLock
 from helpers import parse_file
 from test_store import SEP, msgs, qq_export, write
 
@@ -216,8 +218,6 @@ def test_a_store_that_cannot_hold_a_lock_fails_at_once(tmp_path: Path) -> None:
 
 
 def test_locked_by_another_process_is_a_different_error(tmp_path: Path, monkeypatch) -> None:
-    from filelock import FileLock
-
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 2)))
     (tmp_path / "s").mkdir()
     monkeypatch.setattr(store_mod, "LOCK_TIMEOUT_S", 0.2)
@@ -230,7 +230,7 @@ def test_locked_by_another_process_is_a_different_error(tmp_path: Path, monkeypa
 def test_a_write_error_is_one_line_with_the_path(tmp_path: Path, monkeypatch) -> None:
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 2)))
 
-    def denied(table, where, **kw):
+    def denied(_table, where, **_kw):
         raise PermissionError(13, "Permission denied", str(where))
 
     monkeypatch.setattr(store_mod.pq, "write_table", denied)
@@ -266,7 +266,6 @@ def test_a_group_with_parts_but_no_good_meta_is_still_listed(tmp_path: Path, dam
 
 def test_reimport_restores_a_deleted_group_folder(tmp_path: Path) -> None:
     store, fa, _ = _two_groups(tmp_path)
-    import shutil
 
     shutil.rmtree(store / "groups" / Store(store).resolve_group("群A"))
     res = import_file(Store(store), fa)

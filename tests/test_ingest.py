@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from test_store import SEP, msgs, qq_export, write
 
-import qunkit.roster
 from qunkit import ingest
 from qunkit.cli import cli
 from qunkit.errors import BadInput, UsageProblem
@@ -35,13 +34,13 @@ def files_under(root: Path) -> list[Path]:
 def roster_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths handed to read_roster, to count how often a roster is attached."""
     calls: list[str] = []
-    real = qunkit.roster.read_roster
+    real = ingest.read_roster
 
     def counting(path, *args, **kwargs):
         calls.append(str(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(qunkit.roster, "read_roster", counting)
+    monkeypatch.setattr(ingest, "read_roster", counting)           # ingest imports it at its top
     return calls
 
 
@@ -75,7 +74,7 @@ def test_one_file_holding_several_chats_needs_a_group_and_can_retry_without_rere
     with pytest.raises(UsageProblem, match="2 chats"):
         import_file(store, f, roster=roster)
     assert len(store.messages()) == 4                               # the messages themselves were committed
-    monkeypatch.setattr(QQTxtParser, "parse", lambda *a, **k: pytest.fail("re-parsed an unchanged file"))
+    monkeypatch.setattr(QQTxtParser, "parse", lambda *_a, **_k: pytest.fail("re-parsed an unchanged file"))
     res = import_file(store, f, roster=roster, roster_group="群B")
     assert res.skipped_unchanged and res.roster_group == "群B" and res.roster_members == 2
     assert bool(store.members(["群B"])["roster_known"].any())
@@ -87,7 +86,7 @@ def test_unchanged_file_with_a_roster_attaches_it_without_reparsing(tmp_path: Pa
     store = Store(tmp_path / "s")
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 3)))
     assert import_file(store, f).added_total == 3
-    monkeypatch.setattr(QQTxtParser, "parse", lambda *a, **k: pytest.fail("re-parsed an unchanged file"))
+    monkeypatch.setattr(QQTxtParser, "parse", lambda *_a, **_k: pytest.fail("re-parsed an unchanged file"))
     res = import_files(store, [f], roster=write(tmp_path / "r.csv", ROSTER))[0]
     assert res.skipped_unchanged and res.report.messages == 3 and res.added_total == 0
     assert res.roster_group == "群" and res.roster_members == 2

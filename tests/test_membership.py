@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from prune_frames import at, messages
 
 from qunkit.cli import cli
 from qunkit.members import (
@@ -31,6 +32,7 @@ from qunkit.members import (
 )
 from qunkit.roster import read_roster
 from qunkit.schema import MEMBERS
+from qunkit.store import Store
 
 ROLL_CALL = "今天晚上20:00本群将调整一部分长期潜水不说话的小伙伴,在的请打1"
 AS_OF_EARLY = "2024-02-18 12:00"   # after Gina left, before Dave joins
@@ -196,7 +198,6 @@ def test_derived_members_follow_the_schema(tmp_path):
     txt, csv = _write_export(tmp_path)
     store = str(tmp_path / "store")
     run("import", str(txt), "--roster", str(csv), "--store", store, "--quiet")
-    from qunkit.store import Store
 
     mem = Store(Path(store)).members()
     assert list(mem.columns) == MEMBERS.names
@@ -245,8 +246,6 @@ def test_member_key_is_one_key_for_group_and_member():
 
 
 def test_derive_members_resolves_event_names_to_ids():
-    from prune_frames import at, messages
-
     m = messages([(at(0), "101", "老王", "hi"), (at(1), "system", "系统消息", "x", "system", "leave", "老王")])
     mem = derive_members(m)
     assert mem["member_id"].tolist() == ["101"]

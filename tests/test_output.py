@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pandas as pd
+from rich.cells import cell_len
 
 from qunkit.cli.render import to_csv, to_json, to_text_table
 
@@ -32,7 +33,6 @@ def test_plain_table_aligns_wide_characters() -> None:
     text = to_text_table(pd.DataFrame({"group": ["读书会", "ab"], "n": [1, 22]}))
     lines = text.splitlines()
     assert lines[0].startswith("group ") and "\x1b" not in text
-    from rich.cells import cell_len
 
     # display columns, not code points: 读书会 is 3 characters but 6 columns wide
     assert cell_len(lines[1][: lines[1].index("1")]) == cell_len(lines[2][: lines[2].index("22")]) == 8

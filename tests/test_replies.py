@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from analysis_helpers import chat
+from bench_replies import _sum, evaluate
 from click.testing import CliRunner
+from irc import prf
 
 from qunkit.analysis.replies import EVIDENCE, reply_links
 from qunkit.cli import cli
@@ -200,8 +202,6 @@ def test_irc_dev_link_f1():
     if not files:
         pytest.skip(f"real IRC data not found at {data} (../shared/realdata is absent)")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from bench_replies import _sum, evaluate
-    from irc import prf
 
     res = evaluate(files)
     p, r, f1 = prf(_sum([x["qunkit"] for x in res.values()]))

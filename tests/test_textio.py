@@ -17,7 +17,15 @@ from qunkit.cli import cli
 from qunkit.errors import BadInput
 from qunkit.formats import ParseOptions, ParseReport, get_parser
 from qunkit.formats.base import ROWS_PER_CHUNK, RowBuffer, mark_system, text_chunks
-from qunkit.formats.textio import HEAD_BYTES, detect_encoding, file_encoding, iter_text_chunks, read_head
+from qunkit.formats.textio import (
+    HEAD_BYTES,
+    bytes_encoding,
+    detect_encoding,
+    file_encoding,
+    iter_text_chunks,
+    read_head,
+)
+from qunkit.localtime import DEFAULT_TZ
 from qunkit.store import Store
 
 CHINESE = "大家好，这是中文消息"
@@ -188,8 +196,6 @@ def test_dst_gap_and_fold_follow_the_one_policy(tmp_path: Path, fmt: str) -> Non
 
 
 def test_the_default_zone_is_localtimes() -> None:
-    from qunkit.localtime import DEFAULT_TZ
-
     assert ParseOptions().tz == DEFAULT_TZ
 
 
@@ -201,8 +207,6 @@ def test_utf16_without_bom_is_still_binary(tmp_path: Path) -> None:
 
 
 def test_bytes_encoding_checks_every_byte_of_small_files() -> None:
-    from qunkit.formats.textio import bytes_encoding
-
     raw = b"member_id,member_name\n" + b"10001,alice\n" * 6000 + "10002,张三\n".encode("gb18030")
     assert len(raw) > HEAD_BYTES and raw[:HEAD_BYTES].isascii()
     assert bytes_encoding(raw) == "gb18030"

@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from .errors import BadInput, UsageProblem
 from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
 from .localtime import DEFAULT_TZ
+from .roster import read_roster
 from .store import Store, group_key, kill_point
 
 FLUSH_ROWS = 500_000  # rows buffered per group before a part file is written (bounds memory, not part count)
@@ -153,8 +154,6 @@ def attach_roster(store: Store, roster: str | os.PathLike, group: str, tz: str =
 
 
 def _read_and_attach(store: Store, roster: Path, group: str, tz: str) -> tuple[ParseReport, int]:
-    from .roster import read_roster
-
     key = store.resolve_group(group)
     report = ParseReport(file=str(roster), format="roster")
     df = read_roster(roster, tz=tz, report=report)

@@ -46,6 +46,7 @@ import logging
 import os
 import signal
 import stat
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,8 +55,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
+from .members import derive_members, present_at
 from .schema import MESSAGES
 
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
@@ -70,8 +73,6 @@ class _StderrHandler(logging.Handler):
     elsewhere replaces the handlers of the ``qunkit.store`` logger."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        import sys
-
         print(f"qunkit: warning: {record.getMessage()}", file=sys.stderr)
 
 
@@ -136,8 +137,6 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
     def lock(self):
-        from filelock import FileLock, Timeout
-
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -326,8 +325,8 @@ class Store:
                 meta = self.meta_from_parts(key)
                 if meta is None:
                     continue
-                self._warn_once(key, f"{gdir / 'meta.json'}: missing or bad; rebuilt from the group's parts "
-                                     "(`qunkit doctor --repair` writes it back)")
+                self._warn_once(f"{gdir / 'meta.json'}: missing or bad; rebuilt from the group's parts "
+                                "(`qunkit doctor --repair` writes it back)")
             out[key] = meta
         if not out and self._damaged:
             raise StoreError(f"no group of store {self.root} could be read: " + "; ".join(self._damaged.values())
@@ -387,10 +386,10 @@ class Store:
 
     def _skip(self, key: str, part: Path, exc: BaseException) -> None:
         self._damaged[key] = f"{part}: {_reason(exc)}"
-        self._warn_once(key, f"{part}: unreadable part ({_reason(exc)}); group skipped, the others are read "
-                             "(`qunkit doctor` says how to repair it)")
+        self._warn_once(f"{part}: unreadable part ({_reason(exc)}); group skipped, the others are read "
+                        "(`qunkit doctor` says how to repair it)")
 
-    def _warn_once(self, key: str, text: str) -> None:
+    def _warn_once(self, text: str) -> None:
         if text not in self._warned:
             self._warned.add(text)
             log.warning("%s", text)
@@ -461,8 +460,6 @@ class Store:
     def members(self, groups: Iterable[str] = (), messages: pd.DataFrame | None = None) -> pd.DataFrame:
         """Members of ``groups`` derived from ``messages`` (default: all of theirs) and the stored rosters,
         conformed to ``schema.MEMBERS``; pass the scoped messages so nothing after as_of is used."""
-        from .members import derive_members
-
         groups = list(groups)
         if messages is None:
             messages = self.messages(groups, columns=MEMBER_SOURCE_COLUMNS)
@@ -474,8 +471,6 @@ class Store:
         ``members`` counts those present at the group's newest message (``qunkit.members.present_at``),
         the figure ``qunkit analyze`` shows without ``--as-of``.
         """
-        from .members import present_at
-
         rows = []
         for key, meta in self.metas().items():
             msgs = self.messages([key], columns=MEMBER_SOURCE_COLUMNS)

@@ -17,6 +17,7 @@ from ..analysis.roles import assign_roles
 from ..analysis.scope import Scope
 from ..analysis.text_features import compute_features
 from ..localtime import DEFAULT_TZ
+from ..report.terminal import group_lines, print_group
 from ..vocabulary import ROLES
 from .loading import load_scope
 from .result import Result
@@ -39,8 +40,6 @@ def analyze(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAU
             for row in overview_rows]
 
     def view(console) -> None:
-        from ..report.terminal import group_lines, print_group
-
         for row in overview_rows:
             print_group(console, group_lines(row, tz, roles_by.get(row["group_id"], empty),
                                              risk_by.get(row["group_id"])))

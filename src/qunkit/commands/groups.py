@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..formats import parsers
 from ..localtime import DEFAULT_TZ
 from .result import Result
 
@@ -26,7 +27,5 @@ def _day(ts, tz: str) -> str | None:
 
 def formats() -> Result:
     """The export formats the importer reads (the names ``--input-format`` takes)."""
-    from ..formats import parsers
-
     rows = [{"format": p.name, "platform": p.platform, "description": p.description} for p in parsers()]
     return Result(rows=rows, columns=("format", "platform", "description"), title="Export formats")

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platformdirs import user_data_dir
+
+from ..errors import StoreError
+from ..store import Store
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -14,14 +19,10 @@ if TYPE_CHECKING:
 
 def default_store() -> Path:
     """``$QUNKIT_STORE`` is read by the CLI; this is the per-user data directory behind it."""
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("qunkit", appauthor=False))
 
 
 def open_store(store_dir: Path | str | None = None) -> Store:
-    from ..store import Store
-
     return Store(Path(store_dir) if store_dir else default_store())
 
 
@@ -29,8 +30,6 @@ def load_scope(store: Store, scope: Scope, hint: str = "qunkit import FILE"
                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """(messages in scope, members derived from exactly those, as_of) -- what every analysis starts
     from.  An empty scope is a store error (exit 3) that says how to fill the store."""
-    from ..errors import StoreError
-
     messages, as_of = scope.apply(store.messages(scope.groups))
     if len(messages) == 0:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import BadInput, UsageProblem
 from .base import ParseOptions, Parser, ParseReport, finish_chunk
+from .textio import read_head
 
 # "module:Class" so that a broken optional parser cannot break the others' import.
 _REGISTRY = [
@@ -54,8 +55,6 @@ def get_parser(name: str) -> type[Parser]:
 
 def sniff(path: Path) -> type[Parser]:
     """Pick the parser for ``path`` from its first bytes/lines (or directory listing)."""
-    from .textio import read_head
-
     if not path.exists():
         raise BadInput(f"{path}: no such file or directory")
     if path.is_file() and path.stat().st_size == 0:

@@ -192,7 +192,7 @@ class ChatlogJsonParser(Parser):
         for col in ("content", "talker", "talkerName", "sender", "senderName"):
             df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
         raw = _ChatlogRows.raw(df, options, report, fallback)
-        return finalize(build_messages(raw, options, report), None, report)
+        return finalize(build_messages(raw, options, report), None)
 
 
 CSV_ALIASES = {"time": "time", "sendername": "senderName", "sender": "sender", "talkername": "talkerName",
@@ -230,7 +230,7 @@ class ChatlogCsvParser(Parser):
                     df["isSelf"] = df["sender"].str.strip().isin(["我", options.self_id or "我"])
                 yield build_messages(_ChatlogRows.raw(df, options, report, fallback), options, report)
 
-        yield from settle_chat_type(chunks(), report)
+        yield from settle_chat_type(chunks())
 
 
 class ChatlogTextParser(Parser):
@@ -248,7 +248,7 @@ class ChatlogTextParser(Parser):
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         encoding = text_encoding(path, report)
         first_year = self._first_year(path, encoding, options, report)
-        yield from settle_chat_type(self._chunks(path, encoding, first_year, options, report), report)
+        yield from settle_chat_type(self._chunks(path, encoding, first_year, options, report))
 
     # -- year ------------------------------------------------------------------------------------
     @staticmethod

@@ -8,6 +8,8 @@ Only system rows are passed in, so a per-pattern pandas regex pass is cheap.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 Q = "[\"“”'‘’「」]"  # any quote mark exporters use around names
@@ -78,7 +80,5 @@ def _clean(name: str | None) -> str | None:
 
 def split_names(names: str) -> list[str]:
     """Invitee lists: "李四、王五" or "\"李四\"、\"王五\"" or "A, B and C"."""
-    import re
-
     parts = re.split(r"[、，,]|\band\b|和", names)
     return [p for p in (_clean(x) for x in parts) if p]

@@ -8,7 +8,10 @@ Vectorised: a few regex kernels over the whole column.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # kind -> placeholder alternatives (regex, no anchors).  Order matters: first match wins.
 PLACEHOLDERS: dict[str, str] = {
@@ -38,10 +41,6 @@ def classify_kinds(text: pd.Series) -> pd.Series:
     Runs on Arrow (RE2) kernels; only bodies that could be placeholders at all
     (they contain "[", "http", or a red-packet/call phrase) are matched further.
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     arr = pa.array(text.fillna("").astype(str), pa.string()) if not isinstance(text, pa.Array) else text
     kind = np.full(len(arr), "text", dtype=object)
     maybe = pc.match_substring_regex(arr, r"\[|https?://|红包|通话时长").to_numpy(zero_copy_only=False)

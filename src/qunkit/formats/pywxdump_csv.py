@@ -162,7 +162,7 @@ class PyWxDumpCsvParser(Parser):
             "sender_name": sender_name,
             "msg_id": df["MsgSvrID"].str.strip(),
         })
-        return finalize(build_messages(raw, options, report), None, report)
+        return finalize(build_messages(raw, options, report), None)
 
 
 def _count_lines(path: Path) -> int:

@@ -346,7 +346,7 @@ class _TableParser(HTMLParser):
         self._senders: dict[str, tuple[str, str, str | None]] = {}
 
     # -------------------------------------------------------------- tags
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:  # HTMLParser hook
         if tag == "tr":
             if self.open_row:
                 self._end_row()  # an unclosed <tr>

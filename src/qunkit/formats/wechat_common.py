@@ -305,38 +305,36 @@ def _np_lookup(codes: np.ndarray, table: dict[int, str]) -> np.ndarray:
     return vals[inv.reshape(-1)]
 
 
-def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport) -> pd.DataFrame:
-    """Raw WeChat rows -> parser columns (kind, text, events, mentions, reply_to, senders).
-
-    Row-wise state lives in numpy arrays and boolean masks; regex work runs on Arrow kernels
-    over the rows that need it (XML bodies, system lines, "@" texts)."""
-    raw = raw.reset_index(drop=True)
-    n = len(raw)
-    content = _col(raw, "content", "").fillna("").astype(str)
-    if content.str.contains("\r", regex=False).any():
-        content = content.str.replace("\r\n", "\n", regex=False)
+def _type_codes(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(type, subtype) codes; WeChat 4 databases pack them as (subtype << 32) | type."""
     typ = _codes(_col(raw, "type"))
     sub = _codes(_col(raw, "subtype"))
     packed = typ >= 1 << 32
-    if packed.any():  # WeChat 4 databases: (subtype << 32) | type
+    if packed.any():
         sub = np.where(packed, typ >> 32, sub)
         typ = np.where(packed, typ & 0xFFFFFFFF, typ)
-    sender_id = _strs(_col(raw, "sender_id", ""))
-    sender_name = _strs(_col(raw, "sender_name", ""))
-    is_self = _col(raw, "is_self", False).fillna(False).to_numpy(dtype=bool).copy()
+    return typ, sub
 
-    # v3 group content "wxid_xxx:\n..." -> body, and the wxid when the row had no sender
-    if content.str.contains(":\n", regex=False).any():
-        pref = rx_get(content, _SENDER_PREFIX).to_numpy(dtype=object)
-        got = ~pd.isna(pref)
-        pref_s = np.where(got, pref, "").astype(object)
-        strip = got & ((pref_s == sender_id) | ((sender_id == "") & pd.Series(pref_s).str.startswith("wxid_")
-                                                 .to_numpy(dtype=bool)))
-        if strip.any():
-            content = content.mask(strip, rx_sub(content, _SENDER_PREFIX, "", max_replacements=1))
-            sender_id = np.where(strip & (sender_id == ""), pref_s, sender_id)
 
-    # kind: the format's own label first, then the type code, then placeholders in the text
+def _strip_sender_prefix(content: pd.Series, sender_id: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """v3 group content "wxid_xxx:<newline>..." -> body, and the wxid when the row had no sender."""
+    if not content.str.contains(":\n", regex=False).any():
+        return content, sender_id
+    pref = rx_get(content, _SENDER_PREFIX).to_numpy(dtype=object)
+    got = ~pd.isna(pref)
+    pref_s = np.where(got, pref, "").astype(object)
+    strip = got & ((pref_s == sender_id) | ((sender_id == "") & pd.Series(pref_s).str.startswith("wxid_")
+                                             .to_numpy(dtype=bool)))
+    if strip.any():
+        content = content.mask(strip, rx_sub(content, _SENDER_PREFIX, "", max_replacements=1))
+        sender_id = np.where(strip & (sender_id == ""), pref_s, sender_id)
+    return content, sender_id
+
+
+def _kinds(raw: pd.DataFrame, content: pd.Series, typ: np.ndarray, sub: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(kind, system): the format's own label first, then the type code (app messages by their
+    subtype, read from the XML when the row has none); None where only the text can tell."""
     kind = _col(raw, "label_kind").astype(object).to_numpy(dtype=object, copy=True)
     kind[pd.isna(kind)] = None
     by_type = _np_lookup(typ, BASE_KINDS)
@@ -357,28 +355,54 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         system |= raw["is_system"].fillna(False).to_numpy(dtype=bool)
     else:
         system |= (typ == 10000) | (typ == 10002)
+    return kind, system
 
-    # text: XML bodies rendered, media XML -> placeholders, system lines cleaned
+
+def _render_xml(content: pd.Series, kind: np.ndarray, app: np.ndarray, system: np.ndarray,
+                reply_to: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(text, xmlish): XML app bodies rendered (their kind and quoted message filled into ``kind``
+    and ``reply_to`` in place), media XML -> placeholders; other rows keep their content."""
     text = content.to_numpy(dtype=object, copy=True)
-    reply_to = _opt(_col(raw, "reply_to"))
     xmlish = rx_has(content, _XMLISH).to_numpy() & ~system
-    if xmlish.any():
-        app_rows = xmlish & (app | content.str.contains("<appmsg", regex=False).to_numpy(dtype=bool))
-        if app_rows.any():
-            k = kind[app_rows]
-            if pd.isna(k).any():  # XML app message without a usable type: read it from the XML
-                t = _np_lookup(_codes(rx_get(content[app_rows], APP_TYPE)), APP_KINDS)
-                t[pd.isna(t)] = "other"
-                k = np.where(pd.isna(k), t, k)
-                kind[app_rows] = k
-            rendered, svrid = render_appmsg(content[app_rows], pd.Series(k, index=content.index[app_rows]))
-            text[app_rows] = rendered.to_numpy(dtype=object)
-            rt = reply_to[app_rows]
-            reply_to[app_rows] = np.where(pd.isna(rt), svrid.to_numpy(dtype=object), rt)
-        media = xmlish & ~app_rows
-        if media.any():
-            mk = pd.Series(kind[media], index=content.index[media]).fillna("other")
-            text[media] = render_media(content[media], mk).to_numpy(dtype=object)
+    if not xmlish.any():
+        return text, xmlish
+    app_rows = xmlish & (app | content.str.contains("<appmsg", regex=False).to_numpy(dtype=bool))
+    if app_rows.any():
+        k = kind[app_rows]
+        if pd.isna(k).any():  # XML app message without a usable type: read it from the XML
+            t = _np_lookup(_codes(rx_get(content[app_rows], APP_TYPE)), APP_KINDS)
+            t[pd.isna(t)] = "other"
+            k = np.where(pd.isna(k), t, k)
+            kind[app_rows] = k
+        rendered, svrid = render_appmsg(content[app_rows], pd.Series(k, index=content.index[app_rows]))
+        text[app_rows] = rendered.to_numpy(dtype=object)
+        rt = reply_to[app_rows]
+        reply_to[app_rows] = np.where(pd.isna(rt), svrid.to_numpy(dtype=object), rt)
+    media = xmlish & ~app_rows
+    if media.any():
+        mk = pd.Series(kind[media], index=content.index[media]).fillna("other")
+        text[media] = render_media(content[media], mk).to_numpy(dtype=object)
+    return text, xmlish
+
+
+def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport) -> pd.DataFrame:
+    """Raw WeChat rows -> parser columns (kind, text, events, mentions, reply_to, senders).
+
+    Row-wise state lives in numpy arrays and boolean masks; regex work runs on Arrow kernels
+    over the rows that need it (XML bodies, system lines, "@" texts)."""
+    raw = raw.reset_index(drop=True)
+    n = len(raw)
+    content = _col(raw, "content", "").fillna("").astype(str)
+    if content.str.contains("\r", regex=False).any():
+        content = content.str.replace("\r\n", "\n", regex=False)
+    typ, sub = _type_codes(raw)
+    sender_id = _strs(_col(raw, "sender_id", ""))
+    sender_name = _strs(_col(raw, "sender_name", ""))
+    is_self = _col(raw, "is_self", False).fillna(False).to_numpy(dtype=bool).copy()
+    content, sender_id = _strip_sender_prefix(content, sender_id)
+    kind, system = _kinds(raw, content, typ, sub)
+    reply_to = _opt(_col(raw, "reply_to"))
+    text, xmlish = _render_xml(content, kind, typ == 49, system, reply_to)
     empty_media = (text == "") & np.isin(kind, list(PLACEHOLDER_TEXT)) & ~system
     if empty_media.any():
         text[empty_media] = [PLACEHOLDER_TEXT[k] for k in kind[empty_media]]
@@ -477,7 +501,7 @@ def drop_bad(df: pd.DataFrame, bad: pd.Series, reason: str, report: ParseReport,
     return df.loc[~bad]
 
 
-def finalize(df: pd.DataFrame, chat_type: str | None, report: ParseReport) -> pd.DataFrame:
+def finalize(df: pd.DataFrame, chat_type: str | None) -> pd.DataFrame:
     """Fill chat_type where the parser left it open and drop helper columns.
     (Message and group counts in the report are the store's to keep.)"""
     if chat_type is not None:
@@ -486,8 +510,7 @@ def finalize(df: pd.DataFrame, chat_type: str | None, report: ParseReport) -> pd
     return df.reset_index(drop=True)
 
 
-def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
-                     min_rows: int = 5000) -> Iterator[pd.DataFrame]:
+def settle_chat_type(chunks: Iterator[pd.DataFrame], min_rows: int = 5000) -> Iterator[pd.DataFrame]:
     """Finalize ``build_messages`` chunks whose chat_type the export does not state.
 
     A private chat looks like a quiet group until a second person speaks, so chunks
@@ -498,7 +521,7 @@ def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
     decided: str | None = None
     for out in chunks:
         if decided is not None:
-            yield finalize(out, decided, report)
+            yield finalize(out, decided)
             continue
         pending.append(out)
         seen = pd.concat(pending) if len(pending) > 1 else out
@@ -506,9 +529,9 @@ def settle_chat_type(chunks: Iterator[pd.DataFrame], report: ParseReport,
         if guess == "group" or len(seen) >= min_rows:
             decided = guess
             for p in pending:
-                yield finalize(p, decided, report)
+                yield finalize(p, decided)
             pending = []
     if pending:
         decided = infer_chat_type(pd.concat(pending))
         for p in pending:
-            yield finalize(p, decided, report)
+            yield finalize(p, decided)

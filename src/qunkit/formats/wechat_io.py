@@ -24,7 +24,7 @@ import pyarrow.csv as pcsv
 
 from ..errors import BadInput
 from .base import ParseReport
-from .textio import read_head
+from .textio import iter_text_chunks, read_head
 
 
 def csv_columns(head: str) -> list[str]:
@@ -91,17 +91,7 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         n = batch.num_rows
         if n == 0:
             continue
-        spans = np.ones(n, dtype=np.int64)
-        width = np.zeros(n, dtype=np.int64)
-        cols = {}
-        for name in batch.schema.names:
-            col = batch.column(name)
-            nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
-            spans += nl.astype(np.int64)
-            width += pc.binary_length(col).to_numpy(zero_copy_only=False)
-            if nl.any():
-                col = pc.replace_substring(col, "\r\n", "\n")
-            cols[name] = col.to_pandas()
+        cols, spans, width = _batch_columns(batch)
         # valid rows take consecutive record numbers, stepping over the skipped invalid ones
         recs = next_record + np.arange(n, dtype=np.int64)
         skipped = []
@@ -132,6 +122,24 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         where[rec] = line + line_offset
         line += span
     _fix_issue_lines(report, fixed, where)
+
+
+def _batch_columns(batch: pa.RecordBatch) -> tuple[dict[str, pd.Series], np.ndarray, np.ndarray]:
+    """(columns with CRLF -> LF inside fields, physical lines each record spans, bytes per record);
+    a record of zero bytes is an empty line, not a record."""
+    n = batch.num_rows
+    spans = np.ones(n, dtype=np.int64)
+    width = np.zeros(n, dtype=np.int64)
+    cols = {}
+    for name in batch.schema.names:
+        col = batch.column(name)
+        nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+        spans += nl.astype(np.int64)
+        width += pc.binary_length(col).to_numpy(zero_copy_only=False)
+        if nl.any():
+            col = pc.replace_substring(col, "\r\n", "\n")
+        cols[name] = col.to_pandas()
+    return cols, spans, width
 
 
 class _Recoded(io.RawIOBase):
@@ -227,8 +235,6 @@ def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport
     ``fields`` may cut the header lines into columns faster than the pattern's
     groups (fixed-width layouts); the pattern then only decides which lines are headers.
     """
-    from .textio import iter_text_chunks
-
     carry, base_line, seen_header = "", 1, False
     for piece, last in _with_last(iter_text_chunks(path, encoding, chunk_bytes, report)):
         text = carry + piece

@@ -55,7 +55,7 @@ class WeChatMsgCsvParser(Parser):
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        yield from settle_chat_type(self._chunks(path, options, report), report)
+        yield from settle_chat_type(self._chunks(path, options, report))
 
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         text_encoding(path, report)

@@ -74,7 +74,7 @@ class WeChatMsgTxtParser(Parser):
         return 70 if len(names) >= 2 else 40
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        yield from settle_chat_type(self._chunks(path, options, report), report)
+        yield from settle_chat_type(self._chunks(path, options, report))
 
     def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         encoding = text_encoding(path, report)

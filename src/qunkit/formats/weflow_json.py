@@ -126,4 +126,4 @@ class WeFlowJsonParser(Parser):
         out = build_messages(raw, options, report)
         if chat_type is None:
             out["chat_type"] = infer_chat_type(out)
-        return finalize(out, None, report)
+        return finalize(out, None)

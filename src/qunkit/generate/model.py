@@ -396,8 +396,9 @@ class _Sim:
                 return day - self.r.uniform(3, 7)
         return self.r.uniform(max(20.0, D - 50), max(21.0, D - 3))
 
-    def plan_members(self) -> None:
-        spec, r = self.spec, self.r
+    def _role_counts(self) -> tuple[dict[str, int], int]:
+        """(members per role, organizers): sized by the group and its lifecycle."""
+        spec = self.spec
         n, lc = spec.n_members, spec.lifecycle
         active_frac = min(0.45, max(0.05, 2.2 / math.sqrt(n)))
         n_org = 1 + (n >= 40) + (n >= 150) + (n >= 600)
@@ -416,6 +417,12 @@ class _Sim:
                 break
             counts[k] -= 1
         counts["lurker"] = n - sum(counts.values())
+        return counts, n_org
+
+    def plan_members(self) -> None:
+        spec, r = self.spec, self.r
+        n, lc = spec.n_members, spec.lifecycle
+        counts, n_org = self._role_counts()
         roles = [role for role in ("thinker", "joker", "asker", "challenger", "advertiser", "lurker")
                  for _ in range(counts[role])]
         r.shuffle(roles)
@@ -431,7 +438,18 @@ class _Sim:
         self._dedupe(ms)
         self.m = ms
         self.orgs = [m.idx for m in ms if m.role == "organizer"]
-        # roster roles and QQ titles
+        self._plan_roster_roles(n_org)
+        for m in ms:
+            self._plan_style(m)
+        if lc == "one_man_show":  # the operator talks; the rest barely
+            ms[0].act *= 3
+            for m in ms[1:]:
+                m.act *= 0.3
+        self.plan_membership()
+
+    def _plan_roster_roles(self, n_org: int) -> None:
+        """Roster roles (owner, admins, a volunteer without the badge) and QQ titles."""
+        ms, r, n = self.m, self.r, len(self.m)
         ms[0].roster_role = "owner"
         for m in ms[1:n_org]:
             m.roster_role = "admin"
@@ -451,36 +469,33 @@ class _Sim:
                     m.title = r.choice(nm.QQ_TITLES_MEMBER[:5])
                 elif m.role == "lurker" and r.random() < 0.03:
                     m.title = "【潜水】"
-        # activity and style: overlapping, noisy
-        for m in ms:
-            mean, sigma = _ACTIVITY[m.role]
-            if m.role == "lurker":
-                m.act = r.uniform(0.01, 0.05) if r.random() < 0.25 else 0.0
-                m.alive = r.random() < 0.3
-            elif mean > 0:
-                m.act = mean * r.lognormvariate(-sigma * sigma / 2, sigma)
-            w = [0.0] * N_ACTS
-            for a, x in ROLE_STYLE[m.role].items():
+
+    def _plan_style(self, m: _Member) -> None:
+        """One member's activity and act mix: overlapping between roles, noisy."""
+        r = self.r
+        mean, sigma = _ACTIVITY[m.role]
+        if m.role == "lurker":
+            m.act = r.uniform(0.01, 0.05) if r.random() < 0.25 else 0.0
+            m.alive = r.random() < 0.3
+        elif mean > 0:
+            m.act = mean * r.lognormvariate(-sigma * sigma / 2, sigma)
+        w = [0.0] * N_ACTS
+        for a, x in ROLE_STYLE[m.role].items():
+            w[a] += x
+        if m.role in _SECONDARY:
+            m.role2 = r.choice(_SECONDARY[m.role])
+            mix = r.uniform(0.1, 0.45)
+            for a, x in ROLE_STYLE[m.role2].items():
+                w[a] += mix * x
+        if m.role != "advertiser":
+            for a, x in _BASELINE.items():
                 w[a] += x
-            if m.role in _SECONDARY:
-                m.role2 = r.choice(_SECONDARY[m.role])
-                mix = r.uniform(0.1, 0.45)
-                for a, x in ROLE_STYLE[m.role2].items():
-                    w[a] += mix * x
-            if m.role != "advertiser":
-                for a, x in _BASELINE.items():
-                    w[a] += x
-            w = [x * r.lognormvariate(0, 0.4) if x else 0.0 for x in w]
-            if m.role != "organizer":
-                for a in (ANNOUNCE, EVENT, ORG_REPLY, ROLLCALL, WELCOME):
-                    w[a] = 0.0
-            tot = sum(w) or 1.0
-            m.style = [x / tot for x in w]
-        if lc == "one_man_show":  # the operator talks; the rest barely
-            ms[0].act *= 3
-            for m in ms[1:]:
-                m.act *= 0.3
-        self.plan_membership()
+        w = [x * r.lognormvariate(0, 0.4) if x else 0.0 for x in w]
+        if m.role != "organizer":
+            for a in (ANNOUNCE, EVENT, ORG_REPLY, ROLLCALL, WELCOME):
+                w[a] = 0.0
+        tot = sum(w) or 1.0
+        m.style = [x / tot for x in w]
 
     @staticmethod
     def _dedupe(ms: list[_Member]) -> None:
@@ -535,23 +550,31 @@ class _Sim:
             core = {m.idx for m in talkers[: r.randint(4, 7)]} | {m.idx for m in self.m if m.role == "organizer"}
         for m in self.m:
             m.frm = max(m.joined, self.t0) + (0 if m.founder else r.randint(0, 3 * DAY))
-            if m.role == "organizer" and lc != "dead":
-                until = 1 << 62
-            elif lc == "dying" and "drop_at" in self.life:
-                until = self.t0 + int((self.life["drop_at"] + r.uniform(-4, 8)) * DAY)
-            elif lc == "dying":
-                until = self.t0 + int(r.betavariate(1.2, 1.0) * (D + 14) * DAY)
-            elif lc == "dead":
-                until = self.t0 + int(r.betavariate(2.0, 1.0) * (death or D) * DAY)
-            elif lc == "one_man_show":
-                until = m.frm + int(r.expovariate(1 / 200) * DAY)
-            else:
-                until = m.frm + int(r.expovariate(1 / 400) * DAY)
-            if shrink is not None and m.idx not in core:
-                until = min(until, self.t0 + int((shrink + r.uniform(-7, 7)) * DAY))
-            if m.role == "organizer" and lc == "dead":
-                until = self.t0 + int((death or D) * DAY)
+            until = self._speaking_until(m, death, shrink, core)
             m.until = min(until, m.left) if m.left is not None else until
+
+    def _speaking_until(self, m: _Member, death: float | None, shrink: float | None, core: set[int]) -> int:
+        """When ``m`` stops speaking (local seconds; leaving is applied by the caller): the lifecycle
+        decides, a shrink silences everyone outside the ``core``, a dead group's organizers last
+        until its death."""
+        r, lc, D = self.r, self.spec.lifecycle, self.D
+        if m.role == "organizer" and lc != "dead":
+            until = 1 << 62
+        elif lc == "dying" and "drop_at" in self.life:
+            until = self.t0 + int((self.life["drop_at"] + r.uniform(-4, 8)) * DAY)
+        elif lc == "dying":
+            until = self.t0 + int(r.betavariate(1.2, 1.0) * (D + 14) * DAY)
+        elif lc == "dead":
+            until = self.t0 + int(r.betavariate(2.0, 1.0) * (death or D) * DAY)
+        elif lc == "one_man_show":
+            until = m.frm + int(r.expovariate(1 / 200) * DAY)
+        else:
+            until = m.frm + int(r.expovariate(1 / 400) * DAY)
+        if shrink is not None and m.idx not in core:
+            until = min(until, self.t0 + int((shrink + r.uniform(-7, 7)) * DAY))
+        if m.role == "organizer" and lc == "dead":
+            until = self.t0 + int((death or D) * DAY)
+        return until
 
     # --- side processes ------------------------------------------------------------------------------
 

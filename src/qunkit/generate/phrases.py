@@ -4,7 +4,8 @@ Role detectors look for cue words (请问, 哈哈, 群公告, 加V ...).  To kee
 planted roles from being trivially separable, the builders sprinkle the same
 filler words everywhere, vary lengths a lot, ask questions without a question
 mark, and let every role use several acts (see ``model.ROLE_STYLE``).
-All builders take a ``random.Random`` and a ``Topic`` and are cheap: they run
+All builders take a ``random.Random`` and a ``Topic`` (``model._BUILDERS`` calls them alike,
+so those that ignore the topic name it ``_t``) and are cheap: they run
 once per generated message.
 """
 
@@ -141,14 +142,14 @@ def checkin(r: random.Random, t: Topic) -> str:
     return f"打卡\n今天{_c(r, t.verbs)}了{_n(r, t)}\n明天继续"
 
 
-def rollcall(r: random.Random, t: Topic) -> str:
+def rollcall(r: random.Random, _t: Topic) -> str:
     return _c(r, ["今天晚上20:00本群将调整一部分长期潜水不说话的小伙伴,在的请打1",
                      "@全体成员 今天晚上20:00本群将调整一部分长期潜水不说话的小伙伴,在的请打1",
                      "@全体成员 今晚8点清理长期潜水的群友，还在的扣1",
                      "今天晚上20:00本群将调整一部分长期潜水不说话的小伙伴，在的请打1，谢谢配合"])
 
 
-def rollcall_answer(r: random.Random, t: Topic) -> str:
+def rollcall_answer(r: random.Random, _t: Topic) -> str:
     return _c(r, ("1", "1", "1", "1", "在", "到", "+1", "1[表情]", "在的", "11", "在在在", "还在还在", "1 ",
                      "1️⃣", "在！"))
 
@@ -158,7 +159,7 @@ def org_reply(r: random.Random, t: Topic) -> str:
                      f"后面会多组织点{t.label}相关的活动", "这个我们会注意的，谢谢提醒", "已踢"])
 
 
-def kick_notice(r: random.Random, t: Topic) -> str:
+def kick_notice(r: random.Random, _t: Topic) -> str:
     return _c(r, ["发广告的已踢", "广告已清理", "再发广告直接踢"])
 
 
@@ -211,7 +212,7 @@ def opinion(r: random.Random, t: Topic) -> str:
 
 # --- joker ------------------------------------------------------------------------------------------
 
-def laugh(r: random.Random, t: Topic) -> str:
+def laugh(r: random.Random, _t: Topic) -> str:
     return _c(r, ("哈哈哈", "哈哈哈哈哈", "哈哈", "233", "2333333", "笑死", "hhhh", "哈哈[表情]", "😂😂😂",
                      "哈哈哈哈哈哈哈哈", "笑死我了", "hhhhhhh", "233333", "哈哈哈[表情][表情]", "噗"))
 
@@ -223,7 +224,7 @@ def banter(r: random.Random, t: Topic) -> str:
                      "你们城里人真会玩", "下次一定", "我裂开了", "芜湖起飞", "妙啊"))
 
 
-def sticker(r: random.Random, t: Topic) -> str:
+def sticker(r: random.Random, _t: Topic) -> str:
     return _c(r, ("[表情]", "[表情]", "[表情][表情]", "[表情]", "[表情][表情][表情]"))
 
 
@@ -236,12 +237,12 @@ def image(r: random.Random, t: Topic) -> str:
     return _c(r, ["[图片]看这个", "[图片]\n如图", f"[图片]我的{_n(r, t)}", "分享一张[图片]", "[图片]哈哈"])
 
 
-def redpacket(r: random.Random, t: Topic) -> str:
+def redpacket(r: random.Random, _t: Topic) -> str:
     return _c(r, ("[QQ红包]我发了一个“拼手气红包”，请使用新版手机QQ查收红包。",
                      "[QQ红包]我发了一个“口令红包”，请使用新版手机QQ查收红包。"))
 
 
-def thanks(r: random.Random, t: Topic) -> str:
+def thanks(r: random.Random, _t: Topic) -> str:
     return _c(r, ("谢谢老板", "谢谢老板[表情]", "老板大气", "手慢了", "谢谢", "感谢红包", "抢到了哈哈", "又没抢到"))
 
 
@@ -263,11 +264,11 @@ def question(r: random.Random, t: Topic) -> str:
     return _c(r, FILL_PRE) + s
 
 
-def reask(r: random.Random, t: Topic) -> str:
+def reask(r: random.Random, _t: Topic) -> str:
     return _c(r, ("有人吗", "顶一下", "没人知道吗", "？", "有大佬知道吗", "再问一下", "求回复"))
 
 
-def ack(r: random.Random, t: Topic) -> str:
+def ack(r: random.Random, _t: Topic) -> str:
     return _c(r, ("收到", "好的", "好", "ok", "OK", "👍", "收到收到", "谢谢", "谢谢大佬", "感谢分享", "学到了",
                      "明白了", "嗯嗯", "好的谢谢", "懂了", "涨知识了", "马克", "mark", "好的我试试", "原来如此"))
 
@@ -282,7 +283,7 @@ def complain(r: random.Random, t: Topic) -> str:
                      "再不管我就退群了", "说实话这群质量越来越差", "水群的能不能去别的群水"))
 
 
-def agree(r: random.Random, t: Topic) -> str:
+def agree(r: random.Random, _t: Topic) -> str:
     return _c(r, ("确实", "+1 同感", "确实广告太多", "同意", "是的", "早就该管了"))
 
 
@@ -299,12 +300,12 @@ def chat(r: random.Random, t: Topic) -> str:
     return _noise(r, s)
 
 
-def festive(r: random.Random, t: Topic) -> str:
+def festive(r: random.Random, _t: Topic) -> str:
     return _c(r, ("新年快乐！", "过年好", "给大家拜年了[表情]", "新春快乐 万事如意", "新年快乐[表情][表情]",
                      "[图片]\n新年快乐", "大家过年好啊", "新年大吉"))
 
 
-def all_done(r: random.Random, t: Topic) -> str:
+def all_done(r: random.Random, _t: Topic) -> str:
     return _c(r, ("清理完毕，感谢大家配合", "已清理一批潜水的，谢谢大家", "今天的清理结束了，留下的都是真爱"))
 
 
@@ -313,11 +314,11 @@ def greeting(r: random.Random, t: Topic) -> str:
                      "大家好[表情]", "来了来了"))
 
 
-def flood(r: random.Random, t: Topic) -> str:
+def flood(r: random.Random, _t: Topic) -> str:
     return _c(r, ("1", "1", "1", "+1", "111", "1[表情]", "1", "扣1", "+1", "6", "1111", "接", "1"))
 
 
-def flood_start(r: random.Random, t: Topic) -> str:
+def flood_start(r: random.Random, _t: Topic) -> str:
     return _c(r, ("还在的扣1", "领资料的扣1", "收到的回1", "接龙：要的扣1", "想要的+1", "1"))
 
 
