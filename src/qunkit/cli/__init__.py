@@ -15,6 +15,7 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_USAGE, QunkitError
+from ..safetext import safe_text
 
 HELP = """qunkit: measure WeChat and QQ group chats from their exported logs.
 
@@ -85,11 +86,11 @@ class QunkitGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QunkitError as exc:
-            click.echo(f"qunkit: error: {exc}", err=True)
+            click.echo(f"qunkit: error: {safe_text(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "qunkit"
-            click.echo(f"qunkit: usage error: {exc.format_message()} (see '{where} --help')", err=True)
+            click.echo(f"qunkit: usage error: {safe_text(exc.format_message())} (see '{where} --help')", err=True)
             ctx.exit(EXIT_USAGE)
         except BrokenPipeError:  # `qunkit ... | head`
             sys.stderr.close()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..safetext import safe_text
 from .options import store_option, tz_option
 from .output import output_options
 from .progress import ImportProgress
@@ -24,39 +25,44 @@ def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_gr
 
     return import_files(store, paths, input_format=fmt, options=options, strict=strict, force=force,
                         roster=roster, roster_group=roster_group,
-                        progress_factory=lambda p: ImportProgress(f"importing {p.name}", enabled=not quiet),
+                        progress_factory=lambda p: ImportProgress(safe_text(f"importing {p.name}"), enabled=not quiet),
                         on_result=None if quiet else _summary)
+
+
+def _say(line: str, err: bool = True) -> None:
+    """One summary line on stderr; file names, group names and excerpts are chat text: made terminal-safe."""
+    click.echo(safe_text(line), err=err)
 
 
 def _summary(res: ImportResult) -> None:
     r = res.report
     if res.skipped_unchanged:
-        click.echo(f"{r.file}: unchanged since last import; nothing added (--force re-reads it)", err=True)
+        _say(f"{r.file}: unchanged since last import; nothing added (--force re-reads it)", err=True)
         _roster_summary(res)
         return
     groups = ", ".join(f"{g} (+{res.added.get(g, 0)})" for g in list(r.groups)[:6])
     more = f" and {len(r.groups) - 6} more" if len(r.groups) > 6 else ""
-    click.echo(f"{r.file}: {r.format}, {r.encoding or 'n/a'}; {r.messages} messages parsed, {res.added_total} added, "
+    _say(f"{r.file}: {r.format}, {r.encoding or 'n/a'}; {r.messages} messages parsed, {res.added_total} added, "
                f"{res.duplicates} already stored; groups: {groups}{more}", err=True)
     if r.bad_lines:
-        click.echo(f"  {r.bad_lines} line(s) not understood (imported the rest); first ones:", err=True)
+        _say(f"  {r.bad_lines} line(s) not understood (imported the rest); first ones:", err=True)
         for issue in r.issues[:5]:
-            click.echo(f"    {issue}", err=True)
+            _say(f"    {issue}", err=True)
     for note in r.notes:
-        click.echo(f"  note: {note}", err=True)
+        _say(f"  note: {note}", err=True)
     if r.truncated:
-        click.echo("  warning: the file looks truncated; what was complete was imported", err=True)
+        _say("  warning: the file looks truncated; what was complete was imported", err=True)
     _roster_summary(res)
 
 
 def _roster_summary(res: ImportResult) -> None:
     if res.roster_group:
-        click.echo(f"  roster: {res.roster_members} members attached to {res.roster_group}", err=True)
+        _say(f"  roster: {res.roster_members} members attached to {res.roster_group}", err=True)
         rr = res.roster_report
         if rr is not None and rr.bad_lines:
-            click.echo(f"  roster: {rr.bad_lines} row(s) not understood; first ones:", err=True)
+            _say(f"  roster: {rr.bad_lines} row(s) not understood; first ones:", err=True)
             for issue in rr.issues[:5]:
-                click.echo(f"    {issue}", err=True)
+                _say(f"    {issue}", err=True)
 
 
 def parse_options(tz: str, self_id: str | None, year: int | None, chat_name: str | None = None,

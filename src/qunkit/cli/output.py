@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..safetext import safe_text
+
 if TYPE_CHECKING:
     from ..commands.result import Result
 
@@ -92,10 +94,11 @@ def render(result: Result, fmt: str = "table", out_path: Path | None = None, *, 
     """Write ``result`` in ``fmt`` to stdout or ``out_path``; notes as the contract above says."""
     from ..commands.result import note_lines
 
-    notes = [] if quiet else note_lines(result.notes, verbose)
+    notes = [] if quiet else [safe_text(n) for n in note_lines(result.notes, verbose)]
     to_terminal = out_path is None and is_terminal()
     if result.text is not None:
-        body, side = result.text if result.text.endswith("\n") else result.text + "\n", notes
+        text = safe_text(result.text)
+        body, side = text if text.endswith("\n") else text + "\n", notes
     elif fmt in ("json", "csv"):
         body, side = _machine(result, fmt), notes
     elif to_terminal:

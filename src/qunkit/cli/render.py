@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..safetext import safe_text
 from .output import is_terminal
+
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0)]}
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -79,10 +82,10 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(_cell_text(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return safe_text(json.dumps(value, ensure_ascii=False))
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
+    return safe_text(str(value))   # chat text never reaches a terminal or a spreadsheet as a control sequence
 
 
 def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
@@ -103,7 +106,9 @@ def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = 
 
 def to_json(data: pd.DataFrame | Sequence[dict] | dict) -> str:
     payload = plain(data) if isinstance(data, dict) else records(data)
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    # json.dumps escapes C0 controls itself; DEL and C1 (0x9b is an 8-bit CSI) are escaped here, so the
+    # text a script parses is exact and nothing in it acts on a terminal
+    return json.dumps(payload, ensure_ascii=False, indent=2).translate(_JSON_CONTROLS)
 
 
 def to_text_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
