@@ -15,7 +15,8 @@
 # An export NAME.txt is imported with its roster ROSTER_DIR/NAME.roster.csv or NAME-roster.csv (.xlsx too)
 # when there is one; `qunkit generate OUT` writes OUT/exports and OUT/rosters in this layout.  Each import's
 # summary (files, messages added, lines not understood) is kept as REPORT_DIR/imports/NAME.json.
-# Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage or input/store error.
+# Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage, input, store or internal error
+# ("qunkit failed at STEP (exit N)" on stderr, so a cron mail tells a failure from something to act on).
 set -euo pipefail
 
 export_dir=${1:?usage: nightly.sh EXPORT_DIR REPORT_DIR}
@@ -27,6 +28,11 @@ keep=${KEEP_FILE:-$report_dir/keep.txt}
 roster_dir=${ROSTER_DIR:-$export_dir}
 today=$(date +%F)
 mkdir -p "$report_dir/imports"
+
+failed() {  # qunkit itself failed (exit 2 or 3): say so, and stop with its code; never report empty results
+  echo "qunkit failed at $1 (exit $2); see the error above" >&2
+  exit "$2"
+}
 stamp=$report_dir/.last-import
 
 # 1. Import exports changed since the last run (all of them the first time).  Re-importing a file
@@ -41,7 +47,8 @@ while IFS= read -r -d '' f; do
   for r in "$roster_dir/$name".roster.{csv,xlsx} "$roster_dir/$name"-roster.{csv,xlsx}; do
     if [ -e "$r" ]; then roster=(--roster "$r"); break; fi
   done
-  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet --format json -o "$report_dir/imports/$name.json"
+  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet --format json -o "$report_dir/imports/$name.json" \
+    || failed "import $name" "$?"
 done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
 mv "$stamp.next" "$stamp"
 
@@ -50,7 +57,7 @@ mv "$stamp.next" "$stamp"
 risk_txt=$report_dir/risk-$today.txt
 rc=0
 "$qunkit" risk --fail-above "$alert" --quiet -o "$risk_txt" || rc=$?
-[ "$rc" -le 1 ] || exit "$rc"
+[ "$rc" -le 1 ] || failed "risk" "$rc"
 if [ "$rc" -eq 1 ]; then
   echo "qunkit: groups at risk (score >= $alert); the whole ranking is in $risk_txt:"
   sed -n '2,7s/^/  /p' "$risk_txt"
@@ -62,7 +69,7 @@ keep_opt=()
 [ -e "$keep" ] && keep_opt=(--keep "$keep")
 rc=0
 "$qunkit" prune --days "$days" ${keep_opt[@]+"${keep_opt[@]}"} --format csv --quiet --fail-if-any -o "$prune_csv" || rc=$?
-[ "$rc" -le 1 ] || exit "$rc"
+[ "$rc" -le 1 ] || failed "prune" "$rc"
 if [ "$rc" -eq 1 ]; then
   echo "qunkit: $(($(wc -l < "$prune_csv") - 1)) prune candidate(s) (silent $days+ days or advertisers): $prune_csv"
 fi

@@ -9,12 +9,13 @@ into a one-line message on stderr and the documented exit code.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from .. import __version__
-from ..errors import EXIT_USAGE, QunkitError
+from ..errors import EXIT_BAD_INPUT, EXIT_USAGE, QunkitError
 from ..safetext import safe_text
 
 HELP = """qunkit: measure WeChat and QQ group chats from their exported logs.
@@ -30,7 +31,8 @@ Typical use:
 
 \b
 Exit codes: 0 ok, 1 a threshold was crossed (--fail-above, --fail-if-any),
-2 usage error, 3 bad input or store error.  Errors go to stderr.
+2 usage error, 3 bad input, store error or an internal error (--debug shows
+its traceback).  Errors go to stderr, one line.
 Chat logs never leave this machine: qunkit makes no network connections.
 """
 
@@ -95,12 +97,25 @@ class QunkitGroup(click.Group):
         except BrokenPipeError:  # `qunkit ... | head`
             sys.stderr.close()
             ctx.exit(0)
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except click.ClickException as exc:  # e.g. a file click could not open: input, not a threshold
+            click.echo(f"qunkit: error: {safe_text(exc.format_message())}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except Exception as exc:  # a qunkit bug or an unforeseen input: never exit 1, which means "act on it"
+            if ctx.params.get("debug") or os.environ.get("QUNKIT_DEBUG") == "1":
+                raise
+            what = safe_text(f"{type(exc).__name__}: {exc}")[:500]
+            click.echo(f"qunkit: internal error: {what} (qunkit --debug COMMAND ... shows the traceback)",
+                       err=True)
+            ctx.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=QunkitGroup, help=HELP,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="qunkit")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an internal error, show the Python traceback (or set QUNKIT_DEBUG=1).")
+def cli(debug: bool) -> None:  # noqa: ARG001 - read from the context by QunkitGroup.invoke
     pass
 
 
