@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import BadInput
+from ..localtime import localize
 from .base import ParseOptions, Parser, ParseReport
 from .jsonstream import RecordBatcher, TopLevelArrayReader, feed, stream_array
 from .textio import read_head
@@ -284,7 +285,7 @@ def build_frame(records: list[dict], numbers: list[int], chat: dict, options: Pa
     local = pd.to_datetime(df["date"].where(df["date"].map(lambda v: isinstance(v, str))), errors="coerce",
                            format="ISO8601", utc=False)
     if local.dt.tz is None:
-        local = local.dt.tz_localize(options.tz, ambiguous="NaT", nonexistent="shift_forward")
+        local = localize(local, options.tz)
     ts = ts.fillna(local.dt.tz_convert("UTC"))
     bad = ts.isna()
     for i in bad[bad].index:

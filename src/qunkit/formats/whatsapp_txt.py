@@ -48,6 +48,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..localtime import localize
 from .base import ParseOptions, Parser, ParseReport
 from .mentions import mentions_where
 from .textio import iter_text_chunks, read_head
@@ -368,8 +369,7 @@ def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndar
     naive = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
                                          "minute": num["mi"], "second": num["s"].fillna(0)}), errors="coerce")
     bad = (naive.isna() | (num["h"] > 23) | (num["mi"] > 59)).to_numpy()
-    ts = pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))).tz_localize(
-        ctx.options.tz, ambiguous=np.zeros(len(naive), bool), nonexistent="shift_forward")
+    ts = localize(pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))), ctx.options.tz)
     return ts, bad
 
 
