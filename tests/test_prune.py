@@ -8,6 +8,8 @@ from prune_frames import at, members, messages
 
 from qunkit.analysis.prune import COLUMNS, prune_candidates, read_keep
 from qunkit.analysis.roles import assign_roles
+from qunkit.commands.prune import NO_ROSTER
+from qunkit.commands.result import Note
 from qunkit.generate import generate_group
 from qunkit.members import conform_members, derive_members
 
@@ -181,14 +183,13 @@ def test_without_roster_works_on_speakers_and_says_so():
     m = _base_log([(at(5), "101", "老王", "hi"), (at(150), "102", "小李", "hi")])
     out = _run(m, conform_members(pd.DataFrame(columns=["group_id", "member_id"])))
     assert _ids(out) == ["101"]
-    assert any("members who never spoke cannot be listed" in n for n in out.attrs["notes"])
-    assert any("测试群" in n for n in out.attrs["notes"])
+    assert out.attrs["no_roster"] == ["测试群"]
 
 
 def test_roster_suppresses_the_note():
     m = _base_log([(at(5), "101", "老王", "hi")])
     out = _run(m, members([{"member_id": "101"}]), roles=pd.DataFrame(columns=["group_id", "member_id", "role"]))
-    assert out.attrs["notes"] == []
+    assert out.attrs["notes"] == [] and out.attrs["no_roster"] == []
 
 
 def test_as_of_replays_the_past():
@@ -257,3 +258,9 @@ def test_generated_group_never_lists_the_protected(lifecycle):
     assert 0 < len(silent) < len(out)
     assert (silent["days_silent"] >= 90).all()
     assert (out.loc[~out["reason"].str.startswith("silent"), "days_silent"] < 90).all()
+
+
+def test_no_roster_note_summarises_many_groups():
+    note = Note(NO_ROSTER, tuple(f"g{i}" for i in range(5)))
+    assert note.lines() == [NO_ROSTER.format(items="5 groups (g0, g1, g2 and 2 more)")]
+    assert "g4" in note.lines(verbose=True)[0]

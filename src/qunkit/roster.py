@@ -27,7 +27,7 @@ import pandas as pd
 from .errors import BadInput
 from .formats.base import ParseReport
 from .formats.textio import bytes_encoding
-from .localtime import DEFAULT_TZ
+from .localtime import DEFAULT_TZ, localize_one
 from .members import role_from_title
 
 ROSTER_COLUMNS = ("member_id", "member_name", "role", "joined", "last_spoke")
@@ -284,5 +284,5 @@ def _when(value: object, tz: str, lineno: int, what: str, excerpt: str, report: 
     if ts is pd.NaT:
         return pd.NaT
     if ts.tzinfo is None:
-        ts = ts.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        ts = localize_one(ts, tz)
     return ts.tz_convert("UTC")

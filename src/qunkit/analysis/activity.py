@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..localtime import localize
 from ..members import presence_spans, to_ns
 from ..vocabulary import PERIODS
 from .benchmarks import benchmarks_for  # noqa: F401  (re-exported: activity's public API)
@@ -68,7 +69,7 @@ def _next_start(start_local_ns: np.ndarray, by: str) -> np.ndarray:
 
 def _to_utc(local_ns: np.ndarray, tz: str) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(np.asarray(local_ns, dtype=np.int64).view("datetime64[ns]"))
-    return idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+    return localize(idx, tz).tz_convert("UTC")
 
 
 def _grid(F: Features, by: str) -> tuple[pd.DataFrame, np.ndarray]:

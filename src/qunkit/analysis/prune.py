@@ -96,8 +96,9 @@ def prune_candidates(
     ``members`` is a ``qunkit.members`` frame (``derive_members`` / ``conform_members``).
     ``roles`` is ``assign_roles(...)`` output (group_id, member_id, role) or
     None when the roles engine is unavailable: then no one is listed as an
-    advertiser and ``role`` is empty.  ``df.attrs["notes"]`` carries caveats
-    to print (groups without a roster); ``df.attrs["as_of"]`` the moment used.
+    advertiser and ``role`` is empty.  ``df.attrs["no_roster"]`` names the groups
+    without a roster (the command summarises them in a Note), ``df.attrs["notes"]`` other caveats,
+    ``df.attrs["as_of"]`` the moment used.
     """
     if days < 0 or grace_days < 0 or (min_messages is not None and min_messages < 0):
         raise ValueError("days, grace_days and min_messages must not be negative")
@@ -126,7 +127,8 @@ def prune_candidates(
     out = out.sort_values(["group_name", "days_silent", "member_id"], ascending=[True, False, True],
                           kind="stable", na_position="last")
     out = out[COLUMNS].reset_index(drop=True)
-    out.attrs["notes"] = _notes(df, group_names, roles)
+    out.attrs["no_roster"] = _no_roster(df, group_names)
+    out.attrs["notes"] = [] if roles is not None else ["the roles engine is unavailable: advertisers are not listed"]
     out.attrs["as_of"] = as_of
     return out
 
@@ -192,14 +194,7 @@ def _reasons(df: pd.DataFrame, m_in: pd.DataFrame, roles: pd.DataFrame | None, a
             f"few messages (fewer than {min_messages} in {days} days)": few.astype(bool)}
 
 
-def _notes(df: pd.DataFrame, group_names: dict[str, str], roles: pd.DataFrame | None) -> list[str]:
-    notes = []
+def _no_roster(df: pd.DataFrame, group_names: dict[str, str]) -> list[str]:
+    """Names of the groups without a member roster, sorted (the command turns them into a Note)."""
     has_roster = df.groupby("group_id")["roster_known"].any()
-    no_roster = sorted(group_names[g] for g in group_names if not has_roster.get(g, False))
-    if no_roster:
-        notes.append(f"no member roster for {', '.join(no_roster)}: only members seen in the log (speakers, "
-                     "join lines) are judged; members who never spoke cannot be listed. Import a roster "
-                     "(qunkit import EXPORT --roster FILE) to include them.")
-    if roles is None:
-        notes.append("the roles engine is unavailable: advertisers are not listed")
-    return notes
+    return sorted(group_names[g] for g in group_names if not has_roster.get(g, False))

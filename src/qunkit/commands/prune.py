@@ -21,6 +21,9 @@ from .loading import as_of_note, load_scope
 from .result import Note, Result
 
 WINDOW = pd.Timedelta(hours=24)  # answers count this long after a roll-call announcement
+NO_ROSTER = ("no member roster for {items}: only members seen in the log (speakers, join lines) are judged; "
+             "members who never spoke cannot be listed. Import a roster (qunkit import EXPORT --roster FILE) "
+             "to include them.")
 
 
 def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
@@ -51,7 +54,9 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
     roles = assign_roles(messages, members, as_of)  # advertisers are listed whatever their recency
     out = prune_candidates(messages, members, roles, as_of, days, grace_days=grace_days, min_messages=min_messages,
                            keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
-    notes = [f"{as_of_note(as_of, tz, '')}; silent = no message for {days} days",
+    notes: list[str | Note | None] = [
+             f"{as_of_note(as_of, tz, '')}; silent = no message for {days} days",
+             Note(NO_ROSTER, tuple(out.attrs.get("no_roster", ()))),
              *out.attrs.get("notes", []),
              _summary(out) + "; qunkit removes no one: act on this list yourself"]
     table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))

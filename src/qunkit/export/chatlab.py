@@ -60,7 +60,7 @@ def chatlab_header(messages: pd.DataFrame, members: pd.DataFrame) -> tuple[dict,
                   "type": "private" if str(last.get("chat_type")) == "private" else "group"}
     if gid := _str(last.get("group_id")):  # also for private chats: it keeps the chat's identity on re-import
         meta["groupId"] = gid
-    if len(members) and "role" in members.columns:
+    if len(members):
         owners = members.loc[members["role"] == "owner", "member_id"].astype(str).unique()
         if len(owners) == 1:
             meta["ownerId"] = owners[0]
@@ -72,8 +72,8 @@ def member_records(members: pd.DataFrame) -> Iterator[dict]:
     if len(members) == 0:
         return
     ids = members["member_id"].astype(str).tolist()
-    names = members["member_name"].tolist() if "member_name" in members.columns else [None] * len(ids)
-    roles = members["role"].tolist() if "role" in members.columns else [None] * len(ids)
+    names = members["member_name"].tolist()
+    roles = members["role"].tolist()
     for mid, name, role in zip(ids, names, roles, strict=True):
         if mid in SYSTEM_SENDERS:
             continue
@@ -115,8 +115,8 @@ def write_chatlab(messages: pd.DataFrame, members: pd.DataFrame, path: str | os.
                   jsonl: bool = False) -> Path:
     """Write one group's MESSAGES rows (and its members) to ``path`` as ChatLab JSON or JSONL.
 
-    ``members`` is a ``Store.members`` / ``derive_members`` frame (member_id,
-    member_name, role); it may be empty.  The file appears whole or not at all.
+    ``members`` is a ``Store.members`` / ``derive_members`` frame, conformed to
+    ``schema.MEMBERS`` (``members.conform_members``), so its columns are read as is; it may be empty.  The file appears whole or not at all.
     """
     path = Path(path)
     if len(messages) and messages["group_id"].astype(str).nunique() > 1:

@@ -22,7 +22,7 @@ Why these choices:
   ``date`` in ``ParseOptions.tz``); ``text`` a string or a list of strings and
   entities, joined; ``reply_to_message_id`` -> reply_to; @mentions from the
   entities (``mention_name`` as "user<id>").  Media decide the kind.
-- Service messages are events (sender "system", kind "system"):
+- Service messages are events (base.SYSTEM_ID/SYSTEM_NAME sender, kind "system"):
   join_group_by_link and invite_members -> join, remove_members -> kick (leave
   when the actor removed only themself), create_group -> join of its members,
   edit_group_title -> rename, pin_message -> announcement (reply_to = the
@@ -41,13 +41,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import BadInput
-from .base import ParseOptions, Parser, ParseReport
+from ..localtime import localize
+from .base import ROWS_PER_CHUNK, SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport
 from .jsonstream import RecordBatcher, TopLevelArrayReader, feed, stream_array
 from .textio import read_head
 
-ROWS_PER_CHUNK = 50_000
 ACCOUNT_ABOUT = "Here is the data you requested"  # the full-account export's first value
-SYSTEM_ID = "system"
 GROUP_TYPES = {"private_group", "private_supergroup", "public_supergroup"}
 PRIVATE_TYPES = {"personal_chat", "bot_chat", "saved_messages", "private_chat"}
 CHANNEL_TYPES = {"public_channel", "private_channel"}
@@ -269,7 +268,7 @@ def build_frame(records: list[dict], numbers: list[int], chat: dict, options: Pa
             event, actor, target, text = service_event(rec)
             if event == "announcement":
                 reply = _id(rec.get("message_id"))
-            rows.append((rec.get("date_unixtime"), rec.get("date"), SYSTEM_ID, SYSTEM_ID, "system", text,
+            rows.append((rec.get("date_unixtime"), rec.get("date"), SYSTEM_ID, SYSTEM_NAME, "system", text,
                          event, actor, target, None, reply, _id(rec.get("id")), no))
             continue
         text = flat_text(rec.get("text"))
@@ -284,7 +283,7 @@ def build_frame(records: list[dict], numbers: list[int], chat: dict, options: Pa
     local = pd.to_datetime(df["date"].where(df["date"].map(lambda v: isinstance(v, str))), errors="coerce",
                            format="ISO8601", utc=False)
     if local.dt.tz is None:
-        local = local.dt.tz_localize(options.tz, ambiguous="NaT", nonexistent="shift_forward")
+        local = localize(local, options.tz)
     ts = ts.fillna(local.dt.tz_convert("UTC"))
     bad = ts.isna()
     for i in bad[bad].index:

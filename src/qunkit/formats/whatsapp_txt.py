@@ -16,7 +16,7 @@ Why these choices:
 - A line that is not a header continues the message above (multi-line bodies);
   text before the first header is an issue.  Timestamps stay as written:
   WhatsApp's are not strictly ascending (a join can precede an older message).
-- System lines are events, not messages (sender "system", kind "system"):
+- System lines are events, not messages (base.SYSTEM_ID/SYSTEM_NAME sender, kind "system"):
   Android writes them without ``Name:``; iOS starts them with U+200E, or writes
   ``Name: \\u200e<notice>`` where Name is the group or the member concerned;
   such a body is a notice only if it matches one of ``NOTICES`` (English, German,
@@ -48,7 +48,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import ParseOptions, Parser, ParseReport
+from ..localtime import localize
+from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport
 from .mentions import mentions_where
 from .textio import iter_text_chunks, read_head
 
@@ -62,7 +63,6 @@ IOS_HEADER = rf"^[{MARKS}]?\[{_DATE},?{_SP}{_TIME}\]{_SP}(?P<rest>.*)$"
 ANDROID_HEADER = rf"^[{MARKS}]?{_DATE},?{_SP}{_TIME}{_SP}[-–]{_SP}(?P<rest>.*)$"
 _IOS_RX = re.compile(IOS_HEADER, re.M)
 _ANDROID_RX = re.compile(ANDROID_HEADER, re.M)
-SYSTEM_ID = "system"
 
 _WHO = r"(?:[^:]|:[^ ])+?"  # a name: no ": " (so "Bob: Alice left" is a message, not a notice)
 # (event, regex over a notice with marks stripped; groups actor/target).  First match wins.
@@ -368,8 +368,7 @@ def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndar
     naive = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
                                          "minute": num["mi"], "second": num["s"].fillna(0)}), errors="coerce")
     bad = (naive.isna() | (num["h"] > 23) | (num["mi"] > 59)).to_numpy()
-    ts = pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))).tz_localize(
-        ctx.options.tz, ambiguous=np.zeros(len(naive), bool), nonexistent="shift_forward")
+    ts = localize(pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))), ctx.options.tz)
     return ts, bad
 
 
@@ -443,7 +442,7 @@ def _frame(body: pd.Series, fields: dict[str, pd.Series], ts: pd.DatetimeIndex, 
     notice = fields["notice"].to_numpy(dtype=bool)
     df = pd.DataFrame({
         "group_id": ctx.group, "group_name": ctx.group, "chat_type": ctx.chat_type, "ts": ts,
-        "sender_id": sid.where(~notice, SYSTEM_ID), "sender_name": sname.where(~notice, SYSTEM_ID),
+        "sender_id": sid.where(~notice, SYSTEM_ID), "sender_name": sname.where(~notice, SYSTEM_NAME),
         "kind": _kinds(text), "text": text, "source_line": line_no,
         "event": None, "event_actor": None, "event_target": None,
     })
