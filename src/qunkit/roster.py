@@ -100,7 +100,7 @@ def _csv_rows(path: Path, report: ParseReport) -> Iterator[tuple[int, list[objec
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
-    import openpyxl
+    import openpyxl  # noqa: PLC0415 - only XLSX rosters need it; every import would pay ~0.3 s otherwise
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -44,6 +44,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import jieba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -178,8 +179,6 @@ def _jieba_cut(words: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
 
     Private so that adding words does not change jieba for anyone else in the process.
     """
-    import jieba
-
     jieba.setLogLevel(60)
     tok = jieba.Tokenizer()
     for w in words:

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..errors import BadInput
 
 # complaint: a complaint on its own; complaint_soft: only next to a complaint_target (群主, 这群 ...);
@@ -99,9 +102,6 @@ def _from_text(text: str, source: str) -> Lexicon:
 
 
 def _check_patterns(lex: Lexicon, source: str) -> None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     probe = pa.array([""])
     for cat, pats in lex.patterns.items():
         for p in pats:

@@ -191,7 +191,7 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     q = _quotes(messages, sp, g)
     _assign(target, evidence, q, "quote")
     addr, how = _addressed(messages, sp, g, member, rules)
-    last_of = _last_before(g, member, pos, t, addr, rules.address_window)
+    last_of = _last_before(member, pos, t, addr, rules.address_window)
     for ev in ("mention", "addressed_name", "named"):
         _assign(target, evidence, np.where(how == ev, last_of, -1), ev)
     quoted = np.where(q >= 0, member[np.maximum(q, 0)], -1)
@@ -328,7 +328,7 @@ def _named(text: pa.Array, gs: np.ndarray, al: pd.DataFrame, member: np.ndarray,
     how[j["i"].to_numpy()] = "named"
 
 
-def _last_before(g: np.ndarray, member: np.ndarray, pos: np.ndarray, t: np.ndarray, who: np.ndarray,
+def _last_before(member: np.ndarray, pos: np.ndarray, t: np.ndarray, who: np.ndarray,
                  window: float) -> np.ndarray:
     """Position of member ``who[i]``'s last message before row i within ``window`` seconds, -1 for none."""
     out = np.full(len(pos), -1, np.int64)

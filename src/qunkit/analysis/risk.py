@@ -275,6 +275,19 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
     if s > 0:
         causes.append((w["silence"] * s * (damp if silent < SILENCE_DEAD else 1.0),
                        f"no message with content for {silent:.0f} days"))
+    causes += _decline_causes(f, w, damp, calendar, holiday_now)
+    causes += _conversation_causes(f, w)
+    causes += _membership_causes(f, w, silent)
+    score = float(np.clip(sum(c[0] for c in causes), 0, 100))
+    return score, causes
+
+
+
+
+def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: float, calendar: bool, holiday_now: bool
+                    ) -> list[tuple[float, str]]:
+    """Falling volume and speakers (the worst window of each), a holiday discount, the 8-week trend."""
+    causes: list[tuple[float, str]] = []
     # volume and speakers: the worse of "last 2 weeks vs the 4 before" and "last week vs the 4 before"
     drops = []
     if f["msgs_prev_2w"] >= 4 and f["volume_change"] < 0:
@@ -308,6 +321,12 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         if s > 0:
             weekly = np.expm1(-f["trend_per_week"])
             causes.append((w["trend"] * s * damp, f"volume falling about {weekly:.0%} a week over 8 weeks"))
+    return causes
+
+
+def _conversation_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[float, str]]:
+    """One voice, no replies, unanswered questions, noise, organizers gone quiet (the last 4 weeks)."""
+    causes: list[tuple[float, str]] = []
     if f["msgs_4w"] >= 10:
         s = _sat(f["top1_share"], 0.4, 0.75)
         if s > 0:
@@ -330,6 +349,12 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         if s > 0:
             causes.append((w["organizers_quiet"] * s, f"owner/admins posted {f['organizer_msgs_recent_2w']} messages "
                            f"in 2 weeks, down {drop:.0%}"))
+    return causes
+
+
+def _membership_causes(f: dict[str, Any], w: dict[str, float], silent: float) -> list[tuple[float, str]]:
+    """No newcomers, members leaving, a WeChat group's age, and coming back to life."""
+    causes: list[tuple[float, str]] = []
     if f["joins_known"] and f["age_days"] >= 56 and f["joins_8w"] == 0:
         causes.append((w["no_newcomers"], "no new members in 8 weeks"))
     s = _sat(f["leaver_share_4w"], 0.03, 0.15)
@@ -342,8 +367,7 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
     if f["msgs_prev_2w"] >= 2 and f["volume_change"] > 0.5 and silent < SILENCE_WATCH:
         causes.append((w["revival"] * _sat(f["volume_change"], 0.5, 2.0),
                        f"coming back: messages up {f['volume_change']:.0%} in 2 weeks"))
-    score = float(np.clip(sum(c[0] for c in causes), 0, 100))
-    return score, causes
+    return causes
 
 
 def _add_worst(causes: list, drops: list[tuple[float, str]], weight: float) -> None:

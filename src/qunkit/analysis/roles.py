@@ -350,76 +350,109 @@ def _days(x: float) -> str:
 
 
 def _reasons(role: str, r: Any) -> list[str]:
-    """Two or three plain sentences, strongest evidence first."""
+    """Two or three plain sentences, strongest evidence first (``_EVIDENCE``: one function per role)."""
     n = int(r.messages)
-    cands: list[tuple[float, str]] = []
-    if role == "organizer":
-        rr = str(r.roster_role or "")
-        if rr in ("owner", "admin"):
-            cands.append((3, f"group {rr} in the {'roster' if r.in_roster else 'export'}"))
-        if r.group_announce > 0 and r.announce > 0:
-            cands.append((2 + r.announce / r.group_announce,
-                          f"posted {int(r.announce)} of the {_n(r.group_announce, 'announcement')}/@全体成员"))
-        parts = [_n(v, w) for v, w in ((r.welcome, "welcome"), (r.rules, "rule reminder"),
-                                       (r.event, "event notice")) if v > 0]
-        if parts:
-            cands.append((1.5 + r.org / max(n, 1), ", ".join(parts) + f" in {_n(n, 'message')}"))
-        if r.manages > 0:
-            cands.append((1.2, f"invited or removed members {_n(r.manages, 'time')}"))
-    elif role == "thinker":
-        if r.long > 0:
-            cands.append((2 + r.long / max(n, 1), f"{_n(r.long, 'long message')} (30+ characters) in {n}, "
-                          f"{int(r.long_replied)} of them drew replies"))
-        if r.answers > 0:
-            cands.append((2 + r.answers / max(n, 1), f"answered others' questions {_n(r.answers, 'time')}"))
-        if r.replied > 0:
-            cands.append((1, f"replies to them came within 10 minutes {r.fast_replied / max(n, 1):.0%} of the time"))
-    elif role == "joker":
-        cands.append((3, f"laughter or banter in {int(r.laugh)} of {_n(n, 'message')}"))
-        if r.stickers + r.redpackets > 0:
-            cands.append((2, f"{_n(r.stickers, 'sticker')}, {_n(r.redpackets, 'red packet')}"))
-        if r.textual > 0:
-            cands.append((1, f"{r.chars / max(r.textual, 1):.0f} characters per message on average"))
-    elif role == "asker":
-        cands.append((3 if r.questions > 0 else 1.5, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
-        if r.thanks > 0:
-            cands.append((2.5 if r.questions > 0 else 3,
-                          f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
-        if r.questions > 0:
-            cands.append((2, f"{int(r.answered_q)} of them were answered"))
-        if r.group_questions > 0:
-            cands.append((1, f"{r.questions / r.group_questions:.0%} of the group's questions"))
-    elif role == "challenger":
-        cands.append((3, f"complained about the group or its management {_n(r.complaints, 'time')} in {_n(n, 'message')}"))
-        if r.replied > 0:
-            cands.append((1, f"{r.replied / max(n, 1):.0%} of their messages drew replies"))
-    elif role == "advertiser":
-        cands.append((3, f"{int(r.ads)} of {_n(n, 'message')} look like ads (contact handles, sales words, links)"))
-        if r.dup_self > 0:
-            cands.append((2.5, f"posted the same text again {_n(r.dup_self, 'time')}"))
-        if r.links > 0:
-            cands.append((2, _n(r.links, "link")))
-        if r.kicked > 0:
-            cands.append((2.8, "was removed from the group"))
-    elif role == "lurker":
-        if n == 0:
-            since = "" if not r.in_roster else " (in the roster)"
-            cands.append((3, f"never spoke in {_days(r.tenure_days)} as a member{since}"))
-        else:
-            talk = int(r.talk)
-            content = "" if talk == n else f", {talk} with content (roll-call answers and hellos aside)"
-            cands.append((3, f"{_n(n, 'message')} in {_days(r.tenure_days)} as a member{content}, "
-                          f"{r.rate_month:.1f} a month"))
-        if r.group_median_rate > 0:
-            cands.append((2, f"the group's median speaker posts {r.group_median_rate:.1f} messages with content "
-                          "a month"))
-        if n > 0 and not pd.isna(r.last_spoke):
-            cands.append((1, f"last spoke {r.last_spoke:%Y-%m-%d}"))
+    cands = _EVIDENCE[role](r, n) if role in _EVIDENCE else []
     cands.sort(key=lambda c: -c[0])
     out = [c[1] for c in cands[:3]]
     if len(out) < 2:
         out.append(f"{_n(n, 'message')} in {_days(r.tenure_days)}")
     return out
+
+
+def _organizer_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    rr = str(r.roster_role or "")
+    if rr in ("owner", "admin"):
+        cands.append((3, f"group {rr} in the {'roster' if r.in_roster else 'export'}"))
+    if r.group_announce > 0 and r.announce > 0:
+        cands.append((2 + r.announce / r.group_announce,
+                      f"posted {int(r.announce)} of the {_n(r.group_announce, 'announcement')}/@全体成员"))
+    parts = [_n(v, w) for v, w in ((r.welcome, "welcome"), (r.rules, "rule reminder"),
+                                   (r.event, "event notice")) if v > 0]
+    if parts:
+        cands.append((1.5 + r.org / max(n, 1), ", ".join(parts) + f" in {_n(n, 'message')}"))
+    if r.manages > 0:
+        cands.append((1.2, f"invited or removed members {_n(r.manages, 'time')}"))
+    return cands
+
+
+def _thinker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    if r.long > 0:
+        cands.append((2 + r.long / max(n, 1), f"{_n(r.long, 'long message')} (30+ characters) in {n}, "
+                      f"{int(r.long_replied)} of them drew replies"))
+    if r.answers > 0:
+        cands.append((2 + r.answers / max(n, 1), f"answered others' questions {_n(r.answers, 'time')}"))
+    if r.replied > 0:
+        cands.append((1, f"replies to them came within 10 minutes {r.fast_replied / max(n, 1):.0%} of the time"))
+    return cands
+
+
+def _joker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    cands.append((3, f"laughter or banter in {int(r.laugh)} of {_n(n, 'message')}"))
+    if r.stickers + r.redpackets > 0:
+        cands.append((2, f"{_n(r.stickers, 'sticker')}, {_n(r.redpackets, 'red packet')}"))
+    if r.textual > 0:
+        cands.append((1, f"{r.chars / max(r.textual, 1):.0f} characters per message on average"))
+    return cands
+
+
+def _asker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    cands.append((3 if r.questions > 0 else 1.5, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
+    if r.thanks > 0:
+        cands.append((2.5 if r.questions > 0 else 3,
+                      f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
+    if r.questions > 0:
+        cands.append((2, f"{int(r.answered_q)} of them were answered"))
+    if r.group_questions > 0:
+        cands.append((1, f"{r.questions / r.group_questions:.0%} of the group's questions"))
+    return cands
+
+
+def _challenger_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    cands.append((3, f"complained about the group or its management {_n(r.complaints, 'time')} in {_n(n, 'message')}"))
+    if r.replied > 0:
+        cands.append((1, f"{r.replied / max(n, 1):.0%} of their messages drew replies"))
+    return cands
+
+
+def _advertiser_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    cands.append((3, f"{int(r.ads)} of {_n(n, 'message')} look like ads (contact handles, sales words, links)"))
+    if r.dup_self > 0:
+        cands.append((2.5, f"posted the same text again {_n(r.dup_self, 'time')}"))
+    if r.links > 0:
+        cands.append((2, _n(r.links, "link")))
+    if r.kicked > 0:
+        cands.append((2.8, "was removed from the group"))
+    return cands
+
+
+def _lurker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
+    cands: list[tuple[float, str]] = []
+    if n == 0:
+        since = "" if not r.in_roster else " (in the roster)"
+        cands.append((3, f"never spoke in {_days(r.tenure_days)} as a member{since}"))
+    else:
+        talk = int(r.talk)
+        content = "" if talk == n else f", {talk} with content (roll-call answers and hellos aside)"
+        cands.append((3, f"{_n(n, 'message')} in {_days(r.tenure_days)} as a member{content}, "
+                      f"{r.rate_month:.1f} a month"))
+    if r.group_median_rate > 0:
+        cands.append((2, f"the group's median speaker posts {r.group_median_rate:.1f} messages with content "
+                      "a month"))
+    if n > 0 and not pd.isna(r.last_spoke):
+        cands.append((1, f"last spoke {r.last_spoke:%Y-%m-%d}"))
+    return cands
+
+
+_EVIDENCE = {"organizer": _organizer_evidence, "thinker": _thinker_evidence, "joker": _joker_evidence,
+             "asker": _asker_evidence, "challenger": _challenger_evidence, "advertiser": _advertiser_evidence,
+             "lurker": _lurker_evidence}
 
 
 def assign_roles(

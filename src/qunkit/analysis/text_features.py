@@ -109,7 +109,7 @@ def _arrow(s: pd.Series, typ: pa.DataType) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _alias_table(groups: pd.DataFrame, people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:
+def _alias_table(people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:
     """(group_id, alias, member_id): every name or id that refers to a member of a group
     (``qunkit.members.alias_index``; speakers first, then the members frame)."""
     parts = [people[["group_id", "member_id"]].assign(alias=people["member_id"]),
@@ -198,7 +198,7 @@ def compute_features(
                            "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
                            "member_id": np.asarray(slabels[ps] if len(ps) else [], dtype=object),
                            "member_name": last_name})
-    aliases = _alias_table(groups, people, members)
+    aliases = _alias_table(people, members)
 
     # ---- membership events ---------------------------------------------------------------
     sys_order = order[is_sys]
