@@ -134,6 +134,9 @@ def activity(
     group its ``members`` and ``active_rate`` are NA.  Periods follow the group's local calendar
     (``tz``); the last one ends at ``as_of`` (``partial``).  Pass ``features`` from
     ``compute_features`` to share the work with roles and risk.
+
+    A little over 80 lines on purpose: the period grid, then one vectorised pass per figure over
+    the same grid arrays; each figure is a commented step and the heavy parts are helpers.
     """
     if by not in PERIODS:
         raise ValueError(f"by must be one of {PERIODS}, not {by!r}")

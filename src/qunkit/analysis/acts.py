@@ -188,7 +188,11 @@ def _jieba_cut(words: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
 
 def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], list[str]] | None = None
                        ) -> pd.DataFrame:
-    """Acts of each distinct text (one row per element of ``uniq``)."""
+    """Acts of each distinct text (one row per element of ``uniq``).
+
+    ~85 lines on purpose: every RE2 pass is submitted at once (one thread pool over the distinct
+    texts), and the polarity/target rules then combine their ~20 boolean arrays; split, those
+    arrays would travel between the pieces."""
     names = sorted(set(rules.cues.words) | set(rules.cues.patterns))
     jobs = {c: ("match", rules.cues.regex(c)) for c in names if c not in _CORE_CUES}
     jobs["handle"] = ("match", HANDLE)
