@@ -23,7 +23,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..localtime import localize  # noqa: F401  (re-exported: WeChat parsers were written against it)
 from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
