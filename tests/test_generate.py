@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import qunkit.formats as fmts
 import qunkit.generate.model as model
 from qunkit import vocabulary
 from qunkit.analysis.roles import ROLES as ANALYSIS_ROLES
@@ -118,8 +119,6 @@ def test_qq_txt_several_groups_and_ampm(groups):
 
 
 def test_qq_txt_round_trips_through_the_parser(tmp_path: Path, groups):
-    fmts = pytest.importorskip("qunkit.formats")
-
     g = groups["flooded"]
     path = write_qq_txt([g, groups["revival"]], tmp_path / "全部消息记录.txt")
     parser = fmts.sniff(path)

@@ -155,8 +155,6 @@ def test_groups_shows_what_analyze_shows_without_as_of(store):
 def test_groups_counts_the_sample_like_analyze(tmp_path):
     sample = Path(__file__).resolve().parent.parent / "samples"
     txt, roster = sample / "qq-group-sample.txt", sample / "qq-group-sample-roster.csv"
-    if not txt.exists():
-        pytest.skip("samples/qq-group-sample.txt is not in this checkout")
     store = str(tmp_path / "store")
     analyze = _json(store, "analyze", None, str(txt), "--roster", str(roster))
     groups = _json(store, "groups", None)
