@@ -53,7 +53,7 @@ import pyarrow.compute as pc
 from ..errors import BadInput
 from ..formats.kinds import classify_kinds
 from .lexicon import Lexicon
-from .text_features import HANDLE, _arrow, _codes, _run_regexes
+from .textscan import HANDLE, _arrow, _codes, _run_regexes
 
 ACTS = ("question", "answer", "notice", "rule", "welcome", "complaint", "banter", "ad", "ack")
 # main_act: the first act a text carries in this order (an ad that says 欢迎 is an ad first)

@@ -23,8 +23,6 @@ A question counts as answered on the same evidence with the longer
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +32,11 @@ import pyarrow.compute as pc
 
 from ..localtime import DEFAULT_TZ
 from ..members import alias_index, resolve_names
+from .acts import ACTS, ActRules, _classify_distinct, resolve_rules
 from .lexicon import Lexicon, resolve_lexicon
+from .textscan import HANDLE, _arrow, _codes, _run_regexes
+
+__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "compute_features", "text_flags", "to_datetime_utc", "ts_ns"]
 
 REPLY_WINDOW = pd.Timedelta(minutes=10)
 ANSWER_WINDOW = pd.Timedelta(hours=2)
@@ -51,12 +53,10 @@ DUP_TIMES = 3              # ... when the group sees them this many times in one
 SYSTEM_KINDS = ("system", "recall")
 MEDIA_KINDS = ("image", "video", "voice", "file")
 TEXTUAL_KINDS = ("text", "link", "announcement", "forward")
-# a contact handle: an id after a colon or a contact word, or a mainland mobile number
-HANDLE = (r"(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信|v|q)\s*号?\s*[:：\s]\s*[a-z_-]{0,15}\d[a-z0-9_-]{2,15}"
-          r"|(?:^|\D)1[3-9]\d{9}(?:\D|$)")
 ALL_MENTIONS = ("@all", "all", "全体成员", "所有人", "@全体成员", "@所有人")
 CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event", "complaint",
                   "complaint_soft", "complaint_target", "ack", "greeting", "thanks", "agree", "festive")
+ACT_COLUMNS = tuple(f"act_{a}" for a in ACTS)   # msgs columns from qunkit.analysis.acts (one per act)
 _SEC = 1_000_000_000
 
 
@@ -88,14 +88,6 @@ def to_datetime_utc(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]")).tz_localize("UTC")
 
 
-def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, labels as str) of a column; categoricals keep their dictionary, others are factorised."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = np.asarray(s.cat.categories.astype(str), dtype=object)
-        return s.cat.codes.to_numpy().astype(np.int64), cats
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(pd.Index(uniq).astype(str), dtype=object)
-
 
 def _labels(s: pd.Series) -> np.ndarray:
     """A column as an object array of str ('' for missing)."""
@@ -103,10 +95,6 @@ def _labels(s: pd.Series) -> np.ndarray:
     lab = np.append(labels, "")
     return lab[np.where(codes < 0, len(labels), codes)]
 
-
-def _arrow(s: pd.Series, typ: pa.DataType) -> pa.Array:
-    arr = pa.array(s.array, type=typ, from_pandas=True) if len(s) else pa.array([], type=typ)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _alias_table(people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:
@@ -234,12 +222,7 @@ def compute_features(
     textual = kmask(TEXTUAL_KINDS)
     length = np.where(textual, length_raw, 0)
 
-    # every regex runs once over the distinct texts; pyarrow releases the GIL, so threads use all cores
-    jobs = {c: ("match", lex.regex(c)) for c in CATEGORY_FLAGS}
-    jobs.update({"n_contact": ("count", lex.regex("contact")), "n_commercial": ("count", lex.regex("commercial")),
-                 "handle": ("match", HANDLE), "url": ("match", r"https?://|www\.|\.com/|\.cn/"),
-                 "at_all": ("match", r"@全体成员|@所有人|@all\b"), "qmark": ("match", r"[?？]")})
-    per_text = _run_regexes(uniq, jobs)
+    per_text = text_flags(uniq, lex)
     hits = {c: per_text[c][tcode] & textual for c in CATEGORY_FLAGS}
     n_contact = per_text["n_contact"][tcode] * textual
     n_commercial = per_text["n_commercial"][tcode] * textual
@@ -275,6 +258,12 @@ def compute_features(
     f["agree"] = hits["agree"] & short_reaction & ~hits["question"]
     f["lowcontent"] = (f["ack"].to_numpy() | (hits["greeting"] & ~hits["question"]) | f["thanks"].to_numpy()
                        | f["agree"].to_numpy())
+
+    # message acts (qunkit.analysis.acts) of the text; an announcement-kind message is a notice
+    for a in ACTS:
+        f[f"act_{a}"] = per_text[f"act_{a}"][tcode] & textual
+    f["act_notice"] = f["act_notice"].to_numpy() | kmask(("announcement",))
+    f["act_banter"] = f["act_banter"].to_numpy() | kmask(("sticker", "redpacket", "transfer"))
 
     # repeated identical texts: again by the same member, or many times in the group
     base = int(tcode.max(initial=0)) + 1
@@ -324,6 +313,26 @@ def compute_features(
     return Features(msgs=f, events=events, groups=groups, people=people, as_of=as_of)
 
 
+def text_flags(uniq: pa.Array, lexicon: Lexicon | None = None, rules: ActRules | None = None
+               ) -> dict[str, np.ndarray]:
+    """Every text-only flag of each *distinct* text (one array per flag, aligned with ``uniq``).
+
+    The one place per-text work happens (lexicon categories, contact/commercial counts, handles,
+    links, @all, "?" and the message acts ``act_<act>``), so that a cache keyed by text can store it:
+    nothing here depends on who sent the text, when, or in which group.
+    """
+    lex = resolve_lexicon(lexicon)
+    # every regex runs once over the distinct texts; pyarrow releases the GIL, so threads use all cores
+    jobs = {c: ("match", lex.regex(c)) for c in CATEGORY_FLAGS}
+    jobs.update({"n_contact": ("count", lex.regex("contact")), "n_commercial": ("count", lex.regex("commercial")),
+                 "handle": ("match", HANDLE), "url": ("match", r"https?://|www\.|\.com/|\.cn/"),
+                 "at_all": ("match", r"@全体成员|@所有人|@all\b"), "qmark": ("match", r"[?？]")})
+    out = _run_regexes(uniq, jobs)
+    acts = _classify_distinct(uniq.fill_null(""), resolve_rules(rules))
+    out.update({f"act_{a}": acts[a].to_numpy(dtype=bool) for a in ACTS})
+    return out
+
+
 def _find(labels: np.ndarray, value: str) -> int:
     hit = np.flatnonzero(labels == value)
     return int(hit[0]) if len(hit) else -2
@@ -344,24 +353,6 @@ def _list_column(m: pd.DataFrame, col: str, sp_order: np.ndarray) -> tuple[np.nd
     parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     return rows[parents], np.asarray(flat.to_pylist(), dtype=object)
 
-
-def _run_regexes(uniq: pa.Array, jobs: dict[str, tuple[str, str | None]]) -> dict[str, np.ndarray]:
-    """Run each (match|count, RE2 pattern) over the distinct texts, in parallel threads."""
-    def one(job: tuple[str, str | None]) -> np.ndarray:
-        how, rx = job
-        if rx is None or not len(uniq):
-            return np.zeros(len(uniq), dtype=bool if how == "match" else np.int64)
-        if how == "match":
-            return pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False).to_numpy(
-                zero_copy_only=False)
-        return pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0).to_numpy(zero_copy_only=False)
-
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    if workers == 1 or len(uniq) < 20_000:
-        return {k: one(j) for k, j in jobs.items()}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(one, jobs.values())
-        return dict(zip(jobs.keys(), results, strict=True))
 
 
 def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, rows: np.ndarray, vals: np.ndarray,
@@ -398,7 +389,7 @@ def _quote_pairs(m: pd.DataFrame, sp_order: np.ndarray, g: np.ndarray) -> pd.Dat
 
 
 def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> None:
-    """Fill replied, reply_delay (s), answered, answer, gives_reply (see the module doc).
+    """Fill replied, replier, reply_delay (s), answered, answer, gives_reply (see the module doc).
 
     ~80 lines: the three kinds of evidence (next turn, @mention, quote) share one set of sorted
     arrays (time, group, member, order); ``analysis.replies.reply_links`` is to replace it."""
@@ -435,6 +426,7 @@ def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> N
     # @mentions: the mentioned member's latest message before the mention
     delay_mention = np.full(n, np.inf)
     mentioned_prev = np.full(n, -1)
+    mentioned_by = np.full(n, -1)
     if len(mentions):
         mq = mentions[mentions["mk"].to_numpy() != mk[mentions["by"].to_numpy()]]
         mq = mq.assign(t=t[mq["by"].to_numpy()]).sort_values("t")
@@ -447,14 +439,19 @@ def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> N
             sel = d <= MENTION_WINDOW.total_seconds()
             j, row, d = j[sel], row[sel], d[sel]
             mentioned_prev[j["by"].to_numpy()] = row
-            jj = pd.DataFrame({"row": row, "d": d}).sort_values("d").drop_duplicates("row")
+            jj = pd.DataFrame({"row": row, "d": d, "by": j["by"].to_numpy()}).sort_values("d").drop_duplicates("row")
             delay_mention[jj["row"].to_numpy()] = jj["d"].to_numpy()
+            mentioned_by[jj["row"].to_numpy()] = jj["by"].to_numpy()
 
     fast_next = delay_next <= REPLY_WINDOW.total_seconds()
     other = np.minimum(delay_quote, delay_mention)
     replied = fast_next | np.isfinite(other)
     delay = np.where(fast_next, np.minimum(delay_next, other), other)
     f["replied"] = replied
+    # who replied (a row of people, -1 for none): the next speaker, else whoever quoted or @-mentioned it first
+    by_row = np.where(delay_quote <= delay_mention, quoted_by, mentioned_by)
+    f["replier"] = np.where(fast_next, mk[np.maximum(nxt, 0)],
+                            np.where(np.isfinite(other), mk[np.maximum(by_row, 0)], -1)).astype(np.int64)
     f["reply_delay"] = np.where(replied, delay, np.nan)
     q = f["question"].to_numpy()
     f["answered"] = q & ((delay_next <= ANSWER_WINDOW.total_seconds()) | np.isfinite(other))

@@ -1,0 +1,54 @@
+"""Vectorised RE2 scans over the distinct texts of a column: the plumbing text_features and acts share.
+
+Chat logs repeat "1", "哈哈" and "[图片]" endlessly, so both the lexicon flags and the message
+acts dictionary-encode a text column once and run each pattern over its distinct values.
+Kept apart so that ``text_features`` (which uses acts) and ``acts`` (which uses these) do not
+import each other.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# a contact handle: an id after a colon or a contact word, or a mainland mobile number
+HANDLE = (r"(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信|v|q)\s*号?\s*[:：\s]\s*[a-z_-]{0,15}\d[a-z0-9_-]{2,15}"
+          r"|(?:^|\D)1[3-9]\d{9}(?:\D|$)")
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels as str) of a column; categoricals keep their dictionary, others are factorised."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.asarray(s.cat.categories.astype(str), dtype=object)
+        return s.cat.codes.to_numpy().astype(np.int64), cats
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(pd.Index(uniq).astype(str), dtype=object)
+
+
+def _arrow(s: pd.Series, typ: pa.DataType) -> pa.Array:
+    arr = pa.array(s.array, type=typ, from_pandas=True) if len(s) else pa.array([], type=typ)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _run_regexes(uniq: pa.Array, jobs: dict[str, tuple[str, str | None]]) -> dict[str, np.ndarray]:
+    """Run each (match|count, RE2 pattern) over the distinct texts, in parallel threads."""
+    def one(job: tuple[str, str | None]) -> np.ndarray:
+        how, rx = job
+        if rx is None or not len(uniq):
+            return np.zeros(len(uniq), dtype=bool if how == "match" else np.int64)
+        if how == "match":
+            return pc.match_substring_regex(uniq, rx, ignore_case=True).fill_null(False).to_numpy(
+                zero_copy_only=False)
+        return pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0).to_numpy(zero_copy_only=False)
+
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    if workers == 1 or len(uniq) < 20_000:
+        return {k: one(j) for k, j in jobs.items()}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(one, jobs.values())
+        return dict(zip(jobs.keys(), results, strict=True))
