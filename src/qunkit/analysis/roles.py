@@ -34,11 +34,12 @@ import pandas as pd
 from ..members import joined_by, member_key, present_at, to_ns, with_speakers
 from ..vocabulary import ROLES
 from .lexicon import Lexicon
-from .text_features import Features, compute_features, to_datetime_utc
+from .text_features import LONG_CHARS, QUESTION_CHARS, Features, compute_features, to_datetime_utc
 
 ROLE_COLUMNS = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons",
                 "roster_known", "present")
 _DAY_NS = 86_400 * 1_000_000_000
+ANSWER_CHARS = 12         # an explanation shorter than this ("可以试试") is a one-line reply, not substance
 
 # Tuned on generated corpus seed 0 only (coordinate search on macro-F1, benchmarks/validate.py reports
 # the held-out seeds).  Shares are of a member's messages with content unless noted.
@@ -62,6 +63,8 @@ PARAMS: dict[str, float] = {
     "think_long_lo": 0.05, "think_long_hi": 0.3,
     "think_answer_lo": 0.02, "think_answer_hi": 0.53,
     "think_len_w": 0.4, "think_len_lo": 12, "think_len_hi": 30,
+    # ... all of it only for the group's most substantive voices (thinker_gate)
+    "think_rep_lo": 0, "think_rep_hi": 2, "think_top_frac": 0.3, "think_top_min": 2,
     # joker: laughter, banter, stickers, red packets; stickers + banter of all messages on their own
     "joke_lo": 0.2, "joke_hi": 0.55,
     "joke_sticker_w": 0.5, "joke_sticker_lo": 0.05, "joke_sticker_hi": 0.4,
@@ -167,27 +170,28 @@ def _speech_counts(F: Features) -> pd.DataFrame:
             return np.bincount(mk, minlength=P)
         return np.bincount(mk[np.asarray(mask, dtype=bool)], minlength=P)
 
-    fun = msgs["laugh"] | msgs["banter"] | msgs["sticker"] | msgs["redpacket"]
-    org = msgs["announce"] | msgs["welcome"] | msgs["rules"] | msgs["event"]
+    a = _act_masks(msgs)
     sp = pd.DataFrame({
         "group_id": people["group_id"], "member_id": people["member_id"],
         "spoken_name": people["member_name"],
-        "messages": per(), "talk": per(msgs["talk"]), "lowcontent": per(msgs["lowcontent"] | msgs["flood"]),
-        "textual": per(msgs["textual"]), "questions": per(msgs["question"]),
-        "answered_q": per(msgs["answered"]), "long": per(msgs["long"]),
-        "long_replied": per(msgs["long"] & msgs["replied"]), "answers": per(msgs["answer"]),
+        "messages": per(), "talk": per(a["content"]), "lowcontent": per(~a["content"] & msgs["textual"]),
+        "textual": per(msgs["textual"]), "questions": per(a["question"]),
+        "answered_q": per(a["question"] & msgs["answered"]), "long": per(a["substantive"]),
+        "long_replied": per(a["substantive"] & msgs["replied"]), "answers": per(a["answer"]),
         "replied": per(msgs["replied"]), "gives_reply": per(msgs["gives_reply"]),
         "fast_replied": per(msgs["reply_delay"].to_numpy() <= 600),
-        "laugh": per(msgs["laugh"] | msgs["banter"]), "stickers": per(msgs["sticker"]),
-        "redpackets": per(msgs["redpacket"]), "fun": per(fun),
-        "org": per(org), "announce": per(msgs["announce"]), "mention_all": per(msgs["mention_all"]),
-        "welcome": per(msgs["welcome"]), "rules": per(msgs["rules"]), "event": per(msgs["event"]),
-        "complaints": per(msgs["complaint"]), "ads": per(msgs["ad"]), "contact": per(msgs["contact"]),
-        "links": per(msgs["link"]), "dup_self": per(msgs["dup_self"]), "acks": per(msgs["ack"]),
-        "thanks": per(msgs["thanks"]), "agrees": per(msgs["agree"]), "banter": per(msgs["banter"]),
+        "laugh": per(a["banter"]), "stickers": per(msgs["sticker"]),
+        "redpackets": per(msgs["redpacket"]), "fun": per(a["banter"] | msgs["sticker"] | msgs["redpacket"]),
+        "org": per(a["notice"] | a["welcome"] | a["rule"]), "announce": per(a["announce"]),
+        "mention_all": per(msgs["mention_all"]),
+        "welcome": per(a["welcome"]), "rules": per(a["rule"]), "event": per(a["notice"] & ~a["announce"]),
+        "complaints": per(a["complaint"]), "ads": per(a["ad"]), "contact": per(msgs["contact"]),
+        "links": per(msgs["link"]), "dup_self": per(msgs["dup_self"]), "acks": per(msgs["ack"] | msgs["act_ack"]),
+        "thanks": per(msgs["thanks"]), "agrees": per(msgs["agree"]), "banter": per(a["banter"]),
         "mentions": per(msgs["mentions_someone"]),
-        "talk_chars": np.bincount(mk, weights=msgs["length"].to_numpy() * msgs["talk"].to_numpy(), minlength=P),
+        "talk_chars": np.bincount(mk, weights=msgs["length"].to_numpy() * a["content"], minlength=P),
         "chars": np.bincount(mk, weights=msgs["length"].to_numpy(), minlength=P),
+        "repliers": _distinct_repliers(mk, msgs["replier"].to_numpy(), a["substantive"], P),
     })
     t = msgs["t"].to_numpy()
     first = np.full(P, np.iinfo(np.int64).max)
@@ -201,6 +205,48 @@ def _speech_counts(F: Features) -> pd.DataFrame:
         tot = np.bincount(g_of, weights=sp[col].to_numpy(), minlength=len(groups))
         sp[f"group_{col}"] = tot[g_of] if P else []
     return sp
+
+
+def _act_masks(msgs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per message: the acts roles count (``qunkit.analysis.acts``), with the lexicon flags a user's
+    ``--lexicon`` extends added where the acts do not contradict them.
+
+    A complaint about the rules is a complaint, not a rule reminder; "欢迎加入<公司>" is an ad, not a
+    welcome; a question about an event is a question, not a notice; "哈哈哈？" is banter, not a
+    question.  Ads never count as substance, and an ack ("1", 收到, 好的) is not content.
+    """
+    col = {c: msgs[c].to_numpy(dtype=bool) for c in msgs.columns if c.startswith("act_")}
+    ad = col["act_ad"] | msgs["ad"].to_numpy(dtype=bool)
+    complaint = col["act_complaint"] & ~ad
+    org_act = col["act_notice"] | col["act_rule"] | col["act_welcome"]
+    # user words: a lexicon complaint the acts call nothing else is a complaint
+    complaint |= (msgs["complaint"].to_numpy(dtype=bool) & ~ad & ~org_act & ~col["act_question"]
+                  & ~col["act_banter"] & ~col["act_answer"])
+    banter = col["act_banter"] & msgs["textual"].to_numpy(dtype=bool) & ~complaint
+    length = msgs["length"].to_numpy()
+    # past QUESTION_CHARS a question word without "?" is an explanation ("再怎么调整都没用")
+    question = (col["act_question"] & ~ad & ~complaint
+                & (msgs["qmark"].to_numpy(dtype=bool) | (length <= QUESTION_CHARS)))
+    announce = (msgs["mention_all"].to_numpy(dtype=bool) | (msgs["kind"] == "announcement").to_numpy()) & ~question
+    notice = (col["act_notice"] | announce) & ~ad & ~complaint & ~question
+    rule = col["act_rule"] & ~ad & ~complaint
+    welcome = col["act_welcome"] & ~ad
+    textual = msgs["textual"].to_numpy(dtype=bool)
+    ack = col["act_ack"] | msgs["lowcontent"].to_numpy(dtype=bool)
+    content = msgs["talk"].to_numpy(dtype=bool) & ~col["act_ack"]
+    plain = textual & ~ad & ~question & ~notice & ~rule & ~welcome & ~ack & ~complaint
+    substantive = plain & ((length >= LONG_CHARS) | (col["act_answer"] & (length >= ANSWER_CHARS)))
+    answer = msgs["answer"].to_numpy(dtype=bool) & plain & (col["act_answer"] | (length >= LONG_CHARS))
+    return {"ad": ad, "complaint": complaint, "banter": banter, "question": question, "announce": announce,
+            "notice": notice, "rule": rule, "welcome": welcome, "content": content,
+            "substantive": substantive, "answer": answer}
+
+
+def _distinct_repliers(mk: np.ndarray, replier: np.ndarray, mask: np.ndarray, P: int) -> np.ndarray:
+    """Per speaker: how many different people replied to their messages where ``mask``."""
+    sel = mask & (replier >= 0) & (replier != mk)
+    pairs = np.unique(mk[sel].astype(np.int64) * max(P, 1) + replier[sel])
+    return np.bincount(pairs // max(P, 1), minlength=P)
 
 
 def _event_counts(F: Features) -> tuple[pd.Series, pd.Series]:
@@ -274,9 +320,11 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
                                role_bonus, manage)
     drew = np.where(mf["long"] > 0, mf["long_replied"] / np.maximum(mf["long"], 1), 0)
     mean_len = mf["talk_chars"].to_numpy() / nt
-    s["thinker"] = _noisy_or(share("long", "think_long_lo", "think_long_hi") * (0.6 + 0.4 * drew),
-                             share("answers", "think_answer_lo", "think_answer_hi"),
-                             p["think_len_w"] * _sat(mean_len, p["think_len_lo"], p["think_len_hi"]) * (talk >= 3))
+    voice = thinker_gate(mf, p)
+    s["thinker"] = voice * _noisy_or(share("long", "think_long_lo", "think_long_hi") * (0.6 + 0.4 * drew),
+                                     share("answers", "think_answer_lo", "think_answer_hi"),
+                                     p["think_len_w"] * _sat(mean_len, p["think_len_lo"], p["think_len_hi"])
+                                     * (talk >= 3))
     nm = np.maximum(n, 1)
     s["joker"] = _noisy_or(share("fun", "joke_lo", "joke_hi"),
                            p["joke_sticker_w"] * _sat((mf["stickers"] + mf["banter"]).to_numpy() / nm,
@@ -291,7 +339,7 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     s["advertiser"] = _noisy_or(_sat(ads / np.maximum(n, 1), p["ad_lo"], p["ad_hi"]) * (ads >= 1),
                                 p["ad_kicked"] * (mf["kicked"].to_numpy() > 0) * (ads >= 1))
 
-    fe = _few_evidence(mf, p)
+    fe = _few_evidence(mf, p, voice)
     for i, r in enumerate(("challenger", "thinker", "asker")):
         s[r] = np.maximum(s[r], fe[:, i])
 
@@ -304,7 +352,39 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     return pd.DataFrame({r: np.round(s[r], 3) for r in ROLES}, index=mf.index)
 
 
-def _few_evidence(mf: pd.DataFrame, p: dict[str, float]) -> np.ndarray:
+def thinker_gate(mf: pd.DataFrame, params: dict[str, float] | None = None) -> np.ndarray:
+    """[0, 1] per member: is this one of the group's most substantive voices?
+
+    The practice's thinker is the soul of a group, a few people, so substance is ranked *within the
+    group*: substantive messages (long or explanatory, never ads, questions or notices) that drew
+    replies, from how many different people.  Full weight for the group's top ``think_top_frac`` of
+    its active speakers (at least ``think_top_min`` people) whose substance drew replies from at least
+    ``think_rep_hi`` people; nothing for someone nobody but one person ever answered.
+    """
+    p = {**PARAMS, **(params or {})}
+    rank, top, _ = substance_rank(mf, p)
+    in_top = (rank <= top) & (mf["long_replied"].to_numpy() > 0)
+    return in_top * _sat(mf["repliers"].to_numpy(dtype=float), p["think_rep_lo"], p["think_rep_hi"])
+
+
+def substance_rank(mf: pd.DataFrame, params: dict[str, float] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rank in the group by replied-to substance, how many ranks count as the group's top, active speakers).
+
+    Substance = substantive messages that drew replies, weighted up to double by how many
+    different people replied; active speakers have at least ``lurk_min_messages`` with content.
+    """
+    p = {**PARAMS, **(params or {})}
+    reps = mf["repliers"].to_numpy(dtype=float)
+    key = mf["long_replied"].to_numpy(dtype=float) * (1.0 + np.minimum(reps, 10.0) / 10.0)
+    gid = mf["group_id"].to_numpy()
+    rank = pd.Series(key).groupby(gid).rank(ascending=False, method="min").to_numpy()
+    active = pd.Series(mf["talk"].to_numpy() >= p["lurk_min_messages"]).groupby(gid).transform("sum").to_numpy()
+    top = np.maximum(p["think_top_min"], np.ceil(p["think_top_frac"] * active))
+    return rank, top, active
+
+
+def _few_evidence(mf: pd.DataFrame, p: dict[str, float], voice: np.ndarray | None = None) -> np.ndarray:
     """(members, 3): challenger, thinker, asker evidence that a few messages can carry on their own.
 
     Someone with fewer than ``lurk_min_messages`` messages with content is a lurker unless those few
@@ -312,9 +392,10 @@ def _few_evidence(mf: pd.DataFrame, p: dict[str, float]) -> np.ndarray:
     again and again (lurkers almost never do any of these; their few messages are "1", laughter, hellos).
     """
     few = (mf["talk"].to_numpy() < p["lurk_min_messages"]).astype(float)
+    voice = thinker_gate(mf, p) if voice is None else voice
     return p["few_score"] * few[:, None] * np.column_stack([
         mf["complaints"].to_numpy() >= p["few_complaints"],
-        mf["long"].to_numpy() >= p["few_long"],
+        (mf["long"].to_numpy() >= p["few_long"]) * voice,
         mf["thanks"].to_numpy() >= p["few_thanks"],
     ]).astype(float)
 
@@ -330,11 +411,35 @@ def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] 
     lurk = scores["lurker"].to_numpy()
     few = mf["talk"].to_numpy() < p["lurk_min_messages"]
     telling = few & (_few_evidence(mf, p).max(axis=1) > 0)
-    is_lurker = (lurk >= 0.5) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few)
+    # no evidence for any active role (every score 0) is no role at all: such a member is a lurker
+    is_lurker = ((lurk >= 0.5) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few)) | (best_score <= 0)
     out[is_lurker] = "lurker"
     adv = scores["advertiser"].to_numpy()
-    out[(adv >= 0.5) & (adv >= best_score)] = "advertiser"
+    out[(adv >= 0.5) & (adv >= best_score) & (role_support(mf)["advertiser"].to_numpy() > 0)] = "advertiser"
+    # a role needs a positive count behind it (what its reasons cite); without one the member is a lurker
+    sup = role_support(mf)
+    col = {r: i for i, r in enumerate(sup.columns)}
+    has = sup.to_numpy()[np.arange(len(out)), [col[r] for r in out]] > 0 if len(out) else np.zeros(0, bool)
+    out[~has] = "lurker"
     return out
+
+
+def role_support(mf: pd.DataFrame) -> pd.DataFrame:
+    """Per member and role, the count of the evidence a role's reasons lead with (0: the role is
+    unsupported and cannot be chosen).  The lurker's support is their days of membership."""
+    rr = mf["roster_role"].astype(object).fillna("").astype(str).str.lower().isin(["owner", "admin"]).to_numpy()
+    col = {c: mf[c].to_numpy(dtype=float) for c in
+           ("org", "announce", "manages", "long_replied", "laugh", "stickers", "redpackets", "questions", "thanks",
+            "complaints", "ads", "tenure_days")}
+    return pd.DataFrame({
+        "organizer": col["org"] + col["announce"] + col["manages"] + rr,
+        "thinker": col["long_replied"],
+        "joker": col["laugh"] + col["stickers"] + col["redpackets"],
+        "asker": col["questions"] + col["thanks"],
+        "challenger": col["complaints"],
+        "lurker": np.maximum(col["tenure_days"], 1.0),
+        "advertiser": col["ads"],
+    }, index=mf.index)
 
 
 # ---- reasons --------------------------------------------------------------------------------------
@@ -368,8 +473,8 @@ def _organizer_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     if r.group_announce > 0 and r.announce > 0:
         cands.append((2 + r.announce / r.group_announce,
                       f"posted {int(r.announce)} of the {_n(r.group_announce, 'announcement')}/@全体成员"))
-    parts = [_n(v, w) for v, w in ((r.welcome, "welcome"), (r.rules, "rule reminder"),
-                                   (r.event, "event notice")) if v > 0]
+    parts = [_n(v, w, pl) for v, w, pl in ((r.welcome, "welcome of newcomers", "welcomes of newcomers"),
+                                           (r.rules, "rule reminder", None), (r.event, "notice", None)) if v > 0]
     if parts:
         cands.append((1.5 + r.org / max(n, 1), ", ".join(parts) + f" in {_n(n, 'message')}"))
     if r.manages > 0:
@@ -379,21 +484,24 @@ def _organizer_evidence(r: Any, n: int) -> list[tuple[float, str]]:
 
 def _thinker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     cands: list[tuple[float, str]] = []
-    if r.long > 0:
-        cands.append((2 + r.long / max(n, 1), f"{_n(r.long, 'long message')} (30+ characters) in {n}, "
-                      f"{int(r.long_replied)} of them drew replies"))
+    if r.long_replied > 0:
+        cands.append((3, f"{int(r.long_replied)} of {_n(r.long, 'substantive message')} (explanations, 30+ "
+                      f"characters, no ads or questions) drew replies, from {_n(r.repliers, 'person', 'people')}"))
+    if r.long_replied > 0 and r.group_active > 0:
+        cands.append((2.5, f"#{int(r.substance_rank)} of the group's {_n(r.group_active, 'active speaker')} "
+                      "by replied-to substance"))
     if r.answers > 0:
         cands.append((2 + r.answers / max(n, 1), f"answered others' questions {_n(r.answers, 'time')}"))
-    if r.replied > 0:
-        cands.append((1, f"replies to them came within 10 minutes {r.fast_replied / max(n, 1):.0%} of the time"))
     return cands
 
 
 def _joker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     cands: list[tuple[float, str]] = []
-    cands.append((3, f"laughter or banter in {int(r.laugh)} of {_n(n, 'message')}"))
+    if r.laugh > 0:
+        cands.append((3, f"laughter or banter in {int(r.laugh)} of {_n(n, 'message')}"))
     if r.stickers + r.redpackets > 0:
-        cands.append((2, f"{_n(r.stickers, 'sticker')}, {_n(r.redpackets, 'red packet')}"))
+        cands.append((2.9 if r.laugh == 0 else 2, f"{_n(r.stickers, 'sticker')}, {_n(r.redpackets, 'red packet')} "
+                      f"in {_n(n, 'message')}"))
     if r.textual > 0:
         cands.append((1, f"{r.chars / max(r.textual, 1):.0f} characters per message on average"))
     return cands
@@ -401,20 +509,24 @@ def _joker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
 
 def _asker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     cands: list[tuple[float, str]] = []
-    cands.append((3 if r.questions > 0 else 1.5, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
+    if r.questions > 0:
+        cands.append((3, f"asked {_n(r.questions, 'question')} in {_n(n, 'message')}"))
+        cands.append((2, f"{int(r.answered_q)} of them were answered"))
     if r.thanks > 0:
         cands.append((2.5 if r.questions > 0 else 3,
                       f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
-    if r.questions > 0:
-        cands.append((2, f"{int(r.answered_q)} of them were answered"))
-    if r.group_questions > 0:
+    if r.questions > 0 and r.group_questions > 0:
         cands.append((1, f"{r.questions / r.group_questions:.0%} of the group's questions"))
     return cands
 
 
 def _challenger_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     cands: list[tuple[float, str]] = []
-    cands.append((3, f"complained about the group or its management {_n(r.complaints, 'time')} in {_n(n, 'message')}"))
+    if r.complaints > 0:
+        cands.append((3, f"complained about the group or its management {_n(r.complaints, 'time')} in "
+                      f"{_n(n, 'message')}"))
+    if r.agrees > 0 and r.complaints > 0:
+        cands.append((1.5, f"seconded others {_n(r.agrees, 'time')} (+1, 同感 ...)"))
     if r.replied > 0:
         cands.append((1, f"{r.replied / max(n, 1):.0%} of their messages drew replies"))
     return cands
@@ -422,7 +534,9 @@ def _challenger_evidence(r: Any, n: int) -> list[tuple[float, str]]:
 
 def _advertiser_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     cands: list[tuple[float, str]] = []
-    cands.append((3, f"{int(r.ads)} of {_n(n, 'message')} look like ads (contact handles, sales words, links)"))
+    if r.ads > 0:
+        cands.append((3, f"{int(r.ads)} of {_n(n, 'message')} look like ads (recruiting, sales, prices, contact "
+                      "handles, links)"))
     if r.dup_self > 0:
         cands.append((2.5, f"posted the same text again {_n(r.dup_self, 'time')}"))
     if r.links > 0:
@@ -477,6 +591,8 @@ def assign_roles(
         return pd.DataFrame({c: [] for c in ROLE_COLUMNS})
     scores = role_scores(mf, params)
     role = pick_roles(mf, scores, params)
+    rank, _, active = substance_rank(mf, params)
+    mf = mf.assign(substance_rank=rank, group_active=active)
     out = pd.DataFrame({
         "group_id": mf["group_id"].astype(str), "group_name": mf["group_name"].astype(str),
         "member_id": mf["member_id"].astype(str), "member_name": mf["member_name"].astype(str),

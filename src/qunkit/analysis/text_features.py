@@ -236,6 +236,7 @@ def compute_features(
     f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
                       "textual": textual})
     f["link"] = kmask(("link",)) | url
+    f["qmark"] = per_text["qmark"][tcode] & textual
     f["question"] = hits["question"] & (length <= 200) & ((length <= QUESTION_CHARS) | per_text["qmark"][tcode])
     f["laugh"] = hits["laugh"]
     f["banter"] = hits["banter"]
