@@ -54,13 +54,18 @@ def roles_cmd(only, include_lurkers, lexicon, scope, tz, store_dir, quiet):
 
     \b
     Roles (seed 000 of the practice, plus the advertisers it prunes):
-      organizer   announcements, @全体成员, welcomes, rules, event notices; owner/admin
-      thinker     long substantive messages that draw replies; answers others' questions
-      joker       laughter, banter, stickers, red packets
-      asker       questions (请问, 怎么, 有没有人 ... with or without "?")
-      challenger  complaints about the group or its management
-      lurker      speaks rarely or never for the time they have been a member
-      advertiser  contact handles, sales words, links, the same text again and again
+      organizer   the group's upkeep: notices, @全体成员, rule reminders, welcoming
+                  newcomers (not 欢迎加入<公司>); owner/admin; invites, removals
+      thinker     one of the group's few most substantive voices: explanations that
+                  draw replies from several different people, ranked within the group
+      joker       laughter, banter (also "哈哈哈？"), stickers, red packets
+      asker       real questions (请问, 怎么, 有没有人 ... with or without "?")
+      challenger  complaints about the group, its rules, management or content
+      lurker      speaks rarely or never for the time they have been a member, or
+                  only a handful of trivial messages ("1", 收到, 好的)
+      advertiser  ads: recruiting, sales, prices, contact ids, links, repeats
+
+    Each role's reasons lead with the count that decided it.
 
     Roster members who never spoke are included; without a roster only members
     seen in the log can be judged and the output says so.
