@@ -69,7 +69,9 @@ def test_analyze_file_imports_and_reports(tmp_path: Path) -> None:
     assert group["top_speakers"][0]["messages"] == 4
     assert any("5%–8%" in b for b in group["benchmarks"])
     assert sum(r["count"] for r in group["roles"].values()) == 4   # three speakers and a joiner
-    assert group["roles"]["lurker"]["members"][0]["member_id"] == "30009"
+    # "消息 3" carries no evidence of any active role: the three speakers are lurkers beside the joiner
+    assert group["roles"]["lurker"]["count"] == 4
+    assert "30009" in [m["member_id"] for m in group["roles"]["lurker"]["members"]]
     assert 0 <= group["risk"]["score"] <= 100 and group["risk"]["level"] in ("healthy", "watch", "at-risk", "dead")
     assert sum(group["weekly_messages"]) == 12
     # a second run on the same file reuses the store and still reports the group
