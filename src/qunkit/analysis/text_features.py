@@ -9,6 +9,11 @@ here (about two minutes per million, ten times the whole analysis), while
 substring lists already catch the phrases the roles need
 (``benchmarks/bench_analysis.py --jieba`` measures it again).
 
+Each distinct text also gets its message acts (``qunkit.analysis.acts``: ``act_question``,
+``act_complaint`` ...); ``text_flags`` is the one function that computes every per-text flag, so
+that a per-group cache can store its result keyed by text.  The roles engine counts acts; activity
+and risk still read the lexicon flags (``question``, ``noise`` ...), which keep their meaning.
+
 A message "got a reply" when one of these happened (the three ways a chat shows
 a response):
 
