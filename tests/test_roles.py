@@ -158,3 +158,62 @@ def test_a_long_explanation_with_a_question_word_is_not_a_question():
     by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
     assert by.loc["t", "role"] == "thinker" and by.loc["a", "role"] == "asker"
     assert by.loc["t", "scores"]["asker"] == 0.0
+
+
+def acts_rows(days: int = 24) -> list:
+    """A month of a study group in which words and acts disagree (issue #9's real-data complaints)."""
+    grumbles = ["这种群规太离谱了", "管理员自己都不遵守群规", "说好的每周分享呢", "群主从来不管广告，群规就是摆设"]
+    hr = ["欢迎加入星河科技，前端岗位内推，简历私聊我", "欢迎加入云帆网络，招聘后端开发，有意者加微信 hr2024a"]
+    rows = []
+    for d in range(days):
+        b, topic = d * DAY, TOPICS[d % len(TOPICS)]
+        rows.append((b, "org", f"周{'一二三四五六日'[d % 7]}晚8点{topic}分享会，地点在线上会议室，请大家准时参加"))
+        rows.append((b + 5, "ask", f"请问{topic}一般怎么处理？"))
+        rows.append((b + 7, "think", f"{topic}这个问题我踩过坑，建议先统一规范再批量调整，第{d}次说了，效率会高很多"))
+        rows.append((b + 9, "ask", "明白了，谢谢"))
+        rows.append((b + 10, "lol", ["哈哈哈？", "哈哈哈哈哈？？", "笑死我了哈哈"][d % 3]))
+        rows.append((b + 11, "acker", ["1", "收到", "好的"][d % 3]))
+        if d % 2 == 0:
+            rows.append((b + 20, "grump", grumbles[d // 2 % 4]))
+        if d % 3 == 0:
+            rows.append((b + 30, "hr", hr[d // 3 % 2]))
+    return rows
+
+
+def test_roles_stand_on_message_acts_not_words():
+    m = chat(acts_rows())
+    by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    # complaints about the rules and the management are complaints, not rule reminders or notices
+    assert by.loc["grump", "role"] == "challenger"
+    assert by.loc["grump", "reasons"][0].startswith("complained about the group or its management 12 times")
+    assert by.loc["grump", "scores"]["organizer"] == 0.0
+    # "欢迎加入<公司>" is recruiting, not welcoming newcomers
+    assert by.loc["hr", "role"] == "advertiser" and by.loc["hr", "scores"]["organizer"] == 0.0
+    # laughter with a question mark is banter
+    assert by.loc["lol", "role"] == "joker" and by.loc["lol", "scores"]["asker"] == 0.0
+    # a month of "1", 收到, 好的 is no active role
+    assert by.loc["acker", "role"] == "lurker"
+    assert by.loc["org", "role"] == "organizer" and by.loc["ask", "role"] == "asker"
+    assert by.loc["think", "role"] == "thinker"
+    assert by.loc["think", "reasons"][0].startswith("24 of 24 substantive messages")
+
+
+def test_thinkers_are_the_groups_top_substantive_voices():
+    # 30 members each write one explanation a week that one other member answers, and two write one a day
+    # that three different people answer: only those two are the group's thinkers
+    rows = []
+    for d in range(28):
+        b = d * DAY
+        for k, who in enumerate(("sage1", "sage2")):
+            rows.append((b + 60 * k, who, f"关于第{d}个问题，我的经验是先把需求拆开，再逐个验证假设，最后统一整理成文档，效率高很多"))
+            for j in range(3):
+                rows.append((b + 60 * k + 1 + j, f"fan{(d + j + 3 * k) % 6}", f"有道理，第{d}天学到了，我回头试试{j}"))
+        w = f"m{d % 30}"
+        rows.append((b + 300, w, f"补充一点，第{d}天我遇到的情况是缓存没有清，重启之后就好了，大家可以参考一下"))
+        rows.append((b + 302, f"m{(d + 1) % 30}", f"对，我也遇到过{d}"))
+    m = chat(rows)
+    roles = assign_roles(m, None, m["ts"].max())
+    thinkers = set(roles.loc[roles["role"] == "thinker", "member_id"])
+    assert thinkers == {"sage1", "sage2"}
+    top = roles.set_index("member_id").loc["sage1", "reasons"]
+    assert any(r.startswith(("#1 of the group's", "#2 of the group's")) for r in top)

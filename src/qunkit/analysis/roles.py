@@ -72,7 +72,7 @@ PARAMS: dict[str, float] = {
     "think_answer_lo": 0.02, "think_answer_hi": 0.53,
     "think_len_w": 0.64, "think_len_lo": 12, "think_len_hi": 30,
     # ... all of it only for the group's most substantive voices (thinker_gate)
-    "think_rep_lo": 0, "think_rep_hi": 2, "think_top_frac": 0.45, "think_top_min": 2,
+    "think_rep_lo": 0, "think_rep_hi": 2, "think_top_frac": 0.55, "think_top_min": 2,
     # joker: laughter, banter, stickers, red packets; stickers + banter of all messages on their own
     "joke_lo": 0.32, "joke_hi": 0.69,
     "joke_sticker_w": 0.5, "joke_sticker_lo": 0.05, "joke_sticker_hi": 0.4,
@@ -386,7 +386,8 @@ def substance_rank(mf: pd.DataFrame, params: dict[str, float] | None = None
     reps = mf["repliers"].to_numpy(dtype=float)
     key = mf["long_replied"].to_numpy(dtype=float) * (1.0 + np.minimum(reps, 10.0) / 10.0)
     gid = mf["group_id"].to_numpy()
-    rank = pd.Series(key).groupby(gid).rank(ascending=False, method="min").to_numpy()
+    # ties share their places: thirty people tied on one replied-to line are not thirty of the top
+    rank = pd.Series(key).groupby(gid).rank(ascending=False, method="average").to_numpy()
     active = pd.Series(mf["talk"].to_numpy() >= p["lurk_min_messages"]).groupby(gid).transform("sum").to_numpy()
     top = np.maximum(p["think_top_min"], np.ceil(p["think_top_frac"] * active))
     return rank, top, active
