@@ -49,6 +49,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
+
+from qunkit.ingest import import_file
+from qunkit.store import Store
 
 from .files import LAYOUTS, write_corpus
 from .group import Gen2Group, build_group
@@ -56,7 +60,7 @@ from .life import assign_lifecycles
 
 AS_OF = dt.date(2026, 3, 6)
 
-__all__ = ["AS_OF", "LAYOUTS", "Gen2Group", "generate_corpus", "write_corpus"]
+__all__ = ["AS_OF", "LAYOUTS", "Gen2Group", "build_store", "generate_corpus", "write_corpus"]
 
 
 def generate_corpus(n_groups: int = 60, seed: int = 0, messages_per_group: int = 1500) -> list[Gen2Group]:
@@ -65,3 +69,15 @@ def generate_corpus(n_groups: int = 60, seed: int = 0, messages_per_group: int =
     lifecycles = assign_lifecycles(rng, n_groups)
     return [build_group(random.Random(f"gen2-{seed}-{i}"), i, lc, AS_OF, messages_per_group)
             for i, lc in enumerate(lifecycles)]
+
+
+def build_store(root: Path, n_groups: int, seed: int, messages_per_group: int, layout: str = "qq"
+                ) -> tuple[Store, list[Gen2Group]]:
+    """Generate and write the corpus under ``root``, then import every export with its roster into
+    ``root/store`` through qunkit's normal import path (what a user's store would hold)."""
+    groups = generate_corpus(n_groups, seed=seed, messages_per_group=messages_per_group)
+    rows, _ = write_corpus(groups, Path(root), layout)
+    store = Store(Path(root) / "store")
+    for row in rows:
+        import_file(store, row["export"], roster=row["roster_file"], roster_group=row["group"])
+    return store, groups

@@ -69,6 +69,7 @@ class Conversation:
     def __init__(self, rng: random.Random, theme: P.Theme, members: list[Member], plan: Plan, reply_rate: float):
         self.rng, self.theme, self.members, self.plan, self.reply_rate = rng, theme, members, plan, reply_rate
         self.msgs: list[Msg] = []
+        self.phase = "normal"     # of the day being written (plan.phase)
         self.by_role: dict[str, list[Member]] = {}
         for m in members:
             self.by_role.setdefault("noise" if m.noise else m.role, []).append(m)
@@ -114,6 +115,7 @@ class Conversation:
     # ------------------------------------------------------------ threads
     def thread(self, t: dt.datetime, kind: str, phase: str) -> None:
         rng, th = self.rng, self.theme
+        self.phase = phase
         if kind == "rollcall":
             org = self.pick("organizer", t)
             if org is None:
@@ -130,18 +132,18 @@ class Conversation:
                 return
             q = self.say(t, who, P.say_event_question(rng, th))
             org = self.pick("organizer", t)
-            if org is not None and rng.random() < self.replies(phase):
+            if org is not None and rng.random() < self.replies(self.phase):
                 self.say(self.later(t, False), org, rng.choice(("晚上8点", "看群公告", "还有的，直接进就行", "回放在群文件")),
                          mention=who.name if rng.random() < 0.5 else "", quote=q if rng.random() < 0.3 else None)
             return
         who = self.pick(kind, t)
         if who is None:
             return
-        getattr(self, "_" + kind)(t, who, phase)
+        getattr(self, "_" + kind)(t, who)
 
-    def _organizer(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _organizer(self, t: dt.datetime, who: Member) -> None:
         self.say(t, who, P.say_organizer(self.rng, self.theme))
-        if phase == "alone":
+        if self.phase == "alone":
             return
         for _ in range(self.rng.choice((0, 0, 1, 2, 3, 5))):   # 收到 / 1 from the trivial posters
             m = self.anyone(t, who, {"noise": 3, "asker": 0.5, "joker": 0.5})
@@ -149,10 +151,10 @@ class Conversation:
                 t = self.later(t)
                 self.say(t, m, P.say_trivial(self.rng))
 
-    def _thinker(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _thinker(self, t: dt.datetime, who: Member) -> None:
         rng = self.rng
         post = self.say(t, who, P.say_thinker(rng, self.theme))
-        if rng.random() > self.replies(phase):
+        if rng.random() > self.replies(self.phase):
             return
         k = rng.choice((2, 2, 3, 3, 4, 5, 6))
         for _ in range(k):
@@ -174,10 +176,10 @@ class Conversation:
         if rng.random() < 0.5:
             self.say(self.later(t), who, rng.choice(("是的", "对，就是这个意思", "哈哈可以试试", "嗯，看情况", "不客气")))
 
-    def _asker(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _asker(self, t: dt.datetime, who: Member) -> None:
         rng = self.rng
         q = self.say(t, who, P.say_asker(rng, self.theme))
-        if rng.random() > self.replies(phase):
+        if rng.random() > self.replies(self.phase):
             if rng.random() < 0.3:
                 self.say(self.later(t, False), who, rng.choice(("有人吗", "顶一下", "没人知道吗", "😭")))
             return
@@ -198,10 +200,10 @@ class Conversation:
         if rng.random() < 0.55:
             self.say(self.later(t), who, P.say_thanks(rng))
 
-    def _joker(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _joker(self, t: dt.datetime, who: Member) -> None:
         rng = self.rng
         self.say(t, who, P.say_joker(rng) if rng.random() < 0.8 else P.sprinkle(rng, "今天谁在摸鱼，举手", emoji=0.6))
-        if rng.random() > self.replies(phase) + 0.1:
+        if rng.random() > self.replies(self.phase) + 0.1:
             return
         for _ in range(rng.choice((1, 2, 3, 4, 6))):
             m = self.anyone(t, None, {"joker": 3, "noise": 0.6, "asker": 0.4, "thinker": 0.3})
@@ -209,7 +211,7 @@ class Conversation:
                 t = self.later(t)
                 self.say(t, m, P.say_joker(rng) if m.role == "joker" else P.say_trivial(rng))
 
-    def _challenger(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _challenger(self, t: dt.datetime, who: Member) -> None:
         rng = self.rng
         c = self.say(t, who, P.say_challenger(rng, self.theme))
         if rng.random() < 0.6:
@@ -227,7 +229,7 @@ class Conversation:
         if rng.random() < 0.2:
             self.say(self.later(t), who, rng.choice(("算了，说了也白说", "行吧", "你们开心就好")))
 
-    def _advertiser(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _advertiser(self, t: dt.datetime, who: Member) -> None:
         rng = self.rng
         text = P.say_advertiser(rng, self.theme)
         if who.recruiter and rng.random() < 0.6:
@@ -242,7 +244,7 @@ class Conversation:
                 who.left = t + dt.timedelta(seconds=5)
                 self.system(who.left, "kick", who, org)
 
-    def _noise(self, t: dt.datetime, who: Member, phase: str) -> None:
+    def _noise(self, t: dt.datetime, who: Member) -> None:
         self.say(t, who, P.say_trivial(self.rng))
 
     def quarrel(self, t: dt.datetime) -> None:
