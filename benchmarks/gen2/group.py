@@ -175,6 +175,8 @@ def build_group(rng: random.Random, index: int, lifecycle: str, as_of: dt.date, 
             ids.add(mid)
             m = Member(mid, name, role, weight=rng.lognormvariate(0, 0.6),
                        noise=role == "lurker" and i < noise, recruiter=role == "advertiser" and rng.random() < 0.4)
+            if m.noise:
+                m.budget = rng.randint(2, 9)
             members.append(m)
     _titles(rng, members)
     for m in members:

@@ -26,6 +26,9 @@ PHASE_MIX = {
               "event_q": 0.05},
     "quit": {"thinker": 0.0, "asker": 0.6, "organizer": 0.8},
 }
+# how often a member's own thread is their role's kind; the rest is small talk (a member shows several traits)
+PURITY = {"organizer": 0.75, "thinker": 0.6, "joker": 0.75, "asker": 0.6, "challenger": 0.45, "advertiser": 0.95,
+          "noise": 1.0}
 HOURS = [0.4, 0.2, 0.1, 0.05, 0.05, 0.1, 0.4, 1.0, 2.0, 2.5, 2.6, 2.8, 3.4, 2.8, 2.4, 2.4, 2.5, 2.6,
          2.6, 3.0, 3.6, 4.2, 3.6, 1.6]
 WEEKDAY = [0.95, 0.95, 1.0, 1.0, 1.1, 1.25, 1.15]
@@ -43,12 +46,14 @@ class Member:
     noise: bool = False        # a lurker who still posts a handful of 收到 / 1 / 哈哈
     recruiter: bool = False    # an advertiser whose ads read like welcomes
     quiet_from: dt.datetime | None = None   # a key member who stops talking (stays in the group)
+    budget: int | None = None  # messages left for a trivial poster ("a handful"); None: no limit
 
     def present(self, t: dt.datetime) -> bool:
         return (self.joined is None or self.joined <= t) and (self.left is None or t < self.left)
 
     def can_speak(self, t: dt.datetime) -> bool:
-        return self.present(t) and (self.quiet_from is None or t < self.quiet_from)
+        return (self.present(t) and (self.quiet_from is None or t < self.quiet_from)
+                and (self.budget is None or self.budget > 0))
 
 
 @dataclass
@@ -96,6 +101,8 @@ class Conversation:
     def say(self, t: dt.datetime, who: Member, text: str, mention: str = "", quote: Msg | None = None) -> Msg:
         q = (quote.sender.name, quote.text.split("\n")[0][:40]) if quote is not None and quote.sender else None
         msg = Msg(t, who, text, mention=mention, quote=q)
+        if who.budget is not None:
+            who.budget -= 1
         self.msgs.append(msg)
         return msg
 
@@ -139,7 +146,21 @@ class Conversation:
         who = self.pick(kind, t)
         if who is None:
             return
+        if phase != "alone" and rng.random() > PURITY[kind]:
+            self._chat(t, who)
+            return
         getattr(self, "_" + kind)(t, who)
+
+    def _chat(self, t: dt.datetime, who: Member) -> None:
+        """Small talk anyone makes; a few others chime in."""
+        rng = self.rng
+        self.say(t, who, P.say_chat(rng, self.theme))
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            m = self.anyone(t, who, {"joker": 1, "asker": 1, "thinker": 0.7, "challenger": 0.4, "organizer": 0.3,
+                                     "noise": 0.3})
+            if m is not None:
+                t = self.later(t)
+                self.say(t, m, P.say_joker(rng) if m.role == "joker" and rng.random() < 0.5 else P.say_chat(rng, self.theme))
 
     def _organizer(self, t: dt.datetime, who: Member) -> None:
         self.say(t, who, P.say_organizer(self.rng, self.theme))
