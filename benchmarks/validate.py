@@ -63,6 +63,8 @@ def load_corpus(n_groups: int, seed: int, workdir: Path, messages_per_group: int
     else:
         store, groups = corpus.build_store(root, n_groups, seed, messages_per_group, QUNKIT_LAYOUT[layout])
         truth = pd.concat([g.truth_roles for g in groups], ignore_index=True)
+        if layout == "wechat":  # the WeChatMsg .txt names senders only: a member is known by display name
+            truth["member_id"] = truth["member_name"]
     messages = store.messages()
     members = store.members(messages=messages)
     # a text export names the group but carries no group number: the store's id is what the export shows

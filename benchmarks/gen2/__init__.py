@@ -25,6 +25,9 @@ Rates, and why (DOMAIN.md):
   challengers (complaints at the rules, the admins, the missing weekly event),
   0-3 advertisers (4-8 in an ad-flooded group; 40 % are recruiters whose
   "欢迎加入<公司>" is an ad), everyone else a lurker.
+- activity within a role is heavy-tailed (a lognormal weight, sigma 1.0;
+  organizers 0.4, upkeep is steady): "a few carry the group", and some planted
+  talkers say little.
 - noise: 4-10 % of lurkers (1-12 per group) post a handful of 收到 / 1 / 哈哈
   after notices, and a quarter of all lurkers answer a roll call with "1";
   they stay lurkers in the truth.  Anyone may ask when an event starts; that is

@@ -173,7 +173,7 @@ def build_group(rng: random.Random, index: int, lifecycle: str, as_of: dt.date, 
             while mid in ids:
                 mid = str(rng.randint(100000, 3999999999))
             ids.add(mid)
-            m = Member(mid, name, role, weight=rng.lognormvariate(0, 0.6),
+            m = Member(mid, name, role, weight=rng.lognormvariate(0, 0.4 if role == "organizer" else 1.0),
                        noise=role == "lurker" and i < noise, recruiter=role == "advertiser" and rng.random() < 0.4)
             if m.noise:
                 m.budget = rng.randint(2, 9)
