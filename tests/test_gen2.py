@@ -75,6 +75,9 @@ def test_qunkit_imports_every_line_and_truth_covers_every_speaker(tmp_path, grou
     seen = messages[messages["sender_id"] != "system"].groupby(["group_name", "sender_id"]).size()
     seen.index.names = counted.index.names
     assert (counted.reindex(seen.index) == seen).all()   # truth's message counts are what qunkit read
+    silent = truth["n_messages"] == 0
+    assert (truth.loc[silent, "observable"] == "lurker").all()
+    assert (truth.loc[~silent, "observable"] == truth.loc[~silent, "role"]).all()
 
 
 def test_trivial_posters_and_recruiters_are_in_the_truth(groups):

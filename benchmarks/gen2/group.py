@@ -57,13 +57,15 @@ class Gen2Group:
         return out
 
     def truth_roles_for(self, layout: str) -> pd.DataFrame:
-        """Per member ever in the group: planted role and messages before as_of.  ``member_id`` is what the
+        """Per member ever in the group: planted role, messages before as_of and the observable role (a
+        talker who wrote nothing before as_of is a lurker).  ``member_id`` is what the
         layout carries: the QQ number (qq) or the display name (wechat, whose text export has no id)."""
         n = self.counts()
         cut = self.as_of_local
         rows = [{"group_id": self.group_id, "group_name": self.name,
                  "member_id": m.mid if layout == "qq" else m.name, "member_name": m.name, "role": m.role,
-                 "n_messages": n.get(m.mid, 0), "noise": m.noise, "recruiter": m.recruiter, "title": m.title}
+                 "n_messages": n.get(m.mid, 0), "observable": m.role if n.get(m.mid, 0) else "lurker",
+                 "noise": m.noise, "recruiter": m.recruiter, "title": m.title}
                 for m in self.members if m.joined is None or m.joined < cut]
         return pd.DataFrame(rows)
 
