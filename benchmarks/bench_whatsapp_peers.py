@@ -11,7 +11,8 @@ in a child process of its own and prints seconds, messages/s and the child's pea
 - qunkit: ``python -m qunkit import FILE`` into a fresh store (parse + keys + Parquet write).
 - whatstk and chat-miner are installed by this script into a virtual environment of their own
   (``--peers-venv``, default ``benchmarks/.peers-venv``); they are never qunkit dependencies.
-  whatstk gets the header format (``hformat``) so it does not spend time guessing it.
+  whatstk gets the header format (``hformat``) so it does not spend time guessing it, and
+  ``max_size=None`` (it refuses files over 50 MB by default).
 - ``--chatminer-fixtures DIR``: chat-miner's own WhatsApp test files (its repository's
   ``test/whatsapp``; not shipped with its package, so point at a checkout).  For each file, qunkit's
   messages (time, author, text) are compared with what chat-miner parses from it, whitespace runs
@@ -78,7 +79,7 @@ def write_export(path: Path, n: int, seed: int) -> int:
 FLOOR = "import sys; t = open(sys.argv[1], 'rb').read().decode('utf-8'); print(len(t.splitlines()))"
 QUNKIT = "import sys; from qunkit.cli import main; sys.argv = ['qunkit'] + sys.argv[1:]; main()"
 WHATSTK = ("import sys; from whatstk import WhatsAppChat; "
-           "c = WhatsAppChat.from_source(filepath=sys.argv[1], hformat='%d/%m/%y, %H:%M - %name:'); "
+           "c = WhatsAppChat.from_source(filepath=sys.argv[1], hformat='%d/%m/%y, %H:%M - %name:', max_size=None); "
            "print(len(c.df))")
 CHATMINER = ("import sys; from chatminer.chatparsers import WhatsAppParser; p = WhatsAppParser(sys.argv[1]); "
              "p.parse_file(); print(len(p.parsed_messages.get_df()))")
@@ -147,17 +148,19 @@ def main() -> None:
         mb = export.stat().st_size / 1e6
         print(f"export: {n:,} messages, {mb:.0f} MB, written in {time.perf_counter() - t:.1f} s "
               f"({os.cpu_count()} cores)")
-        rows = [("read + decode (floor)", *measure([sys.executable, "-c", FLOOR, str(export)])[:2])]
-        rows.append(("qunkit import", *measure([sys.executable, "-c", QUNKIT, "import", str(export), "--store",
-                                                str(Path(tmp) / "store"), "--quiet"], env)[:2]))
+        print(f"\n{'tool':<22} {'seconds':>8} {'msgs/s':>10} {'peak MB':>8} {'x floor':>8}", flush=True)
+        floor = None
+        runs = [("read + decode (floor)", [sys.executable, "-c", FLOOR, str(export)], None),
+                ("qunkit import", [sys.executable, "-c", QUNKIT, "import", str(export), "--store",
+                                   str(Path(tmp) / "store"), "--quiet"], env)]
         peers = None if args.skip_peers else peers_python(args.peers_venv)
         if peers is not None:
-            for name, code in (("whatstk", WHATSTK), ("chat-miner", CHATMINER)):
-                rows.append((name, *measure([str(peers), "-c", code, str(export)])[:2]))
-        floor = rows[0][1]
-        print(f"\n{'tool':<22} {'seconds':>8} {'msgs/s':>10} {'peak MB':>8} {'x floor':>8}")
-        for name, seconds, peak in rows:
-            print(f"{name:<22} {seconds:8.1f} {n / seconds:10,.0f} {peak:8.0f} {seconds / floor:8.1f}")
+            runs += [(name, [str(peers), "-c", code, str(export)], None)
+                     for name, code in (("whatstk", WHATSTK), ("chat-miner", CHATMINER))]
+        for name, argv, run_env in runs:
+            seconds, peak, _ = measure(argv, run_env)
+            floor = floor or seconds
+            print(f"{name:<22} {seconds:8.1f} {n / seconds:10,.0f} {peak:8.0f} {seconds / floor:8.1f}", flush=True)
         if peers is not None and args.chatminer_fixtures:
             fixture_check(args.chatminer_fixtures, peers)
 
