@@ -56,12 +56,12 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
                  "question", "words", "open", "sender_latest", "newcomer", "adjacent_short",
                  "own_minutes", "to_me_dist", "newcomer_question", "own_question", "any_words", "j_log_len",
                  "j_url", "partner_latest", "own_dist", "short_after_question", "j_answered_me",
-                 "own_answered")
+                 "own_answered", "same_to", "same_to_open")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS = (1.079, 1.647, 0.247, 0.954, 0.929, -1.432, -1.511, -1.659, 0.227, 1.09, 0.35, -0.025, -0.081, 0.147, -0.556, 0.389, -0.263, 0.636, 1.267, 0.355, 0.097, 0.091, 0.261, 0.096, 1.557, -0.217)
-ADDRESS_WEIGHTS = (0.0, 0.0, 0.634, 0.978, -0.0, -1.176, -0.53, -3.804, 0.246, 1.906, 0.542, 0.374, 0.03, 0.301, 0.0, 0.232, 0.028, 0.0, 1.331, 0.633, 0.742, 0.897, 0.0, 0.193, 0.634, 0.0)
-NONE_WEIGHTS = (-0.244, 1.114, 0.353, 2.752, -0.32)
+PAIR_WEIGHTS = (1.025, 1.656, 0.294, 1.081, 0.922, -1.435, -1.501, -1.628, 0.211, 1.093, 0.357, -0.01, -0.119, 0.16, -0.56, 0.398, -0.23, 0.647, 1.285, 0.357, 0.042, 0.15, 0.26, 0.089, 1.477, -0.167, 0.0, 0.0)
+ADDRESS_WEIGHTS = (-1.955, 1.327, 1.148, 0.734, -0.452, -0.605, -0.645, -3.112, 0.139, 0.607, 1.412, 0.522, 0.463, 0.162, -0.892, 0.028, -0.057, -0.903, 1.626, 0.606, 0.639, 0.585, -0.988, -0.137, 1.148, -0.454, 1.191, 0.832)
+NONE_WEIGHTS = (-0.241, 1.102, 0.358, 2.763, -0.319)
 # explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
@@ -118,11 +118,13 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     # an addressed member's earlier message rather than their last: the one X answers
     for said in _blocks(np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))):
         J, valid, F, _ = features(state, ctx, rules, said)
-        by_y = valid & (ctx.member[np.maximum(J, 0)] == ctx.member[target[said]][:, None])
+        by_y = valid & address_candidates(ctx, J, said)
         z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
         k = np.argmax(z, axis=1)
         ok = by_y.any(axis=1)
         target[said[ok]] = J[ok, k[ok]]
+        own = ok & (ctx.member[J[np.arange(len(k)), k]] == ctx.member[said])
+        evidence[said[own]] = "turn_taking"
     free = np.flatnonzero(target < 0)
     for p in range(rules.passes):
         if p:       # a later pass knows whom the previous one linked each earlier message to
@@ -198,6 +200,13 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     told = np.where(quoted >= 0, quoted, addr)
     told = np.where(told == member, -1, told)
     return Context(sp, g, t, member, target, evidence, told)
+
+
+def address_candidates(ctx: Context, J: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(rows x lookback): which earlier messages an addressed row may answer: the addressed member's, or
+    the sender's own (X goes on with what X was telling Y: "bob: try this" ... "bob: or that")."""
+    mj = ctx.member[np.maximum(J, 0)]
+    return (mj == ctx.member[ctx.target[rows]][:, None]) | (mj == ctx.member[rows][:, None])
 
 
 def _blocks(rows: np.ndarray, size: int = 20_000):
@@ -416,6 +425,8 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
     pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
     with_partner = (member[Jc] == pi) & (pi >= 0)
     sender_latest = next_own[Jc] >= pos[:, None]
+    ti_to = told[rows][:, None]
+    same_to = (told[Jc] == ti_to) & (ti_to >= 0)     # j addressed the member row i addresses
     answered_by_j = np.where(links[Jc] >= 0, member[np.maximum(links[Jc], 0)], -1)
     cols = (
         own,
@@ -444,6 +455,8 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
         ~own & question[Jc] & (li <= 40),
         (answered_by_j == mi) & ~own,
         own & (answered_by_j >= 0) & (answered_by_j != mi),
+        same_to,
+        same_to & (ctx.target[rows][:, None] < Jc),
     )
     F = np.empty(J.shape + (len(cols),), np.float32)
     for c, col in enumerate(cols):
