@@ -12,14 +12,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from analysis_helpers import chat
-from bench_replies import _sum, evaluate
 from click.testing import CliRunner
-from irc import prf
 
 from qunkit.analysis.replies import EVIDENCE, reply_links
 from qunkit.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_replies import _sum, evaluate  # noqa: E402
+from irc import prf  # noqa: E402
+
 SAMPLE = ROOT / "samples" / "qq-group-sample.txt"
 
 
@@ -201,8 +203,6 @@ def test_irc_dev_link_f1():
     files = sorted(data.glob("*.raw.txt"))
     if not files:
         pytest.skip(f"real IRC data not found at {data} (../shared/realdata is absent)")
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-
     res = evaluate(files)
     p, r, f1 = prf(_sum([x["qunkit"] for x in res.values()]))
     base = prf(_sum([x["baseline"] for x in res.values()]))[2]
