@@ -9,12 +9,13 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from analysis_helpers import chat
 from click.testing import CliRunner
 
-from qunkit.analysis.replies import EVIDENCE, reply_links
+from qunkit.analysis.replies import EVIDENCE, reply_links, row_links
 from qunkit.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +128,22 @@ def test_one_row_per_message_in_input_order_with_known_evidence():
     tgt = m.iloc[links.loc[has, "reply_to_row"]]
     assert (tgt["ts"].to_numpy() <= m.loc[has, "ts"].to_numpy()).all()
     assert (links.loc[has, "reply_to_line"].to_numpy() == tgt["source_line"].to_numpy()).all()
+
+
+def test_row_links_restate_the_links_in_a_subsets_numbering():
+    m = chat([(0, "a", "这个镜头怎么样"),
+              (1, "system", "name_d加入了本群", "system", {"event": "join", "event_target": "d"}),
+              (2, "b", "我觉得还行"),
+              (3, "c", "@name_a 你好", None, {"mentions": ["name_a"]})])
+    target, code = row_links(m, np.array([3, 0, 2]))          # spoken rows, in any order
+    assert target[0] == 1 and EVIDENCE[code[0]] == "mention"   # c answers a: item 1 of the subset
+    assert target[1] == -1 and EVIDENCE[code[1]] == "none"
+    full = reply_links(m)
+    assert EVIDENCE[code[2]] == full["evidence"].iloc[2]
+    # a link to a message outside the subset is no link there
+    target, code = row_links(m, np.array([2, 3]))
+    assert target[1] == -1 and EVIDENCE[code[1]] == "none"
+    assert row_links(m, np.zeros(0, np.int64))[0].shape == (0,)
 
 
 def test_empty_frame():
