@@ -105,6 +105,19 @@ def test_system_lines_are_never_linked_nor_targets():
     assert link(links, 4) == (1, "mention")
 
 
+def test_a_reply_id_to_a_join_line_links_to_it():
+    # Telegram: people welcome a newcomer by replying to "X joined the group"
+    m = chat([(0, "a", "今天拍到了银河"),
+              (1, "system", "name_n加入了本群", "system", {"event": "join", "event_target": "n", "msg_id": "s1"}),
+              (2, "b", "欢迎欢迎", None, {"msg_id": "m2", "reply_to": "s1"}),
+              (3, "c", "欢迎", None, {"msg_id": "m3", "reply_to": "s9"})])     # an id the export lacks
+    links = reply_links(m)
+    assert link(links, 3) == (2, "quote")
+    assert links.loc[links["source_line"] == 3, "reply_to_sender_id"].item() == "system"
+    assert link(links, 4)[1] != "quote"
+    assert link(links, 2) == (None, "none")                 # the system line itself links to nothing
+
+
 def test_groups_are_isolated():
     g1 = chat([(0, "a", "有人在吗"), (1.5, "a", "在吗？")], group="g1", name="一群")
     g2 = chat([(1, "b", "日落好看吗？"), (2, "c", "好看")], group="g2", name="二群")

@@ -20,7 +20,8 @@
   addressed X or X's partner; ``timing`` otherwise;
 - ``none``: the score of "no link" (a new topic) beat every candidate.
 
-System lines (joins, recalls, ...) are never linked and never link targets.
+System lines (joins, recalls, ...) are never linked, and link targets only when the export's own
+reply id points at one (Telegram's replies to "X joined the group"): ``quote``, sender ``system``.
 The weights were fitted (``benchmarks/bench_replies.py --fit``, a conditional
 logit) on five of the ten IRC disentanglement dev files; ``confidence`` is the
 model's probability of its pick, or for explicit evidence a fixed figure
@@ -158,6 +159,8 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     out_row[sp[linked]] = sp[target[linked]]
     out_ev[sp] = evidence
     out_conf[sp] = conf
+    i, j = _system_quotes(messages, sp, out_ev)
+    out_row[i], out_ev[i], out_conf[i] = j, "quote", CONFIDENCE["quote"]
     has = out_row >= 0
     res = pd.DataFrame({
         "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
@@ -270,6 +273,29 @@ def _quotes(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray) -> np.ndarray:
     j = j[j["p"] < j["i"]]
     out[j["i"].to_numpy()] = j["p"].to_numpy()
     return out
+
+
+def _system_quotes(m: pd.DataFrame, sp: np.ndarray, out_ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, system rows they quote): the one way a system line becomes a link target.  Telegram lets
+    people reply to "X joined the group" (a welcome); the export's reply id says so, and guessing another
+    target instead would contradict it.  Positions are in ``m``; quotes of spoken rows are already set."""
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if "reply_to" not in m.columns or "msg_id" not in m.columns or not len(sp):
+        return none
+    spoken = np.zeros(len(m), bool)
+    spoken[sp] = True
+    rt = m["reply_to"].astype(object).to_numpy()
+    ask = np.flatnonzero(spoken & pd.notna(rt) & (rt != "") & (out_ev != "quote"))
+    mid = m["msg_id"].astype(object).to_numpy()
+    sysrow = np.flatnonzero(~spoken & pd.notna(mid))
+    if not len(ask) or not len(sysrow):
+        return none
+    gid = m["group_id"].astype(str).to_numpy(dtype=object)
+    ids = pd.DataFrame({"g": gid[sysrow], "id": mid[sysrow].astype(str), "j": sysrow}).drop_duplicates(["g", "id"])
+    q = pd.DataFrame({"g": gid[ask], "id": rt[ask].astype(str), "i": ask}).merge(ids, on=["g", "id"], how="inner")
+    t = _ts_ns(m["ts"])
+    q = q[t[q["j"].to_numpy()] <= t[q["i"].to_numpy()]]
+    return q["i"].to_numpy(np.int64), q["j"].to_numpy(np.int64)
 
 
 def _aliases(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray) -> pd.DataFrame:
