@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from qunkit.analysis.replies import EVIDENCE, reply_links, row_links
 from qunkit.cli import cli
+from qunkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -238,3 +239,32 @@ def test_irc_dev_link_f1():
     base = prf(_sum([x["baseline"] for x in res.values()]))[2]
     assert f1 >= 0.68, (p, r, f1)                    # measured 0.694 on the 10 dev files
     assert f1 > base + 0.2
+
+
+@pytest.mark.parametrize("folder", ["telegram-json", "whatsapp-txt"])
+def test_cli_contract_on_real_exports(realdata, tmp_path, folder):
+    files = sorted((realdata / folder).glob("*"))
+    if not files:
+        pytest.skip(f"no {folder} exports in {realdata}")
+    root = str(tmp_path / "store")
+    res = run("import", *map(str, files), "--store", root, "--quiet")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(run("replies", "--store", root, "--format", "json").stdout)
+    assert rows and list(rows[0]) == COLUMNS + ["confidence"]
+    assert {r["evidence"] for r in rows} <= set(EVIDENCE)
+    table = list(csv.DictReader(io.StringIO(run("replies", "--store", root, "--format", "csv", "-q").stdout)))
+    assert len(table) == len(rows)
+    assert len(run("replies", "--store", root).stdout.splitlines()) == len(rows) + 3
+    messages = Store(root).messages()
+    assert len(rows) == len(messages)
+    if folder == "telegram-json":
+        # every reply id that names a message of the same group earlier in the export is a quote link
+        ids = messages.assign(g=messages["group_id"].astype(str), k=messages["msg_id"].astype(str))
+        known = set(zip(ids["g"], ids["k"], strict=True))
+        asks = ids[ids["reply_to"].notna() & (ids["kind"].astype(str) != "system")]
+        resolvable = sum((g, str(r)) in known for g, r in zip(asks["g"], asks["reply_to"], strict=True))
+        quotes = sum(r["evidence"] == "quote" for r in rows)
+        assert resolvable > 0 and quotes >= 0.98 * resolvable, (quotes, resolvable)
+        for r in rows:
+            if r["evidence"] == "quote":
+                assert r["reply_to_line"] is not None and r["reply_to_sender_id"] is not None
