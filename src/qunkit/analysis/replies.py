@@ -9,7 +9,9 @@
   ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
   @mention), or names a member as a word ("thanks bob2") -> one of that
   member's recent messages, the last unless an earlier one scores better
-  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up);
+  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up), or
+  X's own earlier message when X goes on telling Y ("bob: try this" ...
+  "bob: or that"; shown as ``turn_taking``);
 - ``turn_taking`` / ``timing``: for a message that addresses nobody, the best of
   the previous ``lookback`` messages (within ``window``) or none, by a linear
   score of what the practice says matters: whoever just addressed X and has
