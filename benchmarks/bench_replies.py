@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(1, weights.get("passes", 2)):
             first = {"pair_weights": pair, "none_weights": none, "address_weights": address}
             pair, none = fit(tune, first=first, **weights)
+            address, _ = fit(tune, addressed=True, first=first, **weights)
         print(f"PAIR_WEIGHTS = {pair}\nNONE_WEIGHTS = {none}\nADDRESS_WEIGHTS = {address}")
         weights |= {"pair_weights": pair, "none_weights": none, "address_weights": address}
     res = evaluate(files, **weights)

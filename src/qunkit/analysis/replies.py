@@ -63,7 +63,7 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
 PAIR_WEIGHTS = (1.025, 1.656, 0.294, 1.081, 0.922, -1.435, -1.501, -1.628, 0.211, 1.093, 0.357, -0.01, -0.119, 0.16, -0.56, 0.398, -0.23, 0.647, 1.285, 0.357, 0.042, 0.15, 0.26, 0.089, 1.477, -0.167, 0.0, 0.0)
-ADDRESS_WEIGHTS = (-1.955, 1.327, 1.148, 0.734, -0.452, -0.605, -0.645, -3.112, 0.139, 0.607, 1.412, 0.522, 0.463, 0.162, -0.892, 0.028, -0.057, -0.903, 1.626, 0.606, 0.639, 0.585, -0.988, -0.137, 1.148, -0.454, 1.191, 0.832)
+ADDRESS_WEIGHTS = (-1.499, 1.32, 1.354, 0.845, -0.292, -0.819, -0.613, -3.051, 0.183, 0.617, 0.964, 0.598, 0.562, 0.134, -1.042, 0.048, -0.096, -1.084, 1.69, 0.631, 0.568, 0.599, -1.067, -0.113, 0.731, -1.418, 1.555, 0.883)
 NONE_WEIGHTS = (-0.241, 1.102, 0.358, 2.763, -0.319)
 # explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
@@ -117,22 +117,23 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     evidence = ctx.evidence.copy()
     evidence[evidence == "named"] = "addressed_name"
     conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
-    state = with_links(prep, ctx, None)
-    # an addressed member's earlier message rather than their last: the one X answers
-    for said in _blocks(np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))):
-        J, valid, F, _ = features(state, ctx, rules, said)
-        by_y = valid & address_candidates(ctx, J, said)
-        z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
-        k = np.argmax(z, axis=1)
-        ok = by_y.any(axis=1)
-        target[said[ok]] = J[ok, k[ok]]
-        own = ok & (ctx.member[J[np.arange(len(k)), k]] == ctx.member[said])
-        evidence[said[own]] = "turn_taking"
+    said_all = np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))
     free = np.flatnonzero(target < 0)
     for p in range(rules.passes):
-        if p:       # a later pass knows whom the previous one linked each earlier message to
-            state = with_links(prep, ctx, target)
+        # a later pass knows whom the previous one linked each earlier message to
+        state = with_links(prep, ctx, target if p else None)
         picked = target.copy()
+        # an addressed member's earlier message rather than their last, or X's own: the one X answers
+        for said in _blocks(said_all):
+            J, valid, F, _ = features(state, ctx, rules, said)
+            by_y = valid & address_candidates(ctx, J, said)
+            z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
+            k = np.argmax(z, axis=1)
+            ok = by_y.any(axis=1)
+            picked[said[ok]] = J[ok, k[ok]]
+            own = ok & (ctx.member[J[np.arange(len(k)), k]] == ctx.member[said])
+            evidence[said] = np.where(own, "turn_taking", np.where(ctx.evidence[said] == "named", "addressed_name",
+                                                                 ctx.evidence[said]))
         for rows in _blocks(free):
             J, valid, F, N = features(state, ctx, rules, rows)
             pick, prob, turn = choose(J, valid, F, N, rules)
