@@ -237,7 +237,7 @@ def test_irc_dev_link_f1():
     res = evaluate(files)
     p, r, f1 = prf(_sum([x["qunkit"] for x in res.values()]))
     base = prf(_sum([x["baseline"] for x in res.values()]))[2]
-    assert f1 >= 0.68, (p, r, f1)                    # measured 0.695 on the 10 dev files
+    assert f1 >= 0.68, (p, r, f1)                    # measured 0.698 on the 10 dev files
     assert f1 > base + 0.2
 
 
