@@ -27,7 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from irc import prf, read_irc, read_links, score  # noqa: E402
 
-from qunkit.analysis.replies import ReplyRules, candidates, explicit_links, reply_links  # noqa: E402
+from qunkit.analysis.replies import (  # noqa: E402
+    ReplyRules,
+    address_candidates,
+    candidates,
+    explicit_links,
+    reply_links,
+)
 
 
 def default_data() -> Path:
@@ -102,7 +108,7 @@ def fit(files: list[Path], addressed: bool = False, first: dict | None = None, s
         rows = [i for i in np.flatnonzero(pick) if line[i] in parents.index]
         for i in rows:
             ps = parents[line[i]]
-            cand = valid[i] & (ctx.member[J[i]] == ctx.member[ctx.target[i]]) if addressed else valid[i]
+            cand = valid[i] & address_candidates(ctx, J[i:i + 1], np.array([i]))[0] if addressed else valid[i]
             opts = [line[i] in ps and not addressed] + [bool(v and line[j] in ps) for j, v in zip(J[i], cand, strict=True)]
             if sum(opts) and (not addressed or cand.sum() > 1):
                 valid[i] = cand
@@ -159,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(1, weights.get("passes", 2)):
             first = {"pair_weights": pair, "none_weights": none, "address_weights": address}
             pair, none = fit(tune, first=first, **weights)
+            address, _ = fit(tune, addressed=True, first=first, **weights)
         print(f"PAIR_WEIGHTS = {pair}\nNONE_WEIGHTS = {none}\nADDRESS_WEIGHTS = {address}")
         weights |= {"pair_weights": pair, "none_weights": none, "address_weights": address}
     res = evaluate(files, **weights)

@@ -9,7 +9,9 @@
   ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
   @mention), or names a member as a word ("thanks bob2") -> one of that
   member's recent messages, the last unless an earlier one scores better
-  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up);
+  (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up), or
+  X's own earlier message when X goes on telling Y ("bob: try this" ...
+  "bob: or that"; shown as ``turn_taking``);
 - ``turn_taking`` / ``timing``: for a message that addresses nobody, the best of
   the previous ``lookback`` messages (within ``window``) or none, by a linear
   score of what the practice says matters: whoever just addressed X and has
@@ -20,7 +22,8 @@
   addressed X or X's partner; ``timing`` otherwise;
 - ``none``: the score of "no link" (a new topic) beat every candidate.
 
-System lines (joins, recalls, ...) are never linked and never link targets.
+System lines (joins, recalls, ...) are never linked, and link targets only when the export's own
+reply id points at one (Telegram's replies to "X joined the group"): ``quote``, sender ``system``.
 The weights were fitted (``benchmarks/bench_replies.py --fit``, a conditional
 logit) on five of the ten IRC disentanglement dev files; ``confidence`` is the
 model's probability of its pick, or for explicit evidence a fixed figure
@@ -56,12 +59,12 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
                  "question", "words", "open", "sender_latest", "newcomer", "adjacent_short",
                  "own_minutes", "to_me_dist", "newcomer_question", "own_question", "any_words", "j_log_len",
                  "j_url", "partner_latest", "own_dist", "short_after_question", "j_answered_me",
-                 "own_answered")
+                 "own_answered", "same_to", "same_to_open")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS = (1.079, 1.647, 0.247, 0.954, 0.929, -1.432, -1.511, -1.659, 0.227, 1.09, 0.35, -0.025, -0.081, 0.147, -0.556, 0.389, -0.263, 0.636, 1.267, 0.355, 0.097, 0.091, 0.261, 0.096, 1.557, -0.217)
-ADDRESS_WEIGHTS = (0.0, 0.0, 0.634, 0.978, -0.0, -1.176, -0.53, -3.804, 0.246, 1.906, 0.542, 0.374, 0.03, 0.301, 0.0, 0.232, 0.028, 0.0, 1.331, 0.633, 0.742, 0.897, 0.0, 0.193, 0.634, 0.0)
-NONE_WEIGHTS = (-0.244, 1.114, 0.353, 2.752, -0.32)
+PAIR_WEIGHTS = (1.025, 1.656, 0.294, 1.081, 0.922, -1.435, -1.501, -1.628, 0.211, 1.093, 0.357, -0.01, -0.119, 0.16, -0.56, 0.398, -0.23, 0.647, 1.285, 0.357, 0.042, 0.15, 0.26, 0.089, 1.477, -0.167, 0.0, 0.0)
+ADDRESS_WEIGHTS = (-1.499, 1.32, 1.354, 0.845, -0.292, -0.819, -0.613, -3.051, 0.183, 0.617, 0.964, 0.598, 0.562, 0.134, -1.042, 0.048, -0.096, -1.084, 1.69, 0.631, 0.568, 0.599, -1.067, -0.113, 0.731, -1.418, 1.555, 0.883)
+NONE_WEIGHTS = (-0.241, 1.102, 0.358, 2.763, -0.319)
 # explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
@@ -114,20 +117,23 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     evidence = ctx.evidence.copy()
     evidence[evidence == "named"] = "addressed_name"
     conf = pd.Series(evidence).map(CONFIDENCE).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
-    state = with_links(prep, ctx, None)
-    # an addressed member's earlier message rather than their last: the one X answers
-    for said in _blocks(np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))):
-        J, valid, F, _ = features(state, ctx, rules, said)
-        by_y = valid & (ctx.member[np.maximum(J, 0)] == ctx.member[target[said]][:, None])
-        z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
-        k = np.argmax(z, axis=1)
-        ok = by_y.any(axis=1)
-        target[said[ok]] = J[ok, k[ok]]
+    said_all = np.flatnonzero(np.isin(ctx.evidence, ("mention", "addressed_name", "named")))
     free = np.flatnonzero(target < 0)
     for p in range(rules.passes):
-        if p:       # a later pass knows whom the previous one linked each earlier message to
-            state = with_links(prep, ctx, target)
+        # a later pass knows whom the previous one linked each earlier message to
+        state = with_links(prep, ctx, target if p else None)
         picked = target.copy()
+        # an addressed member's earlier message rather than their last, or X's own: the one X answers
+        for said in _blocks(said_all):
+            J, valid, F, _ = features(state, ctx, rules, said)
+            by_y = valid & address_candidates(ctx, J, said)
+            z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
+            k = np.argmax(z, axis=1)
+            ok = by_y.any(axis=1)
+            picked[said[ok]] = J[ok, k[ok]]
+            own = ok & (ctx.member[J[np.arange(len(k)), k]] == ctx.member[said])
+            evidence[said] = np.where(own, "turn_taking", np.where(ctx.evidence[said] == "named", "addressed_name",
+                                                                 ctx.evidence[said]))
         for rows in _blocks(free):
             J, valid, F, N = features(state, ctx, rules, rows)
             pick, prob, turn = choose(J, valid, F, N, rules)
@@ -156,6 +162,8 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     out_row[sp[linked]] = sp[target[linked]]
     out_ev[sp] = evidence
     out_conf[sp] = conf
+    i, j = _system_quotes(messages, sp, out_ev)
+    out_row[i], out_ev[i], out_conf[i] = j, "quote", CONFIDENCE["quote"]
     has = out_row >= 0
     res = pd.DataFrame({
         "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
@@ -169,6 +177,26 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     }, index=messages.index)
     res.loc[~has, "reply_to_line"] = pd.NA
     return res[list(OUT_COLUMNS)]
+
+
+def row_links(messages: pd.DataFrame, rows: np.ndarray, lexicon=None, rules: ReplyRules = RULES
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The links of ``reply_links`` restated for a subset of the rows of ``messages``, in the subset's own
+    numbering (``rows[k]`` is the position in ``messages`` of item k, e.g. the Features frame's spoken
+    messages): (item each item answers, -1 for none or a message outside the subset; evidence code, an
+    index into ``EVIDENCE``).  Meant as ``text_features``' source of "got a reply" / "answered"; not wired
+    in yet: on the generated corpora the IRC-fitted "no link" choice leaves too few replies for the risk
+    thresholds (README, replies section)."""
+    n_all, rows = len(messages), np.asarray(rows, np.int64)
+    if not len(rows):
+        return np.zeros(0, np.int64), np.zeros(0, np.int8)
+    links = reply_links(messages, rules, lexicon)
+    item = np.full(n_all, -1, np.int64)
+    item[rows] = np.arange(len(rows))
+    to = links["reply_to_row"].to_numpy()[rows]
+    target = np.where(to >= 0, item[np.maximum(to, 0)], -1)
+    code = pd.Categorical(links["evidence"].to_numpy()[rows], categories=EVIDENCE).codes.astype(np.int8)
+    return target, np.where(target >= 0, code, np.int8(EVIDENCE.index("none")))
 
 
 def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context:
@@ -198,6 +226,13 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     told = np.where(quoted >= 0, quoted, addr)
     told = np.where(told == member, -1, told)
     return Context(sp, g, t, member, target, evidence, told)
+
+
+def address_candidates(ctx: Context, J: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(rows x lookback): which earlier messages an addressed row may answer: the addressed member's, or
+    the sender's own (X goes on with what X was telling Y: "bob: try this" ... "bob: or that")."""
+    mj = ctx.member[np.maximum(J, 0)]
+    return (mj == ctx.member[ctx.target[rows]][:, None]) | (mj == ctx.member[rows][:, None])
 
 
 def _blocks(rows: np.ndarray, size: int = 20_000):
@@ -241,6 +276,29 @@ def _quotes(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray) -> np.ndarray:
     j = j[j["p"] < j["i"]]
     out[j["i"].to_numpy()] = j["p"].to_numpy()
     return out
+
+
+def _system_quotes(m: pd.DataFrame, sp: np.ndarray, out_ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, system rows they quote): the one way a system line becomes a link target.  Telegram lets
+    people reply to "X joined the group" (a welcome); the export's reply id says so, and guessing another
+    target instead would contradict it.  Positions are in ``m``; quotes of spoken rows are already set."""
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if "reply_to" not in m.columns or "msg_id" not in m.columns or not len(sp):
+        return none
+    spoken = np.zeros(len(m), bool)
+    spoken[sp] = True
+    rt = m["reply_to"].astype(object).to_numpy()
+    ask = np.flatnonzero(spoken & pd.notna(rt) & (rt != "") & (out_ev != "quote"))
+    mid = m["msg_id"].astype(object).to_numpy()
+    sysrow = np.flatnonzero(~spoken & pd.notna(mid))
+    if not len(ask) or not len(sysrow):
+        return none
+    gid = m["group_id"].astype(str).to_numpy(dtype=object)
+    ids = pd.DataFrame({"g": gid[sysrow], "id": mid[sysrow].astype(str), "j": sysrow}).drop_duplicates(["g", "id"])
+    q = pd.DataFrame({"g": gid[ask], "id": rt[ask].astype(str), "i": ask}).merge(ids, on=["g", "id"], how="inner")
+    t = _ts_ns(m["ts"])
+    q = q[t[q["j"].to_numpy()] <= t[q["i"].to_numpy()]]
+    return q["i"].to_numpy(np.int64), q["j"].to_numpy(np.int64)
 
 
 def _aliases(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray) -> pd.DataFrame:
@@ -416,6 +474,8 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
     pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
     with_partner = (member[Jc] == pi) & (pi >= 0)
     sender_latest = next_own[Jc] >= pos[:, None]
+    ti_to = told[rows][:, None]
+    same_to = (told[Jc] == ti_to) & (ti_to >= 0)     # j addressed the member row i addresses
     answered_by_j = np.where(links[Jc] >= 0, member[np.maximum(links[Jc], 0)], -1)
     cols = (
         own,
@@ -444,6 +504,8 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
         ~own & question[Jc] & (li <= 40),
         (answered_by_j == mi) & ~own,
         own & (answered_by_j >= 0) & (answered_by_j != mi),
+        same_to,
+        same_to & (ctx.target[rows][:, None] < Jc),
     )
     F = np.empty(J.shape + (len(cols),), np.float32)
     for c, col in enumerate(cols):
