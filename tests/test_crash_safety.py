@@ -77,7 +77,7 @@ def test_an_import_killed_at_a_kill_point_recovers_exactly(scenario: dict, point
     import_file(Store(store), scenario["next"])
     assert snapshot(store) == clean
     assert not list(store.rglob(".tmp-*")) and not list(store.rglob("compact.json"))
-    assert len(list((store / "groups").glob("*/messages/part-*.parquet"))) <= COMPACT_AFTER_PARTS + 1
+    assert len(list((store / "messages").glob("group_key=*/part-*.parquet"))) <= COMPACT_AFTER_PARTS + 1
 
 
 def test_the_compaction_kill_point_is_reached(scenario: dict) -> None:

@@ -104,7 +104,7 @@ def _check_group(store: Store, gdir: Path) -> list[Finding]:
         out.append(Finding(name, "compaction journal left by an interrupted compaction", str(gdir / "compact.json"),
                            "compaction finished (old parts deleted) under the store lock"))
     if not parts:
-        if any((gdir / "messages").glob(".corrupt-*")):
+        if any(store.part_dir(key).glob(".corrupt-*")):
             out.append(Finding(name, "every part was unreadable and moved aside", str(gdir),
                                "re-import the group's export (`qunkit import FILE`) to restore it", safe=False))
         else:
@@ -166,7 +166,7 @@ def _repair_one(store: Store, f: Finding) -> list[str]:
     path = Path(f.path)
     if f.problem.startswith("unreadable part") and path.exists():
         store.quarantine(path)
-        files = _forget_group(store, path.parent.parent.name, f.group)
+        files = _forget_group(store, store.key_of_part(path), f.group)
         if files:
             return [f"re-import to restore the rows of {f.group}: " + ", ".join(files)]
         return [f"re-import the export of {f.group} to restore the rows of {path.name}"]
@@ -174,8 +174,10 @@ def _repair_one(store: Store, f: Finding) -> list[str]:
         meta = store.meta_from_parts(path.parent.name)
         if meta is not None:
             store.write_meta(path.parent.name, meta)
-    elif f.problem.startswith("group folder without messages") and path.is_dir():
-        shutil.rmtree(path)
+    elif f.problem.startswith("group folder without messages"):
+        for folder in (path, store.part_dir(path.name)):
+            if folder.is_dir():
+                shutil.rmtree(folder)
     elif f.problem == "imports.json unreadable" and path.exists():
         os.replace(path, path.with_name(".corrupt-imports.json"))
     elif f.problem.startswith("imports.json remembers"):
