@@ -17,11 +17,13 @@ import pytest
 from test_hardening_store import section
 from test_store import msgs, qq_export, write
 
+from qunkit.derived import stale_groups
 from qunkit.ingest import import_file
 from qunkit.store import COMPACT_AFTER_PARTS, KILL_ENV, Store
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-KILL_POINTS = ["parts_written", "parts_committed", "meta_written", "compact_renamed", "before_imports"]
+KILL_POINTS = ["parts_written", "parts_committed", "meta_written", "compact_renamed", "derived_written",
+               "before_imports"]
 
 
 def import_in_child(store: Path, *files: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
@@ -78,6 +80,7 @@ def test_an_import_killed_at_a_kill_point_recovers_exactly(scenario: dict, point
     assert snapshot(store) == clean
     assert not list(store.rglob(".tmp-*")) and not list(store.rglob("compact.json"))
     assert len(list((store / "messages").glob("group_key=*/part-*.parquet"))) <= COMPACT_AFTER_PARTS + 1
+    assert stale_groups(Store(store)) == {}            # the re-run also finished the facts and aggregates
 
 
 def test_the_compaction_kill_point_is_reached(scenario: dict) -> None:

@@ -12,7 +12,7 @@ from test_store import msgs, qq_export, write
 from qunkit import doctor
 from qunkit.cli import cli
 from qunkit.ingest import import_file
-from qunkit.store import Store
+from qunkit.store import Store, group_key
 
 
 def run(*args):
@@ -62,7 +62,9 @@ def test_each_kind_of_damage_is_found_and_others_keep_working(tmp_path: Path) ->
     assert res.exit_code == 3
     problems = sorted((f["group"], f["problem"].split(":")[0]) for f in json.loads(res.stdout))
     key_b = gdir(store, "群B").name
+    key_c = group_key("qq", "群C")
     assert problems == sorted([
+        (key_c, "facts and aggregates of a group without messages"),   # C's messages are gone, its facts not
         ("群A", "unreadable part"), (key_b, "meta.json bad"), ("", "imports.json remembers " + str(tmp_path / "2.txt")
                                                                   + " but its group(s) are gone"),
         ("", "leftover of an interrupted write (or of an import running now)"),

@@ -441,7 +441,7 @@ class Store:
         table = self.read_table("facts", self.keys_for(groups))
         if table is None:
             table = FACTS.append(pa.field(PARTITION, pa.string())).empty_table()
-        return table.to_pandas()
+        return table.to_pandas(types_mapper={pa.uint64(): pd.UInt64Dtype()}.get)   # reply_to keys stay exact
 
     # -- reading -------------------------------------------------------------------------------
     def _parts(self, key: str) -> list[Path]:
