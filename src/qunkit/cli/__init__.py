@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Check the store for damage and say how to repair it; --repair does what is safe."),
     "rebuild": ("qunkit.cli.rebuild:rebuild_cmd",
                 "Recompute per-message facts and the aggregates where stale (new lexicon or qunkit version)."),
+    "sql": ("qunkit.cli.sql:sql_cmd", "Run a read-only SQL query (DuckDB) over the store's tables."),
 }
 
 
