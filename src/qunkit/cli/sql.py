@@ -17,7 +17,8 @@ def sql_cmd(statement, store_dir, quiet):
 
     \b
     Views: messages, facts, members, member_day, group_day; each has the
-    column group_key (the Hive partition: a hash, see `qunkit groups --format json`).
+    column group_key (the Hive partition: a hash of the group; messages and
+    members carry group_name beside it).
     Only one SELECT (or WITH ... SELECT) runs; the store's files are the only
     files the query may read.  Refused statements exit 2.
 
