@@ -129,7 +129,6 @@ FACTS = pa.schema([
 ])
 
 
-
 def empty_messages() -> pa.Table:
     return MESSAGES.empty_table()
 

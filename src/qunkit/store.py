@@ -115,7 +115,8 @@ def kill_point(name: str) -> None:
     """Crash-safety tests only: SIGKILL this process at point ``name`` if ``$QUNKIT_TEST_KILL_AT`` names it.
 
     The one place that reads the variable; points: parts_written, parts_committed, meta_written,
-    compact_renamed, before_imports, migrate_moved (a layout-1 migration after its first group)."""
+    compact_renamed, derived_written, before_imports, migrate_moved (a layout-1 migration after its
+    first group)."""
     if os.environ.get(KILL_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
