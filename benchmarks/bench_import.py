@@ -6,7 +6,10 @@ Generates one QQ message-manager .txt with the package's generator (timed
 separately), then imports it into a fresh store in a child process and prints
 messages/s, MB/s and the child's peak resident memory.  Run it twice to see
 the cost of a nightly re-import of an unchanged file (hash check only) and of a
-forced re-read (everything parsed, nothing added).
+forced re-read (everything parsed, nothing added).  The first import includes the
+per-message facts and the aggregates of the group (``qunkit.derived``); the
+``facts+aggregates`` line times them alone (``rebuild --force`` in a child) so
+their share of the import is known.  ``--export FILE`` reuses a generated export.
 """
 
 from __future__ import annotations
@@ -37,18 +40,39 @@ def run_import(store: Path, export: Path, force: bool = False) -> tuple[int, int
     return int(out[0]), int(out[1]), float(out[2]), int(out[3]) / 1024  # the import process's own peak
 
 
+REBUILD = """
+import resource, sys, time
+from qunkit.commands.rebuild import rebuild
+from qunkit.store import Store
+t = time.perf_counter()
+res = rebuild(Store(sys.argv[1]), force=True)
+print(sum(r["messages"] for r in res.rows), time.perf_counter() - t,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run_rebuild(store: Path) -> tuple[int, float, float]:
+    out = subprocess.run([sys.executable, "-c", REBUILD, str(store)], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) / 1024
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--messages", type=int, default=1_000_000, help="messages in the generated export")
     ap.add_argument("--groups", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
+    ap.add_argument("--export", type=Path, default=None, help="import this export instead of generating one")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="qunkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    _, rows = corpus.write(work / "gen", args.groups, 7, args.messages // args.groups, single_file=True)
+    if args.export is None:
+        _, rows = corpus.write(work / "gen", args.groups, 7, args.messages // args.groups, single_file=True)
+        export = Path(rows[0]["export"])
+    else:
+        export = args.export
     gen_s = time.perf_counter() - t
-    export = Path(rows[0]["export"])
     size_mb = export.stat().st_size / 1e6
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
     store = work / "store"
@@ -56,6 +80,9 @@ def main() -> None:
     n, added, secs, peak = run_import(store, export)
     print(f"first import : {n:>9,} messages  {secs:6.1f} s  {n / secs:>9,.0f} msg/s  {size_mb / secs:5.1f} MB/s  "
           f"peak RSS {peak:,.0f} MB")
+    nd, secs_d, peak_d = run_rebuild(store)
+    print(f"facts+aggregates: {nd:>6,} messages  {secs_d:6.1f} s  {nd / secs_d:>9,.0f} msg/s  "
+          f"peak RSS {peak_d:,.0f} MB (rebuild --force alone)")
     n2, added2, secs2, _ = run_import(store, export)
     print(f"re-import    : unchanged file, {added2} added, {secs2:.2f} s (hash check only)")
     n3, added3, secs3, _ = run_import(store, export, force=True)

@@ -17,11 +17,13 @@ import pytest
 from test_hardening_store import section
 from test_store import msgs, qq_export, write
 
+from qunkit.derived import enable, stale_groups
 from qunkit.ingest import import_file
 from qunkit.store import COMPACT_AFTER_PARTS, KILL_ENV, Store
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-KILL_POINTS = ["parts_written", "parts_committed", "meta_written", "compact_renamed", "before_imports"]
+KILL_POINTS = ["parts_written", "parts_committed", "meta_written", "compact_renamed", "derived_written",
+               "before_imports"]
 
 
 def import_in_child(store: Path, *files: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
@@ -54,6 +56,8 @@ def scenario(tmp_path_factory) -> dict:
     (its import compacts) plus a new group."""
     root = tmp_path_factory.mktemp("crash")
     base = root / "base"
+    with Store(base).lock():
+        enable(Store(base))        # the store keeps facts: the derived_written kill point is on the import path
     for day in range(1, COMPACT_AFTER_PARTS + 1):
         import_file(Store(base), write(root / f"d{day}.txt", qq_export("老群", msgs(day, 3))))
     nxt = write(root / "next.txt", qq_export("老群", msgs(20, 4)) + section("新群", msgs(21, 5)))
@@ -77,7 +81,8 @@ def test_an_import_killed_at_a_kill_point_recovers_exactly(scenario: dict, point
     import_file(Store(store), scenario["next"])
     assert snapshot(store) == clean
     assert not list(store.rglob(".tmp-*")) and not list(store.rglob("compact.json"))
-    assert len(list((store / "groups").glob("*/messages/part-*.parquet"))) <= COMPACT_AFTER_PARTS + 1
+    assert len(list((store / "messages").glob("group_key=*/part-*.parquet"))) <= COMPACT_AFTER_PARTS + 1
+    assert stale_groups(Store(store)) == {}            # the re-run also finished the facts and aggregates
 
 
 def test_the_compaction_kill_point_is_reached(scenario: dict) -> None:

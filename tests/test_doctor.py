@@ -32,13 +32,19 @@ def gdir(store: Path, name: str) -> Path:
     return store / "groups" / Store(store).resolve_group(name)
 
 
+def parts_of(control: Path) -> Path:
+    """The message partition of the group whose control folder is ``control``."""
+    return Store(control.parent.parent).part_dir(control.name)
+
+
 def damage(store: Path) -> None:
     """A: corrupt part; B: meta.json {}; C: folder deleted; D: a leftover temp file and a stale journal."""
     a, b, c, d = (gdir(store, n) for n in ("群A", "群B", "群C", "群D"))
-    next((a / "messages").glob("part-*.parquet")).write_bytes(b"PAR1 garbage")
+    next(parts_of(a).glob("part-*.parquet")).write_bytes(b"PAR1 garbage")
     (b / "meta.json").write_text("{}")
     shutil.rmtree(c)
-    (d / "messages" / ".tmp-part-dead.parquet").write_bytes(b"half")
+    shutil.rmtree(parts_of(c))
+    (parts_of(d) / ".tmp-part-dead.parquet").write_bytes(b"half")
     (d / "compact.json").write_text(json.dumps({"new": "part-gone.parquet", "old": []}))
 
 

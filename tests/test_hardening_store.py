@@ -105,13 +105,14 @@ def test_readers_honour_the_compaction_journal(tmp_path: Path) -> None:
     for day in (1, 2, 3):
         import_file(store, write(tmp_path / f"d{day}.txt", qq_export("群", msgs(day, 4))))
     gdir = next(store.groups_dir.iterdir())
-    old = sorted((gdir / "messages").glob("part-*.parquet"))
+    folder = store.part_dir(gdir.name)
+    old = sorted(folder.glob("part-*.parquet"))
     merged = pd.concat([pd.read_parquet(p) for p in old])
-    merged.to_parquet(gdir / "messages" / "part-merged.parquet", index=False)
+    merged.to_parquet(folder / "part-merged.parquet", index=False)
     store._write_json(gdir / "compact.json", {"new": "part-merged.parquet", "old": [p.name for p in old]})
     assert len(Store(store.root).messages()) == 12
     assert json.loads(run("groups", "--store", store.root, "--format", "json").stdout)[0]["messages"] == 12
-    (gdir / "messages" / "part-merged.parquet").unlink()      # killed before the rename: the old parts count
+    (folder / "part-merged.parquet").unlink()      # killed before the rename: the old parts count
     assert len(Store(store.root).messages()) == 12
 
 
@@ -151,7 +152,7 @@ def _two_groups(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def _part_of(store: Path, name: str) -> Path:
     key = Store(store).resolve_group(name)
-    return next((store / "groups" / key / "messages").glob("part-*.parquet"))
+    return next(Store(store).part_dir(key).glob("part-*.parquet"))
 
 
 def test_a_corrupt_part_skips_only_its_group(tmp_path: Path) -> None:
@@ -267,7 +268,9 @@ def test_a_group_with_parts_but_no_good_meta_is_still_listed(tmp_path: Path, dam
 def test_reimport_restores_a_deleted_group_folder(tmp_path: Path) -> None:
     store, fa, _ = _two_groups(tmp_path)
 
-    shutil.rmtree(store / "groups" / Store(store).resolve_group("群A"))
+    key = Store(store).resolve_group("群A")
+    shutil.rmtree(store / "groups" / key)                         # the group deleted: control folder and rows
+    shutil.rmtree(Store(store).part_dir(key))
     res = import_file(Store(store), fa)
     assert not res.skipped_unchanged and res.added_total == 6
     assert import_file(Store(store), fa).skipped_unchanged        # and now it is unchanged again

@@ -49,7 +49,7 @@ def test_several_files_and_a_roster_without_a_group_is_a_usage_problem(tmp_path:
     roster = write(tmp_path / "r.csv", ROSTER)
     with pytest.raises(UsageProblem, match="--group"):
         import_files(store, two_files(tmp_path), roster=roster)
-    assert files_under(tmp_path / "s" / "groups") == []          # refused before anything was read
+    assert files_under(tmp_path / "s" / "groups") == files_under(tmp_path / "s" / "messages") == []  # refused first
 
 
 def test_several_files_with_a_group_attach_the_roster_once(tmp_path: Path, roster_reads: list[str]) -> None:
@@ -116,7 +116,7 @@ def test_rows_are_deduplicated_across_chunks_and_flushed_in_parts(tmp_path: Path
     small_chunks = ParseOptions(chunk_bytes=2048)       # the repeat lands in another chunk than the original
     res = import_file(store, f, options=small_chunks)
     assert res.report.messages == 170 and res.added_total == 110 and res.duplicates == 60
-    parts = list((tmp_path / "s" / "groups").glob("*/messages/part-*.parquet"))
+    parts = list((tmp_path / "s" / "messages").glob("group_key=*/part-*.parquet"))
     assert 2 <= len(parts) <= 8                          # flushed more than once, compacted past 8
     stored = store.messages()
     assert len(stored) == 110 and stored["msg_key"].is_unique

@@ -87,7 +87,7 @@ def test_crash_leftovers_are_ignored_and_cleaned(tmp_path: Path) -> None:
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 4)))
     import_file(store, f)
     gdir = next((tmp_path / "s" / "groups").iterdir())
-    junk = gdir / "messages" / ".tmp-part-dead.parquet"
+    junk = store.part_dir(gdir.name) / ".tmp-part-dead.parquet"
     junk.write_bytes(b"half a parquet file")
     assert len(store.messages()) == 4          # readers never see temp files
     import_file(store, write(tmp_path / "b.txt", qq_export("群", msgs(2, 1))))
@@ -99,7 +99,7 @@ def test_interrupted_compaction_is_finished(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     import_file(store, write(tmp_path / "a.txt", qq_export("群", msgs(1, 4))))
     gdir = next((tmp_path / "s" / "groups").iterdir())
-    part = next((gdir / "messages").glob("part-*.parquet"))
+    part = next(store.part_dir(gdir.name).glob("part-*.parquet"))
     copy = part.with_name("part-copy.parquet")
     copy.write_bytes(part.read_bytes())        # a compaction that renamed its result but died before deleting
     store._write_json(gdir / "compact.json", {"new": copy.name, "old": [part.name]})
@@ -112,7 +112,7 @@ def test_many_imports_are_compacted(tmp_path: Path) -> None:
     for day in range(1, 12):
         import_file(store, write(tmp_path / f"d{day}.txt", qq_export("群", msgs(day, 2))))
     gdir = next((tmp_path / "s" / "groups").iterdir())
-    assert len(list((gdir / "messages").glob("part-*.parquet"))) <= 8
+    assert len(list(store.part_dir(gdir.name).glob("part-*.parquet"))) <= 8
     assert len(store.messages()) == 22
 
 

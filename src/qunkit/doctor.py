@@ -11,6 +11,8 @@ What is looked at, per group folder and for the store as a whole:
   unless it holds a roster;
 - ``imports.json``: unreadable (moved aside: the next imports re-read their files, dedup keeps it
   exact), or entries whose groups are gone (dropped, so the file is read again);
+- facts and aggregates (``qunkit.derived``) stale or missing for a group (recomputed, as
+  ``qunkit rebuild`` does), or left behind by a group whose messages are gone (removed);
 - leftovers of interrupted writes (``.tmp-*``) and compaction journals (``compact.json``): finished or
   removed by the store's own recovery, which runs whenever a writer takes the lock.
 
@@ -26,6 +28,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .derived import TABLES, orphans, refresh, stale_groups
 from .errors import StoreError
 from .store import Store, valid_meta
 
@@ -62,6 +65,7 @@ def check(store: Store) -> Checkup:
     out = Checkup()
     for gdir in store.group_dirs():
         out.findings += _check_group(store, gdir)
+    out.findings += _check_derived(store)
     out.findings += _check_imports(store)
     out.findings += [Finding("", "leftover of an interrupted write (or of an import running now)", str(p),
                              "deleted under the store lock") for p in _leftovers(store.root)]
@@ -83,6 +87,7 @@ def repair(store: Store) -> Checkup:
         for f in before.findings:
             if f.safe:
                 notes += _repair_one(store, f)
+        _repair_derived(store)     # last: the repairs above may have changed a group's messages
     after = check(store)
     remaining = {(f.problem, f.path) for f in after.findings}
     for f in before.findings:
@@ -104,7 +109,7 @@ def _check_group(store: Store, gdir: Path) -> list[Finding]:
         out.append(Finding(name, "compaction journal left by an interrupted compaction", str(gdir / "compact.json"),
                            "compaction finished (old parts deleted) under the store lock"))
     if not parts:
-        if any((gdir / "messages").glob(".corrupt-*")):
+        if any(store.part_dir(key).glob(".corrupt-*")):
             out.append(Finding(name, "every part was unreadable and moved aside", str(gdir),
                                "re-import the group's export (`qunkit import FILE`) to restore it", safe=False))
         else:
@@ -124,6 +129,19 @@ def _check_group(store: Store, gdir: Path) -> list[Finding]:
                            "rebuilt from the group's parts" if rebuilt else
                            "cannot rebuild (parts unreadable or of another group): re-import the export "
                            "or delete the folder", safe=rebuilt is not None))
+    return out
+
+
+def _check_derived(store: Store) -> list[Finding]:
+    """Readable groups whose facts/aggregates are stale or missing, and derived tables left by groups
+    whose messages are gone."""
+    metas = _metas(store)
+    out = [Finding(metas[key]["group_name"], f"facts and aggregates stale: {why}",
+                   str(store.groups_dir / key / "derived.json"),
+                   "recomputed from the group's messages (what `qunkit rebuild` does)")
+           for key, why in stale_groups(store, metas).items()]
+    out += [Finding(key, "facts and aggregates of a group without messages", str(store.table_dir("facts", key)),
+                    "removed") for key in orphans(store)]
     return out
 
 
@@ -166,7 +184,7 @@ def _repair_one(store: Store, f: Finding) -> list[str]:
     path = Path(f.path)
     if f.problem.startswith("unreadable part") and path.exists():
         store.quarantine(path)
-        files = _forget_group(store, path.parent.parent.name, f.group)
+        files = _forget_group(store, store.key_of_part(path), f.group)
         if files:
             return [f"re-import to restore the rows of {f.group}: " + ", ".join(files)]
         return [f"re-import the export of {f.group} to restore the rows of {path.name}"]
@@ -174,8 +192,10 @@ def _repair_one(store: Store, f: Finding) -> list[str]:
         meta = store.meta_from_parts(path.parent.name)
         if meta is not None:
             store.write_meta(path.parent.name, meta)
-    elif f.problem.startswith("group folder without messages") and path.is_dir():
-        shutil.rmtree(path)
+    elif f.problem.startswith("group folder without messages"):
+        for folder in (path, store.part_dir(path.name)):
+            if folder.is_dir():
+                shutil.rmtree(folder)
     elif f.problem == "imports.json unreadable" and path.exists():
         os.replace(path, path.with_name(".corrupt-imports.json"))
     elif f.problem.startswith("imports.json remembers"):
@@ -186,6 +206,14 @@ def _repair_one(store: Store, f: Finding) -> list[str]:
     elif f.problem.startswith("leftover") and path.exists():
         path.unlink()
     return []
+
+
+def _repair_derived(store: Store) -> None:
+    """Recompute stale facts/aggregates and drop those of groups without messages (lock held)."""
+    for key in stale_groups(store, _metas(store)):
+        refresh(store, key)
+    for key in orphans(store):
+        store.drop_tables(key, TABLES)
 
 
 def _forget_group(store: Store, key: str, name: str) -> list[str]:

@@ -19,6 +19,9 @@ The one owner of the import rules, so that the CLI, cron jobs and a notebook all
   the default ``--as-of`` and make every other group look dead, and dates past 2262 break pandas.
 - Only regular files and directories are read (a FIFO or ``/dev/zero`` would block or never end).
 - The unchanged-file shortcut applies only while every group the file wrote still has its parts.
+- After a file's messages are committed, the facts and aggregates of the groups it touched are
+  recomputed where stale (``qunkit.derived``), before its fingerprint is recorded: a crash in between
+  re-reads the file next time, adds nothing and redoes the derived tables.
 
 ``Store`` only persists; every decision above is taken here.
 """
@@ -39,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .derived import refresh_stale
 from .errors import BadInput, UsageProblem
 from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
 from .inputs import expand_inputs
@@ -175,6 +179,7 @@ def _read_and_attach(store: Store, roster: Path, group: str, tz: str, key: str |
     df = read_roster(roster, tz=tz, report=report)
     df.attrs = {}
     store.write_roster(key, df, source=_fingerprint(roster))
+    refresh_stale(store, [key])          # the roster decides members, mentions and events
     return report, len(df)
 
 
@@ -382,7 +387,7 @@ class _Batch:
             self._flush(key, g)
 
     def commit(self) -> None:
-        """Parts first, then meta.json, then compaction.  A crash after the parts leaves rows whose
+        """Parts first, then meta.json, then compaction, then the derived tables.  A crash after the parts leaves rows whose
         group readers still list (meta rebuilt from the parts) and a re-run completes; meta.json is
         never written for a group without rows, so no phantom "0 messages" group."""
         kill_point("parts_written")
@@ -394,6 +399,7 @@ class _Batch:
                                    latest=g.latest, chat_type=g.chat_type)
         kill_point("meta_written")
         self.store.compact(self.groups)
+        refresh_stale(self.store, self.groups)   # facts + aggregates of the groups that changed
 
     def discard(self) -> None:
         self.store.discard(self.pending)

@@ -106,6 +106,28 @@ MEMBERS = pa.schema(
 
 MEMBER_ROLES = ("owner", "admin", "member")
 
+# Per-message facts computed at import (``qunkit.facts.compute_facts``), stored per group beside the
+# messages (STORE/facts/group_key=<key>/facts.parquet); joined to MESSAGES on msg_key.
+FACTS = pa.schema([
+    pa.field("msg_key", pa.uint64(), nullable=False),      # the message (schema.MESSAGES.msg_key)
+    pa.field("ts", TS, nullable=False),
+    pa.field("day", pa.date32(), nullable=False),          # local calendar day in the row's tz
+    pa.field("member_id", pa.string(), nullable=False),    # the sender ("system" for system lines)
+    pa.field("kind", pa.string(), nullable=False),
+    pa.field("chars", pa.int32(), nullable=False),         # characters of the text
+    pa.field("act", pa.string(), nullable=False),          # main act, or "none"
+    pa.field("is_system", pa.bool_(), nullable=False),
+    pa.field("is_flood", pa.bool_(), nullable=False),      # part of a run of content-free replies
+    pa.field("is_duplicate", pa.bool_(), nullable=False),  # copy-paste: again by the sender, or many times a day
+    pa.field("reply_to", pa.uint64()),                     # msg_key of the message this one answers
+    pa.field("reply_to_member", pa.string()),              # its sender
+    pa.field("reply_evidence", pa.string(), nullable=False),  # quote, mention, ..., none (replies.EVIDENCE)
+    pa.field("reply_confidence", pa.float32(), nullable=False),
+    pa.field("mentions", pa.list_(pa.string())),           # member ids (the name as written if unknown)
+    pa.field("event", pa.string()),                        # join / leave / kick ... (system lines)
+    pa.field("event_member", pa.string()),                 # whom the event concerns, resolved to a member id
+])
+
 
 def empty_messages() -> pa.Table:
     return MESSAGES.empty_table()

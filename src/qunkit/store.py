@@ -1,21 +1,30 @@
-"""The Parquet store: one directory, one sub-directory per group.
+"""The Parquet store: one directory, Hive-partitioned tables plus one control folder per group.
 
 ::
 
     STORE/
-      .lock                                  held while writing (cron imports may race)
-      imports.json                           fingerprints of imported files (cheap nightly re-imports)
-      groups/<key>/meta.json                 group_id, group_name, platform, chat_type, names seen
-      groups/<key>/messages/part-*.parquet   schema.MESSAGES rows
-      groups/<key>/roster.parquet            the member roster attached to the group, if any
-      groups/<key>/compact.json              journal of a compaction in progress
+      store.json                                   {"schema_version": 2, "partition": "group_key"}
+      .lock                                        held while writing (cron imports may race)
+      imports.json                                 fingerprints of imported files (cheap nightly re-imports)
+      messages/group_key=<key>/part-*.parquet      schema.MESSAGES rows (a Hive partition per group)
+      groups/<key>/meta.json                       group_id, group_name, platform, chat_type, names seen
+      groups/<key>/roster.parquet                  the member roster attached to the group, if any
+      groups/<key>/compact.json                    journal of a compaction in progress
 
 ``<key>`` is a hash of (platform, group_id): a group called ``../../etc`` can
 never name a path.  Every file is written as ``.tmp-*`` beside its target and
 renamed into place, so readers never see half a file; a crashed import leaves
 only ignorable temp files and a re-run completes it, because rows are
-de-duplicated on ``msg_key`` against what is already stored.  Other tools can
-read ``STORE/groups/*/messages/*.parquet`` directly (pandas, DuckDB, Spark, Dask).
+de-duplicated on ``msg_key`` against what is already stored.  The table folders
+hold nothing but Parquet (control files live under ``groups/``), so pandas,
+pyarrow.dataset, DuckDB, Polars and Spark read ``STORE/messages`` directly with
+Hive partitioning (the ``group_key`` column comes from the folder names).
+
+Layout 1 (``groups/<key>/messages/part-*.parquet``, no store.json) is migrated on
+open, under the lock: each part is renamed into its partition (a rename is
+atomic, so a part is in exactly one of the two places), then store.json is
+written.  Readers list both places, so a store killed mid-migration reads
+complete and the next open finishes the migration.
 
 Crash rules (the kill-point tests in tests/test_crash_safety.py hold them):
 
@@ -38,6 +47,7 @@ rosters, the fingerprint policy) lives in ``qunkit.ingest``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -59,8 +69,10 @@ from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
 from .members import derive_members, present_at
-from .schema import MESSAGES
+from .schema import FACTS, MESSAGES
 
+SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
+PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
 LOCK_TIMEOUT_S = 600
 KILL_ENV = "QUNKIT_TEST_KILL_AT"
@@ -74,11 +86,13 @@ class _StderrHandler(logging.Handler):
     elsewhere replaces the handlers of the ``qunkit.store`` logger."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(f"qunkit: warning: {record.getMessage()}", file=sys.stderr)
+        level = "warning" if record.levelno >= logging.WARNING else "note"
+        print(f"qunkit: {level}: {record.getMessage()}", file=sys.stderr)
 
 
 log = logging.getLogger("qunkit.store")
 log.addHandler(_StderrHandler())
+log.setLevel(logging.INFO)
 log.propagate = False
 
 
@@ -102,7 +116,8 @@ def kill_point(name: str) -> None:
     """Crash-safety tests only: SIGKILL this process at point ``name`` if ``$QUNKIT_TEST_KILL_AT`` names it.
 
     The one place that reads the variable; points: parts_written, parts_committed, meta_written,
-    compact_renamed, before_imports."""
+    compact_renamed, derived_written, before_imports, migrate_moved (a layout-1 migration after its
+    first group)."""
     if os.environ.get(KILL_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -132,9 +147,91 @@ class Store:
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root).expanduser()
         self.groups_dir = self.root / "groups"
+        self.messages_dir = self.root / "messages"
         self._damaged: dict[str, str] = {}
         self._warned: set[str] = set()
         self._footers: dict[Path, tuple[int, int]] = {}
+        self._opened = False
+
+    # -- layout --------------------------------------------------------------------------------
+    def table_dir(self, table: str, key: str) -> Path:
+        """The Hive partition folder of group ``key`` in table ``table`` (messages, facts, ...)."""
+        return self.root / table / f"{PARTITION}={key}"
+
+    def part_dir(self, key: str) -> Path:
+        """Where group ``key``'s message parts live."""
+        return self.table_dir("messages", key)
+
+    @staticmethod
+    def key_of_part(part: Path) -> str:
+        """The group key of a message part (either layout)."""
+        folder = part.parent.name
+        return folder.removeprefix(f"{PARTITION}=") if folder.startswith(f"{PARTITION}=") else part.parent.parent.name
+
+    def schema_version(self) -> int:
+        """The layout version store.json records (1: a store from before store.json)."""
+        info = self._read_json_lenient(self.root / "store.json")
+        return int(info.get("schema_version", 1)) if isinstance(info, dict) else 1
+
+    def _open(self) -> None:
+        """Migrate a layout-1 store once per Store object (takes the lock; a read-only store is read in
+        place, since readers list both layouts)."""
+        if self._opened:
+            return
+        self._opened = True
+        if self._needs_migration():
+            try:
+                with self.lock():
+                    pass        # lock() migrates
+            except StoreError as exc:
+                self._warn_once(f"store {self.root} uses layout 1 and could not be migrated ({exc}); read in place")
+
+    def _needs_migration(self) -> bool:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.root / 'store.json'}: store layout {version} is newer than this qunkit "
+                             f"reads ({SCHEMA_VERSION}); upgrade qunkit")
+        return version < SCHEMA_VERSION and self.groups_dir.is_dir()
+
+    def _legacy_dir(self, key: str) -> Path:
+        return self.groups_dir / key / "messages"
+
+    def _migrate(self) -> None:
+        """Layout 1 -> 2 (called with the lock held, after ``_recover`` finished the old journals)."""
+        moved = groups = 0
+        for gdir in sorted(p for p in self.groups_dir.iterdir() if p.is_dir()) if self.groups_dir.is_dir() else []:
+            old = gdir / "messages"
+            if not old.is_dir():
+                continue
+            new = self.part_dir(gdir.name)
+            new.mkdir(parents=True, exist_ok=True)
+            for f in sorted(old.iterdir()):
+                if f.name.startswith("part-") or f.name.startswith(".corrupt-"):
+                    os.replace(f, new / f.name)
+                    moved += 1
+            groups += 1
+            kill_point("migrate_moved")
+            if not any(old.iterdir()):
+                old.rmdir()
+        self._write_store_json()
+        if groups:
+            log.info("store %s migrated to layout %d (%d group(s), %d part(s) moved to messages/%s=<key>/)",
+                     self.root, SCHEMA_VERSION, groups, moved, PARTITION)
+
+    def _write_store_json(self, **settings) -> None:
+        info = self._read_json_lenient(self.root / "store.json")
+        info = info if isinstance(info, dict) else {}
+        info.update(schema_version=SCHEMA_VERSION, partition=PARTITION, **settings)
+        self._write_json(self.root / "store.json", info)
+
+    def setting(self, name: str, default=None):
+        """A store-wide setting recorded in store.json (``derived``: facts kept at import)."""
+        info = self._read_json_lenient(self.root / "store.json")
+        return info.get(name, default) if isinstance(info, dict) else default
+
+    @_writing
+    def set_setting(self, name: str, value) -> None:
+        self._write_store_json(**{name: value})
 
     # -- writing -------------------------------------------------------------------------------
     def lock(self):
@@ -153,7 +250,19 @@ class Store:
                 except Timeout:
                     raise StoreError(f"store {self.root} is locked by another qunkit process "
                                      f"(waited {LOCK_TIMEOUT_S}s)") from None
-                self._recover()
+                try:
+                    self._recover()
+                    if self._needs_migration() or not (self.root / "store.json").exists():
+                        self._migrate()
+                        self._recover()
+                except OSError as exc:
+                    lock.release()
+                    raise StoreError(f"cannot write to the store: {exc.filename or self.root}: "
+                                     f"{exc.strerror or exc}") from None
+                except BaseException:
+                    lock.release()
+                    raise
+                self._opened = True
                 return s
 
             def __exit__(s, *exc):
@@ -165,7 +274,7 @@ class Store:
     def write_part(self, key: str, tables: list[pa.Table]) -> Path:
         """Write rows of group ``key`` (sorted by time) as a hidden temp part; ``commit`` publishes it."""
         table = pa.concat_tables(tables).sort_by([("ts", "ascending")])
-        folder = self.groups_dir / key / "messages"
+        folder = self.part_dir(key)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-part-{uuid.uuid4().hex}.parquet"
         pq.write_table(table, tmp, compression="zstd")
@@ -181,7 +290,7 @@ class Store:
     def compact(self, keys: Iterable[str]) -> None:
         """Merge the parts of each group in ``keys`` that has more than ``COMPACT_AFTER_PARTS``."""
         for key in keys:
-            self._maybe_compact(self.groups_dir / key)
+            self._maybe_compact(key)
 
     @staticmethod
     def discard(pending: list[Path]) -> None:
@@ -212,7 +321,7 @@ class Store:
         dest = part.with_name(".corrupt-" + part.name)
         os.replace(part, dest)
         log.warning("%s: unreadable part moved aside to %s", part, dest.name)
-        self._damaged.pop(part.parent.parent.name, None)
+        self._damaged.pop(self.key_of_part(part), None)
         return dest
 
     @_writing
@@ -235,11 +344,12 @@ class Store:
     def write_imports(self, imports: dict[str, dict]) -> None:
         self._write_json(self.root / "imports.json", imports)
 
-    def _maybe_compact(self, gdir: Path) -> None:
-        parts = sorted((gdir / "messages").glob("part-*.parquet"))
+    def _maybe_compact(self, key: str) -> None:
+        gdir, folder = self.groups_dir / key, self.part_dir(key)
+        parts = sorted(folder.glob("part-*.parquet"))
         if len(parts) <= COMPACT_AFTER_PARTS:
             return
-        new = gdir / "messages" / f"part-{uuid.uuid4().hex}.parquet"
+        new = folder / f"part-{uuid.uuid4().hex}.parquet"
         tmp = new.with_name(".tmp-" + new.name)
         # streamed one row group at a time: memory stays bounded however large the group is
         with pq.ParquetWriter(tmp, MESSAGES, compression="zstd") as writer:
@@ -256,18 +366,20 @@ class Store:
         journal.unlink(missing_ok=True)
 
     def _recover(self) -> None:
-        """Finish or roll back what a crashed writer left (called with the lock held)."""
-        if not self.groups_dir.exists():
-            return
-        for gdir in self.groups_dir.iterdir():
-            journal = gdir / "compact.json"
+        """Finish or roll back what a crashed writer left (called with the lock held).  A journal names
+        parts by file name; they sit in the group's partition or, before migration, its old folder."""
+        for key in self.keys_on_disk():
+            journal = self.groups_dir / key / "compact.json"
             if journal.exists():
                 j = self._read_json_lenient(journal) or {}
-                if (gdir / "messages" / str(j.get("new", "-"))).exists():
+                folders = [self.part_dir(key), self._legacy_dir(key)]
+                if any((d / str(j.get("new", "-"))).exists() for d in folders):
                     for name in j.get("old", []):
-                        (gdir / "messages" / name).unlink(missing_ok=True)
+                        for d in folders:
+                            (d / name).unlink(missing_ok=True)
                 journal.unlink(missing_ok=True)
-            for tmp in gdir.glob("**/.tmp-*"):
+        for top in (self.groups_dir, *(p for p in self.root.iterdir() if p.is_dir() and p.name != "groups")):
+            for tmp in top.glob("**/.tmp-*"):
                 tmp.unlink(missing_ok=True)
 
     @_writing
@@ -297,19 +409,83 @@ class Store:
         of the store: the unchanged-file check of a nightly import asks this per group)."""
         return bool(self._parts(key)) and self._footers_ok(key)
 
+    # -- derived tables (facts, members, aggregates: qunkit.derived decides what and when) ----------
+    @_writing
+    def write_table(self, table: str, key: str, data: pa.Table) -> None:
+        """Replace group ``key``'s file of derived table ``table`` (one file per group, atomic)."""
+        folder = self.table_dir(table, key)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{table}.parquet"
+        pq.write_table(data, tmp, compression="zstd")
+        os.replace(tmp, folder / f"{table}.parquet")
+
+    def read_table(self, table: str, keys: Iterable[str]) -> pa.Table | None:
+        """Derived table ``table`` of groups ``keys`` with their ``group_key`` (None: no group has it)."""
+        tables = []
+        for key in keys:
+            path = self.table_dir(table, key) / f"{table}.parquet"
+            if path.exists():
+                t = pq.read_table(path)
+                tables.append(t.append_column(PARTITION, pa.array([key] * t.num_rows, pa.string())))
+        if not tables:
+            return None
+        return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+
+    @_writing
+    def drop_tables(self, key: str, tables: Iterable[str]) -> None:
+        """Delete group ``key``'s files of the derived ``tables`` and its stamp."""
+        for table in tables:
+            (self.table_dir(table, key) / f"{table}.parquet").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.table_dir(table, key).rmdir()
+        (self.groups_dir / key / "derived.json").unlink(missing_ok=True)
+
+    def table_keys(self, table: str) -> list[str]:
+        """Groups that have a file of derived table ``table``."""
+        folder = self.root / table
+        if not folder.is_dir():
+            return []
+        return sorted(p.parent.name.split("=", 1)[1] for p in folder.glob(f"{PARTITION}=*/{table}.parquet"))
+
+    def derived_stamp(self, key: str) -> dict | None:
+        """What group ``key``'s derived tables were computed from (``qunkit.derived`` writes it last)."""
+        stamp = self._read_json_lenient(self.groups_dir / key / "derived.json")
+        return stamp if isinstance(stamp, dict) else None
+
+    @_writing
+    def write_derived_stamp(self, key: str, stamp: dict) -> None:
+        self._write_json(self.groups_dir / key / "derived.json", stamp)
+
+    def row_count(self, key: str) -> int:
+        """Messages stored for group ``key`` (from the part footers: no rows are read)."""
+        return sum(pq.read_metadata(p).num_rows for p in self._parts(key))
+
+    def roster_digest(self, key: str) -> str | None:
+        """sha256 (16 hex) of the group's roster file, None without one."""
+        path = self.groups_dir / key / "roster.parquet"
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None
+
+    def facts(self, groups: Iterable[str] = ()) -> pd.DataFrame:
+        """The stored per-message facts (``qunkit.facts.FACTS`` + ``group_key``) of ``groups`` (names,
+        ids or keys; default all).  Groups without facts are absent; ``qunkit rebuild`` computes them."""
+        table = self.read_table("facts", self.keys_for(groups))
+        if table is None:
+            table = FACTS.append(pa.field(PARTITION, pa.string())).empty_table()
+        return table.to_pandas(types_mapper={pa.uint64(): pd.UInt64Dtype()}.get)   # reply_to keys stay exact
+
     # -- reading -------------------------------------------------------------------------------
     def _parts(self, key: str) -> list[Path]:
         """The group's visible parts, minus those a compaction journal says its merged part replaced.
 
         The journal is read before and after listing (retried if it changed), so a reader racing a
         live compaction does not take the old parts and the merged one together."""
-        folder = self.groups_dir / key / "messages"
+        folders = [self.part_dir(key), self._legacy_dir(key)]
         for _ in range(10):
             before = self._journal(key)
-            parts = sorted(folder.glob("part-*.parquet"))
+            parts = sorted((p for d in folders for p in d.glob("part-*.parquet")), key=lambda p: p.name)
             if self._journal(key) == before:
                 break
-        if before and folder / str(before.get("new")) in parts:
+        if before and str(before.get("new")) in {p.name for p in parts}:
             old = {str(n) for n in before.get("old", [])}
             parts = [p for p in parts if p.name not in old]
         return parts
@@ -322,11 +498,21 @@ class Store:
         j = self._read_json_lenient(self.groups_dir / key / "compact.json")
         return j if isinstance(j, dict) else None
 
+    def keys_on_disk(self) -> list[str]:
+        """Every group key with a control folder or a message partition (either layout), sorted."""
+        keys = set()
+        if self.groups_dir.is_dir():
+            keys |= {p.name for p in self.groups_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
+        if self.messages_dir.is_dir():
+            keys |= {p.name.split("=", 1)[1] for p in self.messages_dir.iterdir()
+                     if p.is_dir() and p.name.startswith(f"{PARTITION}=")}
+        return sorted(keys)
+
     def group_dirs(self) -> list[Path]:
-        """Every group folder (doctor looks at the broken ones too)."""
-        if not self.groups_dir.is_dir():
-            return []
-        return sorted(p for p in self.groups_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        """The control folder (``groups/<key>``, which may not exist yet) of every group on disk (doctor
+        looks at the broken ones too).  Opening migrates a layout-1 store."""
+        self._open()
+        return [self.groups_dir / key for key in self.keys_on_disk()]
 
     def metas(self) -> dict[str, dict]:
         """key -> meta of every readable group.

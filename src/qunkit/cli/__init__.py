@@ -60,6 +60,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "For each message, the message it answers (or none) and the evidence."),
     "doctor": ("qunkit.cli.doctor:doctor_cmd",
                "Check the store for damage and say how to repair it; --repair does what is safe."),
+    "rebuild": ("qunkit.cli.rebuild:rebuild_cmd",
+                "Recompute per-message facts and the aggregates where stale (new lexicon or qunkit version)."),
+    "sql": ("qunkit.cli.sql:sql_cmd", "Run a read-only SQL query (DuckDB) over the store's tables."),
 }
 
 

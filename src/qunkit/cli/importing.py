@@ -113,11 +113,14 @@ def _old_format(value: str) -> str:
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--facts", is_flag=True,
+              help="Keep per-message facts and aggregates (for `qunkit sql`) from now on, as `qunkit rebuild` "
+                   "does; costs about three times the import.")
 @import_flags()
 @store_option
 @output_options(format_hint=_old_format)
-def import_cmd(paths, input_format, strict, force, roster, roster_dir, roster_group, self_id, year, dayfirst,
-               chat_name, tz, store_dir, quiet):
+def import_cmd(paths, facts, input_format, strict, force, roster, roster_dir, roster_group, self_id, year,
+               dayfirst, chat_name, tz, store_dir, quiet):
     """Import chat exports into the store (idempotent: re-importing adds nothing twice).
 
     The format is sniffed from each file; --input-format NAME overrides it
@@ -138,7 +141,13 @@ def import_cmd(paths, input_format, strict, force, roster, roster_dir, roster_gr
     from ..commands.importing import import_result
     from ..commands.loading import open_store
 
-    results = import_paths(open_store(store_dir), paths, fmt=input_format,
+    store = open_store(store_dir)
+    if facts:
+        from ..derived import enable
+
+        with store.lock():
+            enable(store)
+    results = import_paths(store, paths, fmt=input_format,
                            options=parse_options(tz, self_id, year, chat_name, dayfirst), strict=strict, force=force,
                            roster=roster, roster_group=roster_group, quiet=quiet, roster_dir=roster_dir)
     return import_result(results)

@@ -1,0 +1,117 @@
+"""Keeping a group's derived tables (facts, members, member_day, group_day) in step with its messages.
+
+One owner for *when* they are recomputed: ingest calls ``refresh_stale`` for the groups an import
+touched (after their messages are committed, before imports.json), ``attach_roster`` for the group
+whose roster changed, ``qunkit rebuild`` for any group, ``qunkit doctor`` reports stale ones.
+
+They are opt-in per store: computing them costs about three times the import itself (acts,
+reply links and aggregates over every message of a changed group), and no analysis command reads
+them yet, so a store gets them from its first ``qunkit rebuild`` (or ``import --facts``), which
+records ``"derived": true`` in store.json; from then on every import keeps them fresh and doctor
+checks them.  A store that never asked pays nothing.
+
+A group's tables are stale unless ``groups/<key>/derived.json`` (written last, after the four
+tables) records exactly the current stamp: ``FACTS_VERSION``, the lexicon hash, the number of
+stored messages and the roster's digest.  Messages are only ever added (or moved aside by a
+repair), so the count changes whenever they do.  A crash between the tables and the stamp
+leaves the group stale, and the next import of it, ``rebuild`` or ``doctor --repair`` redoes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+from .aggregates import aggregate
+from .facts import FACTS_VERSION, compute_facts, lexicon_hash
+from .schema import MEMBERS
+from .store import Store, kill_point
+
+TABLES = ("facts", "members", "member_day", "group_day")
+
+
+def current_stamp(store: Store, key: str) -> dict:
+    """What group ``key``'s derived tables must have been computed from to be fresh."""
+    return {"facts_version": FACTS_VERSION, "lexicon": lexicon_hash(), "messages": store.row_count(key),
+            "roster": store.roster_digest(key)}
+
+
+def staleness(store: Store, key: str) -> str | None:
+    """Why group ``key``'s derived tables are stale (None: fresh)."""
+    got, want = store.derived_stamp(key), current_stamp(store, key)
+    if got is None:
+        return "facts and aggregates missing"
+    if got.get("facts_version") != want["facts_version"]:
+        return f"facts version {got.get('facts_version')} (this qunkit computes version {FACTS_VERSION})"
+    if got.get("lexicon") != want["lexicon"]:
+        return "the lexicons changed since the facts were computed"
+    if got.get("messages") != want["messages"]:
+        return f"computed from {got.get('messages')} messages, {want['messages']} stored"
+    if got.get("roster") != want["roster"]:
+        return "the roster changed since the facts were computed"
+    if any(key not in store.table_keys(t) for t in TABLES):
+        return "a derived table file is missing"
+    return None
+
+
+def refresh(store: Store, key: str) -> int:
+    """Recompute group ``key``'s derived tables from its messages and roster (call with the lock held);
+    returns the number of messages.  Memory is bounded by the group, not the store."""
+    stamp = current_stamp(store, key)
+    messages = store.messages([key])
+    members = store.members([key], messages=messages)
+    facts = compute_facts(messages, members)
+    group_id = str(messages["group_id"].iloc[0]) if len(messages) else key
+    member_day, group_day = aggregate(facts, group_id)
+    store.write_table("facts", key, facts)
+    store.write_table("members", key, pa.Table.from_pandas(members, schema=MEMBERS, preserve_index=False))
+    store.write_table("member_day", key, member_day)
+    store.write_table("group_day", key, group_day)
+    kill_point("derived_written")
+    store.write_derived_stamp(key, stamp)
+    return len(messages)
+
+
+def enabled(store: Store) -> bool:
+    """Whether this store keeps facts and aggregates (see the module docstring)."""
+    return bool(store.setting("derived", False))
+
+
+def enable(store: Store) -> None:
+    """From now on, imports keep this store's facts and aggregates fresh."""
+    if not enabled(store):
+        store.set_setting("derived", True)
+
+
+def refresh_stale(store: Store, keys: Iterable[str]) -> list[str]:
+    """Refresh those of ``keys`` that are stale (lock held), if the store keeps derived tables;
+    returns the keys refreshed."""
+    if not enabled(store):
+        return []
+    done = []
+    for key in keys:
+        if store.parts(key) and staleness(store, key) is not None:
+            refresh(store, key)
+            done.append(key)
+    return done
+
+
+def stale_groups(store: Store, keys: Iterable[str] | None = None) -> dict[str, str]:
+    """key -> why, for every readable group (or ``keys``) whose derived tables are stale (none
+    when the store does not keep them)."""
+    if not enabled(store):
+        return {}
+    keys = list(store.metas()) if keys is None else list(keys)
+    out = {}
+    for key in keys:
+        why = staleness(store, key)
+        if why is not None:
+            out[key] = why
+    return out
+
+
+def orphans(store: Store) -> list[str]:
+    """Groups with derived tables but no messages (their group folder was removed)."""
+    have = {k for t in TABLES for k in store.table_keys(t)}
+    return sorted(k for k in have if not store.parts(k))
