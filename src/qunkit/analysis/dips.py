@@ -45,7 +45,7 @@ def dip(recent: np.ndarray, baseline: np.ndarray) -> Dip:
     """``recent``: the counts of the recent window(s); ``baseline``: the counts of the windows before.
 
     The recent windows are averaged (a sustained fall keeps its size, a one-off dip is halved by a
-    normal window beside it)."""
+    normal window beside it) and their mean is tested against spread / sqrt(k)."""
     base = np.asarray(baseline, dtype=float)
     if len(base) < MIN_BASELINE or not len(recent):
         return NO_DIP
@@ -58,6 +58,6 @@ def dip(recent: np.ndarray, baseline: np.ndarray) -> Dip:
     poisson = 1.0 / np.sqrt(usual + 1.0)          # sd of log1p(count) for Poisson counts near ``usual``
     spread = max(mad, poisson, MIN_SPREAD)
     r = float(np.mean(recent))
-    z = (float(np.log1p(r)) - med) / spread
+    z = (float(np.log1p(r)) - med) / (spread / np.sqrt(len(recent)))    # a mean of k windows swings less
     change = r / usual - 1.0 if usual > 0 else 0.0
     return Dip(r, usual, change, spread, z, len(base))

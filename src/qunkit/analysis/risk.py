@@ -341,9 +341,9 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
 # a drop counts when it is both far outside the group's own weekly swing (z, in spreads) and large:
 # (window, z from-to, fall from-to).  One week or three days alone must fall by half or more.
 DIP_TESTS = {
-    "2w": ((1.5, 4.0), (0.25, 0.8)),
+    "2w": ((1.5, 4.0), (0.25, 0.7)),
     "1w": ((2.0, 5.0), (0.5, 0.9)),
-    "3d": ((2.0, 5.0), (0.6, 0.95)),
+    "3d": ((2.0, 5.0), (0.5, 0.95)),
 }
 DIP_WORDS = {"2w": "over the last 2 weeks", "1w": "in the last week", "3d": "in the last 3 days"}
 DIP_MIN_USUAL = {"vol": 4.0, "spk": 3.0}     # below this many per window there is nothing to fall from
