@@ -4,6 +4,7 @@ import pytest
 from analysis_helpers import chat, members_frame
 
 from qunkit import generate as gen
+from qunkit.analysis.dips import dip
 from qunkit.analysis.risk import group_risk
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
 from qunkit.holidays import holidays
@@ -203,7 +204,6 @@ def monologue_rows(days: int = 84) -> list:
 
 
 def test_dip_is_judged_against_the_groups_own_swing():
-    from qunkit.analysis.dips import dip
     rng = np.random.default_rng(3)
     steady = 200 * np.exp(rng.normal(0, 0.03, 6))
     noisy = 200 * np.exp(rng.normal(0, 0.35, 6))

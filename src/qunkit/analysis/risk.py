@@ -443,7 +443,8 @@ def _key_member_causes(f: dict[str, Any], w: dict[str, float], silent: float) ->
                        f"30 days: {who}{more}, of the {f['key_ref_messages']} messages in the 60 days before"))
     for b in f["key_back"][:2]:
         causes.append((w["key_back"], f"key member back: {b['name']} wrote again after {b['silent_days']:.0f} "
-                       f"silent days ({b['messages']} messages, {b['share']:.0%}, in the 60 days before)"))
+                       f"silent days ({b['messages']} messages, {b['share']:.0%}, in the 60 days before "
+                       "the silence)"))
     return causes
 
 
