@@ -1,11 +1,16 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from analysis_helpers import chat, members_frame
+from click.testing import CliRunner
+from test_store import qq_export, write
 
 from qunkit import generate as gen
 from qunkit.analysis.dips import dip
 from qunkit.analysis.risk import group_risk
+from qunkit.cli import cli
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
 from qunkit.holidays import holidays
 from qunkit.ingest import import_file
@@ -275,3 +280,34 @@ def test_key_member_back_is_a_positive_note():
     assert note and back["features"]["key_back"][0]["silent_days"] >= 30, back["reasons"]
     assert not any(x.startswith("key member back") for x in away["reasons"])
     assert back["score"] <= away["score"]
+
+
+def test_cli_names_a_quiet_key_member_safely(tmp_path):
+    """Through an import and ``qunkit risk``: the quiet key member is named, and a name carrying a
+    terminal escape is shown escaped in the table and CSV, exact in the JSON."""
+    nick = "清屏\x1b[2J侠"
+    day0 = pd.Timestamp("2024-03-04 10:00")
+    lines = []
+    for d in range(100):
+        for i in range(12):
+            who = f"成员{(d + i) % 8}({20010 + (d + i) % 8})"
+            lines.append(((day0 + pd.Timedelta(days=d, minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S"), who,
+                          f"{TOPICS[i % 12]}第{d}天的讨论{i}"))
+        if d < 62:
+            lines += [((day0 + pd.Timedelta(days=d, hours=5, minutes=i)).strftime("%Y-%m-%d %H:%M:%S"),
+                       f"{nick}(20001)", f"我整理了{TOPICS[i]}的要点{d}") for i in range(4)]
+    lines.sort()
+    export = write(tmp_path / "a.txt", qq_export("读书会", lines))
+    runner = CliRunner()
+    store = str(tmp_path / "s")
+    assert runner.invoke(cli, ["import", str(export), "--store", store, "--quiet"]).exit_code == 0
+    res = runner.invoke(cli, ["risk", "--store", store, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    quiet = row["features"]["key_quiet"]
+    assert [q["name"] for q in quiet] == [nick] and quiet[0]["days_silent"] > 30
+    assert any("key members silent" in r and nick in r for r in row["reasons"])
+    for fmt in ("table", "csv"):
+        out = runner.invoke(cli, ["risk", "--store", store, "--format", fmt])
+        assert out.exit_code == 0 and "\x1b" not in out.stdout, out.stdout
+        assert "key members silent" in out.stdout and "\\x1b" in out.stdout
