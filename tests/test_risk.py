@@ -215,7 +215,9 @@ def test_dip_is_judged_against_the_groups_own_swing():
     calm, wild = dip(np.array([110.0]), steady), dip(np.array([110.0]), noisy)
     assert calm.change < -0.4 and wild.change < -0.2
     assert calm.z < -3 and -3 < wild.z < 0          # the same 110 is far out for one group, ordinary for the other
-    assert not dip(np.array([5.0]), np.array([10.0, 12.0])).valid     # two windows are no baseline
+    assert not dip(np.array([5.0]), np.array([10.0])).valid     # one window is no baseline
+    young = dip(np.array([100.0]), np.array([200.0, 200.0]))       # two identical windows: the swing is assumed
+    assert young.valid and young.spread >= 0.3
 
 
 def test_monologue_is_at_risk_with_its_figures():
@@ -311,3 +313,12 @@ def test_cli_names_a_quiet_key_member_safely(tmp_path):
         out = runner.invoke(cli, ["risk", "--store", store, "--format", fmt])
         assert out.exit_code == 0 and "\x1b" not in out.stdout, out.stdout
         assert "key members silent" in out.stdout and "\\x1b" in out.stdout
+
+
+def test_a_young_group_collapsing_in_its_fourth_week_is_flagged():
+    r = risk_of(schedule_rows([(0, 21, 20, 12), (21, 25, 1, 2)]), 25)
+    assert r["level"] == "at-risk", r["reasons"]
+    assert any(x.startswith("messages down") for x in r["reasons"])
+    # ... and a young group's first full weeks are no comeback
+    steady = risk_of(schedule_rows([(0, 28, 20, 12)]), 28)
+    assert steady["level"] == "healthy" and not any(x.startswith("coming back") for x in steady["reasons"])

@@ -19,7 +19,9 @@ import numpy as np
 
 MAD_SCALE = 1.4826       # MAD -> standard deviation for normal data
 MIN_SPREAD = 0.1         # log units: a group never counts as more regular than +-10% a week
-MIN_BASELINE = 3         # windows before a test means anything
+MIN_BASELINE = 2         # windows before a test means anything (a group in its third week has two)
+FEW_WINDOWS = 4          # below this many the swing itself is a guess: assume at least ...
+FEW_WINDOWS_SPREAD = 0.3  # ... +-30% a window
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def dip(recent: np.ndarray, baseline: np.ndarray) -> Dip:
     mad = MAD_SCALE * float(np.median(np.abs(dy - np.median(dy)))) / np.sqrt(2.0)
     usual = float(np.expm1(med))
     poisson = 1.0 / np.sqrt(usual + 1.0)          # sd of log1p(count) for Poisson counts near ``usual``
-    spread = max(mad, poisson, MIN_SPREAD)
+    spread = max(mad, poisson, MIN_SPREAD, FEW_WINDOWS_SPREAD if len(base) < FEW_WINDOWS else 0.0)
     r = float(np.mean(recent))
     z = (float(np.log1p(r)) - med) / (spread / np.sqrt(len(recent)))    # a mean of k windows swings less
     change = r / usual - 1.0 if usual > 0 else 0.0

@@ -460,9 +460,12 @@ def _membership_causes(f: dict[str, Any], w: dict[str, float], silent: float) ->
     if f["platform"] == "wechat" and f["age_days"] > 90:
         causes.append((w["wechat_age"] * _sat(f["age_days"], 90, 150),
                        f"{f['age_days']:.0f} days old: WeChat groups are usually dead by month 3-4"))
-    if f["msgs_prev_2w"] >= 2 and f["volume_change"] > 0.5 and silent < SILENCE_WATCH:
-        causes.append((w["revival"] * _sat(f["volume_change"], 0.5, 2.0),
-                       f"coming back: messages up {f['volume_change']:.0%} in 2 weeks"))
+    # against the weeks the group existed (a young group's first weeks are not a comeback)
+    up = _dip_of(f, "vol_2w")
+    if up.valid and up.usual >= 1 and up.change > 0.5 and silent < SILENCE_WATCH:
+        causes.append((w["revival"] * _sat(up.change, 0.5, 2.0),
+                       f"coming back: messages up {up.change:.0%} over the last 2 weeks ({up.recent:.0f} a week "
+                       f"vs a usual {up.usual:.0f})"))
     return causes
 
 
