@@ -4,10 +4,13 @@ The causes are the ones the practice names (shared/DOMAIN.md, "Why groups
 die"), each measured at ``as_of`` from the messages before it:
 
 - long silence (days since the last message with content),
-- falling volume and a shrinking set of speakers (the last two weeks against
-  the four before them, and the trend over eight weeks),
-- one person talking alone (自嗨/独角戏), messages that get no reply,
-  questions left unanswered,
+- falling volume and a shrinking set of speakers (the last two weeks, week and
+  three days against the group's *own* week-to-week swing, ``analysis.dips``,
+  so a one-off dip in a noisy group is not a fall; and the trend over eight weeks),
+- a monologue (自嗨/独角戏: one speaker writes most of the last 30 days and
+  almost nobody answers them), messages that get no reply, questions left unanswered,
+- key members gone quiet for a month, named (``analysis.key_members``); a key
+  member back after such a silence lowers the score,
 - floods and ads crowding out talk (noise share),
 - organizers gone quiet, no new members, members leaving,
 - age past the usual life of a WeChat group (lively 1-2 months, dead by 3-4).
@@ -16,6 +19,9 @@ What must *not* be called dying: a holiday lull (a drop that overlaps the
 Spring Festival or National Day week is discounted), a group that shrank and
 held steady (declines are measured against the last six weeks, not against an
 old peak), and a group coming back to life (recent growth lowers the score).
+The monologue weight is not tuned: the generator's one_man_show groups never die
+(the operator keeps posting), the practice says they do; it is set so that a
+monologue alone is at-risk.
 
 Each cause contributes points (weights in ``WEIGHTS``, tuned on generated
 corpus seed 0); the reasons list the contributing causes, largest first, each
