@@ -3,6 +3,14 @@
     python benchmarks/validate.py                      # 60 groups, seeds 0 (tuning) and 1 (held out)
     python benchmarks/validate.py --groups 80 --seeds 1 2 3
     python benchmarks/validate.py --seeds 0 --confusion   # where the role errors are
+    python benchmarks/validate.py --generator gen2 --layout wechat --seeds 1 2 3
+
+Two generators (``--generator``, default both): ``qunkit`` (``qunkit.generate``,
+the one the engines were tuned on) and ``gen2`` (``benchmarks/gen2``, written
+independently from the practice, never used for tuning: its figures say how far
+the engines carry over).  Two layouts (``--layout``, default both): the QQ
+message-manager .txt with QQ numbers, and the WeChatMsg .txt, which carries
+display names only.
 
 The generator (``qunkit.generate``) is treated like real data: each group is
 written as a QQ message-manager .txt export plus a member-roster CSV, imported
@@ -32,6 +40,7 @@ import time
 from pathlib import Path
 
 import corpus
+import gen2
 import numpy as np
 import pandas as pd
 
@@ -39,16 +48,28 @@ from qunkit.analysis.risk import group_risk
 from qunkit.analysis.roles import ROLES, assign_roles
 from qunkit.analysis.text_features import compute_features
 
+GENERATORS = ("qunkit", "gen2")
+LAYOUTS = ("qq", "wechat")
+QUNKIT_LAYOUT = {"qq": "qq-txt", "wechat": "wechatmsg-txt"}
 
-def load_corpus(n_groups: int, seed: int, workdir: Path, messages_per_group: int = 2000) -> dict:
+
+def load_corpus(n_groups: int, seed: int, workdir: Path, messages_per_group: int = 2000,
+                generator: str = "qunkit", layout: str = "qq") -> dict:
     """Generate, export, import: (messages, members, truth roles, truth life, as_of)."""
-    store, groups = corpus.build_store(workdir / f"corpus-{seed}", n_groups, seed, messages_per_group)
+    root = workdir / f"corpus-{generator}-{layout}-{seed}"
+    if generator == "gen2":
+        store, groups = gen2.build_store(root, n_groups, seed, messages_per_group, layout)
+        truth = pd.concat([g.truth_roles_for(layout) for g in groups], ignore_index=True)
+    else:
+        store, groups = corpus.build_store(root, n_groups, seed, messages_per_group, QUNKIT_LAYOUT[layout])
+        truth = pd.concat([g.truth_roles for g in groups], ignore_index=True)
+        if layout == "wechat":  # the WeChatMsg .txt names senders only: a member is known by display name
+            truth["member_id"] = truth["member_name"]
     messages = store.messages()
     members = store.members(messages=messages)
-    # a QQ .txt export names the group but carries no group number: the store's id is what the export shows
+    # a text export names the group but carries no group number: the store's id is what the export shows
     stored_id = {m["group_name"]: m["group_id"] for m in store.metas().values()}
     ids = {str(g.group_id): stored_id[g.name] for g in groups}
-    truth = pd.concat([g.truth_roles for g in groups], ignore_index=True)
     truth["group_id"] = truth["group_id"].astype(str).map(ids)
     life = pd.DataFrame([g.truth_life for g in groups])
     life["group_id"] = life["group_id"].astype(str).map(ids)
@@ -132,45 +153,59 @@ def evaluate(corpus: dict) -> dict:
     }
 
 
+def print_result(res: dict, seed: int, generator: str, layout: str, load_s: float, args: argparse.Namespace) -> None:
+    """One corpus' figures; the qunkit generator's QQ corpus keeps its original heading."""
+    tag = "independent" if generator == "gen2" else "tuning" if seed == 0 else "held out"
+    if args.json:
+        out = {k: v for k, v in res.items() if not isinstance(v, pd.DataFrame)}
+        out["per_role"] = res["per_role"].round(4).to_dict("records")
+        print(json.dumps({"generator": generator, "layout": layout, "seed": seed, "set": tag, **out}))
+        return
+    where = "" if (generator, layout) == ("qunkit", "qq") else f" [generator {generator}, layout {layout}]"
+    print(f"== corpus seed {seed} ({tag}){where}: {res['groups']} groups, {res['messages']:,} messages, "
+          f"{res['members']:,} members ({res['unseen']} never visible in the export), "
+          f"{res['dead_groups']} dead within 30 days")
+    print(f"   role macro-F1: {res['macro_f1_observable']:.3f} observable truth, "
+          f"{res['macro_f1_planted']:.3f} planted truth")
+    solo = f" ({res['auc_without_one_man_show']:.3f} without the one_man_show groups)" if generator == "qunkit" else ""
+    print(f"   risk AUC (dead within 30 days): {res['auc']:.3f}{solo}")
+    print(f"   analysis time (features + roles + risk): {res['seconds']:.2f} s; "
+          f"generate+export+import {load_s:.1f} s")
+    print(res["per_role"].round(3).to_string(index=False))
+    if args.verbose or args.confusion:
+        print(res["confusion"].to_string())
+    if args.verbose:
+        print(res["risk"].to_string(index=False))
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--groups", type=int, default=60, help="groups per corpus (default 60)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="corpus seeds (0 was used for tuning)")
     ap.add_argument("--messages", type=int, default=2000, help="messages per group, about (default 2000)")
+    ap.add_argument("--generator", choices=(*GENERATORS, "both"), default="both",
+                    help="qunkit (tuned on), gen2 (independent) or both (default)")
+    ap.add_argument("--layout", choices=(*LAYOUTS, "both"), default="both",
+                    help="export layout: qq (QQ .txt with numbers), wechat (WeChatMsg .txt, names only) or both")
     ap.add_argument("--confusion", action="store_true",
                     help="role confusion matrix (rows: observable truth, columns: predicted)")
     ap.add_argument("--verbose", action="store_true", help="confusion matrix and every group's risk")
     ap.add_argument("--json", action="store_true", help="one JSON object per seed instead of tables")
     args = ap.parse_args(argv)
-    cmd = "python benchmarks/validate.py --groups {} --seeds {} --messages {}".format(
-        args.groups, " ".join(map(str, args.seeds)), args.messages)
+    generators = GENERATORS if args.generator == "both" else (args.generator,)
+    layouts = LAYOUTS if args.layout == "both" else (args.layout,)
+    cmd = "python benchmarks/validate.py --groups {} --seeds {} --messages {} --generator {} --layout {}".format(
+        args.groups, " ".join(map(str, args.seeds)), args.messages, args.generator, args.layout)
     with tempfile.TemporaryDirectory(prefix="qunkit-validate-") as tmp:
-        for seed in args.seeds:
-            t0 = time.perf_counter()
-            corpus = load_corpus(args.groups, seed, Path(tmp), args.messages)
-            load_s = time.perf_counter() - t0
-            res = evaluate(corpus)
-            tag = "tuning" if seed == 0 else "held out"
-            if args.json:
-                out = {k: v for k, v in res.items() if not isinstance(v, pd.DataFrame)}
-                out["per_role"] = res["per_role"].round(4).to_dict("records")
-                print(json.dumps({"seed": seed, "set": tag, **out}))
-                continue
-            print(f"== corpus seed {seed} ({tag}): {res['groups']} groups, {res['messages']:,} messages, "
-                  f"{res['members']:,} members ({res['unseen']} never visible in the export), "
-                  f"{res['dead_groups']} dead within 30 days")
-            print(f"   role macro-F1: {res['macro_f1_observable']:.3f} observable truth, "
-                  f"{res['macro_f1_planted']:.3f} planted truth")
-            print(f"   risk AUC (dead within 30 days): {res['auc']:.3f} "
-                  f"({res['auc_without_one_man_show']:.3f} without the one_man_show groups)")
-            print(f"   analysis time (features + roles + risk): {res['seconds']:.2f} s; "
-                  f"generate+export+import {load_s:.1f} s")
-            print(res["per_role"].round(3).to_string(index=False))
-            if args.verbose or args.confusion:
-                print(res["confusion"].to_string())
-            if args.verbose:
-                print(res["risk"].to_string(index=False))
-            print()
+        for generator in generators:
+            for layout in layouts:
+                for seed in args.seeds:
+                    t0 = time.perf_counter()
+                    corpus = load_corpus(args.groups, seed, Path(tmp), args.messages, generator, layout)
+                    load_s = time.perf_counter() - t0
+                    print_result(evaluate(corpus), seed, generator, layout, load_s, args)
+                    sys.stdout.flush()
     print(f"reproduce: {cmd}")
     return 0
 

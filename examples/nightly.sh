@@ -12,9 +12,13 @@
 #          KEEP_FILE      ids/names never to prune, one a line (default: REPORT_DIR/keep.txt if present)
 #          ROSTER_DIR     where member rosters are (default: EXPORT_DIR)
 #
-# An export NAME.txt is imported with its roster ROSTER_DIR/NAME.roster.csv or NAME-roster.csv (.xlsx too)
-# when there is one; `qunkit generate OUT` writes OUT/exports and OUT/rosters in this layout.  Each import's
-# summary (files, messages added, lines not understood) is kept as REPORT_DIR/imports/NAME.json.
+# When anything in EXPORT_DIR or ROSTER_DIR changed since the last run, ONE `qunkit import EXPORT_DIR` process
+# imports the folder (start-up paid once, not once per export; unchanged exports are skipped by their hash, files
+# that are not exports are listed, not fatal); each export takes its roster by name, NAME.roster.csv or
+# NAME-roster.csv (.xlsx too), beside it or in ROSTER_DIR; `qunkit generate OUT` writes OUT/exports and
+# OUT/rosters in this layout.
+# The night's import summary (one row per file: messages added, lines not understood, files that are not
+# exports) is kept as REPORT_DIR/imports/DATE.json.
 # Exit status: 0 ok (alerts included), 2/3 when qunkit reports a usage, input, store or internal error
 # ("qunkit failed at STEP (exit N)" on stderr, so a cron mail tells a failure from something to act on).
 set -euo pipefail
@@ -35,21 +39,13 @@ failed() {  # qunkit itself failed (exit 2 or 3): say so, and stop with its code
 }
 stamp=$report_dir/.last-import
 
-# 1. Import exports changed since the last run (all of them the first time).  Re-importing a file
-#    is harmless anyway: unchanged files are skipped by hash and overlaps add only new messages.
-newer=()
-[ -e "$stamp" ] && newer=(-newer "$stamp")
+# 1. Import the exports when something changed since the last run (always the first time), in one process.
+#    Re-importing is harmless anyway: unchanged files are skipped by hash and overlaps add only new messages.
 touch "$stamp.next"
-while IFS= read -r -d '' f; do
-  case "$f" in *.roster.csv|*-roster.csv) continue ;; esac
-  name=$(basename "${f%.*}")
-  roster=()
-  for r in "$roster_dir/$name".roster.{csv,xlsx} "$roster_dir/$name"-roster.{csv,xlsx}; do
-    if [ -e "$r" ]; then roster=(--roster "$r"); break; fi
-  done
-  "$qunkit" import "$f" ${roster[@]+"${roster[@]}"} --quiet --format json -o "$report_dir/imports/$name.json" \
-    || failed "import $name" "$?"
-done < <(find "$export_dir" -maxdepth 1 -type f ${newer[@]+"${newer[@]}"} \( -name '*.txt' -o -name '*.json' -o -name '*.csv' \) -print0)
+if [ ! -e "$stamp" ] || [ -n "$(find "$export_dir" "$roster_dir" -maxdepth 1 ! -name '.*' -newer "$stamp" -print -quit)" ]; then
+  "$qunkit" import "$export_dir" --roster-dir "$roster_dir" --quiet --format json \
+    -o "$report_dir/imports/$today.json" || failed "import" "$?"
+fi
 mv "$stamp.next" "$stamp"
 
 # 2. Rank groups by dead-group risk, highest first, as a plain-text table (--format csv for machines).

@@ -278,7 +278,9 @@ def test_nightly_script(env, tmp_path):
     groups = json.loads(run(e, "groups", "--format", "json").stdout)
     assert [(g["messages"], g["roster"]) for g in groups] == [(13, True)]
     assert not [f for f in reports.iterdir() if f.name.endswith(".tmp")]
-    (summary,) = json.loads((reports / "imports" / "读书会.json").read_text(encoding="utf-8"))
+    (night,) = (reports / "imports").iterdir()          # nothing changed on the second night: no new import
+    (summary,) = json.loads(night.read_text(encoding="utf-8"))
+    assert Path(summary["file"]).name == "读书会.txt" and summary["roster_members"] > 0
     assert summary["skipped_unchanged"] is False and summary["added"] == 13   # the one night it was new
 
 

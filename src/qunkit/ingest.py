@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 from .errors import BadInput, UsageProblem
 from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
+from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
 from .store import Store, group_key, kill_point
@@ -65,6 +66,7 @@ class ImportResult:
     added: dict[str, int] = field(default_factory=dict)      # group_name -> rows added
     duplicates: int = 0                                        # rows already in the store
     skipped_unchanged: bool = False
+    skipped: str | None = None          # why a file found in a folder was not imported (not an export)
     roster_group: str | None = None
     roster_members: int = 0
     roster_report: ParseReport | None = None
@@ -76,7 +78,7 @@ class ImportResult:
     def as_dict(self) -> dict:
         d = self.report.as_dict()
         d.update(added=self.added_total, added_by_group=dict(self.added), duplicates=self.duplicates,
-                 skipped_unchanged=self.skipped_unchanged, roster_group=self.roster_group,
+                 skipped_unchanged=self.skipped_unchanged, skipped=self.skipped, roster_group=self.roster_group,
                  roster_members=self.roster_members,
                  roster_issues=[str(i) for i in self.roster_report.issues] if self.roster_report else [])
         return d
@@ -85,23 +87,35 @@ class ImportResult:
 def import_files(store: Store, paths: Iterable[str | os.PathLike], *, input_format: str | None = None,
                  options: ParseOptions | None = None, strict: bool = False, force: bool = False,
                  roster: str | os.PathLike | None = None, roster_group: str | None = None,
+                 roster_dir: str | os.PathLike | None = None, match_rosters: bool = True,
                  progress_factory: ProgressFactory | None = None,
                  on_result: ResultHook | None = None) -> list[ImportResult]:
     """Import ``paths`` in order, one store lock per file; returns one result per file.
 
+    Folders of exports are expanded and rosters matched by name (``qunkit.inputs``: ``X.roster.csv``,
+    ``X-roster.csv``, ``X.xlsx`` beside the export or in ``roster_dir``) unless ``roster`` is given or
+    ``match_rosters`` is off; a file passed over in a folder gets a result with ``skipped`` set.
     ``progress_factory(path)`` gives a context manager yielding a ``Progress`` callback (the CLI's bar);
     ``on_result`` sees each result as soon as its file is done, so a caller can report while the rest
     import.  The roster rule is checked before anything is read."""
-    paths = [Path(p) for p in paths]
+    inputs = expand_inputs([Path(p) for p in paths], Path(roster_dir) if roster_dir else None,
+                           match_rosters=match_rosters and roster is None, input_format=input_format)
+    paths = inputs.exports
     if roster is not None and len(paths) > 1 and roster_group is None:
         raise UsageProblem(f"--roster with {len(paths)} files: say which group it belongs to with --group NAME")
     results = []
+    for path, why in inputs.skipped:
+        res = ImportResult(report=ParseReport(file=str(path), format="-"), skipped=why)
+        results.append(res)
+        if on_result is not None:
+            on_result(res)
     for i, path in enumerate(paths):
         last = i == len(paths) - 1
+        matched = inputs.rosters.get(path)
         with (progress_factory(path) if progress_factory else nullcontext()) as progress:
             res = import_file(store, path, input_format=input_format, options=options, strict=strict,
-                              force=force, roster=roster if last else None, roster_group=roster_group,
-                              progress=progress)
+                              force=force, roster=matched or (roster if last else None),
+                              roster_group=None if matched else roster_group, progress=progress)
         results.append(res)
         if on_result is not None:
             on_result(res)
@@ -129,6 +143,7 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
             seen = None   # a group the file wrote was deleted or damaged: read the file again
         if seen is not None:
             _mark_unchanged(result, seen)
+            keys = seen.get("keys")
         else:
             keys = _ingest(store, path, parser_cls, options, result, strict, progress, repair=force)
             kill_point("before_imports")
@@ -140,7 +155,7 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
                                         "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}
                 store.write_imports(imports)
         if roster is not None:
-            _attach_to_file_group(store, Path(roster), roster_group, result, options.tz)
+            _attach_to_file_group(store, Path(roster), roster_group, result, options.tz, keys)
     return result
 
 
@@ -153,25 +168,36 @@ def attach_roster(store: Store, roster: str | os.PathLike, group: str, tz: str =
         return _read_and_attach(store, Path(roster), group, tz)
 
 
-def _read_and_attach(store: Store, roster: Path, group: str, tz: str) -> tuple[ParseReport, int]:
-    key = store.resolve_group(group)
+def _read_and_attach(store: Store, roster: Path, group: str, tz: str, key: str | None = None
+                     ) -> tuple[ParseReport, int]:
+    key = key or store.resolve_group(group)
     report = ParseReport(file=str(roster), format="roster")
     df = read_roster(roster, tz=tz, report=report)
     df.attrs = {}
-    store.write_roster(key, df)
+    store.write_roster(key, df, source=_fingerprint(roster))
     return report, len(df)
 
 
 def _attach_to_file_group(store: Store, roster: Path, group: str | None, result: ImportResult,
-                          tz: str) -> None:
-    """The roster goes to ``group`` if named, else to the file's only chat (called with the lock held)."""
+                          tz: str, keys: list[str] | None = None) -> None:
+    """The roster goes to ``group`` if named, else to the file's only chat (called with the lock held).
+
+    ``keys``: the store keys the file wrote; with one chat and an unchanged roster already attached
+    (same fingerprint) nothing is read again, the nightly case."""
     names = list(result.report.groups)
     if group is None:
         if len(names) != 1:
             raise UsageProblem(f"{result.report.file} holds {len(names)} chats ({', '.join(names[:8])}); "
                                "say which one the roster belongs to with --group NAME")
         group = names[0]
-    result.roster_report, result.roster_members = _read_and_attach(store, roster, group, tz)
+        key = keys[0] if keys and len(keys) == 1 else None
+        source, rows = store.roster_source(key) if key is not None else (None, 0)
+        if source is not None and source == _fingerprint(roster):
+            result.roster_group, result.roster_members = group, rows
+            return
+    else:
+        key = None
+    result.roster_report, result.roster_members = _read_and_attach(store, roster, group, tz, key)
     result.roster_group = group
 
 
@@ -199,8 +225,7 @@ def _groups_intact(store: Store, seen: dict) -> bool:
         metas = store.metas()
         return all(any(n == m.get("group_name") or n in m.get("names", []) for m in metas.values())
                    for n in names)
-    metas = store.metas()
-    return all(k in metas for k in keys)
+    return all(store.readable(k) for k in keys)
 
 
 def plausible_window(platform: str, now: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:

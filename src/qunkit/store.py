@@ -64,6 +64,7 @@ from .schema import MESSAGES
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
 LOCK_TIMEOUT_S = 600
 KILL_ENV = "QUNKIT_TEST_KILL_AT"
+ROSTER_SOURCE = b"qunkit_roster_source"   # roster.parquet footer key: the attached file's fingerprint
 
 
 
@@ -270,12 +271,31 @@ class Store:
                 tmp.unlink(missing_ok=True)
 
     @_writing
-    def write_roster(self, key: str, roster: pd.DataFrame) -> None:
+    def write_roster(self, key: str, roster: pd.DataFrame, source: str | None = None) -> None:
+        """Attach ``roster`` to group ``key``; ``source`` (the roster file's fingerprint) is kept in the
+        Parquet footer so an unchanged roster need not be read again (``roster_source``)."""
         path = self.groups_dir / key / "roster.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(".tmp-roster.parquet")
-        roster.to_parquet(tmp, index=False)
+        table = pa.Table.from_pandas(roster, preserve_index=False)
+        if source:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), ROSTER_SOURCE: source.encode()})
+        pq.write_table(table, tmp)
         os.replace(tmp, path)
+
+    def roster_source(self, key: str) -> tuple[str | None, int]:
+        """(fingerprint ``write_roster`` recorded, rows) of group ``key``'s roster; (None, 0) without one."""
+        try:
+            md = pq.read_metadata(self.groups_dir / key / "roster.parquet")
+        except (OSError, pa.ArrowException):
+            return None, 0
+        raw = (md.metadata or {}).get(ROSTER_SOURCE)
+        return (raw.decode() if raw else None), md.num_rows
+
+    def readable(self, key: str) -> bool:
+        """Whether group ``key`` has parts a reader counts and every footer among them reads (no full scan
+        of the store: the unchanged-file check of a nightly import asks this per group)."""
+        return bool(self._parts(key)) and self._footers_ok(key)
 
     # -- reading -------------------------------------------------------------------------------
     def _parts(self, key: str) -> list[Path]:

@@ -20,8 +20,8 @@ from .output import output_options
 @store_option
 @lexicon_option
 @output_options
-def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name,
-                scope, tz, store_dir, lexicon, quiet):
+def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster_group, self_id, year, dayfirst,
+                chat_name, scope, tz, store_dir, lexicon, quiet):
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
@@ -44,7 +44,7 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
     if files:
         options = parse_options(tz, self_id, year, chat_name, dayfirst)
         results = import_paths(store, files, fmt=input_format, options=options, strict=strict, force=force,
-                               roster=roster, roster_group=roster_group, quiet=quiet)
+                               roster=roster, roster_group=roster_group, quiet=quiet, roster_dir=roster_dir)
         for res in results:
             groups += list(res.report.groups)
     if targets and not groups:

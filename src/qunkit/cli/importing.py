@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from ..ingest import ImportResult
 
 
-def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_group, quiet):
-    """Import ``paths`` with ``qunkit.ingest.import_files`` (which owns every import rule, the roster one
-    included), printing each file's summary to stderr as it finishes unless ``quiet``.  ``fmt`` is the
-    *input* format name (None: sniffed)."""
+def import_paths(store, paths, *, fmt, options, strict, force, roster, roster_group, quiet, roster_dir=None):
+    """Import ``paths`` with ``qunkit.ingest.import_files`` (which owns every import rule, the roster ones
+    included: folders, rosters matched by name), printing each file's summary to stderr as it finishes
+    unless ``quiet``.  ``fmt`` is the *input* format name (None: sniffed)."""
     from ..ingest import import_files
 
     return import_files(store, paths, input_format=fmt, options=options, strict=strict, force=force,
-                        roster=roster, roster_group=roster_group,
+                        roster=roster, roster_group=roster_group, roster_dir=roster_dir,
                         progress_factory=lambda p: ImportProgress(safe_text(f"importing {p.name}"), enabled=not quiet),
                         on_result=None if quiet else _summary)
 
@@ -36,6 +36,9 @@ def _say(line: str, err: bool = True) -> None:
 
 def _summary(res: ImportResult) -> None:
     r = res.report
+    if res.skipped:
+        _say(f"{r.file}: not imported: {res.skipped}", err=True)
+        return
     if res.skipped_unchanged:
         _say(f"{r.file}: unchanged since last import; nothing added (--force re-reads it)", err=True)
         _roster_summary(res)
@@ -86,6 +89,9 @@ def import_flags(group_flags: tuple[str, ...] = ("--roster-group", "--group"),
         f = click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                          help="Member roster (CSV/XLSX: QQ号/微信号, 昵称/群名片, 身份, 入群时间) "
                               "for the export's group.")(f)
+        f = click.option("--roster-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                         default=None, help="Where to look for rosters named after the exports "
+                                            "(X.roster.csv, X-roster.csv, X.xlsx); beside each export first.")(f)
         f = click.option(*group_flags, "roster_group", default=None,
                          help="Which group the roster belongs to when the export holds several.")(f)
         f = click.option("--self", "self_id", default=None,
@@ -110,27 +116,31 @@ def _old_format(value: str) -> str:
 @import_flags()
 @store_option
 @output_options(format_hint=_old_format)
-def import_cmd(paths, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name, tz,
-               store_dir, quiet):
+def import_cmd(paths, input_format, strict, force, roster, roster_dir, roster_group, self_id, year, dayfirst,
+               chat_name, tz, store_dir, quiet):
     """Import chat exports into the store (idempotent: re-importing adds nothing twice).
 
     The format is sniffed from each file; --input-format NAME overrides it
-    (`qunkit formats` lists the names).  A line per file goes to stderr as it is
-    imported (not with --quiet); the summary, one row per file, is rendered
-    like every command's result (--format, -o).
+    (`qunkit formats` lists the names).  A folder is read as a folder of exports
+    (its top-level files; ones that are not chat exports are listed, not fatal),
+    unless it is itself one export (PyWxDump pages, QCE chunks).  Each export
+    takes the roster named after it (X.roster.csv, X-roster.csv or X.xlsx, beside
+    it or in --roster-dir) unless --roster names one.  A line per file goes to
+    stderr as it is imported (not with --quiet); the summary, one row per file,
+    is rendered like every command's result (--format, -o).
 
     \b
     Examples:
       qunkit import 全部消息记录.txt
       qunkit import 技术交流群.txt --roster 群成员.xlsx
-      qunkit import exports/*.txt --store ~/qunkit-store --quiet -o import.json --format json
+      qunkit import exports/ --roster-dir rosters/ --quiet -o import.json --format json
     """
     from ..commands.importing import import_result
     from ..commands.loading import open_store
 
     results = import_paths(open_store(store_dir), paths, fmt=input_format,
                            options=parse_options(tz, self_id, year, chat_name, dayfirst), strict=strict, force=force,
-                           roster=roster, roster_group=roster_group, quiet=quiet)
+                           roster=roster, roster_group=roster_group, quiet=quiet, roster_dir=roster_dir)
     return import_result(results)
 
 

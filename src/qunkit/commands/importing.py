@@ -22,6 +22,10 @@ def import_result(results: Sequence) -> Result:
               "skipped_unchanged": d.get("skipped_unchanged"), "groups": list(d.get("groups") or [])}
              for d in rows]
     bad = [str(d.get("file")) for d in rows if d.get("bad_lines")]
-    return Result(rows=rows, title=f"Imported {len(rows)} file(s)", table=table, table_columns=IMPORT_COLUMNS,
+    passed = [str(d.get("file")) for d in rows if d.get("skipped")]
+    done = len(rows) - len(passed)
+    return Result(rows=rows, title=f"Imported {done} file(s)", table=table, table_columns=IMPORT_COLUMNS,
                   notes=[Note("lines not understood in {items} (imported the rest; --strict refuses them)",
-                              tuple(bad), noun="file")])
+                              tuple(bad), noun="file"),
+                         Note("not imported: {items} (not chat exports; the import line says why)",
+                              tuple(passed), noun="file")])

@@ -63,7 +63,7 @@ def sniff(path: Path) -> type[Parser]:
     scored = sorted(((p.sniff(path, head), p.name, p) for p in parsers()), key=lambda t: -t[0])
     if not scored or scored[0][0] <= 0:
         lines = "\n".join(f"  {p.name:<14} {p.description}" for p in parsers())
-        raise BadInput(f"{path}: not a chat export qunkit recognises. Supported formats (--format NAME):\n{lines}")
+        raise BadInput(f"{path}: not a chat export qunkit recognises. Supported formats (--input-format NAME):\n{lines}")
     return scored[0][2]
 
 
