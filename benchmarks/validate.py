@@ -138,6 +138,7 @@ def evaluate(corpus: dict) -> dict:
     rk = risk.assign(group_id=risk["group_id"].astype(str)).merge(
         life[["group_id", "lifecycle", "dead_within_30d"]], on="group_id", how="inner")
     dead = rk["dead_within_30d"].astype(bool).to_numpy()
+    others = (rk["lifecycle"] != "one_man_show").to_numpy()
     return {
         "members": len(j), "unseen": int(j["unseen"].sum()), "groups": len(rk), "dead_groups": int(dead.sum()),
         "messages": len(m), "seconds": round(elapsed, 2),
@@ -145,6 +146,9 @@ def evaluate(corpus: dict) -> dict:
         "per_role": observable, "per_role_planted": planted,
         "confusion": pd.crosstab(j["observable"], j["pred"]),
         "auc": auc(rk["score"].to_numpy(dtype=float), dead),
+        # the generator's one_man_show groups never die within 30 days (the operator keeps posting), while the
+        # practice, and qunkit's monologue cause, call them dying: their share of the AUC, shown apart
+        "auc_without_one_man_show": auc(rk["score"].to_numpy(dtype=float)[others], dead[others]),
         "risk": rk[["group_name", "lifecycle", "dead_within_30d", "score", "level"]],
     }
 
@@ -163,7 +167,8 @@ def print_result(res: dict, seed: int, generator: str, layout: str, load_s: floa
           f"{res['dead_groups']} dead within 30 days")
     print(f"   role macro-F1: {res['macro_f1_observable']:.3f} observable truth, "
           f"{res['macro_f1_planted']:.3f} planted truth")
-    print(f"   risk AUC (dead within 30 days): {res['auc']:.3f}")
+    solo = f" ({res['auc_without_one_man_show']:.3f} without the one_man_show groups)" if generator == "qunkit" else ""
+    print(f"   risk AUC (dead within 30 days): {res['auc']:.3f}{solo}")
     print(f"   analysis time (features + roles + risk): {res['seconds']:.2f} s; "
           f"generate+export+import {load_s:.1f} s")
     print(res["per_role"].round(3).to_string(index=False))

@@ -1,10 +1,16 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from analysis_helpers import chat, members_frame
+from click.testing import CliRunner
+from test_store import qq_export, write
 
 from qunkit import generate as gen
+from qunkit.analysis.dips import dip
 from qunkit.analysis.risk import group_risk
+from qunkit.cli import cli
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
 from qunkit.holidays import holidays
 from qunkit.ingest import import_file
@@ -166,3 +172,153 @@ def generated_store(tmp_path_factory):
     life["group_id"] = life["group_name"].map(ids)
     risk = group_risk(messages, members, life["as_of"].max().tz_convert("UTC"))   # judged once for every case
     return risk.merge(life.drop(columns="group_name"), on="group_id").set_index("lifecycle")
+
+
+# --- monologue, key members, dips against the group's own variation ---------------------------------------
+
+def daily_rows(per_day: list[int], speakers: int = 12, seed: int = 1, skip: frozenset = frozenset()) -> list:
+    """One row plan per day: ``per_day[d]`` messages 7 minutes apart from random speakers u0..u{speakers-1}
+    (a conversation: each message answers the last); members in ``skip`` are left out."""
+    rng = np.random.default_rng(seed)
+    pool = [f"u{i}" for i in range(speakers) if f"u{i}" not in skip]
+    rows = []
+    for d, n in enumerate(per_day):
+        for k in range(n):
+            who = pool[rng.integers(0, len(pool))]
+            rows.append((d * 1440 + 9 * 60 + k * 7, who, PHRASES[k % len(PHRASES)].format(t=TOPICS[d % 12]) + f"（{d}-{k}）"))
+    return rows
+
+
+def noisy_weeks(weeks: int, per_week: float, swing: float, seed: int) -> list[int]:
+    """Daily counts whose weekly totals swing by about ``swing`` (log sd) around ``per_week``."""
+    rng = np.random.default_rng(seed)
+    out: list[int] = []
+    for _ in range(weeks):
+        total = per_week * np.exp(rng.normal(0, swing))
+        out += list(rng.multinomial(int(round(total)), [1 / 7] * 7))
+    return out
+
+
+def monologue_rows(days: int = 84) -> list:
+    """The owner posts eight messages every morning; one member says something each evening, hours later."""
+    rows = []
+    for d in range(days):
+        rows += [(d * 1440 + 9 * 60 + k * 15, "o", f"今日分享第{d}-{k}条：{TOPICS[(d + k) % 12]}技巧") for k in range(8)]
+        rows.append((d * 1440 + 21 * 60, f"u{d % 5}", PHRASES[d % 7].format(t=TOPICS[d % 12]) + f"（{d}）"))
+    return rows
+
+
+def test_dip_is_judged_against_the_groups_own_swing():
+    rng = np.random.default_rng(3)
+    steady = 200 * np.exp(rng.normal(0, 0.03, 6))
+    noisy = 200 * np.exp(rng.normal(0, 0.35, 6))
+    calm, wild = dip(np.array([110.0]), steady), dip(np.array([110.0]), noisy)
+    assert calm.change < -0.4 and wild.change < -0.2
+    assert calm.z < -3 and -3 < wild.z < 0          # the same 110 is far out for one group, ordinary for the other
+    assert not dip(np.array([5.0]), np.array([10.0])).valid     # one window is no baseline
+    young = dip(np.array([100.0]), np.array([200.0, 200.0]))       # two identical windows: the swing is assumed
+    assert young.valid and young.spread >= 0.3
+
+
+def test_monologue_is_at_risk_with_its_figures():
+    rows = monologue_rows()
+    r = risk_of(rows, 84, roster=True)
+    assert r["level"] in ("at-risk", "dead") and r["score"] >= 50, r["reasons"]
+    mono = [x for x in r["reasons"] if x.startswith("monologue:")]
+    assert mono, r["reasons"]
+    f = r["features"]
+    recent = [x for x in rows if x[0] > (84 - 30) * 1440]
+    assert f["msgs_30d"] == len(recent)
+    assert f["top1_share_30d"] == pytest.approx(sum(x[1] == "o" for x in recent) / len(recent), abs=1e-3)
+    assert f["top1_reply_share_30d"] < 0.1
+    assert f"{f['top1_share_30d']:.0%}" in mono[0] and f"{f['msgs_30d']:.0f} messages" in mono[0]
+    assert "an owner/admin" in mono[0]
+
+
+def test_an_organizer_who_is_answered_is_no_monologue():
+    # the owner writes most messages, but members answer within minutes
+    r = risk_of(schedule_rows([(0, 84, 12, 8)], owner_share=0.6), 84, roster=True)
+    assert not any(x.startswith("monologue:") for x in r["reasons"]), r["reasons"]
+    assert r["features"]["top1_share_30d"] > 0.5 and r["features"]["top1_reply_share_30d"] > 0.35
+    assert r["level"] == "healthy"
+
+
+def test_one_off_dip_in_a_noisy_group_is_not_at_risk():
+    per_day = noisy_weeks(12, 120, 0.25, seed=5)
+    week = sum(per_day[-14:-7])
+    per_day[-7:] = [round(x * 0.55 * week / max(sum(per_day[-7:]), 1)) for x in per_day[-7:]]   # last week: -45%
+    r = risk_of(daily_rows(per_day), 84)
+    mono = risk_of(monologue_rows(), 84, roster=True)
+    assert r["level"] in ("healthy", "watch") and r["score"] < mono["score"], r["reasons"]
+    assert r["features"]["vol_1w_change"] < -0.3
+    # the same fall kept up for three weeks is caught
+    per_day[-21:-7] = [round(x * 0.35) for x in per_day[-21:-7]]
+    per_day[-7:] = [round(x * 0.6) for x in per_day[-7:]]
+    fall = risk_of(daily_rows(per_day), 84)
+    assert fall["level"] == "at-risk" and fall["score"] > r["score"] + 25, fall["reasons"]
+    msg = next(x for x in fall["reasons"] if x.startswith("messages down"))
+    assert "usual week-to-week swing" in msg
+
+
+def test_key_member_gone_quiet_is_named_with_figures():
+    rows = daily_rows([14] * 100, speakers=10, seed=2)
+    k = [(d * 1440 + 12 * 60 + i * 3, "k", f"我整理了{TOPICS[i % 12]}的要点（{d}-{i}）") for d in range(0, 62) for i in range(5)]
+    r = risk_of(sorted(rows + k), 100)
+    quiet = r["features"]["key_quiet"]
+    assert [q["name"] for q in quiet] == ["name_k"]
+    ref = [x for x in k if (100 - 90) * 1440 <= x[0] < (100 - 30) * 1440]
+    assert quiet[0]["messages"] == len(ref) and quiet[0]["days_silent"] > 30
+    text = next(x for x in r["reasons"] if "key members silent" in x)
+    assert "name_k" in text and f"{len(ref)} messages" in text
+
+
+def test_key_member_back_is_a_positive_note():
+    base = daily_rows([14] * 84, speakers=10, seed=4)
+    k_before = [(d * 1440 + 12 * 60 + i * 3, "k", f"经验{d}-{i}") for d in range(0, 30) for i in range(5)]
+    k_back = [(d * 1440 + 12 * 60 + i * 3, "k", f"回来了{d}-{i}") for d in range(78, 84) for i in range(2)]
+    away = risk_of(sorted(base + k_before), 84)
+    back = risk_of(sorted(base + k_before + k_back), 84)
+    note = [x for x in back["reasons"] if x.startswith("key member back: name_k")]
+    assert note and back["features"]["key_back"][0]["silent_days"] >= 30, back["reasons"]
+    assert not any(x.startswith("key member back") for x in away["reasons"])
+    assert back["score"] <= away["score"]
+
+
+def test_cli_names_a_quiet_key_member_safely(tmp_path):
+    """Through an import and ``qunkit risk``: the quiet key member is named, and a name carrying a
+    terminal escape is shown escaped in the table and CSV, exact in the JSON."""
+    nick = "清屏\x1b[2J侠"
+    day0 = pd.Timestamp("2024-03-04 10:00")
+    lines = []
+    for d in range(100):
+        for i in range(12):
+            who = f"成员{(d + i) % 8}({20010 + (d + i) % 8})"
+            lines.append(((day0 + pd.Timedelta(days=d, minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S"), who,
+                          f"{TOPICS[i % 12]}第{d}天的讨论{i}"))
+        if d < 62:
+            lines += [((day0 + pd.Timedelta(days=d, hours=5, minutes=i)).strftime("%Y-%m-%d %H:%M:%S"),
+                       f"{nick}(20001)", f"我整理了{TOPICS[i]}的要点{d}") for i in range(4)]
+    lines.sort()
+    export = write(tmp_path / "a.txt", qq_export("读书会", lines))
+    runner = CliRunner()
+    store = str(tmp_path / "s")
+    assert runner.invoke(cli, ["import", str(export), "--store", store, "--quiet"]).exit_code == 0
+    res = runner.invoke(cli, ["risk", "--store", store, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    quiet = row["features"]["key_quiet"]
+    assert [q["name"] for q in quiet] == [nick] and quiet[0]["days_silent"] > 30
+    assert any("key members silent" in r and nick in r for r in row["reasons"])
+    for fmt in ("table", "csv"):
+        out = runner.invoke(cli, ["risk", "--store", store, "--format", fmt])
+        assert out.exit_code == 0 and "\x1b" not in out.stdout, out.stdout
+        assert "key members silent" in out.stdout and "\\x1b" in out.stdout
+
+
+def test_a_young_group_collapsing_in_its_fourth_week_is_flagged():
+    r = risk_of(schedule_rows([(0, 21, 20, 12), (21, 25, 1, 2)]), 25)
+    assert r["level"] == "at-risk", r["reasons"]
+    assert any(x.startswith("messages down") for x in r["reasons"])
+    # ... and a young group's first full weeks are no comeback
+    steady = risk_of(schedule_rows([(0, 28, 20, 12)]), 28)
+    assert steady["level"] == "healthy" and not any(x.startswith("coming back") for x in steady["reasons"])

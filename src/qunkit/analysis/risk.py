@@ -4,10 +4,13 @@ The causes are the ones the practice names (shared/DOMAIN.md, "Why groups
 die"), each measured at ``as_of`` from the messages before it:
 
 - long silence (days since the last message with content),
-- falling volume and a shrinking set of speakers (the last two weeks against
-  the four before them, and the trend over eight weeks),
-- one person talking alone (自嗨/独角戏), messages that get no reply,
-  questions left unanswered,
+- falling volume and a shrinking set of speakers (the last two weeks, week and
+  three days against the group's *own* week-to-week swing, ``analysis.dips``,
+  so a one-off dip in a noisy group is not a fall; and the trend over eight weeks),
+- a monologue (自嗨/独角戏: one speaker writes most of the last 30 days and
+  almost nobody answers them), messages that get no reply, questions left unanswered,
+- key members gone quiet for a month, named (``analysis.key_members``); a key
+  member back after such a silence lowers the score,
 - floods and ads crowding out talk (noise share),
 - organizers gone quiet, no new members, members leaving,
 - age past the usual life of a WeChat group (lively 1-2 months, dead by 3-4).
@@ -16,6 +19,9 @@ What must *not* be called dying: a holiday lull (a drop that overlaps the
 Spring Festival or National Day week is discounted), a group that shrank and
 held steady (declines are measured against the last six weeks, not against an
 old peak), and a group coming back to life (recent growth lowers the score).
+The monologue weight is not tuned: the generator's one_man_show groups never die
+(the operator keeps posting), the practice says they do; it is set so that a
+monologue alone is at-risk.
 
 Each cause contributes points (weights in ``WEIGHTS``, tuned on generated
 corpus seed 0); the reasons list the contributing causes, largest first, each
@@ -32,6 +38,8 @@ import pandas as pd
 
 from ..holidays import holidays
 from ..members import PROTECTED_ROLES, present_at, to_ns
+from .dips import Dip, dip
+from .key_members import key_member_features
 from .text_features import Features, compute_features
 
 LEVELS = ((75, "dead"), (50, "at-risk"), (25, "watch"), (0, "healthy"))
@@ -54,10 +62,15 @@ WEIGHTS: dict[str, float] = {
     "leavers": 12.0,
     "wechat_age": 5.0,
     "revival": -20.0,
+    "monologue": 55.0,        # one voice, nobody answering (独角戏): at-risk on its own
+    "key_quiet": 20.0,        # at full strength when the quiet key members wrote half the content
+    "key_back": -8.0,         # per key member back after a month's silence (at most two count)
 }
 SILENCE_WATCH = 7.0            # days of silence where the silence cause starts
 SILENCE_DEAD = 30.0            # ... and where it is at full strength
 HOLIDAY_DISCOUNT = 0.3         # a drop that overlaps a holiday keeps this much of its weight
+MONOLOGUE_DAYS = 30            # the window a monologue (独角戏) is measured over
+MONOLOGUE_MIN_MSGS = 20        # ... and the messages it needs
 
 @lru_cache(maxsize=1)
 def _holiday_ns() -> np.ndarray:
@@ -128,6 +141,7 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     org_ids, join_ns, left_ns, n_members = _member_facts(members, F.as_of)
     people_gid = F.people["group_id"].to_numpy()
     people_mid = F.people["member_id"].to_numpy()
+    people_name = F.people["member_name"].astype(str).to_numpy()
     flags = {c: msgs[c].to_numpy() for c in ("replied", "question", "answered", "noise", "ad", "festive",
                                             "redpacket")}
 
@@ -153,11 +167,14 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
         trend = volume.pop("trend_per_week")
         f.update(volume)
         f.update(_speaker_features(mi, tk, ai))
+        f.update(_speaker_dips(mi, tk, ai, f["age_days"]))
         f["trend_per_week"] = trend              # after the speakers: the key order is the json's
         mine = {c: v[idx] for c, v in flags.items()}
         orgs = org_ids.get(gid, set())
         is_org = np.isin(people_mid[mi], list(orgs)) & (people_gid[mi] == gid) if orgs else np.zeros(len(mi), bool)
         f.update(_conversation_features(mine, mi, tk, ai, people_mid, orgs, is_org))
+        f.update(_monologue_features(mi, ti, tk, mine["replied"], as_of))
+        f.update(key_member_features(mi, ti, tk, people_name, as_of))
         f.update(_membership_features(join_ns.get(gid, np.zeros(0, np.int64)), left_ns.get(gid, np.zeros(0, np.int64)),
                                       ev_of.get(gi), n_members.get(gid), mi, as_of))
         f["platform"] = str(groups["platform"].iat[gi])
@@ -197,6 +214,12 @@ def _volume_features(ti: np.ndarray, ai: np.ndarray, tk: np.ndarray, as_of: int,
     f["msgs_last_3d"] = last3
     f["msgs_prev_3d_avg"] = float(prev3)
     f["volume_change_3d"] = (last3 - prev3) / prev3 if prev3 > 0 else 0.0
+    # the same windows against the group's own week-to-week variation (``analysis.dips``)
+    full = int(age_days // 7)                     # weeks wholly inside the group's history
+    base3 = [int((tk & (age_ns >= k * _WEEK) & (age_ns < k * _WEEK + 3 * _DAY)).sum()) for k in range(1, 7)]
+    f.update(_dip_fields("vol_2w", dip(weeks[:2], weeks[2:min(8, full)])))
+    f.update(_dip_fields("vol_1w", dip(weeks[:1], weeks[1:min(7, full)])))
+    f.update(_dip_fields("vol_3d", dip(np.array([last3]), np.array(base3[:max(full - 1, 0)]))))
     # eight-week trend of log volume (slope per week; negative = falling)
     w8 = weeks[:8][::-1]
     n8 = int(min(8, max(f["weeks_observed"], 0)))
@@ -219,6 +242,42 @@ def _speaker_features(mi: np.ndarray, tk: np.ndarray, ai: np.ndarray) -> dict[st
             "speakers_change": (s_recent - s_prev) / s_prev if s_prev > 0 else 0.0,
             "speakers_last_week": s_last, "speakers_prev_week_avg": float(s_prev_w),
             "speakers_change_1w": (s_last - s_prev_w) / s_prev_w if s_prev_w > 0 else 0.0}
+
+
+def _dip_fields(prefix: str, d: Dip) -> dict[str, float]:
+    """A ``Dip`` as flat feature numbers (the json's ``features``); ``_dip_of`` reads them back."""
+    return {f"{prefix}_recent": d.recent, f"{prefix}_usual": d.usual, f"{prefix}_change": d.change,
+            f"{prefix}_z": d.z, f"{prefix}_spread": d.spread, f"{prefix}_windows": d.windows}
+
+
+def _dip_of(f: dict[str, Any], prefix: str) -> Dip:
+    return Dip(*(f[f"{prefix}_{k}"] for k in ("recent", "usual", "change", "spread", "z", "windows")))
+
+
+def _speaker_dips(mi: np.ndarray, tk: np.ndarray, ai: np.ndarray, age_days: float) -> dict[str, Any]:
+    """Distinct speakers per week (the last eight) against the group's own week-to-week variation."""
+    sel = tk & (ai < 8)
+    span = int(mi.max()) + 1 if len(mi) else 1
+    pairs = np.unique(ai[sel].astype(np.int64) * span + mi[sel])        # one (week, speaker) pair each
+    per_week = np.bincount(pairs // span, minlength=8)[:8].astype(float)
+    full = int(age_days // 7)
+    return {**_dip_fields("spk_2w", dip(per_week[:2], per_week[2:min(8, full)])),
+            **_dip_fields("spk_1w", dip(per_week[:1], per_week[1:min(7, full)]))}
+
+
+def _monologue_features(mi: np.ndarray, ti: np.ndarray, tk: np.ndarray, replied: np.ndarray, as_of: int
+                        ) -> dict[str, Any]:
+    """The last ``MONOLOGUE_DAYS``: the top speaker's share and how many of their messages someone
+    else answered (``text_features``' replied: a next turn, a quote or an @mention by another member)."""
+    sel = tk & (ti > as_of - MONOLOGUE_DAYS * _DAY)
+    n = int(sel.sum())
+    if not n:
+        return {"msgs_30d": 0, "speakers_30d": 0, "top1_share_30d": 0.0, "top1_reply_share_30d": 0.0}
+    ids, counts = np.unique(mi[sel], return_counts=True)
+    top = ids[counts.argmax()]
+    mine = sel & (mi == top)
+    return {"msgs_30d": n, "speakers_30d": int(len(ids)), "top1_share_30d": float(counts.max() / n),
+            "top1_reply_share_30d": float(replied[mine].mean())}
 
 
 def _conversation_features(mine: dict[str, np.ndarray], mi: np.ndarray, tk: np.ndarray, ai: np.ndarray,
@@ -277,6 +336,7 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
                        f"no message with content for {silent:.0f} days"))
     causes += _decline_causes(f, w, damp, calendar, holiday_now)
     causes += _conversation_causes(f, w)
+    causes += _key_member_causes(f, w, silent)
     causes += _membership_causes(f, w, silent)
     score = float(np.clip(sum(c[0] for c in causes), 0, 100))
     return score, causes
@@ -284,36 +344,46 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
 
 
 
+# a drop counts when it is both far outside the group's own weekly swing (z, in spreads) and large:
+# (window, z from-to, fall from-to).  One week or three days alone must fall by half or more.
+DIP_TESTS = {
+    "2w": ((1.5, 4.0), (0.25, 0.7)),
+    "1w": ((2.0, 5.0), (0.5, 0.9)),
+    "3d": ((2.0, 5.0), (0.5, 0.95)),
+}
+DIP_WORDS = {"2w": "over the last 2 weeks", "1w": "in the last week", "3d": "in the last 3 days"}
+DIP_MIN_USUAL = {"vol": 4.0, "spk": 3.0}     # below this many per window there is nothing to fall from
+
+
+def _dip_strength(d: Dip, window: str) -> float:
+    (z0, z1), (c0, c1) = DIP_TESTS[window]
+    return min(_sat(-d.z, z0, z1), _sat(-d.change, c0, c1))
+
+
+def _dip_text(what: str, d: Dip, window: str) -> str:
+    per = "on those days" if window == "3d" else "a week"
+    return (f"{what} down {_pct(d.change)} {DIP_WORDS[window]} ({d.recent:.0f} {per} vs a usual {d.usual:.0f}; "
+            f"{-d.z:.1f}x the group's usual week-to-week swing)")
+
+
+def _dips(f: dict[str, Any], prefix: str, what: str, windows: tuple[str, ...]) -> list[tuple[float, str]]:
+    out = []
+    for wnd in windows:
+        d = _dip_of(f, f"{prefix}_{wnd}")
+        if d.valid and d.usual >= DIP_MIN_USUAL[prefix] and d.change < 0:
+            out.append((_dip_strength(d, wnd), _dip_text(what, d, wnd)))
+    return out
+
+
 def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: float, calendar: bool, holiday_now: bool
                     ) -> list[tuple[float, str]]:
-    """Falling volume and speakers (the worst window of each), a holiday discount, the 8-week trend."""
+    """Falling volume and speakers against the group's own variation (the worst window of each),
+    a holiday discount, the 8-week trend."""
     causes: list[tuple[float, str]] = []
-    # volume and speakers: the worse of "last 2 weeks vs the 4 before" and "last week vs the 4 before"
-    drops = []
-    if f["msgs_prev_2w"] >= 4 and f["volume_change"] < 0:
-        drops.append((_sat(-f["volume_change"], 0.25, 0.85),
-                      f"messages down {_pct(f['volume_change'])} in 2 weeks "
-                      f"({f['msgs_recent_2w']:.0f} vs {f['msgs_prev_2w']:.0f} per 2 weeks before)"))
-    if f["msgs_prev_week_avg"] >= 4 and f["volume_change_1w"] < 0:
-        drops.append((_sat(-f["volume_change_1w"], 0.35, 0.9),
-                      f"messages down {_pct(f['volume_change_1w'])} in the last week "
-                      f"({f['msgs_last_week']:.0f} vs {f['msgs_prev_week_avg']:.0f} a week before)"))
-    if f["msgs_prev_3d_avg"] >= 10 and f["volume_change_3d"] < 0:
-        drops.append((_sat(-f["volume_change_3d"], 0.5, 0.95),
-                      f"messages down {_pct(f['volume_change_3d'])} in the last 3 days "
-                      f"({f['msgs_last_3d']:.0f} vs {f['msgs_prev_3d_avg']:.0f} on the same days before)"))
-    _add_worst(causes, drops, w["volume_drop"] * damp)
-    drops = []
-    if f["speakers_prev_2w"] >= 4 and f["speakers_change"] < 0:
-        drops.append((_sat(-f["speakers_change"], 0.2, 0.75),
-                      f"speakers down {_pct(f['speakers_change'])} in 2 weeks "
-                      f"({f['speakers_recent_2w']} vs {f['speakers_prev_2w']:.0f})"))
-    if f["speakers_prev_week_avg"] >= 4 and f["speakers_change_1w"] < 0:
-        drops.append((_sat(-f["speakers_change_1w"], 0.3, 0.85),
-                      f"speakers down {_pct(f['speakers_change_1w'])} in the last week "
-                      f"({f['speakers_last_week']} vs {f['speakers_prev_week_avg']:.0f} a week before)"))
+    _add_worst(causes, _dips(f, "vol", "messages", ("2w", "1w", "3d")), w["volume_drop"] * damp)
+    drops = _dips(f, "spk", "speakers", ("2w", "1w"))
     _add_worst(causes, drops, w["speaker_drop"] * damp)
-    if holiday_now and (drops or f["volume_change"] < -0.25):
+    if holiday_now and (any(s > 0 for s, _ in drops) or f["vol_2w_change"] < -0.25):
         why = "a holiday" if calendar else f"holiday greetings ({f['festive_recent']}) and red packets"
         causes.append((0.0, f"drop discounted: {why} in the last weeks"))
     if f["trend_per_week"] < 0:
@@ -326,8 +396,8 @@ def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: float, calenda
 
 def _conversation_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[float, str]]:
     """One voice, no replies, unanswered questions, noise, organizers gone quiet (the last 4 weeks)."""
-    causes: list[tuple[float, str]] = []
-    if f["msgs_4w"] >= 10:
+    causes = _monologue_causes(f, w)
+    if f["msgs_4w"] >= 10 and not causes:          # a monologue already says both
         s = _sat(f["top1_share"], 0.4, 0.75)
         if s > 0:
             who = "an owner/admin" if f["top1_is_admin"] else "one member"
@@ -352,6 +422,38 @@ def _conversation_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[f
     return causes
 
 
+def _monologue_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[float, str]]:
+    """独角戏: one speaker writes most of the last 30 days and almost nobody answers them.  An organizer
+    who posts a lot and gets answers is not this."""
+    if f["msgs_30d"] < MONOLOGUE_MIN_MSGS:
+        return []
+    s = _sat(f["top1_share_30d"], 0.65, 0.9) * _sat(0.35 - f["top1_reply_share_30d"], 0.0, 0.25)
+    if s <= 0:
+        return []
+    who = "an owner/admin" if f["top1_is_admin"] else "one speaker"
+    return [(w["monologue"] * s, f"monologue: {who} wrote {f['top1_share_30d']:.0%} of the last "
+             f"{MONOLOGUE_DAYS} days' {f['msgs_30d']} messages; {f['top1_reply_share_30d']:.0%} of theirs "
+             "got a reply from anyone else")]
+
+
+def _key_member_causes(f: dict[str, Any], w: dict[str, float], silent: float) -> list[tuple[float, str]]:
+    """Key members silent for 30 days (named, with their figures); key members back after such a silence."""
+    causes: list[tuple[float, str]] = []
+    quiet = f["key_quiet"]
+    if quiet and silent < SILENCE_DEAD:              # a group silent for a month: the silence says it all
+        s = _sat(f["key_quiet_share"], 0.0, 0.5)
+        who = "; ".join(f"{q['name']} ({q['messages']} messages, {q['share']:.0%}; silent {q['days_silent']:.0f} "
+                        "days)" for q in quiet[:3])
+        more = f" and {len(quiet) - 3} more" if len(quiet) > 3 else ""
+        causes.append((w["key_quiet"] * s, f"{len(quiet)} of {f['key_members']} key members silent for the last "
+                       f"30 days: {who}{more}, of the {f['key_ref_messages']} messages in the 60 days before"))
+    for b in f["key_back"][:2]:
+        causes.append((w["key_back"], f"key member back: {b['name']} wrote again after {b['silent_days']:.0f} "
+                       f"silent days ({b['messages']} messages, {b['share']:.0%}, in the 60 days before "
+                       "the silence)"))
+    return causes
+
+
 def _membership_causes(f: dict[str, Any], w: dict[str, float], silent: float) -> list[tuple[float, str]]:
     """No newcomers, members leaving, a WeChat group's age, and coming back to life."""
     causes: list[tuple[float, str]] = []
@@ -364,9 +466,12 @@ def _membership_causes(f: dict[str, Any], w: dict[str, float], silent: float) ->
     if f["platform"] == "wechat" and f["age_days"] > 90:
         causes.append((w["wechat_age"] * _sat(f["age_days"], 90, 150),
                        f"{f['age_days']:.0f} days old: WeChat groups are usually dead by month 3-4"))
-    if f["msgs_prev_2w"] >= 2 and f["volume_change"] > 0.5 and silent < SILENCE_WATCH:
-        causes.append((w["revival"] * _sat(f["volume_change"], 0.5, 2.0),
-                       f"coming back: messages up {f['volume_change']:.0%} in 2 weeks"))
+    # against the weeks the group existed (a young group's first weeks are not a comeback)
+    up = _dip_of(f, "vol_2w")
+    if up.valid and up.usual >= 1 and up.change > 0.5 and silent < SILENCE_WATCH:
+        causes.append((w["revival"] * _sat(up.change, 0.5, 2.0),
+                       f"coming back: messages up {up.change:.0%} over the last 2 weeks ({up.recent:.0f} a week "
+                       f"vs a usual {up.usual:.0f})"))
     return causes
 
 
