@@ -58,6 +58,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),
     "replies": ("qunkit.cli.replies:replies_cmd",
                 "For each message, the message it answers (or none) and the evidence."),
+    "report": ("qunkit.cli.report:report_cmd",
+               "One self-contained HTML report: groups ranked by risk, then a section per group."),
     "digest": ("qunkit.cli.report:digest_cmd", "A short summary per group for a period, for a cron mail or a chat bot."),
     "doctor": ("qunkit.cli.doctor:doctor_cmd",
                "Check the store for damage and say how to repair it; --repair does what is safe."),

@@ -40,3 +40,41 @@ def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
     from ..commands.loading import open_store
 
     return digest(open_store(store_dir), scope, period=period, fmt=fmt, lexicon=lexicon, tz=tz)
+
+
+@click.command("report")
+@click.argument("names", nargs=-1, metavar="[GROUP]...")
+@click.option("--trend-weeks", type=click.IntRange(0, 52), default=8, show_default=True,
+              help="Past week ends the risk score is replayed at (0: no trend).")
+@click.option("--prune-days", type=click.IntRange(0), default=90, show_default=True,
+              help="The silence the prune preview counts (as qunkit prune --days N).")
+@lexicon_option
+@scope_options
+@store_option
+@output_options
+def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, quiet):
+    """One self-contained HTML report: groups ranked by risk, then a section per group.
+
+    GROUPS are group names or ids (default: every group in scope).  The page
+    has activity (messages per day with a 7-day average, speakers and active
+    rate per week against the practice's bands, members in and out, an hour x
+    weekday heatmap), roles with each member's reasons and the group's
+    structure, risk with its causes and its trend over past weeks, the reply
+    network, keywords per month, the most replied-to messages, noise, and a
+    prune preview.  It opens offline: no script, no font or image download;
+    every name and message is escaped.
+
+    \b
+    Examples:
+      qunkit report -o report.html
+      qunkit report 读书会 --as-of 2024-06-30 -o 读书会.html
+      qunkit analyze export.txt --html report.html     # straight from an export
+    """
+    from dataclasses import replace
+
+    from ..commands.loading import open_store
+    from ..commands.report import report
+
+    scope = replace(scope, groups=tuple(scope.groups) + tuple(names))
+    return report(open_store(store_dir), scope, lexicon=lexicon, tz=tz, trend_weeks=trend_weeks,
+                  prune_days=prune_days)
