@@ -139,7 +139,7 @@ def _heatmaps(messages: pd.DataFrame) -> dict[str, list[list[int]]]:
     out = {}
     for gid, g in spoken.groupby("group_id", sort=False, observed=True):
         local = g["ts"].dt.tz_convert(str(g["tz"].iloc[-1]))
-        out[str(gid)] = heatmap_grid(local.dt.weekday.to_numpy(), local.dt.hour.to_numpy())
+        out[str(gid)] = heatmap_grid(local.dt.day_of_week.to_numpy(), local.dt.hour.to_numpy())
     return out
 
 

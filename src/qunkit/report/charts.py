@@ -16,7 +16,7 @@ ACCENT, SOFT, BAD, BAND = "#2f6fde", "#9db7ea", "#c4372c", "#2d8a4e"
 
 
 def _svg(body: str, w: int = W, h: int = H, label: str = "") -> Raw:
-    return Raw(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+    return Raw(f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
                f'role="img" aria-label="{esc(label)}">{body}</svg>')
 
 
