@@ -29,15 +29,17 @@ SVG_NICK = "</text><script>window.__pwned=2</script>"
 
 
 def qq_export(path: Path, group: str, people: list[tuple[str, str]], days: int = 40,
-              texts: dict[tuple[int, int], str] | None = None) -> Path:
+              texts: dict[tuple[int, int], str] | None = None, stop: dict[int, int] | None = None) -> Path:
     """A QQ message-manager export: each person speaks every day at 20:00 + their index (minutes);
-    ``texts[(day, person)]`` replaces that message."""
+    ``texts[(day, person)]`` replaces that message; ``stop[person]`` is the day after their last."""
     lines = ["消息记录（此消息记录为文本格式，不支持重新导入）", "", "=" * 64, "消息分组:我的QQ群", "=" * 64,
              f"消息对象:{group}", "=" * 64, ""]
     t0 = pd.Timestamp("2024-03-01 20:00")
     texts = texts or {}
     for d in range(days):
         for i, (name, qq) in enumerate(people):
+            if d >= (stop or {}).get(i, days):
+                continue
             t = t0 + pd.Timedelta(days=d, minutes=i)
             text = texts.get((d, i), f"第{d}天 讨论相机镜头和光圈 {i}")
             lines += [f"{t:%Y-%m-%d %H:%M:%S} {name}({qq})", text, ""]
