@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..analysis.activity import activity
 from ..analysis.benchmarks import benchmarks_for
-from ..analysis.keywords import period_keywords
+from ..analysis.keywords import PER_PERIOD, period_keywords
 from ..analysis.overview import overview
 from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
@@ -30,6 +30,7 @@ from .moments import moment, risk_at
 from .result import Result
 
 REPLY_WINDOW = 3000     # messages per group the reply network is drawn from (the most recent)
+KEYWORD_BUDGET = 20_000  # texts jieba segments for the whole report (~2.5 s); shared evenly by group-months
 TREND_WEEKS = 8         # past week ends the risk score is replayed at
 PRUNE_DAYS = 90
 TOP_REPLIED = 5
@@ -124,12 +125,16 @@ def _reply_facts(links: pd.DataFrame, messages: pd.DataFrame, gid: str) -> dict:
 def _keywords(messages: pd.DataFrame) -> dict[str, dict]:
     """Per group: keywords per local month (TF-IDF against the group's other months)."""
     text = messages[(messages["kind"] == "text") & (messages["sender_id"] != "system")]
-    out = {}
+    months = {}
     for gid, g in text.groupby("group_id", sort=False, observed=True):
         tz = str(g["tz"].iloc[-1]) if "tz" in g.columns else DEFAULT_TZ
-        month = g["ts"].dt.tz_convert(tz).dt.strftime("%Y-%m")
+        months[str(gid)] = (g, g["ts"].dt.tz_convert(tz).dt.strftime("%Y-%m"))
+    n_periods = sum(m.nunique() for _, m in months.values()) or 1
+    per_period = max(50, min(PER_PERIOD, KEYWORD_BUDGET // n_periods))
+    out = {}
+    for gid, (g, month) in months.items():
         names = g["sender_name"].astype(str).unique().tolist()
-        out[str(gid)] = period_keywords(g["text"], month, top=8, exclude=names)
+        out[gid] = period_keywords(g["text"], month, top=8, exclude=names, per_period=per_period)
     return out
 
 

@@ -32,7 +32,7 @@ def _axis(top: float, labels: Sequence[str], n: int, fmt: str = "{:g}") -> str:
     if n and labels:
         step = max(1, math.ceil(n / 6))
         for i in range(0, n, step):
-            out.append(f'<text x="{_x(i, n):.1f}" y="{H - PAD + 14}">{esc(labels[i])}</text>')
+            out.append(f'<text x="{_x(i, n):.1f}" y="{H - PAD + 14}" text-anchor="middle">{esc(labels[i])}</text>')
     return "".join(out)
 
 
@@ -97,7 +97,7 @@ def in_out(joined: Sequence[int], left: Sequence[int], labels: Sequence[str], la
         body.append(f'<rect x="{_x(i, n) - bw / 2:.1f}" y="{mid:.1f}" width="{bw:.1f}" height="{down:.1f}" '
                     f'fill="{BAD}"><title>{esc(labels[i])}: {left[i]} left</title></rect>')
     step = max(1, math.ceil(n / 6))
-    body += [f'<text x="{_x(i, n):.1f}" y="{H - 4}">{esc(labels[i])}</text>' for i in range(0, n, step)]
+    body += [f'<text x="{_x(i, n):.1f}" y="{H - 4}" text-anchor="middle">{esc(labels[i])}</text>' for i in range(0, n, step)]
     return _svg("".join(body), label=label)
 
 
