@@ -82,3 +82,18 @@ def test_text_and_markdown(store: Path) -> None:
 def test_csv_is_not_a_digest_format(store: Path) -> None:
     out = run("digest", "--store", str(store), "--format", "csv", code=2)
     assert "text, markdown, json" in out or "csv" in out
+
+
+def test_roll_call_matches_the_rollcall_command(tmp_path: Path) -> None:
+    """The bundled sample holds a roll call in its last complete week; the digest counts it as rollcall does."""
+    root = Path(__file__).resolve().parents[1] / "samples"
+    s = str(tmp_path / "store")
+    run("import", str(root / "qq-group-sample.txt"), "--roster", str(root / "qq-group-sample-roster.csv"),
+        "--store", s, "-q")
+    doc = json.loads(run("digest", "--store", s, "--format", "json", "-q"))[0]
+    rc = doc["rollcall"]
+    assert rc is not None and pd.Timestamp(doc["start"]) <= pd.Timestamp(rc["announced"]) < pd.Timestamp(doc["end"])
+    end = pd.Timestamp(doc["end"]).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S")
+    status = json.loads(run("rollcall", "--store", s, "--format", "json", "-q", "--tz", "UTC", "--as-of", end))
+    assert rc["answered"] == sum(r["answered"] for r in status)
+    assert rc["missing"] == sum(not r["answered"] for r in status)
