@@ -29,8 +29,8 @@ from .loading import load_scope
 from .moments import moment, risk_at
 from .result import Result
 
-REPLY_WINDOW = 3000     # messages per group the reply network is drawn from (the most recent)
-KEYWORD_BUDGET = 20_000  # texts jieba segments for the whole report (~2.5 s); shared evenly by group-months
+REPLY_WINDOW = 2000     # messages per group the reply network is drawn from (the most recent)
+KEYWORD_BUDGET = 8_000   # texts jieba segments for the whole report (~1 s idle); shared evenly by group-months
 TREND_WEEKS = 8         # past week ends the risk score is replayed at
 PRUNE_DAYS = 90
 TOP_REPLIED = 5
