@@ -134,6 +134,8 @@ def test_report_ranks_like_risk_and_is_offline_markup(hostile_store: Path, tmp_p
     links = _Links()
     links.feed(page)
     assert links.names == [r["group_name"] for r in risk]
+    ranking = json.loads(run("report", "--store", str(hostile_store), "--format", "json", "--trend-weeks", "0", "-q"))
+    assert [(r["group_name"], r["risk_score"]) for r in ranking] == [(r["group_name"], r["score"]) for r in risk]
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     assert "default-src 'none'" in html.unescape(page)
 

@@ -51,11 +51,11 @@ def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
 @lexicon_option
 @scope_options
 @store_option
-@output_options
-def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, quiet):
+@output_options(formats=("html", "json"))
+def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, quiet, fmt):
     """One self-contained HTML report: groups ranked by risk, then a section per group.
 
-    GROUPS are group names or ids (default: every group in scope).  The page
+    GROUP arguments are names or ids (default: every group in scope).  The page
     has activity (messages per day with a 7-day average, speakers and active
     rate per week against the practice's bands, members in and out, an hour x
     weekday heatmap), roles with each member's reasons and the group's
@@ -69,6 +69,7 @@ def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, qu
       qunkit report -o report.html
       qunkit report 读书会 --as-of 2024-06-30 -o 读书会.html
       qunkit analyze export.txt --html report.html     # straight from an export
+      qunkit report --format json                      # the ranking only: group, risk score, level
     """
     from dataclasses import replace
 
@@ -77,4 +78,4 @@ def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, qu
 
     scope = replace(scope, groups=tuple(scope.groups) + tuple(names))
     return report(open_store(store_dir), scope, lexicon=lexicon, tz=tz, trend_weeks=trend_weeks,
-                  prune_days=prune_days)
+                  prune_days=prune_days, html=fmt == "html")

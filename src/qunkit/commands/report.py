@@ -38,13 +38,15 @@ NETWORK_NODES = 16
 
 
 def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAULT_TZ,
-           trend_weeks: int = TREND_WEEKS, prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE") -> Result:
-    """One self-contained HTML page: groups ranked by risk, then a section per group."""
+           trend_weeks: int = TREND_WEEKS, prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE",
+           html: bool = True) -> Result:
+    """One self-contained HTML page: groups ranked by risk, then a section per group (``html=False``:
+    only the ranking rows, for json)."""
     groups, as_of = report_facts(store, scope, lexicon=lexicon, trend_weeks=trend_weeks, prune_days=prune_days,
                                  hint=hint)
-    page = render_report(groups, as_of, tz, prune_days=prune_days)
     rows = [{"group_id": g["group_id"], "group_name": g["group_name"], "risk_score": g["risk"]["score"],
              "risk_level": g["risk"]["level"]} for g in groups]
+    page = render_report(groups, as_of, tz, prune_days=prune_days) if html else None
     return Result(rows=rows, title="Report", text=page)
 
 
