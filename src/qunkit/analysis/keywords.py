@@ -19,6 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 import jieba
+import numpy as np
 import pandas as pd
 
 PER_PERIOD = 1500          # texts segmented per period at most (even sample)
@@ -39,11 +40,9 @@ def _tokenizer() -> jieba.Tokenizer:
     return jieba.Tokenizer()
 
 
-def _sample(texts: list[str], n: int) -> list[str]:
-    if len(texts) <= n:
-        return texts
-    step = len(texts) / n
-    return [texts[int(i * step)] for i in range(n)]
+def _sample(idx: np.ndarray, n: int) -> np.ndarray:
+    """At most ``n`` of the positions ``idx``, evenly spread (so a busy week is not only its Monday)."""
+    return idx if len(idx) <= n else idx[np.arange(n) * len(idx) // n]
 
 
 def words(texts: list[str], names: str = "") -> Counter:
@@ -62,14 +61,15 @@ def period_keywords(texts: pd.Series, periods: pd.Series, top: int = 8, per_peri
     ``texts`` and ``periods`` are aligned (one label per text, e.g. the week's start date); words inside
     any of ``exclude`` (member names: an @name is not a topic) are dropped."""
     names = "\n".join(exclude).lower()
-    frame = pd.DataFrame({"text": texts.astype(str).to_numpy(), "p": periods.to_numpy()})
+    codes, labels = pd.factorize(np.asarray(periods), sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     counts: dict[object, Counter] = {}
     sizes: dict[object, tuple[int, int]] = {}
-    for label, g in frame.groupby("p", sort=True):   # one pass per period, not per message
-        all_texts = g["text"].tolist()
-        sample = _sample(all_texts, per_period)
-        counts[label] = words(sample, names)
-        sizes[label] = (len(sample), len(all_texts))
+    for j, label in enumerate(labels):   # one pass per period, not per message; only the sample is copied
+        idx = _sample(order[bounds[j]:bounds[j + 1]], per_period)
+        counts[label] = words([str(t) for t in texts.iloc[idx]], names)
+        sizes[label] = (len(idx), int(bounds[j + 1] - bounds[j]))
     df = Counter(w for c in counts.values() for w in c)
     n = len(counts)
     out = {}

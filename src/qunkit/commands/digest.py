@@ -128,7 +128,7 @@ def _hot_words(spoken: pd.DataFrame, cur: dict, period: str, history: int = 8) -
     if txt.empty:
         return []
     label = np.where(txt["ts"] >= cur["start"], 0, 1 + ((cur["start"] - txt["ts"]) // length).to_numpy())
-    names = spoken["sender_name"].astype(str).unique().tolist()
+    names = [str(n) for n in spoken["sender_name"].unique()]
     kw = period_keywords(txt["text"], pd.Series(label), top=8, exclude=names)
     return [w for w, _ in kw.get(0, {"words": []})["words"]]
 

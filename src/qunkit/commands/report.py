@@ -136,7 +136,7 @@ def _keywords(messages: pd.DataFrame) -> dict[str, dict]:
     per_period = max(50, min(PER_PERIOD, KEYWORD_BUDGET // n_periods))
     out = {}
     for gid, (g, month) in months.items():
-        names = g["sender_name"].astype(str).unique().tolist()
+        names = [str(n) for n in g["sender_name"].unique()]
         kw = period_keywords(g["text"], month, top=8, exclude=names, per_period=per_period)
         out[gid] = {f"{int(k) // 100}-{int(k) % 100:02d}": v for k, v in kw.items()}
     return out
