@@ -16,7 +16,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
+from qunkit.commands.loading import open_store
+from qunkit.commands.report import report_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "qq-group-sample.txt"
@@ -161,3 +164,15 @@ def test_analyze_html_is_the_report(tmp_path: Path) -> None:
 def test_report_empty_store_is_a_store_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["report", "--store", str(tmp_path / "none")])
     assert res.exit_code == 3 and "no messages in scope" in res.output
+
+
+def test_risk_trend_is_risk_as_of_each_week_end(tmp_path: Path) -> None:
+    """Each trend point is what `qunkit risk --as-of` says at that moment (the roster-backed sample)."""
+    store = tmp_path / "store"
+    run("import", str(SAMPLE), "--roster", str(ROSTER), "--store", str(store), "-q")
+    (group,), _ = report_facts(open_store(store), Scope(), trend_weeks=3)
+    assert len(group["risk_trend"]) == 4
+    for t, score in group["risk_trend"][:-1]:
+        at = pd.Timestamp(t).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S")
+        (r,) = json.loads(run("risk", "--store", str(store), "--format", "json", "-q", "--tz", "UTC", "--as-of", at))
+        assert r["score"] == score

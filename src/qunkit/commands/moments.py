@@ -15,6 +15,7 @@ import pandas as pd
 from ..analysis.risk import group_risk
 from ..analysis.roles import assign_roles
 from ..analysis.text_features import Features, compute_features
+from ..members import derive_members
 
 
 @dataclass
@@ -42,11 +43,18 @@ class Moment:
 
 
 def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timestamp,
-           lexicon: Path | None = None, members: pd.DataFrame | None = None) -> Moment:
+           lexicon: Path | None = None, members: pd.DataFrame | None = None,
+           rosters: dict[str, pd.DataFrame] | None = None) -> Moment:
     """The analysis inputs as of ``t``: ``messages`` cut at ``t``; ``members`` re-derived unless given
-    (give them when ``t`` is the scope's own as_of, where ``load_scope`` already derived them)."""
+    (give them when ``t`` is the scope's own as_of, where ``load_scope`` already derived them), from
+    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does)."""
     m = messages[messages["ts"] <= t]
-    mem = members if members is not None else store.members(groups, messages=m)
+    if members is not None:
+        mem = members
+    elif rosters is not None:
+        mem = derive_members(m, rosters)
+    else:
+        mem = store.members(groups, messages=m)
     return Moment(t, m, mem, compute_features(m, t, lexicon, members=mem))
 
 
@@ -54,10 +62,11 @@ def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[
             lexicon: Path | None = None) -> pd.DataFrame:
     """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level)."""
     rows = []
+    rosters = store.rosters(groups) if times else {}
     for t in times:
         if not (messages["ts"] <= t).any():
             continue
-        r = moment(store, groups, messages, t, lexicon).risk()
+        r = moment(store, groups, messages, t, lexicon, rosters=rosters).risk()
         rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
     if not rows:
         return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})
