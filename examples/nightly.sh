@@ -11,6 +11,7 @@
 #          RISK_ALERT     risk score that triggers an alert (default 70)
 #          KEEP_FILE      ids/names never to prune, one a line (default: REPORT_DIR/keep.txt if present)
 #          ROSTER_DIR     where member rosters are (default: EXPORT_DIR)
+#          DIGEST_PERIOD  day, week or month: the summary written as REPORT_DIR/digest-DATE.txt (default week)
 #
 # When anything in EXPORT_DIR or ROSTER_DIR changed since the last run, ONE `qunkit import EXPORT_DIR` process
 # imports the folder (start-up paid once, not once per export; unchanged exports are skipped by their hash, files
@@ -69,3 +70,7 @@ rc=0
 if [ "$rc" -eq 1 ]; then
   echo "qunkit: $(($(wc -l < "$prune_csv") - 1)) prune candidate(s) (silent $days+ days or advertisers): $prune_csv"
 fi
+
+# 4. The digest of the last complete period (messages, speakers, newcomers, regulars gone quiet, hot words,
+#    risk and its change), as plain text a mail or a chat bot can carry; kept, not printed.
+"$qunkit" digest --period "${DIGEST_PERIOD:-week}" --quiet -o "$report_dir/digest-$today.txt" || failed "digest" "$?"

@@ -273,6 +273,8 @@ def test_nightly_script(env, tmp_path):
     rows = list(csv.DictReader(io.StringIO(prune_csv[0].read_text(encoding="utf-8"))))
     assert {r["member_id"] for r in rows} == {"10004", "10005", "10007", "10009"}
     assert f"4 prune candidate(s) (silent 90+ days or advertisers): {prune_csv[0]}" in first.stdout
+    (digest,) = [f for f in reports.iterdir() if f.name.startswith("digest-")]
+    assert digest.read_text(encoding="utf-8").startswith(GROUP) and "digest" not in first.stdout
     # the next night: nothing new to import, the same list, nothing stored twice
     nightly()
     groups = json.loads(run(e, "groups", "--format", "json").stdout)

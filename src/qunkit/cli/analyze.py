@@ -19,9 +19,11 @@ from .output import output_options
 @scope_options
 @store_option
 @lexicon_option
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the HTML report of these groups (as qunkit report) to this file.")
 @output_options
 def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster_group, self_id, year, dayfirst,
-                chat_name, scope, tz, store_dir, lexicon, quiet):
+                chat_name, scope, tz, store_dir, lexicon, html_path, quiet):
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
@@ -33,6 +35,7 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster
       qunkit analyze 读书会 --as-of 2024-06-30
       qunkit analyze --format json | jq '.[] | {group_name, active_rate_monthly}'
       qunkit analyze --format csv -o groups.csv      # one row per group
+      qunkit analyze export.txt --html report.html   # and the HTML report (qunkit report)
     """
     from ..commands.analyze import analyze
     from ..commands.loading import open_store
@@ -49,4 +52,10 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster
             groups += list(res.report.groups)
     if targets and not groups:
         raise BadInput("nothing to analyse: the files held no messages")
-    return analyze(store, replace(scope, groups=tuple(dict.fromkeys(groups))), lexicon=lexicon, tz=tz)
+    scope = replace(scope, groups=tuple(dict.fromkeys(groups)))
+    if html_path is not None:
+        from ..commands.report import report
+        from .output import write_atomic
+
+        write_atomic(html_path, report(store, scope, lexicon=lexicon, tz=tz, hint="qunkit analyze FILE").text)
+    return analyze(store, scope, lexicon=lexicon, tz=tz)

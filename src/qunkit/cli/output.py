@@ -45,8 +45,8 @@ def is_terminal(stream: Any = None) -> bool:
 class OutputFormat(click.Choice):
     """table/json/csv; ``hint(value)`` adds a pointer for values a command's old ``--format`` took."""
 
-    def __init__(self, hint: Callable[[str], str | None] | None = None) -> None:
-        super().__init__(FORMATS)
+    def __init__(self, hint: Callable[[str], str | None] | None = None, choices: tuple[str, ...] = FORMATS) -> None:
+        super().__init__(choices)
         self.hint = hint
 
     def convert(self, value, param, ctx):
@@ -55,16 +55,20 @@ class OutputFormat(click.Choice):
         except click.BadParameter:
             extra = self.hint(value) if self.hint else None
             if extra:
-                self.fail(f"{value!r} is not table, json or csv: {extra}", param, ctx)
+                self.fail(f"{value!r} is not {', '.join(self.choices)}: {extra}", param, ctx)
             raise
 
 
 def output_options(f: Callable | None = None, *, path_option: bool = True,
-                   format_hint: Callable[[str], str | None] | None = None) -> Callable:
+                   format_hint: Callable[[str], str | None] | None = None,
+                   formats: tuple[str, ...] = FORMATS) -> Callable:
     """Add the output options to a command that returns a ``Result``; render it and exit with its code.
 
     ``path_option=False`` leaves ``-o/--output`` to the command (``export`` names its destination with it).
-    The command receives ``quiet`` (no notes, no progress bars)."""
+    The command receives ``quiet`` (no notes, no progress bars).  ``formats`` other than table/json/csv
+    (``digest``'s text and markdown) are passed to the command as ``fmt``: it renders them into
+    ``Result.text``; json still goes through the one JSON renderer."""
+    custom = formats != FORMATS
 
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -72,7 +76,7 @@ def output_options(f: Callable | None = None, *, path_option: bool = True,
             if out_path is not None and str(out_path) in FORMATS:  # `--output json` from before -o was a path
                 raise click.BadParameter(f"-o/--output names a file now; use --format {out_path}",
                                          param_hint="-o/--output")
-            result = fn(*args, quiet=quiet, **kwargs)
+            result = fn(*args, quiet=quiet, **({"fmt": fmt} if custom else {}), **kwargs)
             render(result, fmt, out_path, verbose=verbose, quiet=quiet)
             if result.exit_code:
                 click.get_current_context().exit(result.exit_code)
@@ -83,8 +87,10 @@ def output_options(f: Callable | None = None, *, path_option: bool = True,
         if path_option:
             w = click.option("--output", "-o", "out_path", type=click.Path(dir_okay=False, path_type=Path),
                              default=None, help="Write the rendering to this file (atomically) instead of stdout.")(w)
-        return click.option("--format", "fmt", type=OutputFormat(format_hint), default="table", show_default=True,
-                            help="table (rich on a terminal, plain text in pipes), json, or csv.")(w)
+        helptext = ("table (rich on a terminal, plain text in pipes), json, or csv." if not custom
+                    else ", ".join(formats) + ".")
+        return click.option("--format", "fmt", type=OutputFormat(format_hint, formats), default=formats[0],
+                            show_default=True, help=helptext)(w)
 
     return deco(f) if f is not None else deco
 

@@ -1,0 +1,73 @@
+"""The analysis replayed at an earlier moment (what ``--as-of T`` would have said), without re-reading the store.
+
+The digest compares this period's verdicts with the previous period's, and the report draws the risk score
+over past weeks; both need the same thing: messages cut at ``t``, members derived from exactly those (the
+store's rosters), the per-message features as of ``t``, then the public analysis functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.risk import group_risk
+from ..analysis.roles import assign_roles
+from ..analysis.text_features import Features, compute_features
+from ..members import derive_members
+
+
+@dataclass
+class Moment:
+    """Everything judged as of ``as_of``."""
+
+    as_of: pd.Timestamp
+    messages: pd.DataFrame
+    members: pd.DataFrame
+    features: Features
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def risk(self) -> pd.DataFrame:
+        """``group_risk`` as of this moment (computed once)."""
+        if "risk" not in self._cache:
+            self._cache["risk"] = group_risk(self.messages, self.members, self.as_of, features=self.features)
+        return self._cache["risk"]
+
+    def roles(self, lexicon: Path | None = None) -> pd.DataFrame:
+        """``assign_roles`` as of this moment (computed once per lexicon)."""
+        key = ("roles", lexicon)
+        if key not in self._cache:
+            self._cache[key] = assign_roles(self.messages, self.members, self.as_of, lexicon, features=self.features)
+        return self._cache[key]
+
+
+def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timestamp,
+           lexicon: Path | None = None, members: pd.DataFrame | None = None,
+           rosters: dict[str, pd.DataFrame] | None = None) -> Moment:
+    """The analysis inputs as of ``t``: ``messages`` cut at ``t``; ``members`` re-derived unless given
+    (give them when ``t`` is the scope's own as_of, where ``load_scope`` already derived them), from
+    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does)."""
+    m = messages[messages["ts"] <= t]
+    if members is not None:
+        mem = members
+    elif rosters is not None:
+        mem = derive_members(m, rosters)
+    else:
+        mem = store.members(groups, messages=m)
+    return Moment(t, m, mem, compute_features(m, t, lexicon, members=mem))
+
+
+def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[pd.Timestamp],
+            lexicon: Path | None = None) -> pd.DataFrame:
+    """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level)."""
+    rows = []
+    rosters = store.rosters(groups) if times else {}
+    for t in times:
+        if not (messages["ts"] <= t).any():
+            continue
+        r = moment(store, groups, messages, t, lexicon, rosters=rosters).risk()
+        rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
+    if not rows:
+        return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,163 @@
+"""``qunkit report``: the facts of every group in scope, gathered from the analysis functions, as one HTML page.
+
+Nothing is re-derived here: activity (per day and week), overview, roles, risk (and risk replayed at past
+weeks' ends, ``moments.risk_at``), reply links, prune candidates and keywords each come from their own
+module; this file only selects and arranges their rows per group.  ``report.sections`` renders them.
+
+Bounded work for big stores: reply links are computed over each group's last ``REPLY_WINDOW`` messages
+and keywords on a sample per month (``analysis.keywords``); the page says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.activity import activity
+from ..analysis.benchmarks import benchmarks_for
+from ..analysis.keywords import PER_PERIOD, period_keywords
+from ..analysis.overview import overview
+from ..analysis.prune import prune_candidates
+from ..analysis.replies import reply_links
+from ..analysis.scope import Scope
+from ..localtime import DEFAULT_TZ
+from ..report.sections import heatmap_grid, render_report
+from .analyze import current_roles
+from .loading import load_scope
+from .moments import moment, risk_at
+from .result import Result
+
+REPLY_WINDOW = 2000     # messages per group the reply network is drawn from (the most recent)
+KEYWORD_BUDGET = 8_000   # texts jieba segments for the whole report (~1 s idle); shared evenly by group-months
+TREND_WEEKS = 8         # past week ends the risk score is replayed at
+PRUNE_DAYS = 90
+TOP_REPLIED = 5
+NETWORK_NODES = 16
+
+
+def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAULT_TZ,
+           trend_weeks: int = TREND_WEEKS, prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE",
+           html: bool = True) -> Result:
+    """One self-contained HTML page: groups ranked by risk, then a section per group (``html=False``:
+    only the ranking rows, for json)."""
+    groups, as_of = report_facts(store, scope, lexicon=lexicon, trend_weeks=trend_weeks, prune_days=prune_days,
+                                 hint=hint)
+    rows = [{"group_id": g["group_id"], "group_name": g["group_name"], "risk_score": g["risk"]["score"],
+             "risk_level": g["risk"]["level"]} for g in groups]
+    page = render_report(groups, as_of, tz, prune_days=prune_days) if html else None
+    return Result(rows=rows, title="Report", text=page)
+
+
+def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_weeks: int = TREND_WEEKS,
+                 prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE") -> tuple[list[dict], pd.Timestamp]:
+    """Per group (riskiest first) a dict of the facts the page shows, and the moment they are judged at."""
+    messages, members, as_of = load_scope(store, scope, hint=hint)
+    base = moment(store, scope.groups, messages, as_of, lexicon, members=members)
+    F = base.features
+    ov = {r["group_id"]: r for r in overview(messages, members, as_of).to_dict("records")}
+    daily = dict(tuple(activity(messages, members, as_of, by="day", features=F).groupby("group_id", sort=False)))
+    weekly = dict(tuple(activity(messages, members, as_of, by="week", features=F).groupby("group_id", sort=False)))
+    all_roles = base.roles(lexicon)
+    roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
+    risk = base.risk()
+    times = [as_of - pd.Timedelta(weeks=k) for k in range(trend_weeks, 0, -1)]
+    past = risk_at(store, scope.groups, messages, times, lexicon)
+    links = _links(messages)
+    prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
+    content = _keywords(messages)
+    heat = _heatmaps(messages)
+    platform = dict(zip(F.groups["group_id"].astype(str), F.groups["platform"].astype(str), strict=True))
+    out = []
+    for r in risk.to_dict("records"):
+        gid = r["group_id"]
+        o = ov.get(gid, {})
+        out.append({
+            "group_id": gid, "group_name": r["group_name"], "overview": o, "risk": r,
+            "risk_trend": _trend(past, gid, r, as_of),
+            "daily": daily.get(gid), "weekly": weekly.get(gid),
+            "roles": roles.get(gid, all_roles.iloc[:0]),
+            "benchmark": benchmarks_for(int(o["members"]) if o.get("members_source") == "roster" else None,
+                                        platform.get(gid)),
+            "replies": _reply_facts(links, messages, gid),
+            "keywords": content.get(gid, {}),
+            "prune": prune[prune["group_name"] == r["group_name"]],
+            "noise": _noise(F, gid, as_of),
+            "heatmap": heat.get(gid, heatmap_grid(np.zeros(0, int), np.zeros(0, int))),
+        })
+    return out, as_of
+
+
+def _trend(past: pd.DataFrame, gid: str, now: dict, as_of: pd.Timestamp) -> list[tuple[pd.Timestamp, float]]:
+    mine = past[past["group_id"] == gid]
+    return [*zip(mine["as_of"], mine["score"].astype(float), strict=True), (as_of, float(now["score"]))]
+
+
+def _links(messages: pd.DataFrame) -> pd.DataFrame:
+    """Reply links over each group's last ``REPLY_WINDOW`` messages, with the position in ``messages``."""
+    pos = np.arange(len(messages))
+    tail = messages.assign(_pos=pos).groupby("group_id", sort=False, observed=True).tail(REPLY_WINDOW)
+    tail = tail.sort_values(["_pos"], kind="stable")
+    links = reply_links(tail.drop(columns="_pos"))
+    src = tail["_pos"].to_numpy()
+    target = links["reply_to_row"].to_numpy()
+    links = links.assign(pos=src, target_pos=np.where(target >= 0, src[np.clip(target, 0, None)], -1))
+    return links
+
+
+def _reply_facts(links: pd.DataFrame, messages: pd.DataFrame, gid: str) -> dict:
+    """Who answers whom (edges between members), the most replied-to messages, the window used."""
+    mine = links[links["group_id"].astype(str) == gid]
+    linked = mine[(mine["target_pos"] >= 0) & (mine["sender_id"].astype(str) != mine["reply_to_sender_id"].astype(str))]
+    pairs = (linked.groupby([linked["sender_id"].astype(str), linked["reply_to_sender_id"].astype(str)])
+             .size().sort_values(ascending=False, kind="stable"))
+    names = (mine.drop_duplicates("sender_id", keep="last").assign(sid=lambda d: d["sender_id"].astype(str))
+             .set_index("sid")["sender_name"].astype(str).to_dict())
+    counts = linked["target_pos"].value_counts()
+    counts = counts[counts >= 2].head(TOP_REPLIED)
+    top = []
+    for p, k in counts.items():
+        m = messages.iloc[int(p)]
+        top.append({"ts": m["ts"], "sender_name": str(m["sender_name"]), "text": str(m["text"])[:300],
+                    "replies": int(k)})
+    return {"window": len(mine), "linked": len(linked), "pairs": pairs, "names": names, "top": top}
+
+
+def _keywords(messages: pd.DataFrame) -> dict[str, dict]:
+    """Per group: keywords per local month (TF-IDF against the group's other months)."""
+    text = messages[(messages["kind"] == "text") & (messages["sender_id"] != "system")]
+    months = {}
+    for gid, g in text.groupby("group_id", sort=False, observed=True):
+        tz = str(g["tz"].iloc[-1]) if "tz" in g.columns else DEFAULT_TZ
+        local = g["ts"].dt.tz_convert(tz)
+        months[str(gid)] = (g, local.dt.year * 100 + local.dt.month)   # yyyymm: strftime on 1M rows is slow
+    n_periods = sum(m.nunique() for _, m in months.values()) or 1
+    per_period = max(50, min(PER_PERIOD, KEYWORD_BUDGET // n_periods))
+    out = {}
+    for gid, (g, month) in months.items():
+        names = [str(n) for n in g["sender_name"].unique()]
+        kw = period_keywords(g["text"], month, top=8, exclude=names, per_period=per_period)
+        out[gid] = {f"{int(k) // 100}-{int(k) % 100:02d}": v for k, v in kw.items()}
+    return out
+
+
+def _heatmaps(messages: pd.DataFrame) -> dict[str, list[list[int]]]:
+    """Per group: spoken messages by local weekday and hour (activity gives only the two marginals)."""
+    spoken = messages[~messages["kind"].isin(["system", "recall"]) & (messages["sender_id"] != "system")]
+    out = {}
+    for gid, g in spoken.groupby("group_id", sort=False, observed=True):
+        local = g["ts"].dt.tz_convert(str(g["tz"].iloc[-1]))
+        out[str(gid)] = heatmap_grid(local.dt.day_of_week.to_numpy(), local.dt.hour.to_numpy())
+    return out
+
+
+def _noise(F, gid: str, as_of: pd.Timestamp, days: int = 28) -> dict:
+    """Floods, ads and all noise among the group's spoken messages of the last ``days`` (from the features)."""
+    gi = np.flatnonzero(F.groups["group_id"].astype(str).to_numpy() == gid)
+    if not len(gi):
+        return {"messages": 0, "flood": 0, "ad": 0, "noise": 0, "days": days}
+    lo = (as_of - pd.Timedelta(days=days)).value
+    m = F.msgs[(F.msgs["g"].to_numpy() == gi[0]) & (F.msgs["t"].to_numpy() > lo)]
+    return {"messages": len(m), "flood": int(m["flood"].sum()), "ad": int(m["ad"].sum()),
+            "noise": int(m["noise"].sum()), "days": days}
