@@ -9,19 +9,21 @@ import click
 
 from ..errors import BadInput
 from .importing import import_flags, import_paths, parse_options
-from .options import lexicon_option, scope_options, store_option
+from .options import engine_options, lexicon_option, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 
 @click.command("analyze")
 @click.argument("targets", nargs=-1)
 @import_flags(("--roster-group",), with_tz=False)
+@engine_options
 @scope_options
 @store_option
 @lexicon_option
 @output_options
 def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self_id, year, dayfirst, chat_name,
-                scope, tz, store_dir, lexicon, quiet):
+                engine, scope, tz, store_dir, lexicon, quiet):
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
@@ -49,4 +51,6 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_group, self
             groups += list(res.report.groups)
     if targets and not groups:
         raise BadInput("nothing to analyse: the files held no messages")
-    return analyze(store, replace(scope, groups=tuple(dict.fromkeys(groups))), lexicon=lexicon, tz=tz)
+    with group_progress("analyze", quiet) as bar:
+        return analyze(store, replace(scope, groups=tuple(dict.fromkeys(groups))), lexicon=lexicon, tz=tz,
+                       engine=engine, progress=bar)
