@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -43,9 +44,11 @@ for r in rows:
 """
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB of the process tree) of one command; a failure stops the benchmark."""
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB of the process tree, CPU seconds of the tree) of one command; a
+    failure stops the benchmark.  CPU seconds say more than wall time on a loaded machine."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
@@ -69,7 +72,9 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     th.join()
     if proc.returncode not in (0, 1):          # 1: a threshold, not a failure
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return wall, peak[0] / 2**20
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak[0] / 2**20, cpu
 
 
 def corpus_dir(cache: Path, n: int, groups: int, seed: int) -> tuple[Path, int]:
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; jobs {args.jobs or 'default'}")
     head = (f"{'messages':>11} {'groups':>6} | {'import s':>8} {'MB':>6} | {'nightly s':>9} | {'re-import s':>11} | "
-            f"{'risk s':>6} {'MB':>6} | {'prune s':>7} {'MB':>6} | {'risk+prune s':>12}")
+            f"{'risk s':>6} {'cpu':>6} {'MB':>6} | {'prune s':>7} {'cpu':>6} {'MB':>6} | {'risk+prune s':>12}")
     rows = []
     for spec in args.sizes:
         n, g = (int(x) for x in spec.split(":"))
@@ -123,16 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         print(head if len(rows) == 1 else "", end="\n" if len(rows) == 1 else "")
         print(f"{r['messages']:>11,} {r['groups']:>6} | {imp[0] if imp else float('nan'):>8.1f} "
               f"{imp[1] if imp else float('nan'):>6.0f} | {nightly:>9.1f} | {r['reimport'][0]:>11.1f} | "
-              f"{r['risk'][0]:>6.1f} {r['risk'][1]:>6.0f} | {r['prune'][0]:>7.1f} {r['prune'][1]:>6.0f} | "
+              f"{r['risk'][0]:>6.1f} {r['risk'][2]:>6.1f} {r['risk'][1]:>6.0f} | "
+              f"{r['prune'][0]:>7.1f} {r['prune'][2]:>6.1f} {r['prune'][1]:>6.0f} | "
               f"{r['risk'][0] + r['prune'][0]:>12.1f}", flush=True)
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         grow = b["messages"] / a["messages"]
         t = (b["risk"][0] + b["prune"][0]) / (a["risk"][0] + a["prune"][0])
-        print(f"{grow:.1f}x the messages: risk+prune took {t:.1f}x the time, "
+        cpu = (b["risk"][2] + b["prune"][2]) / (a["risk"][2] + a["prune"][2])
+        print(f"{grow:.1f}x the messages: risk+prune took {t:.1f}x the time ({cpu:.1f}x the CPU), "
               f"peak memory {max(b['risk'][1], b['prune'][1]) / max(a['risk'][1], a['prune'][1]):.1f}x")
     print("import: first import (empty store; blank when the cached store was reused); nightly = re-import "
-          "(nothing new) + risk + prune; MB = peak RSS of the process and its workers")
+          "(nothing new) + risk + prune; s = wall seconds, cpu = CPU seconds of the process and its workers, "
+          "MB = peak RSS of the process and its workers summed")
     return 0
 
 
