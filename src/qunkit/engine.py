@@ -119,12 +119,13 @@ def _read(job: _Job, columns: Sequence[str]) -> tuple[Store, pd.DataFrame] | Non
 
 
 def _newest(job: _Job) -> tuple[int, int]:
-    """(messages in scope, newest in-scope ts as ns or int64 min) of one group, before any as_of."""
+    """(messages in scope, newest in-scope ts as ns or int64 min) of one group, before any as_of;
+    -1 messages: the group could not be read."""
     s = job.scope
     cols = ["ts", "chat_type"] + (["group_name", "group_id"] if s.groups else [])
     got = _read(job, cols)
     if got is None:
-        return 0, np.iinfo(np.int64).min
+        return -1, np.iinfo(np.int64).min
     m = s.select_groups(got[1])
     ts = m["ts"]
     if s.until is not None:
@@ -181,6 +182,9 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     metas = store.metas()
     keys = list(dict.fromkeys(store.keys_for(scope.groups)))   # a group named twice (name and id) once
     as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers())
+    if keys and all(sizes[k] < 0 for k in keys):
+        raise StoreError(f"no group of store {store.root} could be read (the warnings above name the parts; "
+                         "`qunkit doctor` says how to repair)")
     keys = [k for k in keys if sizes[k] > 0]
     if as_of is None or not keys:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
