@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -48,10 +47,10 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     """(wall seconds, peak RSS in MB of the process tree, CPU seconds of the tree) of one command; a
     failure stops the benchmark.  CPU seconds say more than wall time on a loaded machine."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
+    cpu: dict[int, float] = {}        # last CPU seconds seen per process of the tree (workers included)
     done = threading.Event()
 
     def sample() -> None:
@@ -59,7 +58,13 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
         while not done.is_set():
             try:
                 tree = [top, *top.children(recursive=True)]
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+                rss = 0
+                for p in tree:
+                    with p.oneshot():
+                        rss += p.memory_info().rss
+                        t = p.cpu_times()
+                        cpu[p.pid] = t.user + t.system
+                peak[0] = max(peak[0], rss)
             except psutil.Error:
                 pass
             time.sleep(0.05)
@@ -72,9 +77,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     th.join()
     if proc.returncode not in (0, 1):          # 1: a threshold, not a failure
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, peak[0] / 2**20, cpu
+    return wall, peak[0] / 2**20, sum(cpu.values())
 
 
 def corpus_dir(cache: Path, n: int, groups: int, seed: int) -> tuple[Path, int]:
