@@ -677,23 +677,21 @@ class Store:
         ``members`` counts those present at the group's newest message (``qunkit.members.present_at``),
         the figure ``qunkit analyze`` shows without ``--as-of``.
         """
-        rows = []
-        for key, meta in self.metas().items():
-            msgs = self.messages([key], columns=MEMBER_SOURCE_COLUMNS)
-            members = self.members([key], messages=msgs)
-            last = msgs["ts"].max() if len(msgs) else pd.Timestamp.now(tz="UTC")
-            rows.append({
-                "group_id": meta["group_id"], "group_name": meta["group_name"], "platform": meta["platform"],
-                "chat_type": meta.get("chat_type", "group"), "messages": len(msgs),
-                "members": int(present_at(members, last).sum()),
-                "roster": bool(members["roster_known"].any()) if len(members) else False,
-                "first": msgs["ts"].min() if len(msgs) else None, "last": msgs["ts"].max() if len(msgs) else None,
-                "key": key,
-            })
-        cols = ["group_id", "group_name", "platform", "chat_type", "messages", "members", "roster", "first", "last",
-                "key"]
-        return pd.DataFrame(rows, columns=cols).sort_values("last", ascending=False, na_position="last",
-                                                           ignore_index=True)
+        return group_table([self.group_summary(key, meta) for key, meta in self.metas().items()])
+
+    def group_summary(self, key: str, meta: dict) -> dict:
+        """One row of ``groups()`` (``qunkit groups`` maps it over the groups in parallel)."""
+        msgs = self.messages([key], columns=MEMBER_SOURCE_COLUMNS)
+        members = self.members([key], messages=msgs)
+        last = msgs["ts"].max() if len(msgs) else pd.Timestamp.now(tz="UTC")
+        return {
+            "group_id": meta["group_id"], "group_name": meta["group_name"], "platform": meta["platform"],
+            "chat_type": meta.get("chat_type", "group"), "messages": len(msgs),
+            "members": int(present_at(members, last).sum()),
+            "roster": bool(members["roster_known"].any()) if len(members) else False,
+            "first": msgs["ts"].min() if len(msgs) else None, "last": msgs["ts"].max() if len(msgs) else None,
+            "key": key,
+        }
 
     # -- small files ---------------------------------------------------------------------------
     @staticmethod
@@ -719,6 +717,14 @@ class Store:
         tmp = path.with_name(".tmp-" + path.name)
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def group_table(rows: list[dict]) -> pd.DataFrame:
+    """``group_summary`` rows as the ``groups()`` frame, newest group first."""
+    cols = ["group_id", "group_name", "platform", "chat_type", "messages", "members", "roster", "first", "last",
+            "key"]
+    return pd.DataFrame(rows, columns=cols).sort_values("last", ascending=False, na_position="last",
+                                                       ignore_index=True)
 
 
 def valid_meta(meta) -> dict | None:

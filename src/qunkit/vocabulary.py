@@ -15,3 +15,6 @@ PERIODS = ("day", "week", "month")
 
 # the generator's planted life cycles (``qunkit generate --lifecycle``)
 LIFECYCLES = ("healthy", "dying", "dead", "flooded", "one_man_show", "holiday_lull", "shrunk_stable", "revival")
+
+# how per-group analyses run (``--engine``): a local process pool, or a dask.distributed cluster
+ENGINES = ("local", "dask")

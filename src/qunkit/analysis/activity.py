@@ -100,9 +100,11 @@ def _grid(F: Features, by: str) -> tuple[pd.DataFrame, np.ndarray]:
             offset += len(starts)
         g_sel = g_arr[sel]
         out = np.empty(len(g_sel), dtype=np.int64)
+        by_g = np.argsort(g_sel, kind="stable")          # one slice per group, not a mask over all rows
+        sorted_g = g_sel[by_g]
         for gi, (off, starts) in local_of.items():
-            mask = g_sel == gi
-            out[mask] = off + np.searchsorted(starts, pstart[mask])
+            mine = by_g[np.searchsorted(sorted_g, gi, "left"):np.searchsorted(sorted_g, gi, "right")]
+            out[mine] = off + np.searchsorted(starts, pstart[mine])
         pos[sel] = out
     grid = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         {"g": np.zeros(0, np.int64), "local_start": np.zeros(0, np.int64), "tz": []})

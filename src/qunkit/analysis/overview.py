@@ -45,9 +45,11 @@ def overview(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp,
 
     # top speakers: counts per (group, sender), the name each used last
     counts = spoken.groupby(["group_id", "sender_id"], observed=True).size().rename("n").reset_index()
-    counts = counts[counts["n"] > 0].sort_values(["group_id", "n"], ascending=[True, False], kind="stable")
+    # ties by id as text: a category's order depends on which other groups were read with this one
+    counts = counts[counts["n"] > 0].astype({"sender_id": str}).sort_values(
+        ["group_id", "n", "sender_id"], ascending=[True, False, True], kind="stable")
     last_names = spoken.drop_duplicates(["group_id", "sender_id"], keep="last")[["group_id", "sender_id",
-                                                                               "sender_name"]]
+                                                                               "sender_name"]].astype({"sender_id": str})
     tops = counts.groupby("group_id").head(top).merge(last_names, on=["group_id", "sender_id"], how="left")
 
     # messages per week: week i covers (as_of - (26-i)*7d, as_of - (25-i)*7d]; older messages are dropped

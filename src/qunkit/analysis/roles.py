@@ -595,7 +595,13 @@ def assign_roles(
     Sorted by group, then role, then messages (most first).
     """
     F = features if features is not None else compute_features(messages, as_of, lexicon, members=members)
-    mf = member_features(F, members)
+    return roles_from_features(member_features(F, members), params)
+
+
+def roles_from_features(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.DataFrame:
+    """``assign_roles`` from ``member_features`` rows.  Shares are judged against the rate of all the
+    members in ``mf`` (``group_relative``), so a run group by group (``qunkit.engine``) concatenates
+    every group's member features and scores them here once: the roles do not depend on the engine."""
     if not len(mf):
         return pd.DataFrame({c: [] for c in ROLE_COLUMNS})
     scores = role_scores(mf, params)

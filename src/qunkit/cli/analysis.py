@@ -5,18 +5,20 @@ from __future__ import annotations
 import click
 
 from ..vocabulary import PERIODS, ROLES
-from .options import FiniteFloatRange, lexicon_option, scope_options, store_option
+from .options import FiniteFloatRange, engine_options, lexicon_option, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 
 @click.command("activity")
 @click.option("--by", type=click.Choice(PERIODS), default="week", show_default=True,
               help="Period length, in each group's local calendar.")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options
-def activity_cmd(by, lexicon, scope, tz, store_dir, quiet):
+def activity_cmd(by, lexicon, engine, scope, tz, store_dir, quiet):
     """Activity per group and period: volume, speakers, active rate, replies, noise.
 
     \b
@@ -37,7 +39,8 @@ def activity_cmd(by, lexicon, scope, tz, store_dir, quiet):
     from ..commands.analysis import activity
     from ..commands.loading import open_store
 
-    return activity(open_store(store_dir), scope, by=by, lexicon=lexicon, tz=tz)
+    with group_progress("activity", quiet) as bar:
+        return activity(open_store(store_dir), scope, by=by, lexicon=lexicon, tz=tz, engine=engine, progress=bar)
 
 
 @click.command("roles")
@@ -46,10 +49,11 @@ def activity_cmd(by, lexicon, scope, tz, store_dir, quiet):
 @click.option("--include-lurkers/--hide-lurkers", default=True, show_default=True,
               help="Lurkers are usually most of a group; hide them in long tables.")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options
-def roles_cmd(only, include_lurkers, lexicon, scope, tz, store_dir, quiet):
+def roles_cmd(only, include_lurkers, lexicon, engine, scope, tz, store_dir, quiet):
     """Each member's main role, the score per role and the reasons behind it.
 
     \b
@@ -79,17 +83,20 @@ def roles_cmd(only, include_lurkers, lexicon, scope, tz, store_dir, quiet):
     from ..commands.analysis import roles
     from ..commands.loading import open_store
 
-    return roles(open_store(store_dir), scope, only=only, include_lurkers=include_lurkers, lexicon=lexicon, tz=tz)
+    with group_progress("roles", quiet) as bar:
+        return roles(open_store(store_dir), scope, only=only, include_lurkers=include_lurkers, lexicon=lexicon,
+                     tz=tz, engine=engine, progress=bar)
 
 
 @click.command("risk")
 @click.option("--fail-above", type=FiniteFloatRange(0, 100), default=None, metavar="N",
               help="Exit 1 when any group scores N or more (for cron alerts).")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options
-def risk_cmd(fail_above, lexicon, scope, tz, store_dir, quiet):
+def risk_cmd(fail_above, lexicon, engine, scope, tz, store_dir, quiet):
     """Rank groups by dead-group risk (0-100) with the causes behind each score.
 
     \b
@@ -114,4 +121,6 @@ def risk_cmd(fail_above, lexicon, scope, tz, store_dir, quiet):
     from ..commands.analysis import risk
     from ..commands.loading import open_store
 
-    return risk(open_store(store_dir), scope, fail_above=fail_above, lexicon=lexicon, tz=tz)
+    with group_progress("risk", quiet) as bar:
+        return risk(open_store(store_dir), scope, fail_above=fail_above, lexicon=lexicon, tz=tz, engine=engine,
+                    progress=bar)

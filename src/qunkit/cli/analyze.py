@@ -9,13 +9,15 @@ import click
 
 from ..errors import BadInput
 from .importing import import_flags, import_paths, parse_options
-from .options import lexicon_option, scope_options, store_option
+from .options import engine_options, lexicon_option, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 
 @click.command("analyze")
 @click.argument("targets", nargs=-1)
 @import_flags(("--roster-group",), with_tz=False)
+@engine_options
 @scope_options
 @store_option
 @lexicon_option
@@ -23,7 +25,7 @@ from .output import output_options
               help="Also write the HTML report of these groups (as qunkit report) to this file.")
 @output_options
 def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster_group, self_id, year, dayfirst,
-                chat_name, scope, tz, store_dir, lexicon, html_path, quiet):
+                chat_name, engine, scope, tz, store_dir, lexicon, html_path, quiet):
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
@@ -58,4 +60,5 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster
         from .output import write_atomic
 
         write_atomic(html_path, report(store, scope, lexicon=lexicon, tz=tz, hint="qunkit analyze FILE").text)
-    return analyze(store, scope, lexicon=lexicon, tz=tz)
+    with group_progress("analyze", quiet) as bar:
+        return analyze(store, scope, lexicon=lexicon, tz=tz, engine=engine, progress=bar)

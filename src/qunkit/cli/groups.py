@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .options import store_option
+from .options import engine_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 
 @click.command("groups")
+@engine_options
 @store_option
 @output_options
-def groups_cmd(store_dir, quiet):
+def groups_cmd(engine, store_dir, quiet):
     """List the groups in the store with their size and period.
 
     \b
@@ -22,4 +24,5 @@ def groups_cmd(store_dir, quiet):
     from ..commands.groups import groups
     from ..commands.loading import open_store
 
-    return groups(open_store(store_dir))
+    with group_progress("groups", quiet) as bar:
+        return groups(open_store(store_dir), engine=engine, progress=bar)

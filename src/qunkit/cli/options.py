@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from ..localtime import DEFAULT_TZ
+from ..vocabulary import ENGINES
 
 
 def store_option(f: Callable) -> Callable:
@@ -88,5 +89,26 @@ def scope_options(f: Callable) -> Callable:
             groups=tuple(groups), include_private=include_private,
         )
         return f(*args, scope=scope, tz=tz, **kwargs)
+
+    return wrapper
+
+
+def engine_options(f: Callable) -> Callable:
+    """--jobs/--engine/--scheduler -> an ``engine`` keyword argument (``qunkit.engine.Engine``)."""
+
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="Groups analysed in parallel (default: the number of cores; 1: in this process).")
+    @click.option("--engine", "engine_kind", type=click.Choice(ENGINES), default="local", show_default=True,
+                  help="local: a process pool; dask: a dask.distributed cluster (pip install 'qunkit[dask]').")
+    @click.option("--scheduler", default=None, metavar="ADDRESS",
+                  help="With --engine dask: an existing scheduler (tcp://host:8786); its workers read the store "
+                       "path themselves. Default: a local cluster of --jobs workers.")
+    @functools.wraps(f)
+    def wrapper(*args, jobs, engine_kind, scheduler, **kwargs):
+        from ..engine import Engine
+
+        if scheduler and engine_kind != "dask":
+            raise click.UsageError("--scheduler needs --engine dask")
+        return f(*args, engine=Engine(kind=engine_kind, jobs=jobs, scheduler=scheduler), **kwargs)
 
     return wrapper

@@ -11,11 +11,14 @@ from .output import is_terminal
 
 
 class ImportProgress:
-    def __init__(self, label: str, enabled: bool = True, delay_s: float = 1.0) -> None:
+    """``(done, total)`` callback drawing a bar: bytes of an import, or ``unit="groups"`` of an analysis."""
+
+    def __init__(self, label: str, enabled: bool = True, delay_s: float = 1.0, unit: str = "bytes") -> None:
         import sys
 
         self.enabled = enabled and is_terminal(sys.stderr)
         self.label = label
+        self.unit = unit
         self.delay_s = delay_s
         self.started = time.monotonic()
         self._bar = None
@@ -28,9 +31,17 @@ class ImportProgress:
             if time.monotonic() - self.started < self.delay_s or done >= total:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            count = DownloadColumn() if self.unit == "bytes" else MofNCompleteColumn()
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), count,
                                  TimeRemainingColumn(), console=Console(stderr=True), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=total)
@@ -46,3 +57,8 @@ class ImportProgress:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def group_progress(command: str, quiet: bool) -> ImportProgress:
+    """The bar of a group-by-group analysis (``qunkit.engine``): groups done of groups in scope."""
+    return ImportProgress(f"{command}: groups", enabled=not quiet, unit="groups")

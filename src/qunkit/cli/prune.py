@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import scope_options, store_option
+from .options import engine_options, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,11 +62,12 @@ def _window_option(f):
               help="Only print the roll-call message to post in the group (time from --at) and exit.")
 @click.option("--at", "announce_at", default="20:00", show_default=True, metavar="HH:MM",
               help="Removal time written into --announce: HH:MM today, or 'YYYY-MM-DD HH:MM'.")
+@engine_options
 @scope_options
 @store_option
 @output_options
 def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_message, fail_if_any, announce,
-              announce_at, scope, tz, store_dir, quiet):
+              announce_at, engine, scope, tz, store_dir, quiet):
     """List members to remove (清人), each with the reason. qunkit never removes anyone itself.
 
     \b
@@ -98,8 +100,10 @@ def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_messag
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--at") from None
     keep = lib.read_keep_file(keep_file) if keep_file else []
-    return lib.prune(open_store(store_dir), scope, days=days, grace_days=grace_days, min_messages=min_messages,
-                     keep=keep, window=window, rollcall_message=rollcall_message, fail_if_any=fail_if_any, tz=tz)
+    with group_progress("prune", quiet) as bar:
+        return lib.prune(open_store(store_dir), scope, days=days, grace_days=grace_days, min_messages=min_messages,
+                         keep=keep, window=window, rollcall_message=rollcall_message, fail_if_any=fail_if_any,
+                         tz=tz, engine=engine, progress=bar)
 
 
 @click.command("rollcall")

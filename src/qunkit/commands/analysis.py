@@ -1,9 +1,10 @@
 """``activity``, ``roles`` and ``risk``: the scoped store through ``qunkit.analysis``, as results.
 
-Each loads the scoped messages (nothing after ``as_of``) and the members
-derived from them, computes the per-message features once and calls the
-analysis function; the table view formats rates and durations, json/csv keep
-the numbers.
+Each runs group by group (``qunkit.engine``): a task reads one group's scoped
+messages (nothing after ``as_of``) and the members derived from them, computes
+the per-message features once and calls the analysis function; the groups'
+rows are combined in the order the all-groups function gives.  The table view
+formats rates and durations, json/csv keep the numbers.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import pandas as pd
 from ..analysis.activity import activity as _activity
 from ..analysis.benchmarks import active_verdict, benchmarks_for
 from ..analysis.risk import group_risk
-from ..analysis.roles import ROLES, assign_roles
+from ..analysis.roles import ROLES, member_features, roles_from_features
 from ..analysis.scope import Scope
 from ..analysis.text_features import Features, compute_features
+from ..engine import Engine, GroupInput, Progress, combine, run
 from ..errors import EXIT_THRESHOLD
 from ..localtime import DEFAULT_TZ
-from .loading import as_of_note, load_scope
+from ..vocabulary import PERIODS
+from .loading import as_of_note
 from .result import Note, Result
 
 ACTIVITY_TABLE = ("group_name", "period", "messages", "speakers", "members", "active_rate", "new_members",
@@ -32,13 +35,6 @@ RISK_TABLE = ("group_name", "score", "level", "reasons")
 RISK_JSON = ("group_id", "group_name", "score", "level", "reasons", "features")
 LEVELS = ("dead", "at-risk", "watch", "healthy")
 ALL = Scope()  # every group, every message up to the newest
-
-
-def load(store, scope: Scope, lexicon: Path | None = None
-         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, Features]:
-    """Scoped messages, their members, as_of and the per-message features every analysis shares."""
-    messages, members, as_of = load_scope(store, scope)
-    return messages, members, as_of, compute_features(messages, as_of, lexicon, members=members)
 
 
 def no_roster_note(frame: pd.DataFrame, what: str) -> Note | None:
@@ -67,12 +63,24 @@ def _duration(seconds) -> str | None:
 
 # ---- activity ------------------------------------------------------------------------------------
 
+def features_of(g: GroupInput, lexicon: Path | None) -> Features:
+    return compute_features(g.messages, g.as_of, lexicon, members=g.members)
+
+
+def activity_group(g: GroupInput, by: str, lexicon: Path | None) -> pd.DataFrame:
+    """One group's activity rows with its benchmarks (the per-group task of ``activity``)."""
+    F = features_of(g, lexicon)
+    out = _activity(g.messages, g.members, g.as_of, by=by, features=F)
+    return out.merge(_benchmarks(out, F), on="group_id", how="left")
+
+
 def activity(store, scope: Scope = ALL, *, by: str = "week", lexicon: Path | None = None,
-             tz: str = DEFAULT_TZ) -> Result:
+             tz: str = DEFAULT_TZ, engine: Engine | None = None, progress: Progress | None = None) -> Result:
     """Activity per group and period, with the practice's benchmarks for each group's current size."""
-    messages, members, as_of, F = load(store, scope, lexicon)
-    out = _activity(messages, members, as_of, by=by, features=F)
-    out = out.merge(_benchmarks(out, F), on="group_id", how="left")
+    if by not in PERIODS:
+        raise ValueError(f"by must be one of {PERIODS}, not {by!r}")
+    done = run(store, scope, activity_group, engine=engine, progress=progress, by=by, lexicon=lexicon)
+    out, as_of = combine(done.results, ["group_name", "group_id"]), done.as_of
     notes = [as_of_note(as_of, tz),
              no_roster_note(out, "members and active rate unknown, lurkers cannot be counted"),
              Note(None, tuple(_benchmark_lines(out)))]
@@ -117,10 +125,11 @@ def _benchmark_lines(out: pd.DataFrame) -> list[str]:
 # ---- roles ------------------------------------------------------------------------------------------
 
 def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurkers: bool = True,
-          lexicon: Path | None = None, tz: str = DEFAULT_TZ) -> Result:
+          lexicon: Path | None = None, tz: str = DEFAULT_TZ, engine: Engine | None = None,
+          progress: Progress | None = None) -> Result:
     """Each member's main role, the score per role and the reasons; ``only`` keeps some roles."""
-    messages, members, as_of, F = load(store, scope, lexicon)
-    out = assign_roles(messages, members, as_of, lexicon, features=F)
+    done = run(store, scope, member_features_group, engine=engine, progress=progress, lexicon=lexicon)
+    out, as_of = scored_roles(done.results), done.as_of
     notes = [as_of_note(as_of, tz),
              no_roster_note(out, "silent members are invisible, lurkers cannot all be counted"),
              _role_counts(out)]
@@ -134,6 +143,18 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
                   table=out.assign(score=score), table_columns=ROLE_TABLE)
 
 
+def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.DataFrame:
+    """One group's member features (the per-group task behind ``roles``, ``prune`` and ``analyze``)."""
+    return member_features(features_of(g, lexicon), g.members)
+
+
+def scored_roles(member_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The groups' roles from their member features, scored together (``roles_from_features`` judges
+    shares against all the members in scope, as ``assign_roles`` over every group does)."""
+    full = [f for f in member_frames if len(f)]
+    return roles_from_features(pd.concat(full, ignore_index=True) if full else pd.DataFrame())
+
+
 def _role_counts(roles: pd.DataFrame) -> str:
     if roles.empty:
         return "no members"
@@ -143,11 +164,19 @@ def _role_counts(roles: pd.DataFrame) -> str:
 
 # ---- risk -------------------------------------------------------------------------------------------
 
+def risk_group(g: GroupInput, lexicon: Path | None) -> pd.DataFrame:
+    """One group's risk row (the per-group task of ``risk``)."""
+    return group_risk(g.messages, g.members, g.as_of, features=features_of(g, lexicon))
+
+
+RISK_ORDER = (["score", "group_name"], [False, True])   # group_risk's ranking: highest risk first
+
+
 def risk(store, scope: Scope = ALL, *, fail_above: float | None = None, lexicon: Path | None = None,
-         tz: str = DEFAULT_TZ) -> Result:
+         tz: str = DEFAULT_TZ, engine: Engine | None = None, progress: Progress | None = None) -> Result:
     """Groups ranked by dead-group risk; exit code 1 when one scores ``fail_above`` or more."""
-    messages, members, as_of, F = load(store, scope, lexicon)
-    out = group_risk(messages, members, as_of, features=F)
+    done = run(store, scope, risk_group, engine=engine, progress=progress, lexicon=lexicon)
+    out, as_of = combine(done.results, *RISK_ORDER), done.as_of
     counts = out["level"].value_counts()
     notes = [as_of_note(as_of, tz),
              ", ".join(f"{counts.get(level, 0)} {level}" for level in LEVELS) + f" of {len(out)} group(s)"]

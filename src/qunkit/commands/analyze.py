@@ -13,29 +13,37 @@ import pandas as pd
 
 from ..analysis.overview import overview
 from ..analysis.risk import group_risk
-from ..analysis.roles import assign_roles
+from ..analysis.roles import member_features
 from ..analysis.scope import Scope
 from ..analysis.text_features import compute_features
+from ..engine import Engine, GroupInput, Progress, run
 from ..localtime import DEFAULT_TZ
 from ..report.terminal import group_lines, print_group
 from ..vocabulary import ROLES
-from .loading import load_scope
+from .analysis import scored_roles
 from .result import Result
 
 RISK_KEYS = ("score", "level", "reasons", "features")
 
 
+def analyze_group(g: GroupInput, lexicon: Path | None) -> tuple[list[dict], pd.DataFrame, dict]:
+    """One group's overview rows, member features (roles are scored over all groups together) and
+    risk records by group id: the per-group task of ``analyze``."""
+    features = compute_features(g.messages, g.as_of, lexicon, members=g.members)
+    risk = group_risk(g.messages, g.members, g.as_of, features=features).to_dict("records")
+    return (overview(g.messages, g.members, g.as_of).to_dict("records"), member_features(features, g.members),
+            {r["group_id"]: r for r in risk})
+
+
 def analyze(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAULT_TZ,
-            hint: str = "qunkit analyze FILE") -> Result:
+            hint: str = "qunkit analyze FILE", engine: Engine | None = None,
+            progress: Progress | None = None) -> Result:
     """Overview, current members' roles and risk of every group in ``scope``."""
-    messages, members, as_of = load_scope(store, scope, hint=hint)
-    ov = overview(messages, members, as_of)
-    features = compute_features(messages, as_of, lexicon, members=members)
-    roles = current_roles(assign_roles(messages, members, as_of, lexicon, features=features))
-    risk_by = {r["group_id"]: r for r in group_risk(messages, members, as_of, features=features).to_dict("records")}
-    roles_by = dict(tuple(roles.groupby("group_id", sort=False)))
-    empty = roles.iloc[:0]
-    overview_rows = ov.to_dict("records")
+    done = run(store, scope, analyze_group, engine=engine, progress=progress, hint=hint, lexicon=lexicon)
+    overview_rows = [row for rows, _, _ in done.results for row in rows]
+    roles = current_roles(scored_roles([mf for _, mf, _ in done.results]))
+    roles_by, empty = dict(tuple(roles.groupby("group_id", sort=False))), roles.iloc[:0]
+    risk_by = {gid: r for _, _, risks in done.results for gid, r in risks.items()}
     docs = [group_document(row, roles_by.get(row["group_id"], empty), risk_by.get(row["group_id"]))
             for row in overview_rows]
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from ..engine import Engine, Progress, map_groups
 from ..formats import parsers
 from ..localtime import DEFAULT_TZ
+from ..store import group_table
 from .result import Result
 
 GROUP_COLUMNS = ("group_id", "group_name", "platform", "chat_type", "messages", "members", "roster", "first", "last")
 
 
-def groups(store, tz: str = DEFAULT_TZ) -> Result:
+def _summary(store, key: str, meta: dict) -> dict:
+    return store.group_summary(key, meta)
+
+
+def groups(store, tz: str = DEFAULT_TZ, *, engine: Engine | None = None, progress: Progress | None = None
+           ) -> Result:
     """The groups in ``store`` with size and period (the table shows local days, json/csv ISO UTC)."""
-    df = store.groups()
+    df = group_table(map_groups(store, _summary, engine=engine, progress=progress))
     notes = []
     if len(df) == 0:
         notes.append(f"store {store.root} is empty: import an export first (qunkit import FILE)")

@@ -6,17 +6,19 @@ The table shows local wall-clock dates; json/csv keep ISO 8601 UTC.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..analysis.prune import COLUMNS, prune_candidates, read_keep
-from ..analysis.roles import assign_roles
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
+from ..engine import Engine, GroupInput, Progress, combine, run
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ
+from .analysis import member_features_group, scored_roles
 from .loading import as_of_note, load_scope
 from .result import Note, Result
 
@@ -46,18 +48,38 @@ def announcement(at: str = "20:00", tz: str = DEFAULT_TZ) -> Result:
     return Result(text=announcement_text(at, tz=tz))
 
 
+def prune_group(g: GroupInput, roles: pd.DataFrame, **options) -> tuple[pd.DataFrame, dict]:
+    """One group's candidates and the frame's attrs (no_roster, notes: attrs do not travel in a pickle)."""
+    out = prune_candidates(g.messages, g.members, roles, g.as_of, **options)
+    return out, dict(out.attrs)
+
+
+PRUNE_ORDER = (["group_name", "days_silent", "member_id"], [True, False, True])   # prune_candidates' order
+
+
 def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_messages: int | None = None,
           keep: Sequence[str] = (), window: pd.Timedelta = WINDOW,
-          rollcall_message: str | None = None, fail_if_any: bool = False, tz: str = DEFAULT_TZ) -> Result:
+          rollcall_message: str | None = None, fail_if_any: bool = False, tz: str = DEFAULT_TZ,
+          engine: Engine | None = None, progress: Progress | None = None) -> Result:
     """Members to remove, each with the reason; exit code 1 with ``fail_if_any`` and a non-empty list."""
-    messages, members, as_of = load_scope(store, scope)
-    roles = assign_roles(messages, members, as_of)  # advertisers are listed whatever their recency
-    out = prune_candidates(messages, members, roles, as_of, days, grace_days=grace_days, min_messages=min_messages,
-                           keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
+    # two passes: the roles (advertisers are listed whatever their recency) are scored over all groups
+    # together, then each group's candidates are judged with its members' roles
+    first = run(store, scope, member_features_group, engine=engine, progress=progress)
+    roles = scored_roles(first.results)[["group_id", "member_id", "role"]]
+    as_of = first.as_of
+    of_group = dict(tuple(roles.groupby("group_id", sort=False)))
+    metas, empty = store.metas(), roles.iloc[:0]
+    by_key = {k: of_group.get(metas[k]["group_id"], empty) for k in first.keys}
+    done = run(store, replace(scope, as_of=as_of), prune_group, engine=engine, progress=progress,
+               per_group={k: {"roles": r} for k, r in by_key.items()}, days=days, grace_days=grace_days,
+               min_messages=min_messages, keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
+    out = combine([o for o, _ in done.results], *PRUNE_ORDER)
+    attrs = [a for _, a in done.results]
+    no_roster = sorted({n for a in attrs for n in a.get("no_roster", ())})
     notes: list[str | Note | None] = [
              f"{as_of_note(as_of, tz, '')}; silent = no message for {days} days",
-             Note(NO_ROSTER, tuple(out.attrs.get("no_roster", ()))),
-             *out.attrs.get("notes", []),
+             Note(NO_ROSTER, tuple(no_roster)),
+             *dict.fromkeys(n for a in attrs for n in a.get("notes", [])),
              _summary(out) + "; qunkit removes no one: act on this list yourself"]
     table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
     return Result(rows=out, columns=COLUMNS, title=f"Prune candidates ({len(out)})", notes=notes, table=table,

@@ -1,0 +1,295 @@
+"""Run a per-group analysis over the scoped groups, one group at a time, in parallel.
+
+Every analysis is a function of one group's messages and members (the
+``qunkit.analysis`` functions never mix groups), so a run never needs the whole
+store in memory: each task reads ONE group (only the columns the analysis
+uses), derives its members, calls the task function and returns that group's
+rows.  Memory is bounded by the largest group times the number of workers, not
+by the store, and time grows with the messages, not groups x messages.
+
+Two passes:
+
+1. the default ``as_of`` -- the scope's newest message across groups -- is the
+   maximum of each group's newest in-scope message (a read of ``ts`` and
+   ``chat_type`` only, in threads); it also gives each group's in-scope size,
+   so empty groups are skipped and big ones start first;
+2. the task per group, with that one ``as_of``.
+
+Engines: ``local`` (a process pool of ``jobs`` workers; ``jobs=1``, or a small
+scope, runs in this process) and ``dask`` (``client.map`` on a
+dask.distributed cluster: the workers open the store path themselves, so it
+must be on storage they share, and each needs the same qunkit version
+installed).  Results come back in the store's group order whatever finished
+first, so every engine returns the same rows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .analysis.scope import Scope
+from .errors import StoreError, UsageProblem
+from .schema import MESSAGES
+from .store import Store
+from .vocabulary import ENGINES
+
+# columns no analysis reads (import bookkeeping): never loaded by a run
+_UNUSED = {"msg_key", "source_file", "source_format"}
+ANALYSIS_COLUMNS: tuple[str, ...] = tuple(c for c in MESSAGES.names if c not in _UNUSED)
+# below this many messages in scope a process pool costs more (start-up, pickling) than it saves
+POOL_MIN_ROWS = 200_000
+POOL_MIN_GROUPS = 32      # the same for a map without sizes (``map_groups``)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How a run is executed: ``kind`` local|dask, ``jobs`` workers (None: the cores), a dask
+    ``scheduler`` address (None: a local dask cluster of ``jobs`` workers)."""
+
+    kind: str = "local"
+    jobs: int | None = None
+    scheduler: str | None = None
+
+    def workers(self) -> int:
+        return max(1, self.jobs or os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    """What a task function gets: one group's scoped messages, its members and the run's as_of."""
+
+    key: str
+    meta: dict
+    messages: pd.DataFrame
+    members: pd.DataFrame
+    as_of: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One group's work, small and picklable (a process pool or a dask worker runs it)."""
+
+    root: str
+    key: str
+    meta: dict
+    scope: Scope
+    columns: tuple[str, ...]
+    task: Callable[..., Any]
+    kwargs: dict = field(default_factory=dict)
+
+
+class _OneGroup(Store):
+    """The store as one task sees it: only its own group is listed.  ``Store.metas()`` reads every
+    group's meta.json; called once per group read it would make a run O(groups^2)."""
+
+    def __init__(self, root: str, key: str, meta: dict) -> None:
+        super().__init__(root)
+        self._only = {key: meta}
+
+    def metas(self) -> dict[str, dict]:
+        return dict(self._only)
+
+
+@dataclass
+class Run:
+    """Per-group results in the store's group order (groups without messages in scope left out)."""
+
+    results: list[Any]
+    as_of: pd.Timestamp
+    keys: list[str]
+
+
+def _read(job: _Job, columns: Sequence[str]) -> tuple[Store, pd.DataFrame] | None:
+    store = _OneGroup(job.root, job.key, job.meta)
+    try:
+        return store, store.messages([job.key], columns=list(columns))
+    except StoreError:          # its unreadable part was named in a warning; the other groups go on
+        return None
+
+
+def _newest(job: _Job) -> tuple[int, int]:
+    """(messages in scope, newest in-scope ts as ns or int64 min) of one group, before any as_of;
+    -1 messages: the group could not be read."""
+    s = job.scope
+    cols = ["ts", "chat_type"] + (["group_name", "group_id"] if s.groups else [])
+    got = _read(job, cols)
+    if got is None:
+        return -1, np.iinfo(np.int64).min
+    m = s.select_groups(got[1])
+    ts = m["ts"]
+    if s.until is not None:
+        ts = ts[ts < s.until]
+    newest = int(pd.DatetimeIndex(ts).as_unit("ns").asi8.max()) if len(ts) else np.iinfo(np.int64).min
+    if s.as_of is not None:
+        ts = ts[ts <= s.as_of]
+    if s.since is not None:
+        ts = ts[ts >= s.since]
+    return len(ts), newest
+
+
+def _summary(job: _Job) -> Any:
+    """``job.task(store, key, meta)`` with the store as that group's task sees it (``map_groups``)."""
+    return job.task(_OneGroup(job.root, job.key, job.meta), job.key, job.meta, **job.kwargs)
+
+
+def _one(job: _Job) -> Any:
+    """Read one group, apply the scope (its as_of fixed), derive members, run the task."""
+    got = _read(job, job.columns)
+    if got is None:
+        return None
+    store, messages = got
+    messages, as_of = job.scope.apply(messages)
+    if not len(messages):
+        return None
+    members = store.members([job.key], messages=messages)
+    return job.task(GroupInput(job.key, job.meta, messages, members, as_of), **job.kwargs)
+
+
+def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int
+                ) -> tuple[pd.Timestamp | None, dict[str, int]]:
+    """The run's as_of (None: nothing in scope) and each group's in-scope message count."""
+    jobs = [_Job(str(store.root), k, metas[k], scope, (), _one) for k in keys]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        found = list(pool.map(_newest, jobs))
+    sizes = {k: n for k, (n, _) in zip(keys, found, strict=True)}
+    if scope.as_of is not None:
+        return scope.as_of, sizes
+    newest = max((t for _, t in found), default=np.iinfo(np.int64).min)
+    if newest == np.iinfo(np.int64).min:
+        return None, sizes
+    return pd.Timestamp(newest, tz="UTC"), sizes
+
+
+def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine | None = None,
+        columns: Iterable[str] = ANALYSIS_COLUMNS, progress: Progress | None = None,
+        hint: str = "qunkit import FILE", per_group: dict[str, dict] | None = None, **kwargs: Any) -> Run:
+    """``task(GroupInput, **kwargs, **per_group[key])`` for every group in ``scope``; an empty scope is
+    a StoreError."""
+    engine = engine or Engine()
+    if engine.kind not in ENGINES:
+        raise UsageProblem(f"engine must be one of {', '.join(ENGINES)}, not {engine.kind!r}")
+    metas = store.metas()
+    keys = list(dict.fromkeys(store.keys_for(scope.groups)))   # a group named twice (name and id) once
+    as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers())
+    if keys and all(sizes[k] < 0 for k in keys):
+        raise StoreError(f"no group of store {store.root} could be read (the warnings above name the parts; "
+                         "`qunkit doctor` says how to repair)")
+    keys = [k for k in keys if sizes[k] > 0]
+    if as_of is None or not keys:
+        raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
+    fixed = replace(scope, as_of=as_of)
+    per_group = per_group or {}
+    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, {**kwargs, **per_group.get(k, {})})
+            for k in keys]
+    order = sorted(range(len(jobs)), key=lambda i: -sizes[jobs[i].key])   # big groups first: no long tail
+    total = sum(sizes[k] for k in keys)
+    small = total < POOL_MIN_ROWS
+    results = _map(_one, jobs, order, engine, small, progress)
+    kept = [(k, r) for k, r in zip(keys, results, strict=True) if r is not None]
+    if not kept:
+        raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
+    return Run([r for _, r in kept], as_of, [k for k, _ in kept])
+
+
+def map_groups(store: Store, summary: Callable[..., Any], *, engine: Engine | None = None,
+               progress: Progress | None = None, **kwargs: Any) -> list[Any]:
+    """``summary(store, key, meta, **kwargs)`` for every group of the store, in the store's order; the
+    store it gets lists only that group (so reading it costs one group, not all of them)."""
+    engine = engine or Engine()
+    metas = store.metas()
+    jobs = [_Job(str(store.root), k, m, Scope(), (), summary, kwargs) for k, m in metas.items()]
+    return _map(_summary, jobs, list(range(len(jobs))), engine, len(jobs) < POOL_MIN_GROUPS, progress)
+
+
+def _map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], engine: Engine, small: bool,
+         progress: Progress | None) -> list[Any]:
+    """``fn`` over ``jobs`` (results in job order) on the engine; a small run stays in this process."""
+    if engine.kind == "dask":
+        return _dask_map(fn, jobs, order, engine, progress)
+    if engine.workers() == 1 or len(jobs) <= 1 or small:
+        return _serial_map(fn, jobs, progress)
+    return _pool_map(fn, jobs, order, engine.workers(), progress)
+
+
+def _serial_map(fn: Callable[[_Job], Any], jobs: list[_Job], progress: Progress | None) -> list[Any]:
+    out = []
+    for i, job in enumerate(jobs):
+        out.append(fn(job))
+        if progress:
+            progress(i + 1, len(jobs))
+    return out
+
+
+def _context(preload: list[str]) -> multiprocessing.context.BaseContext:
+    """forkserver where there is one: workers fork from a clean process with the task's module already
+    imported (no fork of a parent's Arrow threads, no re-import per worker); spawn elsewhere."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["qunkit.engine", *preload])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _pool_map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], workers: int,
+              progress: Progress | None) -> list[Any]:
+    results: list[Any] = [None] * len(jobs)
+    ctx = _context([jobs[0].task.__module__])
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+        futures = {pool.submit(fn, jobs[i]): i for i in order}
+        for done, fut in enumerate(as_completed(futures), 1):
+            results[futures[fut]] = fut.result()
+            if progress:
+                progress(done, len(jobs))
+    return results
+
+
+def _dask_map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], engine: Engine,
+              progress: Progress | None) -> list[Any]:
+    """The same ``_one`` per group on a dask.distributed cluster (``engine.scheduler``, else a local one)."""
+    try:
+        distributed = importlib.import_module("dask.distributed")   # optional extra: qunkit[dask]
+    except ImportError:
+        raise UsageProblem("--engine dask needs dask.distributed: pip install 'qunkit[dask]'") from None
+    if engine.scheduler:
+        client = distributed.Client(engine.scheduler)
+        cluster = None
+    else:
+        cluster = distributed.LocalCluster(n_workers=engine.workers(), threads_per_worker=1,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+    try:
+        futures = client.map(fn, [jobs[i] for i in order], pure=False)
+        index = {f.key: i for f, i in zip(futures, order, strict=True)}
+        results: list[Any] = [None] * len(jobs)
+        for done, fut in enumerate(distributed.as_completed(futures), 1):
+            results[index[fut.key]] = fut.result()
+            if progress:
+                progress(done, len(jobs))
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def combine(frames: list[pd.DataFrame], by: list[str], ascending: bool | list[bool] = True,
+            na_position: str = "last") -> pd.DataFrame:
+    """Per-group frames (in group order) as the one frame the all-groups function returns: concatenated,
+    then sorted stably by that function's keys (rows of one group keep their own order)."""
+    full = [f for f in frames if len(f)]
+    if not full:
+        return frames[0] if frames else pd.DataFrame()
+    frames = full
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out.sort_values(by, ascending=ascending, kind="stable", na_position=na_position).reset_index(drop=True)
