@@ -1,0 +1,149 @@
+"""Hostile inputs of issue 13 (the remaining part): each test failed before its fix (or says it already passed)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import parse_file
+from test_hardening_store import qunkit_subprocess
+from test_store import msgs, qq_export, write
+
+from qunkit.errors import BadInput
+from qunkit.formats import textio
+from qunkit.formats.jsonstream import TOO_DEEP, loads
+
+DATA = Path(__file__).parent / "data"
+DEEP = "[" * 100_000 + "]" * 100_000
+GiB = 1 << 30
+
+
+# -- 1: JSON nested 100,000 deep -----------------------------------------------------------------------
+def _with_deep_record(src: Path, dst: Path, key: str | None) -> Path:
+    """``src`` with a 100,000-deep array as its first record, on its own line at the records' indent."""
+    t = src.read_text(encoding="utf-8")
+    j = t.index("[", t.index(f'"{key}"') if key else 0)
+    indent = re.compile(r"\n([ \t]*)[{\[]").search(t, j).group(1)
+    dst.write_text(t[:j + 1] + "\n" + indent + DEEP + "," + t[j + 1:], encoding="utf-8")
+    return dst
+
+
+@pytest.mark.parametrize(("fmt", "src", "key", "resync"), [
+    ("chatlab", "qqnt/chatlab_group.json", "messages", True),
+    ("qce-json", "qqnt/qce_group.json", "messages", True),
+    ("telegram-json", "telegram/group_result.json", "messages", True),
+    ("weflow-json", "wechat/weflow_group.json", "messages", False),
+    ("chatlog-json", "wechat/chatlog_group.json", None, False),
+])
+def test_a_record_nested_100000_deep_is_a_bad_record(tmp_path: Path, fmt: str, src: str, key: str | None,
+                                                     resync: bool) -> None:
+    clean, _ = parse_file(DATA / src, fmt)
+    df, report = parse_file(_with_deep_record(DATA / src, tmp_path / "deep.json", key), fmt)
+    assert report.bad_lines >= 1 and TOO_DEEP in str(report.issues[0]) and report.issues[0].line == 1
+    # formats that resynchronise import every real record; the others stop there and say so
+    assert len(df) == (len(clean) if resync else 0)
+    if not resync:
+        assert any("rest was not imported" in n for n in report.notes)
+
+
+@pytest.mark.parametrize(("fmt", "src", "obj"), [
+    ("chatlab", "qqnt/chatlab_group.json", '"meta": {'),
+    ("qce-json", "qqnt/qce_group.json", '"chatInfo":{'),
+])
+def test_a_header_nested_100000_deep_is_bad_input_naming_the_file(tmp_path: Path, fmt: str, src: str,
+                                                                  obj: str) -> None:
+    f = tmp_path / "deep-head.json"
+    f.write_text((DATA / src).read_text(encoding="utf-8").replace(obj, obj + '"x": ' + DEEP + ",", 1),
+                 encoding="utf-8")
+    with pytest.raises(BadInput, match=re.escape(str(f)) + ".*nested too deeply"):
+        parse_file(f, fmt)
+
+
+def test_jsonl_lines_and_side_files_nested_too_deep_are_bad_lines(tmp_path: Path) -> None:
+    lines = (DATA / "qqnt/chatlab_private.jsonl").read_text(encoding="utf-8").split("\n")
+    f = tmp_path / "deep.jsonl"
+    f.write_text("\n".join([lines[0], DEEP, *lines[1:]]), encoding="utf-8")
+    clean, _ = parse_file(DATA / "qqnt/chatlab_private.jsonl", "chatlab")
+    df, report = parse_file(f, "chatlab")
+    assert len(df) == len(clean)
+    assert any(i.line == 2 and TOO_DEEP in i.reason for i in report.issues)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads(DEEP)
+
+
+def test_deep_nesting_through_the_cli_in_bounded_memory(tmp_path: Path) -> None:
+    f = _with_deep_record(DATA / "qqnt/qce_group.json", tmp_path / "deep.json", "messages")
+    res = qunkit_subprocess("import", f, "--store", tmp_path / "s", timeout=60, limit_as=2 * GiB)
+    assert res.returncode == 0, res.stderr
+    assert "deep.json:1: malformed JSON record: nested too deeply" in res.stderr
+    assert "Traceback" not in res.stderr and "RecursionError" not in res.stderr
+
+
+# -- 2: lone-CR line endings ---------------------------------------------------------------------------
+def test_lone_cr_files_stream_in_bounded_pieces(tmp_path: Path) -> None:
+    f = tmp_path / "cr.txt"
+    f.write_bytes(("line\r" * 200_000).encode())                     # 1 MB, no LF at all
+    pieces = list(textio.iter_text_chunks(f, "utf-8", chunk_bytes=64 << 10))
+    assert len(pieces) > 10 and max(map(len, pieces)) <= (64 << 10) + 5
+    assert "".join(pieces) == "line\n" * 200_000
+
+
+def test_crlf_split_across_pieces_is_one_break(tmp_path: Path) -> None:
+    f = tmp_path / "crlf.txt"
+    f.write_bytes(b"ab\r\ncd\rx\r\n" * 5000)
+    for size in (1, 2, 3, 7, 64):
+        assert "".join(textio.iter_text_chunks(f, "utf-8", chunk_bytes=size)) == "ab\ncd\nx\n" * 5000
+
+
+def test_a_lone_cr_export_imports_like_its_lf_twin(tmp_path: Path) -> None:
+    lf = write(tmp_path / "lf.txt", qq_export("群", [r for day in range(1, 6) for r in msgs(day, 60)]))
+    cr = tmp_path / "cr.txt"
+    cr.write_bytes(lf.read_bytes().replace(b"\n", b"\r"))
+    a, _ = parse_file(lf, "qq-txt", chunk_bytes=4096)
+    b, rep = parse_file(cr, "qq-txt", chunk_bytes=4096)
+    assert rep.bad_lines == 0 and len(b) == len(a) == 300
+    assert b["text"].tolist() == a["text"].tolist() and b["source_line"].tolist() == a["source_line"].tolist()
+
+
+# -- 3: a huge line, a huge body, NUL bytes, a zip renamed .txt ---------------------------------------
+def test_a_long_line_mid_file_is_a_bad_line_and_the_rest_imports(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(textio, "MAX_LINE_CHARS", 1 << 20)
+    rows = msgs(1, 6)
+    rows[2] = (rows[2][0], rows[2][1], "x" * (5 << 20))               # a 5 MB body, 5x the cap
+    f = write(tmp_path / "a.txt", qq_export("群", rows))
+    df, report = parse_file(f, "qq-txt", chunk_bytes=256 << 10)
+    assert len(df) == 6 and report.bad_lines == 1
+    assert "line longer than 1 MB" in report.issues[0].reason
+    long_line = next(i for i, ln in enumerate(f.read_text(encoding="utf-8").split("\n"), 1) if len(ln) > 1000)
+    assert report.issues[0].line == long_line
+    assert df.loc[df["source_line"] > long_line, "text"].tolist() == [t for _, _, t in rows[3:]]
+
+
+def test_a_64_mb_line_is_a_bad_line_in_bounded_memory(tmp_path: Path) -> None:
+    """(benchmarks/hostile_inputs.py runs the same with a 1 GiB line: ~210 MB peak, as for 64 MB.)"""
+    f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 3)))
+    with open(f, "ab") as fh:
+        fh.write(b"2024-01-02 10:00:00 b(2)\n")
+        block = b"y" * (16 << 20)
+        for _ in range(4):
+            fh.write(block)
+        fh.write(b"\n\n2024-01-02 10:00:01 b(2)\nafter\n")
+    res = qunkit_subprocess("import", f, "--store", tmp_path / "s", "--format", "json", timeout=120,
+                            limit_as=2 * GiB)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "line longer than 16 MB" in res.stderr and "MemoryError" not in res.stderr
+    assert '"messages": 5' in res.stdout
+
+
+def test_a_zip_renamed_txt_and_nul_files_are_clear_errors(tmp_path: Path) -> None:
+    z = tmp_path / "export.txt"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("chat.txt", qq_export("群", msgs(1, 3)))
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(b"\0" * (1 << 20))
+    for f in (z, nul):
+        res = qunkit_subprocess("import", f, "--store", tmp_path / "s", timeout=60)
+        assert res.returncode == 3 and res.stderr.count("qunkit: error:") == 1, res.stderr
+        assert str(f) in res.stderr and "Traceback" not in res.stderr
