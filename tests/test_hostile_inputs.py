@@ -7,10 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from helpers import parse_file
 from test_hardening_store import qunkit_subprocess
 from test_store import msgs, qq_export, write
 
+from qunkit.analysis.lexicon import load_lexicon
+from qunkit.cli import cli
 from qunkit.errors import BadInput
 from qunkit.formats import textio
 from qunkit.formats.jsonstream import TOO_DEEP, loads
@@ -147,3 +150,31 @@ def test_a_zip_renamed_txt_and_nul_files_are_clear_errors(tmp_path: Path) -> Non
         res = qunkit_subprocess("import", f, "--store", tmp_path / "s", timeout=60)
         assert res.returncode == 3 and res.stderr.count("qunkit: error:") == 1, res.stderr
         assert str(f) in res.stderr and "Traceback" not in res.stderr
+
+
+# -- 5: a 200,000-word lexicon -------------------------------------------------------------------------
+def test_a_large_lexicon_loads_in_linear_time(tmp_path: Path) -> None:
+    """Counted, not timed: the old merge scanned the list per word (n^2/2 = 2e10 comparisons here);
+    this checks the merge keeps first-seen order and drops repeats, and that 200k words load at all."""
+    f = tmp_path / "lex.txt"
+    words = [f"词{i}" for i in range(200_000)]
+    f.write_text("[question]\n" + "\n".join(words + words[:10]) + "\n", encoding="utf-8")
+    lex = load_lexicon(f)
+    q = lex.words["question"]
+    assert q[-200_000:] == words and len(q) == len(set(q))
+
+
+# -- 7: option values that would overflow inside an analysis -------------------------------------------
+@pytest.mark.parametrize("args", [
+    ["prune", "--days", "999999999999"], ["prune", "--grace", "999999999999"],
+    ["risk", "--as-of", "9999-12-31"], ["prune", "--as-of", "9999-12-31"], ["activity", "--as-of", "9999-12-31"],
+    ["analyze", "--until", "0001-01-01"], ["roles", "--since", ""], ["risk", "--tz", "Mars/Phobos"],
+    ["risk", "--fail-above", "nan"], ["risk", "--fail-above", "inf"], ["import", "x.txt", "--year", "99999"],
+])
+def test_out_of_range_option_values_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    store = tmp_path / "s"
+    f = write(tmp_path / "x.txt", qq_export("群", msgs(1, 5)))
+    assert CliRunner().invoke(cli, ["import", str(f), "--store", str(store)]).exit_code == 0
+    res = CliRunner().invoke(cli, [a.replace("x.txt", str(f)) for a in args] + ["--store", str(store)])
+    assert res.exit_code == 2, res.output
+    assert "usage error" in res.stderr and "Traceback" not in res.output and "internal error" not in res.stderr
