@@ -15,8 +15,9 @@ from test_store import msgs, qq_export, write
 from qunkit.analysis.lexicon import load_lexicon
 from qunkit.cli import cli
 from qunkit.errors import BadInput
-from qunkit.formats import textio
+from qunkit.formats import ParseReport, textio
 from qunkit.formats.jsonstream import TOO_DEEP, loads
+from qunkit.roster import MAX_ROSTER_BYTES, MAX_ROSTER_ROWS, read_roster
 
 DATA = Path(__file__).parent / "data"
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -178,3 +179,40 @@ def test_out_of_range_option_values_are_usage_errors(tmp_path: Path, args: list[
     res = CliRunner().invoke(cli, [a.replace("x.txt", str(f)) for a in args] + ["--store", str(store)])
     assert res.exit_code == 2, res.output
     assert "usage error" in res.stderr and "Traceback" not in res.output and "internal error" not in res.stderr
+
+
+# -- 4: a roster far larger than any group ---------------------------------------------------------------
+def test_a_roster_past_100000_rows_is_refused_at_import(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.txt", qq_export("群", msgs(1, 5)))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("QQ号,群名片\n" + "".join(f"{10_000 + i},成员{i}\n" for i in range(MAX_ROSTER_ROWS + 1)),
+                      encoding="utf-8")
+    res = CliRunner().invoke(cli, ["import", str(f), "--roster", str(roster), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 3
+    assert f"{roster}:{MAX_ROSTER_ROWS + 2}: more than 100,000 member rows" in res.stderr
+    assert "Traceback" not in res.output and "MemoryError" not in res.output
+    # exactly the cap is a roster
+    roster.write_text("QQ号,群名片\n" + "".join(f"{10_000 + i},成员{i}\n" for i in range(MAX_ROSTER_ROWS)),
+                      encoding="utf-8")
+    assert len(read_roster(roster)) == MAX_ROSTER_ROWS
+
+
+def test_a_roster_file_of_hundreds_of_mb_is_refused_before_reading(tmp_path: Path) -> None:
+    roster = tmp_path / "huge.csv"
+    with open(roster, "wb") as fh:
+        fh.write(b"QQ,name\n")
+        fh.truncate(MAX_ROSTER_BYTES + 1)                             # sparse
+    with pytest.raises(BadInput, match="is not a member roster"):
+        read_roster(roster)
+
+
+# -- 6: an unmatched CSV quote --------------------------------------------------------------------------
+def test_an_unmatched_quote_in_a_roster_is_one_bad_row(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text('QQ号,群名片,身份\n10001,张三,群主\n10002,"小王,成员\n10003,李四,管理员\n10004,"王, 五",成员\n',
+                      encoding="utf-8")
+    report = ParseReport(file=str(roster))
+    df = read_roster(roster, report=report)
+    assert df["member_id"].tolist() == ["10001", "10003", "10004"]
+    assert df["member_name"].tolist() == ["张三", "李四", "王, 五"]
+    assert report.bad_lines == 1 and report.issues[0].line == 3 and "unmatched quote" in report.issues[0].reason
