@@ -216,3 +216,40 @@ def test_an_unmatched_quote_in_a_roster_is_one_bad_row(tmp_path: Path) -> None:
     assert df["member_id"].tolist() == ["10001", "10003", "10004"]
     assert df["member_name"].tolist() == ["张三", "李四", "王, 五"]
     assert report.bad_lines == 1 and report.issues[0].line == 3 and "unmatched quote" in report.issues[0].reason
+
+
+def _break_quote(src: Path, dst: Path, find: str) -> Path:
+    """``src`` with an opening quote put before ``find`` (on the first data row) and never closed."""
+    lines = src.read_text(encoding="utf-8-sig").split("\n")
+    assert find in lines[1]
+    lines[1] = lines[1].replace(find, '"' + find.lstrip(","), 1) if not find.startswith(",") else \
+        lines[1].replace(find, ',"' + find[1:], 1)
+    dst.write_text("\n".join(lines), encoding="utf-8")
+    return dst
+
+
+@pytest.mark.parametrize(("fmt", "src", "find"), [
+    ("wechatmsg-csv", "wechat/产品交流群_utf8.csv", ",大家好"),
+    ("pywxdump-csv", "wechat/pywxdump_group/23456789@chatroom_0_5.csv", ",早上好"),
+])
+def test_an_unmatched_quote_in_a_message_csv_loses_only_its_row(tmp_path: Path, fmt: str, src: str,
+                                                                  find: str) -> None:
+    clean, clean_report = parse_file(DATA / src, fmt)
+    broken = _break_quote(DATA / src, tmp_path / Path(src).name, find)
+    df, report = parse_file(broken, fmt)
+    # every other row comes back, with its own line; the broken row is an issue at line 2
+    assert len(df) == len(clean) - 1
+    assert df["text"].tolist() == clean["text"].tolist()[1:]
+    assert df["source_line"].tolist() == clean["source_line"].tolist()[1:]
+    assert report.bad_lines == clean_report.bad_lines + 1
+    assert any(i.line == 2 and "unmatched quote" in i.reason for i in report.issues)
+
+
+def test_an_unmatched_quote_that_never_closes_reads_the_rest(tmp_path: Path) -> None:
+    rows = "".join(f'{i},12,1,0,0,{1701403200 + i},2,消息{i},2023-12-01 12:00:00,,张三,wxid_z\n' for i in range(2, 200))
+    f = tmp_path / "群.csv"
+    f.write_text("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,Remark,NickName,Sender\n"
+                 '1,12,1,0,0,1701403200,2,"坏,2023-12-01 12:00:00,,张三,wxid_z\n' + rows, encoding="utf-8")
+    df, report = parse_file(f, "wechatmsg-csv", chunk_bytes=4096)
+    assert len(df) == 198 and df["source_line"].tolist() == list(range(3, 201))
+    assert report.bad_lines == 1 and report.issues[0].line == 2 and not report.truncated
