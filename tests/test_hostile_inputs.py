@@ -253,3 +253,4 @@ def test_an_unmatched_quote_that_never_closes_reads_the_rest(tmp_path: Path) -> 
     df, report = parse_file(f, "wechatmsg-csv", chunk_bytes=4096)
     assert len(df) == 198 and df["source_line"].tolist() == list(range(3, 201))
     assert report.bad_lines == 1 and report.issues[0].line == 2 and not report.truncated
+
