@@ -8,6 +8,8 @@ contained in a header counts).  Columns we do not know (序号, 性别, QQ年龄
 pass a ``ParseReport`` (the same one importers use) or read
 ``df.attrs["roster_issues"]``.
 
+Rosters larger than ``MAX_ROSTER_ROWS`` (100,000) rows are refused with BadInput (see there why).
+
 Returned columns: ``member_id`` (str), ``member_name`` (str or None), ``role``
 (owner/admin/member or None), ``joined`` and ``last_spoke`` (UTC timestamps or
 NaT).  Naive times in the file are read in ``tz`` (exports carry local time).
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,6 +52,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _NO_DATE = {"", "-", "--", "—", "无", "从未", "从未发言", "未发言", "none", "null", "nan", "nat", "never", "n/a"}
 _HEADER_SCAN_ROWS = 20
 _ID_IN_NAME = re.compile(r"^(?P<name>.*?)\s*[(（](?P<id>\d{5,12})[)）]\s*$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A roster lists one group's members, and no platform allows more than a few thousand (QQ 3,000,
+# WeChat 500, Telegram supergroups more, but nobody exports those as a roster sheet).  Past
+# MAX_ROSTER_ROWS rows the file is the wrong file (a message export, a joined database dump):
+# refused at import with the reason, rather than a roster of a million "members" that every
+# analysis then carries (prune and roles would hold it several times over).
+MAX_ROSTER_ROWS = 100_000
+MAX_ROSTER_BYTES = 64 << 20
+_TOO_BIG_WHY = ("no platform's group has that many members (QQ caps groups at 3,000); "
+                "is it the right file?")
 _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
 
 
@@ -86,17 +97,35 @@ def read_roster(path: str | Path, tz: str = DEFAULT_TZ, report: ParseReport | No
 # ---------------------------------------------------------------- file readers
 
 def _csv_rows(path: Path, report: ParseReport) -> Iterator[tuple[int, list[object]]]:
-    raw = path.read_bytes()  # rosters are small (QQ caps groups at 2000 members)
+    """(line number, cells) per line.  Roster cells never hold a line break, so each physical line is
+    parsed on its own: an unmatched quote (a name such as ``"小王``) is that line's issue instead of
+    a quoted field that swallows every row after it."""
+    size = path.stat().st_size
+    if size > MAX_ROSTER_BYTES:
+        raise BadInput(f"{path}: {size >> 20} MB is not a member roster (a {MAX_ROSTER_ROWS:,}-row roster is "
+                       f"under {MAX_ROSTER_BYTES >> 20} MB); {_TOO_BIG_WHY}")
+    raw = path.read_bytes()
     if not raw.strip():
         raise BadInput(f"{path}: the roster file is empty; expected a header row with a member id or name column")
     enc = bytes_encoding(raw, path)
     report.encoding = enc
-    text = raw.decode(enc, errors="replace")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    text = raw.decode(enc, errors="replace").lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
     delim = max((",", "\t", ";"), key=first.count)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delim)
-    for i, row in enumerate(reader, start=1):
-        yield i, list(row)
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    for i, line in enumerate(lines, start=1):
+        if '"' in line:
+            try:
+                yield i, next(csv.reader([line], delimiter=delim, strict=True), [])
+                continue
+            except csv.Error as exc:
+                if "end of data" in str(exc):
+                    report.issue(i, "unmatched quote in this row: row skipped (the rows after it are read)",
+                                 line[:120])
+                    continue
+        yield i, next(csv.reader([line], delimiter=delim), [])
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
@@ -186,6 +215,8 @@ def _build(path: Path, rows: Iterable[tuple[int, list[object]]], tz: str, report
     for lineno, row in it:
         if not any(_cell(c) for c in row):
             continue  # blank row (trailing lines, spacer rows in sheets)
+        if len(ids) >= MAX_ROSTER_ROWS:
+            raise BadInput(f"{path}:{lineno}: more than {MAX_ROSTER_ROWS:,} member rows; {_TOO_BIG_WHY}")
         excerpt = ", ".join(_cell(c) for c in row if _cell(c))[:120]
         mid = _first(row, cols.get("id", []))
         name = _first(row, cols.get("name", []))

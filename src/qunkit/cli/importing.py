@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..safetext import safe_text
-from .options import store_option, tz_option
+from .options import FIRST_YEAR, LAST_YEAR, store_option, tz_option
 from .output import output_options
 from .progress import ImportProgress
 
@@ -96,7 +96,7 @@ def import_flags(group_flags: tuple[str, ...] = ("--roster-group", "--group"),
                          help="Which group the roster belongs to when the export holds several.")(f)
         f = click.option("--self", "self_id", default=None,
                          help="Id to give the exporting account's own messages (我 / IsSender=1).")(f)
-        f = click.option("--year", type=int, default=None, help="Year for exports whose timestamps lack one.")(f)
+        f = click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), default=None, help="Year for exports whose timestamps lack one.")(f)
         f = click.option("--dayfirst/--monthfirst", default=None,
                          help="WhatsApp date order when no date in the file decides it (default: day-first).")(f)
         f = click.option("--chat-name", default=None, metavar="NAME",

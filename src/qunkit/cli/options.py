@@ -52,16 +52,30 @@ def tz_option(f: Callable) -> Callable:
                         help="Time zone of the export's wall-clock times, and of naive --as-of/--since/--until.")(f)
 
 
+# Dates and spans qunkit computes with: pandas' nanosecond times end in 2262, and an --as-of near
+# there plus a window would overflow mid-analysis (an internal error) rather than at the option.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_DAYS = 36_600  # a century: longer spans than any chat history, and as_of - days stays representable
+
+
+def days_range(min_days: int) -> click.IntRange:
+    """An --days style option's type: ``min_days`` to ``MAX_DAYS``."""
+    return click.IntRange(min=min_days, max=MAX_DAYS)
+
+
 def _when(ctx, param, value):
     if value is None:
         return None
     import pandas as pd
 
     try:
-        pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise click.BadParameter(f"{value!r} is not a date or date-time (e.g. 2024-03-01 or '2024-03-01 20:00')"
-                                 ) from None
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        ts = None
+    if ts is None or ts is pd.NaT:
+        raise click.BadParameter(f"{value!r} is not a date or date-time (e.g. 2024-03-01 or '2024-03-01 20:00')")
+    if not FIRST_YEAR <= ts.year <= LAST_YEAR:
+        raise click.BadParameter(f"{value!r} is outside the years qunkit handles ({FIRST_YEAR} to {LAST_YEAR})")
     return value
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import engine_options, scope_options, store_option
+from .options import days_range, engine_options, scope_options, store_option
 from .output import output_options
 from .progress import group_progress
 
@@ -46,9 +46,9 @@ def _window_option(f):
 
 
 @click.command("prune")
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+@click.option("--days", type=days_range(1), default=90, show_default=True,
               help="Silent: no message for this many days (from max(last message, joined) to --as-of).")
-@click.option("--grace", "grace_days", type=click.IntRange(min=0), default=14, show_default=True,
+@click.option("--grace", "grace_days", type=days_range(0), default=14, show_default=True,
               help="Never list members who joined less than this many days ago.")
 @click.option("--min-messages", type=click.IntRange(min=1), default=None,
               help="Also list members with fewer than K messages in the last --days days.")

@@ -24,7 +24,6 @@ that column to file a ChatLab import under the platform it came from.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .base import ParseOptions, Parser, ParseReport, RowBuffer, mark_recalled, mark_system
-from .jsonstream import TopLevelArrayReader, open_or_raise, stream_array
+from .jsonstream import TopLevelArrayReader, loads, open_or_raise, stream_array
 from .kinds import classify_kinds
+from .textio import MAX_LINE_CHARS, bounded_lines
 
 # ChatLab MessageType -> qunkit kind
 TYPE_KINDS = {
@@ -153,9 +153,9 @@ class ChatLabParser(Parser):
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         report.encoding = "utf-8"
         with open(path, "rb") as fh:
-            first = fh.readline()
+            first = fh.readline(1 << 20)  # a JSONL header line is small; a one-line JSON file is not read whole
         try:
-            line = json.loads(first) if first.strip() else None
+            line = loads(first) if first.strip() else None
         except ValueError:
             line = None
         if isinstance(line, dict) and "_type" in line:
@@ -175,12 +175,15 @@ class ChatLabParser(Parser):
     def _jsonl(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         mapper: _Mapper | None = None
         with open(path, "rb") as fh:
-            for line_no, raw in enumerate(fh, start=1):
+            for line_no, raw in bounded_lines(fh):
+                if raw is None:
+                    report.issue(line_no, f"line longer than {MAX_LINE_CHARS >> 20} MB: not a message record; skipped")
+                    continue
                 s = raw.strip()
                 if not s or s.startswith(b"#"):
                     continue
                 try:
-                    obj = json.loads(s)
+                    obj = loads(s)
                 except ValueError as exc:
                     if not raw.endswith(b"\n"):
                         report.truncated = True

@@ -14,7 +14,9 @@ wherever it stands (WeFlow may write ``session`` after its messages).
 Damage is reported, not fatal: a file cut short yields everything complete
 before the cut and sets ``truncated``; a malformed element is reported and the
 reader resynchronises on the next element that starts at the same indentation
-(or, with ``resync=False``, stops there).
+(or, with ``resync=False``, stops there).  A value nested deeper than the stdlib decoder's
+recursion limit (no exporter nests past a few dozen levels; a hostile file may nest 100,000)
+is malformed JSON like any other (``loads``), never a RecursionError.
 
 ``stream_array`` and ``feed`` are the loop every JSON importer runs: elements
 -> issues for the bad ones -> ``mapper.add`` -> chunks from ``mapper.take``.
@@ -44,6 +46,18 @@ _LOOKBEHIND = 256
 _WS = re.compile(r"[ \t\r\n]*")
 _STRUCT = re.compile(r'["{}\[\]]')
 _DECODER = json.JSONDecoder()
+
+
+TOO_DEEP = "nested too deeply (more levels than the JSON decoder's recursion limit)"
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` whose only failure is ``json.JSONDecodeError`` (a ValueError): nesting too
+    deep for the stdlib decoder raises RecursionError, which callers would not expect."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError(TOO_DEEP, text if isinstance(text, str) else "", 0) from None
 
 
 class _NeedMore(Exception):
@@ -137,6 +151,8 @@ class TopLevelArrayReader:
             s = self._s
             try:
                 value, end = _DECODER.raw_decode(s, self._pos)
+            except RecursionError:  # fails within the first thousand brackets: bounded time and memory
+                raise json.JSONDecodeError(TOO_DEEP, s, self._pos) from None
             except json.JSONDecodeError as exc:
                 if not _cut_short(exc, s):
                     raise

@@ -18,7 +18,6 @@ Why these choices:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ import pandas as pd
 from ..errors import BadInput
 from ..localtime import localize
 from .base import ParseOptions, Parser, ParseReport, text_encoding
+from .jsonstream import loads
 from .wechat_common import build_messages, drop_bad, finalize, label_kinds, rx_has, ts_from_epoch
 from .wechat_io import csv_columns, iter_csv, read_csv_header
 
@@ -63,7 +63,7 @@ def load_users(folder: Path, report: ParseReport) -> dict[str, dict]:
         return {}
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            data = json.load(fh)
+            data = loads(fh.read())
     except (OSError, ValueError) as exc:
         report.note(f"users.json unreadable ({exc}); senders are named by wxid")
         return {}

@@ -18,7 +18,6 @@ counted across all chunks; issues name the chunk file and its line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,9 @@ import pandas as pd
 
 from ..errors import BadInput
 from .base import ParseOptions, Parser, ParseReport
-from .jsonstream import TopLevelArrayReader, feed
+from .jsonstream import TopLevelArrayReader, feed, loads
 from .qce_json import QceMapper, note_version
+from .textio import MAX_LINE_CHARS, bounded_lines
 
 MANIFEST = "manifest.json"
 
@@ -121,12 +121,16 @@ def _records(base: Path, files: list[Path], report: ParseReport) -> Iterator[tup
     for chunk in files:
         rel = chunk.relative_to(base).as_posix()
         with open(chunk, "rb") as fh:
-            for line_no, raw in enumerate(fh, start=1):
-                if not raw.strip():
+            for line_no, raw in bounded_lines(fh):
+                if raw is not None and not raw.strip():
                     continue
                 record += 1
+                if raw is None:
+                    report.issue(record, f"{rel}:{line_no}: line longer than {MAX_LINE_CHARS >> 20} MB: "
+                                 "not a message record; skipped")
+                    continue
                 try:
-                    rec = json.loads(raw)
+                    rec = loads(raw)
                 except ValueError as exc:
                     if not raw.endswith(b"\n") and chunk == files[-1]:
                         report.truncated = True

@@ -124,8 +124,11 @@ class QQTxtParser(Parser):
         header_row = np.full(n, -1, np.int64)  # line -> row in `header`
         header_row[cand_idx] = np.arange(len(cand_idx))
         is_sep = pc.match_substring_regex(arr, SEPARATOR_RE).to_numpy(zero_copy_only=False)
-        is_folder = pc.starts_with(arr, FOLDER_PREFIX).to_numpy(zero_copy_only=False)
-        is_object = pc.starts_with(arr, OBJECT_PREFIX).to_numpy(zero_copy_only=False)
+        # 消息分组/消息对象 lines are structure only right under a separator line, as QQ writes them;
+        # a message body line that merely starts with 消息对象: stays in its body
+        under_sep = np.concatenate([[True], is_sep[:-1]])
+        is_folder = pc.starts_with(arr, FOLDER_PREFIX).to_numpy(zero_copy_only=False) & under_sep
+        is_object = pc.starts_with(arr, OBJECT_PREFIX).to_numpy(zero_copy_only=False) & under_sep
         is_banner = pc.starts_with(arr, BANNER).to_numpy(zero_copy_only=False)
         structure = is_sep | is_folder | is_object | is_banner
         is_header &= ~structure

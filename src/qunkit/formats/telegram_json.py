@@ -32,7 +32,6 @@ Why these choices:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +42,7 @@ import pandas as pd
 from ..errors import BadInput
 from ..localtime import localize
 from .base import ROWS_PER_CHUNK, SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport
-from .jsonstream import RecordBatcher, TopLevelArrayReader, feed, stream_array
+from .jsonstream import RecordBatcher, TopLevelArrayReader, feed, loads, stream_array
 from .textio import read_head
 
 ACCOUNT_ABOUT = "Here is the data you requested"  # the full-account export's first value
@@ -102,7 +101,7 @@ class TelegramJsonParser(Parser):
             report.note(f"{path.name} is not in Telegram Desktop's own layout: it was read whole")
             try:
                 with open(path, encoding=report.encoding) as fh:
-                    doc = json.load(fh)
+                    doc = loads(fh.read())
             except ValueError as exc:  # bad JSON or bytes: nothing can be placed without the layout
                 raise BadInput(f"{path}: damaged Telegram full-account export ({exc}); expected result.json "
                                "as Telegram Desktop writes it") from None
@@ -171,7 +170,7 @@ def locate_chats(path: Path, block: int = 8 << 20) -> list[tuple[dict, int]]:
                         head = {}
                     elif key in ("name", "type", "id"):
                         try:
-                            head[key] = json.loads(value)
+                            head[key] = loads(value)
                         except ValueError:
                             head[key] = value.decode("utf-8", "replace")
             if not raw:

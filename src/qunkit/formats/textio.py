@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from ..errors import BadInput
 
@@ -142,32 +143,75 @@ def _file_blocks(path: Path, chunk_bytes: int, report=None) -> Iterator[bytes]:
 def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[str]:
     """Yield the decoded file in pieces that each end on a line break.
 
-    Newlines are normalised to ``\\n`` (CRLF and lone CR exports).  Undecodable
-    bytes become U+FFFD rather than aborting the import; the caller sees them in
-    the text it keeps.  ``report.bytes_read`` (a ParseReport) follows progress.
+    Newlines are normalised to ``\\n`` (CRLF, and lone CR: old Mac exports, files re-saved by
+    some editors; a lone CR is a break wherever it stands, so such a file streams in bounded
+    pieces like any other).  Undecodable bytes become U+FFFD rather than aborting the import;
+    the caller sees them in the text it keeps.  ``report.bytes_read`` (a ParseReport) follows
+    progress.  A line longer than ``MAX_LINE_CHARS`` is never buffered whole: at the start of
+    the file it is BadInput (not a line-based export); later it is a ``report`` issue at its
+    line, read past in blocks and handed on as an empty line (so line numbers stay right).
     """
     carry = ""
+    line_no = 1          # the line ``carry`` starts on
+    skipping = False     # inside an over-long line being read past
     for piece in decode_blocks(_file_blocks(path, chunk_bytes, report), encoding):
+        if skipping:
+            cut = _first_break(piece)
+            if cut < 0:
+                continue
+            piece, skipping = piece[cut:], False
         text = carry + piece
-        cut = text.rfind("\n")
+        cut = _last_break(text)
         if cut < 0:
-            carry = _bounded_line(text, path)
+            if len(text) > MAX_LINE_CHARS:
+                _long_line(text, path, line_no, report)
+                carry, skipping = "", True
+                continue
+            carry = text
             continue
-        # keep a trailing "\r" with the next piece so "\r\n" is never split
         head, carry = text[: cut + 1], text[cut + 1 :]
-        yield _normalise(head)
+        out = _normalise(head)
+        line_no += out.count("\n")
+        yield out
     if carry:
         yield _normalise(carry)
 
 
-def _bounded_line(text: str, path: Path) -> str:
-    """``text`` (a line still without its break), or BadInput once it passes ``MAX_LINE_CHARS``: a file
-    with no line break in its first megabytes would otherwise be buffered whole.  A lone CR counts as a
-    break (old Mac exports)."""
-    if len(text) > MAX_LINE_CHARS and "\r" not in text:
-        raise BadInput(f"{path}: no line break in the first {MAX_LINE_CHARS >> 20} MB; "
+def bounded_lines(fh: IO[bytes], limit: int = MAX_LINE_CHARS) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, raw line) of a binary file (JSONL); a line longer than ``limit`` bytes comes
+    as None and is read past in pieces of ``limit``, so one 1 GB line never sits in memory."""
+    line_no = 0
+    while raw := fh.readline(limit + 1):
+        line_no += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (more := fh.readline(limit)) and not more.endswith(b"\n"):
+                pass
+            yield line_no, None
+            continue
+        yield line_no, raw
+
+
+def _first_break(text: str) -> int:
+    cuts = [i for i in (text.find("\n"), text.find("\r")) if i >= 0]
+    return min(cuts) if cuts else -1
+
+
+def _last_break(text: str) -> int:
+    """Index of the last line break in ``text``; a trailing CR waits for the next piece, so
+    a CRLF is never split (its LF would count as a second break)."""
+    end = len(text) - 1 if text.endswith("\r") else len(text)
+    return max(text.rfind("\n", 0, end), text.rfind("\r", 0, end))
+
+
+def _long_line(text: str, path: Path, line_no: int, report) -> None:
+    """A line past ``MAX_LINE_CHARS``: BadInput at the file's start (no line break in its first
+    megabytes: not a line-based text export), else a bad line in ``report``."""
+    mb = MAX_LINE_CHARS >> 20
+    if line_no == 1 or report is None:
+        where = "in the first" if line_no == 1 else f"at line {line_no}, for more than"
+        raise BadInput(f"{path}: no line break {where} {mb} MB; "
                        "not a line-based text export (wrong --format, or a binary file?)")
-    return text
+    report.issue(line_no, f"line longer than {mb} MB (no chat line is): skipped", text[:80])
 
 
 def _normalise(text: str) -> str:

@@ -5,13 +5,24 @@ pyarrow's CSV reader block by block and gives every record the physical line it
 starts on, so an issue points where an editor shows it.  Rows with the wrong
 number of fields become report issues, never silent skips.
 
+An unmatched quote (a message body that opens ``"`` and never closes it) would make a quoted
+field of every row up to the next quote: rows lost, or merged into one message silently.  Both
+exporters start a record with a numeric id (``localId``, ``id``), so a line inside a multi-line
+field that starts with ``<digits>,`` and reads alone as a whole record is a record the quote
+swallowed.  When a batch holds one (or pyarrow gives up on an unclosed quote), reading goes on
+from that batch's first line with ``_records_by_line``: a line-by-line reader that ends an open
+quoted field at such a line and reports the broken row at its line (slower, Python; only for
+damaged files).
+
 The JSON exports (chatlog, WeFlow) are streamed by ``jsonstream``.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +71,7 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         return "skip"
 
     source = _Recoded(path, enc, report)
+    kept = (len(report.issues), report.bad_lines)  # (open_csv parses the first block already)
     try:
         reader = pcsv.open_csv(
             source,
@@ -74,47 +86,37 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         raise BadInput(f"{path}: unreadable CSV: {str(exc)[:200]}") from None
     next_record, next_line = 2, 2  # record 1 is the header (one line)
     fixed = 0
-    batches = iter(reader)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as exc:
-            # quoting broken mid-file: what came before is imported, the rest cannot be delimited
-            why = ("one CSV record is larger than the read block" if "straddl" in str(exc)
-                   else "CSV unreadable from here on (broken quoting?)")
-            report.issue(next_line + line_offset, why, str(exc)[:120])
-            report.truncated = True
-            report.note(f"{path.name}: {why} at line {next_line + line_offset}; the rest of the file was not imported")
-            break
-        n = batch.num_rows
-        if n == 0:
-            continue
-        cols, spans, width = _batch_columns(batch)
-        # valid rows take consecutive record numbers, stepping over the skipped invalid ones
-        recs = next_record + np.arange(n, dtype=np.int64)
-        skipped = []
-        for rec, span in sorted(invalid):
-            if rec <= recs[-1]:
-                recs[recs >= rec] += 1
-                skipped.append((rec, span))
-        all_recs = np.concatenate([recs, np.array([r for r, _ in skipped], dtype=np.int64)])
-        all_spans = np.concatenate([spans, np.array([s for _, s in skipped], dtype=np.int64)])
-        order = np.argsort(all_recs, kind="stable")
-        starts = np.empty(len(order), dtype=np.int64)
-        starts[order] = next_line + np.concatenate([[0], np.cumsum(all_spans[order])[:-1]])
-        fixed = _fix_issue_lines(report, fixed, {r: int(starts[n + i]) + line_offset
-                                                 for i, (r, _) in enumerate(skipped)})
-        invalid[:] = [x for x in invalid if x not in skipped]
-        next_record = int(recs[-1]) + 1
-        next_line = int(starts[n - 1] + spans[n - 1])
-        df = pd.DataFrame(cols)
-        df["source_line"] = starts[:n] + line_offset
-        blank = width == 0  # an empty line: not a record
-        if blank.any():
-            df = df.loc[~blank].reset_index(drop=True)
-        yield from _slices(df)
+    try:
+        for n, cols, spans, width in _checked_batches(reader, invalid, len(names)):
+            # valid rows take consecutive record numbers, stepping over the skipped invalid ones
+            recs = next_record + np.arange(n, dtype=np.int64)
+            skipped = []
+            for rec, span in sorted(invalid):
+                if rec <= recs[-1]:
+                    recs[recs >= rec] += 1
+                    skipped.append((rec, span))
+            all_recs = np.concatenate([recs, np.array([r for r, _ in skipped], dtype=np.int64)])
+            all_spans = np.concatenate([spans, np.array([s for _, s in skipped], dtype=np.int64)])
+            order = np.argsort(all_recs, kind="stable")
+            starts = np.empty(len(order), dtype=np.int64)
+            starts[order] = next_line + np.concatenate([[0], np.cumsum(all_spans[order])[:-1]])
+            fixed = _fix_issue_lines(report, fixed, {r: int(starts[n + i]) + line_offset
+                                                     for i, (r, _) in enumerate(skipped)})
+            invalid[:] = [x for x in invalid if x not in skipped]
+            next_record = int(recs[-1]) + 1
+            next_line = int(starts[n - 1] + spans[n - 1])
+            df = pd.DataFrame(cols)
+            df["source_line"] = starts[:n] + line_offset
+            blank = width == 0  # an empty line: not a record
+            if blank.any():
+                df = df.loc[~blank].reset_index(drop=True)
+            yield from _slices(df)
+            kept = (len(report.issues), report.bad_lines)
+    except _Reread:  # a quote never closed: this batch and the rest are read line by line
+        _rewind(report, kept)
+        source.close()
+        yield from _records_by_line(path, enc, names, report, next_line, line_offset)
+        return
     source.close()
     # invalid rows after the last valid one
     where, line = {}, next_line
@@ -122,6 +124,141 @@ def iter_csv(path: Path, report: ParseReport, block_bytes: int = 16 << 20,
         where[rec] = line + line_offset
         line += span
     _fix_issue_lines(report, fixed, where)
+
+
+class _Reread(Exception):
+    """The batch holds rows an unmatched quote swallowed."""
+
+
+def _checked_batches(reader: Any, invalid: list[tuple[int, int]], width: int
+                     ) -> Iterator[tuple[int, dict[str, pd.Series], np.ndarray, np.ndarray]]:
+    """(rows, columns, spans, bytes per record) of each non-empty batch; _Reread when a batch (or
+    the invalid rows pyarrow skipped) shows an unmatched quote, or pyarrow cannot delimit the rest."""
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            if _swallowed_invalid(invalid, width):  # the last rows all ran into one unclosed quote
+                raise _Reread from None
+            return
+        except pa.ArrowInvalid:
+            raise _Reread from None
+        n = batch.num_rows
+        cols, spans, nbytes = _batch_columns(batch)
+        if _swallowed_invalid(invalid, width) or (n and _swallowed(cols, spans, width)):
+            raise _Reread
+        if n:
+            yield n, cols, spans, nbytes
+
+
+_RECORD_START = re.compile(r"\n(\d+,)")
+
+
+def _starts_record(line: str, width: int) -> bool:
+    """Does ``line``, read alone, look like the start of a record with a numeric id: all ``width``
+    fields, or at least half of them and then a quoted field that goes on to the next line?"""
+    if not line[:1].isdigit() or not re.match(r"\d+,", line):
+        return False
+    fields = len(next(csv.reader([line]), []))
+    if fields == width:
+        return True
+    if line.count('"') % 2 == 0 or not width // 2 <= fields < width:
+        return False
+    try:
+        next(csv.reader([line], strict=True))
+    except csv.Error:
+        return True  # ends inside an open quoted field
+    return False
+
+
+def _swallowed(cols: dict[str, pd.Series], spans: np.ndarray, width: int) -> bool:
+    """Does a multi-line field of this batch hold a line that is a record of its own?"""
+    multi = np.flatnonzero(spans > 1)
+    if not len(multi):
+        return False
+    for col in cols.values():
+        for value in col.iloc[multi]:
+            if isinstance(value, str) and _RECORD_START.search(value) and \
+                    any(_starts_record(ln, width) for ln in value.split("\n")[1:]):
+                return True
+    return False
+
+
+def _swallowed_invalid(invalid: list[tuple[int, int]], width: int) -> bool:
+    """An invalid row spanning several lines (its text is gone by now; a multi-line row with
+    the wrong field count is what an unmatched quote leaves): re-read to be sure."""
+    return any(span > 1 for _, span in invalid) and width > 1
+
+
+def _rewind(report: ParseReport, kept: tuple[int, int]) -> None:
+    """Forget the issues a batch filed before it was re-read line by line."""
+    del report.issues[kept[0]:]
+    report.bad_lines = kept[1]
+
+
+def _records_by_line(path: Path, encoding: str, names: list[str], report: ParseReport, first_line: int,
+                     line_offset: int) -> Iterator[pd.DataFrame]:
+    """Records from physical line ``first_line`` on, read line by line: a quoted field still open
+    when a line that is a whole record of its own comes is the unmatched quote's row, reported at
+    its line and skipped, and the new line starts the next record."""
+    width = len(names)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    buf: list[str] = []
+    start = quotes = 0
+
+    def issue(line: int, why: str, text: str) -> None:
+        report.issue(line + line_offset, why, text[:120])
+
+    def flush() -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=names) if rows else pd.DataFrame(columns=names)
+        df["source_line"] = np.asarray(starts, dtype=np.int64) + line_offset
+        rows.clear()
+        starts.clear()
+        return df
+
+    for no, line in enumerate(_lines(path, encoding), start=1):
+        if no < first_line:
+            continue
+        if buf and quotes % 2 and _starts_record(line, width):
+            issue(start, "unmatched quote: this row ran into the rows after it; row skipped (the rest was read)",
+                  buf[0])
+            buf, quotes = [], 0
+        if not buf:
+            start = no
+        buf.append(line)
+        quotes += line.count('"')
+        if quotes % 2:
+            continue
+        text, buf, quotes = "\n".join(buf), [], 0
+        if not text.strip():
+            continue
+        try:
+            rec = next(csv.reader([text]), [])
+        except csv.Error as exc:  # balanced quotes in odd places ("a"b" ... across lines)
+            issue(start, f"unreadable CSV row ({exc})", text)
+            continue
+        if len(rec) != width:
+            issue(start, f"CSV row has {len(rec)} fields, expected {width}", text)
+            continue
+        rows.append(rec)
+        starts.append(start)
+        if len(rows) >= MAX_ROWS:
+            yield flush()
+    if buf:
+        issue(start, "unmatched quote: this row runs to the end of the file; row skipped", buf[0])
+    if rows:
+        yield flush()
+
+
+def _lines(path: Path, encoding: str) -> Iterator[str]:
+    """The decoded file's physical lines (BOM dropped)."""
+    first = True
+    for piece in iter_text_chunks(path, encoding):
+        if first:
+            piece, first = piece.lstrip("\ufeff"), False
+        yield from piece.split("\n")[:-1] if piece.endswith("\n") else piece.split("\n")
 
 
 def _batch_columns(batch: pa.RecordBatch) -> tuple[dict[str, pd.Series], np.ndarray, np.ndarray]:
@@ -133,6 +270,8 @@ def _batch_columns(batch: pa.RecordBatch) -> tuple[dict[str, pd.Series], np.ndar
     cols = {}
     for name in batch.schema.names:
         col = batch.column(name)
+        if not pa.types.is_string(col.type):  # a column the header did not name: pyarrow inferred it
+            col = col.cast(pa.string())
         nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
         spans += nl.astype(np.int64)
         width += pc.binary_length(col).to_numpy(zero_copy_only=False)
