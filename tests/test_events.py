@@ -9,7 +9,7 @@ from qunkit.formats.events import parse_events, split_names
 
 CASES = [
     ("真核生物独幕剧加入本群。", "join", None, "真核生物独幕剧"),
-    ("阿强(10004)加入本群。", "join", None, "10004"),
+    ("阿强(10004)加入本群。", "join", None, "阿强(10004)"),
     ("李四邀请王五加入了本群", "join", "李四", "王五"),
     ("张三加入了群聊", "join", None, "张三"),
     ("\"张三\"邀请\"李四、王五\"加入了群聊", "join", "张三", "李四、王五"),

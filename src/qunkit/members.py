@@ -15,6 +15,8 @@ name -> id resolution (``alias_index`` / ``resolve_names``).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -34,6 +36,8 @@ ROLE_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 _KEY_SEP = "\x1f"
+# "name(QQ号)" as a QQ join line names a joiner (``formats.events``): the id is the member, the name an alias
+_NAMED_ID = re.compile(r"^(?P<name>.*?)\((?P<id>\d{5,12})\)$")
 _NS_MIN = np.iinfo(np.int64).min
 _NS_MAX = np.iinfo(np.int64).max
 
@@ -70,24 +74,62 @@ def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarr
     return (g + _KEY_SEP + m).to_numpy(dtype=object)
 
 
-def alias_index(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def normalise_names(names: pd.Series | np.ndarray) -> pd.Series:
+    """THE name normalisation for matching: stripped, without a leading @ (mentions), '' for none."""
+    return pd.Series(np.asarray(names, dtype=object), dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
+
+
+def alias_index(parts: list[pd.DataFrame], timed: bool = False) -> pd.DataFrame:
     """(group_id, alias, member_id) from frames of those columns; earlier parts win an alias.
 
     Callers list their sources most trusted first (speakers before rosters, ids before names).
+    ``timed``: keep every member an alias ever named, with ``since`` (when the name was first seen
+    for them, a ``since`` column of the part; NaT when unknown, e.g. a roster) and ``rank`` (source
+    order), so ``resolve_names(..., at=)`` can pick who had the name at a moment.
     """
+    cols = ["group_id", "alias", "member_id"]
     if not parts:
-        return pd.DataFrame({"group_id": [], "alias": [], "member_id": []}, dtype=object)
-    al = pd.concat([p[["group_id", "alias", "member_id"]].astype(str) for p in parts], ignore_index=True)
+        return pd.DataFrame({c: [] for c in cols + (["since", "rank"] if timed else [])}, dtype=object)
+    frames = []
+    for p in parts:
+        f = p[cols].astype(str).assign(alias=lambda d: normalise_names(d["alias"]).to_numpy())
+        if timed:
+            f["since"] = to_ns(p["since"]) if "since" in p.columns else _NS_MIN
+        frames.append(f)
+    al = pd.concat(frames, ignore_index=True)
     al = al[(al["alias"] != "") & (al["member_id"] != "") & ~al["member_id"].isin(NON_MEMBERS)]
-    return al.drop_duplicates(["group_id", "alias"], keep="first").reset_index(drop=True)
+    if not timed:
+        return al.drop_duplicates(["group_id", "alias"], keep="first").reset_index(drop=True)
+    al = al.assign(rank=np.arange(len(al)))
+    known = al["since"].where(al["since"] != _NS_MIN, _NS_MAX)
+    first_seen = known.groupby([al["group_id"], al["alias"], al["member_id"]], sort=False).transform("min")
+    al["since"] = np.where(first_seen == _NS_MAX, _NS_MIN, first_seen).astype(np.int64)
+    return al.drop_duplicates(cols, keep="first").reset_index(drop=True)
 
 
-def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame) -> np.ndarray:
-    """Map names-or-ids to member ids within each group; unknown names stay as given, '' stays ''."""
-    alias = pd.Series(names, dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
-    q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str), "alias": alias})
-    out = q.merge(aliases, on=["group_id", "alias"], how="left")["member_id"]
-    return np.asarray(out.where(out.notna(), q["alias"]), dtype=object)
+def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame,
+                  at: pd.Series | np.ndarray | None = None) -> np.ndarray:
+    """Map names-or-ids to member ids within each group; unknown names stay as given, '' stays ''.
+
+    ``name(QQ号)`` is the id.  With a ``timed`` alias index and ``at`` (one moment per name), a name
+    two members used resolves to the one who took it last by then (who had it at that time), else
+    to the most trusted source (speakers, then join lines, then the roster).
+    """
+    alias = normalise_names(names)
+    named = alias.str.extract(_NAMED_ID)
+    q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str).to_numpy(),
+                      "alias": alias.to_numpy(), "row": np.arange(len(alias))})
+    if "rank" not in aliases.columns:
+        hit = q.merge(aliases[["group_id", "alias", "member_id"]], on=["group_id", "alias"], how="left")
+    else:
+        c = q.assign(at=_NS_MAX if at is None else _ns_of(at)).merge(aliases, on=["group_id", "alias"])
+        had = (c["since"] != _NS_MIN) & (c["since"] <= c["at"])
+        c = c.assign(had=had, when=np.where(had, c["since"], _NS_MIN))
+        c = c.sort_values(["row", "had", "when", "rank"], ascending=[True, False, False, True], kind="stable")
+        hit = q.merge(c.drop_duplicates("row")[["row", "member_id"]], on="row", how="left")
+    out = hit.sort_values("row")["member_id"].reset_index(drop=True)
+    out = out.where(out.notna(), named["id"]).where(lambda s: s.notna(), alias)
+    return np.asarray(out, dtype=object)
 
 
 # ---------------------------------------------------------------- the frame's layout
@@ -238,18 +280,21 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     rosters = rosters or {}
     if len(messages) == 0 and not rosters:
         return conform_members(pd.DataFrame({"group_id": [], "member_id": []}, dtype=object))
-    m = messages
+    m, ambiguous = _speakers_to_roster(messages, rosters)
     last_names = m.drop_duplicates("group_id", keep="last")
     gname = dict(zip(last_names["group_id"].astype(str), last_names["group_name"].astype(str), strict=True))
     speaking = ~m["sender_id"].isin(NON_MEMBERS) & ~m["kind"].isin(["system"])
     senders, triples = _senders(m, speaking)
     roster_df = _roster_rows(rosters)
+    ev_rows = _event_rows(m)
+    joined = ev_rows[(ev_rows["event"] == "join") & (ev_rows["id"] != "")]
     aliases = alias_index([
-        triples.rename(columns={"sender_id": "member_id", "sender_name": "alias"}),
+        triples.rename(columns={"sender_id": "member_id", "sender_name": "alias", "ts": "since"}),
+        joined[["group_id", "id", "name", "ts"]].set_axis(["group_id", "member_id", "alias", "since"], axis=1),
         roster_df[["group_id", "member_id"]].assign(alias=roster_df["roster_name"].fillna("")),
         roster_df[["group_id", "member_id"]].assign(alias=roster_df["member_id"]),
-    ])
-    ev = _events(m, aliases)
+    ], timed=True)
+    ev = _events(ev_rows, aliases)
 
     out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
     out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
@@ -266,7 +311,9 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
     out["roster_known"] = out["group_id"].isin(list(rosters))
     out = out.sort_values(["group_id", "member_id"], kind="stable")
-    return conform_members(out[MEMBER_COLUMNS])
+    out = conform_members(out[MEMBER_COLUMNS])
+    out.attrs["ambiguous_names"] = ambiguous
+    return out
 
 
 def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -300,13 +347,13 @@ def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.Dat
             role.index = role.index.set_names(keys)
             senders = senders.drop(columns="title_role").merge(role.rename("title_role").reset_index(), on=keys,
                                                                how="left")
-    return senders, triples[["group_id", "sender_id", "sender_name"]]
+    return senders, triples[["group_id", "sender_id", "sender_name", "ts"]]
 
 
-def _events(m: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
-    """Per (group, member) named by join/leave/kick lines: last join and inviter, last exit and how,
-    the name the line used."""
-    cols = ["group_id", "member_id", "ev_joined", "invited_by", "ev_left", "left_how", "ev_name"]
+def _event_rows(m: pd.DataFrame) -> pd.DataFrame:
+    """One row per person a join/leave/kick line names: group_id, name, id (when the line gives one,
+    ``name(QQ号)``; else ''), event, actor (as written), ts."""
+    cols = ["group_id", "name", "id", "event", "actor", "ts"]
     rows = []
     if "event" in m.columns:
         ev = m[m["event"].isin(["join", "leave", "kick"])]
@@ -319,9 +366,24 @@ def _events(m: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
             rows += [(e_gid, who, event, by, ts) for who in split_names(target)]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    events = pd.DataFrame(rows, columns=["group_id", "name", "event", "actor", "ts"])
-    events["member_id"] = resolve_names(events["group_id"].to_numpy(), events["name"].to_numpy(), aliases)
-    resolved_actor = resolve_names(events["group_id"].to_numpy(), events["actor"].to_numpy(), aliases)
+    out = pd.DataFrame(rows, columns=["group_id", "name", "event", "actor", "ts"])
+    named = normalise_names(out["name"]).str.extract(_NAMED_ID)
+    has_id = named["id"].notna().to_numpy()
+    out["id"] = np.where(has_id, named["id"], "")
+    out["name"] = np.where(has_id, named["name"].fillna(""), out["name"])
+    return out[cols]
+
+
+def _events(events: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
+    """Per (group, member) named by join/leave/kick lines: last join and inviter, last exit and how,
+    the name the line used.  A name resolves to whoever had it when the line was written."""
+    cols = ["group_id", "member_id", "ev_joined", "invited_by", "ev_left", "left_how", "ev_name"]
+    if not len(events):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    gid, at = events["group_id"].to_numpy(), events["ts"]
+    by_name = resolve_names(gid, events["name"].to_numpy(), aliases, at=at)
+    events = events.assign(member_id=np.where(events["id"] != "", events["id"], by_name))
+    resolved_actor = resolve_names(gid, events["actor"].to_numpy(), aliases, at=at)
     events["actor"] = np.where(events["actor"] != "", resolved_actor, None)
     keys = ["group_id", "member_id"]
     joins = events[events["event"] == "join"].sort_values("ts", kind="stable").groupby(keys)
@@ -330,6 +392,53 @@ def _events(m: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
                      exits["ts"].last().rename("ev_left"), exits["event"].last().rename("left_how"),
                      events.groupby(keys)["name"].last().rename("ev_name")], axis=1).reset_index()
     return out[cols]
+
+
+def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
+                        ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """``messages`` with name-keyed speakers given the id of the roster row with their name.
+
+    An export without ids (WeChatMsg .txt) keys a speaker by display name (sender_id == sender_name)
+    while the roster has the wxid and that name: one person.  The one roster row whose name matches
+    (``normalise_names``) lends its id, unless that id speaks itself.  A name on two roster rows
+    matches neither: the speaker stays apart and (group_id, name) is returned as ambiguous.
+    """
+    need = {"group_id", "sender_id", "sender_name"}
+    if not rosters or not len(messages) or not need <= set(messages.columns):
+        return messages, []
+    sid = messages["sender_id"].astype(str)
+    by_name = (sid == messages["sender_name"].astype(str)) & ~sid.isin(NON_MEMBERS)
+    if not by_name.any():
+        return messages, []
+    gid = messages["group_id"].astype(str)
+    ro = _roster_rows(rosters)
+    ro = pd.DataFrame({"group_id": ro["group_id"].astype(str), "roster_id": ro["member_id"].astype(str),
+                       "alias": normalise_names(ro["roster_name"]).to_numpy()})
+    ro = ro[ro["alias"] != ""]
+    n_ids = ro.groupby(["group_id", "alias"])["roster_id"].transform("nunique")
+    pairs = pd.DataFrame({"group_id": gid[by_name], "sender_id": sid[by_name]}).drop_duplicates()
+    pairs["alias"] = normalise_names(pairs["sender_id"]).to_numpy()
+    hit = pairs.merge(ro.assign(n=n_ids.to_numpy()), on=["group_id", "alias"])
+    ambiguous = sorted({(g, a) for g, a in hit.loc[hit["n"] > 1, ["group_id", "alias"]].itertuples(index=False)})
+    hit = hit[hit["n"] == 1]
+    speaking_ids = member_key(gid, sid)
+    roster_ids = member_key(ro["group_id"], ro["roster_id"])
+    hit = hit[~np.isin(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
+              & ~np.isin(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
+    if not len(hit):
+        return messages, ambiguous
+    new_id = pd.Series(hit["roster_id"].to_numpy(), index=member_key(hit["group_id"], hit["sender_id"]))
+    key = pd.Series(speaking_ids, index=messages.index)
+    mapped = key.map(new_id)
+    out = messages.copy()
+    out["sender_id"] = mapped.where(mapped.notna() & by_name, sid).to_numpy(dtype=object)
+    return out, ambiguous
+
+
+def attribute_senders(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``messages`` with each name-keyed speaker under the roster id ``derive_members`` gives them,
+    so analysis counts their messages for that member (see ``_speakers_to_roster``)."""
+    return _speakers_to_roster(messages, rosters)[0]
 
 
 def _roster_rows(rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:

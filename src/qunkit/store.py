@@ -68,7 +68,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
-from .members import derive_members, present_at
+from .members import attribute_senders, derive_members, present_at
 from .schema import FACTS, MESSAGES
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
@@ -652,7 +652,8 @@ class Store:
         if not tables:
             return MESSAGES.empty_table().select(columns or MESSAGES.names).to_pandas()
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        return table.to_pandas()
+        # name-keyed speakers (an export without ids) under their roster id: members.py's rule
+        return attribute_senders(table.to_pandas(), self.rosters(groups))
 
     def rosters(self, groups: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
         metas = self.metas()

@@ -62,13 +62,20 @@ def parse_events(text: pd.Series) -> pd.DataFrame:
                 g = m.groupdict()
                 events.append(event)
                 actors.append(_clean(g.get("actor")))
-                targets.append(_clean(g.get("tid") or g.get("target")))
+                targets.append(_target(g))
                 break
         else:
             events.append("other")
             actors.append(None)
             targets.append(None)
     return pd.DataFrame({"event": events, "event_actor": actors, "event_target": targets}, index=text.index)
+
+
+def _target(g: dict) -> str | None:
+    """The target as written; a QQ join line's ``name(QQ号)`` keeps both, so the name a later leave
+    line uses can be resolved to the number (``qunkit.members.resolve_names`` reads the id out)."""
+    name, tid = _clean(g.get("target")), g.get("tid")
+    return f"{name}({tid})" if tid and name else tid or name
 
 
 def _clean(name: str | None) -> str | None:

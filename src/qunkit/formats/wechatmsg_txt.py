@@ -40,6 +40,7 @@ NOTICE = (
     r"|修改群名为|群主|与群里其他人都不是(?:微信)?朋友关系|以上是打招呼的内容|现在可以开始聊天了"
     r"|收到红包，请在手机上查看|开启了朋友验证|群公告|加入了群聊|^[\"“].+[\"”].+"
     r"|joined the group|invited .+ to|recalled a message|You've joined"
+    r"|加入了?本群。?$|退出了?本群。?$|(?:移出|踢出)了?本群。?$"  # QQ wording (a QQ group written in this layout)
 )
 # bodies that open with these are that kind even when they go on for several lines
 LEAD_KINDS = {"链接": "link", "分享": "link", "音乐分享": "link", "小程序": "link", "文件": "file",
