@@ -130,6 +130,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
               r"^POLL:|^Waiting for this message\."),
     ("link", r"^\s*https?://\S+\s*$"),
 ]
+_ANY_PLACEHOLDER = "|".join(f"(?:{pattern})" for _, pattern in PLACEHOLDERS)
 MENTION_RE = re.compile(r"@(\d{7,15}\b|[^\s@,.:;!?()]{1,40})")
 
 
@@ -216,8 +217,7 @@ class _Scan:
 def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
     """Header dates and senders, read until the date order and the chat type are both known."""
     scan = _Scan()
-    for text in iter_text_chunks(path, encoding, chunk_bytes):
-        arr = _lines(text)
+    for arr in _line_slices(path, encoding, chunk_bytes):
         hdr = pc.extract_regex(arr.filter(pc.match_substring_regex(arr, regex)), regex)
         if not len(hdr):
             continue
@@ -235,6 +235,14 @@ def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
         if decided and (len(scan.names) > 2 or scan.group_evidence):
             break
     return scan
+
+
+def _line_slices(path: Path, encoding: str, chunk_bytes: int, rows: int = 20_000) -> Iterator[pa.Array]:
+    """The file's lines in slices of ``rows``, so the prescan stops as soon as it knows."""
+    for text in iter_text_chunks(path, encoding, chunk_bytes):
+        arr = _lines(text)
+        for at in range(0, len(arr), rows):
+            yield arr.slice(at, rows)
 
 
 def _date_order(scan: _Scan, options: ParseOptions, report: ParseReport) -> bool | None:
@@ -426,8 +434,14 @@ def member_ids(names: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _member_ids(names: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """member_ids over an arrow array (nulls read as "")."""
-    arr = _no_marks(pc.fill_null(names, ""))
+    """member_ids over an arrow array (nulls read as ""), computed once per distinct name."""
+    codes = pc.dictionary_encode(pc.fill_null(names, ""))
+    ids, shown = _distinct_member_ids(codes.dictionary)
+    return ids.take(codes.indices), shown.take(codes.indices)
+
+
+def _distinct_member_ids(names: pa.Array) -> tuple[pa.Array, pa.Array]:
+    arr = _no_marks(names)
     arr = pc.replace_substring_regex(arr, "^~[ \u00a0\u202f]*", "")
     arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, "[\u00a0\u202f]", " "))
     phone = pc.match_substring_regex(arr, r"^\+[\d ()\-.]{6,}$")
@@ -449,13 +463,18 @@ def _name_list_ids(names: pd.Series, self_id: str | None) -> pd.Series:
     return out
 
 
-def _kinds(arr: pa.Array) -> np.ndarray:
-    kind = np.full(len(arr), "text", dtype=object)
+def _kinds(text: pa.Array) -> np.ndarray:
+    """kind per body: one RE2 pass of all PLACEHOLDERS together, then the patterns in order over its hits."""
+    kind = np.full(len(text), "text", dtype=object)
+    some = np.flatnonzero(pc.match_substring_regex(text, _ANY_PLACEHOLDER).to_numpy(zero_copy_only=False))
+    arr = text.take(pa.array(some, pa.int64()))
+    sub = np.full(len(arr), "text", dtype=object)
     undecided = np.ones(len(arr), bool)
     for name, pattern in PLACEHOLDERS:
         hit = undecided & pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
-        kind[hit] = name
+        sub[hit] = name
         undecided &= ~hit
+    kind[some] = sub
     return kind
 
 
