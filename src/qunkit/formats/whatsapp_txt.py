@@ -54,6 +54,9 @@ from .mentions import mentions_where
 from .textio import iter_text_chunks, read_head
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+# Python's str.strip() set (every c with c.isspace()), so the RE2 trim below strips what .strip() did.
+PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _SP = "[ \u00a0\u202f]"
 _AMPM = r"(?:[AaPp]\.? ?[Mm]\.?|上午|下午)"
 _DATE = r"(?P<d1>\d{1,4})[./-](?P<d2>\d{1,2})[./-](?P<d3>\d{1,4})\.?"
@@ -127,6 +130,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
               r"^POLL:|^Waiting for this message\."),
     ("link", r"^\s*https?://\S+\s*$"),
 ]
+_ANY_PLACEHOLDER = "|".join(f"(?:{pattern})" for _, pattern in PLACEHOLDERS)
 MENTION_RE = re.compile(r"@(\d{7,15}\b|[^\s@,.:;!?()]{1,40})")
 
 
@@ -185,17 +189,20 @@ class WhatsAppTxtParser(Parser):
         ends_with_newline = True
         for text in iter_text_chunks(path, encoding, options.chunk_bytes, report):
             ends_with_newline = text.endswith("\n")
-            lines = text.split("\n")
-            if ends_with_newline:
-                lines.pop()
-            df = _chunk(lines, ctx, final=False)
+            df = _chunk(_lines(text, ends_with_newline), ctx, final=False)
             if df is not None:
                 yield df
-        df = _chunk([], ctx, final=True)
+        df = _chunk(pa.array([], pa.string()), ctx, final=True)
         if df is not None:
             yield df
         if not ends_with_newline and ctx.seen_header:
             report.note(f"{path.name} does not end with a line break; the last message may be incomplete")
+
+
+def _lines(text: str, drop_last: bool = False) -> pa.Array:
+    """The lines of a decoded chunk as one arrow string array (split in C, no Python str per line)."""
+    lines = pc.split_pattern(pa.array([text], pa.string()), "\n").flatten()
+    return lines.slice(0, len(lines) - 1) if drop_last else lines
 
 
 @dataclass
@@ -210,8 +217,7 @@ class _Scan:
 def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
     """Header dates and senders, read until the date order and the chat type are both known."""
     scan = _Scan()
-    for text in iter_text_chunks(path, encoding, chunk_bytes):
-        arr = pa.array(text.split("\n"), pa.string())
+    for arr in _line_slices(path, encoding, chunk_bytes):
         hdr = pc.extract_regex(arr.filter(pc.match_substring_regex(arr, regex)), regex)
         if not len(hdr):
             continue
@@ -229,6 +235,14 @@ def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
         if decided and (len(scan.names) > 2 or scan.group_evidence):
             break
     return scan
+
+
+def _line_slices(path: Path, encoding: str, chunk_bytes: int, rows: int = 20_000) -> Iterator[pa.Array]:
+    """The file's lines in slices of ``rows``, so the prescan stops as soon as it knows."""
+    for text in iter_text_chunks(path, encoding, chunk_bytes):
+        arr = _lines(text)
+        for at in range(0, len(arr), rows):
+            yield arr.slice(at, rows)
 
 
 def _date_order(scan: _Scan, options: ParseOptions, report: ParseReport) -> bool | None:
@@ -256,19 +270,21 @@ class _Context:
     report: ParseReport
     dayfirst: bool | None
     chat_type: str
-    carry: list[str] = field(default_factory=list)
+    carry: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     carry_start: int = 0        # 0-based line number of carry[0]
     seen_header: bool = False
 
 
-def _chunk(new_lines: list[str], ctx: _Context, final: bool) -> pd.DataFrame | None:
-    """Messages of the complete part of ``ctx.carry + new_lines``; the last message waits for the next chunk."""
-    lines = ctx.carry + new_lines
+def _chunk(new_lines: pa.Array, ctx: _Context, final: bool) -> pd.DataFrame | None:
+    """Messages of the complete part of ``ctx.carry + new_lines``; the last message waits for the next chunk.
+
+    Columnar: RE2 kernels find and split the headers, a take + list join assembles multi-line bodies;
+    Python touches only the rare rows (notices, bad dates)."""
+    arr = pa.concat_arrays([ctx.carry, new_lines]) if len(ctx.carry) else new_lines
     first = ctx.carry_start
-    ctx.carry = []
-    if not lines:
+    ctx.carry = pa.array([], pa.string())
+    if not len(arr):
         return None
-    arr = pa.array(lines, pa.string())
     cand = np.flatnonzero(pc.match_substring_regex(arr, r"^.?.?[\[\d]").to_numpy(zero_copy_only=False))
     hdr = pc.extract_regex(arr.take(pa.array(cand, pa.int64())), ctx.regex)
     valid = hdr.is_valid().to_numpy(zero_copy_only=False)
@@ -276,10 +292,10 @@ def _chunk(new_lines: list[str], ctx: _Context, final: bool) -> pd.DataFrame | N
     hdr = hdr.filter(pa.array(valid))
     if not final and len(starts):  # the last message may continue in the next chunk
         cut = int(starts[-1])
-        ctx.carry, ctx.carry_start = lines[cut:], first + cut
+        ctx.carry, ctx.carry_start = arr.slice(cut), first + cut
         starts, hdr, keep = starts[:-1], hdr.slice(0, len(starts) - 1), cut
     else:
-        keep = len(lines)
+        keep = len(arr)
         ctx.carry_start = first + keep
     lead = int(starts[0]) if len(starts) else keep
     if not ctx.seen_header:
@@ -287,20 +303,25 @@ def _chunk(new_lines: list[str], ctx: _Context, final: bool) -> pd.DataFrame | N
     if not len(starts):
         return None
     ctx.seen_header = True
-    rest = hdr.field("rest")
-    fields = _split_rest(rest, ctx.regex == IOS_HEADER)
-    # bodies: the header's own text, then the continuation lines up to the next header
-    values = arr.slice(0, keep).to_numpy(zero_copy_only=False).copy()
-    values[starts] = fields["first"].to_numpy()
-    offsets = np.append(starts, keep).astype(np.int32)
-    bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets - offsets[0]),
-                                                     pa.array(values[starts[0]:], pa.string())), "\n")
-    body = pd.Series(pc.utf8_rtrim(bodies, "\n").to_numpy(zero_copy_only=False), dtype=object)
+    fields = _split_rest(hdr.field("rest"), ctx.regex == IOS_HEADER)
+    body = pc.utf8_rtrim(_bodies(arr.slice(0, keep), starts, fields["first"]), "\n")
     line_no = starts + first + 1
     ts, bad = _timestamps(hdr, ctx)
     for i in np.flatnonzero(bad):
-        ctx.report.issue(int(line_no[i]), "message header has an impossible date or time", lines[starts[i]][:80])
+        ctx.report.issue(int(line_no[i]), "message header has an impossible date or time",
+                         arr[int(starts[i])].as_py()[:80])
     return _frame(body, fields, ts, line_no, ~bad, ctx)
+
+
+def _bodies(lines: pa.Array, starts: np.ndarray, firsts: pa.Array) -> pa.Array:
+    """Each message's text: its header line's body (``firsts``), then the continuation lines up to the next
+    header, joined with "\n".  One take (header lines swapped for their bodies) and one list join."""
+    keep = len(lines)
+    idx = np.arange(starts[0], keep, dtype=np.int64)
+    idx[starts - starts[0]] = keep + np.arange(len(starts), dtype=np.int64)
+    values = pa.concat_arrays([lines, firsts.cast(lines.type)]).take(pa.array(idx))
+    offsets = pa.array((np.append(starts, keep) - starts[0]).astype(np.int32))
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, values), "\n")
 
 
 def _report_orphans(arr: pa.Array, first: int, report: ParseReport) -> None:
@@ -314,28 +335,30 @@ def _report_orphans(arr: pa.Array, first: int, report: ParseReport) -> None:
         report.issue(first + int(idx[5]) + 1, "more text before the first message header", count=len(idx) - 5)
 
 
-def _split_rest(rest: pa.Array, ios: bool) -> dict[str, pd.Series]:
-    """Header text after the timestamp -> name (None for name-less notices), first body line, notice flag."""
-    name_arr, body_arr = name_and_body(rest)
-    rest_s = pd.Series(rest.to_numpy(zero_copy_only=False), dtype=object)
-    name = pd.Series(name_arr.to_numpy(zero_copy_only=False), dtype=object)
-    body = pd.Series(pc.coalesce(body_arr, rest).to_numpy(zero_copy_only=False), dtype=object)
+def _split_rest(rest: pa.Array, ios: bool) -> dict:
+    """Header text after the timestamp -> name (null for name-less notices), first body line (arrow
+    arrays), notice flag (numpy bool).  Only the rows that may be notices reach Python."""
+    name, body = name_and_body(rest)
+    body = pc.coalesce(body, rest)
+    named = name.is_valid().to_numpy(zero_copy_only=False)
     if ios:  # iOS starts name-less notices with U+200E
-        bare = rest_s.str.startswith("\u200e") | name.isna()
+        bare = pc.starts_with(rest, "\u200e").to_numpy(zero_copy_only=False) | ~named
     else:  # Android: any line without "Name: ", or a notice whose quoted part holds ": "
-        hint = name.notna() & rest_s.str.contains(_COLON_NOTICE_HINT, regex=True)
-        bare = name.isna()
+        hint = named & pc.match_substring_regex(rest, _COLON_NOTICE_HINT).to_numpy(zero_copy_only=False)
+        bare = ~named
         if hint.any():
-            bare[hint] = _notice_events(_strip_marks(rest_s[hint]))["event"].notna()
-    name = name.where(~bare, None)
-    body = body.where(~bare, rest_s)
+            idx = np.flatnonzero(hint)
+            bare[idx] = _notice_events(_strip_marks(rest.take(pa.array(idx))))["event"].notna().to_numpy()
+    mask = pa.array(bare)
+    name = pc.if_else(mask, pa.scalar(None, pa.string()), name)
+    body = pc.if_else(mask, rest, body)
     # iOS "Group: \u200e<notice>" / "Member: \u200e~ Member joined ...": a notice when it matches one
-    marked = ~bare & body.str.startswith("\u200e")
-    notice_of_named = pd.Series(False, index=body.index)
+    marked = ~bare & pc.starts_with(body, "\u200e").to_numpy(zero_copy_only=False)
+    notice = bare.copy()
     if marked.any():
-        ev = _notice_events(_strip_marks(body[marked]))["event"]
-        notice_of_named[ev.index] = ev.notna()
-    return {"name": name, "first": body, "notice": bare | notice_of_named}
+        idx = np.flatnonzero(marked)
+        notice[idx] = _notice_events(_strip_marks(body.take(pa.array(idx))))["event"].notna().to_numpy()
+    return {"name": name, "first": body, "notice": notice}
 
 
 def name_and_body(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -359,11 +382,11 @@ def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndar
         year = num["d3"]
         day, month = (num["d1"], num["d2"]) if ctx.dayfirst else (num["d2"], num["d1"])
     year = year.where(year >= 100, year + 2000)
-    ampm = pd.Series(pc.utf8_upper(pc.binary_join_element_wise(hdr.field("pre"), hdr.field("post"), ""))
-                     .to_numpy(zero_copy_only=False), dtype=object).str.replace(r"[.\s]", "", regex=True)
+    ampm = pc.replace_substring_regex(pc.utf8_upper(pc.binary_join_element_wise(hdr.field("pre"), hdr.field("post"),
+                                                                                 "")), r"[.\s]", "")
     hour = num["h"]
-    pm = ampm.isin(["PM", "下午"]) & (hour < 12)
-    am12 = ampm.isin(["AM", "上午"]) & (hour == 12)
+    pm = pc.is_in(ampm, pa.array(["PM", "下午"])).to_numpy(zero_copy_only=False) & (hour < 12)
+    am12 = pc.is_in(ampm, pa.array(["AM", "上午"])).to_numpy(zero_copy_only=False) & (hour == 12)
     hour = hour + np.where(pm, 12, 0) - np.where(am12, 12, 0)
     naive = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
                                          "minute": num["mi"], "second": num["s"].fillna(0)}), errors="coerce")
@@ -372,9 +395,13 @@ def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndar
     return ts, bad
 
 
-def _strip_marks(s: pd.Series) -> pd.Series:
-    arr = pc.replace_substring_regex(pa.array(s, pa.string()), f"[{MARKS}]", "")
-    return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+def _strip_marks(arr: pa.Array) -> pd.Series:
+    """The few rows that go on to Python (notice candidates), directional marks removed."""
+    return pd.Series(_no_marks(arr).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _no_marks(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(arr, f"[{MARKS}]", "")
 
 
 def _notice_events(text: pd.Series) -> pd.DataFrame:
@@ -401,13 +428,25 @@ def _notice_events(text: pd.Series) -> pd.DataFrame:
 
 def member_ids(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(id, display name) of WhatsApp names: marks and the non-contact "~" removed, phones as +digits."""
-    arr = pc.replace_substring_regex(pa.array(names.astype(object).fillna(""), pa.string()), f"[{MARKS}]", "")
+    ids, arr = _member_ids(pa.array(names.astype(object).fillna(""), pa.string()))
+    return (pd.Series(ids.to_numpy(zero_copy_only=False), index=names.index, dtype=object),
+            pd.Series(arr.to_numpy(zero_copy_only=False), index=names.index, dtype=object))
+
+
+def _member_ids(names: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """member_ids over an arrow array (nulls read as ""), computed once per distinct name."""
+    codes = pc.dictionary_encode(pc.fill_null(names, ""))
+    ids, shown = _distinct_member_ids(codes.dictionary)
+    return ids.take(codes.indices), shown.take(codes.indices)
+
+
+def _distinct_member_ids(names: pa.Array) -> tuple[pa.Array, pa.Array]:
+    arr = _no_marks(names)
     arr = pc.replace_substring_regex(arr, "^~[ \u00a0\u202f]*", "")
     arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, "[\u00a0\u202f]", " "))
     phone = pc.match_substring_regex(arr, r"^\+[\d ()\-.]{6,}$")
     ids = pc.if_else(phone, pc.binary_join_element_wise("+", pc.replace_substring_regex(arr, r"\D", ""), ""), arr)
-    return (pd.Series(ids.to_numpy(zero_copy_only=False), index=names.index, dtype=object),
-            pd.Series(arr.to_numpy(zero_copy_only=False), index=names.index, dtype=object))
+    return ids, arr
 
 
 def _name_list_ids(names: pd.Series, self_id: str | None) -> pd.Series:
@@ -424,26 +463,33 @@ def _name_list_ids(names: pd.Series, self_id: str | None) -> pd.Series:
     return out
 
 
-def _kinds(body: pd.Series) -> pd.Series:
-    arr = pa.array(body, pa.string())
-    kind = np.full(len(arr), "text", dtype=object)
+def _kinds(text: pa.Array) -> np.ndarray:
+    """kind per body: one RE2 pass of all PLACEHOLDERS together, then the patterns in order over its hits."""
+    kind = np.full(len(text), "text", dtype=object)
+    some = np.flatnonzero(pc.match_substring_regex(text, _ANY_PLACEHOLDER).to_numpy(zero_copy_only=False))
+    arr = text.take(pa.array(some, pa.int64()))
+    sub = np.full(len(arr), "text", dtype=object)
     undecided = np.ones(len(arr), bool)
     for name, pattern in PLACEHOLDERS:
         hit = undecided & pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
-        kind[hit] = name
+        sub[hit] = name
         undecided &= ~hit
-    return pd.Series(kind, index=body.index)
+    kind[some] = sub
+    return kind
 
 
-def _frame(body: pd.Series, fields: dict[str, pd.Series], ts: pd.DatetimeIndex, line_no: np.ndarray,
+def _frame(body: pa.Array, fields: dict, ts: pd.DatetimeIndex, line_no: np.ndarray,
            ok: np.ndarray, ctx: _Context) -> pd.DataFrame | None:
-    text = _strip_marks(body).str.strip()
-    sid, sname = member_ids(fields["name"])
-    notice = fields["notice"].to_numpy(dtype=bool)
+    text_arr = pc.utf8_trim(_no_marks(body), PY_SPACE)
+    sid, sname = _member_ids(fields["name"])
+    notice = fields["notice"]
+    mask = pa.array(notice)
+    text = pd.Series(text_arr.to_numpy(zero_copy_only=False), dtype=object)
     df = pd.DataFrame({
         "group_id": ctx.group, "group_name": ctx.group, "chat_type": ctx.chat_type, "ts": ts,
-        "sender_id": sid.where(~notice, SYSTEM_ID), "sender_name": sname.where(~notice, SYSTEM_NAME),
-        "kind": _kinds(text), "text": text, "source_line": line_no,
+        "sender_id": pc.if_else(mask, SYSTEM_ID, sid).to_numpy(zero_copy_only=False),
+        "sender_name": pc.if_else(mask, SYSTEM_NAME, sname).to_numpy(zero_copy_only=False),
+        "kind": _kinds(text_arr), "text": text, "source_line": line_no,
         "event": None, "event_actor": None, "event_target": None,
     })
     df[["event", "event_actor", "event_target"]] = df[["event", "event_actor", "event_target"]].astype(object)
@@ -455,15 +501,18 @@ def _frame(body: pd.Series, fields: dict[str, pd.Series], ts: pd.DatetimeIndex, 
         df.loc[notice, "event_actor"] = _name_list_ids(ev["event_actor"], ctx.options.self_id).to_numpy()
         df.loc[notice, "event_target"] = _name_list_ids(ev["event_target"], ctx.options.self_id).to_numpy()
     spoken = ~notice
-    deleted = spoken & text.str.match(DELETED).to_numpy(dtype=bool)
-    by_admin = text.str.extract(DELETED_BY)["actor"].where(spoken)
-    deleted |= by_admin.notna().to_numpy()
-    if deleted.any():
+    deleted = spoken & pc.match_substring_regex(text_arr, DELETED).to_numpy(zero_copy_only=False)
+    by_admin = spoken & pc.match_substring_regex(text_arr, DELETED_BY).to_numpy(zero_copy_only=False)
+    if deleted.any() or by_admin.any():
+        actor = pd.Series(None, index=text.index, dtype=object)
+        if by_admin.any():
+            actor[by_admin] = text[by_admin].str.extract(DELETED_BY)["actor"].to_numpy()
+        deleted |= by_admin
         df.loc[deleted, ["kind", "event"]] = ["recall", "recall"]
         df.loc[deleted, "event_target"] = df.loc[deleted, "sender_id"]
-        df.loc[deleted, "event_actor"] = _name_list_ids(by_admin[deleted], ctx.options.self_id).to_numpy()
-    has_at = spoken & df["text"].str.contains("@", regex=False).to_numpy(dtype=bool)
-    found = mentions_where(df["text"].to_numpy(dtype=object), has_at, MENTION_RE)
+        df.loc[deleted, "event_actor"] = _name_list_ids(actor[deleted], ctx.options.self_id).to_numpy()
+    has_at = spoken & pc.match_substring(text_arr, "@").to_numpy(zero_copy_only=False)
+    found = mentions_where(text.to_numpy(dtype=object), has_at, MENTION_RE)
     for i in np.flatnonzero(has_at):  # rows with "@" only; @4477… is a phone number
         found[i] = [("+" + x if x.isdigit() else x) for x in found[i]] if found[i] else None
     df["mentions"] = found
