@@ -1,0 +1,63 @@
+"""The operator's toolkit (issue #14) as results: newcomer probation and the cap list (``qunkit prune
+--newcomers`` / ``--keep-under``).  The table shows local wall-clock times; json/csv keep ISO 8601 UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..analysis.capacity import COLUMNS as CAP_COLUMNS
+from ..analysis.capacity import cap_list
+from ..analysis.newcomers import COLUMNS as NEW_COLUMNS
+from ..analysis.newcomers import newcomer_candidates
+from ..analysis.scope import Scope
+from ..errors import EXIT_THRESHOLD
+from ..localtime import DEFAULT_TZ
+from .loading import as_of_note, load_scope
+from .prune import NO_ROSTER, _local
+from .result import Note, Result
+
+PACING = "at most {n} a day (batch = day): platforms flag accounts that remove many members at once"
+
+
+def newcomers(store, scope: Scope, *, hours: float, keep: Sequence[str] = (), window: pd.Timedelta | None = None,
+              fail_if_any: bool = False, tz: str = DEFAULT_TZ) -> Result:
+    """Members who joined at least ``hours`` ago and never spoke since (newcomer probation)."""
+    messages, members, as_of = load_scope(store, scope)
+    kw = {"rollcall_window": window} if window is not None else {}
+    out = newcomer_candidates(messages, members, as_of, hours, keep=list(keep), tz=tz, **kw)
+    unknown = out.attrs.get("unknown_join", 0)
+    notes: list[str | Note | None] = [
+        f"{as_of_note(as_of, tz, '')}; newcomer = joined {hours:g} h or more ago, no message since",
+        f"{unknown} present member(s) with no known join time (no roster 入群时间, no join line) are not judged"
+        if unknown else None,
+        f"{len(out)} newcomer(s) to remove; qunkit removes no one: act on this list yourself"]
+    table = out.assign(joined=_local(out["joined"], tz, "%Y-%m-%d %H:%M"))
+    return Result(rows=out, columns=NEW_COLUMNS, title=f"Newcomers silent after {hours:g} h ({len(out)})",
+                  notes=notes, table=table, exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
+
+
+def keep_under(store, scope: Scope, *, margin: int, days: int = 90, per_day: int = 20, cap: int | None = None,
+               keep: Sequence[str] = (), grace_days: int = 14, window: pd.Timedelta | None = None,
+               fail_if_any: bool = False, tz: str = DEFAULT_TZ) -> Result:
+    """The least active members to remove so each group stays ``margin`` below its cap, in daily batches."""
+    messages, members, as_of = load_scope(store, scope)
+    kw = {"rollcall_window": window} if window is not None else {}
+    out = cap_list(messages, members, as_of, margin, days=days, per_day=per_day, cap=cap, keep=list(keep),
+                   grace_days=grace_days, tz=tz, **kw)
+    lines = [f"{g['group_name']}: {g['members']} members, cap {g['cap']}, {g['to_remove']} to remove"
+             + (f", only {g['listed']} may be removed (the rest are protected)" if g["listed"] < g["to_remove"]
+                else "") for g in out.attrs.get("groups", [])]
+    no_roster = sorted(set(members.loc[~members["roster_known"].astype(bool), "group_name"].astype(str)))
+    notes: list[str | Note | None] = [
+        f"{as_of_note(as_of, tz, '')}; target = cap - {margin}"
+        + ("" if cap else "; cap: WeChat 500, QQ the smallest tier 200/500/1000/2000/3000 holding the group "
+                          "(--cap to set it)"),
+        Note(None, tuple(lines), noun="group"),
+        Note(NO_ROSTER, tuple(no_roster)),
+        PACING.format(n=per_day),
+        f"{len(out)} member(s) to remove; qunkit removes no one: act on this list yourself"]
+    table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
+    return Result(rows=out, columns=CAP_COLUMNS, title=f"Keep {margin} under the cap ({len(out)})", notes=notes,
+                  table=table, exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
