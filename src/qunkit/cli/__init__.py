@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Rank groups by dead-group risk (0-100) with the causes behind each score."),
     "prune": ("qunkit.cli.prune:prune_cmd", "List members to remove (清人), each with the reason."),
     "rollcall": ("qunkit.cli.prune:rollcall_cmd", "Who answered the roll call (点名), and which members did not."),
+    "signups": ("qunkit.cli.operator:signups_cmd",
+                "Who signed a 接龙 (sign-up chain), and which current members did not."),
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),

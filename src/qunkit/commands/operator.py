@@ -1,5 +1,5 @@
 """The operator's toolkit (issue #14) as results: newcomer probation and the cap list (``qunkit prune
---newcomers`` / ``--keep-under``).  The table shows local wall-clock times; json/csv keep ISO 8601 UTC."""
+--newcomers`` / ``--keep-under``), 接龙 sign-ups (``qunkit signups``).  The table shows local wall-clock times; json/csv keep ISO 8601 UTC."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from ..analysis.capacity import cap_list
 from ..analysis.newcomers import COLUMNS as NEW_COLUMNS
 from ..analysis.newcomers import newcomer_candidates
 from ..analysis.scope import Scope
+from ..analysis.signups import DEFAULT_WINDOW as SIGNUP_WINDOW
+from ..analysis.signups import STATUS_COLUMNS as SIGNUP_COLUMNS
+from ..analysis.signups import find_chains, signup_status
 from ..errors import EXIT_THRESHOLD
 from ..localtime import DEFAULT_TZ
 from .loading import as_of_note, load_scope
@@ -61,3 +64,33 @@ def keep_under(store, scope: Scope, *, margin: int, days: int = 90, per_day: int
     table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
     return Result(rows=out, columns=CAP_COLUMNS, title=f"Keep {margin} under the cap ({len(out)})", notes=notes,
                   table=table, exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
+
+
+def signups(store, scope: Scope, *, window: pd.Timedelta = SIGNUP_WINDOW, all_chains: bool = False,
+            only: str | None = None, tz: str = DEFAULT_TZ) -> Result:
+    """Who signed each group's latest 接龙 (``all_chains``: every one); ``only`` signed/missing."""
+    messages, members, as_of = load_scope(store, scope)
+    chains, versions = find_chains(messages, window=window, as_of=as_of)
+    status = signup_status(members, chains, versions, latest_only=not all_chains)
+    notes: list[str | Note | None] = []
+    if chains.empty:
+        notes.append(f"no 接龙 found (a title line, then 1. 2. 3. ...) up to {as_of.tz_convert(tz):%Y-%m-%d %H:%M}")
+    else:
+        shown = chains if all_chains else chains.sort_values("posted", kind="stable").groupby("group_id").tail(1)
+        counts = status.groupby("chain")["signed"].agg(["sum", "size"])
+        lines = []
+        for c in shown.sort_values(["group_name", "started"], kind="stable").itertuples(index=False):
+            yes, n = counts.loc[c.chain] if c.chain in counts.index else (0, 0)
+            lines.append(f"{c.group_name}: 接龙 {c.title!r} started {c.started.tz_convert(tz):%Y-%m-%d %H:%M}, "
+                         f"{c.versions} version(s), final by {c.poster_name} with {c.entries} entries: "
+                         f"{int(yes)} member(s) signed, {int(n - yes)} did not")
+        notes.append(Note(None, tuple(lines), noun="chain"))
+        no_roster = sorted(set(members.loc[~members["roster_known"].astype(bool), "group_name"].astype(str))
+                           & set(shown["group_name"]))
+        notes.append(Note("no member roster for {items}: non-signers are only the members seen in the log",
+                          tuple(no_roster)))
+    if only:
+        status = status[status["signed"] == (only == "signed")]
+    table = status.assign(posted=_local(status["posted"], tz, "%Y-%m-%d %H:%M"),
+                          signed=status["signed"].map({True: "yes", False: "no"}))
+    return Result(rows=status, columns=SIGNUP_COLUMNS, title="接龙 sign-ups", notes=notes, table=table)
