@@ -55,6 +55,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollcall": ("qunkit.cli.prune:rollcall_cmd", "Who answered the roll call (点名), and which members did not."),
     "signups": ("qunkit.cli.operator:signups_cmd",
                 "Who signed a 接龙 (sign-up chain), and which current members did not."),
+    "core": ("qunkit.cli.operator:core_cmd",
+             "Members to invite into a core group (核心群) or cultivate as KOLs, ranked with reasons."),
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),

@@ -1,4 +1,4 @@
-"""The operator's toolkit commands (``qunkit signups``): options in, one ``qunkit.commands.operator`` call out."""
+"""The operator's toolkit commands (``qunkit signups``, ``qunkit core``): options in, one ``qunkit.commands.operator`` call out."""
 
 from __future__ import annotations
 
@@ -36,3 +36,31 @@ def signups_cmd(window, all_chains, only, scope, tz, store_dir, quiet):
     from ..commands.operator import signups
 
     return signups(open_store(store_dir), scope, window=window, all_chains=all_chains, only=only, tz=tz)
+
+
+@click.command("core")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Candidates per group.")
+@scope_options
+@store_option
+@output_options
+def core_cmd(top, scope, tz, store_dir, quiet):
+    """Members to invite into a core group (核心群) or cultivate as KOLs, ranked with reasons.
+
+    \b
+    Ranked on four figures, each as a percentile within the group:
+      starts    discussions they began (after 2 h of silence) that 3+ others joined
+      answers   substantive answers
+      months    calendar months in which they spoke
+      repliers  different people who replied to them
+    Advertisers and former members are left out; groups_core counts the groups
+    where the same id is in the top --top.
+
+    \b
+    Examples:
+      qunkit core
+      qunkit core --top 5 --since 2024-01-01 --format csv > core.csv
+    """
+    from ..commands.loading import open_store
+    from ..commands.operator import core
+
+    return core(open_store(store_dir), scope, top=top, tz=tz)

@@ -1,5 +1,6 @@
 """The operator's toolkit (issue #14) as results: newcomer probation and the cap list (``qunkit prune
---newcomers`` / ``--keep-under``), 接龙 sign-ups (``qunkit signups``).  The table shows local wall-clock times; json/csv keep ISO 8601 UTC."""
+--newcomers`` / ``--keep-under``), 接龙 sign-ups (``qunkit signups``), core/KOL candidates
+(``qunkit core``).  The table shows local wall-clock times; json/csv keep ISO 8601 UTC."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import pandas as pd
 
 from ..analysis.capacity import COLUMNS as CAP_COLUMNS
 from ..analysis.capacity import cap_list
+from ..analysis.core import COLUMNS as CORE_COLUMNS
+from ..analysis.core import SILENCE, STARTERS_JOIN, core_candidates
 from ..analysis.newcomers import COLUMNS as NEW_COLUMNS
 from ..analysis.newcomers import newcomer_candidates
+from ..analysis.roles import assign_roles
 from ..analysis.scope import Scope
 from ..analysis.signups import DEFAULT_WINDOW as SIGNUP_WINDOW
 from ..analysis.signups import STATUS_COLUMNS as SIGNUP_COLUMNS
 from ..analysis.signups import find_chains, signup_status
+from ..analysis.text_features import compute_features
 from ..errors import EXIT_THRESHOLD
 from ..localtime import DEFAULT_TZ
 from .loading import as_of_note, load_scope
@@ -94,3 +99,22 @@ def signups(store, scope: Scope, *, window: pd.Timedelta = SIGNUP_WINDOW, all_ch
     table = status.assign(posted=_local(status["posted"], tz, "%Y-%m-%d %H:%M"),
                           signed=status["signed"].map({True: "yes", False: "no"}))
     return Result(rows=status, columns=SIGNUP_COLUMNS, title="接龙 sign-ups", notes=notes, table=table)
+
+
+def core(store, scope: Scope, *, top: int = 10, tz: str = DEFAULT_TZ) -> Result:
+    """The ``top`` core-group / KOL candidates per group, with the figures behind each rank."""
+    messages, members, as_of = load_scope(store, scope)
+    features = compute_features(messages, as_of, members=members)
+    roles = assign_roles(messages, members, as_of, features=features)
+    out = core_candidates(features, members, roles, top=top, tz=tz)
+    several = out[out["groups_core"] >= 2].drop_duplicates("member_id")
+    notes: list[str | Note | None] = [
+        f"{as_of_note(as_of, tz, '')}; a discussion = a message after {SILENCE.total_seconds() / 3600:g} h of "
+        f"silence that {STARTERS_JOIN}+ other people join; score = weighted percentile within the group "
+        "(starts 35%, answers 25%, months 20%, repliers 20%)",
+        Note("in the top of several groups: {items}",
+             tuple(f"{r.member_name} ({r.member_id}, {r.groups_core} groups)" for r in several.itertuples()),
+             noun="member"),
+        "advertisers and members who have left are not candidates"]
+    return Result(rows=out, columns=CORE_COLUMNS, title=f"Core and KOL candidates (top {top} per group)",
+                  notes=notes)
