@@ -27,6 +27,9 @@ def test_parse_chain_and_entry_name():
     assert parse_chain("群规\n1. 不发广告") is None                  # one item, no 接龙: not a chain
     assert parse_chain("1. a\n3. b") is None                        # does not count up from 1
     assert parse_chain("接龙：\n1. 甲\n2. 乙")[0] == "接龙"            # no title: named 接龙
+    # a numbered notice and a numbered explanation (接龙 only inside an entry) are not sign-ups
+    assert parse_chain("【群公告】请遵守以下规定：\n1. 不发广告\n2. 不刷屏") is None
+    assert parse_chain("总结一下\n1. 先把字体搞明白，再去折腾图标，别本末倒置。\n2. 接龙的事情下次再说，今天先讲清楚排版") is None
     assert [entry_name(e) for e in ("李四 +1", "王五(带娃)", "赵六 x2", "  钱七  备注")] == ["李四", "王五", "赵六", "钱七"]
 
 

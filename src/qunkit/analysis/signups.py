@@ -3,8 +3,8 @@
 A 接龙 is a message with a title line and a numbered list ("1. 张三", "2. 李四 +1");
 each member re-posts it with their own line added.  The versions of one chain
 share a normalised title and follow each other within ``window``; a chain must
-say 接龙 or be re-posted, grown, by a second member (a numbered 群规 notice or a
-forwarded advert is not one); the longest
+say 接龙 in its title or be re-posted, grown, by a second member, and its entries
+must be short (a numbered 群规 notice, explanation or forwarded advert is not one); the longest
 (then latest) version is the chain's final state.  Entry *k* is attributed to
 the member its name resolves to (``members.resolve_names``), else to whoever
 first posted a version with that entry (they added it), and ``matched_by``
@@ -26,6 +26,8 @@ DEFAULT_WINDOW = pd.Timedelta(days=7)
 _ENTRY_RE = re.compile(r"^\s*(\d{1,3})\s*[.、．。:：)）]\s*(.*?)\s*$")
 _TAG_RE = re.compile(r"#?接龙[:：]?")
 _NAME_TAIL_RE = re.compile(r"(?:\s*[+＋]\s*\d+|\s*[x×]\s*\d+|\s*[（(][^)）]*[)）])+$")
+MAX_ENTRY_CHARS = 16      # median entry length: "张三 +1" or "李四 带家属2人", not a sentence
+_NOTICE_RE = re.compile(r"公告|群规|规定|须知|要求")
 CHAIN_COLUMNS = ["group_id", "group_name", "chain", "title", "started", "posted", "poster_name", "versions",
                  "entries"]
 STATUS_COLUMNS = ["group_name", "chain", "title", "posted", "member_id", "member_name", "signed", "entry",
@@ -33,8 +35,15 @@ STATUS_COLUMNS = ["group_name", "chain", "title", "posted", "member_id", "member
 
 
 def parse_chain(text: str) -> tuple[str, list[str]] | None:
-    """(title, entries 1..k) of a 接龙 message, or None.  The list must start at 1 and count up; a message
-    needs 接龙 in it or at least two entries, so a lone "1. see above" is not a chain."""
+    """(title, entries 1..k) of a 接龙 message, or None (see ``_parse``)."""
+    parsed = _parse(text)
+    return parsed[:2] if parsed else None
+
+
+def _parse(text: str) -> tuple[str, list[str], bool] | None:
+    """(title, entries, tagged): tagged when the title says 接龙.  The list must start at 1 and count up,
+    and its entries must be short (names, not a numbered explanation or 群规); untagged, it needs two
+    entries and a title that is not a notice (公告/群规)."""
     title: list[str] = []
     entries: list[str] = []
     for line in str(text).splitlines():
@@ -46,10 +55,13 @@ def parse_chain(text: str) -> tuple[str, list[str]] | None:
                 break
         elif line.strip():
             title.append(line.strip())
-    if not entries or not any(e for e in entries) or ("接龙" not in str(text) and len(entries) < 2):
+    head = " ".join(title)
+    tagged = "接龙" in head
+    if not entries or not any(entries) or float(np.median([len(e) for e in entries])) > MAX_ENTRY_CHARS:
         return None
-    head = _TAG_RE.sub("", " ".join(title)).strip()
-    return head or "接龙", entries
+    if not tagged and (len(entries) < 2 or _NOTICE_RE.search(head)):
+        return None
+    return _TAG_RE.sub("", head).strip() or "接龙", entries, tagged
 
 
 def entry_name(entry: str) -> str:
@@ -71,9 +83,9 @@ def find_chains(messages: pd.DataFrame, window: pd.Timedelta = DEFAULT_WINDOW,
     for gid, gname, ts, sid, sname, t in zip(m["group_id"].astype(str), m["group_name"].astype(str), m["ts"],
                                               m["sender_id"].astype(str), m["sender_name"].astype(str),
                                               m["text"].astype(str), strict=True):  # candidates only
-        parsed = parse_chain(t)
+        parsed = _parse(t)
         if parsed:
-            rows.append((gid, gname, ts, sid, sname, parsed[0], parsed[1], "接龙" in t))
+            rows.append((gid, gname, ts, sid, sname, *parsed))
     cols = ["group_id", "group_name", "ts", "sender_id", "sender_name", "title", "entries", "tagged"]
     v = pd.DataFrame(rows, columns=cols)
     if v.empty:
