@@ -58,6 +58,14 @@ def _window_option(f):
 @click.option("--rollcall-message", default=None, metavar="TEXT",
               help="Your roll-call wording, if it is not like the usual ones (清人/点名 ... 在的请打1).")
 @click.option("--fail-if-any", is_flag=True, help="Exit 1 when the list is not empty (for cron alerts).")
+@click.option("--newcomers", "newcomer_hours", type=click.FloatRange(min=0), default=None, metavar="HOURS",
+              help="Instead: newcomers who joined at least HOURS ago and never spoke since (bots use 48).")
+@click.option("--keep-under", "keep_under", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Instead: the least active members to remove so each group stays N below its cap.")
+@click.option("--cap", type=click.IntRange(min=1), default=None,
+              help="With --keep-under: the group's member cap (default: WeChat 500, QQ by size tier).")
+@click.option("--per-day", type=click.IntRange(min=1), default=20, show_default=True,
+              help="With --keep-under: removals per day (the batch column); bulk kicks get accounts flagged.")
 @click.option("--announce", is_flag=True,
               help="Only print the roll-call message to post in the group (time from --at) and exit.")
 @click.option("--at", "announce_at", default="20:00", show_default=True, metavar="HH:MM",
@@ -66,14 +74,18 @@ def _window_option(f):
 @scope_options
 @store_option
 @output_options
-def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_message, fail_if_any, announce,
-              announce_at, engine, scope, tz, store_dir, quiet):
+def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_message, fail_if_any, newcomer_hours,
+              keep_under, cap, per_day, announce, announce_at, engine, scope, tz, store_dir, quiet):
     """List members to remove (清人), each with the reason. qunkit never removes anyone itself.
 
     \b
     Listed:  silent        no message for --days days (never-spoken members count from joining)
              advertiser    the roles engine's advertiser, however recent
              few messages  with --min-messages K: fewer than K in the last --days days
+    Or, instead of those rules:
+             --newcomers H   joined at least H hours ago, no message since
+             --keep-under N  the least active, so the group stays N below its cap,
+                             in daily batches of --per-day
     Never:   owner and admins, --keep members, members who answered a roll call
              announced in the last --days days, members who joined less than --grace days ago.
 
@@ -88,6 +100,8 @@ def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_messag
     Examples:
       qunkit prune --days 90
       qunkit prune --days 30 --min-messages 3 --keep core.txt --format csv > prune.csv
+      qunkit prune --newcomers 48               # newcomer probation
+      qunkit prune --keep-under 20 --per-day 15 # stay 20 below the cap, 15 a day
       qunkit prune --announce --at 21:00        # the roll-call message to post first
       qunkit rollcall                           # the next day: who answered
     """
@@ -100,6 +114,17 @@ def prune_cmd(days, grace_days, min_messages, keep_file, window, rollcall_messag
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--at") from None
     keep = lib.read_keep_file(keep_file) if keep_file else []
+    if newcomer_hours is not None or keep_under is not None:
+        from ..commands import operator
+
+        if newcomer_hours is not None and keep_under is not None:
+            raise click.UsageError("--newcomers and --keep-under are separate lists: give one")
+        if newcomer_hours is not None:
+            return operator.newcomers(open_store(store_dir), scope, hours=newcomer_hours, keep=keep, window=window,
+                                      fail_if_any=fail_if_any, tz=tz)
+        return operator.keep_under(open_store(store_dir), scope, margin=keep_under, days=days, per_day=per_day,
+                                   cap=cap, keep=keep, grace_days=grace_days, window=window,
+                                   fail_if_any=fail_if_any, tz=tz)
     with group_progress("prune", quiet) as bar:
         return lib.prune(open_store(store_dir), scope, days=days, grace_days=grace_days, min_messages=min_messages,
                          keep=keep, window=window, rollcall_message=rollcall_message, fail_if_any=fail_if_any,
