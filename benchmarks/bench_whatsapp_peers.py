@@ -138,6 +138,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--peers-venv", type=Path, default=HERE / ".peers-venv")
     ap.add_argument("--skip-peers", action="store_true", help="time the floor and qunkit only")
+    ap.add_argument("--peers", default="whatstk,chat-miner",
+                    help="which peers to time, comma-separated (chat-miner takes tens of minutes at 1M)")
     ap.add_argument("--chatminer-fixtures", type=Path, default=None)
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(HERE.parent / "src"))
@@ -155,8 +157,9 @@ def main() -> None:
                                    str(Path(tmp) / "store"), "--quiet"], env)]
         peers = None if args.skip_peers else peers_python(args.peers_venv)
         if peers is not None:
+            wanted = set(args.peers.split(","))
             runs += [(name, [str(peers), "-c", code, str(export)], None)
-                     for name, code in (("whatstk", WHATSTK), ("chat-miner", CHATMINER))]
+                     for name, code in (("whatstk", WHATSTK), ("chat-miner", CHATMINER)) if name in wanted]
         for name, argv, run_env in runs:
             seconds, peak, _ = measure(argv, run_env)
             floor = floor or seconds
