@@ -86,15 +86,16 @@ CHATMINER = ("import sys; from chatminer.chatparsers import WhatsAppParser; p = 
 
 
 def measure(argv: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one child process."""
-    with tempfile.TemporaryFile("w+") as out:
+    """(seconds, peak RSS in MB, stdout) of one child process.  Both streams go to files: a tool that
+    logs a line per message (chat-miner) would block on a full pipe."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, text=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
-        err = proc.stderr.read() if proc.stderr else ""
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{argv[0]} failed: {err[-2000:]}")
+            err.seek(0)
+            raise SystemExit(f"{argv[0]} failed: {err.read()[-2000:]}")
         out.seek(0)
         return seconds, usage.ru_maxrss / 1024, out.read()
 
