@@ -117,7 +117,8 @@ def import_files(store: Store, paths: Iterable[str | os.PathLike], *, input_form
         last = i == len(paths) - 1
         matched = inputs.rosters.get(path)
         with (progress_factory(path) if progress_factory else nullcontext()) as progress:
-            res = import_file(store, path, input_format=input_format, options=options, strict=strict,
+            res = import_file(store, path, input_format=input_format or inputs.formats.get(path), options=options,
+                              strict=strict,
                               force=force, roster=matched or (roster if last else None),
                               roster_group=None if matched else roster_group, progress=progress)
         results.append(res)
@@ -172,13 +173,13 @@ def attach_roster(store: Store, roster: str | os.PathLike, group: str, tz: str =
         return _read_and_attach(store, Path(roster), group, tz)
 
 
-def _read_and_attach(store: Store, roster: Path, group: str, tz: str, key: str | None = None
-                     ) -> tuple[ParseReport, int]:
+def _read_and_attach(store: Store, roster: Path, group: str, tz: str, key: str | None = None,
+                     fingerprint: str | None = None) -> tuple[ParseReport, int]:
     key = key or store.resolve_group(group)
     report = ParseReport(file=str(roster), format="roster")
     df = read_roster(roster, tz=tz, report=report)
     df.attrs = {}
-    store.write_roster(key, df, source=_fingerprint(roster))
+    store.write_roster(key, df, source=fingerprint or _fingerprint(roster))
     refresh_stale(store, [key])          # the roster decides members, mentions and events
     return report, len(df)
 
@@ -196,13 +197,14 @@ def _attach_to_file_group(store: Store, roster: Path, group: str | None, result:
                                "say which one the roster belongs to with --group NAME")
         group = names[0]
         key = keys[0] if keys and len(keys) == 1 else None
+        fingerprint = _fingerprint(roster)
         source, rows = store.roster_source(key) if key is not None else (None, 0)
-        if source is not None and source == _fingerprint(roster):
+        if source is not None and source == fingerprint:
             result.roster_group, result.roster_members = group, rows
             return
     else:
-        key = None
-    result.roster_report, result.roster_members = _read_and_attach(store, roster, group, tz, key)
+        key = fingerprint = None
+    result.roster_report, result.roster_members = _read_and_attach(store, roster, group, tz, key, fingerprint)
     result.roster_group = group
 
 

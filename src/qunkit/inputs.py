@@ -33,6 +33,7 @@ class Inputs:
 
     exports: list[Path] = field(default_factory=list)
     rosters: dict[Path, Path] = field(default_factory=dict)
+    formats: dict[Path, str] = field(default_factory=dict)   # sniffed here already: not sniffed again
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
@@ -71,7 +72,7 @@ def _folder_exports(folder: Path, inputs: Inputs, input_format: str | None) -> l
             continue
         try:
             if not input_format:   # a named format is the user's word for every file in the folder
-                sniff(p)
+                inputs.formats[p] = sniff(p).name
         except BadInput as exc:
             inputs.skipped.append((p, str(exc).split("\n", 1)[0].removeprefix(f"{p}: ")))
             continue

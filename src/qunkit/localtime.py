@@ -33,3 +33,14 @@ def localize_one(ts: pd.Timestamp, tz: str = DEFAULT_TZ) -> pd.Timestamp:
     if ts.tzinfo is not None:
         return ts
     return ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+
+
+def local_text(ts, tz: str, fmt: str = "%Y-%m-%d"):
+    """UTC instants as local wall-clock text: a Series gives a Series (None where missing), a scalar a
+    str ("" where missing).  The one formatter of times for tables, notes and the HTML report."""
+    import pandas as pd
+
+    if isinstance(ts, pd.Series):
+        ts = pd.to_datetime(ts, utc=True)
+        return ts.dt.tz_convert(tz).dt.strftime(fmt).where(ts.notna(), None)
+    return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).tz_convert(tz).strftime(fmt)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..localtime import DEFAULT_TZ
-from .prune import DAY, _judged, _never_listed
+from .prune import DAY, judged_members, never_listed
 from .rollcall import DEFAULT_WINDOW, answerers
 
 COLUMNS = ["group_name", "member_id", "member_name", "reason", "joined", "hours_since_join", "role"]
@@ -39,9 +39,9 @@ def judged_at(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp
     m_in = messages[messages["ts"] <= as_of]
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
-    df = _judged(m_in, members, group_names, as_of, days)
+    df = judged_members(m_in, members, group_names, as_of, days)
     answered = answerers(m_in, window=rollcall_window, as_of=as_of, since=as_of - days * DAY)
-    eligible = df["present"] & ~_never_listed(df, m_in, answered, keep, as_of, grace_days)
+    eligible = df["present"] & ~never_listed(df, m_in, answered, keep, as_of, grace_days)
     return df, eligible.astype(bool), as_of
 
 

@@ -112,10 +112,10 @@ def prune_candidates(
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
 
-    df = _judged(m_in, members, group_names, as_of, days)
+    df = judged_members(m_in, members, group_names, as_of, days)
     answered = answerers(m_in, window=rollcall_window, message=rollcall_message, as_of=as_of,
                          since=as_of - days * DAY)
-    eligible = df["present"] & ~_never_listed(df, m_in, answered, keep, as_of, grace_days)
+    eligible = df["present"] & ~never_listed(df, m_in, answered, keep, as_of, grace_days)
     labels = _reasons(df, m_in, roles, as_of, days, min_messages)
     reason = np.full(len(df), "", dtype=object)
     for label, hit in labels.items():
@@ -133,7 +133,7 @@ def prune_candidates(
     return out
 
 
-def _judged(m_in: pd.DataFrame, members: pd.DataFrame, group_names: dict[str, str], as_of: pd.Timestamp,
+def judged_members(m_in: pd.DataFrame, members: pd.DataFrame, group_names: dict[str, str], as_of: pd.Timestamp,
             days: int) -> pd.DataFrame:
     """The members of the groups in scope plus anyone who spoke (``qunkit.members.with_speakers``), with
     their speech figures, ``last_spoke`` (message or roster) and ``present`` at as_of."""
@@ -151,7 +151,7 @@ def _judged(m_in: pd.DataFrame, members: pd.DataFrame, group_names: dict[str, st
     return df
 
 
-def _never_listed(df: pd.DataFrame, m_in: pd.DataFrame, answered: set[tuple[str, str]], keep: Iterable[str],
+def never_listed(df: pd.DataFrame, m_in: pd.DataFrame, answered: set[tuple[str, str]], keep: Iterable[str],
                   as_of: pd.Timestamp, grace_days: int) -> pd.Series:
     """Owners/admins (roster role, or any 群主/管理员 title the export ever gave them: a roster may be
     older than a promotion), ``keep``, roll-call answerers and newcomers within the grace period."""

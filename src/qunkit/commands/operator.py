@@ -21,9 +21,9 @@ from ..analysis.signups import STATUS_COLUMNS as SIGNUP_COLUMNS
 from ..analysis.signups import find_chains, signup_status
 from ..analysis.text_features import compute_features
 from ..errors import EXIT_THRESHOLD
-from ..localtime import DEFAULT_TZ
+from ..localtime import DEFAULT_TZ, local_text
 from .loading import as_of_note, load_scope
-from .prune import NO_ROSTER, _local
+from .prune import NO_ROSTER
 from .result import Note, Result
 
 PACING = "at most {n} a day (batch = day): platforms flag accounts that remove many members at once"
@@ -41,7 +41,7 @@ def newcomers(store, scope: Scope, *, hours: float, keep: Sequence[str] = (), wi
         f"{unknown} present member(s) with no known join time (no roster 入群时间, no join line) are not judged"
         if unknown else None,
         f"{len(out)} newcomer(s) to remove; qunkit removes no one: act on this list yourself"]
-    table = out.assign(joined=_local(out["joined"], tz, "%Y-%m-%d %H:%M"))
+    table = out.assign(joined=local_text(out["joined"], tz, "%Y-%m-%d %H:%M"))
     return Result(rows=out, columns=NEW_COLUMNS, title=f"Newcomers silent after {hours:g} h ({len(out)})",
                   notes=notes, table=table, exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
 
@@ -66,7 +66,7 @@ def keep_under(store, scope: Scope, *, margin: int, days: int = 90, per_day: int
         Note(NO_ROSTER, tuple(no_roster)),
         PACING.format(n=per_day),
         f"{len(out)} member(s) to remove; qunkit removes no one: act on this list yourself"]
-    table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
+    table = out.assign(last_spoke=local_text(out["last_spoke"], tz), joined=local_text(out["joined"], tz))
     return Result(rows=out, columns=CAP_COLUMNS, title=f"Keep {margin} under the cap ({len(out)})", notes=notes,
                   table=table, exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
 
@@ -96,7 +96,7 @@ def signups(store, scope: Scope, *, window: pd.Timedelta = SIGNUP_WINDOW, all_ch
                           tuple(no_roster)))
     if only:
         status = status[status["signed"] == (only == "signed")]
-    table = status.assign(posted=_local(status["posted"], tz, "%Y-%m-%d %H:%M"),
+    table = status.assign(posted=local_text(status["posted"], tz, "%Y-%m-%d %H:%M"),
                           signed=status["signed"].map({True: "yes", False: "no"}))
     return Result(rows=status, columns=SIGNUP_COLUMNS, title="接龙 sign-ups", notes=notes, table=table)
 

@@ -17,7 +17,7 @@ from ..analysis.scope import Scope
 from ..engine import Engine, GroupInput, Progress, combine, run
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
-from ..localtime import DEFAULT_TZ
+from ..localtime import DEFAULT_TZ, local_text
 from .analysis import member_features_group, scored_roles
 from .loading import as_of_note, load_scope
 from .result import Note, Result
@@ -26,12 +26,6 @@ WINDOW = pd.Timedelta(hours=24)  # answers count this long after a roll-call ann
 NO_ROSTER = ("no member roster for {items}: only members seen in the log (speakers, join lines) are judged; "
              "members who never spoke cannot be listed. Import a roster (qunkit import EXPORT --roster FILE) "
              "to include them.")
-
-
-def _local(ts: pd.Series, tz: str, fmt: str = "%Y-%m-%d") -> pd.Series:
-    """Timestamps as local wall-clock text for the table."""
-    ts = pd.to_datetime(ts, utc=True)
-    return ts.dt.tz_convert(tz).dt.strftime(fmt).where(ts.notna(), None)
 
 
 def read_keep_file(path: Path) -> list[str]:
@@ -81,7 +75,7 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
              Note(NO_ROSTER, tuple(no_roster)),
              *dict.fromkeys(n for a in attrs for n in a.get("notes", [])),
              _summary(out) + "; qunkit removes no one: act on this list yourself"]
-    table = out.assign(last_spoke=_local(out["last_spoke"], tz), joined=_local(out["joined"], tz))
+    table = out.assign(last_spoke=local_text(out["last_spoke"], tz), joined=local_text(out["joined"], tz))
     return Result(rows=out, columns=COLUMNS, title=f"Prune candidates ({len(out)})", notes=notes, table=table,
                   exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
 
@@ -119,7 +113,7 @@ def rollcall(store, scope: Scope, *, message: str | None = None, window: pd.Time
                           "members who never spoke cannot be listed", tuple(no_roster)))
     if only:
         status = status[status["answered"] == (only == "answered")]
-    table = status.assign(announced=_local(status["announced"], tz, "%Y-%m-%d %H:%M"),
-                          answered_at=_local(status["answered_at"], tz, "%Y-%m-%d %H:%M"),
+    table = status.assign(announced=local_text(status["announced"], tz, "%Y-%m-%d %H:%M"),
+                          answered_at=local_text(status["answered_at"], tz, "%Y-%m-%d %H:%M"),
                           answered=status["answered"].map({True: "yes", False: "no"}))
     return Result(rows=status, columns=STATUS_COLUMNS, title="Roll call", notes=notes, table=table)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..localtime import local_text
 from ..vocabulary import ROLES
 from . import charts
 from .html import Raw, bullets, facts, join, page, section, table, tag
@@ -23,10 +24,6 @@ DAYS_SHOWN = 365
 
 def _pct(x) -> str:
     return "unknown" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):.0%}"
-
-
-def _local(ts, tz: str, fmt: str = "%Y-%m-%d") -> str:
-    return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
 
 
 def _level(level: str) -> Raw:
@@ -43,7 +40,7 @@ def render_report(groups: list[dict], as_of: pd.Timestamp, tz: str, prune_days: 
     body += [_group(i, g, tz, prune_days) for i, g in enumerate(groups)]
     body.append(tag("p", "Made by qunkit from exported chat logs; this file makes no network request.",
                     class_="mute"))
-    return page(title, body, subtitle=f"judged as of {_local(as_of, tz, '%Y-%m-%d %H:%M')} {tz}")
+    return page(title, body, subtitle=f"judged as of {local_text(as_of, tz, '%Y-%m-%d %H:%M')} {tz}")
 
 
 def _ranking(groups: list[dict]) -> Raw:
@@ -60,7 +57,7 @@ def _ranking(groups: list[dict]) -> Raw:
 def _group(i: int, g: dict, tz: str, prune_days: int) -> Raw:
     o = g["overview"]
     head = facts([("platform", o.get("platform")),
-                  ("period", f"{_local(o.get('first'), tz)} → {_local(o.get('last'), tz)} ({o.get('days')} days)"),
+                  ("period", f"{local_text(o.get('first'), tz)} → {local_text(o.get('last'), tz)} ({o.get('days')} days)"),
                   ("messages", f"{o.get('messages')} from {o.get('speakers')} speakers"),
                   ("members", f"{o.get('members')} ({o.get('members_source')}); never spoke: {o.get('silent_members')}")])
     parts = [head, _activity(g), _roles(g), _risk(g, tz), _conversation(g), _content(g), _prune(g, prune_days)]
@@ -154,8 +151,8 @@ def _risk(g: dict, tz: str) -> Raw:
     t = g["risk_trend"]
     if len(t) > 1:
         out.append(tag("h3", "Risk score at the end of past weeks (replayed --as-of)"))
-        out.append(charts.trend([s for _, s in t], [_local(a, tz, "%m-%d") for a, _ in t], label="risk trend"))
-        out.append(table(["as of", "score"], [[_local(a, tz), s] for a, s in t]))
+        out.append(charts.trend([s for _, s in t], [local_text(a, tz, "%m-%d") for a, _ in t], label="risk trend"))
+        out.append(table(["as of", "score"], [[local_text(a, tz), s] for a, s in t]))
     return section("Dead-group risk", *out, level=3)
 
 
