@@ -217,3 +217,20 @@ def test_thinkers_are_the_groups_top_substantive_voices():
     assert thinkers == {"sage1", "sage2"}
     top = roles.set_index("member_id").loc["sage1", "reasons"]
     assert any(r.startswith(("#1 of the group's", "#2 of the group's")) for r in top)
+
+
+
+def test_a_groups_roles_do_not_depend_on_the_other_groups_in_scope():
+    """Scoring a group alone or beside a group with very different habits gives the same roles and scores
+    (a group's habit is judged against fixed reference rates, not against the groups in scope)."""
+    say = ["请问这个配置怎么改？", "我觉得先看文档，再按步骤慢慢调整配置，效率会高很多，也方便以后维护",
+           "哈哈哈笑死", "今天天气不错", "这个插件挺好用的", "周末有人去看展吗", "刚下班，累死了"]
+    mine = chat([(i * 20, f"m{i % 6}", say[(i * (i % 6 + 1)) % len(say)]) for i in range(600)])
+    other = chat([(i * 20, f"o{i % 4}", ["请问怎么报名？", "请问几点开始？", "哈哈哈哈"][i % 3]) for i in range(600)],
+                 group="g2", name="另一个群")
+    as_of = mine["ts"].max()
+    alone = assign_roles(mine, None, as_of)
+    both = assign_roles(pd.concat([mine, other], ignore_index=True), None, as_of)
+    both = both[both["group_id"] == "g1"].reset_index(drop=True)
+    assert alone[["member_id", "role"]].equals(both[["member_id", "role"]])
+    assert list(alone["scores"]) == list(both["scores"])

@@ -88,6 +88,15 @@ PARAMS: dict[str, float] = {
     "group_relative": 0.25,    # 0: shares as they are; 1: shares divided by the group's own rate
 }
 
+# The rate of each act among messages with content in the corpus the roles were tuned on (the qunkit
+# generator, seed 0, QQ layout: 0.069, 0.132, 0.050, 0.329, 0.162, 0.042; the WeChat layout and the
+# independent generator are within 0.02).  ``group_relative`` judges a group's own rate against these
+# fixed figures, never against the other groups in scope, so a member's role does not depend on which
+# groups are analysed together.
+REFERENCE_RATES: dict[str, float] = {
+    "org": 0.07, "long": 0.13, "answers": 0.05, "fun": 0.33, "questions": 0.16, "complaints": 0.042,
+}
+
 
 def _sat(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """0 at or below lo, 1 at or above hi, linear between."""
@@ -314,8 +323,7 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
         x = k / nt
         if gamma > 0:
             g_rate = pd.Series(k).groupby(gid).transform("sum").to_numpy() / np.maximum(g_talk, 1)
-            all_rate = k.sum() / max(talk.sum(), 1)
-            x = x / np.power(np.maximum(g_rate, 1e-6) / max(all_rate, 1e-6), gamma)
+            x = x / np.power(np.maximum(g_rate, 1e-6) / REFERENCE_RATES[col], gamma)
         return _sat(x, p[lo], p[hi]) * np.clip(k / need, 0.0, 1.0)
 
     role = mf["roster_role"].astype(object).fillna("").astype(str).str.lower().to_numpy()
@@ -599,9 +607,9 @@ def assign_roles(
 
 
 def roles_from_features(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.DataFrame:
-    """``assign_roles`` from ``member_features`` rows.  Shares are judged against the rate of all the
-    members in ``mf`` (``group_relative``), so a run group by group (``qunkit.engine``) concatenates
-    every group's member features and scores them here once: the roles do not depend on the engine."""
+    """``assign_roles`` from ``member_features`` rows.  Every figure is judged within the member's own
+    group (against ``REFERENCE_RATES`` for the group's habit), so scoring groups one by one or together
+    gives the same roles: they depend neither on the engine nor on which groups are in scope."""
     if not len(mf):
         return pd.DataFrame({c: [] for c in ROLE_COLUMNS})
     scores = role_scores(mf, params)

@@ -149,8 +149,7 @@ def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.Data
 
 
 def scored_roles(member_frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The groups' roles from their member features, scored together (``roles_from_features`` judges
-    shares against all the members in scope, as ``assign_roles`` over every group does)."""
+    """The groups' roles from their member features (one frame: a group's roles depend on it alone)."""
     full = [f for f in member_frames if len(f)]
     return roles_from_features(pd.concat(full, ignore_index=True) if full else pd.DataFrame())
 
