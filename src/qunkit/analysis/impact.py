@@ -1,0 +1,348 @@
+"""Event impact: did a 分享/直播/活动/讲座/红包 lift the group above what its own weekly rhythm predicted?
+
+An operator runs an event to wake a group; whether it worked is a comparison, not a count: a
+group that always talks on Tuesday evening shows a "surge" after every Tuesday notice.  So:
+
+- **Events** come from ``--at`` moments or from the log: event notices (a message the act
+  lexicon, ``analysis.acts``, marks as a ``notice`` and that names a 直播/讲座/分享/红包/活动,
+  ``EVENT_KINDS``), red-packet events (a burst of ``REDPACKET_BURST`` red packets within
+  ``REDPACKET_SPAN``, or one from the owner or an admin) and roll calls (``analysis.rollcall``).
+  Candidates less than ``merge`` after an event's first one are that event (the 19:55 reminder
+  of the 20:00 live is the same live); the event starts at its first notice.
+- **Observed**: messages and distinct speakers in ``[start, start + window)`` (cut at ``as_of``).
+- **Expected**: the same window shifted back 1, 2, ... weeks (same weekday and hours), the
+  ``weeks`` most recent such windows inside the group's history that overlap no other event's
+  window (looking back up to twice as many weeks; when fewer than ``MIN_WEEKS`` are clean, the
+  most recent ones are used anyway and ``baseline_clean`` says so).  Expected = their median;
+  their min and max are the spread.
+- **Test** (quasi-Poisson, stated in every result): variance = max(expected, the baseline
+  windows' sample variance, 1) -- chat counts vary more than Poisson, so the weeks' own spread
+  is used when larger -- inflated by (1 + 1/k) for estimating the level from k weeks;
+  z = (observed - expected) / sqrt(variance).  Messages or speakers with z >= ``Z`` (and
+  neither <= -``Z``) is ``lifted``; either <= -``Z`` (and neither >= ``Z``) is ``below trend``;
+  otherwise ``no effect``; fewer than ``MIN_WEEKS`` baseline windows is ``too little history``.
+- **Who came back**: speakers in the window whose previous message was at least ``quiet_days``
+  before the start (``returned``), speakers with no earlier message (``first_time``), and members
+  who joined from ``NEWCOMER_LEAD`` before the start to the window's end (``newcomer``).
+
+Loops run over groups and events (dozens), never over messages: every count is a
+``searchsorted`` on the group's sorted times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..members import to_ns
+from .acts import TEXTUAL_KINDS, message_acts
+from .rollcall import _spoken, find_rollcalls
+from .textscan import _arrow, _run_regexes
+
+DEFAULT_WINDOW = pd.Timedelta(hours=48)   # a notice the day before ("明晚8点直播"), the event day, its echo
+MAX_WINDOW = pd.Timedelta(days=7)         # a longer window would overlap its own baseline week
+MERGE = pd.Timedelta(days=1)
+WEEK = pd.Timedelta(days=7)
+WEEKS = 4
+MIN_WEEKS = 2
+QUIET_DAYS = 14
+NEWCOMER_LEAD = pd.Timedelta(days=1)      # invited for the event the day before it counts as "for it"
+Z = 2.0                                   # ~ p < 0.05 two-sided under the normal approximation
+REDPACKET_BURST = 3
+REDPACKET_SPAN = pd.Timedelta(hours=1)
+NAMES_SHOWN = 5
+TEXT_CHARS = 60
+_DAY_NS = 86_400 * 10**9
+
+# label -> RE2 pattern over a notice's text; the first label that matches names the event.
+EVENT_KINDS: dict[str, str] = {
+    "直播": r"直播|开播|连麦|(?:^|[^a-z])live(?:[^a-z]|$)",
+    "讲座": r"讲座|公开课|开课|课程|沙龙|答疑|训练营|读书会|培训|webinar",
+    "分享": r"分享|嘉宾|干货",
+    "红包": r"红包",
+    "活动": r"活动|比赛|抽奖|聚会|线下|团建|报名|投票|聚餐|福利|meetup",
+}
+ROLLCALL_KIND = "点名"
+AT_KIND = "--at"
+
+EVENT_COLUMNS = ["group_id", "group_name", "start", "last_notice", "kind", "source", "notices", "poster_id",
+                 "poster_name", "text"]
+IMPACT_COLUMNS = ["group_id", "group_name", "start", "kind", "source", "notices", "poster_name", "window_hours",
+                  "messages", "expected_messages", "messages_low", "messages_high", "messages_lift",
+                  "messages_excess", "messages_z", "speakers", "expected_speakers", "speakers_low",
+                  "speakers_high", "speakers_lift", "speakers_excess", "speakers_z", "baseline_weeks",
+                  "baseline_clean", "verdict", "returned", "first_time", "newcomers", "returned_names",
+                  "newcomer_names", "text"]
+WHO_COLUMNS = ["group_id", "group_name", "start", "kind", "member_id", "member_name", "how", "silent_days",
+               "messages", "joined"]
+VERDICTS = ("lifted", "no effect", "below trend", "too little history")
+TEST = (f"quasi-Poisson z = (observed - expected) / sqrt(max(expected, weeks' variance, 1) * (1 + 1/weeks)); "
+        f"|z| >= {Z:g} is beyond the noise")
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _utc(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts, utc=True).astype("datetime64[ns, UTC]")
+
+
+def notice_kinds(texts: pa.Array | pd.Series) -> np.ndarray:
+    """Per text, the ``EVENT_KINDS`` label it names ("" for none): one RE2 pass per label over the
+    distinct texts."""
+    arr = texts if isinstance(texts, pa.Array) else _arrow(pd.Series(texts).astype(object), pa.string())
+    enc = pc.dictionary_encode(arr.fill_null(""))
+    hits = _run_regexes(enc.dictionary, {k: ("match", p) for k, p in EVENT_KINDS.items()})
+    labels = np.full(len(enc.dictionary), "", dtype=object)
+    for label in reversed(EVENT_KINDS):        # the first label in EVENT_KINDS wins
+        labels = np.where(hits[label], label, labels)
+    return labels[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def _candidates(rows: pd.DataFrame, kind: np.ndarray | str, source: str) -> pd.DataFrame:
+    return pd.DataFrame({"group_id": rows["group_id"].astype(str).to_numpy(),
+                         "group_name": rows["group_name"].astype(str).to_numpy(),
+                         "ts": _utc(rows["ts"]).to_numpy(), "kind": kind, "source": source,
+                         "poster_id": rows["sender_id"].astype(str).to_numpy(),
+                         "poster_name": rows["sender_name"].astype(str).to_numpy(),
+                         "text": rows["text"].astype(object).fillna("").astype(str).to_numpy()})
+
+
+def event_notices(spoken: pd.DataFrame) -> pd.DataFrame:
+    """Candidates from notices: textual messages the act lexicon calls a ``notice`` that name an event kind."""
+    textual = spoken[spoken["kind"].astype(str).isin(TEXTUAL_KINDS).to_numpy()]
+    kinds = notice_kinds(textual["text"])
+    named = textual[kinds != ""]
+    notice = message_acts(named)["notice"].to_numpy(dtype=bool)
+    return _candidates(named[notice], kinds[kinds != ""][notice], "notice")
+
+
+def redpacket_events(spoken: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Candidates from red packets: the first of ``REDPACKET_BURST`` within ``REDPACKET_SPAN``, or one sent
+    by the owner or an admin (a "领取了...红包" claim line is not a red packet sent)."""
+    rp = spoken[(spoken["kind"].astype(str) == "redpacket").to_numpy()
+                & ~spoken["text"].astype(object).fillna("").str.contains("领取", regex=False).to_numpy(dtype=bool)]
+    if rp.empty:
+        return _candidates(rp, "红包", "redpacket")
+    rp = rp.assign(ts=_utc(rp["ts"])).sort_values(["group_id", "ts"], kind="stable")
+    ns = to_ns(rp["ts"])
+    gid = rp["group_id"].astype(str).to_numpy()
+    # red packets of the same group from this one until REDPACKET_SPAN later
+    rank = pd.factorize(gid)[0].astype(np.int64)
+    counts = np.zeros(len(rp), np.int64)
+    for r in np.unique(rank):                  # one searchsorted per group
+        sel = np.flatnonzero(rank == r)
+        t = ns[sel]
+        counts[sel] = np.searchsorted(t, t + REDPACKET_SPAN.value, side="left") - np.arange(len(t))
+    staff = members.loc[members["role"].astype(str).isin(("owner", "admin")), ["group_id", "member_id"]].astype(str)
+    is_staff = pd.MultiIndex.from_arrays([gid, rp["sender_id"].astype(str).to_numpy()]).isin(
+        pd.MultiIndex.from_frame(staff))
+    return _candidates(rp[(counts >= REDPACKET_BURST) | is_staff], "红包", "redpacket")
+
+
+def _merge(cand: pd.DataFrame, merge: pd.Timedelta) -> pd.DataFrame:
+    """Candidates less than ``merge`` after an event's first candidate join that event."""
+    cand = cand.sort_values(["group_id", "ts"], kind="stable").reset_index(drop=True)
+    ns = to_ns(cand["ts"])
+    event = np.zeros(len(cand), np.int64)
+    n = 0
+    for g in pd.unique(cand["group_id"]):      # one step per event, not per candidate
+        sel = np.flatnonzero(cand["group_id"].to_numpy() == g)
+        t, i = ns[sel], 0
+        while i < len(t):
+            j = int(np.searchsorted(t, t[i] + merge.value, side="left"))
+            event[sel[i:j]] = n
+            n, i = n + 1, j
+    cand["event"] = event
+
+    def joined(s: pd.Series) -> str:
+        return ",".join(dict.fromkeys(s))
+
+    out = cand.groupby("event", sort=True).agg(
+        group_id=("group_id", "first"), group_name=("group_name", "last"), start=("ts", "first"),
+        last_notice=("ts", "last"), kind=("kind", joined), source=("source", joined), notices=("ts", "size"),
+        poster_id=("poster_id", "first"), poster_name=("poster_name", "first"), text=("text", "first"))
+    return out.reset_index(drop=True)[EVENT_COLUMNS]
+
+
+def find_events(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timestamp | None = None, *,
+                merge: pd.Timedelta = MERGE, rollcalls: bool = True) -> pd.DataFrame:
+    """Events announced in the log (``EVENT_COLUMNS``, per group oldest first): notices, red packets,
+    roll calls, merged when less than ``merge`` after the event's first."""
+    sp = _spoken(messages)
+    if as_of is not None:
+        sp = sp[sp["ts"] <= as_of]
+    parts = [event_notices(sp), redpacket_events(sp, members)]
+    if rollcalls:
+        calls = find_rollcalls(messages, as_of=as_of)
+        if len(calls):
+            parts.append(pd.DataFrame({
+                "group_id": calls["group_id"].astype(str), "group_name": calls["group_name"].astype(str),
+                "ts": _utc(calls["announced"]).to_numpy(), "kind": ROLLCALL_KIND, "source": "rollcall",
+                "poster_id": calls["announcer_id"].astype(str), "poster_name": calls["announcer_name"].astype(str),
+                "text": calls["text"].astype(str)}))
+    cand = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    if cand is None:
+        return _empty(EVENT_COLUMNS)
+    return _merge(cand, merge)
+
+
+def history(messages: pd.DataFrame) -> pd.DataFrame:
+    """Per group: name, first and last message (the span an event can be measured in)."""
+    m = messages.assign(ts=_utc(messages["ts"]), group_id=messages["group_id"].astype(str),
+                        group_name=messages["group_name"].astype(str))
+    return m.groupby("group_id", sort=True).agg(group_name=("group_name", "last"), first=("ts", "min"),
+                                                last=("ts", "max")).reset_index()
+
+
+def at_events(messages: pd.DataFrame, at: Iterable[pd.Timestamp], as_of: pd.Timestamp | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(events at the given UTC moments in every group whose history holds them, the (group, moment)
+    pairs outside a group's history [first message, as_of])."""
+    h = history(messages)
+    if as_of is not None:
+        h["last"] = pd.Timestamp(as_of).tz_convert("UTC")
+    at = pd.to_datetime(pd.Series(list(at), dtype=object), utc=True).astype("datetime64[ns, UTC]")
+    pairs = h.merge(pd.DataFrame({"at": at}), how="cross")
+    inside = ((pairs["at"] >= pairs["first"]) & (pairs["at"] <= pairs["last"])).to_numpy()
+    ok = pairs[inside]
+    events = pd.DataFrame({"group_id": ok["group_id"], "group_name": ok["group_name"], "start": ok["at"],
+                           "last_notice": ok["at"], "kind": AT_KIND, "source": "at", "notices": 0,
+                           "poster_id": None, "poster_name": None, "text": None})
+    events = events.sort_values(["group_id", "start"], kind="stable").drop_duplicates(["group_id", "start"])
+    return events.reset_index(drop=True)[EVENT_COLUMNS], pairs[~inside].reset_index(drop=True)
+
+
+def _z(obs: float, base: np.ndarray) -> tuple[float, float]:
+    """(expected, z) of ``obs`` against the baseline windows' counts (the module docstring's test)."""
+    expected = float(np.median(base))
+    var = max(expected, float(np.var(base, ddof=1)) if len(base) >= 2 else 0.0, 1.0) * (1 + 1 / len(base))
+    return expected, (obs - expected) / float(np.sqrt(var))
+
+
+def _baseline(start: int, length: int, first: int, others: np.ndarray, width: int, weeks: int
+              ) -> tuple[list[int], bool]:
+    """Starts of the baseline windows (1..2*weeks weeks back, inside history, clean first) and whether all
+    are clean (overlap no other event's [start, start + width))."""
+    back = [start - k * WEEK.value for k in range(1, 2 * weeks + 1)]
+    inside = [b for b in back if b >= first]
+    clean = [b for b in inside if not np.any((others < b + length) & (others + width > b))]
+    if len(clean) >= MIN_WEEKS:
+        return clean[:weeks], True
+    return inside[:weeks], len(inside) == 0 or inside[:weeks] == clean[:weeks]
+
+
+def _verdict(weeks: int, zm: float, zs: float) -> str:
+    if weeks < MIN_WEEKS:
+        return "too little history"
+    up, down = zm >= Z or zs >= Z, zm <= -Z or zs <= -Z
+    return "lifted" if up and not down else "below trend" if down and not up else "no effect"
+
+
+class _Group:
+    """One group's spoken messages as sorted int64 times and sender codes (what every count slices)."""
+
+    def __init__(self, sp: pd.DataFrame) -> None:
+        sp = sp.assign(ts=_utc(sp["ts"])).sort_values("ts", kind="stable")
+        self.t = to_ns(sp["ts"])
+        self.s, self.ids = pd.factorize(sp["sender_id"].astype(str))
+        self.names = sp["sender_name"].astype(str).to_numpy()
+        # previous message of the same sender (min int64: none), so "silent since" is one lookup
+        order = np.lexsort((self.t, self.s))
+        prev = np.full(len(self.t), np.iinfo(np.int64).min)
+        same = self.s[order][1:] == self.s[order][:-1]
+        prev[order[1:][same]] = self.t[order][:-1][same]
+        self.prev = prev
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        return int(np.searchsorted(self.t, lo, "left")), int(np.searchsorted(self.t, hi, "left"))
+
+    def counts(self, lo: int, hi: int) -> tuple[int, int]:
+        a, b = self.span(lo, hi)
+        return b - a, int(len(np.unique(self.s[a:b])))
+
+
+def _who(g: _Group, gm: pd.DataFrame, start: int, length: int, quiet: int) -> pd.DataFrame:
+    """Returned, first-time and newcomer members of one event (``WHO_COLUMNS`` without group/event)."""
+    a, b = g.span(start, start + length)
+    codes, first, n = np.unique(g.s[a:b], return_index=True, return_counts=True)
+    prev = g.prev[a + first]
+    none = prev == np.iinfo(np.int64).min
+    silent = np.where(none, np.nan, (start - prev) / _DAY_NS)
+    joined = pd.to_datetime(gm["joined"], utc=True)
+    jn = to_ns(joined)
+    new = gm[joined.notna().to_numpy() & (jn >= start - NEWCOMER_LEAD.value) & (jn < start + length)]
+    spoke = pd.Series(n, index=g.ids[codes])
+    names = pd.Series(g.names[a + first], index=g.ids[codes])
+    known = pd.Series(gm["member_name"].astype(object).to_numpy(), index=gm["member_id"].astype(str).to_numpy())
+    known = known[~known.index.duplicated()].dropna()
+    newcomer_ids = set(new["member_id"].astype(str))
+    back = pd.DataFrame({"member_id": g.ids[codes], "silent_days": silent, "messages": n})
+    back["how"] = np.where(none, "first_time", "returned")
+    back = back[(none | (silent >= quiet)) & ~back["member_id"].isin(newcomer_ids)]
+    newc = pd.DataFrame({"member_id": new["member_id"].astype(str).to_numpy(), "how": "newcomer",
+                         "silent_days": np.nan})
+    newc["messages"] = spoke.reindex(newc["member_id"]).fillna(0).astype(int).to_numpy()
+    out = pd.concat([back, newc], ignore_index=True)
+    out["member_name"] = known.reindex(out["member_id"]).fillna(names.reindex(out["member_id"])).to_numpy()
+    out["joined"] = joined.set_axis(gm["member_id"].astype(str).to_numpy()).groupby(level=0).last().reindex(
+        out["member_id"]).to_numpy()
+    out["silent_days"] = out["silent_days"].round(1)
+    return out.sort_values(["how", "silent_days", "messages"], ascending=[False, False, False], kind="stable")
+
+
+def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
+                 as_of: pd.Timestamp | None = None, *, window: pd.Timedelta = DEFAULT_WINDOW,
+                 weeks: int = WEEKS, quiet_days: int = QUIET_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per event: observed, expected, lift, excess, z and verdict (``IMPACT_COLUMNS``); one row per
+    member who came back for an event or joined around it (``WHO_COLUMNS``))."""
+    if window <= pd.Timedelta(0) or window > MAX_WINDOW:
+        raise ValueError(f"window must be in (0, {MAX_WINDOW}]")
+    if events.empty:
+        return _empty(IMPACT_COLUMNS), _empty(WHO_COLUMNS)
+    sp = _spoken(messages)
+    end = _utc(messages["ts"]).max() if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
+    sp = sp[sp["ts"] <= end]
+    first = history(messages).set_index("group_id")["first"]
+    rows, who = [], []
+    for gid, evs in events.assign(start=_utc(events["start"])).groupby("group_id", sort=True):
+        g = _Group(sp[(sp["group_id"].astype(str) == gid).to_numpy()])
+        gm = members[(members["group_id"].astype(str) == gid).to_numpy()]
+        starts = to_ns(evs["start"])
+        g_first = int(pd.Timestamp(first[gid]).value)
+        for i, ev in enumerate(evs.itertuples(index=False)):
+            start = int(starts[i])
+            length = max(0, min(window.value, end.value - start))
+            obs_m, obs_s = g.counts(start, start + length)
+            base, clean = _baseline(start, length, g_first, np.delete(starts, i), window.value, weeks)
+            bm = np.array([g.counts(b, b + length) for b in base], dtype=float).reshape(-1, 2)
+            row = {c: getattr(ev, c) for c in ("group_id", "group_name", "start", "kind", "source", "notices",
+                                               "poster_name", "text")}
+            row.update(window_hours=round(length / 3.6e12, 1), messages=obs_m, speakers=obs_s,
+                       baseline_weeks=len(base), baseline_clean=bool(clean))
+            zs = {}
+            for j, name in ((0, "messages"), (1, "speakers")):
+                if len(base):
+                    exp, z = _z(row[name], bm[:, j])
+                    row.update({f"expected_{name}": round(exp, 1), f"{name}_low": int(bm[:, j].min()),
+                                f"{name}_high": int(bm[:, j].max()), f"{name}_excess": round(row[name] - exp, 1),
+                                f"{name}_lift": round(row[name] / exp, 2) if exp > 0 else None,
+                                f"{name}_z": round(z, 2)})
+                zs[name] = row.get(f"{name}_z") or 0.0
+            row["verdict"] = _verdict(len(base), zs["messages"], zs["speakers"])
+            w = _who(g, gm, start, length, quiet_days)
+            for how, col in (("returned", "returned"), ("first_time", "first_time"), ("newcomer", "newcomers")):
+                row[col] = int((w["how"] == how).sum())
+            row["returned_names"] = w.loc[w["how"] == "returned", "member_name"].astype(str).head(NAMES_SHOWN).tolist()
+            row["newcomer_names"] = w.loc[w["how"] == "newcomer", "member_name"].astype(str).head(NAMES_SHOWN).tolist()
+            rows.append(row)
+            who.append(w.assign(group_id=gid, group_name=ev.group_name, start=ev.start, kind=ev.kind))
+    out = pd.DataFrame(rows).reindex(columns=IMPACT_COLUMNS)
+    out["text"] = out["text"].map(lambda t: t[:TEXT_CHARS] if isinstance(t, str) else t)
+    people = pd.concat(who, ignore_index=True).reindex(columns=WHO_COLUMNS) if who else _empty(WHO_COLUMNS)
+    return out.sort_values(["group_name", "start"], kind="stable").reset_index(drop=True), people
