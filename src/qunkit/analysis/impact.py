@@ -7,8 +7,10 @@ group that always talks on Tuesday evening shows a "surge" after every Tuesday n
   lexicon, ``analysis.acts``, marks as a ``notice`` and that names a 直播/讲座/分享/红包/活动,
   ``EVENT_KINDS``), red-packet events (a burst of ``REDPACKET_BURST`` red packets within
   ``REDPACKET_SPAN``, or one from the owner or an admin) and roll calls (``analysis.rollcall``).
-  Candidates less than ``merge`` after an event's first one are that event (the 19:55 reminder
-  of the 20:00 live is the same live); the event starts at its first notice.
+  A notice's moment is the time it announces when it names one within a week ("本周六下午2点",
+  "明晚8点", "20:00": ``announced_time``), else its own time; candidates less than ``merge``
+  after an event's first moment are that event (Monday's notice of Saturday's 14:00 live and
+  Saturday's 13:50 reminder are one live), which starts at its first moment.
 - **Observed**: messages and distinct speakers in ``[start, start + window)`` (cut at ``as_of``).
 - **Expected**: the same window shifted back 1, 2, ... weeks (same weekday and hours), the
   ``weeks`` most recent such windows inside the group's history that overlap no other event's
@@ -31,6 +33,8 @@ Loops run over groups and events (dozens), never over messages: every count is a
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -38,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..localtime import DEFAULT_TZ
 from ..members import to_ns
 from .acts import TEXTUAL_KINDS, message_acts
 from .rollcall import _spoken, find_rollcalls
@@ -57,6 +62,7 @@ REDPACKET_SPAN = pd.Timedelta(hours=1)
 NAMES_SHOWN = 5
 TEXT_CHARS = 60
 _DAY_NS = 86_400 * 10**9
+_NONE = np.iinfo(np.int64).min             # members.to_ns's NaT
 
 # label -> RE2 pattern over a notice's text; the first label that matches names the event.
 EVENT_KINDS: dict[str, str] = {
@@ -69,10 +75,10 @@ EVENT_KINDS: dict[str, str] = {
 ROLLCALL_KIND = "点名"
 AT_KIND = "--at"
 
-EVENT_COLUMNS = ["group_id", "group_name", "start", "last_notice", "kind", "source", "notices", "poster_id",
+EVENT_COLUMNS = ["group_id", "group_name", "start", "posted", "kind", "source", "notices", "poster_id",
                  "poster_name", "text"]
-IMPACT_COLUMNS = ["group_id", "group_name", "start", "kind", "source", "notices", "poster_name", "window_hours",
-                  "messages", "expected_messages", "messages_low", "messages_high", "messages_lift",
+IMPACT_COLUMNS = ["group_id", "group_name", "start", "posted", "kind", "source", "notices", "poster_name",
+                  "window_hours", "messages", "expected_messages", "messages_low", "messages_high", "messages_lift",
                   "messages_excess", "messages_z", "speakers", "expected_speakers", "speakers_low",
                   "speakers_high", "speakers_lift", "speakers_excess", "speakers_z", "baseline_weeks",
                   "baseline_clean", "verdict", "returned", "first_time", "newcomers", "returned_names",
@@ -104,22 +110,98 @@ def notice_kinds(texts: pa.Array | pd.Series) -> np.ndarray:
     return labels[enc.indices.to_numpy(zero_copy_only=False)]
 
 
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DAY_RE = re.compile(r"(今天|今晚|今日|明天|明晚|明早|明日|后天)|(下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])"
+                     r"|(\d{1,2})月(\d{1,2})[日号]")
+_TIME_RE = re.compile(r"(上午|早上|早晨|中午|下午|傍晚|晚上|今晚|明晚)?(\d{1,2}|[一二两三四五六七八九十]{1,3})"
+                      r"(?:[:：](\d{2})|点(半|(\d{1,2})分?)?)")
+_EVENING = ("下午", "傍晚", "晚上", "今晚", "明晚")
+ANNOUNCE_AHEAD = pd.Timedelta(days=14)    # a notice announces at most two weeks ahead (else: its own time)
+
+
+def _cn_hour(text: str) -> int:
+    """"8" / "八" / "十二" -> 8 / 8 / 12."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        head, _, tail = text.partition("十")
+        return (_CN_DIGIT.get(head, 1) if head else 1) * 10 + (_CN_DIGIT.get(tail, 0) if tail else 0)
+    return _CN_DIGIT.get(text, 0)
+
+
+def _day(m: re.Match, posted: pd.Timestamp) -> pd.Timestamp | None:
+    today = posted.normalize()
+    if m.group(1):
+        return today + pd.Timedelta(days={"今": 0, "明": 1, "后": 2}[m.group(1)[0]])
+    if m.group(3):
+        wd, monday = _WEEKDAY[m.group(3)], today - pd.Timedelta(days=posted.weekday())
+        if m.group(2) == "下":
+            return monday + pd.Timedelta(days=7 + wd)
+        if m.group(2):
+            return monday + pd.Timedelta(days=wd)
+        return today + pd.Timedelta(days=(wd - posted.weekday()) % 7)
+    try:
+        day = pd.Timestamp(year=posted.year, month=int(m.group(4)), day=int(m.group(5)), tz=posted.tz)
+    except ValueError:
+        return None
+    return day if day >= today - pd.Timedelta(days=180) else day.replace(year=day.year + 1)
+
+
+def announced_time(text: str, posted: pd.Timestamp) -> pd.Timestamp | None:
+    """The moment a notice announces ("本周六下午2点", "明晚8点", "20:00", "3月12日"), in ``posted``'s zone
+    (local wall-clock), or None when it names none, names a past moment, or one more than
+    ``ANNOUNCE_AHEAD`` away.  A bare hour without 下午/晚上 is the first of h or h+12 after the notice
+    ("8点开始" posted at 19:00 is 20:00); a day without an hour starts at 00:00 (or at the notice)."""
+    t = unicodedata.normalize("NFKC", text)
+    dm, tm = _DAY_RE.search(t), _TIME_RE.search(t)
+    day = _day(dm, posted) if dm else None
+    if dm and day is None:
+        return None
+    if tm:
+        hour, minute = _cn_hour(tm.group(2)), int(tm.group(3) or tm.group(5) or (30 if tm.group(4) == "半" else 0))
+        evening = tm.group(1) in _EVENING or (dm is not None and "晚" in (dm.group(1) or ""))
+        if hour > 24 or minute > 59:
+            return None
+        hours = [hour + 12] if evening and hour < 12 else [hour, hour + 12] if hour < 12 and not tm.group(1) else [hour]
+        base = [day] if day is not None else [posted.normalize(), posted.normalize() + pd.Timedelta(days=1)]
+        later = [b + pd.Timedelta(hours=h, minutes=minute) for b in base for h in hours]
+        later = [x for x in later if x >= posted]
+        when = min(later) if later else None
+    else:
+        when = max(day, posted) if day is not None else None
+    if when is None or when < posted or when - posted > ANNOUNCE_AHEAD:
+        return None
+    return when
+
+
 def _candidates(rows: pd.DataFrame, kind: np.ndarray | str, source: str) -> pd.DataFrame:
     return pd.DataFrame({"group_id": rows["group_id"].astype(str).to_numpy(),
                          "group_name": rows["group_name"].astype(str).to_numpy(),
                          "ts": _utc(rows["ts"]).to_numpy(), "kind": kind, "source": source,
                          "poster_id": rows["sender_id"].astype(str).to_numpy(),
                          "poster_name": rows["sender_name"].astype(str).to_numpy(),
-                         "text": rows["text"].astype(object).fillna("").astype(str).to_numpy()})
+                         "text": rows["text"].astype(object).fillna("").astype(str).to_numpy()}
+                        ).assign(at=lambda d: d["ts"])
 
 
-def event_notices(spoken: pd.DataFrame) -> pd.DataFrame:
-    """Candidates from notices: textual messages the act lexicon calls a ``notice`` that name an event kind."""
+def event_notices(spoken: pd.DataFrame, tz: str = DEFAULT_TZ) -> pd.DataFrame:
+    """Candidates from notices: textual messages the act lexicon calls a ``notice`` that name an event kind;
+    ``at`` is the moment the notice announces (``announced_time``, read in the message's own zone), else
+    the notice's own time."""
     textual = spoken[spoken["kind"].astype(str).isin(TEXTUAL_KINDS).to_numpy()]
     kinds = notice_kinds(textual["text"])
     named = textual[kinds != ""]
     notice = message_acts(named)["notice"].to_numpy(dtype=bool)
-    return _candidates(named[notice], kinds[kinds != ""][notice], "notice")
+    cand = _candidates(named[notice], kinds[kinds != ""][notice], "notice")
+    zones = (named.loc[notice, "tz"].astype(str).to_numpy() if "tz" in named.columns
+             else np.full(len(cand), tz, dtype=object))
+    # one parse per notice (a handful per group), not per message
+    at = [announced_time(text, pd.Timestamp(ts).tz_convert(zone))
+          for text, ts, zone in zip(cand["text"], cand["ts"], zones, strict=True)]
+    cand["at"] = _utc(pd.Series([a if a is not None else t for a, t in zip(at, cand["ts"], strict=True)],
+                                dtype=object))
+    return cand
 
 
 def redpacket_events(spoken: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
@@ -146,9 +228,10 @@ def redpacket_events(spoken: pd.DataFrame, members: pd.DataFrame) -> pd.DataFram
 
 
 def _merge(cand: pd.DataFrame, merge: pd.Timedelta) -> pd.DataFrame:
-    """Candidates less than ``merge`` after an event's first candidate join that event."""
-    cand = cand.sort_values(["group_id", "ts"], kind="stable").reset_index(drop=True)
-    ns = to_ns(cand["ts"])
+    """Candidates whose moment (``at``) is less than ``merge`` after an event's first join that event: the
+    Monday notice of Saturday's 14:00 live and Saturday's 13:50 reminder are one event starting at 13:50."""
+    cand = cand.sort_values(["group_id", "at", "ts"], kind="stable").reset_index(drop=True)
+    ns = to_ns(cand["at"])
     event = np.zeros(len(cand), np.int64)
     n = 0
     for g in pd.unique(cand["group_id"]):      # one step per event, not per candidate
@@ -164,8 +247,8 @@ def _merge(cand: pd.DataFrame, merge: pd.Timedelta) -> pd.DataFrame:
         return ",".join(dict.fromkeys(s))
 
     out = cand.groupby("event", sort=True).agg(
-        group_id=("group_id", "first"), group_name=("group_name", "last"), start=("ts", "first"),
-        last_notice=("ts", "last"), kind=("kind", joined), source=("source", joined), notices=("ts", "size"),
+        group_id=("group_id", "first"), group_name=("group_name", "last"), start=("at", "first"),
+        posted=("ts", "min"), kind=("kind", joined), source=("source", joined), notices=("ts", "size"),
         poster_id=("poster_id", "first"), poster_name=("poster_name", "first"), text=("text", "first"))
     return out.reset_index(drop=True)[EVENT_COLUMNS]
 
@@ -185,10 +268,12 @@ def find_events(messages: pd.DataFrame, members: pd.DataFrame, as_of: pd.Timesta
                 "group_id": calls["group_id"].astype(str), "group_name": calls["group_name"].astype(str),
                 "ts": _utc(calls["announced"]).to_numpy(), "kind": ROLLCALL_KIND, "source": "rollcall",
                 "poster_id": calls["announcer_id"].astype(str), "poster_name": calls["announcer_name"].astype(str),
-                "text": calls["text"].astype(str)}))
+                "text": calls["text"].astype(str)}).assign(at=lambda d: d["ts"]))
     cand = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     if cand is None:
         return _empty(EVENT_COLUMNS)
+    end = _utc(sp["ts"]).max() if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
+    cand["at"] = cand["at"].where(cand["at"] <= end, cand["ts"])   # announced past the log: the notice's time
     return _merge(cand, merge)
 
 
@@ -212,7 +297,7 @@ def at_events(messages: pd.DataFrame, at: Iterable[pd.Timestamp], as_of: pd.Time
     inside = ((pairs["at"] >= pairs["first"]) & (pairs["at"] <= pairs["last"])).to_numpy()
     ok = pairs[inside]
     events = pd.DataFrame({"group_id": ok["group_id"], "group_name": ok["group_name"], "start": ok["at"],
-                           "last_notice": ok["at"], "kind": AT_KIND, "source": "at", "notices": 0,
+                           "posted": ok["at"], "kind": AT_KIND, "source": "at", "notices": 0,
                            "poster_id": None, "poster_name": None, "text": None})
     events = events.sort_values(["group_id", "start"], kind="stable").drop_duplicates(["group_id", "start"])
     return events.reset_index(drop=True)[EVENT_COLUMNS], pairs[~inside].reset_index(drop=True)
@@ -245,19 +330,26 @@ def _verdict(weeks: int, zm: float, zs: float) -> str:
 
 
 class _Group:
-    """One group's spoken messages as sorted int64 times and sender codes (what every count slices)."""
+    """One group's spoken messages as sorted int64 times and sender codes (what every count slices), and its
+    members' join times and names (looked up once, not per event)."""
 
-    def __init__(self, sp: pd.DataFrame) -> None:
+    def __init__(self, sp: pd.DataFrame, gm: pd.DataFrame) -> None:
         sp = sp.assign(ts=_utc(sp["ts"])).sort_values("ts", kind="stable")
         self.t = to_ns(sp["ts"])
         self.s, self.ids = pd.factorize(sp["sender_id"].astype(str))
+        self.ids = np.asarray(self.ids, dtype=object)
         self.names = sp["sender_name"].astype(str).to_numpy()
         # previous message of the same sender (min int64: none), so "silent since" is one lookup
         order = np.lexsort((self.t, self.s))
-        prev = np.full(len(self.t), np.iinfo(np.int64).min)
+        prev = np.full(len(self.t), _NONE)
         same = self.s[order][1:] == self.s[order][:-1]
         prev[order[1:][same]] = self.t[order][:-1][same]
         self.prev = prev
+        gm = gm.drop_duplicates("member_id", keep="last")
+        self.member_ids = gm["member_id"].astype(str).to_numpy(dtype=object)
+        self.joined = to_ns(gm["joined"])
+        self.known = pd.Series(gm["member_name"].astype(object).to_numpy(), index=self.member_ids).dropna()
+        self.joined_at = pd.Series(pd.to_datetime(gm["joined"], utc=True).to_numpy(), index=self.member_ids)
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         return int(np.searchsorted(self.t, lo, "left")), int(np.searchsorted(self.t, hi, "left"))
@@ -266,34 +358,28 @@ class _Group:
         a, b = self.span(lo, hi)
         return b - a, int(len(np.unique(self.s[a:b])))
 
-
-def _who(g: _Group, gm: pd.DataFrame, start: int, length: int, quiet: int) -> pd.DataFrame:
-    """Returned, first-time and newcomer members of one event (``WHO_COLUMNS`` without group/event)."""
-    a, b = g.span(start, start + length)
-    codes, first, n = np.unique(g.s[a:b], return_index=True, return_counts=True)
-    prev = g.prev[a + first]
-    none = prev == np.iinfo(np.int64).min
-    silent = np.where(none, np.nan, (start - prev) / _DAY_NS)
-    joined = pd.to_datetime(gm["joined"], utc=True)
-    jn = to_ns(joined)
-    new = gm[joined.notna().to_numpy() & (jn >= start - NEWCOMER_LEAD.value) & (jn < start + length)]
-    spoke = pd.Series(n, index=g.ids[codes])
-    names = pd.Series(g.names[a + first], index=g.ids[codes])
-    known = pd.Series(gm["member_name"].astype(object).to_numpy(), index=gm["member_id"].astype(str).to_numpy())
-    known = known[~known.index.duplicated()].dropna()
-    newcomer_ids = set(new["member_id"].astype(str))
-    back = pd.DataFrame({"member_id": g.ids[codes], "silent_days": silent, "messages": n})
-    back["how"] = np.where(none, "first_time", "returned")
-    back = back[(none | (silent >= quiet)) & ~back["member_id"].isin(newcomer_ids)]
-    newc = pd.DataFrame({"member_id": new["member_id"].astype(str).to_numpy(), "how": "newcomer",
-                         "silent_days": np.nan})
-    newc["messages"] = spoke.reindex(newc["member_id"]).fillna(0).astype(int).to_numpy()
-    out = pd.concat([back, newc], ignore_index=True)
-    out["member_name"] = known.reindex(out["member_id"]).fillna(names.reindex(out["member_id"])).to_numpy()
-    out["joined"] = joined.set_axis(gm["member_id"].astype(str).to_numpy()).groupby(level=0).last().reindex(
-        out["member_id"]).to_numpy()
-    out["silent_days"] = out["silent_days"].round(1)
-    return out.sort_values(["how", "silent_days", "messages"], ascending=[False, False, False], kind="stable")
+    def who(self, start: int, length: int, quiet_days: int) -> pd.DataFrame:
+        """Returned, first-time and newcomer members of one event (``WHO_COLUMNS`` without group/event)."""
+        a, b = self.span(start, start + length)
+        codes, first, n = np.unique(self.s[a:b], return_index=True, return_counts=True)
+        prev = self.prev[a + first]
+        none = prev == _NONE
+        silent = np.where(none, np.nan, (start - prev) / _DAY_NS)
+        ids = self.ids[codes]
+        new = self.member_ids[(self.joined != _NONE) & (self.joined >= start - NEWCOMER_LEAD.value)
+                              & (self.joined < start + length)]
+        back = pd.DataFrame({"member_id": ids, "silent_days": silent, "messages": n,
+                             "how": np.where(none, "first_time", "returned")})
+        back = back[(none | (silent >= quiet_days)) & ~np.isin(ids, new)]
+        spoke = dict(zip(ids, n, strict=True))
+        newc = pd.DataFrame({"member_id": new, "silent_days": np.nan, "how": "newcomer",
+                             "messages": np.array([spoke.get(m, 0) for m in new], dtype=np.int64)})
+        out = pd.concat([back, newc], ignore_index=True)
+        spoken_as = pd.Series(self.names[a + first], index=ids)
+        out["member_name"] = self.known.reindex(out["member_id"]).fillna(spoken_as.reindex(out["member_id"])).to_numpy()
+        out["joined"] = self.joined_at.reindex(out["member_id"]).to_numpy()
+        out["silent_days"] = out["silent_days"].round(1)
+        return out.sort_values(["how", "silent_days", "messages"], ascending=[False, False, False], kind="stable")
 
 
 def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
@@ -311,8 +397,8 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
     first = history(messages).set_index("group_id")["first"]
     rows, who = [], []
     for gid, evs in events.assign(start=_utc(events["start"])).groupby("group_id", sort=True):
-        g = _Group(sp[(sp["group_id"].astype(str) == gid).to_numpy()])
-        gm = members[(members["group_id"].astype(str) == gid).to_numpy()]
+        g = _Group(sp[(sp["group_id"].astype(str) == gid).to_numpy()],
+                   members[(members["group_id"].astype(str) == gid).to_numpy()])
         starts = to_ns(evs["start"])
         g_first = int(pd.Timestamp(first[gid]).value)
         for i, ev in enumerate(evs.itertuples(index=False)):
@@ -321,8 +407,8 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
             obs_m, obs_s = g.counts(start, start + length)
             base, clean = _baseline(start, length, g_first, np.delete(starts, i), window.value, weeks)
             bm = np.array([g.counts(b, b + length) for b in base], dtype=float).reshape(-1, 2)
-            row = {c: getattr(ev, c) for c in ("group_id", "group_name", "start", "kind", "source", "notices",
-                                               "poster_name", "text")}
+            row = {c: getattr(ev, c) for c in ("group_id", "group_name", "start", "posted", "kind", "source",
+                                               "notices", "poster_name", "text")}
             row.update(window_hours=round(length / 3.6e12, 1), messages=obs_m, speakers=obs_s,
                        baseline_weeks=len(base), baseline_clean=bool(clean))
             zs = {}
@@ -335,7 +421,7 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
                                 f"{name}_z": round(z, 2)})
                 zs[name] = row.get(f"{name}_z") or 0.0
             row["verdict"] = _verdict(len(base), zs["messages"], zs["speakers"])
-            w = _who(g, gm, start, length, quiet_days)
+            w = g.who(start, length, quiet_days)
             for how, col in (("returned", "returned"), ("first_time", "first_time"), ("newcomer", "newcomers")):
                 row[col] = int((w["how"] == how).sum())
             row["returned_names"] = w.loc[w["how"] == "returned", "member_name"].astype(str).head(NAMES_SHOWN).tolist()
