@@ -26,6 +26,7 @@ SAT = D0 + pd.Timedelta(days=40, hours=15)
 QUIET = D0 + pd.Timedelta(days=22, hours=10)             # Tue 2024-03-26 10:00: notice, then 48 h of silence
 REGULARS = [(f"常客{i}", 20001 + i) for i in range(8)]
 LURKERS = [(f"潜水{i}", 30001 + i) for i in range(10)]
+LURKERS[0] = ("潜水\x1b]0;pwned\x07", 30001)          # a hostile nickname: it must never reach the terminal raw
 JOINERS = [(f"新人{i}", 40001 + i) for i in range(3)]
 OWNER = ("群主", 10001)
 
@@ -130,6 +131,7 @@ def test_cli_table_json_csv_and_who(store: Path, tmp_path: Path) -> None:
     assert "quasi-Poisson" in res.stderr
     res = run("impact", "活动测试群", "--store", str(store))
     assert "2024-04-02 20:00" in res.stdout and "lifted" in res.stdout and "潜水" in res.stdout
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "\\x1b]0;pwned" in res.stdout
     out = tmp_path / "who.csv"
     res = run("impact", "--who", "--store", str(store), "--format", "csv", "-o", str(out))
     who = pd.read_csv(out, dtype={"member_id": str})

@@ -53,7 +53,8 @@ def impact(store, scope: Scope, *, at: Sequence[pd.Timestamp] = (), window: pd.T
                                    quiet_days=quiet_days)
     counts = rows["verdict"].value_counts()
     notes += [
-        f"{as_of_note(as_of, tz, '')}; window {window.total_seconds() / 3600:g} h from each event's first notice; "
+        f"{as_of_note(as_of, tz, '')}; window {window.total_seconds() / 3600:g} h from each event's start (the "
+        "moment its notice announces, else the notice); "
         f"expected = median of the same window 1..{2 * weeks} weeks back ({weeks} most recent that overlap no "
         f"other event)",
         f"test: {im.TEST}",
