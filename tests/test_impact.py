@@ -146,6 +146,8 @@ def test_cli_at_window_and_outside_history(store: Path) -> None:
     data = json.loads(res.stdout)
     assert [r["verdict"] for r in data] == ["lifted", "no effect"]
     assert data[0]["window_hours"] == 24 and data[0]["kind"] == "--at"
+    # a week after LIVE: LIVE's surge and QUIET's silence (found in the log) are kept out of the baseline
+    assert data[1]["baseline_clean"] and data[1]["baseline_weeks"] == 3 and data[1]["messages_high"] < 30
     res = run("impact", "--store", str(store), "--at", "2030-01-01")
     assert res.exit_code == 2 and "outside the history" in res.stderr and "2024-03-04" in res.stderr
     assert len(res.stderr.splitlines()) == 1
@@ -159,6 +161,17 @@ def test_cli_at_window_and_outside_history(store: Path) -> None:
 def test_at_on_the_first_day_has_too_little_history(store: Path) -> None:
     data = json.loads(run("impact", "--store", str(store), "--at", "2024-03-05 12:00", "--format", "json").stdout)
     assert data[0]["verdict"] == "too little history" and data[0]["baseline_weeks"] == 0
+
+
+def test_at_skips_groups_whose_history_does_not_hold_it() -> None:
+    m = pd.concat([chat([(0, "a", "早"), (20 * 1440, "b", "晚")]),
+                   chat([(15 * 1440, "c", "hi"), (30 * 1440, "d", "bye")], group="g2", name="后来群")],
+                  ignore_index=True)
+    at = pd.Timestamp("2024-03-11 12:00", tz="Asia/Shanghai").tz_convert("UTC")    # day 7: only g1 holds it
+    events, outside = im.at_events(m, [at])
+    assert list(events["group_id"]) == ["g1"] and list(outside["group_name"]) == ["后来群"]
+    rows, _ = im.event_impact(m, members_frame([{"member_id": x} for x in "ab"], messages=m), events)
+    assert rows.iloc[0]["verdict"] == "too little history" and rows.iloc[0]["baseline_weeks"] == 1
 
 
 def test_notices_merge_within_a_day_questions_are_not_events() -> None:

@@ -384,9 +384,13 @@ class _Group:
 
 def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
                  as_of: pd.Timestamp | None = None, *, window: pd.Timedelta = DEFAULT_WINDOW,
-                 weeks: int = WEEKS, quiet_days: int = QUIET_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 weeks: int = WEEKS, quiet_days: int = QUIET_DAYS, exclude: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per event: observed, expected, lift, excess, z and verdict (``IMPACT_COLUMNS``); one row per
-    member who came back for an event or joined around it (``WHO_COLUMNS``))."""
+    member who came back for an event or joined around it (``WHO_COLUMNS``)).
+
+    ``exclude``: more events (group_id, start) whose windows keep a baseline week out, beside the other
+    ``events`` (``--at`` moments are measured against weeks without the log's own events)."""
     if window <= pd.Timedelta(0) or window > MAX_WINDOW:
         raise ValueError(f"window must be in (0, {MAX_WINDOW}]")
     if events.empty:
@@ -396,16 +400,20 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
     sp = sp[sp["ts"] <= end]
     first = history(messages).set_index("group_id")["first"]
     rows, who = [], []
+    extra = (pd.DataFrame({"group_id": exclude["group_id"].astype(str), "start": _utc(exclude["start"])})
+             if exclude is not None and len(exclude) else pd.DataFrame({"group_id": [], "start": []}))
     for gid, evs in events.assign(start=_utc(events["start"])).groupby("group_id", sort=True):
         g = _Group(sp[(sp["group_id"].astype(str) == gid).to_numpy()],
                    members[(members["group_id"].astype(str) == gid).to_numpy()])
         starts = to_ns(evs["start"])
         g_first = int(pd.Timestamp(first[gid]).value)
+        also = to_ns(extra.loc[extra["group_id"] == gid, "start"])
         for i, ev in enumerate(evs.itertuples(index=False)):
             start = int(starts[i])
             length = max(0, min(window.value, end.value - start))
             obs_m, obs_s = g.counts(start, start + length)
-            base, clean = _baseline(start, length, g_first, np.delete(starts, i), window.value, weeks)
+            base, clean = _baseline(start, length, g_first, np.concatenate([np.delete(starts, i), also]),
+                                     window.value, weeks)
             bm = np.array([g.counts(b, b + length) for b in base], dtype=float).reshape(-1, 2)
             row = {c: getattr(ev, c) for c in ("group_id", "group_name", "start", "posted", "kind", "source",
                                                "notices", "poster_name", "text")}

@@ -49,14 +49,15 @@ def impact(store, scope: Scope, *, at: Sequence[pd.Timestamp] = (), window: pd.T
         events = im.find_events(messages, members, as_of, merge=merge)
     if scope.since is not None and len(events):
         events = events[pd.to_datetime(events["start"], utc=True) >= scope.since]
+    found = im.find_events(messages, members, as_of, merge=merge) if at else None
     rows, people = im.event_impact(messages, members, events, as_of, window=window, weeks=weeks,
-                                   quiet_days=quiet_days)
+                                   quiet_days=quiet_days, exclude=found)
     counts = rows["verdict"].value_counts()
     notes += [
         f"{as_of_note(as_of, tz, '')}; window {window.total_seconds() / 3600:g} h from each event's start (the "
         "moment its notice announces, else the notice); "
         f"expected = median of the same window 1..{2 * weeks} weeks back ({weeks} most recent that overlap no "
-        f"other event)",
+        "other event" + (" nor one found in the log" if at else "") + ")",
         f"test: {im.TEST}",
         f"came back = spoke in the window after {quiet_days}+ days of silence; newcomer = joined from "
         f"{im.NEWCOMER_LEAD.total_seconds() / 3600:g} h before the event to the window's end",
