@@ -347,9 +347,9 @@ class _Group:
         self.prev = prev
         gm = gm.drop_duplicates("member_id", keep="last")
         self.member_ids = gm["member_id"].astype(str).to_numpy(dtype=object)
+        self.member_index = pd.Index(self.member_ids)
+        self.member_names = gm["member_name"].astype(object).to_numpy()
         self.joined = to_ns(gm["joined"])
-        self.known = pd.Series(gm["member_name"].astype(object).to_numpy(), index=self.member_ids).dropna()
-        self.joined_at = pd.Series(pd.to_datetime(gm["joined"], utc=True).to_numpy(), index=self.member_ids)
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         return int(np.searchsorted(self.t, lo, "left")), int(np.searchsorted(self.t, hi, "left"))
@@ -358,28 +358,33 @@ class _Group:
         a, b = self.span(lo, hi)
         return b - a, int(len(np.unique(self.s[a:b])))
 
-    def who(self, start: int, length: int, quiet_days: int) -> pd.DataFrame:
-        """Returned, first-time and newcomer members of one event (``WHO_COLUMNS`` without group/event)."""
+    def who(self, start: int, length: int, quiet_days: int) -> dict[str, np.ndarray]:
+        """Returned, first-time and newcomer members of one event as columns (``WHO_COLUMNS`` without the
+        group's and event's): returned first (longest silence first), then newcomers, then first-timers."""
         a, b = self.span(start, start + length)
         codes, first, n = np.unique(self.s[a:b], return_index=True, return_counts=True)
         prev = self.prev[a + first]
         none = prev == _NONE
         silent = np.where(none, np.nan, (start - prev) / _DAY_NS)
         ids = self.ids[codes]
-        new = self.member_ids[(self.joined != _NONE) & (self.joined >= start - NEWCOMER_LEAD.value)
-                              & (self.joined < start + length)]
-        back = pd.DataFrame({"member_id": ids, "silent_days": silent, "messages": n,
-                             "how": np.where(none, "first_time", "returned")})
-        back = back[(none | (silent >= quiet_days)) & ~np.isin(ids, new)]
-        spoke = dict(zip(ids, n, strict=True))
-        newc = pd.DataFrame({"member_id": new, "silent_days": np.nan, "how": "newcomer",
-                             "messages": np.array([spoke.get(m, 0) for m in new], dtype=np.int64)})
-        out = pd.concat([back, newc], ignore_index=True)
-        spoken_as = pd.Series(self.names[a + first], index=ids)
-        out["member_name"] = self.known.reindex(out["member_id"]).fillna(spoken_as.reindex(out["member_id"])).to_numpy()
-        out["joined"] = self.joined_at.reindex(out["member_id"]).to_numpy()
-        out["silent_days"] = out["silent_days"].round(1)
-        return out.sort_values(["how", "silent_days", "messages"], ascending=[False, False, False], kind="stable")
+        joined_here = ((self.joined != _NONE) & (self.joined >= start - NEWCOMER_LEAD.value)
+                       & (self.joined < start + length))
+        new = self.member_ids[joined_here]
+        keep = (none | (silent >= quiet_days)) & ~np.isin(ids, new)
+        spoke = pd.Index(ids).get_indexer(new)
+        member_id = np.concatenate([ids[keep], new])
+        how = np.concatenate([np.where(none[keep], "first_time", "returned"), np.full(len(new), "newcomer")])
+        silent_days = np.concatenate([np.round(silent[keep], 1), np.full(len(new), np.nan)])
+        messages = np.concatenate([n[keep], np.where(spoke >= 0, n[np.maximum(spoke, 0)], 0)]).astype(np.int64)
+        spoken_as = np.concatenate([self.names[a + first][keep], np.full(len(new), None, dtype=object)])
+        idx = self.member_index.get_indexer(member_id)
+        roster_name = np.where(idx >= 0, self.member_names[np.maximum(idx, 0)], None)
+        name = np.where(pd.isna(roster_name), spoken_as, roster_name)
+        joined = np.where(idx >= 0, self.joined[np.maximum(idx, 0)], _NONE)
+        rank = np.select([how == "returned", how == "newcomer"], [0, 1], 2)
+        order = np.lexsort((-messages, -np.nan_to_num(silent_days, nan=-1.0), rank))
+        return {"member_id": member_id[order], "member_name": name[order], "how": how[order],
+                "silent_days": silent_days[order], "messages": messages[order], "joined": joined[order]}
 
 
 def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
@@ -432,11 +437,17 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
             w = g.who(start, length, quiet_days)
             for how, col in (("returned", "returned"), ("first_time", "first_time"), ("newcomer", "newcomers")):
                 row[col] = int((w["how"] == how).sum())
-            row["returned_names"] = w.loc[w["how"] == "returned", "member_name"].astype(str).head(NAMES_SHOWN).tolist()
-            row["newcomer_names"] = w.loc[w["how"] == "newcomer", "member_name"].astype(str).head(NAMES_SHOWN).tolist()
+            for how, col in (("returned", "returned_names"), ("newcomer", "newcomer_names")):
+                row[col] = [str(x) for x in w["member_name"][w["how"] == how][:NAMES_SHOWN]]
             rows.append(row)
-            who.append(w.assign(group_id=gid, group_name=ev.group_name, start=ev.start, kind=ev.kind))
+            k = len(w["member_id"])
+            who.append({"group_id": np.full(k, gid, dtype=object), "group_name": np.full(k, ev.group_name, dtype=object),
+                        "start": np.full(k, start, dtype=np.int64), "kind": np.full(k, ev.kind, dtype=object), **w})
     out = pd.DataFrame(rows).reindex(columns=IMPACT_COLUMNS)
     out["text"] = out["text"].map(lambda t: t[:TEXT_CHARS] if isinstance(t, str) else t)
-    people = pd.concat(who, ignore_index=True).reindex(columns=WHO_COLUMNS) if who else _empty(WHO_COLUMNS)
+    people = pd.DataFrame({c: np.concatenate([w[c] for w in who]) for c in WHO_COLUMNS})
+    for c in ("start", "joined"):      # int64 ns (NONE = unknown) -> UTC times
+        ns = people[c].to_numpy(dtype=np.int64)
+        people[c] = pd.Series(pd.to_datetime(np.where(ns == _NONE, np.datetime64("NaT"), ns.view("datetime64[ns]")),
+                                             utc=True), index=people.index)
     return out.sort_values(["group_name", "start"], kind="stable").reset_index(drop=True), people
