@@ -172,6 +172,9 @@ def test_at_skips_groups_whose_history_does_not_hold_it() -> None:
     assert list(events["group_id"]) == ["g1"] and list(outside["group_name"]) == ["后来群"]
     rows, _ = im.event_impact(m, members_frame([{"member_id": x} for x in "ab"], messages=m), events)
     assert rows.iloc[0]["verdict"] == "too little history" and rows.iloc[0]["baseline_weeks"] == 1
+    # day 25: g1's export ended on day 20, so there it is outside, not a silence
+    late, outside = im.at_events(m, [at + pd.Timedelta(days=18)], as_of=m["ts"].max())
+    assert list(late["group_id"]) == ["g2"] and list(outside["group_id"]) == ["g1"]
 
 
 def test_notices_merge_within_a_day_questions_are_not_events() -> None:

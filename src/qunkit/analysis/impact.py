@@ -22,7 +22,9 @@ group that always talks on Tuesday evening shows a "surge" after every Tuesday n
   is used when larger -- inflated by (1 + 1/k) for estimating the level from k weeks;
   z = (observed - expected) / sqrt(variance).  Messages or speakers with z >= ``Z`` (and
   neither <= -``Z``) is ``lifted``; either <= -``Z`` (and neither >= ``Z``) is ``below trend``;
-  otherwise ``no effect``; fewer than ``MIN_WEEKS`` baseline windows is ``too little history``.
+  otherwise ``no effect``; fewer than ``MIN_WEEKS`` baseline windows (or a window the log's end
+  cuts below ``MIN_LENGTH``) is ``too little history``.  A group's data ends at its own last
+  message (an export that stops early is not a silence).
 - **Who came back**: speakers in the window whose previous message was at least ``quiet_days``
   before the start (``returned``), speakers with no earlier message (``first_time``), and members
   who joined from ``NEWCOMER_LEAD`` before the start to the window's end (``newcomer``).
@@ -54,6 +56,7 @@ MERGE = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
 WEEKS = 4
 MIN_WEEKS = 2
+MIN_LENGTH = pd.Timedelta(hours=1)        # a window the log's end cuts shorter says nothing yet
 QUIET_DAYS = 14
 NEWCOMER_LEAD = pd.Timedelta(days=1)      # invited for the event the day before it counts as "for it"
 Z = 2.0                                   # ~ p < 0.05 two-sided under the normal approximation
@@ -291,7 +294,7 @@ def at_events(messages: pd.DataFrame, at: Iterable[pd.Timestamp], as_of: pd.Time
     pairs outside a group's history [first message, as_of])."""
     h = history(messages)
     if as_of is not None:
-        h["last"] = pd.Timestamp(as_of).tz_convert("UTC")
+        h["last"] = h["last"].clip(upper=pd.Timestamp(as_of).tz_convert("UTC"))
     at = pd.to_datetime(pd.Series(list(at), dtype=object), utc=True).astype("datetime64[ns, UTC]")
     pairs = h.merge(pd.DataFrame({"at": at}), how="cross")
     inside = ((pairs["at"] >= pairs["first"]) & (pairs["at"] <= pairs["last"])).to_numpy()
@@ -322,8 +325,8 @@ def _baseline(start: int, length: int, first: int, others: np.ndarray, width: in
     return inside[:weeks], len(inside) == 0 or inside[:weeks] == clean[:weeks]
 
 
-def _verdict(weeks: int, zm: float, zs: float) -> str:
-    if weeks < MIN_WEEKS:
+def _verdict(weeks: int, length: int, zm: float, zs: float) -> str:
+    if weeks < MIN_WEEKS or length < MIN_LENGTH.value:
         return "too little history"
     up, down = zm >= Z or zs >= Z, zm <= -Z or zs <= -Z
     return "lifted" if up and not down else "below trend" if down and not up else "no effect"
@@ -403,7 +406,7 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
     sp = _spoken(messages)
     end = _utc(messages["ts"]).max() if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
     sp = sp[sp["ts"] <= end]
-    first = history(messages).set_index("group_id")["first"]
+    span = history(messages).set_index("group_id")
     rows, who = [], []
     extra = (pd.DataFrame({"group_id": exclude["group_id"].astype(str), "start": _utc(exclude["start"])})
              if exclude is not None and len(exclude) else pd.DataFrame({"group_id": [], "start": []}))
@@ -411,11 +414,13 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
         g = _Group(sp[(sp["group_id"].astype(str) == gid).to_numpy()],
                    members[(members["group_id"].astype(str) == gid).to_numpy()])
         starts = to_ns(evs["start"])
-        g_first = int(pd.Timestamp(first[gid]).value)
+        g_first = int(pd.Timestamp(span.at[gid, "first"]).value)
+        # a group's data ends at its own last message: an export that stops early is not a silence
+        g_end = min(end.value, int(pd.Timestamp(span.at[gid, "last"]).value))
         also = to_ns(extra.loc[extra["group_id"] == gid, "start"])
         for i, ev in enumerate(evs.itertuples(index=False)):
             start = int(starts[i])
-            length = max(0, min(window.value, end.value - start))
+            length = max(0, min(window.value, g_end - start))
             obs_m, obs_s = g.counts(start, start + length)
             base, clean = _baseline(start, length, g_first, np.concatenate([np.delete(starts, i), also]),
                                      window.value, weeks)
@@ -433,7 +438,7 @@ def event_impact(messages: pd.DataFrame, members: pd.DataFrame, events: pd.DataF
                                 f"{name}_lift": round(row[name] / exp, 2) if exp > 0 else None,
                                 f"{name}_z": round(z, 2)})
                 zs[name] = row.get(f"{name}_z") or 0.0
-            row["verdict"] = _verdict(len(base), zs["messages"], zs["speakers"])
+            row["verdict"] = _verdict(len(base), length, zs["messages"], zs["speakers"])
             w = g.who(start, length, quiet_days)
             for how, col in (("returned", "returned"), ("first_time", "first_time"), ("newcomer", "newcomers")):
                 row[col] = int((w["how"] == how).sum())
