@@ -27,13 +27,13 @@ def _window(ctx, param, value):
               help="Measure an event at this moment (repeatable; naive times in --tz). Default: events found "
                    "in the log.")
 @click.option("--window", type=Duration(), default="48h", show_default=True, callback=_window,
-              help="How long after an event's first notice its effect is counted (hours, or 24h/2d; at most 7d).")
+              help="How long after an event's start its effect is counted (hours, or 24h/2d; at most 7d).")
 @click.option("--weeks", type=click.IntRange(min=2, max=12), default=4, show_default=True,
               help="Previous weeks (same weekday and hours) that make the expected level.")
 @click.option("--quiet-days", type=click.IntRange(min=1, max=3650), default=14, show_default=True,
               help="A speaker silent this many days before the event 'came back' for it.")
 @click.option("--merge", type=Duration(), default="24h", show_default=True,
-              help="Notices less than this after an event's first notice announce the same event.")
+              help="Notices less than this after an event's start announce the same event.")
 @click.option("--who", is_flag=True, help="One row per member who came back, spoke for the first time or joined.")
 @scope_options
 @store_option
@@ -43,8 +43,9 @@ def impact_cmd(group_args, at, window, weeks, quiet_days, merge, who, scope, tz,
 
     \b
     Events: --at moments, else the log's event notices (a notice naming
-    直播/讲座/分享/红包/活动), red-packet bursts and roll calls; notices less
-    than --merge after an event's first one are the same event.  Each event's
+    直播/讲座/分享/红包/活动; it starts at the moment the notice names, such as
+    本周六下午2点, else at the notice), red-packet bursts and roll calls; those
+    less than --merge after an event's start are the same event.  Each event's
     window is compared with the same hours of the previous --weeks weeks
     (median, min-max); lifted / below trend only when |z| >= 2 (a
     quasi-Poisson test: the weeks' own variance when larger than Poisson's).
