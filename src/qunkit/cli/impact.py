@@ -32,7 +32,7 @@ def _window(ctx, param, value):
               help="Previous weeks (same weekday and hours) that make the expected level.")
 @click.option("--quiet-days", type=click.IntRange(min=1, max=3650), default=14, show_default=True,
               help="A speaker silent this many days before the event 'came back' for it.")
-@click.option("--merge", type=Duration(), default="24h", show_default=True,
+@click.option("--same-within", "merge", type=Duration(), default="24h", show_default=True,
               help="Notices less than this after an event's start announce the same event.")
 @click.option("--who", is_flag=True, help="One row per member who came back, spoke for the first time or joined.")
 @scope_options
@@ -45,7 +45,7 @@ def impact_cmd(group_args, at, window, weeks, quiet_days, merge, who, scope, tz,
     Events: --at moments, else the log's event notices (a notice naming
     直播/讲座/分享/红包/活动; it starts at the moment the notice names, such as
     本周六下午2点, else at the notice), red-packet bursts and roll calls; those
-    less than --merge after an event's start are the same event.  Each event's
+    less than --same-within after an event's start are the same event.  Each event's
     window is compared with the same hours of the previous --weeks weeks
     (median, min-max); lifted / below trend only when |z| >= 2 (a
     quasi-Poisson test: the weeks' own variance when larger than Poisson's).
