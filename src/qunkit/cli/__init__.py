@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Who signed a 接龙 (sign-up chain), and which current members did not."),
     "core": ("qunkit.cli.operator:core_cmd",
              "Members to invite into a core group (核心群) or cultivate as KOLs, ranked with reasons."),
+    "compare": ("qunkit.cli.compare:compare_cmd",
+                "Many groups side by side: size, activity, roles, risk and their change; shared members; cross-posts."),
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),
