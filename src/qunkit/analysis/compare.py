@@ -143,7 +143,10 @@ def _rows_of(members: pd.DataFrame, matched_by: str) -> pd.DataFrame:
         "group_names": g["group_name"].agg(lambda s: list(dict.fromkeys(s.astype(str)))),
         "platforms": g["platform"].agg(lambda s: sorted(set(s))),
     })
-    return out[out["groups"] >= 2].assign(matched_by=matched_by).reset_index(drop=True)
+    out["matched_by"] = matched_by
+    if matched_by == "id":   # exports without ids (WeChatMsg txt) give the name as the id: a name match
+        out.loc[g["id_is_name"].all().to_numpy(dtype=bool), "matched_by"] = "name"
+    return out[out["groups"] >= 2].reset_index(drop=True)
 
 
 def member_overlap(present: pd.DataFrame) -> pd.DataFrame:
@@ -152,12 +155,14 @@ def member_overlap(present: pd.DataFrame) -> pd.DataFrame:
     ``present``: one row per (group, member) present at the moment judged, with ``group_id``,
     ``group_name``, ``platform``, ``member_id``, ``member_name``.  ``matched_by = id`` is the same id on
     one platform; ``matched_by = name`` joins people of *different* platforms whose (unambiguous) name is
-    the same -- a weaker match that only adds groups an id match could not see.
+    the same -- a weaker match that only adds groups an id match could not see -- and labels an id match
+    whose ids are only names (exports without ids, such as WeChatMsg's txt).
     """
     p = _people(present)
     if p.empty:
         return pd.DataFrame(columns=list(OVERLAP_COLUMNS))
-    by_id = p.assign(who=p["platform"] + "\x1f" + p["member_id"], person_id=p["member_id"])
+    by_id = p.assign(who=p["platform"] + "\x1f" + p["member_id"], person_id=p["member_id"],
+                     id_is_name=p["member_id"] == p["name_key"])
     id_rows = _rows_of(by_id, "id")
     names = _unambiguous_names(p)
     cross = names.groupby("name_key")["platform"].transform("nunique") >= 2

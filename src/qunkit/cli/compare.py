@@ -51,7 +51,8 @@ def compare_cmd(period, overlap, only, not_in, cross, min_chars, lexicon, engine
       qunkit compare --only-in 读书会1群 --not-in 读书会2群
       qunkit compare --cross-posts --min-chars 15
     """
-    from ..commands.compare import compare, crossposts, overlap as overlap_view
+    from ..commands.compare import compare, crossposts
+    from ..commands.compare import overlap as overlap_view
     from ..commands.loading import open_store
     from ..errors import UsageProblem
 
