@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from qunkit.analysis.compare import PERIOD_DAYS, cross_posts, member_overlap, member_posts, normalise_texts, only_in
+from qunkit.analysis.compare import (
+    PERIOD_DAYS,
+    cross_posts,
+    member_overlap,
+    member_posts,
+    normalise_texts,
+    only_in,
+)
 from qunkit.cli import cli
 from qunkit.cli.compare import PERIODS
 from qunkit.generate import Person, generate_group
@@ -244,11 +251,13 @@ def test_real_exports(realdata, tmp_path):
     for f in files:
         assert _invoke("import", str(f), "--store", str(store), "-q").exit_code == 0
     s = ["--store", str(store)]
-    groups = {g["group_name"] for g in _json("groups", *s)}
+    groups = {g["group_name"] for g in _json("groups", *s) if g["chat_type"] == "group"}   # friend chats: no
     rows = _json("compare", *s)
-    assert {r["group_name"] for r in rows} == groups and len(rows) == len(files)
+    assert {r["group_name"] for r in rows} == groups and len(rows) == len(groups) >= 3
     assert all(r["members"] >= r["speakers_30d"] >= 0 for r in rows)
     assert all(sum(r[f"role_{x}"] for x in ROLES) == r["members"] for r in rows)
+    risk = {r["group_name"]: r["score"] for r in _json("risk", *s)}
+    assert {r["group_name"]: r["risk_score"] for r in rows} == risk
     ov = _json("compare", "--overlap", *s)
     assert all(r["groups"] >= 2 and set(r["group_names"]) <= groups for r in ov)
     # only-in A --not-in B plus the members shared with B (one platform) are all of A's members
