@@ -133,7 +133,8 @@ def _unambiguous_names(p: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows_of(members: pd.DataFrame, matched_by: str) -> pd.DataFrame:
-    """One row per person key (column ``who``): groups, names, ids."""
+    """One row per person key (column ``who``) in two or more groups: groups, names, ids."""
+    members = members[members.groupby("who")["group_id"].transform("nunique") >= 2]   # most people: one group
     members = members.sort_values(["who", "group_name"], kind="stable")
     g = members.groupby("who", sort=False)
     out = pd.DataFrame({
@@ -146,7 +147,7 @@ def _rows_of(members: pd.DataFrame, matched_by: str) -> pd.DataFrame:
     out["matched_by"] = matched_by
     if matched_by == "id":   # exports without ids (WeChatMsg txt) give the name as the id: a name match
         out.loc[g["id_is_name"].all().to_numpy(dtype=bool), "matched_by"] = "name"
-    return out[out["groups"] >= 2].reset_index(drop=True)
+    return out.reset_index(drop=True)
 
 
 def member_overlap(present: pd.DataFrame) -> pd.DataFrame:
