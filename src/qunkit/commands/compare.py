@@ -33,7 +33,7 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import member_features
 from ..analysis.scope import Scope
 from ..analysis.text_features import compute_features
-from ..engine import Engine, GroupInput, Progress, run
+from ..engine import ANALYSIS_COLUMNS, Engine, GroupInput, Progress, run
 from ..errors import StoreError, UsageProblem
 from ..localtime import DEFAULT_TZ, local_text
 from ..members import present_at
@@ -46,6 +46,8 @@ TABLE = ("group_name", "members", "speakers_30d", "active_7d", "active_30d", "ms
          "risk", "messages", "speakers", "risk_change")
 ROLE_LETTERS = {"organizer": "org", "thinker": "thk", "joker": "jok", "asker": "ask", "challenger": "chl",
                 "lurker": "lrk", "advertiser": "adv"}
+# who is present needs the senders and the join/leave lines, not what was said: the overlap reads no text
+MEMBER_READ = tuple(c for c in ANALYSIS_COLUMNS if c not in {"text", "mentions", "reply_to", "msg_id"})
 TEXT_SHOWN = 40          # characters of a cross-posted text the table shows (json/csv: all of it)
 
 
@@ -126,7 +128,7 @@ def _table(out: pd.DataFrame) -> pd.DataFrame:
 # ---- members in several groups ----------------------------------------------------------------------
 
 def _present(store, scope: Scope, engine, progress) -> tuple[pd.DataFrame, pd.Timestamp]:
-    done = run(store, scope, present_group, engine=engine, progress=progress)
+    done = run(store, scope, present_group, engine=engine, progress=progress, columns=MEMBER_READ)
     return pd.concat(done.results, ignore_index=True), done.as_of
 
 
