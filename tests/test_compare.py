@@ -268,3 +268,21 @@ def test_real_exports(realdata, tmp_path):
     assert shared, "the two WhatsApp groups of one community share members"
     cross = _json("compare", "--cross-posts", *s)
     assert all(r["groups"] >= 2 and len(normalise_texts(pd.Series([r["text"]])).to_pylist()[0]) >= 10 for r in cross)
+
+
+def test_hostile_text_stays_inert(tmp_path):
+    """A cross-posted text and a nickname with an escape sequence and a formula: shown, never obeyed."""
+    evil_name, evil_text = "坏人\x1b]0;pwned\x07", "=HYPERLINK(\"x\") 兼职日结300元加微信abc12345"
+    store = tmp_path / "s"
+    for g in ("甲群", "乙群"):
+        f = _qq(tmp_path / f"{g}.txt", g, [(_day(1), evil_name, "7777", evil_text), (_day(2), "阿一", "1001", "你好")])
+        assert _invoke("import", str(f), "--store", str(store), "-q").exit_code == 0
+    for view in (["--cross-posts"], ["--overlap"]):
+        table = _invoke("compare", *view, "--store", str(store)).output
+        assert "\x1b" not in table and "\x07" not in table and "7777" in table
+        csv = _invoke("compare", *view, "--store", str(store), "--format", "csv", "-q").stdout
+        assert "\x1b" not in csv
+    csv = _invoke("compare", "--cross-posts", "--store", str(store), "--format", "csv", "-q").stdout
+    assert "'=HYPERLINK" in csv
+    rows = _json("compare", "--cross-posts", "--store", str(store))
+    assert rows[0]["text"] == evil_text and rows[0]["ad"]                # json keeps the exact text
