@@ -28,17 +28,14 @@ from ..analysis.compare import (
     only_in,
     pair_counts,
 )
-from ..analysis.overview import overview
-from ..analysis.risk import group_risk
-from ..analysis.roles import member_features
 from ..analysis.scope import Scope
-from ..analysis.text_features import compute_features
 from ..engine import ANALYSIS_COLUMNS, Engine, GroupInput, Progress, run
 from ..errors import StoreError, UsageProblem
 from ..localtime import DEFAULT_TZ, local_text
 from ..members import present_at
 from ..vocabulary import ROLES
 from .analysis import no_roster_note, scored_roles
+from .analyze import analyze_group
 from .loading import as_of_note
 from .result import Note, Result
 
@@ -49,14 +46,6 @@ ROLE_LETTERS = {"organizer": "org", "thinker": "thk", "joker": "jok", "asker": "
 # who is present needs the senders and the join/leave lines, not what was said: the overlap reads no text
 MEMBER_READ = tuple(c for c in ANALYSIS_COLUMNS if c not in {"text", "mentions", "reply_to", "msg_id"})
 TEXT_SHOWN = 40          # characters of a cross-posted text the table shows (json/csv: all of it)
-
-
-def compare_group(g: GroupInput, lexicon: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One group's overview row, member features (roles are scored over all groups together, as
-    ``qunkit roles`` does) and risk row: the per-group task of ``compare``."""
-    F = compute_features(g.messages, g.as_of, lexicon, members=g.members)
-    return (overview(g.messages, g.members, g.as_of), member_features(F, g.members),
-            group_risk(g.messages, g.members, g.as_of, features=F))
 
 
 def present_group(g: GroupInput) -> pd.DataFrame:
@@ -72,9 +61,10 @@ def posts_group(g: GroupInput, min_chars: int = MIN_CHARS) -> pd.DataFrame:
 
 
 def _moment(store, scope: Scope, lexicon, engine, progress) -> tuple[tuple, pd.Timestamp]:
-    done = run(store, scope, compare_group, engine=engine, progress=progress, lexicon=lexicon)
-    ov = pd.concat([o for o, _, _ in done.results], ignore_index=True)
-    risk = pd.concat([r for _, _, r in done.results], ignore_index=True)
+    """overview, roles and risk of every group at the scope's as_of: ``analyze``'s per-group task."""
+    done = run(store, scope, analyze_group, engine=engine, progress=progress, lexicon=lexicon)
+    ov = pd.DataFrame([row for rows, _, _ in done.results for row in rows])
+    risk = pd.DataFrame([r for _, _, risks in done.results for r in risks.values()])
     return (ov, scored_roles([mf for _, mf, _ in done.results]), risk), done.as_of
 
 
