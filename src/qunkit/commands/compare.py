@@ -103,12 +103,15 @@ def _signed(now, change, pct: bool) -> str:
 
 
 def _table(out: pd.DataFrame) -> pd.DataFrame:
-    """The human view: rates as percentages, the role mix in one cell, changes beside their figures."""
+    """The human view: rates as percentages, the role mix in one cell, changes beside their figures
+    (members in heads, messages and speakers in per cent, risk in points)."""
     roles = [" ".join(f"{ROLE_LETTERS[r]} {int(row[f'role_{r}'])}" for r in ROLES if row[f"role_{r}"])
              for _, row in out.iterrows()]   # one iteration per group
     return out.assign(
         active_7d=out["active_rate_7d"].map(_pct), active_30d=out["active_rate_30d"].map(_pct),
         msgs_per_day=out["messages_per_day"], roles=roles,
+        members=[_signed(n, n - p if not pd.isna(p) else p, False)
+                 for n, p in zip(out["members"], out["members_prev"], strict=True)],
         risk=[f"{s:g} {lv}" for s, lv in zip(out["risk_score"], out["risk_level"], strict=True)],
         messages=[_signed(n, c, True) for n, c in zip(out["messages"], out["messages_change"], strict=True)],
         speakers=[_signed(n, c, True) for n, c in zip(out["speakers"], out["speakers_change"], strict=True)],
