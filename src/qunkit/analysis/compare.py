@@ -24,10 +24,11 @@ import pyarrow.compute as pc
 from ..members import normalise_names
 from ..vocabulary import ROLES
 from .acts import classify_texts
+from .overview import WINDOWS
 from .text_features import TEXTUAL_KINDS
 
-PERIOD_DAYS = {"week": 7, "month": 30}        # = overview's weekly / monthly windows
-WINDOW = {"week": "weekly", "month": "monthly"}
+WINDOW = {"week": "weekly", "month": "monthly"}                      # --period -> overview's window
+PERIOD_DAYS = {p: WINDOWS[w].days for p, w in WINDOW.items()}         # 7 and 30 days
 MIN_CHARS = 10          # a cross-post is at least this long once normalised: "好的", "收到" are not posts
 NON_PEOPLE = ("system", "")
 
