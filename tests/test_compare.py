@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from qunkit.analysis.compare import (
+    MIN_CHARS,
     PERIOD_DAYS,
     cross_posts,
     member_overlap,
@@ -151,8 +152,11 @@ def test_functions_directly():
     assert out[["member_id", "groups", "ad"]].values.tolist() == [["1", 2, True]]   # 2 posted in one group only
 
 
-def test_period_choices_match():
-    assert set(PERIODS) == set(PERIOD_DAYS)
+def test_cli_defaults_match_the_library():
+    """The CLI spells its choices out (its --help imports no pandas); they must be the library's."""
+    assert set(PERIODS) == set(PERIOD_DAYS) and PERIOD_DAYS == {"week": 7, "month": 30}
+    default = {p.name: p.default for p in cli.get_command(None, "compare").params}["min_chars"]
+    assert default == MIN_CHARS
 
 
 # ---- the group table against the single-group commands ---------------------------------------------
