@@ -322,3 +322,39 @@ def test_a_young_group_collapsing_in_its_fourth_week_is_flagged():
     # ... and a young group's first full weeks are no comeback
     steady = risk_of(schedule_rows([(0, 28, 20, 12)]), 28)
     assert steady["level"] == "healthy" and not any(x.startswith("coming back") for x in steady["reasons"])
+
+
+def test_a_drop_that_outlasts_the_holiday_by_a_week_is_not_discounted():
+    """The Spring Festival explains a lull while it lasts; a group still down 10+ days after it is not on holiday."""
+    eve = (pd.Timestamp("2024-02-09 09:00", tz="Asia/Shanghai").tz_convert("UTC") - START).days
+    end = (pd.Timestamp("2024-02-19 09:00", tz="Asia/Shanghai").tz_convert("UTC") - START).days  # calendar's end
+    lull = schedule_rows([(0, eve - 1, 14, 15), (eve - 1, eve + 7, 1, 2)])
+    during = risk_of(lull, eve + 7)
+    after = risk_of(schedule_rows([(0, eve - 1, 14, 15), (eve - 1, end + 10, 1, 2)]), end + 10)
+    assert after["features"]["holiday_days_1w"] == 0 and during["features"]["holiday_days_1w"] >= 2
+    assert after["score"] >= during["score"] + 20, (during["reasons"], after["reasons"])
+    assert after["level"] in ("at-risk", "dead"), after["reasons"]
+
+
+def test_a_sparse_monologue_is_still_a_monologue():
+    """Ten messages in a month, all from the owner, none answered: one voice however few its messages."""
+    rows = schedule_rows([(0, 56, 10, 12)])
+    rows += [(d * 1440 + 10 * 60, "o", f"今日分享第{d}条：{TOPICS[d % 12]}技巧") for d in range(60, 90, 3)]
+    r = risk_of(rows, 90, roster=True)
+    mono = [x for x in r["reasons"] if x.startswith("monologue:")]
+    assert mono and r["features"]["msgs_30d"] < 20, r["reasons"]
+    # and a group that only talks a little, with many voices, is not one
+    chatty = schedule_rows([(0, 84, 1, 12)])
+    assert not any(x.startswith("monologue:") for x in risk_of(chatty, 84, roster=True)["reasons"])
+
+
+def test_a_group_drowned_in_ads_is_at_risk():
+    """Ads and floods of most messages make members mute the group (DOMAIN.md): at-risk with the share named."""
+    rows = schedule_rows([(0, 84, 10, 12)])
+    ad = "加我微信 abc12345 兼职日结，宝妈首选，轻松月入过万"
+    rows += [(d * 1440 + 12 * 60 + k, f"spam{k % 3}", ad + f"{d}{k}") for d in range(56, 84) for k in range(14)]
+    r = risk_of(rows, 84)
+    noise = [x for x in r["reasons"] if x.startswith("floods and ads")]
+    assert noise and r["features"]["noise_share"] >= 0.5, r["reasons"]
+    clean = risk_of(schedule_rows([(0, 84, 10, 12)]), 84)
+    assert r["score"] >= clean["score"] + 20

@@ -56,7 +56,7 @@ WEIGHTS: dict[str, float] = {
     "one_man": 6.0,
     "no_reply": 8.0,
     "unanswered": 3.0,
-    "noise": 4.0,
+    "noise": 25.0,            # floods and ads of most messages: members mute the group (DOMAIN.md)
     "organizers_quiet": 8.0,
     "no_newcomers": 4.0,
     "leavers": 12.0,
@@ -70,7 +70,7 @@ SILENCE_WATCH = 7.0            # days of silence where the silence cause starts
 SILENCE_DEAD = 30.0            # ... and where it is at full strength
 HOLIDAY_DISCOUNT = 0.3         # a drop that overlaps a holiday keeps this much of its weight
 MONOLOGUE_DAYS = 30            # the window a monologue (独角戏) is measured over
-MONOLOGUE_MIN_MSGS = 20        # ... and the messages it needs
+MONOLOGUE_MIN_MSGS = 8         # ... and the messages it needs (a month of one voice, however few)
 
 @lru_cache(maxsize=1)
 def _holiday_ns() -> np.ndarray:
@@ -184,6 +184,8 @@ def group_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
         f["redpackets_recent"] = int((mine["redpacket"] & recent2).sum())
         rec_start = as_of - 2 * _WEEK
         f["holiday_days_recent"] = _overlap_days(rec_start, as_of)
+        f["holiday_days_1w"] = _overlap_days(as_of - _WEEK, as_of)
+        f["holiday_days_3d"] = _overlap_days(as_of - 3 * _DAY, as_of)
         f["holiday_days_prev"] = _overlap_days(as_of - 6 * _WEEK, rec_start)
         rows.append(f)
     return pd.DataFrame(rows)
@@ -325,16 +327,12 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
     """Points per cause and the sentence that names it."""
     causes: list[tuple[float, str]] = []
     silent = f["days_silent"]
-    calendar = f["holiday_days_recent"] >= 2
-    greetings = f["festive_recent"] >= 2 or (f["festive_recent"] >= 1 and f["redpackets_recent"] >= 1)
-    holiday_now = calendar or greetings
-    damp = HOLIDAY_DISCOUNT if holiday_now else 1.0
-
+    damp = _holiday_damp(f)
     s = _sat(silent, SILENCE_WATCH, SILENCE_DEAD)
     if s > 0:
-        causes.append((w["silence"] * s * (damp if silent < SILENCE_DEAD else 1.0),
+        causes.append((w["silence"] * s * (damp["1w"] if silent < SILENCE_DEAD else 1.0),
                        f"no message with content for {silent:.0f} days"))
-    causes += _decline_causes(f, w, damp, calendar, holiday_now)
+    causes += _decline_causes(f, w, damp)
     causes += _conversation_causes(f, w)
     causes += _key_member_causes(f, w, silent)
     causes += _membership_causes(f, w, silent)
@@ -366,31 +364,45 @@ def _dip_text(what: str, d: Dip, window: str) -> str:
             f"{-d.z:.1f}x the group's usual week-to-week swing)")
 
 
-def _dips(f: dict[str, Any], prefix: str, what: str, windows: tuple[str, ...]) -> list[tuple[float, str]]:
+def _dips(f: dict[str, Any], prefix: str, what: str, windows: tuple[str, ...], damp: dict[str, float]
+          ) -> list[tuple[float, str]]:
+    """(strength after the window's holiday discount, sentence) for each window that fell."""
     out = []
     for wnd in windows:
         d = _dip_of(f, f"{prefix}_{wnd}")
         if d.valid and d.usual >= DIP_MIN_USUAL[prefix] and d.change < 0:
-            out.append((_dip_strength(d, wnd), _dip_text(what, d, wnd)))
+            out.append((_dip_strength(d, wnd) * damp[wnd], _dip_text(what, d, wnd)))
     return out
 
 
-def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: float, calendar: bool, holiday_now: bool
-                    ) -> list[tuple[float, str]]:
-    """Falling volume and speakers against the group's own variation (the worst window of each),
-    a holiday discount, the 8-week trend."""
+def _holiday_damp(f: dict[str, Any]) -> dict[str, float]:
+    """The weight a drop keeps in each window: a holiday explains a drop only in a window it overlaps
+    (two holiday days in a week or two, one in three days), or when the group itself greets the holiday
+    (greetings, red packets).  A drop that outlasts the holiday by a week is not the holiday's."""
+    greetings = f["festive_recent"] >= 2 or (f["festive_recent"] >= 1 and f["redpackets_recent"] >= 1)
+    need = {"2w": 2.0, "1w": 2.0, "3d": 1.0}
+    days = {"2w": f["holiday_days_recent"], "1w": f["holiday_days_1w"], "3d": f["holiday_days_3d"]}
+    return {wnd: HOLIDAY_DISCOUNT if greetings or days[wnd] >= need[wnd] else 1.0 for wnd in need}
+
+
+def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: dict[str, float]) -> list[tuple[float, str]]:
+    """Falling volume and speakers against the group's own variation (the worst window of each, each
+    window discounted by a holiday it overlaps), the 8-week trend."""
     causes: list[tuple[float, str]] = []
-    _add_worst(causes, _dips(f, "vol", "messages", ("2w", "1w", "3d")), w["volume_drop"] * damp)
-    drops = _dips(f, "spk", "speakers", ("2w", "1w"))
-    _add_worst(causes, drops, w["speaker_drop"] * damp)
-    if holiday_now and (any(s > 0 for s, _ in drops) or f["vol_2w_change"] < -0.25):
-        why = "a holiday" if calendar else f"holiday greetings ({f['festive_recent']}) and red packets"
+    _add_worst(causes, _dips(f, "vol", "messages", ("2w", "1w", "3d"), damp), w["volume_drop"])
+    drops = _dips(f, "spk", "speakers", ("2w", "1w"), damp)
+    _add_worst(causes, drops, w["speaker_drop"])
+    discounted = [wnd for wnd, d in damp.items() if d < 1.0]
+    if discounted and (any(s > 0 for s, _ in drops) or f["vol_2w_change"] < -0.25):
+        greeted = f["festive_recent"] >= 1
+        why = f"holiday greetings ({f['festive_recent']}) and red packets" if greeted else "a holiday"
         causes.append((0.0, f"drop discounted: {why} in the last weeks"))
+    trend_damp = damp["2w"]
     if f["trend_per_week"] < 0:
         s = _sat(-f["trend_per_week"], 0.05, 0.3)
         if s > 0:
             weekly = np.expm1(-f["trend_per_week"])
-            causes.append((w["trend"] * s * damp, f"volume falling about {weekly:.0%} a week over 8 weeks"))
+            causes.append((w["trend"] * s * trend_damp, f"volume falling about {weekly:.0%} a week over 8 weeks"))
     return causes
 
 
@@ -410,7 +422,7 @@ def _conversation_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[f
         if s > 0:
             causes.append((w["unanswered"] * s, f"{f['unanswered_share']:.0%} of {f['questions_4w']} questions "
                            "went unanswered in 4 weeks"))
-    s = _sat(f["noise_share"], 0.2, 0.6)
+    s = _sat(f["noise_share"], 0.25, 0.6)
     if s > 0:
         causes.append((w["noise"] * s, f"floods and ads are {f['noise_share']:.0%} of the last 4 weeks' messages"))
     if f["organizer_msgs_prev_2w"] >= 3:
