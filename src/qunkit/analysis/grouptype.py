@@ -47,8 +47,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .acts import TOPIC_CUES, ActRules, resolve_rules
-from .textscan import _arrow, _run_regexes
 from .text_features import Features
+from .textscan import _arrow, _run_regexes
 
 TYPES = ("strong-relationship", "purpose", "negative-value")
 UNCLEAR = "unclear"

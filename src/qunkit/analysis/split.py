@@ -165,8 +165,8 @@ def _names(names: list[str]) -> str:
 def split_advice(features: Features, members: pd.DataFrame) -> pd.DataFrame:
     """Per group, the advice rows (``advice`` one of cap, overload, falling, subgroup, move_first) with
     ``text``, the ``members`` named and the ``evidence`` figures; groups with no advice have no row."""
-    F, f = features, features.msgs
-    as_of = F.as_of.value
+    F = features
+    members = members[members["member_id"].astype(str) != "system"]
     present = members[present_at(members, F.as_of)]
     size = present.groupby(present["group_id"].astype(str)).size()
     roster = members.groupby(members["group_id"].astype(str))["roster_known"].any()
@@ -174,56 +174,58 @@ def split_advice(features: Features, members: pd.DataFrame) -> pd.DataFrame:
     size_before = before.groupby(before["group_id"].astype(str)).size()
     rows = []
     for gi, grp in F.groups.reset_index(drop=True).iterrows():  # one iteration per group, not per message
-        gid, gname, platform = str(grp["group_id"]), str(grp["group_name"]), str(grp["platform"])
-        n = int(size.get(gid, 0))
-        known = bool(roster.get(gid, False))
-        advice: list[tuple[str, str, list[str], dict]] = []
-
-        def add(kind: str, text: str, who: list[str], ev: dict) -> None:
-            advice.append((kind, text, who, ev))
-
-        cap = group_cap(platform, n) if n else None
-        if cap and n >= NEAR_CAP * cap:
-            bound = "" if known else "at least "
-            add("cap", f"{bound}{n} of the {cap}-member cap ({n / cap:.0%}): seed a 2群 now, before the group is "
-                f"full, and move loyal members first", [],
-                {"members": n, "cap": cap, "cap_used": round(n / cap, 3), "roster": known})
-        share_now = _speaker_share(f, gi, as_of, n) if known else None
-        ref = benchmarks_for(n if known else None, platform)
-        low = ref["active_low"]
-        if known and n > DUNBAR and share_now is not None and low is not None and share_now < low:
-            add("overload", f"{n} members, past Dunbar's {DUNBAR}: only {share_now:.1%} spoke in the last "
-                f"{WINDOW_DAYS} days, below the {low:.0%} a group of this size should have; split by topic or "
-                f"region, or seed a 2群", [],
-                {"members": n, "speaker_share_30d": round(share_now, 4), "band_low": low, "dunbar": DUNBAR})
-        n_before = int(size_before.get(gid, 0))
-        share_before = _speaker_share(f, gi, as_of - LOOKBACK_DAYS * _DAY, n_before) if known else None
-        if (known and n > SMALL_GROUP_MAX and n_before and share_before and share_now is not None
-                and n >= (1 + GROWTH_MIN) * n_before and share_now <= (1 - FALL_MIN) * share_before):
-            add("falling", f"members {n_before} → {n} (+{n / n_before - 1:.0%}) in {LOOKBACK_DAYS} days while the "
-                f"share who spoke in {WINDOW_DAYS} days fell {share_before:.1%} → {share_now:.1%}: participation "
-                f"falls as the group grows", [],
-                {"members_before": n_before, "members": n, "speaker_share_before": round(share_before, 4),
-                 "speaker_share_30d": round(share_now, 4), "days": LOOKBACK_DAYS})
-        names = F.people["member_name"].to_numpy().astype(str)
-        for c in _subgroups(f, gi, as_of - LOOKBACK_DAYS * _DAY, names):
-            small = "a small group (小群, under 30) of their own" if c["size"] < SMALL_GROUP_MAX else "a group of their own"
-            add("subgroup", f"a sub-group (小团体) of {c['size']} members: {c['insular_share']:.0%} of their "
-                f"{c['replies_touching']} replies in {LOOKBACK_DAYS} days stay among them, while the other members "
-                f"talk apart ({c['replies_rest']} replies): draw them back with shared topics or give "
-                f"them {small}", c["members"], {k: v for k, v in c.items() if k != "members"})
-        if any(a[0] in ("cap", "overload", "falling") for a in advice):
-            loyal = _loyal(f, F, gi, members, as_of)
-            if len(loyal):
-                who = loyal["member_name"].tolist()
-                add("move_first", f"move these {len(loyal)} loyal members into the 2群 first (in the group "
-                    f"{LOYAL_DAYS}+ days, spoke in each of the last {LOYAL_MONTHS} months, replied to by "
-                    f"{LOYAL_REPLIERS}+ people): " + _names(
-                        [f"{m} ({r} repliers)" for m, r in zip(who, loyal["repliers"], strict=True)]), who,
-                    {"candidates": len(loyal), "member_ids": loyal["member_id"].tolist(),
-                     "repliers": loyal["repliers"].astype(int).tolist(),
-                     "tenure_days": loyal["tenure_days"].astype(int).tolist()})
-        rows += [{"group_id": gid, "group_name": gname, "advice": k, "text": t, "members": w, "evidence": e}
-                 for k, t, w, e in advice]
+        gid = str(grp["group_id"])
+        advice = _group_advice(F, members, gi, str(grp["platform"]), int(size.get(gid, 0)),
+                               bool(roster.get(gid, False)), int(size_before.get(gid, 0)))
+        rows += [{"group_id": gid, "group_name": str(grp["group_name"]), "advice": k, "text": t, "members": w,
+                  "evidence": e} for k, t, w, e in advice]
     return pd.DataFrame(rows, columns=COLUMNS)
 
+
+def _group_advice(F: Features, members: pd.DataFrame, gi: int, platform: str, n: int, known: bool,
+                  n_before: int) -> list[tuple[str, str, list[str], dict]]:
+    """(advice, text, members named, evidence) of group ``gi``, in the order of the module doc."""
+    f, as_of = F.msgs, F.as_of.value
+    advice: list[tuple[str, str, list[str], dict]] = []
+    add = advice.append
+    cap = group_cap(platform, n) if n else None
+    if cap and n >= NEAR_CAP * cap:
+        bound = "" if known else "at least "
+        add(("cap", f"{bound}{n} of the {cap}-member cap ({n / cap:.0%}): seed a 2群 now, before the group is "
+             f"full, and move loyal members first", [],
+             {"members": n, "cap": cap, "cap_used": round(n / cap, 3), "roster": known}))
+    share_now = _speaker_share(f, gi, as_of, n) if known else None
+    low = benchmarks_for(n if known else None, platform)["active_low"]
+    if known and n > DUNBAR and share_now is not None and low is not None and share_now < low:
+        add(("overload", f"{n} members, past Dunbar's {DUNBAR}: only {share_now:.1%} spoke in the last "
+             f"{WINDOW_DAYS} days, below the {low:.0%} a group of this size should have; split by topic or "
+             f"region, or seed a 2群", [],
+             {"members": n, "speaker_share_30d": round(share_now, 4), "band_low": low, "dunbar": DUNBAR}))
+    share_before = _speaker_share(f, gi, as_of - LOOKBACK_DAYS * _DAY, n_before) if known else None
+    if (known and n > SMALL_GROUP_MAX and n_before and share_before and share_now is not None
+            and n >= (1 + GROWTH_MIN) * n_before and share_now <= (1 - FALL_MIN) * share_before):
+        add(("falling", f"members {n_before} → {n} (+{n / n_before - 1:.0%}) in {LOOKBACK_DAYS} days while the "
+             f"share who spoke in {WINDOW_DAYS} days fell {share_before:.1%} → {share_now:.1%}: participation "
+             f"falls as the group grows", [],
+             {"members_before": n_before, "members": n, "speaker_share_before": round(share_before, 4),
+              "speaker_share_30d": round(share_now, 4), "days": LOOKBACK_DAYS}))
+    names = F.people["member_name"].to_numpy().astype(str)
+    for c in _subgroups(f, gi, as_of - LOOKBACK_DAYS * _DAY, names):
+        small = "a small group (小群, under 30) of their own" if c["size"] < SMALL_GROUP_MAX else "a group of their own"
+        add(("subgroup", f"a sub-group (小团体) of {c['size']} members ({_names(c['members'])}): "
+             f"{c['insular_share']:.0%} of their "
+             f"{c['replies_touching']} replies in {LOOKBACK_DAYS} days stay among them, while the other members "
+             f"talk apart ({c['replies_rest']} replies): draw them back with shared topics or give them {small}",
+             c["members"], {k: v for k, v in c.items() if k != "members"}))
+    if any(a[0] in ("cap", "overload", "falling") for a in advice):
+        loyal = _loyal(f, F, gi, members, as_of)
+        if len(loyal):
+            who = loyal["member_name"].tolist()
+            add(("move_first", f"move these {len(loyal)} loyal members into the 2群 first (in the group "
+                 f"{LOYAL_DAYS}+ days, spoke in each of the last {LOYAL_MONTHS} months, replied to by "
+                 f"{LOYAL_REPLIERS}+ people): " + _names(
+                     [f"{m} ({r} repliers)" for m, r in zip(who, loyal["repliers"], strict=True)]), who,
+                 {"candidates": len(loyal), "member_ids": loyal["member_id"].tolist(),
+                  "repliers": loyal["repliers"].astype(int).tolist(),
+                  "tenure_days": loyal["tenure_days"].astype(int).tolist()}))
+    return advice
