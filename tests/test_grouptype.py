@@ -21,6 +21,7 @@ from qunkit.analysis.grouptype import group_types
 from qunkit.analysis.split import split_advice
 from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
+from qunkit.store import Store
 
 TEXTS = {
     "help": ["帮我砍一刀吧，就差一点了 https://mobile.yangkeduo.com/x{i}", "好友助力一下，谢谢大家{i}",
@@ -266,7 +267,6 @@ def test_real_exports(realdata, tmp_path):
     files = sorted((realdata / "qq-txt").glob("*.txt")) + sorted((realdata / "whatsapp-txt").glob("*.txt"))
     if not files:
         pytest.skip("no qq-txt / whatsapp-txt exports in realdata")
-    from qunkit.store import Store
     seen = 0
     for k, f in enumerate(files):
         store = tmp_path / f"s{k}"
