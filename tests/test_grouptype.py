@@ -18,6 +18,7 @@ from qunkit.analysis import grouptype as gt
 from qunkit.analysis import split as sp
 from qunkit.analysis.acts import classify_texts
 from qunkit.analysis.grouptype import group_types
+from qunkit.analysis.risk import group_risk
 from qunkit.analysis.split import split_advice
 from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
@@ -145,7 +146,7 @@ def test_oversize_group_with_a_clique():
     assert 0 < len(loyal["members"]) <= sp.LOYAL_TOP and set(loyal["members"]) <= set(crowd)
     assert min(loyal["evidence"]["repliers"]) >= sp.LOYAL_REPLIERS
     assert loyal["evidence"]["repliers"] == sorted(loyal["evidence"]["repliers"], reverse=True)
-    assert "480 of the 500-member cap (96%)" in a.loc["cap", "text"]
+    assert "480 of the 500-member cap (96%; QQ tier assumed" in a.loc["cap", "text"]
 
 
 def test_no_roster_no_participation_advice():
@@ -193,70 +194,68 @@ def test_small_group_gets_no_advice():
     assert _advice(m, mem).empty
 
 
-# ---- through the CLI ---------------------------------------------------------------------------------
+# ---- through the CLI, on the bundled samples (samples/make_grouptype_samples.py) ----------------------
 
-def _qq_txt(path: Path, name: str, rows: list[tuple]) -> Path:
-    bar = "=" * 64
-    head = f"消息记录（此消息记录为文本格式，不支持重新导入）\r\n\r\n{bar}\r\n消息分组:我的QQ群\r\n{bar}\r\n消息对象:{name}\r\n{bar}\r\n\r\n"
-    body = "".join(f"{ts.tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M:%S} {nm}({sid})\r\n{text}\r\n\r\n"
-                   for ts, sid, nm, text in rows)
-    path.write_text("\ufeff" + head + body, encoding="utf-8")
-    return path
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def _invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def _numeric(rows: list[tuple]) -> list[tuple]:
-    """QQ ids are numbers: u3 -> 10003, k3 -> 20003 ..."""
-    def num(s: str) -> str:
-        return str(10000 * (1 + "uksermnqc".index(s[0])) + int(s[1:]))
-    return [(ts, num(s), nm, text) for ts, s, nm, text in rows]
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory) -> str:
+    store = str(tmp_path_factory.mktemp("gt") / "s")
+    for args in (("qq-help-group-sample.txt",), ("qq-group-sample.txt", "--roster", "qq-group-sample-roster.csv"),
+                 ("qq-big-group-sample.txt", "--roster", "qq-big-group-sample-roster.csv")):
+        files = [str(SAMPLES / a) if a.endswith((".txt", ".csv")) else a for a in args]
+        assert _invoke("import", *files, "--store", store, "-q").exit_code == 0
+    return store
 
 
-def test_cli_risk_and_analyze_show_the_type(tmp_path):
-    store = str(tmp_path / "s")
-    _qq_txt(tmp_path / "help.txt", "助力群", _numeric(_rows("help")))
-    _qq_txt(tmp_path / "learn.txt", "学习群", _numeric(_rows("learning")))
-    for f in ("help.txt", "learn.txt"):
-        assert _invoke("import", str(tmp_path / f), "--store", store, "-q").exit_code == 0
-    res = _invoke("risk", "--store", store, "--format", "json")
+def test_cli_risk_shows_the_type(sample_store):
+    res = _invoke("risk", "--store", sample_store, "--format", "json")
     rows = {r["group_name"]: r for r in json.loads(res.stdout)}
-    assert rows["助力群"]["group_type"] == "negative-value" and rows["学习群"]["group_type"] == "purpose"
-    assert "not worth saving" in res.stderr + res.stdout and "助力群" in (res.stderr + res.stdout).split("not worth")[0]
-    table = _invoke("risk", "--store", store).stdout
-    assert "negative-value: game-revive/助力" in table and "purpose: learning" in table
-    docs = {d["group_name"]: d for d in json.loads(_invoke("analyze", "--store", store, "--format", "json").stdout)}
-    assert docs["助力群"]["group_type"]["worth_saving"] is False
-    assert docs["学习群"]["group_type"]["subtype"] == "learning" and docs["学习群"]["split_advice"] == []
-    csv = _invoke("analyze", "--store", store, "--format", "csv").stdout
-    header = csv.splitlines()[0].split(",")
-    assert {"group_type", "group_subtype", "group_type_confidence", "group_type_reason", "split_advice"} <= set(header)
+    assert rows["拼团助力互助群"]["group_type"] == "negative-value"
+    assert rows["拼团助力互助群"]["group_subtype"] == "game-revive/助力"
+    assert rows["摄影爱好者交流群"]["group_type"] == rows["读书会大群"]["group_type"] == "purpose"
+    assert all(0 < r["group_type_confidence"] <= 1 and r["group_type_reason"] for r in rows.values())
+    notes = [ln for ln in res.stderr.splitlines() if "not worth saving" in ln]
+    assert len(notes) == 1 and "拼团助力互助群" in notes[0] and "读书会大群" not in notes[0]
+    table = _invoke("risk", "--store", sample_store).stdout
+    assert "negative-value: game-revive/助力" in table
 
 
-def test_cli_analyze_and_report_split_advice(tmp_path):
-    m, _, crowd, clique = _oversize()
-    rows = [(ts, sid, nm, text) for ts, sid, nm, text in zip(m["ts"], m["sender_id"], m["sender_name"], m["text"],
-                                                             strict=True)]
-    export = _qq_txt(tmp_path / "big.txt", "大群", _numeric(rows))
-    ids = crowd + clique + [f"s{i}" for i in range(435)]
-    roster = tmp_path / "roster.csv"
-    roster.write_text("QQ号,群名片,身份,入群时间,最后发言时间\n" + "".join(
-        f"{_numeric([(None, i, i, '')])[0][1]},{i},成员,2023-06-01 10:00:00,\n" for i in ids), encoding="utf-8")
-    store = str(tmp_path / "s")
-    res = _invoke("analyze", str(export), "--roster", str(roster), "--store", store)
+def test_risk_score_is_not_changed_by_the_type(sample_store):
+    """The type is shown beside the score, never mixed in: group_risk alone gives the same scores."""
+    st = Store(Path(sample_store))
+    m, mem = st.messages(), st.members()
+    plain = group_risk(m, mem, m["ts"].max()).set_index("group_name")["score"]
+    shown = {r["group_name"]: r["score"] for r in json.loads(_invoke("risk", "--store", sample_store,
+                                                                      "--format", "json").stdout)}
+    assert shown == pytest.approx(plain.to_dict())
+
+
+def test_cli_analyze_and_report(sample_store, tmp_path):
+    res = _invoke("analyze", "--store", sample_store)
     assert res.exit_code == 0
-    out = res.stdout + res.stderr
-    assert "size and splitting" in out and "cap: 480 of the 500-member cap" in out
-    assert "sub-group (小团体) of 5 members" in out and "move these" in out
-    doc = json.loads(_invoke("analyze", "--store", store, "--format", "json").stdout)[0]
-    kinds = [a["advice"] for a in doc["split_advice"]]
-    assert kinds == ["cap", "subgroup", "move_first"]
+    assert "type        negative-value: game-revive/助力" in res.stdout and "not worth saving" in res.stdout
+    assert "size and splitting" in res.stdout and "cap: 486 of the 500-member cap (97%" in res.stdout
+    assert "note: 读书会大群: split advice: cap, subgroup, move_first" in res.stdout
+    docs = {d["group_name"]: d for d in json.loads(_invoke("analyze", "--store", sample_store, "--format",
+                                                            "json").stdout)}
+    big = docs["读书会大群"]["split_advice"]
+    assert [a["advice"] for a in big] == ["cap", "subgroup", "move_first"]
+    sub = big[1]
+    assert len(sub["members"]) == sub["evidence"]["size"] == 5 and sub["evidence"]["insular_share"] >= sp.INSULAR
+    assert docs["摄影爱好者交流群"]["split_advice"] == [] and docs["拼团助力互助群"]["group_type"]["worth_saving"] is False
+    header = _invoke("analyze", "--store", sample_store, "--format", "csv").stdout.splitlines()[0].split(",")
+    assert {"group_type", "group_subtype", "group_type_confidence", "group_type_reason", "split_advice"} <= set(header)
     html = tmp_path / "r.html"
-    assert _invoke("report", "--store", store, "-o", str(html)).exit_code == 0
+    assert _invoke("report", "--store", sample_store, "-o", str(html)).exit_code == 0
     page = html.read_text(encoding="utf-8")
-    assert "Size and splitting" in page and "480 of the 500-member cap" in page and "group type" in page
+    assert "Size and splitting" in page and "486 of the 500-member cap" in page
+    assert "negative-value: game-revive/助力" in page and "No split advice" in page
 
 
 # ---- real exports ------------------------------------------------------------------------------------

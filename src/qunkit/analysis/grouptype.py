@@ -17,7 +17,8 @@ group), each a share of those messages:
 - *kin*: kinship terms (``kin``) and, at half weight, everyday-life talk (``daily_life``);
   *banter*: the ``banter`` act (laughter, stickers, red packets);
 - *Q&A*: questions and answers (acts, and the features' reply-based answers); *long*: the
-  features' substantive long messages; *topic*: study, work or sharing words (cues).
+  features' substantive long messages; *topic*: study, work or sharing words (cues); all three
+  among the messages that are not junk (a 助力 link with a "?" asks nothing).
 
 The cue words live in ``qunkit/data/acts.json`` (one owner: the act lexicon, which users
 extend with the same file shape); acts ignore them (``acts.TOPIC_CUES``).
@@ -102,9 +103,10 @@ def _figures(F: Features, messages: pd.DataFrame, rules: ActRules) -> pd.DataFra
         "ads": ad, "help_links": topic["help_link"], "task_talk": topic["task_work"], "junk": junk,
         "links": linkish, "bare_links": linkish & ~junk & ~col("replied"),
         "kin": topic["kin"], "daily_life": topic["daily_life"], "banter": col("act_banter"),
-        "qa": col("act_question") | col("act_answer") | col("answer"), "long": col("long"),
-        "study": topic["study"], "work": topic["work"], "share": topic["share"],
-        "topic": topic["study"] | topic["work"] | topic["share"], "replied": col("replied"),
+        # purpose evidence counts only the rest: a 助力 link with a "?" or a long URL is no question or essay
+        "qa": (col("act_question") | col("act_answer") | col("answer")) & ~junk, "long": col("long") & ~junk,
+        "study": topic["study"] & ~junk, "work": topic["work"] & ~junk, "share": topic["share"] & ~junk,
+        "topic": (topic["study"] | topic["work"] | topic["share"]) & ~junk, "replied": col("replied"),
     }
     n = np.bincount(g, minlength=G)
     out = pd.DataFrame({"messages": n, "speakers": np.bincount(np.unique(g * max(len(F.people), 1)

@@ -191,8 +191,9 @@ def _group_advice(F: Features, members: pd.DataFrame, gi: int, platform: str, n:
     cap = group_cap(platform, n) if n else None
     if cap and n >= NEAR_CAP * cap:
         bound = "" if known else "at least "
-        add(("cap", f"{bound}{n} of the {cap}-member cap ({n / cap:.0%}): seed a 2群 now, before the group is "
-             f"full, and move loyal members first", [],
+        tier = "; QQ tier assumed: the smallest of 200/500/1000/2000/3000 that holds it" if platform == "qq" else ""
+        add(("cap", f"{bound}{n} of the {cap}-member cap ({n / cap:.0%}{tier}): seed a 2群 now, before the group "
+             f"is full, and move loyal members first", [],
              {"members": n, "cap": cap, "cap_used": round(n / cap, 3), "roster": known}))
     share_now = _speaker_share(f, gi, as_of, n) if known else None
     low = benchmarks_for(n if known else None, platform)["active_low"]

@@ -63,8 +63,9 @@ def analyze(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAU
 
     types = [{"group_name": d["group_name"], **d["group_type"]} for d in docs if d["group_type"]]
     notes = [Note(NOT_WORTH_SAVING, tuple(not_worth_saving(types))),
-             Note(None, tuple(f"{d['group_name']}: {a['text']}" for d in docs for a in d["split_advice"]),
-                  noun="split advice")]
+             Note(None, tuple(f"{d['group_name']}: split advice: {', '.join(a['advice'] for a in d['split_advice'])}"
+                              " (qunkit.analysis.split; the figures are in the group's 'size and splitting')"
+                              for d in docs if d["split_advice"]), noun="group")]
     return Result(rows=docs, flat=[flat_row(d) for d in docs], title="Overview", render_table=view, notes=notes)
 
 
