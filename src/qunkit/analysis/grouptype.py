@@ -109,10 +109,9 @@ def _figures(F: Features, messages: pd.DataFrame, rules: ActRules) -> pd.DataFra
         "topic": (topic["study"] | topic["work"] | topic["share"]) & ~junk, "replied": col("replied"),
     }
     n = np.bincount(g, minlength=G)
-    out = pd.DataFrame({"messages": n, "speakers": np.bincount(np.unique(g * max(len(F.people), 1)
-                                                                         + w["mk"].to_numpy(np.int64))
-                                                               // max(len(F.people), 1), minlength=G)
-                        if len(w) else np.zeros(G, int)})
+    P = max(len(F.people), 1)
+    pairs = np.unique(g * P + w["mk"].to_numpy(np.int64))        # distinct (group, speaker)
+    out = pd.DataFrame({"messages": n, "speakers": np.bincount(pairs // P, minlength=G)})
     for k, m in masks.items():
         out[k] = np.bincount(g, weights=m.astype(float), minlength=G) / np.maximum(n, 1)
     span = (F.groups["last_ts"] - F.groups["first_ts"]).dt.total_seconds().to_numpy() / 86400
