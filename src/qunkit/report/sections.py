@@ -175,9 +175,10 @@ def _split(g: dict) -> Raw:
     """Split / 2群 advice (``analysis.split``), each with its figures; a line saying none when none."""
     advice = g.get("split") or []
     if not advice:
-        return section("Size and splitting", tag("p", "No split advice: the group is not near its cap, not past "
-                                                      "Dunbar's 150 with falling participation, and no sub-group "
-                                                      "talks apart.", class_="mute"), level=3)
+        return section("Size and splitting", tag("p", "No split advice: the group is not near its cap, its "
+                                                      "participation is not low or falling for its size (judged "
+                                                      "only with a roster), and no sub-group talks apart.",
+                                                 class_="mute"), level=3)
     return section("Size and splitting", table(["advice", "why and what to do"],
                                                [[a["advice"], a["text"]] for a in advice]), level=3)
 
