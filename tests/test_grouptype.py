@@ -149,6 +149,13 @@ def test_oversize_group_with_a_clique():
     assert "480 of the 500-member cap (96%; QQ tier assumed" in a.loc["cap", "text"]
 
 
+def test_a_silent_group_gets_no_advice():
+    """Judged 60 days after its last message, the oversize group is quiet, not big: no advice at all."""
+    m, mem, _, _ = _oversize()
+    later = m["ts"].max() + pd.Timedelta(days=60)
+    assert split_advice(compute_features(m, later, members=mem), mem).empty
+
+
 def test_no_roster_no_participation_advice():
     """Without a roster the cap is a lower bound and participation cannot be judged."""
     m, mem, _, _ = _oversize(roster=False)

@@ -5,7 +5,8 @@ falls (information overload); members who talk mostly to one another form a sub-
 that pulls the big group apart; and "when a group nears its cap, move a part of the old members
 into 2群", so the new group starts with people who carry the rules and the culture.
 
-Advice per group, each with the figures behind it (``evidence``), none when nothing supports it:
+Advice per group, each with the figures behind it (``evidence``), none when nothing supports it, and
+none for a group with fewer than ``ALIVE_SPEAKERS`` (3) speakers in the last 30 days (quiet, not big):
 
 - ``cap``: present members at ``NEAR_CAP`` (90%) of the cap or more (``capacity.group_cap``:
   WeChat 500, QQ the smallest of 200/500/1000/2000/3000 that holds the group). Without a
@@ -50,6 +51,7 @@ LOYAL_MONTHS = 3
 LOYAL_REPLIERS = 5
 LOYAL_TOP = 10
 NAMES_SHOWN = 8
+ALIVE_SPEAKERS = 3        # fewer speakers in the last 30 days: no advice at all (the group is quiet, not big)
 COLUMNS = ["group_id", "group_name", "advice", "text", "members", "evidence"]
 _DAY = 86_400 * 1_000_000_000
 
@@ -187,6 +189,10 @@ def _group_advice(F: Features, members: pd.DataFrame, gi: int, platform: str, n:
     """(advice, text, members named, evidence) of group ``gi``, in the order of the module doc."""
     f, as_of = F.msgs, F.as_of.value
     advice: list[tuple[str, str, list[str], dict]] = []
+    t = f["t"].to_numpy()
+    recent = (f["g"].to_numpy() == gi) & (t > as_of - WINDOW_DAYS * _DAY)
+    if len(np.unique(f["mk"].to_numpy()[recent])) < ALIVE_SPEAKERS:
+        return advice            # a silent group is not split: its risk says so
     add = advice.append
     cap = group_cap(platform, n) if n else None
     if cap and n >= NEAR_CAP * cap:
