@@ -17,11 +17,13 @@ from click.testing import CliRunner
 
 import qunkit.engine as engine_mod
 from qunkit.analysis.activity import activity as activity_all
+from qunkit.analysis.grouptype import group_types
 from qunkit.analysis.overview import overview
 from qunkit.analysis.prune import prune_candidates
 from qunkit.analysis.risk import group_risk
 from qunkit.analysis.roles import assign_roles
 from qunkit.analysis.scope import Scope, parse_when
+from qunkit.analysis.split import split_advice
 from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
 from qunkit.commands import analysis as cmd
@@ -77,7 +79,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 def test_risk_roles_activity_match_all_at_once(store, scope) -> None:
     messages, members, as_of, F = _all_at_once(store, scope)
     risk = cmd.risk(store, scope, engine=SERIAL)
-    _same(risk.rows, group_risk(messages, members, as_of, features=F))
+    _same(risk.rows, cmd.with_group_type(group_risk(messages, members, as_of, features=F), group_types(messages, F)))
     assert len(risk.rows) >= 8
     roles = cmd.roles(store, scope, engine=SERIAL)
     _same(roles.rows, assign_roles(messages, members, as_of, features=F))
@@ -100,7 +102,12 @@ def test_analyze_matches_all_at_once(store) -> None:
     messages, members, as_of, F = _all_at_once(store, Scope())
     roles = current_roles(assign_roles(messages, members, as_of, features=F))
     risk_by = {r["group_id"]: r for r in group_risk(messages, members, as_of, features=F).to_dict("records")}
-    ref = [group_document(row, roles[roles["group_id"] == row["group_id"]], risk_by[row["group_id"]])
+    type_by = {t["group_id"]: t for t in group_types(messages, F).to_dict("records")}
+    advice = split_advice(F, members)
+    split_by = {gid: a.drop(columns=["group_id", "group_name"]).to_dict("records")
+                for gid, a in advice.groupby("group_id", sort=False)}
+    ref = [group_document(row, roles[roles["group_id"] == row["group_id"]], risk_by[row["group_id"]],
+                          type_by[row["group_id"]], split_by.get(row["group_id"], []))
            for row in overview(messages, members, as_of).to_dict("records")]
     got = analyze(store, Scope(), engine=SERIAL).rows
     assert [d["group_id"] for d in got] == [d["group_id"] for d in ref]

@@ -64,6 +64,8 @@ ANSWER_MIN_CHARS = 6     # "试试" alone is a reaction, "你可以试试重启�
 BANTER_KINDS = ("sticker", "redpacket", "transfer", "pat")
 TEXTUAL_KINDS = ("text", "link", "announcement", "forward")
 _CORE_CUES = ("ack_full", "q_end", "emoji_only", "ack_emoji")
+# cues in acts.json that are not acts: what a group talks about, counted per group by analysis.grouptype
+TOPIC_CUES = ("kin", "daily_life", "help_link", "task_work", "study", "work", "share")
 _LEADING_AT = r"^(?:[@＠]\S+\s*)+"
 _EMOJI = r"[\x{2600}-\x{27BF}\x{1F000}-\x{1FAFF}\x{FE0F}\x{200D}\x{2B50}\x{2B55}]"
 _CLAUSE = re.compile(r"^[，,。.！!？?；;~～…\s]+$")
@@ -194,7 +196,7 @@ def _classify_distinct(uniq: pa.Array, rules: ActRules, cut: Callable[[str], lis
     texts), and the polarity/target rules then combine their ~20 boolean arrays; split, those
     arrays would travel between the pieces."""
     names = sorted(set(rules.cues.words) | set(rules.cues.patterns))
-    jobs = {c: ("match", rules.cues.regex(c)) for c in names if c not in _CORE_CUES}
+    jobs = {c: ("match", rules.cues.regex(c)) for c in names if c not in _CORE_CUES and c not in TOPIC_CUES}
     jobs["handle"] = ("match", HANDLE)
     jobs["n_recruit"] = ("count", rules.cues.regex("recruit"))
     jobs["n_ad"] = ("count", rules.cues.regex("ad_word"))

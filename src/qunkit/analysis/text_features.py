@@ -240,6 +240,9 @@ def compute_features(
 
     f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
                       "textual": textual})
+    # the row of ``messages`` each spoken message came from (per-text work elsewhere joins back by it)
+    kept = np.flatnonzero((messages["ts"] <= as_of).to_numpy()) if len(messages) else np.zeros(0, np.int64)
+    f["src"] = kept[sp_order] if n else np.zeros(0, np.int64)
     f["link"] = kmask(("link",)) | url
     f["qmark"] = per_text["qmark"][tcode] & textual
     f["question"] = hits["question"] & (length <= 200) & ((length <= QUESTION_CHARS) | per_text["qmark"][tcode])

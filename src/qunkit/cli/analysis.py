@@ -107,6 +107,10 @@ def risk_cmd(fail_above, lexicon, engine, scope, tz, store_dir, quiet):
     (calendar or the group's own holiday greetings), a group that shrank and
     held steady, and a group coming back to life are not flagged as dying.
 
+    Beside the score (never in it): the group type (seed 002: strong-relationship,
+    purpose, negative-value or unclear) with its figures; a negative-value group
+    (助力 / ads / 刷单) is noted as not worth saving.
+
     \b
     Levels: healthy < 25 <= watch < 50 <= at-risk; dead = no content for 30 days.
     Exit codes: 0 ok, 1 --fail-above N and a group scored N or more,

@@ -29,7 +29,9 @@ def analyze_cmd(targets, input_format, strict, force, roster, roster_dir, roster
     """Overview of groups: activity, member roles, dead-group risk, benchmarks.
 
     TARGETS are export files (imported into the store first) or group names/ids
-    already in the store; none means every group in the store.
+    already in the store; none means every group in the store.  Each group also
+    shows its type (seed 002) beside the risk and, when the figures support it,
+    advice on splitting or seeding a 2群 and whom to move first (seed 000).
 
     \b
     Examples:

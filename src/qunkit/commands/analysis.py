@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..analysis.activity import activity as _activity
 from ..analysis.benchmarks import active_verdict, benchmarks_for
+from ..analysis.grouptype import NOT_WORTH_SAVING, group_types, not_worth_saving
 from ..analysis.risk import group_risk
 from ..analysis.roles import ROLES, member_features, roles_from_features
 from ..analysis.scope import Scope
@@ -31,8 +32,9 @@ ACTIVITY_TABLE = ("group_name", "period", "messages", "speakers", "members", "ac
                   "leavers", "top1_share", "gini", "reply_share", "reply_time", "noise_share", "peak_hour")
 ROLE_TABLE = ("group_name", "member_name", "member_id", "role", "score", "messages", "reasons")
 ROLE_JSON = ("group_id", "group_name", "member_id", "member_name", "role", "messages", "scores", "reasons", "present")
-RISK_TABLE = ("group_name", "score", "level", "reasons")
-RISK_JSON = ("group_id", "group_name", "score", "level", "reasons", "features")
+RISK_TABLE = ("group_name", "score", "level", "group_type", "reasons")
+RISK_JSON = ("group_id", "group_name", "score", "level", "reasons", "features", "group_type", "group_subtype",
+             "group_type_confidence", "group_type_reason")
 LEVELS = ("dead", "at-risk", "watch", "healthy")
 ALL = Scope()  # every group, every message up to the newest
 
@@ -164,8 +166,18 @@ def _role_counts(roles: pd.DataFrame) -> str:
 # ---- risk -------------------------------------------------------------------------------------------
 
 def risk_group(g: GroupInput, lexicon: Path | None) -> pd.DataFrame:
-    """One group's risk row (the per-group task of ``risk``)."""
-    return group_risk(g.messages, g.members, g.as_of, features=features_of(g, lexicon))
+    """One group's risk row with its group type beside it (the per-group task of ``risk``); the type is
+    shown, never part of the score."""
+    F = features_of(g, lexicon)
+    return with_group_type(group_risk(g.messages, g.members, g.as_of, features=F), group_types(g.messages, F))
+
+
+def with_group_type(risk: pd.DataFrame, types: pd.DataFrame) -> pd.DataFrame:
+    """Risk rows with ``group_type``, ``group_subtype``, ``group_type_confidence``, ``group_type_reason``."""
+    t = types.rename(columns={"subtype": "group_subtype", "confidence": "group_type_confidence",
+                              "reason": "group_type_reason"})
+    cols = ["group_id", "group_type", "group_subtype", "group_type_confidence", "group_type_reason"]
+    return risk.merge(t[cols], on="group_id", how="left")
 
 
 RISK_ORDER = (["score", "group_name"], [False, True])   # group_risk's ranking: highest risk first
@@ -178,7 +190,15 @@ def risk(store, scope: Scope = ALL, *, fail_above: float | None = None, lexicon:
     out, as_of = combine(done.results, *RISK_ORDER), done.as_of
     counts = out["level"].value_counts()
     notes = [as_of_note(as_of, tz),
-             ", ".join(f"{counts.get(level, 0)} {level}" for level in LEVELS) + f" of {len(out)} group(s)"]
+             ", ".join(f"{counts.get(level, 0)} {level}" for level in LEVELS) + f" of {len(out)} group(s)",
+             Note(NOT_WORTH_SAVING, tuple(not_worth_saving(out)))]
     crossed = fail_above is not None and len(out) and bool(np.any(out["score"].to_numpy(dtype=float) >= fail_above))
     return Result(rows=out, columns=RISK_JSON, title=f"Dead-group risk ({len(out)} groups)", notes=notes,
-                  table_columns=RISK_TABLE, exit_code=EXIT_THRESHOLD if crossed else 0)
+                  table=out.assign(group_type=type_label(out)), table_columns=RISK_TABLE,
+                  exit_code=EXIT_THRESHOLD if crossed else 0)
+
+
+def type_label(frame: pd.DataFrame) -> pd.Series:
+    """``purpose: learning`` for the table: the type, its subtype when there is one."""
+    sub = frame["group_subtype"].fillna("").astype(str)
+    return frame["group_type"].astype(str) + np.where(sub != "", ": " + sub, "")

@@ -1,8 +1,8 @@
 """``qunkit report``: the facts of every group in scope, gathered from the analysis functions, as one HTML page.
 
 Nothing is re-derived here: activity (per day and week), overview, roles, risk (and risk replayed at past
-weeks' ends, ``moments.risk_at``), reply links, prune candidates and keywords each come from their own
-module; this file only selects and arranges their rows per group.  ``report.sections`` renders them.
+weeks' ends, ``moments.risk_at``), the group type, split advice, reply links, prune candidates and keywords
+each come from their own module; this file only selects and arranges their rows per group.  ``report.sections`` renders them.
 
 Bounded work for big stores: reply links are computed over each group's last ``REPLY_WINDOW`` messages
 and keywords on a sample per month (``analysis.keywords``); the page says so.
@@ -17,11 +17,13 @@ import pandas as pd
 
 from ..analysis.activity import activity
 from ..analysis.benchmarks import benchmarks_for
+from ..analysis.grouptype import group_types
 from ..analysis.keywords import PER_PERIOD, period_keywords
 from ..analysis.overview import overview
 from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
+from ..analysis.split import split_advice
 from ..localtime import DEFAULT_TZ
 from ..report.sections import heatmap_grid, render_report
 from .analyze import current_roles
@@ -69,6 +71,8 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     content = _keywords(messages)
     heat = _heatmaps(messages)
     platform = dict(zip(F.groups["group_id"].astype(str), F.groups["platform"].astype(str), strict=True))
+    types = {t["group_id"]: t for t in group_types(base.messages, F).to_dict("records")}
+    advice = split_advice(F, members)
     out = []
     for r in risk.to_dict("records"):
         gid = r["group_id"]
@@ -85,6 +89,8 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
             "prune": prune[prune["group_name"] == r["group_name"]],
             "noise": _noise(F, gid, as_of),
             "heatmap": heat.get(gid, heatmap_grid(np.zeros(0, int), np.zeros(0, int))),
+            "group_type": types.get(gid),
+            "split": advice[advice["group_id"] == gid].to_dict("records"),
         })
     return out, as_of
 

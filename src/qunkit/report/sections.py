@@ -48,10 +48,16 @@ def _ranking(groups: list[dict]) -> Raw:
     for i, g in enumerate(groups):
         o, r = g["overview"], g["risk"]
         rows.append([i + 1, tag("a", g["group_name"], href=f"#g{i}"), r["score"], _level(r["level"]),
-                     (r["reasons"] or [""])[0], o.get("messages", 0), o.get("members", 0),
-                     _pct(o.get("active_rate_monthly"))])
+                     _type_label(g.get("group_type")), (r["reasons"] or [""])[0], o.get("messages", 0),
+                     o.get("members", 0), _pct(o.get("active_rate_monthly"))])
     return section("Groups by dead-group risk", table(
-        ["#", "group", "risk", "level", "main cause", "messages", "members", "active (30 days)"], rows))
+        ["#", "group", "risk", "level", "type", "main cause", "messages", "members", "active (30 days)"], rows))
+
+
+def _type_label(t: dict | None) -> str:
+    if not t:
+        return "unclear"
+    return t["group_type"] + (f": {t['subtype']}" if t.get("subtype") else "")
 
 
 def _group(i: int, g: dict, tz: str, prune_days: int) -> Raw:
@@ -60,7 +66,8 @@ def _group(i: int, g: dict, tz: str, prune_days: int) -> Raw:
                   ("period", f"{local_text(o.get('first'), tz)} → {local_text(o.get('last'), tz)} ({o.get('days')} days)"),
                   ("messages", f"{o.get('messages')} from {o.get('speakers')} speakers"),
                   ("members", f"{o.get('members')} ({o.get('members_source')}); never spoke: {o.get('silent_members')}")])
-    parts = [head, _activity(g), _roles(g), _risk(g, tz), _conversation(g), _content(g), _prune(g, prune_days)]
+    parts = [head, _activity(g), _roles(g), _risk(g, tz), _split(g), _conversation(g), _content(g),
+             _prune(g, prune_days)]
     return tag("section", join([tag("h2", g["group_name"]), *parts]), id=f"g{i}", class_="group")
 
 
@@ -148,12 +155,32 @@ def _structure(r: pd.DataFrame) -> Raw:
 def _risk(g: dict, tz: str) -> Raw:
     r = g["risk"]
     out = [tag("p", join([tag("strong", f"{r['score']:g}/100 "), _level(r["level"])])), bullets(r["reasons"])]
+    t = g.get("group_type")
+    if t:
+        conf = "" if t["group_type"] == "unclear" else f" (confidence {t['confidence']:.2f})"
+        worth = "" if t.get("worth_saving", True) else (
+            "; a negative-value group is not worth saving (seed 002): prune or close rather than revive")
+        out.append(facts([("group type", f"{_type_label(t)}{conf}{worth}"), ("evidence", t["reason"])]))
     t = g["risk_trend"]
     if len(t) > 1:
         out.append(tag("h3", "Risk score at the end of past weeks (replayed --as-of)"))
         out.append(charts.trend([s for _, s in t], [local_text(a, tz, "%m-%d") for a, _ in t], label="risk trend"))
         out.append(table(["as of", "score"], [[local_text(a, tz), s] for a, s in t]))
     return section("Dead-group risk", *out, level=3)
+
+
+# ---- size and splitting ---------------------------------------------------------------------------
+
+def _split(g: dict) -> Raw:
+    """Split / 2群 advice (``analysis.split``), each with its figures; a line saying none when none."""
+    advice = g.get("split") or []
+    if not advice:
+        return section("Size and splitting", tag("p", "No split advice: the group is not near its cap, its "
+                                                      "participation is not low or falling for its size (judged "
+                                                      "only with a roster), and no sub-group talks apart.",
+                                                 class_="mute"), level=3)
+    return section("Size and splitting", table(["advice", "why and what to do"],
+                                               [[a["advice"], a["text"]] for a in advice]), level=3)
 
 
 # ---- conversation ---------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ def _day(ts: pd.Timestamp, tz: str) -> str:
 
 
 def group_lines(row: dict, tz: str = DEFAULT_TZ, roles: pd.DataFrame | None = None,
-                risk: dict | None = None) -> list[tuple[str, str]]:
+                risk: dict | None = None, group_type: dict | None = None,
+                split: list[dict] | None = None) -> list[tuple[str, str]]:
     """(style, text) lines for one group; text is plain (not yet escaped)."""
     out: list[tuple[str, str]] = []
     out.append(("title", f"{row['group_name']}  ({row['platform']}, {row['group_id']})"
@@ -51,6 +52,16 @@ def group_lines(row: dict, tz: str = DEFAULT_TZ, roles: pd.DataFrame | None = No
         out.append(("risk", f"risk        {risk['score']:.0f}/100 {risk['level']}"))
         for reason in risk.get("reasons", [])[:5]:
             out.append(("", f"  - {reason}"))
+    if group_type is not None:
+        sub = f": {group_type['subtype']}" if group_type.get("subtype") else ""
+        conf = f" (confidence {group_type['confidence']:.2f})" if group_type["group_type"] != "unclear" else ""
+        out.append(("", f"type        {group_type['group_type']}{sub}{conf}"
+                        + ("; not worth saving" if not group_type.get("worth_saving", True) else "")))
+        out.append(("dim", f"  {group_type['reason']}"))
+    if split:
+        out.append(("head", "size and splitting"))
+        for a in split:
+            out.append(("", f"  - {a['advice']}: {a['text']}"))
     out.append(("head", "benchmarks"))
     for note in row["benchmarks"]:
         out.append(("dim", f"  {note}"))
