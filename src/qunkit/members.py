@@ -74,6 +74,12 @@ def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarr
     return (g + _KEY_SEP + m).to_numpy(dtype=object)
 
 
+def keys_in(keys: np.ndarray | pd.Series, other: np.ndarray | pd.Series | list) -> np.ndarray:
+    """Which of ``keys`` (e.g. ``member_key`` strings) occur in ``other``, by hashing: ``np.isin`` on object
+    arrays compares every pair (a Python loop over ``other``), minutes for a million keys."""
+    return pd.Series(np.asarray(keys, dtype=object)).isin(pd.Series(np.asarray(other, dtype=object))).to_numpy()
+
+
 def normalise_names(names: pd.Series | np.ndarray) -> pd.Series:
     """THE name normalisation for matching: stripped, without a leading @ (mentions), '' for none."""
     return pd.Series(np.asarray(names, dtype=object), dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
@@ -183,7 +189,7 @@ def with_speakers(members: pd.DataFrame | None, speakers: pd.DataFrame) -> pd.Da
     group.  Everyone who spoke is a member even when a hand-built frame missed them."""
     base = members if members is not None else conform_members(pd.DataFrame({"group_id": [], "member_id": []}))
     have = member_key(base["group_id"], base["member_id"])
-    new = speakers[~np.isin(member_key(speakers["group_id"], speakers["member_id"]), have)]
+    new = speakers[~keys_in(member_key(speakers["group_id"], speakers["member_id"]), have)]
     if not len(new):
         return base.reset_index(drop=True)
     out = conform_members(pd.concat([base, new], ignore_index=True))
@@ -298,7 +304,7 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
 
     out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
     out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
-    out["in_roster"] = np.isin(member_key(out["group_id"], out["member_id"]),
+    out["in_roster"] = keys_in(member_key(out["group_id"], out["member_id"]),
                                member_key(roster_df["group_id"], roster_df["member_id"]))
     out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
     out["role"] = _first_of(out, ["roster_role", "title_role"])
@@ -423,8 +429,8 @@ def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
     hit = hit[hit["n"] == 1]
     speaking_ids = member_key(gid, sid)
     roster_ids = member_key(ro["group_id"], ro["roster_id"])
-    hit = hit[~np.isin(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
-              & ~np.isin(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
+    hit = hit[~keys_in(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
+              & ~keys_in(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
     if not len(hit):
         return messages, ambiguous
     new_id = pd.Series(hit["roster_id"].to_numpy(), index=member_key(hit["group_id"], hit["sender_id"]))

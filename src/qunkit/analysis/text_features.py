@@ -41,7 +41,8 @@ from .acts import ACTS, ActRules, _classify_distinct, resolve_rules
 from .lexicon import Lexicon, resolve_lexicon
 from .textscan import HANDLE, _arrow, _codes, _run_regexes
 
-__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "compute_features", "text_flags", "to_datetime_utc", "ts_ns"]
+__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "TextFlagCache", "compute_features", "text_flags", "to_datetime_utc",
+           "ts_ns"]
 
 REPLY_WINDOW = pd.Timedelta(minutes=10)
 ANSWER_WINDOW = pd.Timedelta(hours=2)
@@ -79,6 +80,30 @@ class Features:
     groups: pd.DataFrame     # group_id, group_name, tz, platform, first_ts, last_ts, messages
     people: pd.DataFrame     # g, group_id, member_id, member_name: every sender
     as_of: pd.Timestamp
+
+
+class TextFlagCache:
+    """``text_flags`` of every distinct text seen so far, for one lexicon: the analysis replayed at
+    several moments (the report's risk trend, the digest's previous period) sees subsets of the same
+    texts, and the per-text flags (lexicon regexes and message acts, most of ``compute_features``' time)
+    do not depend on the moment, so each text is scanned once.  Results are identical to a fresh run."""
+
+    def __init__(self, lexicon: Lexicon | str | None = None) -> None:
+        self.lexicon = resolve_lexicon(lexicon)
+        self.texts = pa.array([], pa.string())
+        self.flags: dict[str, np.ndarray] = {}
+
+    def flags_for(self, uniq: pa.Array) -> dict[str, np.ndarray]:
+        """The flags of the distinct texts ``uniq`` (scanning only the ones not seen before)."""
+        idx = pc.index_in(uniq, value_set=self.texts)
+        new = pc.filter(uniq, pc.is_null(idx))
+        if len(new) or not self.flags:
+            fresh = text_flags(new, self.lexicon)
+            self.flags = fresh if not self.flags else {k: np.concatenate([v, fresh[k]]) for k, v in self.flags.items()}
+            self.texts = pa.concat_arrays([self.texts, new.cast(pa.string())])
+            idx = pc.index_in(uniq, value_set=self.texts)
+        pos = idx.to_numpy(zero_copy_only=False).astype(np.int64)
+        return {k: v[pos] for k, v in self.flags.items()}
 
 
 def ts_ns(ts: pd.Series) -> np.ndarray:
@@ -123,14 +148,18 @@ def compute_features(
     as_of: pd.Timestamp,
     lexicon: Lexicon | str | None = None,
     members: pd.DataFrame | None = None,
+    text_cache: TextFlagCache | None = None,
 ) -> Features:
     """Compute per-message features once; activity, roles and risk all accept the result.
+
+    ``text_cache``: reuse (and extend) the per-text flags of earlier calls; its lexicon is used (build it
+    from the same ``lexicon`` argument).
 
     Long on purpose (~190 lines): one pass over the messages whose intermediate arrays (codes,
     order, masks) feed each next step; split, a dozen arrays would travel between the pieces.
     Its steps are marked by ``# ----`` headings and the heavy parts live in helpers.
     """
-    lex = resolve_lexicon(lexicon)
+    lex = resolve_lexicon(lexicon) if text_cache is None else text_cache.lexicon
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
     m = messages[messages["ts"] <= as_of] if len(messages) else messages
@@ -227,7 +256,7 @@ def compute_features(
     textual = kmask(TEXTUAL_KINDS)
     length = np.where(textual, length_raw, 0)
 
-    per_text = text_flags(uniq, lex)
+    per_text = text_flags(uniq, lex) if text_cache is None else text_cache.flags_for(uniq)
     hits = {c: per_text[c][tcode] & textual for c in CATEGORY_FLAGS}
     n_contact = per_text["n_contact"][tcode] * textual
     n_commercial = per_text["n_commercial"][tcode] * textual

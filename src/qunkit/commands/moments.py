@@ -3,6 +3,10 @@
 The digest compares this period's verdicts with the previous period's, and the report draws the risk score
 over past weeks; both need the same thing: messages cut at ``t``, members derived from exactly those (the
 store's rosters), the per-message features as of ``t``, then the public analysis functions.
+
+Replays share what does not depend on the moment: the store's rosters (read once) and the per-text
+flags (``TextFlagCache``: every distinct text is scanned once for all moments); the rest (who replied,
+floods, members) is recomputed at each moment, so a replay says exactly what ``--as-of t`` says.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pandas as pd
 
 from ..analysis.risk import group_risk
 from ..analysis.roles import assign_roles
-from ..analysis.text_features import Features, compute_features
+from ..analysis.text_features import Features, TextFlagCache, compute_features
 from ..members import derive_members
 
 
@@ -26,6 +30,7 @@ class Moment:
     messages: pd.DataFrame
     members: pd.DataFrame
     features: Features
+    text_cache: TextFlagCache | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def risk(self) -> pd.DataFrame:
@@ -44,10 +49,11 @@ class Moment:
 
 def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timestamp,
            lexicon: Path | None = None, members: pd.DataFrame | None = None,
-           rosters: dict[str, pd.DataFrame] | None = None) -> Moment:
+           rosters: dict[str, pd.DataFrame] | None = None, text_cache: TextFlagCache | None = None) -> Moment:
     """The analysis inputs as of ``t``: ``messages`` cut at ``t``; ``members`` re-derived unless given
     (give them when ``t`` is the scope's own as_of, where ``load_scope`` already derived them), from
-    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does)."""
+    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does).
+    ``text_cache``: per-text flags shared with other moments (a new one is made and kept on the result)."""
     m = messages[messages["ts"] <= t]
     if members is not None:
         mem = members
@@ -55,18 +61,21 @@ def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timesta
         mem = derive_members(m, rosters)
     else:
         mem = store.members(groups, messages=m)
-    return Moment(t, m, mem, compute_features(m, t, lexicon, members=mem))
+    cache = text_cache if text_cache is not None else TextFlagCache(lexicon)
+    return Moment(t, m, mem, compute_features(m, t, lexicon, members=mem, text_cache=cache), cache)
 
 
 def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[pd.Timestamp],
-            lexicon: Path | None = None) -> pd.DataFrame:
-    """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level)."""
+            lexicon: Path | None = None, text_cache: TextFlagCache | None = None) -> pd.DataFrame:
+    """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level);
+    ``text_cache``: the per-text flags of an earlier moment over the same messages (e.g. ``Moment.text_cache``)."""
     rows = []
     rosters = store.rosters(groups) if times else {}
+    cache = text_cache if text_cache is not None else TextFlagCache(lexicon)
     for t in times:
         if not (messages["ts"] <= t).any():
             continue
-        r = moment(store, groups, messages, t, lexicon, rosters=rosters).risk()
+        r = moment(store, groups, messages, t, lexicon, rosters=rosters, text_cache=cache).risk()
         rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
     if not rows:
         return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})
