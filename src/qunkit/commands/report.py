@@ -63,7 +63,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
     risk = base.risk()
     times = [as_of - pd.Timedelta(weeks=k) for k in range(trend_weeks, 0, -1)]
-    past = risk_at(store, scope.groups, messages, times, lexicon, text_cache=base.text_cache)
+    past = risk_at(store, scope.groups, messages, times, lexicon, prepared=base.prepared)
     links = _links(messages)
     prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
     content = _keywords(messages)
