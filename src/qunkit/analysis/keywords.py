@@ -9,7 +9,8 @@ group's everyday words (its own name, 群主) sink.  With a single period the sc
 Topics: a period's *topic* is a set of its keywords that are talked about together.  Chat topics come
 as threads (one person asks about 快门, the next answers about 光圈), so two of the period's top
 ``TOPIC_POOL`` keywords are linked when they occur in the same run of ``BLOCK`` consecutive texts (of the
-period's sample) at least twice and in at least ``LINK`` of the runs of the rarer one; a topic is the best
+period's sample) at least twice, in at least ``LINK`` of the runs of the rarer one and ``LIFT`` times more
+often than chance (a filler word in every stretch meets everything, by chance); a topic is the best
 keyword not yet in a topic with the free keywords linked to it (two or more words; no chains of links, which
 glue unrelated threads together), ranked by the texts that use any of its words.
 
@@ -37,6 +38,7 @@ PER_PERIOD = 1500          # texts segmented per period at most (even sample)
 TOPIC_POOL = 16            # a period's best keywords that topics are made of
 BLOCK = 5                  # consecutive texts (of the sample) that make one stretch of conversation
 LINK = 0.25                # two keywords are linked when this share of the rarer one's stretches has both
+LIFT = 1.5                 # ... and they meet this many times more often than chance would have them
 TOPICS = 3                 # topics shown per period
 PRIOR = 0.2                # the log-odds prior's weight, as a share of all the words counted (``_log_odds``)
 _WORD = re.compile(r"[\u3400-\u9fff]{2,}|[A-Za-z][A-Za-z'\-]{2,}")
@@ -124,8 +126,8 @@ def _rank(counts: dict[object, Counter], scorer: str) -> dict[object, list[tuple
     if scorer == "tfidf":
         idf = np.log((1 + len(counts)) / (1 + (y > 0).sum(axis=0))) + 1.0
         score = y / np.maximum(n_p, 1) * idf
-    elif scorer == "logodds":
-        score = _log_odds(y) if len(counts) > 1 else y
+    elif scorer == "logodds":      # only words a period uses more than the others (z > 0)
+        score = np.where(_log_odds(y) > 0, _log_odds(y), -np.inf) if len(counts) > 1 else y
     else:
         raise ValueError(f"unknown scorer {scorer!r}")
     small = n_p < 20                               # a tiny period: every word counts, even once
@@ -171,7 +173,8 @@ def topic_clusters(segmented: list[list[str]], pool: list[str]) -> list[dict]:
     co = inc @ inc.T
     per_word = np.diag(co).astype(float)
     rarer = np.minimum.outer(per_word, per_word)
-    linked = (co >= 2) & (co >= LINK * np.maximum(rarer, 1))
+    lift = co * n_blocks / np.maximum(np.outer(per_word, per_word), 1)   # > 1: together more than by chance
+    linked = (co >= 2) & (co >= LINK * np.maximum(rarer, 1)) & (lift >= LIFT)
     np.fill_diagonal(linked, False)
     uses = np.zeros((k, int(text_of.max()) + 1), dtype=bool)
     uses[word_of, text_of] = True

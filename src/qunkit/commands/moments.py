@@ -21,6 +21,7 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import assign_roles
 from ..analysis.text_features import Features, PreparedFeatures, prepare_features
 from ..members import derive_members
+from ..store import MEMBER_SOURCE_COLUMNS
 
 
 @dataclass
@@ -59,8 +60,8 @@ def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timesta
     m = messages[messages["ts"] <= t]
     if members is not None:
         mem = members
-    elif rosters is not None:
-        mem = derive_members(m, rosters)
+    elif rosters is not None:       # only the columns members come from (the same frame, less to copy)
+        mem = derive_members(m[[c for c in MEMBER_SOURCE_COLUMNS if c in m.columns]], rosters)
     else:
         mem = store.members(groups, messages=m)
     prep = prepared if prepared is not None and t <= prepared.as_of else prepare_features(messages, t, lexicon)
