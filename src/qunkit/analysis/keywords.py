@@ -2,9 +2,12 @@
 
 jieba segments the texts (its default dictionary, HMM off: faster and fewer invented words); words in
 ``data/stopwords.txt`` (Chinese and English function words, chat fillers, placeholders such as 图片),
-single CJK characters, short Latin tokens and numbers are dropped.  Each word is scored TF-IDF with the
-periods as documents: a word frequent this period and rare in the other periods ranks first, so the
-group's everyday words (its own name, 群主) sink.  With a single period the score is the plain frequency.
+single CJK characters, short Latin tokens and numbers are dropped.  Each word is scored by the log-odds
+ratio of its use in this period against all the other periods, as a z-score with an informative Dirichlet
+prior (``_log_odds``): a word this period uses far more than the others ranks first, a word used at the
+same rate every period (the group's jargon, its own name, 群主) scores about zero however frequent and is
+not listed.  With a single period the score is the plain frequency.  ``scorer="tfidf"`` is the earlier
+score (TF-IDF with the periods as documents), kept for comparison.
 
 Topics: a period's *topic* is a set of its keywords that are talked about together.  Chat topics come
 as threads (one person asks about 快门, the next answers about 光圈), so two of the period's top
@@ -15,9 +18,9 @@ keyword not yet in a topic with the free keywords linked to it (two or more word
 glue unrelated threads together), ranked by the texts that use any of its words.
 
 Measured (``benchmarks/bench_keywords.py``: generated groups with a different topic planted in each
-month): the TF-IDF over periods here finds the planted topic more often than jieba's own TF-IDF
-(``extract_tags``, a general-language IDF that ranks the group's everyday jargon first) and its TextRank;
-the README has the figures.
+month): the log-odds score finds the planted topic far more often than the TF-IDF over periods, jieba's
+own TF-IDF (``extract_tags``, a general-language IDF that ranks the group's everyday jargon first) and its
+TextRank; the README has the figures.
 
 Speed: jieba segments about 8,000 short texts a second, so each period is segmented on an even sample of
 at most ``per_period`` texts (the counts then stand for the sample; ``sampled`` says how many were used).
