@@ -14,6 +14,8 @@ the trend's replays, reply links and keywords are the costly ones.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +30,9 @@ from qunkit.ingest import import_file
 from qunkit.store import Store
 
 
-def timed_report(store: Store, trend_weeks: int) -> tuple[float, int, dict[str, float]]:
-    """Build the page; return (seconds, bytes, seconds per costly part)."""
+def timed_report(store: Store, trend_weeks: int) -> tuple[float, float, int, dict[str, float]]:
+    """Build the page; return (wall seconds, CPU seconds of this process, bytes, wall seconds per costly part).
+    On a shared machine the CPU time is the steadier figure: wall time grows with the other processes."""
     parts: dict[str, float] = {}
     originals = {name: getattr(report_mod, name) for name in ("risk_at", "_links", "_keywords")}
 
@@ -45,9 +48,9 @@ def timed_report(store: Store, trend_weeks: int) -> tuple[float, int, dict[str, 
     for name, fn in originals.items():
         setattr(report_mod, name, timer(name, fn))
     try:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         page = report(store, Scope(), trend_weeks=trend_weeks).text
-        return time.perf_counter() - t, len(page.encode("utf-8")), parts
+        return time.perf_counter() - t, time.process_time() - c, len(page.encode("utf-8")), parts
     finally:
         for name, fn in originals.items():
             setattr(report_mod, name, fn)
@@ -65,10 +68,12 @@ def year_group(root: Path) -> Store:
 
 def show(label: str, store: Store, trend_weeks: int) -> None:
     n = len(store.messages(columns=["ts"]))
-    seconds, size, parts = timed_report(store, trend_weeks)
+    seconds, cpu, size, parts = timed_report(store, trend_weeks)
     detail = ", ".join(f"{k.strip('_')} {v:.1f} s" for k, v in parts.items())
-    print(f"{label}: {n:,} messages -> {size / 1e6:.2f} MB page in {seconds:.1f} s ({detail}); "
-          f"without the risk trend's {trend_weeks} replays {seconds - parts.get('risk_at', 0.0):.1f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{label}: {n:,} messages -> {size / 1e6:.2f} MB page in {seconds:.1f} s, CPU {cpu:.1f} s ({detail}); "
+          f"without the risk trend's {trend_weeks} replays {seconds - parts.get('risk_at', 0.0):.1f} s; "
+          f"peak RSS so far {peak:.0f} MB; load average {os.getloadavg()[0]:.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:

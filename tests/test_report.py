@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import html.parser
 import json
+import re
 from pathlib import Path
 
 import browser
@@ -159,6 +160,9 @@ def test_analyze_html_is_the_report(tmp_path: Path) -> None:
     assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8")
     page = a.read_text(encoding="utf-8")
     assert "摄影爱好者交流群" in page and "<svg" in page
+    # the content section has topics per month: keywords joined by " / " with the texts that use them
+    content = page[page.index("topics (texts)"):]
+    assert re.search(r"<td>[^<>]+ / [^<>]+ \(\d+\)", content[:content.index("</table>")])
 
 
 def test_report_empty_store_is_a_store_error(tmp_path: Path) -> None:

@@ -74,6 +74,12 @@ def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarr
     return (g + _KEY_SEP + m).to_numpy(dtype=object)
 
 
+def keys_in(keys: np.ndarray | pd.Series, other: np.ndarray | pd.Series | list) -> np.ndarray:
+    """Which of ``keys`` (e.g. ``member_key`` strings) occur in ``other``, by hashing: ``np.isin`` on object
+    arrays compares every pair (a Python loop over ``other``), minutes for a million keys."""
+    return pd.Series(np.asarray(keys, dtype=object)).isin(pd.Series(np.asarray(other, dtype=object))).to_numpy()
+
+
 def normalise_names(names: pd.Series | np.ndarray) -> pd.Series:
     """THE name normalisation for matching: stripped, without a leading @ (mentions), '' for none."""
     return pd.Series(np.asarray(names, dtype=object), dtype=object).fillna("").astype(str).str.strip().str.lstrip("@")
@@ -183,7 +189,7 @@ def with_speakers(members: pd.DataFrame | None, speakers: pd.DataFrame) -> pd.Da
     group.  Everyone who spoke is a member even when a hand-built frame missed them."""
     base = members if members is not None else conform_members(pd.DataFrame({"group_id": [], "member_id": []}))
     have = member_key(base["group_id"], base["member_id"])
-    new = speakers[~np.isin(member_key(speakers["group_id"], speakers["member_id"]), have)]
+    new = speakers[~keys_in(member_key(speakers["group_id"], speakers["member_id"]), have)]
     if not len(new):
         return base.reset_index(drop=True)
     out = conform_members(pd.concat([base, new], ignore_index=True))
@@ -298,7 +304,7 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
 
     out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
     out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
-    out["in_roster"] = np.isin(member_key(out["group_id"], out["member_id"]),
+    out["in_roster"] = keys_in(member_key(out["group_id"], out["member_id"]),
                                member_key(roster_df["group_id"], roster_df["member_id"]))
     out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
     out["role"] = _first_of(out, ["roster_role", "title_role"])
@@ -326,12 +332,10 @@ def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.Dat
     senders = g.agg(messages=("ts", "size"), first_spoke=("ts", "min"), last_spoke=("ts", "max"))
     triples = sp.drop_duplicates(["group_id", "sender_id", "sender_name"]).astype(
         {"group_id": str, "sender_id": str, "sender_name": str})
-    named = triples.groupby(["group_id", "sender_id"], sort=False)["sender_name"]
     keys = ["group_id", "member_id"]
     senders = senders.reset_index().astype({"group_id": str, "sender_id": str}).rename(
         columns={"sender_id": "member_id"})
-    senders = senders.merge(named.agg(list).rename("names").reset_index().rename(
-        columns={"sender_id": "member_id"}), on=keys, how="left")
+    senders = senders.merge(_name_lists(triples), on=keys, how="left")
     # the name a member used last (names are in first-use order; the last message's name wins)
     last_name = sp.drop_duplicates(["group_id", "sender_id"], keep="last").astype(
         {"group_id": str, "sender_id": str, "sender_name": str})
@@ -348,6 +352,19 @@ def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.Dat
             senders = senders.drop(columns="title_role").merge(role.rename("title_role").reset_index(), on=keys,
                                                                how="left")
     return senders, triples[["group_id", "sender_id", "sender_name", "ts"]]
+
+
+def _name_lists(triples: pd.DataFrame) -> pd.DataFrame:
+    """(group_id, member_id, names): each sender's names in ``triples`` order (first use), without a
+    pandas ``agg(list)`` (a Python call per member)."""
+    codes, _ = pd.factorize(member_key(triples["group_id"], triples["sender_id"]))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    firsts = order[np.r_[0, bounds]] if len(order) else order
+    names = triples["sender_name"].to_numpy(dtype=object)[order]
+    return pd.DataFrame({"group_id": triples["group_id"].to_numpy(dtype=object)[firsts],
+                         "member_id": triples["sender_id"].to_numpy(dtype=object)[firsts],
+                         "names": [list(x) for x in np.split(names, bounds)] if len(order) else []})
 
 
 def _event_rows(m: pd.DataFrame) -> pd.DataFrame:
@@ -406,10 +423,12 @@ def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
     need = {"group_id", "sender_id", "sender_name"}
     if not rosters or not len(messages) or not need <= set(messages.columns):
         return messages, []
-    sid = messages["sender_id"].astype(str)
-    by_name = (sid == messages["sender_name"].astype(str)) & ~sid.isin(NON_MEMBERS)
-    if not by_name.any():
+    sid_v, name_v = _str_values(messages["sender_id"]), _str_values(messages["sender_name"])
+    by_name_v = (sid_v == name_v) & pd.notna(sid_v) & ~pd.Series(sid_v).isin(list(NON_MEMBERS)).to_numpy()
+    if not by_name_v.any():
         return messages, []
+    sid = messages["sender_id"].astype(str)
+    by_name = pd.Series(by_name_v, index=messages.index)
     gid = messages["group_id"].astype(str)
     ro = _roster_rows(rosters)
     ro = pd.DataFrame({"group_id": ro["group_id"].astype(str), "roster_id": ro["member_id"].astype(str),
@@ -423,8 +442,8 @@ def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
     hit = hit[hit["n"] == 1]
     speaking_ids = member_key(gid, sid)
     roster_ids = member_key(ro["group_id"], ro["roster_id"])
-    hit = hit[~np.isin(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
-              & ~np.isin(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
+    hit = hit[~keys_in(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
+              & ~keys_in(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
     if not len(hit):
         return messages, ambiguous
     new_id = pd.Series(hit["roster_id"].to_numpy(), index=member_key(hit["group_id"], hit["sender_id"]))
@@ -433,6 +452,16 @@ def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
     out = messages.copy()
     out["sender_id"] = mapped.where(mapped.notna() & by_name, sid).to_numpy(dtype=object)
     return out, ambiguous
+
+
+def _str_values(s: pd.Series) -> np.ndarray:
+    """A column as an object array of str, None where missing, converting a categorical's categories
+    once instead of every row (``astype(str)`` on a million rows builds a million strings)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.append(np.asarray(s.cat.categories.astype(str), dtype=object), None)
+        codes = s.cat.codes.to_numpy()
+        return cats[np.where(codes < 0, len(cats) - 1, codes)]
+    return np.where(s.notna().to_numpy(), np.asarray(s.astype(str), dtype=object), None)
 
 
 def attribute_senders(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..localtime import DEFAULT_TZ
-from ..members import member_key, present_at
+from ..members import keys_in, member_key, present_at
 from .text_features import Features
 
 SILENCE = pd.Timedelta(hours=2)
@@ -71,7 +71,7 @@ def core_candidates(F: Features, members: pd.DataFrame, roles: pd.DataFrame | No
     s["group_name"] = s["group_id"].map(F.groups.set_index("group_id")["group_name"].astype(str))
     mem = members[members["member_id"] != "system"]
     gone = member_key(mem["group_id"].astype(str), mem["member_id"].astype(str))[~present_at(mem, F.as_of)]
-    s = s[~np.isin(member_key(s["group_id"], s["member_id"]), gone) & (s["messages"] > 0)]
+    s = s[~keys_in(member_key(s["group_id"], s["member_id"]), gone) & (s["messages"] > 0)]
     names = mem.assign(k=member_key(mem["group_id"].astype(str), mem["member_id"].astype(str))).drop_duplicates(
         "k").set_index("k")["member_name"]
     key = member_key(s["group_id"], s["member_id"])

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..members import PROTECTED_ROLES, member_key, present_at, role_from_title, with_speakers
+from ..members import PROTECTED_ROLES, keys_in, member_key, present_at, role_from_title, with_speakers
 from .rollcall import DEFAULT_WINDOW, answerers
 
 COLUMNS = ["group_name", "member_id", "member_name", "reason", "last_spoke", "joined", "days_silent",
@@ -155,14 +155,14 @@ def never_listed(df: pd.DataFrame, m_in: pd.DataFrame, answered: set[tuple[str, 
                   as_of: pd.Timestamp, grace_days: int) -> pd.Series:
     """Owners/admins (roster role, or any 群主/管理员 title the export ever gave them: a roster may be
     older than a promotion), ``keep``, roll-call answerers and newcomers within the grace period."""
-    protected = df["role"].astype(object).isin(PROTECTED_ROLES) | np.isin(member_key(df["group_id"], df["member_id"]),
-                                                                           _titled(m_in))
+    protected = df["role"].astype(object).isin(PROTECTED_ROLES) | keys_in(member_key(df["group_id"], df["member_id"]),
+                                                                            _titled(m_in))
     wanted = {k.strip() for k in keep if k and k.strip()}
     kept = df["member_id"].isin(wanted) | df["member_name"].astype(str).isin(wanted) | df["names"].map(
         lambda names: _any_in(names, wanted)).astype(bool)
     ans = sorted(answered)
     ans_keys = member_key([g for g, _ in ans], [m for _, m in ans])
-    did_answer = pd.Series(np.isin(member_key(df["group_id"], df["member_id"]), ans_keys), index=df.index)
+    did_answer = pd.Series(keys_in(member_key(df["group_id"], df["member_id"]), ans_keys), index=df.index)
     newcomer = df["joined"].notna() & (df["joined"] > as_of - grace_days * DAY)
     return protected | kept | did_answer | newcomer
 

@@ -41,7 +41,8 @@ from .acts import ACTS, ActRules, _classify_distinct, resolve_rules
 from .lexicon import Lexicon, resolve_lexicon
 from .textscan import HANDLE, _arrow, _codes, _run_regexes
 
-__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "compute_features", "text_flags", "to_datetime_utc", "ts_ns"]
+__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "PreparedFeatures", "compute_features",
+           "prepare_features", "text_flags", "to_datetime_utc", "ts_ns"]
 
 REPLY_WINDOW = pd.Timedelta(minutes=10)
 ANSWER_WINDOW = pd.Timedelta(hours=2)
@@ -126,13 +127,178 @@ def compute_features(
 ) -> Features:
     """Compute per-message features once; activity, roles and risk all accept the result.
 
-    Long on purpose (~190 lines): one pass over the messages whose intermediate arrays (codes,
-    order, masks) feed each next step; split, a dozen arrays would travel between the pieces.
-    Its steps are marked by ``# ----`` headings and the heavy parts live in helpers.
+    The work is ``prepare_features`` (what does not depend on the moment) then ``PreparedFeatures.at``
+    (what does): a replay at several moments prepares once.
     """
+    return prepare_features(messages, as_of, lexicon).at(as_of, members)
+
+
+def _as_utc(t: pd.Timestamp) -> pd.Timestamp:
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+# the per-message columns that depend only on the message itself and the messages before it
+# (text, kind, the sender's earlier messages): computed once by ``prepare_features``
+_STATIC_FLAGS = ("kind", "length", "textual", "link", "qmark", "question", "laugh", "banter", "sticker",
+                 "redpacket", "media", "mention_all", "announce", "welcome", "rules", "event", "complaint",
+                 "contact", "commercial", "festive", "ack", "thanks", "agree", "lowcontent", *ACT_COLUMNS,
+                 "dup_self", "src")
+
+
+@dataclass
+class PreparedFeatures:
+    """The moment-independent part of ``compute_features`` over messages up to ``as_of``, rows sorted by
+    (group, time, line); ``at(t)`` finishes it for any ``t`` up to ``as_of``.
+
+    What depends on the moment is recomputed in ``at`` from the rows up to ``t``: group and member
+    numbering, latest names, name -> member resolution (``members`` as of ``t``), floods and same-day
+    duplicates, replies and answers (a later message can answer an earlier one).  Everything else
+    (per-text flags and acts, kinds, lengths, a member repeating their own earlier text, ads) depends
+    on a message and the ones before it only, so the rows up to ``t`` keep their values: ``at(t)``
+    equals ``compute_features(messages[ts <= t], t)`` (tests/test_report.py checks it).
+    """
+
+    as_of: pd.Timestamp
+    t_all: np.ndarray            # every row: epoch ns, sorted order
+    gcode: np.ndarray            # every row: group code (labels glabels)
+    glabels: np.ndarray
+    row_labels: dict[str, np.ndarray]   # every row: group_name / tz / platform as str (absent: default)
+    is_sys: np.ndarray
+    event_lab: np.ndarray
+    sys_cols: dict[str, np.ndarray]     # system rows: event_actor, event_target, text as str
+    scode: np.ndarray            # spoken rows: sender code (labels slabels)
+    slabels: np.ndarray
+    names: np.ndarray            # spoken rows: sender name as str
+    static: pd.DataFrame         # spoken rows: the _STATIC_FLAGS columns
+    static_t: np.ndarray         # spoken rows: epoch ns
+    tcode: np.ndarray            # spoken rows: distinct-text code
+    n_contact: np.ndarray        # spoken rows: ad evidence
+    n_commercial: np.ndarray
+    handle: np.ndarray
+    mention_rows: np.ndarray     # (spoken row, mention) pairs
+    mention_vals: np.ndarray
+    quotes: tuple[np.ndarray, np.ndarray] | None   # spoken rows: reply_to, msg_id (object, None for none)
+
+    def at(self, t: pd.Timestamp | None = None, members: pd.DataFrame | None = None) -> Features:
+        """The features as of ``t`` (default: the prepared ``as_of``); ``members``: the members frame as
+        of ``t`` (``derive_members`` of the messages up to ``t``), used to resolve names."""
+        as_of = self.as_of if t is None else _as_utc(t)
+        if as_of > self.as_of:
+            raise ValueError(f"prepared up to {self.as_of}, asked for {as_of}")
+        keep_all = self.t_all <= as_of.value
+        t_all = self.t_all[keep_all]
+        is_sys = self.is_sys[keep_all]
+        gnum, gidx = np.unique(self.gcode[keep_all], return_inverse=True)   # dense group numbers 0..G-1
+        gidx = gidx.astype(np.int64)
+        first_pos = np.searchsorted(gidx, np.arange(len(gnum)))
+        last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
+        groups = pd.DataFrame({
+            "group_id": self.glabels[gnum] if len(gnum) else np.zeros(0, object),
+            **{c: v[keep_all][last_pos] for c, v in self.row_labels.items()},
+            "first_ts": to_datetime_utc(t_all[first_pos]),
+            "last_ts": to_datetime_utc(t_all[last_pos]),
+        })
+
+        # ---- people (every sender) ----------------------------------------------------------
+        keep = keep_all[~self.is_sys]
+        g = gidx[~is_sys]
+        scode = self.scode[keep]
+        pair = g * (len(self.slabels) + 1) + scode
+        mk, pair_uniq = pd.factorize(pair, sort=True)
+        pg = (pair_uniq // (len(self.slabels) + 1)).astype(np.int64)
+        ps = (pair_uniq % (len(self.slabels) + 1)).astype(np.int64)
+        last_name = np.empty(len(pair_uniq), dtype=object)
+        last_name[mk] = self.names[keep]          # later rows overwrite: the latest name wins
+        people = pd.DataFrame({"g": pg,
+                               "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
+                               "member_id": np.asarray(self.slabels[ps] if len(ps) else [], dtype=object),
+                               "member_name": last_name})
+        aliases = _alias_table(people, members)
+
+        # ---- membership events ---------------------------------------------------------------
+        keep_sys = keep_all[self.is_sys]
+        eg = gidx[is_sys]
+        egid = groups["group_id"].to_numpy()[eg] if len(eg) else np.zeros(0, object)
+        sys_col = {c: v[keep_sys] for c, v in self.sys_cols.items()}
+        events = pd.DataFrame({
+            "g": eg.astype(np.int64),
+            "ts": to_datetime_utc(t_all[is_sys]),
+            "event": self.event_lab[keep_all][is_sys],
+            "actor": resolve_names(egid, sys_col["event_actor"], aliases),
+            "target": resolve_names(egid, sys_col["event_target"], aliases),
+            "text": sys_col["text"],
+        })
+
+        # ---- spoken messages ---------------------------------------------------------------
+        n = int(keep.sum())
+        t = self.static_t[keep]
+        cols: dict[str, object] = {"g": g, "mk": mk.astype(np.int64), "t": t}
+        st = self.static.loc[keep] if n != len(keep) else self.static
+        for c in _STATIC_FLAGS:
+            cols[c] = st[c].to_numpy() if c != "kind" else st[c].array
+        f = pd.DataFrame(cols)
+        tcode = self.tcode[keep]
+        length = f["length"].to_numpy()
+        textual = f["textual"].to_numpy()
+
+        # repeated identical texts many times in the group in one day (later messages of the day count)
+        base = int(tcode.max(initial=0)) + 1
+        longish = length >= DUP_CHARS
+        day = (t - t.min(initial=0)) // (86400 * _SEC)
+        key_gdt = (g * (int(day.max(initial=0)) + 1) + day) * base + tcode
+        _, inv, cnt = np.unique(key_gdt, return_inverse=True, return_counts=True)
+        f["dup_group"] = longish & (cnt[inv] >= DUP_TIMES)
+
+        # floods: runs of content-free replies ("1", "+1", 扣1, 打卡 ...) or of one identical short text,
+        # each within FLOOD_GAP of the previous one, in a group's timeline
+        short = (length <= SHORT_CHARS) & textual
+        acklike = f["ack"].to_numpy()
+        close = np.zeros(n, dtype=bool)
+        if n > 1:
+            close[1:] = (g[1:] == g[:-1]) & ((t[1:] - t[:-1]) <= FLOOD_GAP.value)
+        same_prev = np.zeros(n, dtype=bool)
+        if n > 1:
+            same_prev[1:] = close[1:] & ((acklike[1:] & acklike[:-1])
+                                         | ((tcode[1:] == tcode[:-1]) & short[1:] & short[:-1]))
+        run_id = np.cumsum(~same_prev) - 1
+        run_len = np.bincount(run_id)[run_id] if n else np.zeros(0, np.int64)
+        f["flood"] = (acklike | short) & (run_len >= FLOOD_RUN)
+
+        # an ad needs two pieces of evidence: a contact word, a handle, a sales/recruiting word, a link,
+        # or posting the same long text again ("私聊我" or "代理" alone is ordinary chat)
+        n_contact, handle = self.n_contact[keep], self.handle[keep]
+        n_commercial = self.n_commercial[keep]
+        points = (np.minimum(n_contact, 2) + handle + np.minimum(n_commercial, 3) + f["link"].to_numpy()
+                  + f["dup_self"].to_numpy())
+        ad = textual & (points >= 2) & (n_contact + handle + n_commercial > 0)
+        f["ad"] = ad
+        f["noise"] = f["flood"].to_numpy() | ad | f["dup_group"].to_numpy()
+
+        new_row = np.cumsum(keep) - 1
+        mk_rows = keep[self.mention_rows]
+        m_rows, m_vals = new_row[self.mention_rows[mk_rows]], self.mention_vals[mk_rows]
+        mentions = _mention_targets(groups["group_id"].to_numpy()[g[m_rows]], m_rows, m_vals, aliases, people)
+        quotes = _quote_pairs(self.quotes, keep, g)
+        addressed = np.zeros(n, dtype=bool)
+        addressed[mentions["by"].to_numpy()] = True
+        f["mentions_someone"] = addressed
+        _replies(f, mentions, quotes)
+        organizing = (f["announce"] | f["welcome"] | f["rules"] | f["event"]).to_numpy()
+        f["long"] = textual & (length >= LONG_CHARS) & ~ad & ~f["question"].to_numpy() & ~organizing
+        f["talk"] = ~f["lowcontent"].to_numpy() & ~f["flood"].to_numpy()
+        f["ts"] = to_datetime_utc(t)
+        groups["messages"] = np.bincount(g, minlength=len(groups)) if len(groups) else []
+        people["messages"] = np.bincount(mk, minlength=len(people)) if len(people) else []
+        return Features(msgs=f, events=events, groups=groups, people=people, as_of=as_of)
+
+
+def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexicon | str | None = None
+                     ) -> PreparedFeatures:
+    """The moment-independent work of ``compute_features`` over the messages up to ``as_of`` (see
+    ``PreparedFeatures``): sorting, codes, per-text flags and acts, the per-message flags."""
     lex = resolve_lexicon(lexicon)
-    as_of = pd.Timestamp(as_of)
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    as_of = _as_utc(as_of)
     m = messages[messages["ts"] <= as_of] if len(messages) else messages
 
     gcode, glabels = _codes(m["group_id"])
@@ -140,33 +306,16 @@ def compute_features(
     line = m["source_line"].to_numpy() if "source_line" in m.columns else np.zeros(len(m), np.int64)
     order = np.lexsort((line, t_all, gcode))
     gcode, t_all = gcode[order], t_all[order]
-
-    # ---- groups -----------------------------------------------------------------------
-    gnum, gidx = np.unique(gcode, return_inverse=True)    # dense group numbers 0..G-1
-    first_pos = np.searchsorted(gidx, np.arange(len(gnum)))
-    last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
-    def pick(col: str, default: str) -> np.ndarray:
-        if col not in m.columns:
-            return np.full(len(gnum), default, dtype=object)
-        return _labels(m[col])[order][last_pos] if len(gnum) else np.zeros(0, object)
-    groups = pd.DataFrame({
-        "group_id": glabels[gnum] if len(gnum) else np.zeros(0, object),
-        "group_name": pick("group_name", ""),
-        "tz": pick("tz", DEFAULT_TZ),
-        "platform": pick("platform", ""),
-        "first_ts": to_datetime_utc(t_all[first_pos]),
-        "last_ts": to_datetime_utc(t_all[last_pos]),
-    })
+    row_labels = {c: (_labels(m[c])[order] if c in m.columns else np.full(len(m), default, dtype=object))
+                  for c, default in (("group_name", ""), ("tz", DEFAULT_TZ), ("platform", ""))}
 
     kcode, klabels = _codes(m["kind"])
     kcode = kcode[order]
     klabels = np.append(klabels, "")       # code -1 (missing) -> ""
     kcode = np.where(kcode < 0, len(klabels) - 1, kcode)
-    def kind_in(names: tuple[str, ...]) -> np.ndarray:
-        return np.isin(klabels, names)[kcode]
     scode_all, slabels = _codes(m["sender_id"])
     scode_all = scode_all[order]
-    is_sys = kind_in(SYSTEM_KINDS) | (scode_all == _find(slabels, "system"))
+    is_sys = np.isin(klabels, SYSTEM_KINDS)[kcode] | (scode_all == _find(slabels, "system"))
     if "event" in m.columns:
         ecode, elabels = _codes(m["event"])
         ecode = ecode[order]
@@ -174,45 +323,15 @@ def compute_features(
         event_lab = np.append(elabels, "")[np.where(ecode < 0, len(elabels), ecode)]
     else:
         event_lab = np.full(len(m), "", dtype=object)
+    sys_order = order[is_sys]
+    sys_cols = {c: (_labels(m[c].iloc[sys_order]) if c in m.columns and len(sys_order)
+                    else np.full(len(sys_order), "", dtype=object)) for c in ("event_actor", "event_target", "text")}
 
-    # ---- people (every sender) ----------------------------------------------------------
+    # ---- spoken messages: everything that depends on a message and the ones before it ----------
     keep = ~is_sys
     sp_order = order[keep]
-    g = gidx[keep].astype(np.int64)
-    scode = scode_all[keep]
-    pair = g * (len(slabels) + 1) + scode
-    mk, pair_uniq = pd.factorize(pair, sort=True)
-    pg = (pair_uniq // (len(slabels) + 1)).astype(np.int64)
-    ps = (pair_uniq % (len(slabels) + 1)).astype(np.int64)
-    names = _labels(m["sender_name"])[sp_order] if len(m) else np.zeros(0, object)
-    last_name = np.empty(len(pair_uniq), dtype=object)
-    last_name[mk] = names          # later rows overwrite: the latest name wins
-    people = pd.DataFrame({"g": pg,
-                           "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
-                           "member_id": np.asarray(slabels[ps] if len(ps) else [], dtype=object),
-                           "member_name": last_name})
-    aliases = _alias_table(people, members)
-
-    # ---- membership events ---------------------------------------------------------------
-    sys_order = order[is_sys]
-    eg = gidx[is_sys]
-    egid = groups["group_id"].to_numpy()[eg] if len(eg) else np.zeros(0, object)
-    def sys_col(col: str) -> np.ndarray:
-        if col not in m.columns or not len(sys_order):
-            return np.full(len(sys_order), "", dtype=object)
-        return _labels(m[col].iloc[sys_order])
-    events = pd.DataFrame({
-        "g": eg.astype(np.int64),
-        "ts": to_datetime_utc(t_all[is_sys]),
-        "event": event_lab[is_sys],
-        "actor": resolve_names(egid, sys_col("event_actor"), aliases),
-        "target": resolve_names(egid, sys_col("event_target"), aliases),
-        "text": sys_col("text"),
-    })
-
-    # ---- spoken messages ---------------------------------------------------------------
     n = len(sp_order)
-    t = t_all[keep]
+    scode = scode_all[keep]
     kc = kcode[keep]
     k = pd.Categorical.from_codes(kc, categories=klabels) if len(set(klabels)) == len(klabels) \
         else pd.Categorical(klabels[kc])
@@ -238,8 +357,7 @@ def compute_features(
     mention_all[mention_rows[np.isin(mention_vals, ALL_MENTIONS)]] = True
     mention_all |= per_text["at_all"][tcode]
 
-    f = pd.DataFrame({"g": g, "mk": mk.astype(np.int64), "t": t, "kind": k, "length": length,
-                      "textual": textual})
+    f = pd.DataFrame({"kind": k, "length": length, "textual": textual})
     # the row of ``messages`` each spoken message came from (per-text work elsewhere joins back by it)
     kept = np.flatnonzero((messages["ts"] <= as_of).to_numpy()) if len(messages) else np.zeros(0, np.int64)
     f["src"] = kept[sp_order] if n else np.zeros(0, np.int64)
@@ -274,52 +392,16 @@ def compute_features(
     f["act_notice"] = f["act_notice"].to_numpy() | kmask(("announcement",))
     f["act_banter"] = f["act_banter"].to_numpy() | kmask(("sticker", "redpacket", "transfer"))
 
-    # repeated identical texts: again by the same member, or many times in the group
+    # the same text again by the same member (group, sender, text: earlier messages only)
     base = int(tcode.max(initial=0)) + 1
-    longish = length >= DUP_CHARS
-    key_mt = mk.astype(np.int64) * base + tcode
-    f["dup_self"] = longish & (pd.Series(key_mt).groupby(key_mt).cumcount().to_numpy() > 0)
-    day = (t - t.min(initial=0)) // (86400 * _SEC)
-    key_gdt = (g * (int(day.max(initial=0)) + 1) + day) * base + tcode
-    _, inv, cnt = np.unique(key_gdt, return_inverse=True, return_counts=True)
-    f["dup_group"] = longish & (cnt[inv] >= DUP_TIMES)
-
-    # floods: runs of content-free replies ("1", "+1", 扣1, 打卡 ...) or of one identical short text,
-    # each within FLOOD_GAP of the previous one, in a group's timeline
-    short = (length <= SHORT_CHARS) & textual
-    acklike = f["ack"].to_numpy()
-    close = np.zeros(n, dtype=bool)
-    if n > 1:
-        close[1:] = (g[1:] == g[:-1]) & ((t[1:] - t[:-1]) <= FLOOD_GAP.value)
-    same_prev = np.zeros(n, dtype=bool)
-    if n > 1:
-        same_prev[1:] = close[1:] & ((acklike[1:] & acklike[:-1])
-                                     | ((tcode[1:] == tcode[:-1]) & short[1:] & short[:-1]))
-    run_id = np.cumsum(~same_prev) - 1
-    run_len = np.bincount(run_id)[run_id] if n else np.zeros(0, np.int64)
-    f["flood"] = (acklike | short) & (run_len >= FLOOD_RUN)
-
-    # an ad needs two pieces of evidence: a contact word, a handle, a sales/recruiting word, a link,
-    # or posting the same long text again ("私聊我" or "代理" alone is ordinary chat)
-    points = (np.minimum(n_contact, 2) + handle + np.minimum(n_commercial, 3) + f["link"].to_numpy()
-              + f["dup_self"].to_numpy())
-    ad = textual & (points >= 2) & (n_contact + handle + n_commercial > 0)
-    f["ad"] = ad
-    f["noise"] = f["flood"].to_numpy() | ad | f["dup_group"].to_numpy()
-
-    mentions = _mention_targets(m, sp_order, mention_rows, mention_vals, aliases, people)
-    quotes = _quote_pairs(m, sp_order, g)
-    addressed = np.zeros(n, dtype=bool)
-    addressed[mentions["by"].to_numpy()] = True
-    f["mentions_someone"] = addressed
-    _replies(f, mentions, quotes)
-    organizing = (f["announce"] | f["welcome"] | f["rules"] | f["event"]).to_numpy()
-    f["long"] = textual & (length >= LONG_CHARS) & ~ad & ~f["question"].to_numpy() & ~organizing
-    f["talk"] = ~f["lowcontent"].to_numpy() & ~f["flood"].to_numpy()
-    f["ts"] = to_datetime_utc(t)
-    groups["messages"] = np.bincount(g, minlength=len(groups)) if len(groups) else []
-    people["messages"] = np.bincount(mk, minlength=len(people)) if len(people) else []
-    return Features(msgs=f, events=events, groups=groups, people=people, as_of=as_of)
+    key_mt = (gcode[keep] * (len(slabels) + 1) + scode) * base + tcode
+    f["dup_self"] = (length >= DUP_CHARS) & (pd.Series(key_mt).groupby(key_mt).cumcount().to_numpy() > 0)
+    return PreparedFeatures(
+        as_of=as_of, t_all=t_all, gcode=gcode, glabels=glabels, row_labels=row_labels, is_sys=is_sys,
+        event_lab=event_lab, sys_cols=sys_cols, scode=scode, slabels=slabels,
+        names=_labels(m["sender_name"])[sp_order] if n else np.zeros(0, object),
+        static=f, static_t=t_all[keep], tcode=tcode, n_contact=n_contact, n_commercial=n_commercial,
+        handle=handle, mention_rows=mention_rows, mention_vals=mention_vals, quotes=_quote_columns(m, sp_order))
 
 
 def text_flags(uniq: pa.Array, lexicon: Lexicon | None = None, rules: ActRules | None = None
@@ -364,14 +446,13 @@ def _list_column(m: pd.DataFrame, col: str, sp_order: np.ndarray) -> tuple[np.nd
 
 
 
-def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, rows: np.ndarray, vals: np.ndarray,
-                     aliases: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
-    """(by, mk): a spoken message ``by`` @-mentions member ``mk`` (a row of people)."""
+def _mention_targets(gid_rows: np.ndarray, rows: np.ndarray, vals: np.ndarray, aliases: pd.DataFrame,
+                     people: pd.DataFrame) -> pd.DataFrame:
+    """(by, mk): spoken message ``by`` (in group ``gid_rows``) @-mentions member ``mk`` (a row of people)."""
     keep = ~np.isin(vals, ALL_MENTIONS)
-    rows, vals = rows[keep], vals[keep]
+    rows, vals, gid_rows = rows[keep], vals[keep], gid_rows[keep]
     if not len(rows):
         return pd.DataFrame({"by": np.zeros(0, np.int64), "mk": np.zeros(0, np.int64)})
-    gid_rows = _labels(m["group_id"].iloc[sp_order[rows]])
     target = resolve_names(gid_rows, vals, aliases)
     look = pd.DataFrame({"group_id": people["group_id"], "member_id": people["member_id"],
                          "mk": np.arange(len(people))})
@@ -380,19 +461,32 @@ def _mention_targets(m: pd.DataFrame, sp_order: np.ndarray, rows: np.ndarray, va
     return j[["by", "mk"]].reset_index(drop=True)
 
 
-def _quote_pairs(m: pd.DataFrame, sp_order: np.ndarray, g: np.ndarray) -> pd.DataFrame:
-    """(row, by): spoken message ``row`` is quoted by spoken message ``by`` (reply_to -> msg_id)."""
-    empty = pd.DataFrame({"row": np.zeros(0, np.int64), "by": np.zeros(0, np.int64)})
+def _quote_columns(m: pd.DataFrame, sp_order: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """reply_to and msg_id of the spoken rows as object arrays (None: no row quotes anything)."""
     if "reply_to" not in m.columns or "msg_id" not in m.columns or not len(sp_order):
-        return empty
+        return None
     rt = m["reply_to"].iloc[sp_order]
     has = rt.notna().to_numpy() & (rt.astype(object).to_numpy() != "")
     if not has.any():
-        return empty
+        return None
     mid = m["msg_id"].iloc[sp_order]
-    ids = pd.DataFrame({"g": g, "msg_id": mid.astype(object).to_numpy(), "row": np.arange(len(sp_order))})
-    ids = ids[mid.notna().to_numpy()].drop_duplicates(["g", "msg_id"], keep="last")
-    q = pd.DataFrame({"g": g[has], "msg_id": rt.astype(object).to_numpy()[has], "by": np.flatnonzero(has)})
+    return (np.where(has, rt.astype(object).to_numpy(), None),
+            np.where(mid.notna().to_numpy(), mid.astype(object).to_numpy(), None))
+
+
+def _quote_pairs(quotes: tuple[np.ndarray, np.ndarray] | None, keep: np.ndarray, g: np.ndarray) -> pd.DataFrame:
+    """(row, by): spoken message ``row`` is quoted by spoken message ``by`` (reply_to -> msg_id), among the
+    spoken rows ``keep`` (a msg_id seen twice names its latest message up to the moment)."""
+    empty = pd.DataFrame({"row": np.zeros(0, np.int64), "by": np.zeros(0, np.int64)})
+    if quotes is None:
+        return empty
+    rt, mid = quotes[0][keep], quotes[1][keep]
+    has = pd.notna(rt)
+    if not has.any():
+        return empty
+    ids = pd.DataFrame({"g": g, "msg_id": mid, "row": np.arange(len(mid))})
+    ids = ids[pd.notna(mid)].drop_duplicates(["g", "msg_id"], keep="last")
+    q = pd.DataFrame({"g": g[has], "msg_id": rt[has], "by": np.flatnonzero(has)})
     j = q.merge(ids, on=["g", "msg_id"], how="inner")
     return j[["row", "by"]].reset_index(drop=True)
 

@@ -42,7 +42,7 @@ def digest(store, scope: Scope, *, period: str = "week", fmt: str = "text", lexi
 
     def at(t: pd.Timestamp) -> Moment:
         if t not in moments:
-            moments[t] = moment(store, scope.groups, messages, t, lexicon)
+            moments[t] = moment(store, scope.groups, messages, t, lexicon, prepared=base.prepared)
         return moments[t]
 
     docs = [_group_digest(cur, prev, messages, at, lexicon, top, period) for cur, prev in picks]

@@ -3,6 +3,11 @@
 The digest compares this period's verdicts with the previous period's, and the report draws the risk score
 over past weeks; both need the same thing: messages cut at ``t``, members derived from exactly those (the
 store's rosters), the per-message features as of ``t``, then the public analysis functions.
+
+Replays share what does not depend on the moment: the store's rosters (read once) and the prepared
+per-message features (``text_features.PreparedFeatures``: sorting, per-text flags and acts, computed once
+for the latest moment); what does depend on it (members, numbering, who replied, floods) is recomputed at
+each moment by ``PreparedFeatures.at``, so a replay says exactly what ``--as-of t`` says.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import pandas as pd
 
 from ..analysis.risk import group_risk
 from ..analysis.roles import assign_roles
-from ..analysis.text_features import Features, compute_features
+from ..analysis.text_features import Features, PreparedFeatures, prepare_features
 from ..members import derive_members
+from ..store import MEMBER_SOURCE_COLUMNS
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Moment:
     messages: pd.DataFrame
     members: pd.DataFrame
     features: Features
+    prepared: PreparedFeatures | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def risk(self) -> pd.DataFrame:
@@ -44,29 +51,36 @@ class Moment:
 
 def moment(store, groups: tuple[str, ...], messages: pd.DataFrame, t: pd.Timestamp,
            lexicon: Path | None = None, members: pd.DataFrame | None = None,
-           rosters: dict[str, pd.DataFrame] | None = None) -> Moment:
+           rosters: dict[str, pd.DataFrame] | None = None, prepared: PreparedFeatures | None = None) -> Moment:
     """The analysis inputs as of ``t``: ``messages`` cut at ``t``; ``members`` re-derived unless given
     (give them when ``t`` is the scope's own as_of, where ``load_scope`` already derived them), from
-    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does)."""
+    ``rosters`` when given (``store.rosters(groups)`` read once for many moments: what ``store.members`` does).
+    ``prepared``: the prepared features of a later moment over the same ``messages`` (``Moment.prepared``);
+    without it they are prepared for ``t`` and kept on the result."""
     m = messages[messages["ts"] <= t]
     if members is not None:
         mem = members
-    elif rosters is not None:
-        mem = derive_members(m, rosters)
+    elif rosters is not None:       # only the columns members come from (the same frame, less to copy)
+        mem = derive_members(m[[c for c in MEMBER_SOURCE_COLUMNS if c in m.columns]], rosters)
     else:
         mem = store.members(groups, messages=m)
-    return Moment(t, m, mem, compute_features(m, t, lexicon, members=mem))
+    prep = prepared if prepared is not None and t <= prepared.as_of else prepare_features(messages, t, lexicon)
+    return Moment(t, m, mem, prep.at(t, mem), prep)
 
 
 def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[pd.Timestamp],
-            lexicon: Path | None = None) -> pd.DataFrame:
-    """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level)."""
+            lexicon: Path | None = None, prepared: PreparedFeatures | None = None) -> pd.DataFrame:
+    """Risk score and level per group at each of ``times`` (columns group_id, as_of, score, level);
+    ``prepared``: features prepared over the same ``messages`` up to the latest of ``times`` or later
+    (``Moment.prepared``), else prepared here once."""
     rows = []
     rosters = store.rosters(groups) if times else {}
+    if times and (prepared is None or max(times) > prepared.as_of):
+        prepared = prepare_features(messages, max(times), lexicon)
     for t in times:
         if not (messages["ts"] <= t).any():
             continue
-        r = moment(store, groups, messages, t, lexicon, rosters=rosters).risk()
+        r = moment(store, groups, messages, t, lexicon, rosters=rosters, prepared=prepared).risk()
         rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
     if not rows:
         return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})

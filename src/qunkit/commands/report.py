@@ -1,8 +1,9 @@
 """``qunkit report``: the facts of every group in scope, gathered from the analysis functions, as one HTML page.
 
 Nothing is re-derived here: activity (per day and week), overview, roles, risk (and risk replayed at past
-weeks' ends, ``moments.risk_at``), the group type, split advice, reply links, prune candidates and keywords
-each come from their own module; this file only selects and arranges their rows per group.  ``report.sections`` renders them.
+weeks' ends, ``moments.risk_at``, from the features prepared once for the base moment), the group type,
+split advice, reply links, prune candidates and keywords with topics each come from their own module; this
+file only selects and arranges their rows per group.  ``report.sections`` renders them.
 
 Bounded work for big stores: reply links are computed over each group's last ``REPLY_WINDOW`` messages
 and keywords on a sample per month (``analysis.keywords``); the page says so.
@@ -65,7 +66,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
     risk = base.risk()
     times = [as_of - pd.Timedelta(weeks=k) for k in range(trend_weeks, 0, -1)]
-    past = risk_at(store, scope.groups, messages, times, lexicon)
+    past = risk_at(store, scope.groups, messages, times, lexicon, prepared=base.prepared)
     links = _links(messages)
     prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
     content = _keywords(messages)
@@ -131,7 +132,8 @@ def _reply_facts(links: pd.DataFrame, messages: pd.DataFrame, gid: str) -> dict:
 
 
 def _keywords(messages: pd.DataFrame) -> dict[str, dict]:
-    """Per group: keywords per local month (TF-IDF against the group's other months)."""
+    """Per group: keywords and topics per local month (``analysis.keywords``: log-odds against the group's
+    other months)."""
     text = messages[(messages["kind"] == "text") & (messages["sender_id"] != "system")]
     months = {}
     for gid, g in text.groupby("group_id", sort=False, observed=True):

@@ -224,10 +224,13 @@ def _content(g: dict) -> Raw:
     out = []
     kw = g["keywords"]
     if kw:
-        rows = [[p, ", ".join(f"{w} ({k})" for w, k in v["words"]), f"{v['sampled']} of {v['texts']}"]
+        rows = [[p, ", ".join(f"{w} ({k})" for w, k in v["words"]),
+                 "; ".join(f"{' / '.join(t['words'])} ({t['texts']})" for t in v.get("topics", [])) or "–",
+                 f"{v['sampled']} of {v['texts']}"]
                 for p, v in sorted(kw.items(), reverse=True)[:12]]
-        out.append(tag("h3", "Keywords per month (jieba, stop words removed, TF-IDF against the other months)"))
-        out.append(table(["month", "keywords (count)", "texts segmented"], rows))
+        out.append(tag("h3", "Keywords and topics per month (jieba, stop words removed; words a month uses far "
+                             "more than the other months; a topic: keywords talked about together)"))
+        out.append(table(["month", "keywords (count)", "topics (texts)", "texts segmented"], rows))
     top = g["replies"]["top"]
     if top:
         out.append(tag("h3", "Most replied-to messages (有料)"))
