@@ -64,7 +64,7 @@ def _moment(store, scope: Scope, lexicon, engine, progress) -> tuple[tuple, pd.T
     """overview, roles and risk of every group at the scope's as_of: ``analyze``'s per-group task."""
     done = run(store, scope, analyze_group, engine=engine, progress=progress, lexicon=lexicon)
     ov = pd.DataFrame([row for rows, _, _ in done.results for row in rows])
-    risk = pd.DataFrame([r for _, _, risks in done.results for r in risks.values()])
+    risk = pd.DataFrame([x["risk"] for _, _, extra in done.results for x in extra.values()])
     return (ov, scored_roles([mf for _, mf, _ in done.results]), risk), done.as_of
 
 
