@@ -69,7 +69,7 @@ from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
 from .members import attribute_senders, derive_members, present_at
-from .schema import FACTS, MESSAGES
+from .schema import FACTS, MESSAGES, conform, fill_missing
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
 PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
@@ -356,7 +356,7 @@ class Store:
             for p in parts:
                 pf = pq.ParquetFile(p)
                 for i in range(pf.num_row_groups):
-                    writer.write_table(pf.read_row_group(i).cast(MESSAGES))
+                    writer.write_table(conform(fill_missing(pf.read_row_group(i))))
         journal = gdir / "compact.json"
         self._write_json(journal, {"new": new.name, "old": [p.name for p in parts]})
         os.replace(tmp, new)
