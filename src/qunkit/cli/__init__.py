@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Who signed a 接龙 (sign-up chain), and which current members did not."),
     "core": ("qunkit.cli.operator:core_cmd",
              "Members to invite into a core group (核心群) or cultivate as KOLs, ranked with reasons."),
+    "names": ("qunkit.cli.identity:names_cmd",
+              "Each member's names over time (群名片, account name, join lines), and ids merged as one person."),
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),
