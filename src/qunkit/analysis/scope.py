@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..identity import apply_merges, merges_for
 from ..localtime import DEFAULT_TZ
 
 __all__ = ["DEFAULT_TZ", "Scope", "parse_when"]
@@ -68,7 +69,5 @@ class Scope:
             keep &= m["ts"] < self.until
         m = m[keep]
         if self.merges:
-            from ..identity import apply_merges, merges_for
-
             m = apply_merges(m, merges_for(m, self.merges))
         return m, as_of
