@@ -39,7 +39,7 @@ SELF_IDS = {"self"}
 MIN_NAME_CHARS = 2
 MERGE_COLUMNS = ["group_id", "member_id", "same_as", "source", "evidence"]
 HISTORY_COLUMNS = ["group_id", "group_name", "member_id", "member_name", "name", "seen_as", "first_seen",
-                   "last_seen", "messages", "names"]
+                   "last_seen", "messages", "names", "renamed"]
 _SEEN_ORDER = {"card": 0, "account": 1, "join": 2, "leave": 3}
 _NAMED_ID = re.compile(r"^(?P<name>.*)\((?P<id>[^()]+)\)$")
 
@@ -94,10 +94,11 @@ def _names_seen(messages: pd.DataFrame) -> pd.DataFrame:
 def name_history(messages: pd.DataFrame, members: pd.DataFrame | None = None, renamed_only: bool = False
                  ) -> pd.DataFrame:
     """One row per (group, member, name): how it was seen (card / account / join / leave), first and
-    last seen, messages sent under it (as the card), and how many names the member has.
+    last seen, messages sent under it (as the card), how many names the member has, and ``renamed``:
+    more than one name shown in the group, or more than one account name.
 
     ``members`` (``schema.MEMBERS``) lends the member's current display name; ``renamed_only`` keeps
-    members with more than one name."""
+    renamed members."""
     seen = _names_seen(messages)
     if not len(seen):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in HISTORY_COLUMNS})
@@ -110,8 +111,15 @@ def name_history(messages: pd.DataFrame, members: pd.DataFrame | None = None, re
     out = out.merge(cards, on=keys, how="left")
     out["messages"] = out["messages"].fillna(0).astype("int64")
     out["names"] = out.groupby(["group_id", "member_id"])["name"].transform("size").astype("int64")
+    # renamed: more than one name shown in the group (cards, join/leave lines) or more than one account
+    # name; a card beside a different account name is two names but no rename
+    shown = out["seen_as"].str.contains("card|join|leave").to_numpy()
+    per = pd.DataFrame({"g": out["group_id"], "m": out["member_id"], "shown": shown,
+                        "account": out["seen_as"].str.contains("account").to_numpy()})
+    counts = per.groupby(["g", "m"])[["shown", "account"]].transform("sum")
+    out["renamed"] = ((counts["shown"] > 1) | (counts["account"] > 1)).to_numpy()
     if renamed_only:
-        out = out[out["names"] > 1]
+        out = out[out["renamed"]]
     gname = (messages.drop_duplicates("group_id", keep="last").set_index(messages.drop_duplicates(
         "group_id", keep="last")["group_id"].astype(str))["group_name"].astype(str))
     out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
@@ -192,7 +200,7 @@ def find_merges(messages: pd.DataFrame) -> pd.DataFrame:
     pairs, a_lo, b_lo = pairs[apart], a_lo[apart], b_lo[apart]
     if not len(pairs):
         return empty
-    ev = [f"'{n}' is used by these two ids only: {m} (no real id, first spoke {fw:%Y-%m-%d}) and {t} "
+    ev = [f"'{n}' is used by these two ids only: {m} (its id is a name or an e-mail, first spoke {fw:%Y-%m-%d}) and {t} "
           f"(as {k}{'' if pd.isna(sb) else f', spoke from {sb:%Y-%m-%d}'}); they never spoke in the same period"
           for n, m, t, k, fw, sb in zip(pairs["name"], pairs["member_id"], pairs["member_id_to"],
                                         pairs["seen_as_to"], a_lo, b_lo, strict=True)]

@@ -36,14 +36,15 @@ def names(store, scope: Scope, *, renamed: bool = False, merges: bool = False, t
                       notes=[as_of_note(as_of, tz, "")])
     out = name_history(messages, members, renamed_only=renamed)
     people = out[["group_id", "member_id"]].drop_duplicates()
-    several = out.loc[out["names"] > 1, ["group_id", "member_id"]].drop_duplicates()
+    several = out.loc[out["renamed"], ["group_id", "member_id"]].drop_duplicates()
     notes: list[str | Note | None] = [
         f"{as_of_note(as_of, tz, '')}; seen_as: card = the name the group showed (群名片 when set), account = "
         "the account nickname (formats that keep it), join/leave = the name a join or leave line gave",
-        f"{len(several)} of {len(people)} member(s) seen under more than one name" if not renamed else
-        f"{len(several)} member(s) seen under more than one name",
+        f"{len(several)} of {len(people)} member(s) renamed (more than one name shown in the group, or more "
+        "than one account name)" if not renamed else f"{len(several)} member(s) renamed",
         merge_note if len(applied) else None]
     table = out.assign(first_seen=local_text(out["first_seen"], tz, "%Y-%m-%d %H:%M"),
-                       last_seen=local_text(out["last_seen"], tz, "%Y-%m-%d %H:%M"))
+                       last_seen=local_text(out["last_seen"], tz, "%Y-%m-%d %H:%M"),
+                       renamed=out["renamed"].map({True: "yes", False: "no"}))
     return Result(rows=out, columns=HISTORY_COLUMNS, title="Member names over time", notes=notes, table=table,
                   table_columns=[c for c in HISTORY_COLUMNS if c != "group_id"])
