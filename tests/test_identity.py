@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 from golden_frames import run_parser
 
+from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
+from qunkit.commands.loading import load_scope
 from qunkit.identity import apply_merges, find_merges, name_history, read_merge_file
 from qunkit.members import derive_members
 from qunkit.schema import MESSAGES
@@ -260,3 +262,23 @@ def test_real_exports_names_and_merges(realdata: Path, tmp_path: Path) -> None:
     assert all("@" in m["member_id"] and m["same_as"].isdigit() for m in merges)
     msgs = Store(s).messages()
     assert not set(m["member_id"] for m in merges) & set(msgs["sender_id"].astype(str))
+
+
+def test_a_merge_with_a_roster_keeps_one_roster_row(store: Path, tmp_path: Path) -> None:
+    """The roster lists both ids (the operator's two accounts): merged, one member, still present."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("QQ号,群名片,身份,入群时间\n10001,老王,群主,2023-12-01 10:00:00\n10002,小李,成员,2023-12-01 10:00:00\n"
+                      "10003,阿明同学,成员,2023-12-02 10:00:00\n", encoding="utf-8")
+    code, _, err = run(["import", "--store", str(store), str(planted(tmp_path)), "--roster", str(roster)])
+    assert code == 0, err
+    f = tmp_path / "same.csv"
+    f.write_text("10001,10002\n", encoding="utf-8")   # no header, every group: 10001 is counted as 10002
+    code, out, err = run(["roles", "--store", str(store), "--format", "json", "--merge", str(f)])
+    assert code == 0, err
+    got = ids(out)
+    assert "10001" not in got and got.count("10002") == 1 and got.count("10003") == 1
+    s = Store(store)
+    _, members, _ = load_scope(s, Scope(merges=read_merge_file(f)))
+    row = members.set_index("member_id").loc["10002"]
+    assert bool(row["in_roster"]) and row["member_name"] == "小李" and "10001" not in set(members["member_id"])
+    assert "aming@example.com" not in set(members["member_id"])    # the export's own merge, roster or not

@@ -277,13 +277,17 @@ def merges_for(messages: pd.DataFrame, rows: tuple[tuple[str, str, str], ...]) -
 
 def apply_merges(messages: pd.DataFrame, merges: pd.DataFrame) -> pd.DataFrame:
     """``messages`` with each merged id replaced by the id it is the same person as: ``sender_id``,
-    ids (and ``name(id)``) in join/leave lines, ``mentions``.  Names are kept (they are history)."""
+    ids (and ``name(id)``) in join/leave lines, ``mentions``.  Names are kept (they are history).  The
+    pairs are kept in ``attrs["merged_ids"]`` so members derived from the result merge roster rows too."""
     if not len(merges) or not len(messages) or "sender_id" not in messages.columns:
         return messages
     merges = _resolve(merges[["group_id", "member_id", "same_as"]].astype(str))
     to = pd.Series(merges["same_as"].to_numpy(dtype=object), index=member_key(merges["group_id"], merges["member_id"]))
     gid = messages["group_id"].astype(str).to_numpy()
     out = messages.copy()
+    # derive_members reads these to put roster rows under the same ids (``members.merged_roster``)
+    out.attrs["merged_ids"] = [*messages.attrs.get("merged_ids", []),
+                               *map(tuple, merges[["group_id", "member_id", "same_as"]].to_numpy().tolist())]
     hit = pd.Series(member_key(gid, messages["sender_id"].astype(str).to_numpy())).map(to)
     if hit.notna().any():
         out["sender_id"] = np.where(hit.notna(), hit, messages["sender_id"].astype(str)).astype(object)
