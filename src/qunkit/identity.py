@@ -50,9 +50,9 @@ class MergeFileError(BadInput):
 
 # ---------------------------------------------------------------- names seen
 
-def _speaking(messages: pd.DataFrame) -> pd.Series:
-    sid = messages["sender_id"].astype(str)
-    return ~sid.isin(NON_MEMBERS) & (messages["kind"].astype(str) != "system")
+def _speaking(messages: pd.DataFrame) -> np.ndarray:
+    """Rows a member sent (not system lines); on the (categorical) columns as read, no string copies."""
+    return (~messages["sender_id"].isin(list(NON_MEMBERS)) & ~messages["kind"].isin(["system"])).to_numpy(bool)
 
 
 def _names_seen(messages: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +62,8 @@ def _names_seen(messages: pd.DataFrame) -> pd.DataFrame:
     cols = ["group_id", "member_id", "name", "seen_as", "first", "last", "n"]
     if not len(messages):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    sp = messages.loc[_speaking(messages)]
+    want = [c for c in ("group_id", "sender_id", "sender_name", "sender_account_name", "ts") if c in messages.columns]
+    sp = messages.loc[_speaking(messages), want]
     parts = []
     for col, how in (("sender_name", "card"), ("sender_account_name", "account")):
         if col not in sp.columns:
