@@ -86,7 +86,9 @@ def _names_seen(messages: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["name"] = normalise_names(out["name"]).to_numpy()
     out["first"], out["last"] = pd.to_datetime(out["first"], utc=True), pd.to_datetime(out["last"], utc=True)
-    out = out[(out["name"] != "") & ~out["member_id"].isin(NON_MEMBERS)]
+    # a join/leave line that names only the id (WhatsApp's phone number) gives no name
+    id_only = out["seen_as"].isin(["join", "leave"]) & (out["name"] == out["member_id"].astype(str))
+    out = out[(out["name"] != "") & ~out["member_id"].isin(NON_MEMBERS) & ~id_only]
     keys = ["group_id", "member_id", "name", "seen_as"]
     out = out.groupby(keys, sort=False).agg(first=("first", "min"), last=("last", "max"), n=("n", "sum"))
     return out.reset_index()[cols]
