@@ -282,3 +282,36 @@ def test_a_merge_with_a_roster_keeps_one_roster_row(store: Path, tmp_path: Path)
     row = members.set_index("member_id").loc["10002"]
     assert bool(row["in_roster"]) and row["member_name"] == "小李" and "10001" not in set(members["member_id"])
     assert "aming@example.com" not in set(members["member_id"])    # the export's own merge, roster or not
+
+
+# ---------------------------------------------------------------- the bundled sample (README's output)
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def test_the_bundled_identity_sample_shows_what_the_readme_says(tmp_path: Path) -> None:
+    s = str(tmp_path / "store")
+    assert run(["import", "--store", s, str(SAMPLES / "qq-identity-sample.chatlab.json")])[0] == 0
+    merge = str(SAMPLES / "identity-merge.csv")
+    code, out, _ = run(["names", "--store", s, "--renamed", "--format", "json"])
+    assert code == 0 and {r["member_id"] for r in json.loads(out)} == {"20002", "20007"}
+    code, out, _ = run(["names", "--store", s, "--merges", "--merge", merge, "--format", "json"])
+    assert [(r["member_id"], r["same_as"], r["source"]) for r in json.loads(out)] == [
+        ("chen.ming@example.com", "20004", "export"), ("20008", "20002", "merge file")]
+    assert len(ids(run(["roles", "--store", s, "--format", "json"])[1])) == 9
+    assert len(ids(run(["roles", "--store", s, "--format", "json", "--merge", merge])[1])) == 8
+    prune = ["prune", "--store", s, "--days", "25", "--format", "json"]
+    assert ids(run(prune)[1]) == ["zhang@example.com", "20008"]
+    assert ids(run([*prune, "--merge", merge])[1]) == ["zhang@example.com"]
+
+
+def test_chatlab_export_keeps_card_and_account_apart(tmp_path: Path) -> None:
+    s, out = str(tmp_path / "store"), tmp_path / "out.json"
+    assert run(["import", "--store", s, str(SAMPLES / "qq-identity-sample.chatlab.json")])[0] == 0
+    assert run(["export", "--to", "chatlab", "--store", s, "-o", str(out)])[0] == 0
+    recs = json.loads(out.read_text(encoding="utf-8"))["messages"]
+    lily = [r for r in recs if r["sender"] == "20002"]
+    assert {r["accountName"] for r in lily} == {"Lily"} and {r["groupNickname"] for r in lily} == {
+        "运营-李莉", "李莉(请假中)"}
+    again, _ = run_parser("chatlab", out)
+    assert set(again.loc[again["sender_id"] == "20002", "sender_account_name"].astype(str)) == {"Lily"}
