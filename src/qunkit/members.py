@@ -10,7 +10,8 @@ This module owns membership for every command: the frame's layout
 (``schema.MEMBERS``, enforced by ``conform_members``), who is a member at a
 moment (``present_at`` / ``presence_spans``), the (group, member) key
 (``member_key``), the title/role vocabulary (``role_from_title``) and
-name -> id resolution (``alias_index`` / ``resolve_names``).
+name -> id resolution (``alias_index`` / ``resolve_names``).  Which ids are one person is
+``qunkit.identity``'s; its merges reach the roster here (``merged_rosters``).
 """
 
 from __future__ import annotations
