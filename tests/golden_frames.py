@@ -3,7 +3,7 @@
 ``run_parser`` parses a file the way ``qunkit.ingest.import_file`` does (``finish_chunk``
 with the file's base name as ``source_file`` and one occurrence carry for all
 chunks), so the rows are exactly the MESSAGES rows the store would write.
-``assert_golden`` renders ALL 21 MESSAGES columns as strings and compares them
+``assert_golden`` renders ALL 22 MESSAGES columns as strings and compares them
 cell by cell with ``<name>.expected.csv``; ``msg_key`` is included, so every
 fixture also pins the keys (a change in keys.py would duplicate every store on
 re-import).
@@ -75,7 +75,7 @@ def _cell(v: object) -> str:
 
 
 def render(df: pd.DataFrame, columns: list[str] | None = None, tz: str = "UTC") -> pd.DataFrame:
-    """``df``'s ``columns`` (default: all 21) as the strings an expected CSV holds."""
+    """``df``'s ``columns`` (default: all 22) as the strings an expected CSV holds."""
     out = pd.DataFrame(index=df.index)
     for col in columns or GOLDEN_COLUMNS:
         s = df[col]

@@ -10,7 +10,8 @@ This module owns membership for every command: the frame's layout
 (``schema.MEMBERS``, enforced by ``conform_members``), who is a member at a
 moment (``present_at`` / ``presence_spans``), the (group, member) key
 (``member_key``), the title/role vocabulary (``role_from_title``) and
-name -> id resolution (``alias_index`` / ``resolve_names``).
+name -> id resolution (``alias_index`` / ``resolve_names``).  Which ids are one person is
+``qunkit.identity``'s; its merges reach the roster here (``merged_rosters``).
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     ``rosters`` maps group_id to a roster frame (member_id, member_name, role,
     joined, last_spoke) as read by ``qunkit.roster.read_roster``.
     """
-    rosters = rosters or {}
+    rosters = merged_rosters(rosters or {}, messages.attrs.get("merged_ids", ()))
     if len(messages) == 0 and not rosters:
         return conform_members(pd.DataFrame({"group_id": [], "member_id": []}, dtype=object))
     m, ambiguous = _speakers_to_roster(messages, rosters)
@@ -319,6 +320,31 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     out = out.sort_values(["group_id", "member_id"], kind="stable")
     out = conform_members(out[MEMBER_COLUMNS])
     out.attrs["ambiguous_names"] = ambiguous
+    return out
+
+
+def merged_rosters(rosters: dict[str, pd.DataFrame], merged: list[tuple[str, str, str]] | tuple = ()
+                   ) -> dict[str, pd.DataFrame]:
+    """``rosters`` with the ids ``identity.apply_merges`` merged (``(group_id, id, same_as)``) under the
+    surviving id, so a merged person is one roster row: the surviving id's own row if it has one."""
+    if not merged or not rosters:
+        return rosters
+    out = dict(rosters)
+    pairs = pd.DataFrame(list(merged), columns=["group_id", "member_id", "same_as"]).drop_duplicates(
+        ["group_id", "member_id"], keep="last")
+    for gid, p in pairs.groupby("group_id"):
+        if gid not in out:
+            continue
+        r = out[gid]
+        to = dict(zip(p["member_id"], p["same_as"], strict=True))
+        ids = r["member_id"].astype(str)
+        mapped = ids.map(to)
+        if not mapped.notna().any():
+            continue
+        own = mapped.isna()   # the surviving id's own row sorts last: drop_duplicates(keep="last") keeps it
+        r = r.assign(member_id=mapped.where(mapped.notna(), ids), _own=own.to_numpy())
+        out[gid] = r.sort_values("_own", kind="stable").drop_duplicates("member_id", keep="last").drop(
+            columns="_own").reset_index(drop=True)
     return out
 
 

@@ -64,6 +64,10 @@ MESSAGES = pa.schema(
         pa.field("sender_id", DICT_STR, nullable=False),  # QQ number / email / wxid / uid; the name if nothing else
         pa.field("sender_name", DICT_STR, nullable=False),
         pa.field("sender_title", DICT_STR),               # QQ 群头衔 such as 【管理员】, null if none
+        # the account's own nickname (昵称) where the export gives it beside the group card (群名片); null
+        # otherwise.  sender_name stays what the group showed (the card first).  Added after layout 2's
+        # first release: parts written before it lack the column and read it as null (``fill_missing``).
+        pa.field("sender_account_name", DICT_STR),
         pa.field("kind", DICT_STR, nullable=False),       # one of KINDS
         pa.field("text", pa.string(), nullable=False),    # body as exported ("" for empty bodies)
         pa.field("event", DICT_STR),                      # one of EVENTS for system lines, else null
@@ -127,6 +131,15 @@ FACTS = pa.schema([
     pa.field("event", pa.string()),                        # join / leave / kick ... (system lines)
     pa.field("event_member", pa.string()),                 # whom the event concerns, resolved to a member id
 ])
+
+
+def fill_missing(table: pa.Table, schema: pa.Schema = MESSAGES) -> pa.Table:
+    """``table`` with every nullable column of ``schema`` it lacks added as nulls: a part written
+    before a column was added reads (and compacts) as if it had been written with it."""
+    for field in schema:
+        if field.name not in table.column_names and field.nullable:
+            table = table.append_column(field.name, pa.nulls(len(table), field.type))
+    return table
 
 
 def empty_messages() -> pa.Table:

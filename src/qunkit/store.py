@@ -68,8 +68,9 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
+from .identity import merged_messages
 from .members import attribute_senders, derive_members, present_at
-from .schema import FACTS, MESSAGES
+from .schema import FACTS, MESSAGES, conform, fill_missing
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
 PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
@@ -356,7 +357,7 @@ class Store:
             for p in parts:
                 pf = pq.ParquetFile(p)
                 for i in range(pf.num_row_groups):
-                    writer.write_table(pf.read_row_group(i).cast(MESSAGES))
+                    writer.write_table(conform(fill_missing(pf.read_row_group(i))))
         journal = gdir / "compact.json"
         self._write_json(journal, {"new": new.name, "old": [p.name for p in parts]})
         os.replace(tmp, new)
@@ -652,8 +653,12 @@ class Store:
         if not tables:
             return MESSAGES.empty_table().select(columns or MESSAGES.names).to_pandas()
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        # name-keyed speakers (an export without ids) under their roster id: members.py's rule
-        return attribute_senders(table.to_pandas(), self.rosters(groups))
+        # name-keyed speakers (an export without ids) under their roster id: members.py's rule; then one
+        # id per person where the export itself shows two (identity.py's rule, merges kept in attrs)
+        out, found = merged_messages(attribute_senders(table.to_pandas(), self.rosters(groups)))
+        if len(found):
+            out.attrs["merges"] = [tuple(r) for r in found.itertuples(index=False)]
+        return out
 
     def rosters(self, groups: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
         metas = self.metas()
@@ -756,5 +761,5 @@ def _check_lock_file(path: Path) -> None:
     os.close(fd)
 
 
-MEMBER_SOURCE_COLUMNS = ["group_id", "group_name", "chat_type", "ts", "sender_id", "sender_name", "sender_title",
-                         "kind", "event", "event_actor", "event_target"]
+MEMBER_SOURCE_COLUMNS = ["group_id", "group_name", "chat_type", "platform", "ts", "sender_id", "sender_name",
+                         "sender_title", "sender_account_name", "kind", "event", "event_actor", "event_target"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..identity import apply_merges, merges_for
 from ..localtime import DEFAULT_TZ
 
 __all__ = ["DEFAULT_TZ", "Scope", "parse_when"]
@@ -33,6 +34,8 @@ class Scope:
     until: pd.Timestamp | None = None   # UTC, exclusive
     groups: tuple[str, ...] = field(default=())  # group names or ids; empty: all
     include_private: bool = False       # friend chats are skipped unless asked for
+    # the operator's --merge list: (group name or id, '' = every group; id; same_as_id), see identity.py
+    merges: tuple[tuple[str, str, str], ...] = field(default=())
 
     def select_groups(self, messages: pd.DataFrame) -> pd.DataFrame:
         m = messages
@@ -55,7 +58,8 @@ class Scope:
         return m["ts"].max()
 
     def apply(self, messages: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp]:
-        """Return (messages in scope, as_of).  Messages after as_of are dropped."""
+        """Return (messages in scope, as_of).  Messages after as_of are dropped; ids the ``merges`` list
+        names are replaced by the id they are the same person as."""
         as_of = self.resolve_as_of(messages)
         m = self.select_groups(messages)
         keep = m["ts"] <= as_of
@@ -63,4 +67,7 @@ class Scope:
             keep &= m["ts"] >= self.since
         if self.until is not None:
             keep &= m["ts"] < self.until
-        return m[keep], as_of
+        m = m[keep]
+        if self.merges:
+            m = apply_merges(m, merges_for(m, self.merges))
+        return m, as_of

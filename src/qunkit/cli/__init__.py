@@ -61,6 +61,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "The lift in messages and speakers after an event (分享/直播/活动/红包), and who came back for it."),
     "compare": ("qunkit.cli.compare:compare_cmd",
                 "Many groups side by side: size, activity, roles, risk and their change; shared members; cross-posts."),
+    "names": ("qunkit.cli.identity:names_cmd",
+              "Each member's names over time (群名片, account name, join lines), and ids merged as one person."),
     "generate": ("qunkit.cli.generate:generate_cmd",
                  "Write synthetic group-chat exports, member rosters and the planted truth."),
     "export": ("qunkit.cli.export:export_cmd", "Write groups from the store as ChatLab files, one file per group."),

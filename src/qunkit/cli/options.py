@@ -84,8 +84,18 @@ def lexicon_option(f: Callable) -> Callable:
                         help="Extra words for the built-in lists (JSON, or text with [category] headers).")(f)
 
 
+def _merge_file(ctx, param, value):
+    """The --merge CSV read at parse time: a bad line is a bad-input error (exit 3) naming file and line."""
+    if value is None:
+        return ()
+    from ..identity import read_merge_file
+
+    return read_merge_file(value)
+
+
 def scope_options(f: Callable) -> Callable:
-    """--as-of/--since/--until/--group/--include-private/--tz -> ``scope`` and ``tz`` keyword arguments."""
+    """--as-of/--since/--until/--group/--include-private/--tz/--merge -> ``scope`` and ``tz`` keyword
+    arguments."""
 
     @click.option("--as-of", "as_of", callback=_when,
                   help="Judge as of this moment (default: the newest message in scope). Later messages are ignored.")
@@ -93,14 +103,18 @@ def scope_options(f: Callable) -> Callable:
     @click.option("--until", callback=_when, help="Only messages before this date.")
     @click.option("--group", "groups", multiple=True, help="Group name or id (repeatable). Default: all groups.")
     @click.option("--include-private", is_flag=True, help="Also analyse one-to-one (friend) chats.")
+    @click.option("--merge", "merges", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  callback=_merge_file, metavar="FILE",
+                  help="CSV of ids that are one person (group,id,same_as_id; group optional): each id is "
+                       "counted as same_as_id.")
     @tz_option
     @functools.wraps(f)
-    def wrapper(*args, as_of, since, until, groups, include_private, tz, **kwargs):
+    def wrapper(*args, as_of, since, until, groups, include_private, merges, tz, **kwargs):
         from ..analysis.scope import Scope, parse_when
 
         scope = Scope(
             as_of=parse_when(as_of, tz), since=parse_when(since, tz), until=parse_when(until, tz),
-            groups=tuple(groups), include_private=include_private,
+            groups=tuple(groups), include_private=include_private, merges=tuple(merges),
         )
         return f(*args, scope=scope, tz=tz, **kwargs)
 

@@ -9,6 +9,10 @@ line (sender ``system``, "X撤回了一条消息") is written as SYSTEM with its
 the notice and who recalled survive; RECALL (81) is only used for a recalled
 message under its own sender.
 
+A sender's group card and account name (``sender_name`` / ``sender_account_name``) are written as
+``groupNickname`` / ``accountName`` when both are known and differ, else the shown name as
+``accountName``.
+
 What ChatLab has no field for, and is not written: ``sender_title`` (titles
 live on as member roles), ``mentions`` (still in the text), ``event_actor`` /
 ``event_target`` (re-read from the text of system lines on import), ``tz``,
@@ -93,19 +97,25 @@ def message_records(messages: pd.DataFrame) -> Iterator[dict]:
         kinds = b["kind"].astype(str).tolist()
         sids = b["sender_id"].astype(str).tolist()
         names = b["sender_name"].astype(str).tolist()
+        accounts = (b["sender_account_name"].astype(object).tolist() if "sender_account_name" in b.columns
+                    else [None] * len(b))
         texts = b["text"].tolist()
         msg_ids = b["msg_id"].tolist() if "msg_id" in b.columns else [None] * len(b)
         replies = b["reply_to"].tolist() if "reply_to" in b.columns else [None] * len(b)
-        for ts, kind, sid, name, text, mid, reply in zip(secs, kinds, sids, names, texts, msg_ids, replies,
-                                                          strict=True):
+        for ts, kind, sid, name, account, text, mid, reply in zip(secs, kinds, sids, names, accounts, texts,
+                                                                   msg_ids, replies, strict=True):
             typ = KIND_TYPES.get(kind, OTHER)
             if kind == "recall" and sid in SYSTEM_SENDERS:
                 typ = SYSTEM
             rec: dict = {}
             if (mid := _str(mid)) is not None:
                 rec["platformMessageId"] = mid
-            rec.update(sender=sid, accountName=name or sid, timestamp=ts, type=typ,
-                       content=text if isinstance(text, str) else "")
+            account = _str(account)
+            if account is not None and account != name:   # the group card beside the account name
+                rec.update(sender=sid, accountName=account, groupNickname=name)
+            else:
+                rec.update(sender=sid, accountName=name or sid)
+            rec.update(timestamp=ts, type=typ, content=text if isinstance(text, str) else "")
             if (reply := _str(reply)) is not None:
                 rec["replyToMessageId"] = reply
             yield rec

@@ -37,7 +37,7 @@ from .textio import file_encoding, iter_text_chunks
 # the export's wall-clock time with ParseOptions.tz).
 REQUIRED_COLUMNS = ("group_id", "group_name", "chat_type", "ts", "sender_id", "sender_name", "kind", "text",
                     "source_line")
-OPTIONAL_COLUMNS = ("sender_title", "event", "event_actor", "event_target", "mentions", "reply_to", "msg_id")
+OPTIONAL_COLUMNS = ("sender_title", "sender_account_name", "event", "event_actor", "event_target", "mentions", "reply_to", "msg_id")
 
 MAX_KEPT_ISSUES = 20
 # Rows a record-by-record parser gathers before it yields a chunk: ~1 KB of Python objects

@@ -65,7 +65,7 @@ class _Mapper:
         self.platform = PLATFORMS.get(plat, plat)
         if not meta:
             report.note(f"no ChatLab meta header; the chat was named after the file ({fallback!r})")
-        self.rows = RowBuffer(("ts", "sid", "name", "kind", "text", "msg_id", "reply", "line"))
+        self.rows = RowBuffer(("ts", "sid", "name", "account", "kind", "text", "msg_id", "reply", "line"))
         self.count = 0
 
     def add(self, m: Any, record: int) -> None:
@@ -80,7 +80,8 @@ class _Mapper:
             return
         ms = int(ts if ts >= 1e12 else ts * 1000)
         sid = _s(m.get("sender"))
-        name = _s(m.get("groupNickname")) or _s(m.get("accountName")) or sid
+        account = _s(m.get("accountName"))
+        name = _s(m.get("groupNickname")) or account or sid
         if not sid:
             sid = name
         if not sid:
@@ -93,6 +94,7 @@ class _Mapper:
         c["ts"].append(ms)
         c["sid"].append(sid)
         c["name"].append(name)
+        c["account"].append(account or None)
         c["kind"].append(kind)
         c["text"].append(content.strip() if isinstance(content, str) else "")
         c["msg_id"].append(_s(m.get("platformMessageId")) or None)
@@ -118,6 +120,7 @@ class _Mapper:
                 "ts": pd.to_datetime(np.asarray(c["ts"], dtype="int64"), unit="ms", utc=True),
                 "sender_id": c["sid"],
                 "sender_name": c["name"],
+                "sender_account_name": c["account"],
                 "kind": kind.to_numpy(),
                 "text": text.to_numpy(),
                 "event": None,

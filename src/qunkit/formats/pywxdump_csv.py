@@ -8,7 +8,8 @@ of pages imports as one chat; a single page imports too.
 Why these choices:
 - ``type_name`` is a Chinese label (文本, 图片, 引用回复, 消息撤回1 …): kinds come
   from the label (``wechat_common.LABEL_KINDS``), not from a numeric type.
-- Names come from ``users.json``: remark > roomNickname > nickname > wxid
+- Names come from ``users.json``: remark > roomNickname > nickname > wxid; the nickname is also kept
+  as ``sender_account_name``
   (what the client shows).  Without it senders are named by wxid and a note says so.
 - ``CreateTime`` was not verified in the public notes: Unix seconds/ms and
   local ``YYYY-MM-DD HH:MM:SS`` strings are both read.
@@ -82,6 +83,15 @@ def display_name(user: dict | None) -> str:
     return ""
 
 
+def account_name(user: dict | None) -> str | None:
+    """The account's own nickname (not the remark nor the group nickname), None if users.json lacks it."""
+    for key in ("nickname", "nickName"):
+        v = (user or {}).get(key)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None
+
+
 class PyWxDumpCsvParser(Parser):
     name = "pywxdump-csv"
     platform = "wechat"
@@ -110,6 +120,7 @@ class PyWxDumpCsvParser(Parser):
         text_encoding(files[0], report)
         users = load_users(files[0].parent, report)
         names = pd.Series({k: display_name(v) for k, v in users.items()}, dtype=object)
+        accounts = pd.Series({k: account_name(v) for k, v in users.items()}, dtype=object)
         offset = 0
         for page in files:
             m = PAGE.match(page.name)
@@ -118,14 +129,14 @@ class PyWxDumpCsvParser(Parser):
                 report.note(f"page {page.name} starts at line {offset + 1}")
             before = len(report.issues)
             for df in iter_csv(page, report, block_bytes=max(options.chunk_bytes, 1 << 20), line_offset=offset):
-                out = self._chunk(df, names, options, report)
+                out = self._chunk(df, names, accounts, options, report)
                 if out is not None:
                     yield out
             for issue in report.issues[before:]:
                 issue.reason = f"{page.name} line {issue.line - offset}: {issue.reason}"
             offset += _count_lines(page)
 
-    def _chunk(self, df: pd.DataFrame, names: pd.Series, options: ParseOptions,
+    def _chunk(self, df: pd.DataFrame, names: pd.Series, accounts: pd.Series, options: ParseOptions,
                report: ParseReport) -> pd.DataFrame | None:
         for col in COLUMNS:
             if col not in df:
@@ -148,6 +159,7 @@ class PyWxDumpCsvParser(Parser):
         talker = df["talker"].str.strip()
         label = df["type_name"].str.strip()
         sender_name = talker.map(names).astype(object).fillna("").astype(str)
+        account = talker.map(accounts) if len(accounts) else None
         raw = pd.DataFrame({
             "ts": df["ts"],
             "group_id": room,
@@ -160,6 +172,7 @@ class PyWxDumpCsvParser(Parser):
             "is_self": df["is_sender"].str.strip() == "1",
             "sender_id": talker,
             "sender_name": sender_name,
+            "sender_account_name": account,
             "msg_id": df["MsgSvrID"].str.strip(),
         })
         return finalize(build_messages(raw, options, report), None)

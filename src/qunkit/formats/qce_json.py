@@ -183,6 +183,7 @@ class QceMapper:
             self.uid_to_uin[uid] = uin
         name = (_str(raw.get("sendMemberName")) or _str(sender.get("groupCard")) or _str(sender.get("name"))
                 or _str(sender.get("nickname")) or _str(raw.get("sendNickName")))
+        account = _str(sender.get("nickname")) or _str(raw.get("sendNickName"))
         sid = uin or uid or name
         is_system = bool(rec.get("system") or rec.get("isSystemMessage")) or _str(rec.get("type")) == "system"
         recalled = bool(rec.get("recalled") or rec.get("isRecalled"))
@@ -213,6 +214,7 @@ class QceMapper:
         c["sender_id"].append(sid)
         c["sender_name"].append(name or sid)
         c["sender_title"].append(None if is_system else (_str(sender.get("title")) or None))
+        c["sender_account_name"].append(None if is_system else (account or None))
         c["text"].append(text)
         c["mentions"].append(self._mentions(content, elements))
         c["reply_to"].append(reply_to)
@@ -268,6 +270,7 @@ class QceMapper:
                 "sender_id": c["sender_id"],
                 "sender_name": c["sender_name"],
                 "sender_title": c["sender_title"],
+                "sender_account_name": c["sender_account_name"],
                 "kind": kind.to_numpy(),
                 "text": text.to_numpy(),
                 "event": None,
@@ -284,7 +287,7 @@ class QceMapper:
         return df
 
 
-_COLUMNS = ("ts", "sender_id", "sender_name", "sender_title", "text", "mentions", "reply_to", "msg_id",
+_COLUMNS = ("ts", "sender_id", "sender_name", "sender_title", "sender_account_name", "text", "mentions", "reply_to", "msg_id",
             "source_line", "recalled", "system", "kind_hint")
 
 

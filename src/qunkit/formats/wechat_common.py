@@ -9,7 +9,8 @@ Raw columns a parser provides (``build_messages``):
   ts (tz-aware), group_id, group_name, chat_type, source_line, content (str),
   and any of: type, subtype (WeChat codes; v4 packed ``subtype<<32|type`` is
   unpacked here), label_kind (kind decided from a format's own label),
-  is_system, is_self, sender_id (wxid or ""), sender_name, msg_id, reply_to.
+  is_system, is_self, sender_id (wxid or ""), sender_name, msg_id, reply_to; optionally
+  sender_account_name (the account nickname where the export keeps it beside the display name).
 """
 
 from __future__ import annotations
@@ -397,6 +398,7 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
     typ, sub = _type_codes(raw)
     sender_id = _strs(_col(raw, "sender_id", ""))
     sender_name = _strs(_col(raw, "sender_name", ""))
+    account = _opt(_col(raw, "sender_account_name"))  # the account nickname beside the card, when known
     is_self = _col(raw, "is_self", False).fillna(False).to_numpy(dtype=bool).copy()
     content, sender_id = _strip_sender_prefix(content, sender_id)
     kind, system = _kinds(raw, content, typ, sub)
@@ -429,6 +431,7 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         event[system & (kind == "recall")] = "recall"
         sender_id[system] = SYSTEM_ID
         sender_name[system] = SYSTEM_NAME
+        account[system] = None
         is_self[system] = False
     pat = (kind == "pat") & ~system
     if pat.any():
@@ -473,6 +476,7 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
         "ts": raw["ts"],
         "sender_id": obj(sender_id),
         "sender_name": obj(sender_name),
+        "sender_account_name": obj(account),
         "kind": obj(kind),
         "text": obj(text),
         "event": obj(event),

@@ -97,6 +97,7 @@ class WeChatMsgCsvParser(Parser):
                 "is_self": df["IsSender"].str.strip() == "1",
                 "sender_id": df["Sender"],
                 "sender_name": remark.where(remark != "", nick),
+                "sender_account_name": nick,
                 "msg_id": df["localId"].str.strip(),
             })
             yield build_messages(raw, options, report)
