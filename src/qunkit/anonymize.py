@@ -32,6 +32,7 @@ pieces (a few thousand distinct names, not the messages) through the pseudonym t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -54,10 +55,16 @@ from .schema import MESSAGES, conform
 from .store import Store, group_key
 
 KEY_BYTES = 32
+RETRIES = 32                             # pseudonym attempts that must keep the value's text flags
 RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
 CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
 _RARE = (0x3400, 0x4DBF + 1)            # CJK Extension A: real characters, in no lexicon or word list
 _RARE_N = _RARE[1] - _RARE[0]
+# q, v, x and w spell the contact words of the handle pattern (q, v, qq, vx, wx, weixin), w and k follow
+# a number as a price (3w, 5k): a value keeps its own and a pseudonym never gains one, so "…y 2333333"
+# does not become a "q 2333333" contact
+_HANDLE_LETTERS = frozenset("qvxwkQVXWK")
+_LETTERS = "abcdefghijlmnoprstuyz"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _NAMED_ID = re.compile(r"^(?P<name>.*?)\((?P<id>\d{5,12})\)$")   # members.py's "name(QQ号)"
 # contact details in text: e-mail, URL, WeChat id, an id after a contact word (QQ/WeChat), a mobile number;
@@ -115,48 +122,65 @@ class Pseudonyms:
             block += 1
         return out
 
-    def _shape(self, value: str, attempt: int) -> str:
-        """A value of the same shape as ``value`` (see the module docstring)."""
+    def _shape(self, value: str, attempt: int, cues: bool = True) -> str:
+        """A value of the same shape as ``value`` (see the module docstring); with ``cues``, the
+        lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read)."""
         d = self._digest(value, attempt, 2 * len(value))
-        keep = 2 if _MOBILE.fullmatch(value) and attempt < 8 else 0
-        plain = attempt >= 8 or not any(_maps(c) for c in value)   # e.g. a name of emoji only
+        plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
+        kept = np.zeros(len(value), bool)
+        if not plain:
+            kept[:2] = bool(_MOBILE.fullmatch(value))
+            if cues:
+                for m in _cue_words().finditer(value):
+                    kept[m.start():m.end()] = True
         out = []
         for i, c in enumerate(value):
             r = int.from_bytes(d[2 * i:2 * i + 2], "big")
             kind = "other" if plain else _maps(c)
-            if i < keep or kind is None:
+            if kept[i] or kind is None:
                 out.append(c)
             elif kind == "digit":
                 out.append(chr(48 + r % 10))
             elif kind == "lower":
-                out.append(chr(97 + r % 26))
+                out.append(_LETTERS[r % len(_LETTERS)])
             elif kind == "upper":
-                out.append(chr(65 + r % 26))
+                out.append(_LETTERS[r % len(_LETTERS)].upper())
             else:
                 out.append(chr(_RARE[0] + r % _RARE_N))
         return "".join(out)
 
     def add(self, values: Iterable[str]) -> None:
-        """Give every new value its pseudonym (rounds until no two values share one)."""
+        """Give every new value its pseudonym: rounds until no two values share one, none equals an
+        original value, and each reads to the text analysis exactly as its value does (``same_flags``)."""
         new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
-        if not new:
-            return
         originals = set(self.table) | set(new)
         taken = set(self.table.values())
-        attempt = dict.fromkeys(new, 0)
-        pending = new
+        for v, p in self.shaped(new, lambda v, a: self._shape(v, a), lambda p: p in taken or p in originals):
+            taken.add(p)
+            self.table[v] = p
+
+    def shaped(self, values: list[str], make, refused) -> list[tuple[str, str]]:
+        """(value, pseudonym) for ``values``: ``make(value, attempt)`` until the pseudonym is not
+        ``refused``, is new in this call, and keeps the value's text flags (after ``RETRIES``
+        attempts, any unrefused one: a value whose flags no pseudonym keeps is rare)."""
+        out, mine = [], set()
+        attempt = dict.fromkeys(values, 0)
+        pending = list(values)
         while pending:
-            cand = {v: self._shape(v, attempt[v]) for v in pending}
+            cand = [make(v, attempt[v]) for v in pending]
+            strict = [v for v in pending if attempt[v] < RETRIES]
+            flags_ok = dict(zip(strict, same_flags(strict, [c for v, c in zip(pending, cand)
+                                                             if attempt[v] < RETRIES]), strict=True))
             nxt = []
-            for v in pending:    # sorted: the smaller value keeps a contested pseudonym
-                p = cand[v]
-                if p in taken or p in originals:
+            for v, p in zip(pending, cand, strict=True):   # sorted: the smaller value keeps a contested one
+                if refused(p) or p in mine or not flags_ok.get(v, True):
                     attempt[v] += 1
                     nxt.append(v)
                 else:
-                    taken.add(p)
-                    self.table[v] = p
+                    mine.add(p)
+                    out.append((v, p))
             pending = nxt
+        return out
 
     def of(self, value: str) -> str:
         return value if value in RESERVED else self.table[value]
@@ -177,10 +201,35 @@ class Pseudonyms:
         return x
 
 
+@functools.lru_cache(maxsize=1)
+def _cue_words() -> re.Pattern:
+    """The built-in lexicon and act-cue words of two or more characters, longest first: the ones a
+    name may contain without naming anyone (明天, 哈哈, 老师, nb), kept so the text's flags stay."""
+    from .analysis.acts import builtin_rules
+    from .analysis.lexicon import resolve_lexicon
+
+    words = {w for lex in (resolve_lexicon(None), builtin_rules().cues) for ws in lex.words.values() for w in ws}
+    words = sorted({w for w in words if len(w) >= 2}, key=lambda w: (-len(w), w))
+    return re.compile("|".join(re.escape(w) for w in words) or "(?!)", re.I)
+
+
+def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
+    """Whether each pseudonym gets every per-text flag its value gets (``text_flags``: lexicon
+    categories, contact handles, URLs, @all, "?", the message acts), one vectorised pass each."""
+    if not values:
+        return np.zeros(0, bool)
+    from .analysis.text_features import text_flags
+
+    a, b = text_flags(pa.array(values, pa.string())), text_flags(pa.array(pseudonyms, pa.string()))
+    return np.logical_and.reduce([np.asarray(a[k]) == np.asarray(b[k]) for k in a])
+
+
 def _maps(c: str) -> str | None:
     """Which class a character of a value maps within (None: kept, e.g. punctuation and spaces)."""
     if "0" <= c <= "9":
         return "digit"
+    if c in _HANDLE_LETTERS:
+        return None
     if "a" <= c <= "z":
         return "lower"
     if "A" <= c <= "Z":
@@ -270,7 +319,7 @@ class Anonymizer:
         for pattern, lookup in self.chunks:
             uniq = replace_pieces(uniq, pattern, lambda ps, lk=lookup: [self._name_piece(p, lk) for p in ps])
         if contacts:
-            uniq = replace_pieces(uniq, "(?i)" + CONTACTS, lambda ps: [self._contact(p) for p in ps])
+            uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
         return pc.take(uniq, enc.indices)
 
     def event(self, col: pd.Series) -> pa.Array:
@@ -290,22 +339,26 @@ class Anonymizer:
             return self.names._shape(piece, 0)
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
 
-    def _contact(self, piece: str) -> str:
+    def _contacts(self, pieces: list[str]) -> list[str]:
+        done = dict(self.names.shaped(pieces, self._contact, lambda p: False))
+        return [done[p] for p in pieces]
+
+    def _contact(self, piece: str, attempt: int = 0) -> str:
         """A contact detail of the same shape: the words a pattern needs (http, www, com, qq ...) kept."""
         m = _CONTACT_WORD.match(piece)
         if m:
-            return m["w"] + self.names._shape(m["id"], 0)
+            return m["w"] + self.names._shape(m["id"], attempt)
         if "@" in piece and not _URL_START.match(piece):    # e-mail: the local part; the provider is kept
             local, _, domain = piece.rpartition("@")
-            return self._words(local) + "@" + domain
+            return self._words(local, attempt) + "@" + domain
         m = _URL_HOST.match(piece)
         if m:   # a URL: the site is kept (the act lexicon knows t.cn, b23.tv, bilibili ...), the path masked
-            return m.group(0) + self._words(piece[m.end():])
-        return self._words(piece)
+            return m.group(0) + self._words(piece[m.end():], attempt)
+        return self._words(piece, attempt)
 
-    def _words(self, piece: str) -> str:
+    def _words(self, piece: str, attempt: int) -> str:
         bits = re.split(r"([^0-9A-Za-z_]+)", piece)
-        return "".join(b if (i % 2 or b.lower() in _URL_WORDS or not b) else self.names._shape(b, 0)
+        return "".join(b if (i % 2 or b.lower() in _URL_WORDS or not b) else self.names._shape(b, attempt)
                        for i, b in enumerate(bits))
 
     def exact(self, col: pd.Series) -> pa.Array:
