@@ -48,6 +48,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import derived
+from .analysis.acts import builtin_rules
+from .analysis.lexicon import resolve_lexicon
+from .analysis.text_features import text_flags
 from .errors import BadInput, UsageProblem
 from .members import role_from_title
 from .private import make_dirs, write_text
@@ -168,12 +171,12 @@ class Pseudonyms:
         pending = list(values)
         while pending:
             cand = [make(v, attempt[v]) for v in pending]
-            strict = [v for v in pending if attempt[v] < RETRIES]
-            flags_ok = dict(zip(strict, same_flags(strict, [c for v, c in zip(pending, cand)
-                                                             if attempt[v] < RETRIES]), strict=True))
+            strict = [i for i, v in enumerate(pending) if attempt[v] < RETRIES]
+            flags_ok = np.ones(len(pending), bool)
+            flags_ok[strict] = same_flags([pending[i] for i in strict], [cand[i] for i in strict])
             nxt = []
-            for v, p in zip(pending, cand, strict=True):   # sorted: the smaller value keeps a contested one
-                if refused(p) or p in mine or not flags_ok.get(v, True):
+            for v, p, ok in zip(pending, cand, flags_ok, strict=True):   # sorted: the smaller value wins a tie
+                if refused(p) or p in mine or not ok:
                     attempt[v] += 1
                     nxt.append(v)
                 else:
@@ -205,9 +208,6 @@ class Pseudonyms:
 def _cue_words() -> re.Pattern:
     """The built-in lexicon and act-cue words of two or more characters, longest first: the ones a
     name may contain without naming anyone (明天, 哈哈, 老师, nb), kept so the text's flags stay."""
-    from .analysis.acts import builtin_rules
-    from .analysis.lexicon import resolve_lexicon
-
     words = {w for lex in (resolve_lexicon(None), builtin_rules().cues) for ws in lex.words.values() for w in ws}
     words = sorted({w for w in words if len(w) >= 2}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in words) or "(?!)", re.I)
@@ -218,8 +218,6 @@ def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
     categories, contact handles, URLs, @all, "?", the message acts), one vectorised pass each."""
     if not values:
         return np.zeros(0, bool)
-    from .analysis.text_features import text_flags
-
     a, b = text_flags(pa.array(values, pa.string())), text_flags(pa.array(pseudonyms, pa.string()))
     return np.logical_and.reduce([np.asarray(a[k]) == np.asarray(b[k]) for k in a])
 
@@ -242,10 +240,12 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     """(RE2 alternation, matched piece -> lookup key) chunks for the values written inside text.
 
     A value is replaced wherever it occurs when it is long enough to be a name rather than a word
-    piece (2+ characters with a non-ASCII one, 3+ ASCII, 5+ digits); a shorter one only as ``@x``."""
+    piece (2+ characters with a non-ASCII one, 3+ ASCII, 5+ digits); a shorter one only as ``@x``.
+    A value that is itself a lexicon word is left in text (there it is the word, and its flags count)."""
     alts: dict[str, str] = {}
+    words = _cue_words()
     for v in values:
-        if v in RESERVED:
+        if v in RESERVED or words.fullmatch(v):   # a name that is a lexicon word (哈哈, 老师) is a word in text
             continue
         anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
         alts.setdefault(("" if anywhere else "@") + v.lower(), v)
@@ -328,7 +328,7 @@ class Anonymizer:
         codes, uniq = pd.factorize(col.astype(object), use_na_sentinel=True)
         uniq = [str(v) for v in uniq]
         texts = self.text(pd.Series(uniq, dtype=object), contacts=False).to_pylist()
-        mapped = [self.names.of(v) if v in self.names.table or v in RESERVED else t for v, t in zip(uniq, texts)]
+        mapped = [self.names.of(v) if v in self.names.table or v in RESERVED else t for v, t in zip(uniq, texts, strict=True)]
         return pa.array(np.asarray(mapped + [None], dtype=object)[np.where(codes < 0, len(uniq), codes)],
                         pa.string())
 
@@ -340,7 +340,7 @@ class Anonymizer:
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
 
     def _contacts(self, pieces: list[str]) -> list[str]:
-        done = dict(self.names.shaped(pieces, self._contact, lambda p: False))
+        done = dict(self.names.shaped(pieces, self._contact, lambda _: False))
         return [done[p] for p in pieces]
 
     def _contact(self, piece: str, attempt: int = 0) -> str:
@@ -451,19 +451,24 @@ class Copied:
 
     rows: list[dict]
     reverse: dict[str, str]
-    key_source: str
 
 
-def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes | None = None) -> Copied:
-    """Write an anonymised copy of ``groups`` (default all) of ``source`` as a new store at ``dest``.
-
-    ``dest`` must not exist or be an empty folder, and may not lie inside the source store."""
+def check_destination(source: Store, dest: Path) -> Path:
+    """``dest`` if a copy may be written there: absent or an empty folder, and not inside the source."""
     dest = Path(dest).expanduser()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageProblem(f"--to {dest}: exists and is not an empty folder (the copy is always a new store)")
     src_root, dest_abs = source.root.resolve(), dest.resolve()
     if dest_abs == src_root or src_root in dest_abs.parents:
         raise UsageProblem(f"--to {dest}: inside the source store {source.root}")
+    return dest
+
+
+def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes | None = None) -> Copied:
+    """Write an anonymised copy of ``groups`` (default all) of ``source`` as a new store at ``dest``.
+
+    ``dest`` must not exist or be an empty folder, and may not lie inside the source store."""
+    dest = check_destination(source, dest)
     keys = source.keys_for(groups)
     metas = source.metas()
     an = Anonymizer(Pseudonyms(key or new_key()))
@@ -496,4 +501,4 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
                          "members": int(out.members([nk])["member_id"].ne("system").sum()),
                          "roster": roster is not None})
     reverse = {p: v for v, p in an.names.table.items()}
-    return Copied(rows=rows, reverse=reverse, key_source="")
+    return Copied(rows=rows, reverse=reverse)
