@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 from . import derived
 from .analysis.acts import builtin_rules
 from .analysis.lexicon import resolve_lexicon
+from .analysis.replies import RULES
 from .analysis.text_features import text_flags
 from .errors import BadInput, UsageProblem
 from .members import role_from_title
@@ -58,6 +59,7 @@ from .schema import MESSAGES, conform
 from .store import Store, group_key
 
 KEY_BYTES = 32
+PREFIX = RULES.min_prefix                # shorter prefixes of a nick address nobody (analysis.replies)
 RETRIES = 32                             # pseudonym attempts that must keep the value's text flags
 RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
 CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
@@ -117,18 +119,26 @@ class Pseudonyms:
         self._key = key
         self.table: dict[str, str] = {}
 
-    def _digest(self, value: str, attempt: int, n: int) -> bytes:
-        out, block = b"", 0
-        while len(out) < n:
-            msg = f"{attempt}\0{block}\0{value}".encode()
-            out += hmac.new(self._key, msg, hashlib.sha256).digest()
-            block += 1
-        return out
+    def _draws(self, value: str, attempt: int) -> list[int]:
+        """One keyed 16-bit draw per character, prefix-preserving: character ``i`` depends on the
+        lower-cased value up to ``i`` (the first ``PREFIX`` characters on those together), so two
+        values sharing a prefix of ``PREFIX`` or more characters share it in their pseudonyms too
+        (reply evidence treats a 3-character prefix of a nick as addressing its owner), while two
+        names that share only a surname do not."""
+        low = value.lower()
+        if len(low) != len(value):          # a character whose lower case is longer: no prefix to keep
+            low = value
+        head = hmac.new(self._key, f"{attempt}\0{low[:PREFIX]}".encode(), hashlib.sha256).digest()
+        draws = [int.from_bytes(head[2 * i:2 * i + 2], "big") for i in range(min(PREFIX, len(value)))]
+        for i in range(PREFIX, len(value)):
+            d = hmac.new(self._key, f"{attempt}\0{low[:i + 1]}".encode(), hashlib.sha256).digest()
+            draws.append(int.from_bytes(d[:2], "big"))
+        return draws
 
     def _shape(self, value: str, attempt: int, cues: bool = True) -> str:
         """A value of the same shape as ``value`` (see the module docstring); with ``cues``, the
         lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read)."""
-        d = self._digest(value, attempt, 2 * len(value))
+        d = self._draws(value, attempt)
         plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
         kept = np.zeros(len(value), bool)
         if not plain:
@@ -138,7 +148,7 @@ class Pseudonyms:
                     kept[m.start():m.end()] = True
         out = []
         for i, c in enumerate(value):
-            r = int.from_bytes(d[2 * i:2 * i + 2], "big")
+            r = d[i]
             kind = "other" if plain else _maps(c)
             if kept[i] or kind is None:
                 out.append(c)
