@@ -53,7 +53,8 @@ from .analysis.lexicon import resolve_lexicon
 from .analysis.replies import RULES
 from .analysis.text_features import text_flags
 from .errors import BadInput, UsageProblem
-from .members import role_from_title
+from .formats.events import NAME_SEPARATORS, clean_name, split_names
+from .members import normalise_names, role_from_title
 from .private import make_dirs, write_text
 from .schema import MESSAGES, conform
 from .store import Store, group_key
@@ -83,6 +84,11 @@ _URL_START = re.compile(r"^(?:https?://|www\.)", re.I)
 _URL_HOST = re.compile(r"^(?:https?://)?[^/?#]+", re.I)
 _URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "php", "qq", "weixin"})
 _CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
+_WORDCHAR = re.compile(r"[A-Za-z0-9_]")
+# an ASCII name that is a word of the group's text ("You", "Hi", "May"): in more than
+# replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
+# (the reply evidence ignores it as a word too); it is still replaced in every column
+COMMON_MIN = 20
 _SEPARATORS = ("\x00", "\ufdd0", "\U0010fffe")   # never in chat text; the first absent one splits
 _CHUNK = 800                                       # names per RE2 alternation (program size stays small)
 
@@ -137,7 +143,13 @@ class Pseudonyms:
 
     def _shape(self, value: str, attempt: int, cues: bool = True) -> str:
         """A value of the same shape as ``value`` (see the module docstring); with ``cues``, the
-        lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read)."""
+        lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read).  What
+        ``members.normalise_names`` strips (spaces, a leading @) stays around the pseudonym of the
+        rest, so ``"@Bob "`` still resolves to Bob's pseudonym."""
+        core = str(normalise_names([value]).iat[0])
+        if core and core != value:
+            at = value.index(core)
+            return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
         d = self._draws(value, attempt)
         plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
         kept = np.zeros(len(value), bool)
@@ -260,10 +272,13 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
         anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
         alts.setdefault(("" if anywhere else "@") + v.lower(), v)
     order = sorted(alts, key=lambda s: (-len(s), s))
+    # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary
+    edge = {s: ("\\b" if _WORDCHAR.match(s[0]) else "") + _escape(s) + ("\\b" if _WORDCHAR.match(s[-1]) else "")
+            for s in order}
     chunks = []
     for i in range(0, len(order), _CHUNK):
         part = order[i:i + _CHUNK]
-        chunks.append(("(?i)" + "|".join(_escape(s) for s in part), {s: alts[s] for s in part}))
+        chunks.append(("(?i)" + "|".join(edge[s] for s in part), {s: alts[s] for s in part}))
     return chunks
 
 
@@ -279,11 +294,13 @@ def _separator(texts: pa.Array) -> str:
     raise BadInput("message text contains every separator qunkit can split on; cannot anonymise it")
 
 
-def replace_pieces(texts: pa.Array, pattern: str, piece_map) -> pa.Array:
-    """``texts`` with every match of ``pattern`` replaced by ``piece_map(matched pieces) -> pieces``.
+def replace_pieces(texts: pa.Array, pattern: str, piece_map, weights: np.ndarray | None = None) -> pa.Array:
+    """``texts`` with every match of ``pattern`` replaced by ``piece_map(pieces[, messages])``.
 
     One RE2 pass marks the matches with a separator, a split turns each text into pieces (odd
-    positions are matches), the distinct matched pieces are mapped, and the pieces are joined."""
+    positions are matches), the distinct matched pieces are mapped, and the pieces are joined.
+    With ``weights`` (messages per text), ``piece_map`` also gets, per distinct lower-cased piece,
+    how many messages contain it."""
     texts = texts.cast(pa.string())
     if not len(texts):
         return texts
@@ -302,7 +319,15 @@ def replace_pieces(texts: pa.Array, pattern: str, piece_map) -> pa.Array:
     values = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=object)
     if len(odd):
         uniq, inv = np.unique(values[odd].astype(str), return_inverse=True)
-        values[odd] = np.asarray(piece_map(list(uniq)), dtype=object)[inv]
+        if weights is None:
+            values[odd] = np.asarray(piece_map(list(uniq)), dtype=object)[inv]
+        else:
+            parent = np.searchsorted(offsets, odd, side="right") - 1
+            hits = pd.DataFrame({"piece": pd.Series(uniq[inv]).str.lower().to_numpy(), "text": parent}).drop_duplicates()
+            hits["w"] = weights[rows.to_numpy()][hits["text"].to_numpy()]
+            per = hits.groupby("piece")["w"].sum()
+            counts = per.reindex(pd.Series(uniq).str.lower()).to_numpy()
+            values[odd] = np.asarray(piece_map(list(uniq), counts), dtype=object)[inv]
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.string())),
                             "")
     out = texts.to_numpy(zero_copy_only=False).astype(object)
@@ -326,21 +351,40 @@ class Anonymizer:
         arr = pa.array(col.astype(object).where(col.notna(), None).to_numpy(), pa.string())
         enc = pc.dictionary_encode(arr)
         uniq = enc.dictionary
+        weights = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(uniq))
+        common = max(COMMON_MIN, RULES.common_name * len(arr))
         for pattern, lookup in self.chunks:
-            uniq = replace_pieces(uniq, pattern, lambda ps, lk=lookup: [self._name_piece(p, lk) for p in ps])
+            uniq = replace_pieces(uniq, pattern, lambda ps, n, lk=lookup: [
+                p if c > common and p.isascii() else self._name_piece(p, lk) for p, c in zip(ps, n, strict=True)],
+                weights)
         if contacts:
             uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
         return pc.take(uniq, enc.indices)
 
     def event(self, col: pd.Series) -> pa.Array:
-        """event_actor / event_target: a whole id or name gets its pseudonym, anything else
-        (``name(QQ号)``, several names) is treated as text."""
+        """event_actor / event_target: each name of an invitee list (``members`` splits it with
+        ``formats.events.split_names``) and each part of ``name(QQ号)`` replaced, separators and
+        quotes kept, so the copy's members are the original's."""
         codes, uniq = pd.factorize(col.astype(object), use_na_sentinel=True)
-        uniq = [str(v) for v in uniq]
-        texts = self.text(pd.Series(uniq, dtype=object), contacts=False).to_pylist()
-        mapped = [self.names.of(v) if v in self.names.table or v in RESERVED else t for v, t in zip(uniq, texts, strict=True)]
+        mapped = [self._event_value(str(v)) for v in uniq]
         return pa.array(np.asarray(mapped + [None], dtype=object)[np.where(codes < 0, len(uniq), codes)],
                         pa.string())
+
+    def _event_value(self, value: str) -> str:
+        if value in self.names.table or value in RESERVED:
+            return self.names.of(value)
+        out = []
+        for i, part in enumerate(re.split(f"({NAME_SEPARATORS})", value)):
+            core = clean_name(part) if i % 2 == 0 else None
+            if not core:
+                out.append(part)
+                continue
+            m = _NAMED_ID.match(core)
+            new = (f"{self.names.of(m['name'])}({self.names.of(m['id'])})" if m and m["name"]
+                   else self.names.of(core))
+            at = part.index(core)
+            out.append(part[:at] + new + part[at + len(core):])
+        return "".join(out)
 
     def _name_piece(self, piece: str, lookup: dict[str, str]) -> str:
         key = piece.lower()
@@ -408,8 +452,9 @@ def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -
         out |= {str(v) for v in ment.explode().dropna().unique()}
     for col in ("event_actor", "event_target"):
         for v in messages[col].dropna().astype(str).unique():
-            m = _NAMED_ID.match(v)
-            out |= {m["name"], m["id"]} if m else {v}
+            for name in [v, *split_names(v)]:
+                m = _NAMED_ID.match(name)
+                out |= {m["name"], m["id"]} if m else {name}
     if roster is not None and len(roster):
         for col in ("member_id", "member_name"):
             if col in roster:
