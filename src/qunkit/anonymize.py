@@ -85,6 +85,7 @@ _URL_HOST = re.compile(r"^(?:https?://)?[^/?#]+", re.I)
 _URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "php", "qq", "weixin"})
 _CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
 _WORDCHAR = re.compile(r"[A-Za-z0-9_]")
+_SEPARATOR_RE = re.compile(NAME_SEPARATORS)
 # an ASCII name that is a word of the group's text ("You", "Hi", "May"): in more than
 # replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
 # (the reply evidence ignores it as a word too); it is still replaced in every column
@@ -153,11 +154,14 @@ class Pseudonyms:
         d = self._draws(value, attempt)
         plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
         kept = np.zeros(len(value), bool)
+        for m in _SEPARATOR_RE.finditer(value if attempt < 2 * RETRIES else ""):   # "A and B" stays two names
+            kept[m.start():m.end()] = True
         if not plain:
             kept[:2] = bool(_MOBILE.fullmatch(value))
             if cues:
                 for m in _cue_words().finditer(value):
                     kept[m.start():m.end()] = True
+
         out = []
         for i, c in enumerate(value):
             r = d[i]
@@ -180,7 +184,12 @@ class Pseudonyms:
         new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
         originals = set(self.table) | set(new)
         taken = set(self.table.values())
-        for v, p in self.shaped(new, lambda v, a: self._shape(v, a), lambda p: p in taken or p in originals):
+        def refused(v: str, p: str, last: bool) -> bool:
+            if p in taken or p in originals:
+                return True
+            return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
+
+        for v, p in self.shaped(new, lambda v, a: self._shape(v, a), refused):
             taken.add(p)
             self.table[v] = p
 
@@ -198,7 +207,8 @@ class Pseudonyms:
             flags_ok[strict] = same_flags([pending[i] for i in strict], [cand[i] for i in strict])
             nxt = []
             for v, p, ok in zip(pending, cand, flags_ok, strict=True):   # sorted: the smaller value wins a tie
-                if refused(p) or p in mine or not ok:
+                last = attempt[v] >= 2 * RETRIES      # nothing kept any more: uniqueness is all that counts
+                if p in mine or refused(v, p, last) or (not last and not ok):
                     attempt[v] += 1
                     nxt.append(v)
                 else:
@@ -394,7 +404,7 @@ class Anonymizer:
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
 
     def _contacts(self, pieces: list[str]) -> list[str]:
-        done = dict(self.names.shaped(pieces, self._contact, lambda _: False))
+        done = dict(self.names.shaped(pieces, self._contact, lambda _v, _p, _last: False))
         return [done[p] for p in pieces]
 
     def _contact(self, piece: str, attempt: int = 0) -> str:
