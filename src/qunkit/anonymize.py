@@ -54,7 +54,7 @@ from .analysis.replies import RULES
 from .analysis.text_features import text_flags
 from .errors import BadInput, UsageProblem
 from .formats.events import NAME_SEPARATORS, clean_name, split_names
-from .members import normalise_names, role_from_title
+from .members import role_from_title
 from .private import make_dirs, write_text
 from .schema import MESSAGES, conform
 from .store import Store, group_key
@@ -147,7 +147,7 @@ class Pseudonyms:
         lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read).  What
         ``members.normalise_names`` strips (spaces, a leading @) stays around the pseudonym of the
         rest, so ``"@Bob "`` still resolves to Bob's pseudonym."""
-        core = str(normalise_names([value]).iat[0])
+        core = value.strip().lstrip("@")     # members.normalise_names, per value
         if core and core != value:
             at = value.index(core)
             return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
@@ -199,22 +199,27 @@ class Pseudonyms:
         attempts, any unrefused one: a value whose flags no pseudonym keeps is rare)."""
         out, mine = [], set()
         attempt = dict.fromkeys(values, 0)
-        pending = list(values)
-        while pending:
-            cand = [make(v, attempt[v]) for v in pending]
-            strict = [i for i, v in enumerate(pending) if attempt[v] < RETRIES]
-            flags_ok = np.ones(len(pending), bool)
-            flags_ok[strict] = same_flags([pending[i] for i in strict], [cand[i] for i in strict])
-            nxt = []
-            for v, p, ok in zip(pending, cand, flags_ok, strict=True):   # sorted: the smaller value wins a tie
-                last = attempt[v] >= 2 * RETRIES      # nothing kept any more: uniqueness is all that counts
-                if p in mine or refused(v, p, last) or (not last and not ok):
-                    attempt[v] += 1
-                    nxt.append(v)
-                else:
+        pending, batch = list(values), 1
+        while pending:      # round 1 tries one pseudonym per value, later rounds 8 at once (one flag pass each)
+            tries = [(v, attempt[v] + j) for v in pending for j in range(batch)]
+            cand = [make(v, a) for v, a in tries]
+            strict = [i for i, (_, a) in enumerate(tries) if a < RETRIES]
+            flags_ok = np.ones(len(tries), bool)
+            flags_ok[strict] = same_flags([tries[i][0] for i in strict], [cand[i] for i in strict])
+            done, nxt = set(), []
+            for (v, a), p, ok in zip(tries, cand, flags_ok, strict=True):   # sorted: the smaller value wins a tie
+                if v in done:
+                    continue
+                last = a >= 2 * RETRIES      # nothing kept any more: uniqueness is all that counts
+                if p not in mine and not refused(v, p, last) and (last or ok):
                     mine.add(p)
                     out.append((v, p))
-            pending = nxt
+                    done.add(v)
+            for v in pending:
+                if v not in done:
+                    attempt[v] += batch
+                    nxt.append(v)
+            pending, batch = nxt, 8
         return out
 
     def of(self, value: str) -> str:
