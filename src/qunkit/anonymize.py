@@ -568,7 +568,7 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
             derived.refresh_stale(out, [nk])
             rows.append({"group_name": an.names.of(meta["group_name"]), "group_key": nk,
                          "messages": table.num_rows,
-                         "members": int(out.members([nk])["member_id"].ne("system").sum()),
+                         "senders": len(set(pc.unique(table.column("sender_id")).to_pylist()) - RESERVED),
                          "roster": roster is not None})
     reverse = {p: v for v, p in an.names.table.items()}
     return Copied(rows=rows, reverse=reverse)

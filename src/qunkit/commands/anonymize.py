@@ -12,7 +12,7 @@ from ..private import make_dirs, write_text
 from ..store import Store
 from .result import Result
 
-COLUMNS = ["group_name", "group_key", "messages", "members", "roster"]
+COLUMNS = ["group_name", "group_key", "messages", "senders", "roster"]
 
 
 def anonymize(store: Store, to: Path, groups: Iterable[str] = (), *, key_file: Path | None = None,
