@@ -70,6 +70,7 @@ from filelock import FileLock, Timeout
 from .errors import StoreError, UsageProblem
 from .identity import merged_messages
 from .members import attribute_senders, derive_members, present_at
+from .private import FILE_MODE, make_dirs, open_private, write_text
 from .schema import FACTS, MESSAGES, conform, fill_missing
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
@@ -205,7 +206,7 @@ class Store:
             if not old.is_dir():
                 continue
             new = self.part_dir(gdir.name)
-            new.mkdir(parents=True, exist_ok=True)
+            make_dirs(new)
             for f in sorted(old.iterdir()):
                 if f.name.startswith("part-") or f.name.startswith(".corrupt-"):
                     os.replace(f, new / f.name)
@@ -237,12 +238,12 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
     def lock(self):
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.root)
         except OSError as exc:
             raise StoreError(f"cannot create store directory {self.root}: {exc.strerror}") from None
         lock_path = self.root / ".lock"
         _check_lock_file(lock_path)
-        lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_S)
+        lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_S, mode=FILE_MODE)
 
         class _Held:
             def __enter__(s):
@@ -276,9 +277,10 @@ class Store:
         """Write rows of group ``key`` (sorted by time) as a hidden temp part; ``commit`` publishes it."""
         table = pa.concat_tables(tables).sort_by([("ts", "ascending")])
         folder = self.part_dir(key)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
         tmp = folder / f".tmp-part-{uuid.uuid4().hex}.parquet"
-        pq.write_table(table, tmp, compression="zstd")
+        with open_private(tmp) as fh:
+            pq.write_table(table, fh, compression="zstd")
         return tmp
 
     @_writing
@@ -353,7 +355,7 @@ class Store:
         new = folder / f"part-{uuid.uuid4().hex}.parquet"
         tmp = new.with_name(".tmp-" + new.name)
         # streamed one row group at a time: memory stays bounded however large the group is
-        with pq.ParquetWriter(tmp, MESSAGES, compression="zstd") as writer:
+        with open_private(tmp) as fh, pq.ParquetWriter(fh, MESSAGES, compression="zstd") as writer:
             for p in parts:
                 pf = pq.ParquetFile(p)
                 for i in range(pf.num_row_groups):
@@ -388,12 +390,13 @@ class Store:
         """Attach ``roster`` to group ``key``; ``source`` (the roster file's fingerprint) is kept in the
         Parquet footer so an unchanged roster need not be read again (``roster_source``)."""
         path = self.groups_dir / key / "roster.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         tmp = path.with_name(".tmp-roster.parquet")
         table = pa.Table.from_pandas(roster, preserve_index=False)
         if source:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), ROSTER_SOURCE: source.encode()})
-        pq.write_table(table, tmp)
+        with open_private(tmp) as fh:
+            pq.write_table(table, fh)
         os.replace(tmp, path)
 
     def roster_source(self, key: str) -> tuple[str | None, int]:
@@ -415,9 +418,10 @@ class Store:
     def write_table(self, table: str, key: str, data: pa.Table) -> None:
         """Replace group ``key``'s file of derived table ``table`` (one file per group, atomic)."""
         folder = self.table_dir(table, key)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
         tmp = folder / f".tmp-{table}.parquet"
-        pq.write_table(data, tmp, compression="zstd")
+        with open_private(tmp) as fh:
+            pq.write_table(data, fh, compression="zstd")
         os.replace(tmp, folder / f"{table}.parquet")
 
     def read_table(self, table: str, keys: Iterable[str]) -> pa.Table | None:
@@ -719,9 +723,9 @@ class Store:
 
     @staticmethod
     def _write_json(path: Path, data) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         tmp = path.with_name(".tmp-" + path.name)
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(tmp, json.dumps(data, ensure_ascii=False, indent=1))
         os.replace(tmp, path)
 
 
@@ -754,7 +758,7 @@ def _check_lock_file(path: Path) -> None:
     try:
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):
             raise StoreError(f"cannot create the lock file {path}: not a regular file")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     except OSError as exc:
         why = "read-only or not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else exc.strerror
         raise StoreError(f"cannot create the lock file {path}: {why} (is --store a writable directory?)") from None

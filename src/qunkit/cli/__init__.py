@@ -76,6 +76,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rebuild": ("qunkit.cli.rebuild:rebuild_cmd",
                 "Recompute per-message facts and the aggregates where stale (new lexicon or qunkit version)."),
     "sql": ("qunkit.cli.sql:sql_cmd", "Run a read-only SQL query (DuckDB) over the store's tables."),
+    "anonymize": ("qunkit.cli.anonymize:anonymize_cmd",
+                  "Write an anonymised copy of the store: names, ids and contacts replaced, the same analyses."),
 }
 
 

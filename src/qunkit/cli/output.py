@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..private import FILE_MODE, make_dirs
 from ..safetext import safe_text
 
 if TYPE_CHECKING:
@@ -166,11 +167,13 @@ def _rich(result: Result, notes: list[str]) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory, renamed over it."""
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory, renamed over it;
+    the file is owner-only (0600, ``qunkit.private``), like the store it was computed from."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         os.replace(tmp, path)

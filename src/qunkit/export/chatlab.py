@@ -34,6 +34,7 @@ import pandas as pd
 
 from .. import __version__
 from ..formats.chatlab import TYPE_KINDS
+from ..private import open_private
 
 VERSION = "0.0.2"
 BATCH_ROWS = 50_000
@@ -134,7 +135,7 @@ def write_chatlab(messages: pd.DataFrame, members: pd.DataFrame, path: str | os.
     head, meta = chatlab_header(messages, members)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with open_private(tmp, "w", encoding="utf-8", newline="\n") as fh:
             if jsonl:
                 fh.write(_dumps({"_type": "header", "chatlab": head, "meta": meta}) + "\n")
                 for rec in member_records(members):

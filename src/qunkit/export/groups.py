@@ -15,6 +15,7 @@ from pathlib import Path
 from ..analysis.scope import Scope
 from ..errors import StoreError, UsageProblem
 from ..filenames import safe_filename
+from ..private import make_dirs
 from .chatlab import write_chatlab
 
 FILE_SUFFIXES = (".json", ".jsonl")
@@ -73,10 +74,10 @@ def resolve_output(output: Path | None, n_groups: int) -> tuple[Path | None, Pat
         if n_groups != 1:
             raise UsageProblem(f"--output {output} is a file name but {n_groups} groups are selected: "
                                "give a directory, or one --group")
-        output.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(output.parent)
         return output, output.parent
     out_dir = output if output is not None else Path.cwd()
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageProblem(f"--output {out_dir} exists and is not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)
     return None, out_dir

@@ -85,7 +85,15 @@ def _clean(name: str | None) -> str | None:
     return name or None
 
 
+NAME_SEPARATORS = r"[、，,]|\band\b|和"     # between the names of an invitee list (anonymize keeps them)
+
+
+def clean_name(name: str | None) -> str | None:
+    """A name from a system line without the quotes and spaces around it (None when nothing is left)."""
+    return _clean(name)
+
+
 def split_names(names: str) -> list[str]:
     """Invitee lists: "李四、王五" or "\"李四\"、\"王五\"" or "A, B and C"."""
-    parts = re.split(r"[、，,]|\band\b|和", names)
+    parts = re.split(NAME_SEPARATORS, names)
     return [p for p in (_clean(x) for x in parts) if p]

@@ -1,0 +1,574 @@
+"""Anonymised copies of a store: the same analyses, no original name or id (issue #10, "sharing data safely").
+
+``anonymize(source, dest, groups, key)`` writes a new store in which every group id and name,
+member id and name, custom title, @mention, native message id and source file name is replaced
+by a pseudonym, in the columns *and inside message text* (mentions, join/leave lines, quoted
+replies, a name written anywhere), and contact details in text (phone and QQ numbers, WeChat
+ids, e-mail addresses, URLs) are masked the same way.
+
+Pseudonyms are a keyed HMAC-SHA256 of the value, so one key always gives the same pseudonym
+and nobody without the key can test a guess ("was 12345678 in this group?") against the copy.
+They keep the *shape* of the value, character by character: same length, a digit for a digit,
+an ASCII letter of the same case for an ASCII letter, a rare CJK character (Extension A, in no
+lexicon and no word list) for any other letter, punctuation and spaces kept; an 11-digit mobile
+number keeps its ``1[3-9]`` prefix.  That is what makes the analyses equal: message lengths,
+word boundaries, the contact-handle and URL patterns and every lexicon cue of the text around a
+name are what they were, and ``name(QQ号)`` join lines still parse.  Pseudonyms are injective
+over the copy's values (a rare collision of two short values is resolved by a second HMAC
+round), and none equals an original value.
+
+Message text is kept (names and contacts replaced), because every analysis reads it (acts,
+lexicon flags, floods, duplicates, reply evidence are computed from the text on each run), so a
+copy without text could not give the same roles, risk or prune; the copy therefore still
+contains what people wrote, minus names and contact details (say so when sharing it).
+
+Message keys are re-keyed with a keyed 64-bit permutation (they hash the original ids), group
+keys follow from the pseudonymised group ids, ``imports.json`` (paths and fingerprints of the
+original files) is not copied, and the derived tables are recomputed in the copy when the
+source store keeps them.  Everything runs per group over whole columns: each text pass is one
+RE2 scan of the group's distinct texts, splitting them around matches and mapping the matched
+pieces (a few thousand distinct names, not the messages) through the pseudonym table.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import derived
+from .analysis.acts import builtin_rules
+from .analysis.lexicon import resolve_lexicon
+from .analysis.replies import RULES
+from .analysis.text_features import text_flags
+from .errors import BadInput, UsageProblem
+from .formats.events import NAME_SEPARATORS, clean_name, split_names
+from .members import role_from_title
+from .private import make_dirs, write_text
+from .schema import MESSAGES, conform
+from .store import Store, group_key
+
+KEY_BYTES = 32
+PREFIX = RULES.min_prefix                # shorter prefixes of a nick address nobody (analysis.replies)
+RETRIES = 32                             # pseudonym attempts that must keep the value's text flags
+RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
+CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
+_RARE = (0x3400, 0x4DBF + 1)            # CJK Extension A: real characters, in no lexicon or word list
+_RARE_N = _RARE[1] - _RARE[0]
+# q, v, x and w spell the contact words of the handle pattern (q, v, qq, vx, wx, weixin), w and k follow
+# a number as a price (3w, 5k): a value keeps its own and a pseudonym never gains one, so "…y 2333333"
+# does not become a "q 2333333" contact
+_HANDLE_LETTERS = frozenset("qvxwkQVXWK")
+_LETTERS = "abcdefghijlmnoprstuyz"
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_NAMED_ID = re.compile(r"^(?P<name>.*?)\((?P<id>\d{5,12})\)$")   # members.py's "name(QQ号)"
+# contact details in text: e-mail, URL, WeChat id, an id after a contact word (QQ/WeChat), a mobile number;
+# a bare number is left alone ("2333333" is laughter; member ids are replaced as names)
+CONTACTS = (r"[a-z0-9_.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+            r"|(?:https?://|www\.)[^\s<>\"'，。！？、]+"
+            r"|wxid_[a-z0-9_-]+"
+            r"|(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*[a-z_-]{0,15}\d[a-z0-9_-]{2,15}"
+            r"|\b1[3-9]\d{9}\b")
+_URL_START = re.compile(r"^(?:https?://|www\.)", re.I)
+_URL_HOST = re.compile(r"^(?:https?://)?[^/?#]+", re.I)
+_URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "php", "qq", "weixin"})
+_CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
+_WORDCHAR = re.compile(r"[A-Za-z0-9_]")
+_SEPARATOR_RE = re.compile(NAME_SEPARATORS)
+# an ASCII name that is a word of the group's text ("You", "Hi", "May"): in more than
+# replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
+# (the reply evidence ignores it as a word too); it is still replaced in every column
+COMMON_MIN = 20
+_SEPARATORS = ("\x00", "\ufdd0", "\U0010fffe")   # never in chat text; the first absent one splits
+_CHUNK = 800                                       # names per RE2 alternation (program size stays small)
+
+
+def new_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def load_key(path: Path | None) -> tuple[bytes, str]:
+    """(key, where it came from): read ``path`` (hex) if it exists, else a new random key, written to
+    ``path`` (0600) when given so that a later run gives the same pseudonyms."""
+    if path is None:
+        return new_key(), "a random key, not kept (pseudonyms differ on every run; --key-file keeps one)"
+    path = Path(path).expanduser()
+    if path.exists():
+        raw = path.read_text(encoding="utf-8").strip()
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            raise BadInput(f"{path}: not a qunkit key file (expected {KEY_BYTES * 2} hex digits)") from None
+        if len(key) < 16:
+            raise BadInput(f"{path}: key too short ({len(key)} bytes; expected {KEY_BYTES})")
+        return key, f"the key in {path}"
+    key = new_key()
+    make_dirs(path.parent)
+    write_text(path, key.hex() + "\n")
+    return key, f"a new key, saved to {path} (keep it private: it links pseudonyms to their originals)"
+
+
+class Pseudonyms:
+    """value -> pseudonym for one copy: keyed, shape-preserving, injective, never an original value."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self.table: dict[str, str] = {}
+
+    def _draws(self, value: str, attempt: int) -> list[int]:
+        """One keyed 16-bit draw per character, prefix-preserving: character ``i`` depends on the
+        lower-cased value up to ``i`` (the first ``PREFIX`` characters on those together), so two
+        values sharing a prefix of ``PREFIX`` or more characters share it in their pseudonyms too
+        (reply evidence treats a 3-character prefix of a nick as addressing its owner), while two
+        names that share only a surname do not."""
+        low = value.lower()
+        if len(low) != len(value):          # a character whose lower case is longer: no prefix to keep
+            low = value
+        head = hmac.new(self._key, f"{attempt}\0{low[:PREFIX]}".encode(), hashlib.sha256).digest()
+        draws = [int.from_bytes(head[2 * i:2 * i + 2], "big") for i in range(min(PREFIX, len(value)))]
+        for i in range(PREFIX, len(value)):
+            d = hmac.new(self._key, f"{attempt}\0{low[:i + 1]}".encode(), hashlib.sha256).digest()
+            draws.append(int.from_bytes(d[:2], "big"))
+        return draws
+
+    def _shape(self, value: str, attempt: int, cues: bool = True) -> str:
+        """A value of the same shape as ``value`` (see the module docstring); with ``cues``, the
+        lexicon words inside it stay (``明天会更好`` keeps 明天, which the act cues read).  What
+        ``members.normalise_names`` strips (spaces, a leading @) stays around the pseudonym of the
+        rest, so ``"@Bob "`` still resolves to Bob's pseudonym."""
+        core = value.strip().lstrip("@")     # members.normalise_names, per value
+        if core and core != value:
+            at = value.index(core)
+            return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
+        d = self._draws(value, attempt)
+        plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
+        kept = np.zeros(len(value), bool)
+        for m in _SEPARATOR_RE.finditer(value if attempt < 2 * RETRIES else ""):   # "A and B" stays two names
+            kept[m.start():m.end()] = True
+        if not plain:
+            kept[:2] = bool(_MOBILE.fullmatch(value))
+            if cues:
+                for m in _cue_words().finditer(value):
+                    kept[m.start():m.end()] = True
+
+        out = []
+        for i, c in enumerate(value):
+            r = d[i]
+            kind = "other" if plain else _maps(c)
+            if kept[i] or kind is None:
+                out.append(c)
+            elif kind == "digit":
+                out.append(chr(48 + r % 10))
+            elif kind == "lower":
+                out.append(_LETTERS[r % len(_LETTERS)])
+            elif kind == "upper":
+                out.append(_LETTERS[r % len(_LETTERS)].upper())
+            else:
+                out.append(chr(_RARE[0] + r % _RARE_N))
+        return "".join(out)
+
+    def add(self, values: Iterable[str]) -> None:
+        """Give every new value its pseudonym: rounds until no two values share one, none equals an
+        original value, and each reads to the text analysis exactly as its value does (``same_flags``)."""
+        new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
+        originals = set(self.table) | set(new)
+        taken = set(self.table.values())
+        def refused(v: str, p: str, last: bool) -> bool:
+            if p in taken or p in originals:
+                return True
+            return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
+
+        for v, p in self.shaped(new, lambda v, a: self._shape(v, a), refused):
+            taken.add(p)
+            self.table[v] = p
+
+    def shaped(self, values: list[str], make, refused) -> list[tuple[str, str]]:
+        """(value, pseudonym) for ``values``: ``make(value, attempt)`` until the pseudonym is not
+        ``refused``, is new in this call, and keeps the value's text flags (after ``RETRIES``
+        attempts, any unrefused one: a value whose flags no pseudonym keeps is rare)."""
+        out, mine = [], set()
+        attempt = dict.fromkeys(values, 0)
+        pending, batch = list(values), 1
+        while pending:      # round 1 tries one pseudonym per value, later rounds 8 at once (one flag pass each)
+            tries = [(v, attempt[v] + j) for v in pending for j in range(batch)]
+            cand = [make(v, a) for v, a in tries]
+            strict = [i for i, (_, a) in enumerate(tries) if a < RETRIES]
+            flags_ok = np.ones(len(tries), bool)
+            flags_ok[strict] = same_flags([tries[i][0] for i in strict], [cand[i] for i in strict])
+            done, nxt = set(), []
+            for (v, a), p, ok in zip(tries, cand, flags_ok, strict=True):   # sorted: the smaller value wins a tie
+                if v in done:
+                    continue
+                last = a >= 2 * RETRIES      # nothing kept any more: uniqueness is all that counts
+                if p not in mine and not refused(v, p, last) and (last or ok):
+                    mine.add(p)
+                    out.append((v, p))
+                    done.add(v)
+            for v in pending:
+                if v not in done:
+                    attempt[v] += batch
+                    nxt.append(v)
+            pending, batch = nxt, 8
+        return out
+
+    def of(self, value: str) -> str:
+        return value if value in RESERVED else self.table[value]
+
+    def hex(self, value: str, prefix: str) -> str:
+        """An opaque keyed id (message ids, file names): no shape to keep."""
+        return prefix + hmac.new(self._key, f"hex\0{prefix}\0{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+    def mix(self, keys: np.ndarray) -> np.ndarray:
+        """A keyed permutation of uint64 message keys (xor, odd multiply, xorshift; four rounds)."""
+        k = np.frombuffer(hmac.new(self._key, b"msg_key", hashlib.sha256).digest(), dtype=np.uint64)
+        x = keys.astype(np.uint64, copy=True)
+        with np.errstate(over="ignore"):
+            for r in range(4):
+                x ^= k[r]
+                x *= np.uint64(0x9E3779B97F4A7C15)
+                x ^= x >> np.uint64(29)
+        return x
+
+
+@functools.lru_cache(maxsize=1)
+def _cue_words() -> re.Pattern:
+    """The built-in lexicon and act-cue words of two or more characters, longest first: the ones a
+    name may contain without naming anyone (明天, 哈哈, 老师, nb), kept so the text's flags stay."""
+    words = {w for lex in (resolve_lexicon(None), builtin_rules().cues) for ws in lex.words.values() for w in ws}
+    words = sorted({w for w in words if len(w) >= 2}, key=lambda w: (-len(w), w))
+    return re.compile("|".join(re.escape(w) for w in words) or "(?!)", re.I)
+
+
+def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
+    """Whether each pseudonym gets every per-text flag its value gets (``text_flags``: lexicon
+    categories, contact handles, URLs, @all, "?", the message acts), one vectorised pass each."""
+    if not values:
+        return np.zeros(0, bool)
+    a, b = text_flags(pa.array(values, pa.string())), text_flags(pa.array(pseudonyms, pa.string()))
+    return np.logical_and.reduce([np.asarray(a[k]) == np.asarray(b[k]) for k in a])
+
+
+def _maps(c: str) -> str | None:
+    """Which class a character of a value maps within (None: kept, e.g. punctuation and spaces)."""
+    if "0" <= c <= "9":
+        return "digit"
+    if c in _HANDLE_LETTERS:
+        return None
+    if "a" <= c <= "z":
+        return "lower"
+    if "A" <= c <= "Z":
+        return "upper"
+    cat = unicodedata.category(c)
+    return "other" if cat[0] in "LN" or cat == "So" else None
+
+
+def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
+    """(RE2 alternation, matched piece -> lookup key) chunks for the values written inside text.
+
+    A value is replaced wherever it occurs when it is long enough to be a name rather than a word
+    piece (2+ characters with a non-ASCII one, 3+ ASCII, 5+ digits); a shorter one only as ``@x``.
+    A value that is itself a lexicon word is left in text (there it is the word, and its flags count)."""
+    alts: dict[str, str] = {}
+    words = _cue_words()
+    for v in values:
+        if v in RESERVED or words.fullmatch(v):   # a name that is a lexicon word (哈哈, 老师) is a word in text
+            continue
+        anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
+        alts.setdefault(("" if anywhere else "@") + v.lower(), v)
+    order = sorted(alts, key=lambda s: (-len(s), s))
+    # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary
+    edge = {s: ("\\b" if _WORDCHAR.match(s[0]) else "") + _escape(s) + ("\\b" if _WORDCHAR.match(s[-1]) else "")
+            for s in order}
+    chunks = []
+    for i in range(0, len(order), _CHUNK):
+        part = order[i:i + _CHUNK]
+        chunks.append(("(?i)" + "|".join(edge[s] for s in part), {s: alts[s] for s in part}))
+    return chunks
+
+
+def _escape(s: str) -> str:
+    """A literal for RE2: every ASCII character that is not a letter or digit as ``\\x{..}``."""
+    return "".join(c if c.isalnum() or not c.isascii() else f"\\x{{{ord(c):x}}}" for c in s)
+
+
+def _separator(texts: pa.Array) -> str:
+    for sep in _SEPARATORS:
+        if not pc.any(pc.match_substring(texts, sep)).as_py():
+            return sep
+    raise BadInput("message text contains every separator qunkit can split on; cannot anonymise it")
+
+
+def replace_pieces(texts: pa.Array, pattern: str, piece_map, weights: np.ndarray | None = None) -> pa.Array:
+    """``texts`` with every match of ``pattern`` replaced by ``piece_map(pieces[, messages])``.
+
+    One RE2 pass marks the matches with a separator, a split turns each text into pieces (odd
+    positions are matches), the distinct matched pieces are mapped, and the pieces are joined.
+    With ``weights`` (messages per text), ``piece_map`` also gets, per distinct lower-cased piece,
+    how many messages contain it."""
+    texts = texts.cast(pa.string())
+    if not len(texts):
+        return texts
+    hit = pc.fill_null(pc.match_substring_regex(texts, pattern), False)
+    if not pc.any(hit).as_py():
+        return texts
+    rows = pa.array(np.flatnonzero(hit.to_numpy(zero_copy_only=False)))
+    sub = pc.take(texts, rows)
+    sep = _separator(sub)
+    marked = pc.replace_substring_regex(sub, pattern, sep + r"\0" + sep)
+    parts = pc.split_pattern(marked, sep)
+    flat = parts.flatten()
+    offsets = parts.offsets.to_numpy()
+    pos = np.arange(len(flat)) - np.repeat(offsets[:-1], np.diff(offsets))
+    odd = np.flatnonzero(pos % 2 == 1)
+    values = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=object)
+    if len(odd):
+        uniq, inv = np.unique(values[odd].astype(str), return_inverse=True)
+        if weights is None:
+            values[odd] = np.asarray(piece_map(list(uniq)), dtype=object)[inv]
+        else:
+            parent = np.searchsorted(offsets, odd, side="right") - 1
+            hits = pd.DataFrame({"piece": pd.Series(uniq[inv]).str.lower().to_numpy(), "text": parent}).drop_duplicates()
+            hits["w"] = weights[rows.to_numpy()][hits["text"].to_numpy()]
+            per = hits.groupby("piece")["w"].sum()
+            counts = per.reindex(pd.Series(uniq).str.lower()).to_numpy()
+            values[odd] = np.asarray(piece_map(list(uniq), counts), dtype=object)[inv]
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.string())),
+                            "")
+    out = texts.to_numpy(zero_copy_only=False).astype(object)
+    out[rows.to_numpy()] = joined.to_numpy(zero_copy_only=False)
+    return pa.array(out, pa.string())
+
+
+@dataclass
+class Anonymizer:
+    """The pseudonym table of one copy and the text passes built from it."""
+
+    names: Pseudonyms
+    chunks: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def prepare(self, values: Iterable[str]) -> None:
+        self.names.add(values)
+        self.chunks = in_text_pattern(self.names.table)
+
+    def text(self, col: pd.Series, contacts: bool = True) -> pa.Array:
+        """Names (then contact details) inside a text column replaced; one pass per distinct text."""
+        arr = pa.array(col.astype(object).where(col.notna(), None).to_numpy(), pa.string())
+        enc = pc.dictionary_encode(arr)
+        uniq = enc.dictionary
+        weights = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(uniq))
+        common = max(COMMON_MIN, RULES.common_name * len(arr))
+        for pattern, lookup in self.chunks:
+            uniq = replace_pieces(uniq, pattern, lambda ps, n, lk=lookup: [
+                p if c > common and p.isascii() else self._name_piece(p, lk) for p, c in zip(ps, n, strict=True)],
+                weights)
+        if contacts:
+            uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
+        return pc.take(uniq, enc.indices)
+
+    def event(self, col: pd.Series) -> pa.Array:
+        """event_actor / event_target: each name of an invitee list (``members`` splits it with
+        ``formats.events.split_names``) and each part of ``name(QQ号)`` replaced, separators and
+        quotes kept, so the copy's members are the original's."""
+        codes, uniq = pd.factorize(col.astype(object), use_na_sentinel=True)
+        mapped = [self._event_value(str(v)) for v in uniq]
+        return pa.array(np.asarray(mapped + [None], dtype=object)[np.where(codes < 0, len(uniq), codes)],
+                        pa.string())
+
+    def _event_value(self, value: str) -> str:
+        if value in self.names.table or value in RESERVED:
+            return self.names.of(value)
+        out = []
+        for i, part in enumerate(re.split(f"({NAME_SEPARATORS})", value)):
+            core = clean_name(part) if i % 2 == 0 else None
+            if not core:
+                out.append(part)
+                continue
+            m = _NAMED_ID.match(core)
+            new = (f"{self.names.of(m['name'])}({self.names.of(m['id'])})" if m and m["name"]
+                   else self.names.of(core))
+            at = part.index(core)
+            out.append(part[:at] + new + part[at + len(core):])
+        return "".join(out)
+
+    def _name_piece(self, piece: str, lookup: dict[str, str]) -> str:
+        key = piece.lower()
+        value = lookup.get(key)
+        if value is None:       # a case variant RE2 folded that str.lower() does not: keep its shape
+            return self.names._shape(piece, 0)
+        return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
+
+    def _contacts(self, pieces: list[str]) -> list[str]:
+        done = dict(self.names.shaped(pieces, self._contact, lambda _v, _p, _last: False))
+        return [done[p] for p in pieces]
+
+    def _contact(self, piece: str, attempt: int = 0) -> str:
+        """A contact detail of the same shape: the words a pattern needs (http, www, com, qq ...) kept."""
+        m = _CONTACT_WORD.match(piece)
+        if m:
+            return m["w"] + self.names._shape(m["id"], attempt)
+        if "@" in piece and not _URL_START.match(piece):    # e-mail: the local part; the provider is kept
+            local, _, domain = piece.rpartition("@")
+            return self._words(local, attempt) + "@" + domain
+        m = _URL_HOST.match(piece)
+        if m:   # a URL: the site is kept (the act lexicon knows t.cn, b23.tv, bilibili ...), the path masked
+            return m.group(0) + self._words(piece[m.end():], attempt)
+        return self._words(piece, attempt)
+
+    def _words(self, piece: str, attempt: int) -> str:
+        bits = re.split(r"([^0-9A-Za-z_]+)", piece)
+        return "".join(b if (i % 2 or b.lower() in _URL_WORDS or not b) else self.names._shape(b, attempt)
+                       for i, b in enumerate(bits))
+
+    def exact(self, col: pd.Series) -> pa.Array:
+        """A column of whole values (ids, names), each replaced by its pseudonym (nulls stay)."""
+        s = col.astype(object)
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        mapped = np.asarray([self.names.of(str(v)) for v in uniq] + [None], dtype=object)
+        return pa.array(mapped[np.where(codes < 0, len(uniq), codes)], pa.string())
+
+    def title(self, col: pd.Series) -> pa.Array:
+        """Titles that name a role become its plain word (roles read it); other titles are pseudonymised."""
+        codes, uniq = pd.factorize(col.astype(object), use_na_sentinel=True)
+        out = []
+        for v in uniq:
+            role = role_from_title(v)
+            out.append(CANONICAL_TITLE[role] if role else self.names.of(str(v)))
+        return pa.array(np.asarray(out + [None], dtype=object)[np.where(codes < 0, len(uniq), codes)], pa.string())
+
+    def mentions(self, col: pd.Series) -> pa.Array:
+        lists = pa.array(col.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True)
+        flat = pc.list_flatten(lists)
+        if not len(flat):
+            return lists
+        mapped = self.exact(pd.Series(flat.to_numpy(zero_copy_only=False), dtype=object))
+        return pa.ListArray.from_arrays(lists.offsets, mapped, mask=lists.is_null())
+
+
+def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -> set[str]:
+    """Every id and name of one group: what gets a pseudonym (titles that name a role excepted)."""
+    out = {str(meta.get("group_id", "")), str(meta.get("group_name", "")), *map(str, meta.get("names", []))}
+    for col in ("group_id", "group_name", "sender_id", "sender_name"):
+        out |= set(messages[col].astype(str).unique())
+    titles = messages["sender_title"].dropna().astype(str).unique()
+    out |= {t for t in titles if role_from_title(t) is None}
+    ment = messages["mentions"].dropna()
+    if len(ment):
+        out |= {str(v) for v in ment.explode().dropna().unique()}
+    for col in ("event_actor", "event_target"):
+        for v in messages[col].dropna().astype(str).unique():
+            for name in [v, *split_names(v)]:
+                m = _NAMED_ID.match(name)
+                out |= {m["name"], m["id"]} if m else {name}
+    if roster is not None and len(roster):
+        for col in ("member_id", "member_name"):
+            if col in roster:
+                out |= set(roster[col].dropna().astype(str).unique())
+    return {v for v in out if v not in RESERVED}
+
+
+def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
+    """One group's MESSAGES rows with every name and id replaced (same rows, same order)."""
+    n = len(m)
+    src = m["source_file"].astype(str)
+    files = {f: an.names.hex(f, "file-") + Path(f).suffix.lower()[:8] for f in src.unique()}
+    mid = {c: m[c].astype(object).where(m[c].notna(), None).map(str, na_action="ignore") for c in ("msg_id", "reply_to")}
+    ids = pd.unique(pd.concat([mid["msg_id"].dropna(), mid["reply_to"].dropna()]).astype(str))
+    hexed = {v: an.names.hex(v, "m") for v in ids}
+    cols = {c: pa.array(m[c].astype(str).to_numpy(dtype=object), pa.string())
+            for c in ("platform", "source_format", "chat_type", "tz", "kind")}
+    cols.update({
+        "group_id": an.exact(m["group_id"]), "group_name": an.exact(m["group_name"]),
+        "ts": pa.array(m["ts"], MESSAGES.field("ts").type),
+        "sender_id": an.exact(m["sender_id"]), "sender_name": an.exact(m["sender_name"]),
+        "sender_title": an.title(m["sender_title"]),
+        "text": pc.fill_null(an.text(m["text"]), ""),
+        "event": pa.array(m["event"].astype(object).where(m["event"].notna(), None).to_numpy(), pa.string()),
+        "event_actor": an.event(m["event_actor"]), "event_target": an.event(m["event_target"]),
+        "mentions": an.mentions(m["mentions"]),
+        "reply_to": pa.array(mid["reply_to"].map(hexed).to_numpy(dtype=object), pa.string(), from_pandas=True),
+        "msg_id": pa.array(mid["msg_id"].map(hexed).to_numpy(dtype=object), pa.string(), from_pandas=True),
+        "msg_key": pa.array(an.names.mix(m["msg_key"].to_numpy(np.uint64)), pa.uint64()),
+        "source_file": pa.array(src.map(files).to_numpy(dtype=object), pa.string()),
+        "source_line": pa.array(m["source_line"].to_numpy(np.int64), pa.int64()),
+    })
+    assert all(len(a) == n for a in cols.values())
+    return conform(pa.table(cols))
+
+
+def anonymize_roster(roster: pd.DataFrame, an: Anonymizer) -> pd.DataFrame:
+    out = roster.copy()
+    for col in ("member_id", "member_name"):
+        if col in out:
+            mapped = an.exact(out[col]).to_pandas()
+            out[col] = mapped.where(out[col].notna(), None)
+    return out
+
+
+@dataclass
+class Copied:
+    """What ``anonymize`` wrote: one row per group, and the pseudonym table (pseudonym -> original)."""
+
+    rows: list[dict]
+    reverse: dict[str, str]
+
+
+def check_destination(source: Store, dest: Path) -> Path:
+    """``dest`` if a copy may be written there: absent or an empty folder, and not inside the source."""
+    dest = Path(dest).expanduser()
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageProblem(f"--to {dest}: exists and is not an empty folder (the copy is always a new store)")
+    src_root, dest_abs = source.root.resolve(), dest.resolve()
+    if dest_abs == src_root or src_root in dest_abs.parents:
+        raise UsageProblem(f"--to {dest}: inside the source store {source.root}")
+    return dest
+
+
+def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes | None = None) -> Copied:
+    """Write an anonymised copy of ``groups`` (default all) of ``source`` as a new store at ``dest``.
+
+    ``dest`` must not exist or be an empty folder, and may not lie inside the source store."""
+    dest = check_destination(source, dest)
+    keys = source.keys_for(groups)
+    metas = source.metas()
+    an = Anonymizer(Pseudonyms(key or new_key()))
+    loaded = []
+    for k in keys:      # pass 1: every name of every copied group, so text in one names members of another
+        msgs = source.messages([k])
+        roster = source.rosters([k]).get(metas[k]["group_id"])
+        an.names.add(values_of(msgs, roster, metas[k]))
+        loaded.append((k, roster))
+    an.chunks = in_text_pattern(an.names.table)
+    out = Store(dest)
+    rows = []
+    with out.lock():
+        if derived.enabled(source):
+            derived.enable(out)
+        for k, roster in loaded:
+            table = anonymize_messages(source.messages([k]), an)
+            meta = metas[k]
+            gid, platform = an.names.of(meta["group_id"]), meta["platform"]
+            nk = group_key(platform, gid)
+            out.commit([out.write_part(nk, [table])])
+            names = [an.names.of(str(n)) for n in meta.get("names", [meta["group_name"]])]
+            out.update_meta(nk, platform=platform, group_id=gid, names=names,
+                            latest=an.names.of(meta["group_name"]), chat_type=meta.get("chat_type", "group"))
+            if roster is not None:
+                out.write_roster(nk, anonymize_roster(roster, an))
+            derived.refresh_stale(out, [nk])
+            rows.append({"group_name": an.names.of(meta["group_name"]), "group_key": nk,
+                         "messages": table.num_rows,
+                         "senders": len(set(pc.unique(table.column("sender_id")).to_pylist()) - RESERVED),
+                         "roster": roster is not None})
+    reverse = {p: v for v, p in an.names.table.items()}
+    return Copied(rows=rows, reverse=reverse)
