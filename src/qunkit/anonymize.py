@@ -460,6 +460,8 @@ def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -
     out = {str(meta.get("group_id", "")), str(meta.get("group_name", "")), *map(str, meta.get("names", []))}
     for col in ("group_id", "group_name", "sender_id", "sender_name"):
         out |= set(messages[col].astype(str).unique())
+    if "sender_account_name" in messages:
+        out |= set(messages["sender_account_name"].dropna().astype(str).unique())
     titles = messages["sender_title"].dropna().astype(str).unique()
     out |= {t for t in titles if role_from_title(t) is None}
     ment = messages["mentions"].dropna()
@@ -492,6 +494,8 @@ def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
         "ts": pa.array(m["ts"], MESSAGES.field("ts").type),
         "sender_id": an.exact(m["sender_id"]), "sender_name": an.exact(m["sender_name"]),
         "sender_title": an.title(m["sender_title"]),
+        "sender_account_name": an.exact(m["sender_account_name"]) if "sender_account_name" in m
+        else pa.nulls(n, pa.string()),
         "text": pc.fill_null(an.text(m["text"]), ""),
         "event": pa.array(m["event"].astype(object).where(m["event"].notna(), None).to_numpy(), pa.string()),
         "event_actor": an.event(m["event_actor"]), "event_target": an.event(m["event_target"]),
