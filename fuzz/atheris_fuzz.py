@@ -57,7 +57,7 @@ TOKENS = [b'"', b"[", b"]", b"{", b"}", b",", b":", b"\\u", b"\\", b"\r", b"\r\n
           b"9" * 30, b"-1", b"1e400", b"null", b"true", b"NaN", b'"messages"', b'"timestamp"', b'"chunked"',
           b'"relativePath"', b'"type"', b'"date_unixtime"', b'"createTime"', b"2024-03-01 10:00:00 ", b"(10001)",
           b"<10001@qq.com>", "消息对象:".encode(), b"=" * 64, b"<tr>", b"<td>", b"</table>", b"Content-Type: ",
-          b"boundary=", b"=\r\n", b"charset=gb18030", b"03/01/24, 10:00 - ", b"[01.03.24, 10:00:00] ", b"\u200e",
+          b"boundary=", b"=\r\n", b"charset=gb18030", b"03/01/24, 10:00 - ", b"[01.03.24, 10:00:00] ", "\u200e".encode(),
           b"\x1b[2J", b"1@chatroom", b"wxid_", PART]
 
 
@@ -67,7 +67,7 @@ def files_of(fmt: str, data: bytes) -> dict[str, bytes]:
     if fmt == "qce-jsonl":
         manifest, *chunks = data.split(PART)
         return {"manifest.json": manifest, **{f"chunks/c{i:06d}.jsonl": c for i, c in enumerate(chunks, 1)}}
-    if fmt == "pywxdump-csv":
+    if fmt == "pywxdump-csv":   # no PART: one page given as a file; else a folder
         first, *rest = data.split(PART)
         out = {"1@chatroom_0_5.csv": first}
         if rest:
@@ -86,6 +86,8 @@ def seed_of(fmt: str, path: Path) -> bytes:
                           *(p.read_bytes() for p in sorted((path / "chunks").glob("*.jsonl")))])
     pages = sorted(p for p in path.glob("*.csv") if "expected" not in p.name)
     users = path / "users.json"
+    if len(pages) == 1 and not users.is_file():
+        return pages[0].read_bytes()
     return PART.join([pages[0].read_bytes(), users.read_bytes() if users.is_file() else b"{}",
                       *(p.read_bytes() for p in pages[1:])])
 
@@ -104,6 +106,8 @@ def write_export(fmt: str, data: bytes, work: Path) -> Path:
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_bytes(blob)
     name, _ = TARGETS[fmt]
+    if fmt == "pywxdump-csv" and PART not in data:
+        return work / "1@chatroom_0_5.csv"
     return work / name if name else work
 
 

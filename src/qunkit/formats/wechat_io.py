@@ -270,8 +270,9 @@ def _batch_columns(batch: pa.RecordBatch) -> tuple[dict[str, pd.Series], np.ndar
     cols = {}
     for name in batch.schema.names:
         col = batch.column(name)
-        if not pa.types.is_string(col.type):  # a column the header did not name: pyarrow inferred it
-            col = col.cast(pa.string())
+        if not pa.types.is_string(col.type):  # a header pyarrow reads other than read_csv_header (quotes
+            # inside a name): its type was inferred, and an empty cell there is null, not "" (a fuzz crash)
+            col = pc.fill_null(col.cast(pa.string()), "")
         nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
         spans += nl.astype(np.int64)
         width += pc.binary_length(col).to_numpy(zero_copy_only=False)
