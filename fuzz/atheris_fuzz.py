@@ -175,8 +175,8 @@ def fuzz_one(fmt: str, seconds: int, rss_mb: int) -> None:
     import atheris  # noqa: PLC0415 (optional extra: the rest of the file works without it)
 
     with atheris.instrument_imports(include=["qunkit"]):
-        from qunkit.formats import parsers  # noqa: PLC0415
         import qunkit.ingest  # noqa: F401, PLC0415
+        from qunkit.formats import parsers  # noqa: PLC0415
         parsers()   # imports every parser module, instrumented
     tmp = Path(tempfile.mkdtemp(prefix=f"qunkit-fuzz-{fmt}-"))
     corpus = tmp / "corpus"

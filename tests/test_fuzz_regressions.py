@@ -17,6 +17,7 @@ from helpers import parse_file
 
 from qunkit.cli import cli
 from qunkit.formats import format_names
+from qunkit.formats.textio import decode_blocks, file_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,8 +62,6 @@ def test_an_empty_file_with_a_forced_format_is_a_clear_error(tmp_path: Path, fmt
 def test_an_empty_page_in_a_folder_export_reads_as_nothing(tmp_path: Path) -> None:
     """The decoder's side of the same crash: an empty file inside a folder export has encoding "",
     which now reads as empty UTF-8 text instead of a LookupError."""
-    from qunkit.formats.textio import decode_blocks, file_encoding
-
     f = tmp_path / "page.csv"
     f.write_bytes(b"")
     assert list(decode_blocks([b""], file_encoding(f))) == []
