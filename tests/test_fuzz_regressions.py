@@ -88,3 +88,25 @@ def test_a_quoted_header_name_keeps_the_good_rows(tmp_path: Path) -> None:
     (tmp_path / "users.json").write_text(json.dumps({"wxid_a": {"nickname": "甲"}}), encoding="utf-8")
     df, _ = parse_file(f, "pywxdump-csv")
     assert df["text"].tolist() == ["hello", "world"]
+
+
+# -- found reading the qce-jsonl target's code ----------------------------------------------------------
+def test_a_manifest_chunk_path_outside_the_export_is_not_read(tmp_path: Path) -> None:
+    """The fuzzer mutates ``relativePath``; ``../`` or an absolute path used to be read as a chunk
+    (any file on the machine, quoted in the report's excerpts)."""
+    outside = tmp_path / "secret.jsonl"
+    outside.write_text('{"not": "a message"}\n', encoding="utf-8")
+    export = tmp_path / "export"
+    (export / "chunks").mkdir(parents=True)
+    good = {"id": "1", "seq": "1", "timestamp": 1709254800000, "sender": {"uid": "u1", "uin": "10001", "name": "甲"},
+            "type": "type_1", "content": {"text": "hi", "elements": []}, "recalled": False, "system": False}
+    (export / "chunks" / "c000001.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
+    chunks = [{"index": 1, "relativePath": "chunks/c000001.jsonl"}, {"index": 2, "relativePath": "../secret.jsonl"},
+              {"index": 3, "relativePath": str(outside)}]
+    (export / "manifest.json").write_text(json.dumps({
+        "metadata": {"name": "QQChatExporter", "version": "5.5.0"}, "chatInfo": {"name": "群", "type": "group"},
+        "chunked": {"chunksDir": "chunks", "chunks": chunks}}), encoding="utf-8")
+    df, report = parse_file(export, "qce-jsonl")
+    assert df["text"].tolist() == ["hi"]
+    refused = [i.reason for i in report.issues if "outside the export folder" in i.reason]
+    assert len(refused) == 2 and not any("not a message" in i.excerpt for i in report.issues)
