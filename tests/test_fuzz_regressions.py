@@ -110,3 +110,22 @@ def test_a_manifest_chunk_path_outside_the_export_is_not_read(tmp_path: Path) ->
     assert df["text"].tolist() == ["hi"]
     refused = [i.reason for i in report.issues if "outside the export folder" in i.reason]
     assert len(refused) == 2 and not any("not a message" in i.excerpt for i in report.issues)
+
+
+@pytest.mark.parametrize("quote", ["", '"'], ids=["arrow", "line-by-line"])
+def test_a_header_naming_a_column_twice_reads_the_first(tmp_path: Path, quote: str) -> None:
+    """atheris (chatlog-csv): ``KeyError: Field "Sender" exists 2 times in schema``.  The first column
+    of a name counts, in the pyarrow reader and in the line-by-line re-read an unmatched quote causes."""
+    rows = ["Time,SenderName,Sender,TalkerName,Talker,Content,Sender",
+            "2024-01-02 10:00:00,赵一,wxid_zhao,书会,1@chatroom,first,wxid_other",
+            f"2024-01-02 10:00:05,钱二,wxid_qian,书会,1@chatroom,{quote}second,wxid_other",
+            "2024-01-02 10:00:09,孙三,wxid_sun,书会,1@chatroom,third,wxid_other"]
+    f = tmp_path / "chat.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    df, report = parse_file(f, "chatlog-csv")
+    # (chatlog rows start with a date, not a numeric id, so the open quote runs to the end of the file)
+    kept = ["first", "second", "third"] if not quote else ["first"]
+    assert df["text"].tolist() == kept
+    assert df["sender_id"].tolist() == [{"first": "wxid_zhao", "second": "wxid_qian", "third": "wxid_sun"}[t]
+                                        for t in kept]
+    assert report.bad_lines == (1 if quote else 0)
