@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from golden_frames import assert_golden, run_parser
 
 from qunkit.cli import cli
-from qunkit.formats import sniff
-from qunkit.formats import telegram_json
+from qunkit.formats import sniff, telegram_json
 
 DATA = Path(__file__).parent / "data" / "telegram"
 FMT = "telegram-json"

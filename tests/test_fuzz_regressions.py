@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from helpers import parse_file
 
 from qunkit.cli import cli
-from qunkit.formats import format_names
+from qunkit.formats import ParseOptions, ParseReport, format_names, get_parser
 from qunkit.formats.textio import decode_blocks, file_encoding
+from qunkit.ingest import parsed_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,3 +130,35 @@ def test_a_header_naming_a_column_twice_reads_the_first(tmp_path: Path, quote: s
     assert df["sender_id"].tolist() == [{"first": "wxid_zhao", "second": "wxid_qian", "third": "wxid_sun"}[t]
                                         for t in kept]
     assert report.bad_lines == (1 if quote else 0)
+
+
+def test_create_time_texts_mixing_offsets_and_far_years_are_read_or_bad_lines(tmp_path: Path) -> None:
+    """atheris (pywxdump-csv): ``Mixed timezones detected`` when one page's CreateTime texts mixed an
+    offset with wall-clock times, then ``OutOfBoundsDatetime`` for year 1012.  Wall-clock texts are
+    read in --tz, texts with an offset at it, and a year outside pandas' range is a bad line."""
+    header = "id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime"
+    times = ["2024-03-01 10:00:00", "2024-03-01 10:00:00+00:00", "2024-03-01T02:00:05Z", "1012-03-01 09:05:00"]
+    rows = [f"{i},{7 * 10**18 + i},文本,0,wxid_a,1@chatroom,m{i},,{t}" for i, t in enumerate(times, 1)]
+    f = tmp_path / "1@chatroom_0_5.csv"
+    f.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    df, report = parse_file(f, "pywxdump-csv", tz="Asia/Shanghai")
+    assert df["text"].tolist() == ["m1", "m2", "m3"]
+    assert [t.isoformat() for t in df["ts"]] == ["2024-03-01T02:00:00+00:00", "2024-03-01T10:00:00+00:00",
+                                                 "2024-03-01T02:00:05+00:00"]
+    assert report.bad_lines == 1 and "no readable CreateTime" in report.issues[0].reason
+
+
+@pytest.mark.parametrize("when", ["0001-01-01 00:00:00", "9999-12-31 23:59:59"])
+def test_a_qce_time_text_past_nanoseconds_is_a_bad_line(tmp_path: Path, when: str) -> None:
+    """atheris (qce-json): ``OverflowError: Cannot convert Timestamp to nanoseconds`` for a time text
+    in year 1 or 9999; now it is read, and the import's plausible-date window drops it as a bad line."""
+    msgs = [{"id": str(i), "seq": str(i), "timestamp": ts, "sender": {"uid": "u1", "uin": "10001", "name": "甲"},
+             "type": "type_1", "content": {"text": f"m{i}", "elements": []}, "recalled": False, "system": False}
+            for i, ts in enumerate([1709254800000, when], 1)]
+    f = tmp_path / "q.json"
+    f.write_text(json.dumps({"metadata": {"name": "QQChatExporter", "version": "5.2.1"},
+                             "chatInfo": {"name": "群", "type": "group"}, "messages": msgs}), encoding="utf-8")
+    report = ParseReport(file=str(f), format="qce-json")
+    tables = list(parsed_tables(f, get_parser("qce-json"), ParseOptions(), report))
+    assert [t for tb in tables for t in tb.column("text").to_pylist()] == ["m1"]
+    assert report.bad_lines == 1 and "implausible timestamp" in report.issues[0].reason
