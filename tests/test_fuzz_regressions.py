@@ -162,3 +162,17 @@ def test_a_qce_time_text_past_nanoseconds_is_a_bad_line(tmp_path: Path, when: st
     tables = list(parsed_tables(f, get_parser("qce-json"), ParseOptions(), report))
     assert [t for tb in tables for t in tb.column("text").to_pylist()] == ["m1"]
     assert report.bad_lines == 1 and "implausible timestamp" in report.issues[0].reason
+
+
+def test_qce_txt_times_mixing_offsets_are_read(tmp_path: Path) -> None:
+    """atheris (qce-txt): the same ``Mixed timezones detected`` from one ``时间:`` line with an offset."""
+    head = ("[QQChatExporter V5 / https://github.com/shuakami/qq-chat-exporter]\n\n" + "=" * 47 +
+            "\n           QQ聊天记录导出文件\n" + "=" * 47 + "\n\n聊天名称: 群\n聊天类型: 群聊\n\n\n")
+    recs = [("甲", "2025-01-01 12:00:00"), ("乙", "2025-01-01 12:00:05+00:00"), ("丙", "2025-13-01 12:00:09")]
+    body = "".join(f"{who}:\n时间: {t}\n内容: hi {who}\n\n" for who, t in recs)
+    f = tmp_path / "q.txt"
+    f.write_text(head + body, encoding="utf-8")
+    df, report = parse_file(f, "qce-txt", tz="Asia/Shanghai")
+    assert df["sender_name"].tolist() == ["甲", "乙"]
+    assert [t.isoformat() for t in df["ts"]] == ["2025-01-01T04:00:00+00:00", "2025-01-01T12:00:05+00:00"]
+    assert report.bad_lines == 1 and "unreadable time" in report.issues[0].reason
