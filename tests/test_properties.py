@@ -15,6 +15,14 @@ pins that rule.  A body line ``消息对象:...`` stays in its body (a round tri
 a section line; a section line now has to stand right under a separator line, as QQ writes it).  Names hold a
 letter or digit: a QQ header whose name is punctuation only (``:``) is not read as a header
 (found here, left open).  Ids start at 10001: QQ files sender 10000 as its system account.
+
+The other layouts (issue 13's remaining part) state their limits above their tests, each applied
+as a named filter: a body line shaped like the layout's header (WeChatMsg txt, WhatsApp, chatlog
+text) or a field line of QCE txt (``时间:``, ``回复: ``, ``提及: ``, ``资源: N 个文件``, a ``=`` rule),
+a QCE txt body that is one of QCE's placeholders or media labels or reads as a join/recall notice,
+a ``> `` body line in chatlog text (its reply quoting), a ``:`` in a WhatsApp name (the name ends at
+the first ``: ``); WhatsApp Android times are whole minutes (it writes no seconds).  Layouts without
+sender ids (QCE txt, WeChatMsg txt, WhatsApp) are checked with the name as the id.
 """
 
 from __future__ import annotations
