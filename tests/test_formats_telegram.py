@@ -109,3 +109,23 @@ def test_cli_import_then_roles_and_prune_see_the_members(tmp_path: Path) -> None
     assert {"user1001", "user1002", "user1003"} <= members and "system" not in members
     res = runner.invoke(cli, ["risk", "--store", store, "--format", "json"], catch_exceptions=False)
     assert res.exit_code == 0 and "Garden Club 2024" in res.stdout
+
+
+@pytest.mark.parametrize("minify", [False, True], ids=["pretty", "minified"])
+def test_a_cut_full_account_keeps_the_chats_before_the_cut(tmp_path: Path, minify: bool) -> None:
+    """Walked key by key, a full-account file cut inside a later chat keeps every complete message
+    before the cut and says it is truncated; garbage where a key belongs ends the walk with an issue."""
+    doc = json.loads((DATA / "account_result.json").read_text(encoding="utf-8"))
+    raw = json.dumps(doc, ensure_ascii=False, indent=None if minify else 1)
+    whole, _ = run_parser(FMT, DATA / "account_result.json", tz="UTC")
+    last = whole["group_name"].iloc[-1]
+    cut = raw.index(json.dumps(last, ensure_ascii=False)) + 3
+    path = tmp_path / "result.json"
+    path.write_text(raw[:cut], encoding="utf-8")
+    df, report = run_parser(FMT, path, tz="UTC")
+    assert report.truncated
+    assert df[COLS].reset_index(drop=True).equals(whole.loc[whole["group_name"] != last, COLS].reset_index(drop=True))
+    path.write_text(raw[:cut - 3] + "}}} oops", encoding="utf-8")
+    df, report = run_parser(FMT, path, tz="UTC")
+    assert len(df) == (whole["group_name"] != last).sum()
+    assert any("damaged full-account export" in i.reason for i in report.issues)
