@@ -41,6 +41,7 @@ from helpers import parse_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qunkit.formats import format_names
 from qunkit.formats.qce_json import normalise_text
 from qunkit.formats.qce_txt import EMPTY_BODIES, NOTICE_HINT
 
@@ -392,3 +393,11 @@ def test_chatlog_txt_round_trip(tmp_path_factory, msgs) -> None:
     df, report = parse_file(f, "chatlog-txt", year=2024)
     assert report.bad_lines == 0
     check(df, [{**m, "id": "wxid_" + m["id"]} for m in msgs])
+
+
+def test_every_format_has_a_round_trip() -> None:
+    """A format added to the registry needs its property test here (chatlab: JSON and JSONL)."""
+    have = {n.removeprefix("test_").removesuffix("_round_trip").replace("_", "-")
+            for n in globals() if n.endswith("_round_trip")}
+    missing = [f for f in format_names() if f not in have and f"{f}-json" not in have]
+    assert not missing, missing
