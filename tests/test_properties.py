@@ -349,7 +349,9 @@ def _mht(rows: str) -> bytes:
 
 @given(msgs=messages())
 def test_qq_mht_round_trip(tmp_path_factory, msgs) -> None:
-    """Names and text HTML-escaped, line breaks as <br>: nothing the page cannot carry."""
+    """Names and text HTML-escaped, line breaks as <br>.  The page writes a space as ``&nbsp;``, so the
+    parser reads U+00A0 as a space: a no-break space in a text comes back as a space (found in the
+    deep profile; expected so here)."""
     rows, day = [], None
     for m in msgs:
         if m["ts"].date() != day:
@@ -363,7 +365,7 @@ def test_qq_mht_round_trip(tmp_path_factory, msgs) -> None:
     f.write_bytes(_mht("".join(rows)))
     df, report = parse_file(f, "qq-mht")
     assert report.bad_lines == 0
-    check(df, msgs)
+    check(df, [{**m, "text": m["text"].replace("\xa0", " ")} for m in msgs])
 
 
 @given(msgs=messages())
