@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from golden_frames import assert_golden, run_parser
 
 from qunkit.cli import cli
-from qunkit.formats import sniff
-from qunkit.formats.telegram_json import locate_chats
+from qunkit.formats import sniff, telegram_json
 
 DATA = Path(__file__).parent / "data" / "telegram"
 FMT = "telegram-json"
@@ -51,13 +50,13 @@ def test_full_account_imports_groups_and_names_the_skipped_channel() -> None:
     assert not [n for n in report.notes if "read whole" in n]   # streamed, not json.load
 
 
-def test_full_account_offsets_point_at_each_messages_array() -> None:
-    chats = locate_chats(DATA / "account_result.json", block=64)   # tiny blocks: lines cut across reads
-    assert [(h["name"], h["type"]) for h, _ in chats] == [
-        ("Book Swap", "private_group"), ("Jon Reed", "personal_chat"), ("Seed News", "public_channel"),
-        ("Old Club", "private_supergroup")]
-    raw = (DATA / "account_result.json").read_bytes()
-    assert all(raw[off:off + 1] == b"[" for _, off in chats)
+def test_full_account_read_in_tiny_blocks_gives_the_same_rows(monkeypatch) -> None:
+    """Keys, strings and records cut across reads (64-byte blocks) walk the same."""
+    whole, _ = run_parser(FMT, DATA / "account_result.json", tz="UTC")
+    monkeypatch.setattr(telegram_json, "READ_BLOCK", 64)
+    tiny, report = run_parser(FMT, DATA / "account_result.json", tz="UTC")
+    pd.testing.assert_frame_equal(whole[COLS], tiny[COLS])
+    assert report.bad_lines == 0 and not report.truncated
 
 
 def test_minified_full_account_gives_the_same_rows(tmp_path: Path) -> None:
@@ -67,7 +66,7 @@ def test_minified_full_account_gives_the_same_rows(tmp_path: Path) -> None:
     pretty, _ = run_parser(FMT, DATA / "account_result.json", tz="UTC")
     mini, report = run_parser(FMT, path, tz="UTC")
     pd.testing.assert_frame_equal(pretty[COLS], mini[COLS])
-    assert any("read whole" in n for n in report.notes)
+    assert not any("read whole" in n for n in report.notes)   # walked key by key like the pretty file
 
 
 def test_a_cut_file_keeps_the_complete_messages(tmp_path: Path) -> None:
@@ -110,3 +109,23 @@ def test_cli_import_then_roles_and_prune_see_the_members(tmp_path: Path) -> None
     assert {"user1001", "user1002", "user1003"} <= members and "system" not in members
     res = runner.invoke(cli, ["risk", "--store", store, "--format", "json"], catch_exceptions=False)
     assert res.exit_code == 0 and "Garden Club 2024" in res.stdout
+
+
+@pytest.mark.parametrize("minify", [False, True], ids=["pretty", "minified"])
+def test_a_cut_full_account_keeps_the_chats_before_the_cut(tmp_path: Path, minify: bool) -> None:
+    """Walked key by key, a full-account file cut inside a later chat keeps every complete message
+    before the cut and says it is truncated; garbage where a key belongs ends the walk with an issue."""
+    doc = json.loads((DATA / "account_result.json").read_text(encoding="utf-8"))
+    raw = json.dumps(doc, ensure_ascii=False, indent=None if minify else 1)
+    whole, _ = run_parser(FMT, DATA / "account_result.json", tz="UTC")
+    last = whole["group_name"].iloc[-1]
+    cut = raw.index(json.dumps(last, ensure_ascii=False)) + 3
+    path = tmp_path / "result.json"
+    path.write_text(raw[:cut], encoding="utf-8")
+    df, report = run_parser(FMT, path, tz="UTC")
+    assert report.truncated
+    assert df[COLS].reset_index(drop=True).equals(whole.loc[whole["group_name"] != last, COLS].reset_index(drop=True))
+    path.write_text(raw[:cut - 3] + "}}} oops", encoding="utf-8")
+    df, report = run_parser(FMT, path, tz="UTC")
+    assert len(df) == (whole["group_name"] != last).sum()
+    assert any("damaged full-account export" in i.reason for i in report.issues)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import resource
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from helpers import parse_file
-from test_hardening_store import qunkit_subprocess
+from test_hardening_store import SRC, qunkit_subprocess
 from test_store import msgs, qq_export, write
 
 from qunkit.analysis.lexicon import load_lexicon
@@ -254,3 +258,58 @@ def test_an_unmatched_quote_that_never_closes_reads_the_rest(tmp_path: Path) -> 
     assert len(df) == 198 and df["source_line"].tolist() == list(range(3, 201))
     assert report.bad_lines == 1 and report.issues[0].line == 2 and not report.truncated
 
+
+
+# -- Telegram full-account export: bounded memory in any layout ------------------------------------------
+_PEAK = """
+import resource, sys
+from pathlib import Path
+from qunkit.formats import ParseOptions, ParseReport, get_parser
+from qunkit.ingest import parsed_tables
+path = Path(sys.argv[1])
+report = ParseReport(file=str(path))
+n = sum(t.num_rows for t in parsed_tables(path, get_parser("telegram-json"), ParseOptions(), report))
+print(n, report.bad_lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def qunkit_python(code: str, *args: object, limit_as: int, timeout: float = 180):
+    """``code`` in a child Python with this worktree's qunkit, under an address-space limit."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
+
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(SRC)}, preexec_fn=limit)
+
+
+def _minified_account(path: Path, chats: int, per_chat: int) -> Path:
+    """A full-account result.json on one line (no Telegram Desktop indentation to lean on), written in pieces."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write('{"about":"Here is the data you requested","personal_information":{"user_id":1},'
+                 '"contacts":{"about":"c","list":[' + ",".join(f'{{"first_name":"n{i}","phone_number":"+1"}}'
+                                                              for i in range(2000)) + ']},"chats":{"about":"x","list":[')
+        for c in range(chats):
+            fh.write(("," if c else "") + f'{{"name":"Club {c}","type":"private_supergroup","id":{1000 + c},"messages":[')
+            fh.write(",".join(
+                f'{{"id":{i},"type":"message","date":"2024-03-01T10:00:00","date_unixtime":"{1709287200 + i}",'
+                f'"from":"Member {i % 50}","from_id":"user{i % 50}","text":"message {i} {"x" * 120}",'
+                f'"text_entities":[{{"type":"plain","text":"message {i}"}}]}}' for i in range(per_chat)))
+            fh.write("]}")
+        fh.write("]}}")
+    return path
+
+
+def test_a_minified_full_account_export_streams_in_bounded_memory(tmp_path: Path) -> None:
+    """Was read whole (``json.loads`` of the file: ~6x its size; 703 MB peak for 120 MB, measured);
+    now walked key by key.  Three times the chats (40,000 -> 120,000 messages, ~12 -> ~36 MB) must
+    cost about no more memory (each chat is under one chunk of rows), under a 2 GiB address-space
+    limit like the other hostile inputs."""
+    peaks = []
+    for chats in (2, 6):
+        f = _minified_account(tmp_path / f"result{chats}.json", chats, 20_000)
+        res = qunkit_python(_PEAK, f, limit_as=2 * GiB)
+        assert res.returncode == 0, res.stderr[-2000:]
+        n, bad, peak = map(int, res.stdout.split())
+        assert (n, bad) == (chats * 20_000, 0)
+        peaks.append(peak)
+    assert peaks[1] - peaks[0] < 30, peaks   # MB; read whole, 80,000 more messages are ~150 MB more

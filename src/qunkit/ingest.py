@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from .derived import refresh_stale
 from .errors import BadInput, UsageProblem
-from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, sniff
+from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, refuse_empty, sniff
 from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
@@ -209,7 +209,8 @@ def _attach_to_file_group(store: Store, roster: Path, group: str | None, result:
 
 
 def check_input(path: Path) -> None:
-    """Refuse at once what is neither a regular file nor a directory (FIFO, device, socket)."""
+    """Refuse at once what is neither a regular file nor a directory (FIFO, device, socket), and an
+    empty file (``--format`` skips ``sniff``, which refuses it too)."""
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -220,6 +221,7 @@ def check_input(path: Path) -> None:
                 else "not a regular file")
         raise BadInput(f"{path}: is {kind}; qunkit reads exported files or directories only "
                        "(save the export to a file first)")
+    refuse_empty(path)
 
 
 def _groups_intact(store: Store, seen: dict) -> bool:
@@ -297,14 +299,8 @@ def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOp
     report = result.report
     batch = _Batch(store, result, repair)
     total = path.stat().st_size if path.is_file() else 0
-    key_carry: dict[int, int] = {}
     try:
-        for chunk in parser_cls().parse(path, options, report):
-            chunk = drop_implausible(chunk, parser_cls.platform, report)
-            if not len(chunk):
-                continue
-            table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
-            report.messages += table.num_rows
+        for table in parsed_tables(path, parser_cls, options, report):
             if progress and total:
                 progress(min(total, report.bytes_read), total)
             batch.add(table)
@@ -320,6 +316,21 @@ def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOp
         progress(total, total)
     batch.commit()
     return list(batch.groups)
+
+
+def parsed_tables(path: Path, parser_cls: type[Parser], options: ParseOptions, report: ParseReport
+                  ) -> Iterator[pa.Table]:
+    """The MESSAGES tables an import of ``path`` stores, before de-duplication: parse, drop implausible
+    dates, finish (keys with one occurrence carry for the whole file).  Shared with fuzz/atheris_fuzz.py,
+    so the fuzzer drives exactly what ``import`` runs."""
+    key_carry: dict[int, int] = {}
+    for chunk in parser_cls().parse(path, options, report):
+        chunk = drop_implausible(chunk, parser_cls.platform, report)
+        if not len(chunk):
+            continue
+        table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
+        report.messages += table.num_rows
+        yield table
 
 
 @dataclass

@@ -28,6 +28,33 @@ def localize(naive: pd.Series | pd.DatetimeIndex, tz: str = DEFAULT_TZ) -> pd.Se
     return naive.tz_localize(tz, ambiguous=fold, nonexistent="shift_forward")
 
 
+_OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
+
+
+def text_times_utc(texts: pd.Series, tz: str = DEFAULT_TZ) -> pd.Series:
+    """Date-time texts -> UTC (NaT where unreadable): wall-clock texts read in ``tz`` (``localize``),
+    texts ending in their own offset (``+08:00``, ``Z``) at that offset.  The two kinds are parsed
+    apart, so a column mixing them (a damaged or hand-edited export) is no ``Mixed timezones`` error."""
+    import pandas as pd
+
+    lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns, UTC]")
+    aware = texts.str.contains(_OFFSET_AT_END, case=False, regex=True, na=False)
+    for rows, wall in ((~aware, True), (aware, False)):
+        if not rows.any():
+            continue
+        try:
+            got = pd.to_datetime(texts[rows], format="mixed", errors="coerce", utc=not wall)
+        except (ValueError, TypeError):   # offsets the pattern missed, mixed with wall-clock texts
+            got = pd.to_datetime(texts[rows], format="mixed", errors="coerce", utc=True)
+        if got.dt.tz is None:
+            got = localize(got, tz)
+        got = got.dt.tz_convert("UTC")
+        # a year such as 1012 parses in microseconds, past the nanosecond range every table uses: NaT
+        out[rows] = got.where((got > lo) & (got < hi)).astype(out.dtype)
+    return out
+
+
 def localize_one(ts: pd.Timestamp, tz: str = DEFAULT_TZ) -> pd.Timestamp:
     """One naive timestamp -> tz-aware (aware ones pass through); same policy as ``localize``."""
     if ts.tzinfo is not None:

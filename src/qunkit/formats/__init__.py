@@ -53,12 +53,17 @@ def get_parser(name: str) -> type[Parser]:
     raise UsageProblem(f"unknown format {name!r}; supported: {', '.join(format_names())}")
 
 
+def refuse_empty(path: Path) -> None:
+    """BadInput for a file of zero bytes: no format has an empty export (with or without --format)."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise BadInput(f"{path}: the file is empty; expected a chat export")
+
+
 def sniff(path: Path) -> type[Parser]:
     """Pick the parser for ``path`` from its first bytes/lines (or directory listing)."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or directory")
-    if path.is_file() and path.stat().st_size == 0:
-        raise BadInput(f"{path}: the file is empty; expected a chat export")
+    refuse_empty(path)
     head, _ = read_head(path)
     scored = sorted(((p.sniff(path, head), p.name, p) for p in parsers()), key=lambda t: -t[0])
     if not scored or scored[0][0] <= 0:
@@ -67,4 +72,4 @@ def sniff(path: Path) -> type[Parser]:
     return scored[0][2]
 
 
-__all__ = ["ParseOptions", "ParseReport", "Parser", "finish_chunk", "parsers", "format_names", "get_parser", "sniff"]
+__all__ = ["ParseOptions", "ParseReport", "Parser", "finish_chunk", "parsers", "refuse_empty", "format_names", "get_parser", "sniff"]

@@ -64,6 +64,15 @@ class _NeedMore(Exception):
     pass
 
 
+class StreamDamage(ValueError):
+    """Nested walking (``keys``/``value``/``skip``/``items``/``close_array``) met damage;
+    ``truncated`` when the file simply ends."""
+
+    def __init__(self, message: str, truncated: bool = False) -> None:
+        super().__init__(message)
+        self.truncated = truncated
+
+
 class _Bad(Exception):
     """The document's structure is not what the reader walks (the message says how)."""
 
@@ -311,6 +320,81 @@ class TopLevelArrayReader:
         except (_NeedMore, _Bad, json.JSONDecodeError):
             pass
         return None
+
+    # ------------------------------------------------------------ nested walking
+    # For documents whose arrays sit deeper than the top level (Telegram's full-account export:
+    # chats.list[i].messages): the caller walks objects key by key and arrays item by item from the
+    # cursor, consuming every value (``value``, ``skip``, or ``open_array`` + ``elements`` +
+    # ``close_array``), so only one element is ever decoded at a time.  Damage is StreamDamage.
+    def _guard(self, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except _NeedMore as exc:
+            self.truncated = True
+            raise StreamDamage(str(exc), truncated=True) from None
+        except (_Bad, json.JSONDecodeError) as exc:
+            raise StreamDamage(str(exc)) from None
+
+    def peek(self) -> str | None:
+        """The next non-whitespace character (not consumed); None at the end of the file."""
+        return self._peek()
+
+    def keys(self) -> Iterator[str]:
+        """The keys of the object at the cursor; each comes with the cursor on its value."""
+        members = self._members()
+        while True:
+            key = self._guard(lambda: next(members, None))
+            if key is None:
+                return
+            yield key
+
+    def value(self) -> Any:
+        """Decode the value at the cursor (keep it small: it is built whole)."""
+        return self._guard(self._decode)
+
+    def skip(self) -> None:
+        """Step over the value at the cursor without building it (bounded memory)."""
+        self._guard(self._skip_value)
+
+    def open_array(self) -> bool:
+        """Step into the array at the cursor (False, nothing consumed, if the value is not an array)."""
+        if self._peek() != "[":
+            return False
+        self._pos += 1
+        return True
+
+    def items(self) -> Iterator[int]:
+        """After ``open_array``: 1, 2, ... with the cursor on each item, which the caller consumes;
+        ends after the closing ``]``."""
+        index = 0
+        while True:
+            c = self._peek()
+            if c is None:
+                self.truncated = True
+                raise StreamDamage("the file ends inside an array", truncated=True)
+            if c == "]":
+                self._pos += 1
+                return
+            if index:
+                if c != ",":
+                    raise StreamDamage(f"expected ',' or ']' in an array, found {c!r}")
+                self._pos += 1
+            index += 1
+            yield index
+
+    def close_array(self) -> None:
+        """After ``open_array`` (+ ``elements``, read in full, partly or not at all): step past the
+        closing ``]``, reading over the elements nobody asked for."""
+        if self.truncated:
+            raise StreamDamage("the file ends inside an array", truncated=True)
+        if self._peek() != "]":
+            if self.problem:   # elements() could not resynchronise: the cursor is lost
+                raise StreamDamage(self.problem)
+            for _ in self.elements():
+                pass
+            if self.truncated or self._peek() != "]":
+                raise StreamDamage(self.problem or "the file ends inside an array", truncated=self.truncated)
+        self._pos += 1
 
     def elements(self) -> Iterator[Element]:
         """The array's elements in order, after ``open()``; damage comes as elements with ``error``."""

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from ..localtime import localize
+from ..localtime import text_times_utc
 from .base import ParseOptions, Parser, ParseReport, text_encoding
 from .jsonstream import loads
 from .wechat_common import build_messages, drop_bad, finalize, label_kinds, rx_has, ts_from_epoch
@@ -145,8 +145,7 @@ class PyWxDumpCsvParser(Parser):
         ts = ts_from_epoch(when)
         text_time = ts.isna() & (when != "")
         if text_time.any():
-            naive = pd.to_datetime(when[text_time], format="mixed", errors="coerce")
-            ts[text_time] = localize(naive, options.tz).dt.tz_convert("UTC")
+            ts[text_time] = text_times_utc(when[text_time], options.tz)
         df["ts"] = ts
         df = drop_bad(df, ts.isna(), "no readable CreateTime", report, df["CreateTime"] + " " + df["msg"].str[:80])
         if df.empty:

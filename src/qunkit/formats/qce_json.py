@@ -128,7 +128,9 @@ def _iso_ms(s: str, tz: str) -> int | None:
     except ValueError:
         return None
     ts = localize_one(pd.Timestamp(t), tz)
-    return int(ts.value // 1_000_000)
+    # in ms of the Timestamp's own unit: year 1 or 9999 is past nanoseconds (``.value`` overflowed;
+    # found by atheris); the plausible-date window drops such a message later as a bad line
+    return int(ts.asm8.astype("datetime64[ms]").astype("int64"))
 
 
 class QceMapper:

@@ -63,6 +63,9 @@ def chunk_files(base: Path, chunked: Any, report: ParseReport) -> list[Path]:
             if not isinstance(rel, str):
                 continue
             p = base / rel
+            if not _inside(p, base):
+                report.issue(0, f"chunk path outside the export folder, not read: {rel}")
+                continue
             if p.is_file():
                 files.append(p)
             else:
@@ -75,6 +78,16 @@ def chunk_files(base: Path, chunked: Any, report: ParseReport) -> list[Path]:
                 files = found
                 break
     return files
+
+
+def _inside(path: Path, base: Path) -> bool:
+    """Whether ``path`` (links resolved) lies in ``base``: a manifest's ``relativePath`` such as
+    ``../../etc/passwd`` or ``/home/x/.ssh/id_rsa`` must not make an import read (and quote in
+    its report) a file outside the export."""
+    try:
+        return path.resolve().is_relative_to(base.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 class QceJsonlParser(Parser):

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..localtime import localize
+from ..localtime import text_times_utc
 from .base import SYSTEM_NAME, ParseOptions, Parser, ParseReport, RowBuffer, mark_system, text_chunks
 from .events import parse_events
 from .kinds import classify_kinds
@@ -272,11 +272,10 @@ class _State:
         r = self.rows.take(final)
         if r is None:
             return None
-        naive = pd.to_datetime(pd.Series(r["time"]).str.replace("T", " "), format="mixed", errors="coerce")
-        bad = naive.isna().to_numpy()
+        ts = text_times_utc(pd.Series(r["time"], dtype=object).astype(str).str.replace("T", " "), self.options.tz)
+        bad = ts.isna().to_numpy()
         for i in np.flatnonzero(bad):
             self.report.issue(r["line"][i], "unreadable time", r["time"][i])
-        ts = localize(naive, self.options.tz)
         text = pd.Series(r["text"], dtype=object)
         kind = pd.Series(r["body_kind"], dtype=object)
         undecided = kind.isna()

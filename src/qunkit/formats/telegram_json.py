@@ -8,12 +8,11 @@ Two shapes::
 
 Why these choices:
 - Streamed with ``jsonstream``: a one-chat file through ``TopLevelArrayReader``
-  on ``messages``; a full-account file is located by Telegram Desktop's own
-  pretty-printing (one key per line, one space per level, and JSON strings
-  cannot hold a raw line break), so a scan of the few lines indented 1-4 spaces
-  gives each chat's name/type/id and the byte offset of its ``messages`` array,
-  which the same reader then streams from that offset.  A full-account file in
-  another layout (minified) is read whole, with a note.
+  on ``messages``; a full-account file by walking it key by key (``account_chats``):
+  ``chats.list`` and ``left_chats.list`` item by item, each chat's name/type/id
+  decoded and its ``messages`` streamed like a one-chat file, everything else
+  stepped over unbuilt.  Memory is one message at a time in either layout
+  (Telegram Desktop's pretty-printing or a minified copy); nothing is read whole.
 - Chats: groups and supergroups are ``group``; personal, bot and saved chats
   ``private``.  A channel (``public_channel``/``private_channel``) is not a group
   (one-way posts, no members talking): it is skipped with a note naming it.
@@ -42,7 +41,7 @@ import pandas as pd
 from ..errors import BadInput
 from ..localtime import localize
 from .base import ROWS_PER_CHUNK, SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport
-from .jsonstream import RecordBatcher, TopLevelArrayReader, feed, loads, stream_array
+from .jsonstream import BLOCK, RecordBatcher, StreamDamage, TopLevelArrayReader, stream_array
 from .textio import read_head
 
 ACCOUNT_ABOUT = "Here is the data you requested"  # the full-account export's first value
@@ -52,8 +51,7 @@ CHANNEL_TYPES = {"public_channel", "private_channel"}
 MEDIA_KINDS = {"sticker": "sticker", "animation": "sticker", "video_file": "video", "video_message": "video",
                "voice_message": "voice", "audio_file": "file"}
 _LINK_ONLY = re.compile(r"^\s*https?://\S+\s*$")
-# a key line of Telegram Desktop's layout at indent 1-4: (indent, key, rest of the line)
-_KEY_LINE = re.compile(rb'^( {1,4})"([a-z_]+)": ?(.*?),?\r?$', re.M)
+READ_BLOCK = BLOCK   # bytes per read (tests make it tiny: values cut across reads)
 
 
 class TelegramJsonParser(Parser):
@@ -96,33 +94,24 @@ class TelegramJsonParser(Parser):
 
     # -- full-account export ---------------------------------------------------------------------
     def _account(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        chats = locate_chats(path)
-        if not chats:
-            report.note(f"{path.name} is not in Telegram Desktop's own layout: it was read whole")
-            try:
-                with open(path, encoding=report.encoding) as fh:
-                    doc = loads(fh.read())
-            except ValueError as exc:  # bad JSON or bytes: nothing can be placed without the layout
-                raise BadInput(f"{path}: damaged Telegram full-account export ({exc}); expected result.json "
-                               "as Telegram Desktop writes it") from None
-            for section in ("chats", "left_chats"):
-                part = doc.get(section) if isinstance(doc, dict) else None
-                chats = part.get("list") if isinstance(part, dict) else None
-                for chat in chats if isinstance(chats, list) else []:
-                    if isinstance(chat, dict) and isinstance(chat.get("messages"), list):
-                        yield from self._chat(iter_list(chat["messages"]), chat, options, report, path.name)
-            return
+        found = 0
         with open(path, "rb") as fh:
-            for head, offset in chats:
-                fh.seek(offset)
-                reader = TopLevelArrayReader(fh, None, encoding=report.encoding)
-                if not reader.open():
-                    report.issue(1, f"chat {head.get('name')!r}: its messages array was not found at byte {offset}")
-                    continue
-                yield from self._chat(reader, head, options, report, path.name)
+            reader = TopLevelArrayReader(fh, None, block=READ_BLOCK, encoding=report.encoding)
+            try:
+                for head in account_chats(reader):
+                    found += 1
+                    yield from self._chat(reader, head, options, report, path.name)
+                    reader.close_array()   # what _chat did not read (a skipped channel)
+            except StreamDamage as exc:
+                if not found:
+                    raise BadInput(f"{path}: damaged Telegram full-account export ({exc}); expected "
+                                   "result.json as Telegram Desktop writes it") from None
+                report.truncated = report.truncated or exc.truncated
+                report.issue(0, f"damaged full-account export after {found} chat(s): {exc}; the rest of the "
+                             "file was not read")
 
     # -- one chat --------------------------------------------------------------------------------
-    def _chat(self, source: TopLevelArrayReader | Iterator, head: dict, options: ParseOptions,
+    def _chat(self, source: TopLevelArrayReader, head: dict, options: ParseOptions,
               report: ParseReport, file_name: str) -> Iterator[pd.DataFrame]:
         ctype = str(head.get("type") or "")
         cid = str(head.get("id") or "")
@@ -137,46 +126,38 @@ class TelegramJsonParser(Parser):
                 "chat_type": "private" if ctype in PRIVATE_TYPES else "group"}
         batcher = RecordBatcher(lambda records, numbers: build_frame(records, numbers, chat, options, report),
                                 report, "message is not an object", ROWS_PER_CHUNK)
-        if isinstance(source, TopLevelArrayReader):
-            yield from stream_array(source, batcher, report, file_name)
-        else:
-            yield from feed(batcher, source)
+        yield from stream_array(source, batcher, report, file_name)
 
 
-def iter_list(values: list) -> Iterator[tuple[Any, int]]:
-    return ((v, i) for i, v in enumerate(values, 1))
-
-
-def locate_chats(path: Path, block: int = 8 << 20) -> list[tuple[dict, int]]:
-    """(chat header, byte offset of its messages array) for every chat of ``chats.list`` and
-    ``left_chats.list``, from the key lines Telegram Desktop indents 1-4 spaces."""
-    found: list[tuple[dict, int]] = []
-    section = ""
-    head: dict = {}
-    base, carry = 0, b""
-    with open(path, "rb") as fh:
-        while True:
-            raw = fh.read(block)
-            data = carry + raw
-            cut = data.rfind(b"\n") + 1 if raw else len(data)
-            for m in _KEY_LINE.finditer(data, 0, cut):
-                indent, key, value = len(m.group(1)), m.group(2).decode(), m.group(3)
-                if indent == 1:
-                    section = key
-                elif indent == 4 and section in ("chats", "left_chats"):
-                    if key == "messages":
-                        if value.strip() == b"[":
-                            found.append((head, base + m.start(3)))
-                        head = {}
-                    elif key in ("name", "type", "id"):
-                        try:
-                            head[key] = loads(value)
-                        except ValueError:
-                            head[key] = value.decode("utf-8", "replace")
-            if not raw:
-                return found
-            base += cut
-            carry = data[cut:]
+def account_chats(reader: TopLevelArrayReader) -> Iterator[dict]:
+    """Each chat of ``chats.list`` and ``left_chats.list`` as its name/type/id, yielded with the
+    reader's cursor inside the chat's ``messages`` array (the caller streams it, then
+    ``close_array``).  Walked key by key (``jsonstream`` nested walking): the chat list, the
+    ``contacts``, ``frequent_contacts`` and the rest are stepped over, never built, so memory stays
+    one message whatever the layout (pretty or minified).  Telegram Desktop writes a chat's name,
+    type and id before its messages; keys that come after them are not seen."""
+    if reader.peek() != "{":
+        raise StreamDamage("the file does not start with a JSON object")
+    for section in reader.keys():
+        if section not in ("chats", "left_chats") or reader.peek() != "{":
+            reader.skip()
+            continue
+        for key in reader.keys():
+            if key != "list" or not reader.open_array():
+                reader.skip()
+                continue
+            for _ in reader.items():
+                if reader.peek() != "{":
+                    reader.skip()
+                    continue
+                head: dict = {}
+                for field in reader.keys():
+                    if field in ("name", "type", "id"):
+                        head[field] = reader.value()
+                    elif field == "messages" and reader.open_array():
+                        yield head
+                    else:
+                        reader.skip()
 
 
 def flat_text(value: Any) -> str:

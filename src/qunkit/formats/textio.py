@@ -121,8 +121,9 @@ def read_head(path: Path, nbytes: int = HEAD_BYTES) -> tuple[str, str]:
 
 
 def decode_blocks(blocks: Iterable[bytes], encoding: str) -> Iterator[str]:
-    """Decode a stream of byte blocks (characters may straddle blocks); undecodable bytes become U+FFFD."""
-    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    """Decode a stream of byte blocks (characters may straddle blocks); undecodable bytes become U+FFFD.
+    ``encoding`` "" (``file_encoding`` of an empty file, e.g. an empty page in a folder export) reads as UTF-8."""
+    decoder = codecs.getincrementaldecoder(encoding or "utf-8")("replace")
     for raw in blocks:
         text = decoder.decode(raw)
         if text:

@@ -213,6 +213,7 @@ def _records_by_line(path: Path, encoding: str, names: list[str], report: ParseR
 
     def flush() -> pd.DataFrame:
         df = pd.DataFrame(rows, columns=names) if rows else pd.DataFrame(columns=names)
+        df = df.loc[:, ~df.columns.duplicated()]  # a name given twice: the first column counts
         df["source_line"] = np.asarray(starts, dtype=np.int64) + line_offset
         rows.clear()
         starts.clear()
@@ -268,16 +269,17 @@ def _batch_columns(batch: pa.RecordBatch) -> tuple[dict[str, pd.Series], np.ndar
     spans = np.ones(n, dtype=np.int64)
     width = np.zeros(n, dtype=np.int64)
     cols = {}
-    for name in batch.schema.names:
-        col = batch.column(name)
-        if not pa.types.is_string(col.type):  # a column the header did not name: pyarrow inferred it
-            col = col.cast(pa.string())
+    for i, name in enumerate(batch.schema.names):
+        col = batch.column(i)  # by position: a header may name a column twice (the first one counts)
+        if not pa.types.is_string(col.type):  # a header pyarrow reads other than read_csv_header (quotes
+            # inside a name): its type was inferred, and an empty cell there is null, not "" (a fuzz crash)
+            col = pc.fill_null(col.cast(pa.string()), "")
         nl = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
         spans += nl.astype(np.int64)
         width += pc.binary_length(col).to_numpy(zero_copy_only=False)
         if nl.any():
             col = pc.replace_substring(col, "\r\n", "\n")
-        cols[name] = col.to_pandas()
+        cols.setdefault(name, col.to_pandas())
     return cols, spans, width
 
 
