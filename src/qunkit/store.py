@@ -70,6 +70,7 @@ from filelock import FileLock, Timeout
 from .errors import StoreError, UsageProblem
 from .members import attribute_senders, derive_members, present_at
 from .schema import FACTS, MESSAGES
+from .unchanged import ROSTER_SOURCE_FILE, roster_source_record
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
 PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
@@ -388,12 +389,25 @@ class Store:
         Parquet footer so an unchanged roster need not be read again (``roster_source``)."""
         path = self.groups_dir / key / "roster.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / ROSTER_SOURCE_FILE).unlink(missing_ok=True)   # never describes another roster
         tmp = path.with_name(".tmp-roster.parquet")
         table = pa.Table.from_pandas(roster, preserve_index=False)
         if source:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), ROSTER_SOURCE: source.encode()})
         pq.write_table(table, tmp)
         os.replace(tmp, path)
+        if source:
+            self.record_roster_source(key, source, table.num_rows)
+
+    @_writing
+    def record_roster_source(self, key: str, source: str, rows: int) -> None:
+        """Write ``groups/<key>/roster-source.json`` (the footer's fingerprint and rows, and the stat of the
+        roster.parquet it describes), so ``qunkit.unchanged`` can tell an unchanged roster without pyarrow.
+        Written after roster.parquet; a record that does not match its stat is ignored there."""
+        path = self.groups_dir / key / "roster.parquet"
+        record = roster_source_record(path, source, rows)
+        if self._read_json_lenient(path.parent / ROSTER_SOURCE_FILE) != record:
+            self._write_json(path.parent / ROSTER_SOURCE_FILE, record)
 
     def roster_source(self, key: str) -> tuple[str | None, int]:
         """(fingerprint ``write_roster`` recorded, rows) of group ``key``'s roster; (None, 0) without one."""
