@@ -470,6 +470,20 @@ class Store:
     def write_derived_stamp(self, key: str, stamp: dict) -> None:
         self._write_json(self.groups_dir / key / "derived.json", stamp)
 
+    def group_state(self, key: str) -> str:
+        """A digest of what group ``key``'s data is on disk: the name, size and mtime of every part a
+        reader counts and of its roster.  Parts are written once under a fresh name (compaction
+        writes a new one), so new messages, a repair or a new roster always change it; no file is read
+        (``qunkit.resultcache`` keys results by it)."""
+        h = hashlib.sha256(key.encode())
+        for path in [*self._parts(key), self.groups_dir / key / "roster.parquet"]:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
     def row_count(self, key: str) -> int:
         """Messages stored for group ``key`` (from the part footers: no rows are read)."""
         return sum(pq.read_metadata(p).num_rows for p in self._parts(key))

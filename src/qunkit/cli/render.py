@@ -36,6 +36,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def plain(value: Any) -> Any:
     """Turn pandas/numpy/datetime values into JSON-able Python values."""
+    if type(value) in (str, int, bool):   # most cells: nothing to convert (and never NA)
+        return value
     pd, np = sys.modules.get("pandas"), sys.modules.get("numpy")
     if value is None or (pd is not None and value is pd.NaT):  # NaT is a datetime: isoformat() gives "NaT"
         return None
