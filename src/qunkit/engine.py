@@ -21,6 +21,12 @@ dask.distributed cluster: the workers open the store path themselves, so it
 must be on storage they share, and each needs the same qunkit version
 installed).  Results come back in the store's group order whatever finished
 first, so every engine returns the same rows.
+
+Results are reused between runs (``qunkit.resultcache``): a group whose data,
+scope, options and qunkit's code are unchanged is not computed again, in either
+pass; ``over_groups`` does the same for a step over all groups' results (roles
+scored across groups).  ``Engine(cache=False)``, ``--no-cache`` or
+``QUNKIT_NO_CACHE=1`` turn it off.
 """
 
 from __future__ import annotations
