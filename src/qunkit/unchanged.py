@@ -110,6 +110,10 @@ def unchanged_import(root: Path, paths: Iterable[Path], *, input_format: str | N
     if force or roster is not None or not (root / "imports.json").is_file():
         return None
     try:
+        os.close(os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644))   # a read-only store: the full path says so
+    except OSError:
+        return None
+    try:
         from filelock import FileLock, Timeout  # noqa: PLC0415 - light; only when there is a store to lock
         lock = FileLock(str(root / ".lock"), timeout=600)
         with lock:

@@ -63,7 +63,8 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
     as_of = first.as_of
     of_group = dict(tuple(roles.groupby("group_id", sort=False)))
     metas, empty = store.metas(), roles.iloc[:0]
-    by_key = {k: of_group.get(metas[k]["group_id"], empty) for k in first.keys}
+    # each group's roles with an index of its own: its prune list (and cache entry) depends on its rows only
+    by_key = {k: of_group.get(metas[k]["group_id"], empty).reset_index(drop=True) for k in first.keys}
     done = run(store, replace(scope, as_of=as_of), prune_group, engine=engine, progress=progress,
                per_group={k: {"roles": r} for k, r in by_key.items()}, days=days, grace_days=grace_days,
                min_messages=min_messages, keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
