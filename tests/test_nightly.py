@@ -163,11 +163,14 @@ def test_the_cache_is_invalidated_by_what_changes_a_result(corpus: dict, counted
     # a new import into one group: that group only at a fixed --as-of; by default the as_of moves to
     # its new message, so every group again
     assert _both(corpus, counted, *RISK, "--as-of", "2024-03-01")[1] == 4
+    assert _both(corpus, counted, *PRUNE, "--as-of", "2024-03-01")[1] == 8
     export = sorted(corpus["exports"].iterdir())[0]
     with export.open("a", encoding="utf-8-sig", newline="") as fh:
         fh.write("2024-03-31 23:00:00 新来的(99999001)\r\n大家好\r\n\r\n")
     run("import", str(export), "--store", corpus["store"], "--quiet")
     assert _both(corpus, counted, *RISK, "--as-of", "2024-03-01")[1] == 1
+    # prune: the changed group's features and its list (the others' roles did not move with it here)
+    assert _both(corpus, counted, *PRUNE, "--as-of", "2024-03-01")[1] == 2
     assert _both(corpus, counted, *RISK)[1] == 4
     assert _both(corpus, counted, *RISK)[1] == 0
 
