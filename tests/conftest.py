@@ -26,3 +26,10 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip("../shared/realdata not found: real-export tests skipped")
     return REALDATA.resolve()
+
+
+@pytest.fixture(autouse=True)
+def _cold_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test computes its analyses (no result cache: qunkit.resultcache), so a test that changes
+    code or data between two runs on one store sees the change; tests/test_nightly.py turns it on."""
+    monkeypatch.setenv("QUNKIT_NO_CACHE", "1")

@@ -21,11 +21,18 @@ dask.distributed cluster: the workers open the store path themselves, so it
 must be on storage they share, and each needs the same qunkit version
 installed).  Results come back in the store's group order whatever finished
 first, so every engine returns the same rows.
+
+Results are reused between runs (``qunkit.resultcache``): a group whose data,
+scope, options and qunkit's code are unchanged is not computed again, in either
+pass; ``over_groups`` does the same for a step over all groups' results (roles
+scored across groups).  ``Engine(cache=False)``, ``--no-cache`` or
+``QUNKIT_NO_CACHE=1`` turn it off.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +45,7 @@ import pandas as pd
 
 from .analysis.scope import Scope
 from .errors import StoreError, UsageProblem
+from .resultcache import ResultCache, disabled_by_env, task_name
 from .schema import MESSAGES
 from .store import Store
 from .vocabulary import ENGINES
@@ -55,11 +63,14 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class Engine:
     """How a run is executed: ``kind`` local|dask, ``jobs`` workers (None: the cores), a dask
-    ``scheduler`` address (None: a local dask cluster of ``jobs`` workers)."""
+    ``scheduler`` address (None: a local dask cluster of ``jobs`` workers); ``cache``: reuse per-group
+    results of earlier runs whose inputs are unchanged (``qunkit.resultcache``; off with --no-cache or
+    ``QUNKIT_NO_CACHE=1``)."""
 
     kind: str = "local"
     jobs: int | None = None
     scheduler: str | None = None
+    cache: bool = True
 
     def workers(self) -> int:
         return max(1, self.jobs or os.cpu_count() or 1)
@@ -108,6 +119,7 @@ class Run:
     results: list[Any]
     as_of: pd.Timestamp
     keys: list[str]
+    digest: str | None = None     # names the results exactly (from the cache entries; None: uncached)
 
 
 def _read(job: _Job, columns: Sequence[str]) -> tuple[Store, pd.DataFrame] | None:
@@ -156,12 +168,11 @@ def _one(job: _Job) -> Any:
     return job.task(GroupInput(job.key, job.meta, messages, members, as_of), **job.kwargs)
 
 
-def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int
-                ) -> tuple[pd.Timestamp | None, dict[str, int]]:
+def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int,
+                cached: _Cached | None = None) -> tuple[pd.Timestamp | None, dict[str, int]]:
     """The run's as_of (None: nothing in scope) and each group's in-scope message count."""
-    jobs = [_Job(str(store.root), k, metas[k], scope, (), _one) for k in keys]
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        found = list(pool.map(_newest, jobs))
+    jobs = [_Job(str(store.root), k, metas[k], scope, (), _newest) for k in keys]
+    found = _cached_map(jobs, cached, lambda todo: _threads(todo, workers), keep=lambda r: r[0] >= 0)
     sizes = {k: n for k, (n, _) in zip(keys, found, strict=True)}
     if scope.as_of is not None:
         return scope.as_of, sizes
@@ -181,7 +192,8 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
         raise UsageProblem(f"engine must be one of {', '.join(ENGINES)}, not {engine.kind!r}")
     metas = store.metas()
     keys = list(dict.fromkeys(store.keys_for(scope.groups)))   # a group named twice (name and id) once
-    as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers())
+    cached = _Cached.open(store, engine, metas, keys)
+    as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers(), cached)
     if keys and all(sizes[k] < 0 for k in keys):
         raise StoreError(f"no group of store {store.root} could be read (the warnings above name the parts; "
                          "`qunkit doctor` says how to repair)")
@@ -192,14 +204,79 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     per_group = per_group or {}
     jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, {**kwargs, **per_group.get(k, {})})
             for k in keys]
-    order = sorted(range(len(jobs)), key=lambda i: -sizes[jobs[i].key])   # big groups first: no long tail
-    total = sum(sizes[k] for k in keys)
-    small = total < POOL_MIN_ROWS
-    results = _map(_one, jobs, order, engine, small, progress)
+    results = _cached_map(jobs, cached, lambda todo: _sized_map(todo, sizes, engine, progress))
     kept = [(k, r) for k, r in zip(keys, results, strict=True) if r is not None]
     if not kept:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
-    return Run([r for _, r in kept], as_of, [k for k, _ in kept])
+    digest = None
+    if cached is not None and all(cached.entries.get(k) for k, _ in kept):
+        digest = ResultCache.combine(task_name(task), [(k, cached.entries[k]) for k, _ in kept])
+    return Run([r for _, r in kept], as_of, [k for k, _ in kept], digest)
+
+
+def over_groups(store: Store, done: Run, fn: Callable[[list[Any]], Any]) -> Any:
+    """``fn(done.results)`` -- a step over all groups' results, such as scoring roles across groups --
+    reused from the result cache when ``done`` names its results exactly (``Run.digest``)."""
+    if done.digest is None:
+        return fn(done.results)
+    cache, name = ResultCache(store.root), task_name(fn)
+    hit, value = cache.get(name, "all", done.digest)
+    if not hit:
+        value = fn(done.results)
+        cache.put(name, "all", done.digest, value)
+    return value
+
+
+def _sized_map(jobs: list[_Job], sizes: dict[str, int], engine: Engine, progress: Progress | None) -> list[Any]:
+    """``_one`` over ``jobs``, big groups first (no long tail); a small run stays in this process."""
+    order = sorted(range(len(jobs)), key=lambda i: -sizes[jobs[i].key])
+    small = sum(sizes[j.key] for j in jobs) < POOL_MIN_ROWS
+    return _map(_one, jobs, order, engine, small, progress)
+
+
+def _threads(jobs: list[_Job], workers: int) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        return list(pool.map(_newest, jobs))
+
+
+@dataclass
+class _Cached:
+    """The result cache as one run uses it: each group's data state, read once."""
+
+    cache: ResultCache
+    states: dict[str, str]
+    entries: dict[str, str | None] = field(default_factory=dict)   # key -> entry of the last map
+
+    @classmethod
+    def open(cls, store: Store, engine: Engine, metas: dict[str, dict], keys: list[str]) -> _Cached | None:
+        if not engine.cache or disabled_by_env():
+            return None
+        states = {k: store.group_state(k) + json.dumps(metas[k], sort_keys=True, ensure_ascii=False) for k in keys}
+        return cls(ResultCache(store.root), states)
+
+
+def _cached_map(jobs: list[_Job], cached: _Cached | None, compute: Callable[[list[_Job]], list[Any]],
+                keep: Callable[[Any], bool] = lambda r: r is not None) -> list[Any]:
+    """Each job's result from the cache where its inputs are unchanged; ``compute`` runs the others
+    (results in job order), and those ``keep`` accepts are stored (an unreadable group is not)."""
+    if cached is None or not jobs:
+        return compute(jobs)
+    name = task_name(jobs[0].task)
+    entries = [cached.cache.entry(name, cached.states[j.key], j.scope, j.columns, j.kwargs) for j in jobs]
+    cached.entries = {j.key: e for j, e in zip(jobs, entries, strict=True)}
+    results: list[Any] = [None] * len(jobs)
+    todo = []
+    for i, (job, entry) in enumerate(zip(jobs, entries, strict=True)):
+        hit, value = cached.cache.get(name, job.key, entry) if entry else (False, None)
+        if hit:
+            results[i] = value
+        else:
+            todo.append(i)
+    for i, value in zip(todo, compute([jobs[i] for i in todo]) if todo else [], strict=True):
+        results[i] = value
+        if entries[i] and keep(value):
+            cached.cache.put(name, jobs[i].key, entries[i], value)
+    return results
 
 
 def map_groups(store: Store, summary: Callable[..., Any], *, engine: Engine | None = None,

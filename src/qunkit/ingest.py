@@ -29,7 +29,6 @@ The one owner of the import rules, so that the CLI, cron jobs and a notebook all
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +48,8 @@ from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
 from .store import Store, group_key, kill_point
+from .unchanged import ImportResult, mark_unchanged
+from .unchanged import fingerprint as _fingerprint
 
 FLUSH_ROWS = 500_000  # rows buffered per group before a part file is written (bounds memory, not part count)
 
@@ -59,33 +60,7 @@ MAX_REPORTED = 20                       # implausible rows described one by one 
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 ProgressFactory = Callable[[Path], AbstractContextManager[Progress | None]]
-ResultHook = Callable[["ImportResult"], None]
-
-
-@dataclass
-class ImportResult:
-    """What importing one file did, for the CLI and for scripts."""
-
-    report: ParseReport
-    added: dict[str, int] = field(default_factory=dict)      # group_name -> rows added
-    duplicates: int = 0                                        # rows already in the store
-    skipped_unchanged: bool = False
-    skipped: str | None = None          # why a file found in a folder was not imported (not an export)
-    roster_group: str | None = None
-    roster_members: int = 0
-    roster_report: ParseReport | None = None
-
-    @property
-    def added_total(self) -> int:
-        return sum(self.added.values())
-
-    def as_dict(self) -> dict:
-        d = self.report.as_dict()
-        d.update(added=self.added_total, added_by_group=dict(self.added), duplicates=self.duplicates,
-                 skipped_unchanged=self.skipped_unchanged, skipped=self.skipped, roster_group=self.roster_group,
-                 roster_members=self.roster_members,
-                 roster_issues=[str(i) for i in self.roster_report.issues] if self.roster_report else [])
-        return d
+ResultHook = Callable[[ImportResult], None]
 
 
 def import_files(store: Store, paths: Iterable[str | os.PathLike], *, input_format: str | None = None,
@@ -147,7 +122,7 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
         if seen is not None and not _groups_intact(store, seen):
             seen = None   # a group the file wrote was deleted or damaged: read the file again
         if seen is not None:
-            _mark_unchanged(result, seen)
+            mark_unchanged(result, seen)
             keys = seen.get("keys")
         else:
             keys = _ingest(store, path, parser_cls, options, result, strict, progress, repair=force)
@@ -201,6 +176,7 @@ def _attach_to_file_group(store: Store, roster: Path, group: str | None, result:
         source, rows = store.roster_source(key) if key is not None else (None, 0)
         if source is not None and source == fingerprint:
             result.roster_group, result.roster_members = group, rows
+            store.record_roster_source(key, source, rows)   # stores from before the record get it here
             return
     else:
         key = fingerprint = None
@@ -279,16 +255,6 @@ def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) ->
     report.note("messages dated before their platform existed or in the future were not stored "
                 "(counted as bad lines)")
     return chunk[~bad]
-
-
-def _mark_unchanged(result: ImportResult, seen: dict) -> None:
-    """Fill the report of a file skipped as unchanged from what ``imports.json`` remembers of it."""
-    report = result.report
-    result.skipped_unchanged = True
-    report.messages = seen.get("messages", 0)
-    report.groups = dict.fromkeys(seen.get("groups", []), 0)
-    report.note(f"unchanged since it was imported on {seen.get('imported_at', '?')}: nothing to add "
-                "(--force re-reads it)")
 
 
 def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOptions, result: ImportResult,
@@ -450,21 +416,3 @@ def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     idx = np.searchsorted(sorted_keys, values)
     idx[idx >= len(sorted_keys)] = 0
     return sorted_keys[idx] == values
-
-
-def _fingerprint(path: Path) -> str | None:
-    """sha256 of the file's bytes (directories: of their files' names, sizes and mtimes)."""
-    h = hashlib.sha256()
-    if path.is_dir():
-        for p in sorted(path.rglob("*")):
-            if p.is_file():
-                st = p.stat()
-                h.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        return "dir:" + h.hexdigest()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(8 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()

@@ -17,12 +17,15 @@ process.  The rules, decided here once for the CLI, ``nightly.sh`` and notebooks
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BadInput
-from .formats import get_parser, sniff
+
+# ``sniff(path)`` -> the format's name, or BadInput when ``path`` is not an export.  The default reads the
+# file (``qunkit.formats``, loaded only then); ``qunkit.unchanged`` answers from imports.json instead.
+Sniffer = Callable[[Path], str]
 
 ROSTER_SUFFIXES = (".roster.csv", ".roster.xlsx", "-roster.csv", "-roster.xlsx")
 
@@ -55,8 +58,17 @@ def roster_for(export: Path, roster_dir: Path | None = None) -> Path | None:
     return None
 
 
-def _is_single_export(folder: Path, input_format: str | None) -> bool:
+def sniff_name(path: Path) -> str:
+    """The name of the format ``qunkit.formats.sniff`` picks for ``path`` (BadInput: not an export)."""
+    from .formats import sniff  # noqa: PLC0415 - the parsers load pandas; an unchanged re-import never needs them
+
+    return sniff(path).name
+
+
+def _is_single_export(folder: Path, input_format: str | None, sniff: Sniffer) -> bool:
     if input_format:
+        from .formats import get_parser  # noqa: PLC0415 - as in sniff_name
+
         return bool(getattr(get_parser(input_format), "accepts_directory", False))
     try:
         sniff(folder)
@@ -65,14 +77,14 @@ def _is_single_export(folder: Path, input_format: str | None) -> bool:
     return True
 
 
-def _folder_exports(folder: Path, inputs: Inputs, input_format: str | None) -> list[Path]:
+def _folder_exports(folder: Path, inputs: Inputs, input_format: str | None, sniff: Sniffer) -> list[Path]:
     found = []
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
         if p.name.startswith(".") or not p.is_file() or is_roster_name(p):
             continue
         try:
             if not input_format:   # a named format is the user's word for every file in the folder
-                inputs.formats[p] = sniff(p).name
+                inputs.formats[p] = sniff(p)
         except BadInput as exc:
             inputs.skipped.append((p, str(exc).split("\n", 1)[0].removeprefix(f"{p}: ")))
             continue
@@ -81,13 +93,13 @@ def _folder_exports(folder: Path, inputs: Inputs, input_format: str | None) -> l
 
 
 def expand_inputs(paths: Iterable[Path], roster_dir: Path | None = None, match_rosters: bool = True,
-                  input_format: str | None = None) -> Inputs:
+                  input_format: str | None = None, sniff: Sniffer = sniff_name) -> Inputs:
     """Resolve the import arguments into exports (folders expanded) and their matched rosters."""
     inputs = Inputs()
     named_rosters = []
     for path in map(Path, paths):
-        if path.is_dir() and not _is_single_export(path, input_format):
-            inputs.exports.extend(_folder_exports(path, inputs, input_format))
+        if path.is_dir() and not _is_single_export(path, input_format, sniff):
+            inputs.exports.extend(_folder_exports(path, inputs, input_format, sniff))
         elif path.is_file() and is_roster_name(path):
             named_rosters.append(path)   # `qunkit import exports/*` names the rosters too
         else:

@@ -72,6 +72,7 @@ from .identity import merged_messages
 from .members import attribute_senders, derive_members, present_at
 from .private import FILE_MODE, make_dirs, open_private, write_text
 from .schema import FACTS, MESSAGES, conform, fill_missing
+from .unchanged import ROSTER_SOURCE_FILE, roster_source_record
 
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
 PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
@@ -391,6 +392,7 @@ class Store:
         Parquet footer so an unchanged roster need not be read again (``roster_source``)."""
         path = self.groups_dir / key / "roster.parquet"
         make_dirs(path.parent)
+        (path.parent / ROSTER_SOURCE_FILE).unlink(missing_ok=True)   # never describes another roster
         tmp = path.with_name(".tmp-roster.parquet")
         table = pa.Table.from_pandas(roster, preserve_index=False)
         if source:
@@ -398,6 +400,18 @@ class Store:
         with open_private(tmp) as fh:
             pq.write_table(table, fh)
         os.replace(tmp, path)
+        if source:
+            self.record_roster_source(key, source, table.num_rows)
+
+    @_writing
+    def record_roster_source(self, key: str, source: str, rows: int) -> None:
+        """Write ``groups/<key>/roster-source.json`` (the footer's fingerprint and rows, and the stat of the
+        roster.parquet it describes), so ``qunkit.unchanged`` can tell an unchanged roster without pyarrow.
+        Written after roster.parquet; a record that does not match its stat is ignored there."""
+        path = self.groups_dir / key / "roster.parquet"
+        record = roster_source_record(path, source, rows)
+        if self._read_json_lenient(path.parent / ROSTER_SOURCE_FILE) != record:
+            self._write_json(path.parent / ROSTER_SOURCE_FILE, record)
 
     def roster_source(self, key: str) -> tuple[str | None, int]:
         """(fingerprint ``write_roster`` recorded, rows) of group ``key``'s roster; (None, 0) without one."""
@@ -460,6 +474,20 @@ class Store:
     @_writing
     def write_derived_stamp(self, key: str, stamp: dict) -> None:
         self._write_json(self.groups_dir / key / "derived.json", stamp)
+
+    def group_state(self, key: str) -> str:
+        """A digest of what group ``key``'s data is on disk: the name, size and mtime of every part a
+        reader counts and of its roster.  Parts are written once under a fresh name (compaction
+        writes a new one), so new messages, a repair or a new roster always change it; no file is read
+        (``qunkit.resultcache`` keys results by it)."""
+        h = hashlib.sha256(key.encode())
+        for path in [*self._parts(key), self.groups_dir / key / "roster.parquet"]:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
 
     def row_count(self, key: str) -> int:
         """Messages stored for group ``key`` (from the part footers: no rows are read)."""

@@ -122,7 +122,7 @@ def scope_options(f: Callable) -> Callable:
 
 
 def engine_options(f: Callable) -> Callable:
-    """--jobs/--engine/--scheduler -> an ``engine`` keyword argument (``qunkit.engine.Engine``)."""
+    """--jobs/--engine/--scheduler/--no-cache -> an ``engine`` keyword argument (``qunkit.engine.Engine``)."""
 
     @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                   help="Groups analysed in parallel (default: the number of cores; 1: in this process).")
@@ -131,12 +131,15 @@ def engine_options(f: Callable) -> Callable:
     @click.option("--scheduler", default=None, metavar="ADDRESS",
                   help="With --engine dask: an existing scheduler (tcp://host:8786); its workers read the store "
                        "path themselves. Default: a local cluster of --jobs workers.")
+    @click.option("--no-cache", is_flag=True,
+                  help="Recompute every group instead of reusing results of unchanged groups from earlier runs "
+                       "(kept in STORE/cache; or set QUNKIT_NO_CACHE=1).")
     @functools.wraps(f)
-    def wrapper(*args, jobs, engine_kind, scheduler, **kwargs):
+    def wrapper(*args, jobs, engine_kind, scheduler, no_cache, **kwargs):
         from ..engine import Engine
 
         if scheduler and engine_kind != "dask":
             raise click.UsageError("--scheduler needs --engine dask")
-        return f(*args, engine=Engine(kind=engine_kind, jobs=jobs, scheduler=scheduler), **kwargs)
+        return f(*args, engine=Engine(kind=engine_kind, jobs=jobs, scheduler=scheduler, cache=not no_cache), **kwargs)
 
     return wrapper

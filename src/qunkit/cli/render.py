@@ -1,4 +1,7 @@
-"""How a result becomes text: table, json or csv (pandas is imported here, not at ``--help``).
+"""How a result becomes text: table, json or csv.
+
+pandas and numpy are never imported here: a value can only be one of theirs when its module is
+already loaded (``sys.modules``), so an unchanged re-import renders its summary without them.
 
 - ``table``: a rich table on a terminal; plain aligned text (no colour, no box
   drawing) when stdout is piped or written with ``-o``, so cron mail, files and
@@ -18,13 +21,13 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..safetext import safe_text
 from .output import is_terminal
+
+if TYPE_CHECKING:
+    from pandas import DataFrame
 
 _JSON_CONTROLS = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0)]}
 
@@ -33,36 +36,51 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def plain(value: Any) -> Any:
     """Turn pandas/numpy/datetime values into JSON-able Python values."""
-    if value is None or value is pd.NaT:  # NaT is a datetime subclass: isoformat() would give "NaT"
+    if type(value) in (str, int, bool):   # most cells: nothing to convert (and never NA)
+        return value
+    pd, np = sys.modules.get("pandas"), sys.modules.get("numpy")
+    if value is None or (pd is not None and value is pd.NaT):  # NaT is a datetime: isoformat() gives "NaT"
         return None
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if isinstance(value, (list, tuple)) or (np is not None and isinstance(value, np.ndarray)):
         return [plain(v) for v in value]
-    if isinstance(value, pd.Timestamp):
+    if pd is not None and isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.isoformat()
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
-    if isinstance(value, pd.Timedelta):
+    if pd is not None and isinstance(value, pd.Timedelta):
         return None if pd.isna(value) else value.total_seconds()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        value = float(value)
+    if np is not None:
+        value = _numpy_scalar(value, np)
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else round(value, 6)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
+    if pd is not None:
+        try:
+            if pd.isna(value):
+                return None
+        except (TypeError, ValueError):
+            pass
     return value
 
 
-def records(data: pd.DataFrame | Sequence[dict]) -> list[dict]:
-    if isinstance(data, pd.DataFrame):
+def _numpy_scalar(value: Any, np: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _is_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
+def records(data: DataFrame | Sequence[dict]) -> list[dict]:
+    if _is_frame(data):
         cols = list(data.columns)
         return [{c: plain(v) for c, v in zip(cols, row, strict=True)} for row in data.itertuples(index=False)]
     return [{k: plain(v) for k, v in r.items()} for r in data]
@@ -88,9 +106,9 @@ def _cell_text(value: Any) -> str:
     return safe_text(str(value))   # chat text never reaches a terminal or a spreadsheet as a control sequence
 
 
-def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
+def to_csv(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
     rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    cols = list(columns or (data.columns if _is_frame(data) else (rows[0].keys() if rows else [])))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow([neutralise(str(c)) for c in cols])
@@ -104,18 +122,18 @@ def to_csv(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = 
     return buf.getvalue()
 
 
-def to_json(data: pd.DataFrame | Sequence[dict] | dict) -> str:
+def to_json(data: DataFrame | Sequence[dict] | dict) -> str:
     payload = plain(data) if isinstance(data, dict) else records(data)
     # json.dumps escapes C0 controls itself; DEL and C1 (0x9b is an 8-bit CSI) are escaped here, so the
     # text a script parses is exact and nothing in it acts on a terminal
     return json.dumps(payload, ensure_ascii=False, indent=2).translate(_JSON_CONTROLS)
 
 
-def to_text_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
+def to_text_table(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
                   title: str | None = None) -> str:
     """Plain aligned text for pipes and cron mail (East Asian wide chars counted as 2)."""
     rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    cols = list(columns or (data.columns if _is_frame(data) else (rows[0].keys() if rows else [])))
     cells = [[str(c) for c in cols]] + [[_cell_text(r.get(c)).replace("\n", " ") for c in cols] for r in rows]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cols))]
     lines = [title] if title else []
@@ -134,13 +152,13 @@ def _pad(s: str, width: int) -> str:
     return s + " " * (width - _width(s))
 
 
-def rich_table(data: pd.DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
+def rich_table(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
                title: str | None = None):
     from rich.markup import escape
     from rich.table import Table
 
     rows = records(data)
-    cols = list(columns or (data.columns if isinstance(data, pd.DataFrame) else (rows[0].keys() if rows else [])))
+    cols = list(columns or (data.columns if _is_frame(data) else (rows[0].keys() if rows else [])))
     table = Table(title=title, show_lines=False)
     for c in cols:
         table.add_column(str(c), overflow="fold")

@@ -21,7 +21,7 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import ROLES, member_features, roles_from_features
 from ..analysis.scope import Scope
 from ..analysis.text_features import Features, compute_features
-from ..engine import Engine, GroupInput, Progress, combine, run
+from ..engine import Engine, GroupInput, Progress, combine, over_groups, run
 from ..errors import EXIT_THRESHOLD
 from ..localtime import DEFAULT_TZ
 from ..vocabulary import PERIODS
@@ -131,7 +131,7 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
           progress: Progress | None = None) -> Result:
     """Each member's main role, the score per role and the reasons; ``only`` keeps some roles."""
     done = run(store, scope, member_features_group, engine=engine, progress=progress, lexicon=lexicon)
-    out, as_of = scored_roles(done.results), done.as_of
+    out, as_of = over_groups(store, done, scored_roles), done.as_of
     notes = [as_of_note(as_of, tz),
              no_roster_note(out, "silent members are invisible, lurkers cannot all be counted"),
              _role_counts(out)]

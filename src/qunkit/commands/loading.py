@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from platformdirs import user_data_dir
 
 from ..errors import StoreError
-from ..store import Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,8 +21,15 @@ def default_store() -> Path:
     return Path(user_data_dir("qunkit", appauthor=False))
 
 
+def store_root(store_dir: Path | str | None = None) -> Path:
+    """The store directory a command uses: ``--store``/``$QUNKIT_STORE``, else ``default_store()``."""
+    return Path(store_dir) if store_dir else default_store()
+
+
 def open_store(store_dir: Path | str | None = None) -> Store:
-    return Store(Path(store_dir) if store_dir else default_store())
+    from ..store import Store  # noqa: PLC0415 - pandas and pyarrow load with the store, not before
+
+    return Store(store_root(store_dir))
 
 
 def load_scope(store: Store, scope: Scope, hint: str = "qunkit import FILE"

@@ -14,7 +14,7 @@ import pandas as pd
 from ..analysis.prune import COLUMNS, prune_candidates, read_keep
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..engine import Engine, GroupInput, Progress, combine, run
+from ..engine import Engine, GroupInput, Progress, combine, over_groups, run
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ, local_text
@@ -59,11 +59,12 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
     # two passes: the roles (advertisers are listed whatever their recency) are scored over all groups
     # together, then each group's candidates are judged with its members' roles
     first = run(store, scope, member_features_group, engine=engine, progress=progress)
-    roles = scored_roles(first.results)[["group_id", "member_id", "role"]]
+    roles = over_groups(store, first, scored_roles)[["group_id", "member_id", "role"]]
     as_of = first.as_of
     of_group = dict(tuple(roles.groupby("group_id", sort=False)))
     metas, empty = store.metas(), roles.iloc[:0]
-    by_key = {k: of_group.get(metas[k]["group_id"], empty) for k in first.keys}
+    # each group's roles with an index of its own: its prune list (and cache entry) depends on its rows only
+    by_key = {k: of_group.get(metas[k]["group_id"], empty).reset_index(drop=True) for k in first.keys}
     done = run(store, replace(scope, as_of=as_of), prune_group, engine=engine, progress=progress,
                per_group={k: {"roles": r} for k, r in by_key.items()}, days=days, grace_days=grace_days,
                min_messages=min_messages, keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from ..keys import message_keys
 from ..localtime import DEFAULT_TZ
+from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
 from ..schema import MESSAGES, conform
 from .events import parse_events
 from .textio import file_encoding, iter_text_chunks
@@ -39,7 +40,6 @@ REQUIRED_COLUMNS = ("group_id", "group_name", "chat_type", "ts", "sender_id", "s
                     "source_line")
 OPTIONAL_COLUMNS = ("sender_title", "sender_account_name", "event", "event_actor", "event_target", "mentions", "reply_to", "msg_id")
 
-MAX_KEPT_ISSUES = 20
 # Rows a record-by-record parser gathers before it yields a chunk: ~1 KB of Python objects
 # per row while a chunk fills, so ~50 MB, and few enough chunks that per-chunk work is amortised.
 ROWS_PER_CHUNK = 50_000
@@ -57,57 +57,6 @@ class ParseOptions:
     group: str | None = None       # chat name for layouts that do not carry one (WeChatMsg names files after it)
     dayfirst: bool | None = None   # D/M vs M/D for WhatsApp dates when the file's own dates leave it open
     chunk_bytes: int = 8 << 20     # streaming chunk size for text formats (peak memory ~70x this)
-
-
-@dataclass
-class ParseIssue:
-    file: str
-    line: int
-    reason: str
-    excerpt: str = ""
-
-    def __str__(self) -> str:
-        ex = f": {self.excerpt[:80]!r}" if self.excerpt else ""
-        return f"{self.file}:{self.line}: {self.reason}{ex}"
-
-
-@dataclass
-class ParseReport:
-    """What one file's import did; printed by the CLI and returned by the library."""
-
-    file: str
-    format: str = ""
-    messages: int = 0
-    bad_lines: int = 0
-    issues: list[ParseIssue] = field(default_factory=list)
-    truncated: bool = False
-    notes: list[str] = field(default_factory=list)
-    encoding: str = ""
-    groups: dict[str, int] = field(default_factory=dict)  # group_name -> messages parsed
-    bytes_read: int = 0   # parsers update it as they stream, for progress bars
-
-    def issue(self, line: int, reason: str, excerpt: str = "", count: int = 1) -> None:
-        """Count ``count`` unparsed lines; keep the first few for the report."""
-        self.bad_lines += count
-        if len(self.issues) < MAX_KEPT_ISSUES:
-            self.issues.append(ParseIssue(self.file, line, reason, excerpt))
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
-    def as_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "encoding": self.encoding,
-            "messages": self.messages,
-            "bad_lines": self.bad_lines,
-            "issues": [str(i) for i in self.issues],
-            "truncated": self.truncated,
-            "notes": list(self.notes),
-            "groups": dict(self.groups),
-        }
 
 
 class Parser(ABC):
