@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from helpers import qq_export_file
 
 from qunkit.cli import cli
 
@@ -15,10 +16,7 @@ SEP = "=" * 64
 def export(tmp_path: Path, group: str = "读书会", n: int = 12) -> Path:
     body = "".join(f"2024-05-{1 + i // 4:02d} 20:{i:02d}:00 成员{i % 3}({30001 + i % 3})\n消息 {i}\n\n" for i in range(n))
     body += "2024-05-04 09:00:00 系统消息(10000)\n新人(30009)加入本群。\n\n"
-    path = tmp_path / "export.txt"
-    path.write_text(f"消息记录（此消息记录为文本格式，不支持重新导入）\n\n{SEP}\n消息分组:我的QQ群\n{SEP}\n"
-                    f"消息对象:{group}\n{SEP}\n\n{body}", encoding="utf-8-sig")
-    return path
+    return qq_export_file(tmp_path / "export.txt", group, body)
 
 
 def run(*args: str):

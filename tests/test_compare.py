@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import qq_export_file
 
 from qunkit.analysis.compare import (
     MIN_CHARS,
@@ -43,11 +44,7 @@ def _json(*args: str):
 
 def _qq(path: Path, group: str, rows: list[tuple[str, str, str, str]]) -> Path:
     """A QQ message-manager .txt export: rows of (time, name, qq number, text)."""
-    head = f"消息记录（此消息记录为文本格式，不支持重新导入）\n\n{'=' * 64}\n消息分组:我的QQ群\n{'=' * 64}\n" \
-           f"消息对象:{group}\n{'=' * 64}\n\n"
-    body = "".join(f"{t} {name}({qq})\n{text}\n\n" for t, name, qq, text in rows)
-    path.write_text(head + body, encoding="utf-8-sig")
-    return path
+    return qq_export_file(path, group, "".join(f"{t} {name}({qq})\n{text}\n\n" for t, name, qq, text in rows))
 
 
 def _wechat(path: Path, rows: list[tuple[str, str, str]]) -> Path:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from analysis_helpers import chat, members_frame
 from click.testing import CliRunner
+from helpers import qq_export_file
 
 from qunkit.analysis import impact as im
 from qunkit.analysis.scope import Scope
@@ -62,10 +63,7 @@ def planted_export(tmp_path: Path) -> Path:
         ts = LIVE + pd.Timedelta(minutes=30 + i)
         lines.append((ts, _line(ts, ("系统消息", 10000), f"{who[0]}({who[1]})加入本群。")))
     body = "".join(t for _, t in sorted(lines, key=lambda x: x[0]))
-    path = tmp_path / "planted.txt"
-    path.write_text(f"消息记录（此消息记录为文本格式，不支持重新导入）\n\n{SEP}\n消息分组:我的QQ群\n{SEP}\n"
-                    f"消息对象:活动测试群\n{SEP}\n\n{body}", encoding="utf-8-sig")
-    return path
+    return qq_export_file(tmp_path / "planted.txt", "活动测试群", body)
 
 
 def run(*args: str):

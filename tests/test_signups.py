@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import qq_export_file
 from prune_frames import at, members, messages
 
 from qunkit.analysis.signups import entry_name, find_chains, parse_chain, signup_status
@@ -66,14 +67,11 @@ def test_chains_versions_and_attribution():
 
 def _qq_export(path: Path) -> Path:
     """A small QQ .txt export with one 接龙 re-posted by three members."""
-    head = "消息记录（此消息记录为文本格式，不支持重新导入）\n\n" + "=" * 64 + "\n消息分组:我的QQ群\n" + "=" * 64 + \
-           "\n消息对象:爬山群\n" + "=" * 64 + "\n\n"
     msgs = [("2024-05-01 09:00:00", "老张", "10001", "早"), ("2024-05-01 09:05:00", "小红", "10002", V1),
             ("2024-05-01 09:10:00", "阿李", "10003", V2.replace("张三", "小红").replace("李四", "阿李")),
             ("2024-05-01 09:20:00", "阿明", "10004", "收到"), ("2024-05-01 09:30:00", "老张", "10001", "周六见")]
-    body = "".join(f"{ts} {name}({qq})\n{text}\n\n" for ts, name, qq, text in msgs)
-    path.write_text(head + body, encoding="utf-8")
-    return path
+    return qq_export_file(path, "爬山群", "".join(f"{ts} {name}({qq})\n{text}\n\n" for ts, name, qq, text in msgs),
+                        encoding="utf-8")
 
 
 def test_cli_signups(tmp_path):
