@@ -10,8 +10,6 @@ from helpers import qq_export_file
 
 from qunkit.cli import cli
 
-SEP = "=" * 64
-
 
 def export(tmp_path: Path, group: str = "读书会", n: int = 12) -> Path:
     body = "".join(f"2024-05-{1 + i // 4:02d} 20:{i:02d}:00 成员{i % 3}({30001 + i % 3})\n消息 {i}\n\n" for i in range(n))

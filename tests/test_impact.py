@@ -19,7 +19,6 @@ from qunkit.cli import cli
 from qunkit.commands.loading import load_scope
 from qunkit.store import Store
 
-SEP = "=" * 64
 D0 = pd.Timestamp("2024-03-04")                          # a Monday; the log runs 6 weeks
 LIVE = D0 + pd.Timedelta(days=29, hours=19)              # Tue 2024-04-02 19:00: "tonight 20:00", then a surge
 FLAT = D0 + pd.Timedelta(days=38, hours=10)              # Thu 2024-04-11 10:00: "Saturday 15:00", nothing after
