@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .unchanged import fingerprint
 
 DIR = "cache"
 ENV = "QUNKIT_NO_CACHE"
@@ -70,7 +71,7 @@ def token(value: Any) -> str:
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     if isinstance(value, Path):
-        return f"file:{_file_digest(value)}"
+        return f"file:{fingerprint(value) or f'unreadable:{value}'}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(token(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -90,13 +91,6 @@ def _pandas_token(value: Any) -> str:
         head = repr([(str(c), str(t)) for c, t in value.dtypes.items()])
         return "frame:" + hashlib.sha256(head.encode() + rows).hexdigest()
     raise _Untokenisable(type(value).__name__)
-
-
-def _file_digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return f"unreadable:{path}"
 
 
 def task_name(task: Callable[..., Any]) -> str:
