@@ -52,6 +52,14 @@ def store(tmp_path_factory) -> Store:
     return st
 
 
+@pytest.fixture(params=[0, 1500, None], ids=["one group per task", "batches of ~3 groups", "default batches"])
+def batch_rows(request, monkeypatch) -> int:
+    """Every comparison with the per-group tasks unbatched, in small batches and in the default ones."""
+    if request.param is not None:
+        monkeypatch.setattr(engine_mod, "BATCH_ROWS", request.param)
+    return engine_mod.BATCH_ROWS
+
+
 SCOPES = {
     "all": Scope(),
     "as-of mid-history": Scope(as_of=parse_when("2024-02-20 12:00", "Asia/Shanghai")),
@@ -76,6 +84,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("scope", list(SCOPES.values()), ids=list(SCOPES))
+@pytest.mark.usefixtures("batch_rows")
 def test_risk_roles_activity_match_all_at_once(store, scope) -> None:
     messages, members, as_of, F = _all_at_once(store, scope)
     risk = cmd.risk(store, scope, engine=SERIAL)
@@ -89,6 +98,7 @@ def test_risk_roles_activity_match_all_at_once(store, scope) -> None:
 
 
 @pytest.mark.parametrize("scope", [SCOPES["all"], SCOPES["as-of mid-history"]], ids=["all", "as-of"])
+@pytest.mark.usefixtures("batch_rows")
 def test_prune_matches_all_at_once(store, scope) -> None:
     messages, members, as_of, _ = _all_at_once(store, scope)
     ref = prune_candidates(messages, members, assign_roles(messages, members, as_of), as_of, 30, min_messages=5)
@@ -98,6 +108,7 @@ def test_prune_matches_all_at_once(store, scope) -> None:
     assert list(no_roster.items) == ref.attrs["no_roster"] and len(ref.attrs["no_roster"]) == 2
 
 
+@pytest.mark.usefixtures("batch_rows")
 def test_analyze_matches_all_at_once(store) -> None:
     messages, members, as_of, F = _all_at_once(store, Scope())
     roles = current_roles(assign_roles(messages, members, as_of, features=F))
@@ -123,6 +134,7 @@ def test_default_as_of_is_the_newest_message_across_groups(store) -> None:
 
 def test_process_pool_matches_serial(store, monkeypatch) -> None:
     monkeypatch.setattr(engine_mod, "POOL_MIN_ROWS", 0)       # this store is small: force the pool
+    monkeypatch.setattr(engine_mod, "BATCH_ROWS", 1500)      # and several batches of a few groups
     used = []
     real = engine_mod._pool_map
     monkeypatch.setattr(engine_mod, "_pool_map", lambda *a, **k: used.append(1) or real(*a, **k))

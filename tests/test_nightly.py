@@ -109,16 +109,16 @@ def test_a_damaged_part_is_not_trusted(corpus: dict) -> None:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The result cache on, and the groups each run computes (engine._one calls) recorded."""
+    """The result cache on, and the groups each run computes (the groups of every task) recorded."""
     monkeypatch.delenv(ENV, raising=False)
     calls: list[str] = []
-    one = engine._one
+    one = engine._one_batch
 
-    def counting(job):
-        calls.append(job.key)
-        return one(job)
+    def counting(batch):
+        calls.extend(job.key for job in batch.jobs)
+        return one(batch)
 
-    monkeypatch.setattr(engine, "_one", counting)
+    monkeypatch.setattr(engine, "_one_batch", counting)
     return calls
 
 

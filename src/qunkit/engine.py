@@ -15,6 +15,16 @@ Two passes:
    so empty groups are skipped and big ones start first;
 2. the task per group, with that one ``as_of``.
 
+Small groups are analysed together: a task marked ``batched(split)`` gets
+several groups in one frame (up to ``BATCH_ROWS`` messages; a bigger group
+alone) and ``split`` cuts its result back into one result per group.  The
+analysis functions never mix groups, so the rows are the same; what changes is
+the fixed cost of every pandas call, paid once per batch instead of once per
+group (a store of thousands of 10,000-message groups spent most of its time
+there).  Memory is then bounded by ``max(largest group, BATCH_ROWS)`` times
+the workers.  The result cache stays per group: only the groups that missed it
+are batched, so one changed group recomputes that group alone.
+
 Engines: ``local`` (a process pool of ``jobs`` workers; ``jobs=1``, or a small
 scope, runs in this process) and ``dask`` (``client.map`` on a
 dask.distributed cluster: the workers open the store path themselves, so it
@@ -56,6 +66,7 @@ ANALYSIS_COLUMNS: tuple[str, ...] = tuple(c for c in MESSAGES.names if c not in 
 # below this many messages in scope a process pool costs more (start-up, pickling) than it saves
 POOL_MIN_ROWS = 200_000
 POOL_MIN_GROUPS = 32      # the same for a map without sizes (``map_groups``)
+BATCH_ROWS = 250_000      # messages one task of a ``batched`` analysis reads at most (bigger groups: alone)
 
 Progress = Callable[[int, int], None]
 
@@ -76,9 +87,30 @@ class Engine:
         return max(1, self.jobs or os.cpu_count() or 1)
 
 
+Split = Callable[[Any, list[str]], dict[str, Any]]
+
+
+def batched(split: Split) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a per-group task as one that may get several groups at once (see the module docstring):
+    ``split(result, group_ids)`` returns each of those groups' result, as the task would have
+    returned it for that group alone.  A batched task must not read ``GroupInput.key``/``meta``
+    (for a batch they are its first group's)."""
+    def mark(task: Callable[..., Any]) -> Callable[..., Any]:
+        task.split_groups = split   # type: ignore[attr-defined]
+        return task
+    return mark
+
+
+def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """A frame with a ``group_id`` column as one frame per group (rows in their order; empty when none)."""
+    gid = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else np.array([], object)
+    return {g: frame[gid == g].reset_index(drop=True) for g in group_ids}
+
+
 @dataclass(frozen=True)
 class GroupInput:
-    """What a task function gets: one group's scoped messages, its members and the run's as_of."""
+    """What a task function gets: one group's scoped messages, its members and the run's as_of
+    (for a ``batched`` task, possibly several groups' in one frame)."""
 
     key: str
     meta: dict
@@ -100,13 +132,21 @@ class _Job:
     kwargs: dict = field(default_factory=dict)
 
 
-class _OneGroup(Store):
-    """The store as one task sees it: only its own group is listed.  ``Store.metas()`` reads every
-    group's meta.json; called once per group read it would make a run O(groups^2)."""
+@dataclass(frozen=True)
+class _Batch:
+    """Several groups' jobs (same task, scope and columns) run as one task."""
 
-    def __init__(self, root: str, key: str, meta: dict) -> None:
+    jobs: tuple[_Job, ...]
+
+
+class _OneGroup(Store):
+    """The store as one task sees it: only its own group (or its batch's groups) is listed.
+    ``Store.metas()`` reads every group's meta.json; called once per group read it would make a run
+    O(groups^2)."""
+
+    def __init__(self, root: str, key: str, meta: dict, more: dict[str, dict] | None = None) -> None:
         super().__init__(root)
-        self._only = {key: meta}
+        self._only = {key: meta, **(more or {})}
 
     def metas(self) -> dict[str, dict]:
         return dict(self._only)
@@ -166,6 +206,74 @@ def _one(job: _Job) -> Any:
         return None
     members = store.members([job.key], messages=messages)
     return job.task(GroupInput(job.key, job.meta, messages, members, as_of), **job.kwargs)
+
+
+def _one_batch(batch: _Batch) -> list[Any]:
+    """``_one`` for every job of ``batch``, reading and analysing its groups together (results in job
+    order; None for a group without messages in scope or one that could not be read)."""
+    jobs = batch.jobs
+    first, keys = jobs[0], [j.key for j in jobs]
+    ids = [str(j.meta.get("group_id", j.key)) for j in jobs]
+    split = getattr(first.task, "split_groups", None)
+    if len(jobs) == 1:
+        result = _one(first)
+        return [result if result is None or split is None else split(result, ids)[ids[0]]]
+    store = _OneGroup(first.root, first.key, first.meta, {j.key: j.meta for j in jobs[1:]})
+    try:
+        messages = store.messages(keys, columns=list(first.columns))
+    except StoreError:          # none of them readable: named in warnings, as for one group
+        return [None] * len(jobs)
+    messages, as_of = first.scope.apply(messages)
+    if not len(messages):
+        return [None] * len(jobs)
+    members = store.members(keys, messages=messages)
+    kwargs = _merged_kwargs(jobs)
+    assert kwargs is not None    # _batches only groups jobs whose options merge
+    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of), **kwargs)
+    parts = split(result, ids)
+    present = set(messages["group_id"].astype(str).unique())
+    return [parts.get(i) if i in present else None for i in ids]
+
+
+def _merged_kwargs(jobs: Sequence[_Job]) -> dict | None:
+    """The options of one task over ``jobs``: the same object for all, or per-group frames
+    (``per_group``) concatenated; None when they cannot be merged (the jobs then run one by one)."""
+    out = {}
+    for name in jobs[0].kwargs:
+        values = [j.kwargs.get(name) for j in jobs]
+        if all(v is values[0] for v in values):
+            out[name] = values[0]
+        elif all(isinstance(v, pd.DataFrame) for v in values):
+            out[name] = pd.concat(values, ignore_index=True)
+        else:
+            return None
+    if any(set(j.kwargs) != set(jobs[0].kwargs) for j in jobs):
+        return None
+    return out
+
+
+def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
+    """``jobs`` (in store order) packed into batches of at most ``BATCH_ROWS`` in-scope messages, when
+    their task is ``batched``; else one job per batch."""
+    if not jobs or BATCH_ROWS <= 0 or not hasattr(jobs[0].task, "split_groups"):
+        return [_Batch((j,)) for j in jobs]
+    out, cur, rows = [], [], 0
+    for job in jobs:
+        n = sizes[job.key]
+        if cur and rows + n > BATCH_ROWS:
+            out.append(cur)
+            cur, rows = [], 0
+        cur.append(job)
+        rows += n
+    if cur:
+        out.append(cur)
+    batches = []
+    for group in out:
+        if len(group) > 1 and _merged_kwargs(group) is None:
+            batches += [_Batch((j,)) for j in group]
+        else:
+            batches.append(_Batch(tuple(group)))
+    return batches
 
 
 def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int,
@@ -228,10 +336,14 @@ def over_groups(store: Store, done: Run, fn: Callable[[list[Any]], Any]) -> Any:
 
 
 def _sized_map(jobs: list[_Job], sizes: dict[str, int], engine: Engine, progress: Progress | None) -> list[Any]:
-    """``_one`` over ``jobs``, big groups first (no long tail); a small run stays in this process."""
-    order = sorted(range(len(jobs)), key=lambda i: -sizes[jobs[i].key])
-    small = sum(sizes[j.key] for j in jobs) < POOL_MIN_ROWS
-    return _map(_one, jobs, order, engine, small, progress)
+    """``_one`` over ``jobs`` (packed into batches for a ``batched`` task), big tasks first (no long
+    tail); a small run stays in this process.  Results in job order."""
+    batches = _batches(jobs, sizes)
+    weight = [sum(sizes[j.key] for j in b.jobs) for b in batches]
+    order = sorted(range(len(batches)), key=lambda i: -weight[i])
+    small = sum(weight) < POOL_MIN_ROWS
+    done = _map(_one_batch, batches, order, engine, small, progress, [len(b.jobs) for b in batches])
+    return [r for results in done for r in results]
 
 
 def _threads(jobs: list[_Job], workers: int) -> list[Any]:
@@ -289,22 +401,39 @@ def map_groups(store: Store, summary: Callable[..., Any], *, engine: Engine | No
     return _map(_summary, jobs, list(range(len(jobs))), engine, len(jobs) < POOL_MIN_GROUPS, progress)
 
 
-def _map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], engine: Engine, small: bool,
-         progress: Progress | None) -> list[Any]:
-    """``fn`` over ``jobs`` (results in job order) on the engine; a small run stays in this process."""
+Tick = Callable[[int], None]
+
+
+def _map(fn: Callable[[Any], Any], jobs: list[Any], order: list[int], engine: Engine, small: bool,
+         progress: Progress | None, weights: list[int] | None = None) -> list[Any]:
+    """``fn`` over ``jobs`` (results in job order) on the engine; a small run stays in this process.
+    ``progress`` gets (done, total) counted in ``weights`` (the groups of each batch; default 1 per job)."""
+    tick = _ticker(progress, weights or [1] * len(jobs))
     if engine.kind == "dask":
-        return _dask_map(fn, jobs, order, engine, progress)
+        return _dask_map(fn, jobs, order, engine, tick)
     if engine.workers() == 1 or len(jobs) <= 1 or small:
-        return _serial_map(fn, jobs, progress)
-    return _pool_map(fn, jobs, order, engine.workers(), progress)
+        return _serial_map(fn, jobs, tick)
+    return _pool_map(fn, jobs, order, engine.workers(), tick)
 
 
-def _serial_map(fn: Callable[[_Job], Any], jobs: list[_Job], progress: Progress | None) -> list[Any]:
+def _ticker(progress: Progress | None, weights: list[int]) -> Tick | None:
+    """Job ``i`` finished -> ``progress(done, total)`` in units of ``weights``."""
+    if progress is None:
+        return None
+    total, done = sum(weights), [0]
+
+    def tick(i: int) -> None:
+        done[0] += weights[i]
+        progress(done[0], total)
+    return tick
+
+
+def _serial_map(fn: Callable[[Any], Any], jobs: list[Any], tick: Tick | None) -> list[Any]:
     out = []
     for i, job in enumerate(jobs):
         out.append(fn(job))
-        if progress:
-            progress(i + 1, len(jobs))
+        if tick:
+            tick(i)
     return out
 
 
@@ -318,21 +447,22 @@ def _context(preload: list[str]) -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _pool_map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], workers: int,
-              progress: Progress | None) -> list[Any]:
+def _pool_map(fn: Callable[[Any], Any], jobs: list[Any], order: list[int], workers: int,
+              tick: Tick | None) -> list[Any]:
     results: list[Any] = [None] * len(jobs)
-    ctx = _context([jobs[0].task.__module__])
+    first = jobs[0].jobs[0] if isinstance(jobs[0], _Batch) else jobs[0]
+    ctx = _context([first.task.__module__])
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
         futures = {pool.submit(fn, jobs[i]): i for i in order}
-        for done, fut in enumerate(as_completed(futures), 1):
+        for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
-            if progress:
-                progress(done, len(jobs))
+            if tick:
+                tick(futures[fut])
     return results
 
 
-def _dask_map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], engine: Engine,
-              progress: Progress | None) -> list[Any]:
+def _dask_map(fn: Callable[[Any], Any], jobs: list[Any], order: list[int], engine: Engine,
+              tick: Tick | None) -> list[Any]:
     """The same ``_one`` per group on a dask.distributed cluster (``engine.scheduler``, else a local one)."""
     try:
         distributed = importlib.import_module("dask.distributed")   # optional extra: qunkit[dask]
@@ -349,10 +479,10 @@ def _dask_map(fn: Callable[[_Job], Any], jobs: list[_Job], order: list[int], eng
         futures = client.map(fn, [jobs[i] for i in order], pure=False)
         index = {f.key: i for f, i in zip(futures, order, strict=True)}
         results: list[Any] = [None] * len(jobs)
-        for done, fut in enumerate(distributed.as_completed(futures), 1):
+        for fut in distributed.as_completed(futures):
             results[index[fut.key]] = fut.result()
-            if progress:
-                progress(done, len(jobs))
+            if tick:
+                tick(index[fut.key])
         return results
     finally:
         client.close()

@@ -90,8 +90,10 @@ def prune_candidates(
     keep: Iterable[str] = (),
     rollcall_window: pd.Timedelta = DEFAULT_WINDOW,
     rollcall_message: str | None = None,
+    with_group_id: bool = False,
 ) -> pd.DataFrame:
-    """Members to remove, one row each, with ``COLUMNS``.
+    """Members to remove, one row each, with ``COLUMNS`` (``with_group_id``: and ``group_id`` first,
+    which tells apart two groups of one name).
 
     ``members`` is a ``qunkit.members`` frame (``derive_members`` / ``conform_members``).
     ``roles`` is ``assign_roles(...)`` output (group_id, member_id, role) or
@@ -126,7 +128,7 @@ def prune_candidates(
     out["role"] = out["main_role"]
     out = out.sort_values(["group_name", "days_silent", "member_id"], ascending=[True, False, True],
                           kind="stable", na_position="last")
-    out = out[COLUMNS].reset_index(drop=True)
+    out = out[(["group_id"] if with_group_id else []) + COLUMNS].reset_index(drop=True)
     out.attrs["no_roster"] = _no_roster(df, group_names)
     out.attrs["notes"] = [] if roles is not None else ["the roles engine is unavailable: advertisers are not listed"]
     out.attrs["as_of"] = as_of

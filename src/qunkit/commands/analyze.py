@@ -18,7 +18,7 @@ from ..analysis.roles import member_features
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
 from ..analysis.text_features import compute_features
-from ..engine import Engine, GroupInput, Progress, run
+from ..engine import Engine, GroupInput, Progress, batched, run, split_frame
 from ..localtime import DEFAULT_TZ
 from ..report.terminal import group_lines, print_group
 from ..vocabulary import ROLES
@@ -28,6 +28,14 @@ from .result import Note, Result
 RISK_KEYS = ("score", "level", "reasons", "features")
 
 
+def _split_analysis(result: tuple[list[dict], pd.DataFrame, dict], group_ids: list[str]) -> dict[str, tuple]:
+    rows, mf, extra = result
+    frames = split_frame(mf, group_ids)
+    return {g: ([r for r in rows if str(r["group_id"]) == g], frames[g], {k: v for k, v in extra.items() if k == g})
+            for g in group_ids}
+
+
+@batched(_split_analysis)
 def analyze_group(g: GroupInput, lexicon: Path | None) -> tuple[list[dict], pd.DataFrame, dict]:
     """One group's overview rows, member features (roles are scored over all groups together) and, by
     group id, the risk record with its group type (``type``) and split advice (``split``): the per-group

@@ -14,7 +14,7 @@ import pandas as pd
 from ..analysis.prune import COLUMNS, prune_candidates, read_keep
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..engine import Engine, GroupInput, Progress, combine, over_groups, run
+from ..engine import Engine, GroupInput, Progress, batched, combine, over_groups, run, split_frame
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ, local_text
@@ -42,10 +42,23 @@ def announcement(at: str = "20:00", tz: str = DEFAULT_TZ) -> Result:
     return Result(text=announcement_text(at, tz=tz))
 
 
-def prune_group(g: GroupInput, roles: pd.DataFrame, **options) -> tuple[pd.DataFrame, dict]:
-    """One group's candidates and the frame's attrs (no_roster, notes: attrs do not travel in a pickle)."""
-    out = prune_candidates(g.messages, g.members, roles, g.as_of, **options)
-    return out, dict(out.attrs)
+def _split_prune(result: tuple[pd.DataFrame, dict, dict[str, str]], group_ids: list[str]
+                 ) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """``prune_group``'s batch result as one ``(candidates, attrs)`` per group."""
+    out, attrs, names = result
+    frames = split_frame(out, group_ids)
+    no_roster = set(attrs.get("no_roster", ()))
+    return {g: (frames[g].drop(columns="group_id"),
+                {**attrs, "no_roster": [names[g]] if names.get(g) in no_roster else []}) for g in group_ids}
+
+
+@batched(_split_prune)
+def prune_group(g: GroupInput, roles: pd.DataFrame, **options) -> tuple[pd.DataFrame, dict, dict[str, str]]:
+    """The groups' candidates, the frame's attrs (no_roster, notes: attrs do not travel in a pickle) and
+    their names; the engine splits this into ``(candidates, attrs)`` per group."""
+    out = prune_candidates(g.messages, g.members, roles, g.as_of, with_group_id=True, **options)
+    last = g.messages[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
+    return out, dict(out.attrs), dict(zip(last["group_id"], last["group_name"], strict=True))
 
 
 PRUNE_ORDER = (["group_name", "days_silent", "member_id"], [True, False, True])   # prune_candidates' order
