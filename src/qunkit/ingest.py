@@ -227,10 +227,13 @@ def plausible_window(platform: str, now: pd.Timestamp | None = None) -> tuple[pd
     return pd.Timestamp(f"{since}-01-01", tz="UTC"), now + FUTURE_SLACK
 
 
-def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) -> pd.DataFrame:
+def drop_implausible(chunk: pd.DataFrame | pa.Table, platform: str, report: ParseReport
+                     ) -> pd.DataFrame | pa.Table:
     """``chunk`` without rows dated outside ``plausible_window``; each one is a bad line in ``report``.
 
     Vectorised; runs before keys are made, so no stored key or occurrence depends on a dropped row."""
+    if isinstance(chunk, pa.Table):
+        return _drop_implausible_table(chunk, platform, report)
     if not len(chunk):
         return chunk
     ts = chunk["ts"]
@@ -262,6 +265,26 @@ def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) ->
     report.note("messages dated before their platform existed or in the future were not stored "
                 "(counted as bad lines)")
     return chunk[~bad]
+
+
+def _drop_implausible_table(chunk: pa.Table, platform: str, report: ParseReport) -> pa.Table:
+    """``drop_implausible`` of an Arrow chunk (one platform: the parser's); only the rows it drops
+    go through pandas, to be described exactly as the frame path describes them."""
+    if not chunk.num_rows:
+        return chunk
+    ts = chunk.column("ts")
+    if not pa.types.is_timestamp(ts.type) or ts.type.tz is None:
+        return chunk   # finish_chunk rejects naive or non-time columns with a clear error
+    if "platform" in chunk.column_names:
+        raise ValueError("an Arrow parser chunk carries no platform column (one platform per parser)")
+    low, high = plausible_window(platform)
+    ms = pc.cast(pc.cast(ts, pa.timestamp("ms", tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False)
+    bad = (ms < low.value // 1_000_000) | (ms > high.value // 1_000_000)
+    if not bad.any():
+        return chunk
+    rows = np.flatnonzero(bad)
+    drop_implausible(chunk.take(pa.array(rows)).select(["ts", "source_line"]).to_pandas(), platform, report)
+    return chunk.filter(pa.array(~bad))
 
 
 def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOptions, result: ImportResult,
@@ -297,9 +320,9 @@ def parsed_tables(path: Path, parser_cls: type[Parser], options: ParseOptions, r
     dates, finish (keys with one occurrence carry for the whole file).  Shared with fuzz/atheris_fuzz.py,
     so the fuzzer drives exactly what ``import`` runs."""
     key_carry: dict[int, int] = {}
-    for chunk in parser_cls().parse(path, options, report):
+    for chunk in parser_cls().tables(path, options, report):
         chunk = drop_implausible(chunk, parser_cls.platform, report)
-        if not len(chunk):
+        if not (chunk.num_rows if isinstance(chunk, pa.Table) else len(chunk)):
             continue
         table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
         report.messages += table.num_rows
