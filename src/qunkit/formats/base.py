@@ -33,7 +33,7 @@ from ..localtime import DEFAULT_TZ
 from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
 from ..schema import MESSAGES, conform
 from .events import parse_events
-from .textio import file_encoding, iter_text_chunks
+from .textio import file_encoding, iter_text_chunks, iter_utf8_chunks
 
 # Columns a parser must (or may) fill.  ts must be tz-aware (parsers localise
 # the export's wall-clock time with ParseOptions.tz).
@@ -215,11 +215,17 @@ def _finish_table(table: pa.Table, parser: type[Parser] | Parser, source_file: s
     return out.set_column(out.schema.get_field_index("msg_key"), MESSAGES.field("msg_key"), pa.array(keys))
 
 
-def lines_array(text: str) -> pa.StringArray:
-    """The lines of a decoded chunk (``text_chunks``: ``\\n`` breaks only) as one Arrow string array,
-    without a Python string per line: the UTF-8 bytes are cut at their newlines by offset arithmetic.
+def utf8_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Iterator[bytes]:
+    """``text_chunks`` as UTF-8 bytes (``textio.iter_utf8_chunks``: a plain UTF-8 file is never decoded),
+    for parsers that cut lines with ``lines_array``."""
+    return iter_utf8_chunks(path, text_encoding(path, report), options.chunk_bytes, report)
+
+
+def lines_array(chunk: bytes) -> pa.StringArray:
+    """The lines of a UTF-8 chunk (``utf8_chunks``: ``\\n`` breaks only) as one Arrow string array,
+    without a Python string per line: the bytes are cut at their newlines by offset arithmetic.
     A final line break ends the last line (no empty line after it), as ``text.split("\\n")[:-1]``."""
-    raw = np.frombuffer(text.encode("utf-8"), np.uint8)
+    raw = np.frombuffer(chunk, np.uint8)
     if len(raw) and raw[-1] != 0x0A:
         raw = np.append(raw, np.uint8(0x0A))
     breaks = np.flatnonzero(raw == 0x0A)

@@ -43,7 +43,7 @@ from .base import (
     ParseReport,
     lines_array,
     mark_system,
-    text_chunks,
+    utf8_chunks,
 )
 from .kinds import kinds_of
 from .mentions import at_mentions
@@ -106,9 +106,9 @@ class QQTxtParser(Parser):
     def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
         state = _State()
         ends_with_newline = True
-        for text in text_chunks(path, options, report):
-            ends_with_newline = text.endswith("\n")
-            table = self._chunk(lines_array(text), state, options, report, final=False)
+        for chunk in utf8_chunks(path, options, report):
+            ends_with_newline = chunk.endswith(b"\n")
+            table = self._chunk(lines_array(chunk), state, options, report, final=False)
             if table is not None and table.num_rows:
                 yield table
         table = self._chunk(None, state, options, report, final=True)
