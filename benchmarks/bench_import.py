@@ -3,18 +3,24 @@
     python benchmarks/bench_import.py --messages 1000000
 
 Generates one QQ message-manager .txt with the package's generator (timed
-separately), then imports it into a fresh store in a child process and prints
-messages/s, MB/s and the child's peak resident memory.  Run it twice to see
-the cost of a nightly re-import of an unchanged file (hash check only) and of a
-forced re-read (everything parsed, nothing added).  The first import includes the
-per-message facts and the aggregates of the group (``qunkit.derived``); the
-``facts+aggregates`` line times them alone (``rebuild --force`` in a child) so
-their share of the import is known.  ``--export FILE`` reuses a generated export.
+separately), then, each in a child process of its own:
+
+- the floor: the whole file read and decoded (``childrun.FLOOR``);
+- the plain import, issue #11's figure: ``qunkit import FILE`` into a fresh store with the store's
+  default settings (no facts or aggregates), timed as a whole process (wall, CPU, peak RSS) and
+  given as a multiple of the floor measured in the same run;
+- the same import through ``import_file`` (the library call, start-up excluded), then the
+  facts and aggregates alone (``rebuild --force``, which turns them on for the store), a nightly
+  re-import of the unchanged file (hash check only) and a forced re-read (everything parsed,
+  nothing added).
+
+``--export FILE`` reuses a generated export.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import childrun
 import corpus
 
 IMPORT = """
@@ -57,12 +64,20 @@ def run_rebuild(store: Path) -> tuple[int, float, float]:
     return int(out[0]), float(out[1]), int(out[2]) / 1024
 
 
+def stored_rows(store: Path) -> list[int]:
+    """Rows stored per part (footers only), to check the plain import stored everything."""
+    import pyarrow.parquet as pq  # noqa: PLC0415 (the parent process stays light)
+
+    return [pq.read_metadata(p).num_rows for p in sorted(store.glob("messages/*/part-*.parquet"))]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--messages", type=int, default=1_000_000, help="messages in the generated export")
     ap.add_argument("--groups", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
     ap.add_argument("--export", type=Path, default=None, help="import this export instead of generating one")
+    ap.add_argument("--plain-only", action="store_true", help="the floor and the plain import only")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="qunkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -75,10 +90,23 @@ def main() -> None:
     gen_s = time.perf_counter() - t
     size_mb = export.stat().st_size / 1e6
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
+    print(f"load average before the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    fl = childrun.floor(export)
+    print(f"read + decode (floor): {fl.seconds:6.2f} s  cpu {fl.cpu:5.2f} s  peak RSS {fl.peak_mb:,.0f} MB")
+    plain = work / "store-plain"
+    shutil.rmtree(plain, ignore_errors=True)
+    pl = childrun.qunkit("import", str(export), "--store", str(plain), "--quiet")
+    n_plain = sum(stored_rows(plain))
+    print(f"plain import (qunkit import, whole process): {n_plain:,} messages  {pl.seconds:6.2f} s  "
+          f"cpu {pl.cpu:5.2f} s  peak RSS {pl.peak_mb:,.0f} MB  {pl.seconds / fl.seconds:4.1f}x the floor "
+          f"(goal: 6x, 400 MB)")
+    shutil.rmtree(plain, ignore_errors=True)
+    if args.plain_only:
+        return
     store = work / "store"
     shutil.rmtree(store, ignore_errors=True)  # the first import must start from an empty store
     n, added, secs, peak = run_import(store, export)
-    print(f"first import : {n:>9,} messages  {secs:6.1f} s  {n / secs:>9,.0f} msg/s  {size_mb / secs:5.1f} MB/s  "
+    print(f"import_file  : {n:>9,} messages  {secs:6.1f} s  {n / secs:>9,.0f} msg/s  {size_mb / secs:5.1f} MB/s  "
           f"peak RSS {peak:,.0f} MB")
     nd, secs_d, peak_d = run_rebuild(store)
     print(f"facts+aggregates: {nd:>6,} messages  {secs_d:6.1f} s  {nd / secs_d:>9,.0f} msg/s  "

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from childrun import FLOOR, QUNKIT, measure
+
 HERE = Path(__file__).resolve().parent
 PEERS = ("whatstk", "chat-miner")
 
@@ -76,28 +78,11 @@ def write_export(path: Path, n: int, seed: int) -> int:
     return messages
 
 
-FLOOR = "import sys; t = open(sys.argv[1], 'rb').read().decode('utf-8'); print(len(t.splitlines()))"
-QUNKIT = "import sys; from qunkit.cli import main; sys.argv = ['qunkit'] + sys.argv[1:]; main()"
 WHATSTK = ("import sys; from whatstk import WhatsAppChat; "
            "c = WhatsAppChat.from_source(filepath=sys.argv[1], hformat='%d/%m/%y, %H:%M - %name:', max_size=None); "
            "print(len(c.df))")
 CHATMINER = ("import sys; from chatminer.chatparsers import WhatsAppParser; p = WhatsAppParser(sys.argv[1]); "
              "p.parse_file(); print(len(p.parsed_messages.get_df()))")
-
-
-def measure(argv: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one child process.  Both streams go to files: a tool that
-    logs a line per message (chat-miner) would block on a full pipe."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t
-        if os.waitstatus_to_exitcode(status) != 0:
-            err.seek(0)
-            raise SystemExit(f"{argv[0]} failed: {err.read()[-2000:]}")
-        out.seek(0)
-        return seconds, usage.ru_maxrss / 1024, out.read()
 
 
 def peers_python(venv: Path) -> Path:
@@ -122,7 +107,7 @@ def fixture_check(fixtures: Path, peers: Path) -> None:
     parser = get_parser("whatsapp-txt")()
     print("\nchat-miner's fixtures: qunkit's messages against chat-miner's parse of the same file")
     for path in sorted(fixtures.glob("*.txt")):
-        theirs = {(t, a, " ".join(m.split())) for t, a, m in json.loads(measure([str(peers), "-c", dump, str(path)])[2])}
+        theirs = {(t, a, " ".join(m.split())) for t, a, m in json.loads(measure([str(peers), "-c", dump, str(path)]).stdout)}
         frames = list(parser.parse(path, ParseOptions(tz="UTC"), ParseReport(file=str(path), format="whatsapp-txt")))
         ours = set()
         for df in frames:
@@ -162,9 +147,10 @@ def main() -> None:
             runs += [(name, [str(peers), "-c", code, str(export)], None)
                      for name, code in (("whatstk", WHATSTK), ("chat-miner", CHATMINER)) if name in wanted]
         for name, argv, run_env in runs:
-            seconds, peak, _ = measure(argv, run_env)
-            floor = floor or seconds
-            print(f"{name:<22} {seconds:8.1f} {n / seconds:10,.0f} {peak:8.0f} {seconds / floor:8.1f}", flush=True)
+            run = measure(argv, run_env)
+            floor = floor or run.seconds
+            print(f"{name:<22} {run.seconds:8.1f} {n / run.seconds:10,.0f} {run.peak_mb:8.0f} "
+                  f"{run.seconds / floor:8.1f}  (cpu {run.cpu:.1f} s)", flush=True)
         if peers is not None and args.chatminer_fixtures:
             fixture_check(args.chatminer_fixtures, peers)
 

@@ -50,7 +50,7 @@ def run_parser(name: str, path: Path, tz: str = "Asia/Shanghai", **opts) -> tupl
     report = ParseReport(file=str(path), format=name)
     options = ParseOptions(tz=tz, **opts)
     carry: dict[int, int] = {}
-    tables = [finish_chunk(df, parser, Path(path).name, tz, carry) for df in parser().parse(path, options, report)]
+    tables = [finish_chunk(df, parser, Path(path).name, tz, carry) for df in parser().tables(path, options, report)]
     if not tables:
         return empty_messages().to_pandas(), report
     return pd.concat([t.to_pandas() for t in tables], ignore_index=True), report

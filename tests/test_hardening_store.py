@@ -232,10 +232,11 @@ def test_locked_by_another_process_is_a_different_error(tmp_path: Path, monkeypa
 def test_a_write_error_is_one_line_with_the_path(tmp_path: Path, monkeypatch) -> None:
     f = write(tmp_path / "a.txt", qq_export("群", msgs(1, 2)))
 
-    def denied(_table, where, **_kw):
-        raise PermissionError(13, "Permission denied", str(where))
+    class Denied(store_mod.pq.ParquetWriter):   # the part's rows are written on the writer thread
+        def write_table(self, *_a, **_kw):
+            raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(store_mod.pq, "write_table", denied)
+    monkeypatch.setattr(store_mod.pq, "ParquetWriter", Denied)
     res = run("import", f, "--store", tmp_path / "s")
     assert res.exit_code == 3
     assert res.stderr.startswith("qunkit: error: cannot write to the store:") and "Permission denied" in res.stderr

@@ -28,10 +28,13 @@ The one owner of the import rules, so that the CLI, cron jobs and a notebook all
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +50,15 @@ from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser
 from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
-from .store import Store, group_key, kill_point
+from .store import PartWriter, Store, group_key, kill_point
 from .unchanged import ImportResult, mark_unchanged
 from .unchanged import fingerprint as _fingerprint
 
-FLUSH_ROWS = 500_000  # rows buffered per group before a part file is written (bounds memory, not part count)
+FLUSH_ROWS = 500_000     # rows per part file: a group's part is closed past this many (bounds part size)
+WRITE_ROWS = 65_536      # new rows a group gathers before they are written to its part as a row group
+BUFFERED_ROWS = 262_144  # new rows waiting over all groups: past this the largest buffer is written
+OPEN_PARTS = 32          # parts open at once (a file of many chats): past this the least recent is closed
+IN_FLIGHT = 2            # writes queued on the writer thread (each holds one buffer of rows)
 
 # The first year each platform's messages can carry; earlier dates are clock or export errors.
 PLATFORM_SINCE = {"qq": 1999, "wechat": 2011, "whatsapp": 2009, "telegram": 2013}
@@ -220,10 +227,13 @@ def plausible_window(platform: str, now: pd.Timestamp | None = None) -> tuple[pd
     return pd.Timestamp(f"{since}-01-01", tz="UTC"), now + FUTURE_SLACK
 
 
-def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) -> pd.DataFrame:
+def drop_implausible(chunk: pd.DataFrame | pa.Table, platform: str, report: ParseReport
+                     ) -> pd.DataFrame | pa.Table:
     """``chunk`` without rows dated outside ``plausible_window``; each one is a bad line in ``report``.
 
     Vectorised; runs before keys are made, so no stored key or occurrence depends on a dropped row."""
+    if isinstance(chunk, pa.Table):
+        return _drop_implausible_table(chunk, platform, report)
     if not len(chunk):
         return chunk
     ts = chunk["ts"]
@@ -255,6 +265,26 @@ def drop_implausible(chunk: pd.DataFrame, platform: str, report: ParseReport) ->
     report.note("messages dated before their platform existed or in the future were not stored "
                 "(counted as bad lines)")
     return chunk[~bad]
+
+
+def _drop_implausible_table(chunk: pa.Table, platform: str, report: ParseReport) -> pa.Table:
+    """``drop_implausible`` of an Arrow chunk (one platform: the parser's); only the rows it drops
+    go through pandas, to be described exactly as the frame path describes them."""
+    if not chunk.num_rows:
+        return chunk
+    ts = chunk.column("ts")
+    if not pa.types.is_timestamp(ts.type) or ts.type.tz is None:
+        return chunk   # finish_chunk rejects naive or non-time columns with a clear error
+    if "platform" in chunk.column_names:
+        raise ValueError("an Arrow parser chunk carries no platform column (one platform per parser)")
+    low, high = plausible_window(platform)
+    ms = pc.cast(pc.cast(ts, pa.timestamp("ms", tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False)
+    bad = (ms < low.value // 1_000_000) | (ms > high.value // 1_000_000)
+    if not bad.any():
+        return chunk
+    rows = np.flatnonzero(bad)
+    drop_implausible(chunk.take(pa.array(rows)).select(["ts", "source_line"]).to_pandas(), platform, report)
+    return chunk.filter(pa.array(~bad))
 
 
 def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOptions, result: ImportResult,
@@ -290,9 +320,9 @@ def parsed_tables(path: Path, parser_cls: type[Parser], options: ParseOptions, r
     dates, finish (keys with one occurrence carry for the whole file).  Shared with fuzz/atheris_fuzz.py,
     so the fuzzer drives exactly what ``import`` runs."""
     key_carry: dict[int, int] = {}
-    for chunk in parser_cls().parse(path, options, report):
+    for chunk in parser_cls().tables(path, options, report):
         chunk = drop_implausible(chunk, parser_cls.platform, report)
-        if not len(chunk):
+        if not (chunk.num_rows if isinstance(chunk, pa.Table) else len(chunk)):
             continue
         table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
         report.messages += table.num_rows
@@ -301,7 +331,7 @@ def parsed_tables(path: Path, parser_cls: type[Parser], options: ParseOptions, r
 
 @dataclass
 class _Group:
-    """One group's state during an import: keys stored or added so far, rows waiting, meta to write."""
+    """One group's state during an import: keys stored or added so far, rows waiting, the open part."""
 
     platform: str
     group_id: str
@@ -311,11 +341,21 @@ class _Group:
     chat_type: str = "group"
     waiting: list[pa.Table] = field(default_factory=list)
     waiting_rows: int = 0
+    part: PartWriter | None = None    # the part being written (its rows sorted by time)
+    part_rows: int = 0                # rows handed to ``part`` (queued or written)
+    part_max: int = 0                 # newest ts (int ms) handed to ``part``
+    used: int = 0                     # when ``part`` was last written (closing order when too many are open)
 
 
 class _Batch:
     """The rows one import adds, per group: de-duplicated, buffered, written as temp parts of up to
-    about ``FLUSH_ROWS`` rows, and published only by ``commit``."""
+    about ``FLUSH_ROWS`` rows, and published only by ``commit``.
+
+    Memory stays a few chunks whatever the file's size: a group's new rows wait only until
+    ``WRITE_ROWS`` (or ``BUFFERED_ROWS`` over all groups), then go to the group's open part as a
+    row group, on one writer thread (Parquet encoding and zstd release the GIL, so the parse goes
+    on meanwhile; at most ``IN_FLIGHT`` writes are queued).  A part keeps its rows sorted by time:
+    rows older than what the part already holds start a new part."""
 
     def __init__(self, store: Store, result: ImportResult, repair: bool = False) -> None:
         self.store = store
@@ -323,6 +363,10 @@ class _Batch:
         self.repair = repair
         self.groups: dict[str, _Group] = {}
         self.pending: list[Path] = []
+        self.buffered = 0
+        self.clock = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: deque[Future] = deque()
 
     def add(self, table: pa.Table) -> None:
         for part in _by_group(table):
@@ -348,22 +392,66 @@ class _Batch:
         keep = _new_rows(keys, g.known)
         result.duplicates += int((~keep).sum())
         if keep.any():
-            new = part.filter(pa.array(keep))
+            new = part if keep.all() else part.filter(pa.array(keep))
             g.known = _merge_sorted(g.known, keys[keep])
             g.waiting.append(new)
             g.waiting_rows += new.num_rows
+            self.buffered += new.num_rows
             result.added[name] = result.added.get(name, 0) + new.num_rows
-        if g.waiting_rows >= FLUSH_ROWS:
-            self._flush(key, g)
+        if g.waiting_rows >= min(WRITE_ROWS, FLUSH_ROWS):
+            self._write(key, g)
+        while self.buffered > BUFFERED_ROWS:
+            big = max(self.groups, key=lambda k: self.groups[k].waiting_rows)
+            self._write(big, self.groups[big])
 
-    def _flush(self, key: str, g: _Group) -> None:
-        if g.waiting:
-            self.pending.append(self.store.write_part(key, g.waiting))
+    def _write(self, key: str, g: _Group) -> None:
+        """Hand ``g``'s waiting rows to its part (opened here, or a new one when they are older than
+        what it holds or it is full) on the writer thread."""
+        if not g.waiting:
+            return
+        rows = pa.concat_tables(g.waiting) if len(g.waiting) > 1 else g.waiting[0]
+        self.buffered -= g.waiting_rows
         g.waiting, g.waiting_rows = [], 0
+        lo, hi = (v.value for v in pc.min_max(rows["ts"]).values())
+        if g.part is not None and (lo < g.part_max or g.part_rows >= FLUSH_ROWS):
+            self._close(g)
+        if g.part is None:
+            open_parts = [x for x in self.groups.values() if x.part is not None]
+            if len(open_parts) >= OPEN_PARTS:
+                self._close(min(open_parts, key=lambda x: x.used))
+            g.part = self.store.open_part(key)
+            self.pending.append(g.part.path)
+            g.part_rows, g.part_max = 0, hi
+        g.part_rows += rows.num_rows
+        g.part_max = max(g.part_max, hi)
+        self.clock += 1
+        g.used = self.clock
+        self._submit(_write_sorted, g.part, rows)
+
+    def _close(self, g: _Group) -> None:
+        if g.part is not None:
+            self._submit(g.part.close)
+            g.part = None
+
+    def _submit(self, fn: Callable, *args) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="qunkit-parts")
+        self._queued.append(self._pool.submit(fn, *args))
+        while len(self._queued) > IN_FLIGHT or (self._queued and self._queued[0].done()):
+            self._queued.popleft().result()    # a failed write raises here, in the importing thread
+
+    def _drain(self) -> None:
+        while self._queued:
+            self._queued.popleft().result()
 
     def flush_all(self) -> None:
+        """Write every waiting row and close every part (the temp parts are then complete)."""
         for key, g in self.groups.items():
-            self._flush(key, g)
+            self._write(key, g)
+        for g in self.groups.values():
+            self._close(g)
+        self._drain()
+        self._shutdown()
 
     def commit(self) -> None:
         """Parts first, then meta.json, then compaction, then the derived tables.  A crash after the parts leaves rows whose
@@ -381,8 +469,27 @@ class _Batch:
         refresh_stale(self.store, self.groups)   # facts + aggregates of the groups that changed
 
     def discard(self) -> None:
+        """Drop every temp part (after the writer thread has stopped touching them)."""
+        while self._queued:
+            with contextlib.suppress(Exception):
+                self._queued.popleft().result()
+        for g in self.groups.values():
+            if g.part is not None:
+                g.part.abort()
+                g.part = None
+        self._shutdown()
         self.store.discard(self.pending)
         self.pending = []
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _write_sorted(writer: PartWriter, rows: pa.Table) -> None:
+    """Runs on the writer thread: sort one batch of a group's rows by time and append it to its part."""
+    writer.write(rows.sort_by([("ts", "ascending")]))
 
 
 def _by_group(table: pa.Table) -> Iterator[pa.Table]:

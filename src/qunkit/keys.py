@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.util import hash_array
 
 KEY_COLUMNS = ("platform", "group_id", "ts", "sender_id", "text")
@@ -42,6 +44,19 @@ def _hash_strings(col: pd.Series, distinct_few: bool) -> np.ndarray:
     return hash_array(col.fillna("").astype(str).to_numpy(dtype=object), categorize=False)
 
 
+def _hash_arrow(col: pa.Array | pa.ChunkedArray, distinct_few: bool) -> np.ndarray:
+    """``_hash_strings`` of a null-free Arrow string (or dictionary) column: the same values, with
+    no pandas column built; a dictionary column hashes its dictionary once."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if distinct_few and not pa.types.is_dictionary(col.type):
+        col = col.dictionary_encode()
+    if pa.types.is_dictionary(col.type):
+        uniques = hash_array(np.asarray(col.dictionary.to_numpy(zero_copy_only=False), dtype=object))
+        return uniques[col.indices.to_numpy(zero_copy_only=False)]
+    return hash_array(np.asarray(col.to_numpy(zero_copy_only=False), dtype=object), categorize=False)
+
+
 def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.ndarray:
     """Return a uint64 key per row of ``df`` (which has KEY_COLUMNS).
 
@@ -55,19 +70,37 @@ def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.nd
     if len(df) == 0:
         return np.zeros(0, dtype=np.uint64)
     secs = df["ts"].astype("datetime64[ms, UTC]").array.asi8 // 1000
+    return _keys(_hash_strings(df["platform"], True), _hash_strings(df["group_id"], True), secs,
+                 _hash_strings(df["sender_id"], True), _hash_strings(df["text"], False), carry)
+
+
+def table_keys(table: pa.Table, carry: dict[int, int] | None = None) -> np.ndarray:
+    """``message_keys`` of an Arrow table (ts a timestamp with a zone; no pandas frame is built).
+    A key column with nulls goes through ``message_keys`` itself, whose null rule is the pinned one."""
+    if table.num_rows == 0:
+        return np.zeros(0, dtype=np.uint64)
+    cols = [table.column(c) for c in KEY_COLUMNS]
+    if any(c.null_count for c in cols):
+        return message_keys(table.select(list(KEY_COLUMNS)).to_pandas(), carry)
+    ms = pc.cast(table.column("ts"), pa.timestamp("ms", tz="UTC")).combine_chunks()
+    secs = ms.cast(pa.int64()).to_numpy() // 1000
+    return _keys(_hash_arrow(cols[0], True), _hash_arrow(cols[1], True), secs, _hash_arrow(cols[3], True),
+                 _hash_arrow(cols[4], False), carry)
+
+
+def _keys(platform: np.ndarray, group: np.ndarray, secs: np.ndarray, sender: np.ndarray, text: np.ndarray,
+          carry: dict[int, int] | None) -> np.ndarray:
+    """The key of each row from its column hashes (see the module docstring; ``message_keys`` for ``carry``)."""
     with np.errstate(over="ignore"):
-        group = _hash_strings(df["group_id"], True)
-        base = _hash_strings(df["platform"], True)
-        for part in (group, secs.astype(np.uint64),
-                     _hash_strings(df["sender_id"], True), _hash_strings(df["text"], False)):
+        base = platform
+        for part in (group, secs.astype(np.uint64), sender, text):
             base = (base * _MIX) ^ part
         continues = carry is not None and carry.get(_LAST_GROUP) == int(group[0])
-        new_section = np.empty(len(df), bool)
+        new_section = np.empty(len(base), bool)
         new_section[0] = not continues
         new_section[1:] = group[1:] != group[:-1]
         section = np.cumsum(new_section)          # 0: the section the previous chunk ended in
-        occurrence = (pd.DataFrame({"b": base, "s": section}).groupby(["b", "s"], sort=False).cumcount()
-                      .to_numpy().astype(np.uint64))
+        occurrence = _occurrences(base, section)
         if carry is not None:
             counts = {k: v for k, v in carry.items() if k != _LAST_GROUP} if continues else {}
             if counts:
@@ -76,8 +109,25 @@ def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.nd
                 if len(hit):
                     occurrence[hit] += np.array([counts[int(b)] for b in base[hit]], np.uint64)
             last = (secs == secs[-1]) & (section == section[-1])
-            tail = pd.Series(occurrence[last] + 1, index=base[last])
+            tail: dict[int, int] = {}
+            for b, occ in zip(base[last].tolist(), (occurrence[last] + 1).tolist(), strict=True):
+                tail[b] = max(tail.get(b, 0), occ)
             carry.clear()
-            carry.update({int(k): int(v) for k, v in tail.groupby(level=0).max().items()})
+            carry.update(tail)
             carry[_LAST_GROUP] = int(group[-1])
         return base ^ (occurrence * _OCC)
+
+
+def _occurrences(base: np.ndarray, section: np.ndarray) -> np.ndarray:
+    """How many earlier rows share each row's (base, section): the running count within each pair,
+    in row order (a stable sort on the pair, then the position within each run)."""
+    order = np.lexsort((section, base))
+    b, s = base[order], section[order]
+    run_start = np.empty(len(b), bool)
+    run_start[0] = True
+    run_start[1:] = (b[1:] != b[:-1]) | (s[1:] != s[:-1])
+    pos = np.arange(len(b))
+    first = np.maximum.accumulate(np.where(run_start, pos, 0))
+    out = np.empty(len(b), np.uint64)
+    out[order] = (pos - first).astype(np.uint64)
+    return out

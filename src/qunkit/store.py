@@ -276,13 +276,22 @@ class Store:
     @_writing
     def write_part(self, key: str, tables: list[pa.Table]) -> Path:
         """Write rows of group ``key`` (sorted by time) as a hidden temp part; ``commit`` publishes it."""
-        table = pa.concat_tables(tables).sort_by([("ts", "ascending")])
+        writer = self.open_part(key)
+        try:
+            writer.write(pa.concat_tables(tables).sort_by([("ts", "ascending")]))
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.close()
+
+    @_writing
+    def open_part(self, key: str) -> PartWriter:
+        """A hidden temp part of group ``key`` that takes its rows a row group at a time (an import
+        writes each chunk as it comes, so memory holds a chunk, not the part); ``commit`` publishes
+        the path ``PartWriter.close`` returns."""
         folder = self.part_dir(key)
         make_dirs(folder)
-        tmp = folder / f".tmp-part-{uuid.uuid4().hex}.parquet"
-        with open_private(tmp) as fh:
-            pq.write_table(table, fh, compression="zstd")
-        return tmp
+        return PartWriter(folder / f".tmp-part-{uuid.uuid4().hex}.parquet")
 
     @_writing
     def commit(self, pending: list[Path]) -> None:
@@ -755,6 +764,46 @@ class Store:
         tmp = path.with_name(".tmp-" + path.name)
         write_text(tmp, json.dumps(data, ensure_ascii=False, indent=1))
         os.replace(tmp, path)
+
+
+class PartWriter:
+    """One temp part (``Store.open_part``) written incrementally: each ``write`` adds MESSAGES rows as
+    row groups.  The caller keeps the rows of one part sorted by time (``write`` them in order)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._fh = open_private(path)
+        try:
+            self._writer = pq.ParquetWriter(self._fh, MESSAGES, compression="zstd")
+        except BaseException:
+            self._fh.close()
+            path.unlink(missing_ok=True)
+            raise
+
+    def write(self, table: pa.Table) -> None:
+        try:
+            self._writer.write_table(table)
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store: {self.path}: {exc.strerror or exc}") from None
+        self.rows += table.num_rows
+
+    def close(self) -> Path:
+        """Finish the file (footer written, closed) and return its temp path."""
+        try:
+            self._writer.close()
+            self._fh.close()
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store: {self.path}: {exc.strerror or exc}") from None
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the temp file (an import that failed or was discarded)."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        self.path.unlink(missing_ok=True)
 
 
 def group_table(rows: list[dict]) -> pd.DataFrame:

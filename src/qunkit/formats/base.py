@@ -26,13 +26,14 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..keys import message_keys
+from ..keys import message_keys, table_keys
 from ..localtime import DEFAULT_TZ
 from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
 from ..schema import MESSAGES, conform
 from .events import parse_events
-from .textio import file_encoding, iter_text_chunks
+from .textio import file_encoding, iter_text_chunks, iter_utf8_chunks
 
 # Columns a parser must (or may) fill.  ts must be tz-aware (parsers localise
 # the export's wall-clock time with ParseOptions.tz).
@@ -80,6 +81,13 @@ class Parser(ABC):
     @abstractmethod
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         """Yield chunks of parser columns (REQUIRED_COLUMNS, any OPTIONAL_COLUMNS)."""
+
+    def tables(self, path: Path, options: ParseOptions, report: ParseReport
+               ) -> Iterator[pd.DataFrame | pa.Table]:
+        """The chunks an import reads: ``parse``'s frames, unless the parser builds Arrow tables of the
+        same columns itself (``ts`` a timestamp with a zone), which ``finish_chunk`` takes without a
+        pandas round trip (the QQ text parser does)."""
+        return self.parse(path, options, report)
 
 
 class RowBuffer:
@@ -145,11 +153,13 @@ def text_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Itera
     return iter_text_chunks(path, text_encoding(path, report), options.chunk_bytes, report)
 
 
-def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: str, tz: str,
+def finish_chunk(df: pd.DataFrame | pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str,
                  key_carry: dict[int, int] | None = None) -> pa.Table:
     """Turn a parser chunk into a canonical MESSAGES table (provenance, keys, types).
 
     Pass the same ``key_carry`` dict for every chunk of one file (see keys.py)."""
+    if isinstance(df, pa.Table):
+        return _finish_table(df, parser, source_file, tz, key_carry)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"parser {parser.name} chunk lacks {missing}")
@@ -172,3 +182,55 @@ def finish_chunk(df: pd.DataFrame, parser: type[Parser] | Parser, source_file: s
     out = out[list(MESSAGES.names)]
     table = pa.Table.from_pandas(out, preserve_index=False)
     return conform(table, MESSAGES)
+
+
+def _finish_table(table: pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str,
+                  key_carry: dict[int, int] | None) -> pa.Table:
+    """``finish_chunk`` of an Arrow chunk: the same columns and keys, built column by column."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValueError(f"parser {parser.name} chunk lacks {missing}")
+    ts_type = table.schema.field("ts").type
+    if not pa.types.is_timestamp(ts_type) or ts_type.tz is None:
+        raise ValueError(f"parser {parser.name} produced naive timestamps")
+    n = table.num_rows
+    cols = {name: table.column(name) for name in table.column_names}
+
+    def constant(value: str) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], pa.string()))
+
+    for name in OPTIONAL_COLUMNS:
+        if name not in cols:
+            cols[name] = pa.nulls(n, MESSAGES.field(name).type)
+    cols["platform"] = (pc.fill_null(cols["platform"], parser.platform) if "platform" in cols
+                        else constant(parser.platform))
+    cols["source_format"] = constant(parser.name)
+    cols["source_file"] = constant(source_file)
+    cols["tz"] = constant(tz)
+    cols["ts"] = pc.cast(cols["ts"], pa.timestamp("ms", tz="UTC"))
+    cols["text"] = pc.fill_null(cols["text"], "")
+    cols["msg_key"] = pa.array(np.zeros(n, np.uint64))
+    out = conform(pa.table({name: cols[name] for name in MESSAGES.names}), MESSAGES)
+    keys = table_keys(out, key_carry)
+    return out.set_column(out.schema.get_field_index("msg_key"), MESSAGES.field("msg_key"), pa.array(keys))
+
+
+def utf8_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Iterator[bytes]:
+    """``text_chunks`` as UTF-8 bytes (``textio.iter_utf8_chunks``: a plain UTF-8 file is never decoded),
+    for parsers that cut lines with ``lines_array``."""
+    return iter_utf8_chunks(path, text_encoding(path, report), options.chunk_bytes, report)
+
+
+def lines_array(chunk: bytes) -> pa.StringArray:
+    """The lines of a UTF-8 chunk (``utf8_chunks``: ``\\n`` breaks only) as one Arrow string array,
+    without a Python string per line: the bytes are cut at their newlines by offset arithmetic.
+    A final line break ends the last line (no empty line after it), as ``text.split("\\n")[:-1]``."""
+    raw = np.frombuffer(chunk, np.uint8)
+    if len(raw) and raw[-1] != 0x0A:
+        raw = np.append(raw, np.uint8(0x0A))
+    breaks = np.flatnonzero(raw == 0x0A)
+    n = len(breaks)
+    offsets = np.zeros(n + 1, np.int64)
+    offsets[1:] = breaks - np.arange(n)       # line i ends where its newline was, less the i newlines before it
+    data = np.delete(raw, breaks)              # a chunk is megabytes: int32 offsets always suffice
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))

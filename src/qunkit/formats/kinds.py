@@ -36,12 +36,16 @@ _ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:
-    """Return the kind of each body ("text" unless it is only a placeholder).
+    """Return the kind of each body ("text" unless it is only a placeholder) (``kinds_of``)."""
+    return pd.Series(kinds_of(pa.array(text.fillna("").astype(str), pa.string())), index=text.index)
+
+
+def kinds_of(arr: pa.Array) -> np.ndarray:
+    """The kind of each body of a null-free Arrow string array, as an object array.
 
     Runs on Arrow (RE2) kernels; only bodies that could be placeholders at all
     (they contain "[", "http", or a red-packet/call phrase) are matched further.
     """
-    arr = pa.array(text.fillna("").astype(str), pa.string()) if not isinstance(text, pa.Array) else text
     kind = np.full(len(arr), "text", dtype=object)
     maybe = pc.match_substring_regex(arr, r"\[|https?://|红包|通话时长").to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(maybe)
@@ -52,4 +56,4 @@ def classify_kinds(text: pd.Series) -> pd.Series:
             hit = undecided & pc.match_substring_regex(sub, pattern).to_numpy(zero_copy_only=False)
             kind[idx[hit]] = "sticker" if name == "face" else name
             undecided &= ~hit
-    return pd.Series(kind, index=text.index)
+    return kind

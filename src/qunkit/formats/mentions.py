@@ -12,8 +12,14 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ALL_MENTIONS = {"所有人", "全体成员", "All", "all"}  # @所有人 / @全体成员 -> "@all"
+# Python's ``\s`` in a str pattern (every character ``str.isspace`` accepts), spelt out for RE2,
+# whose ``\s`` is ASCII only
+PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 def mentions_where(text: np.ndarray, has: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
@@ -24,3 +30,37 @@ def mentions_where(text: np.ndarray, has: np.ndarray, pattern: re.Pattern[str]) 
         out[has] = np.fromiter(([("@all" if m in ALL_MENTIONS else m) for m in pattern.findall(t)] or None
                                 for t in rows), dtype=object, count=len(rows))
     return out
+
+
+def at_mentions(text: pa.Array, stop: str, longest: int) -> pa.Array:
+    """``@name`` mentions of each row of an Arrow string array, as list<string> (null: none), where
+    a name is 1..``longest`` characters up to whitespace, "@" or one of ``stop``: the same lists as
+    ``mentions_where`` with ``re.compile(f"@([^\\s@{stop}]{{1,{longest}}})")``, in Arrow kernels.
+
+    Why it is the same: the name class excludes "@", so every "@" starts a fresh attempt; splitting
+    on "@" and matching the class at the start of each later piece finds exactly those names."""
+    out_type = pa.list_(pa.string())
+    has = pc.match_substring(text, "@")
+    rows = np.flatnonzero(has.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return pa.nulls(len(text), out_type)
+    pieces = pc.split_pattern(text.take(pa.array(rows)), "@")
+    counts = pc.list_value_length(pieces).to_numpy() - 1            # pieces after an "@"
+    flat = pc.list_flatten(pieces)
+    firsts = np.concatenate([[0], np.cumsum(counts + 1)[:-1]])      # each row's piece before its first "@"
+    after = np.ones(len(flat), bool)
+    after[firsts] = False
+    cls = "[^" + PY_SPACE + "@" + re.escape(stop) + "]"
+    found = pc.extract_regex(flat.filter(pa.array(after)), f"^(?P<m>{cls}{{1,{longest}}})")
+    ok = found.is_valid().to_numpy(zero_copy_only=False)
+    names = pc.if_else(pc.is_in(found.field("m"), pa.array(sorted(ALL_MENTIONS))), "@all", found.field("m"))
+    names = names.filter(pa.array(ok))
+    per_row = np.add.reduceat(ok.astype(np.int64), np.concatenate([[0], np.cumsum(counts)[:-1]])) \
+        if len(ok) else np.zeros(len(rows), np.int64)
+    per_row = np.where(counts > 0, per_row, 0)
+    offsets = np.zeros(len(text) + 1, np.int32)
+    full = np.zeros(len(text), np.int64)
+    full[rows] = per_row
+    offsets[1:] = np.cumsum(full)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), names)
+    return pc.if_else(pa.array(full > 0), lists, pa.nulls(len(text), out_type))

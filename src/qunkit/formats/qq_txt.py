@@ -35,9 +35,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..localtime import localize
-from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, mark_system, text_chunks
-from .kinds import classify_kinds
-from .mentions import mentions_where
+from .base import (
+    SYSTEM_ID,
+    SYSTEM_NAME,
+    ParseOptions,
+    Parser,
+    ParseReport,
+    lines_array,
+    mark_system,
+    utf8_chunks,
+)
+from .kinds import kinds_of
+from .mentions import at_mentions
 
 BANNER = "消息记录（此消息记录为文本格式"
 HEADER_RE = (
@@ -50,7 +59,9 @@ OBJECT_PREFIX = "消息对象:"
 RECENT_CONTACTS = "最近联系人"
 SYSTEM_IDS = {"10000", "1000000"}
 TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
-MENTION_RE = re.compile(r"@([^\s@，,：:。]{1,40})")
+MENTION_STOP = "，,：:。"   # a @name ends at whitespace, "@" or one of these (at most 40 characters)
+# the start of a header line: all a header needs (HEADER_RE's name part takes any rest of the line)
+HEADER_START = r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AaPp][Mm])? "
 # bare notices QQ writes as a body line of their own (kept as separate system rows)
 BARE_NOTICE_RE = re.compile(r"^(?:\S.{0,40}?)(?:撤回了一条(?:成员)?消息|加入本群|退出本群|被移出本群)[。.]?$")
 _HEADER_SNIFF = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AP]M)? .*(?:\(\d+\)|<[^<>]+@[^<>]+>)\s*$",
@@ -87,42 +98,40 @@ class QQTxtParser(Parser):
         return min(score, 90)
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
+        for table in self.tables(path, options, report):
+            df = table.to_pandas()
+            df["mentions"] = np.array(table.column("mentions").to_pylist() + [None], dtype=object)[:-1]
+            yield df
+
+    def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
         state = _State()
         ends_with_newline = True
-        for text in text_chunks(path, options, report):
-            ends_with_newline = text.endswith("\n")
-            lines = text.split("\n")
-            if ends_with_newline:
-                lines.pop()  # the empty piece after the final line break
-            df = self._chunk(lines, state, options, report, final=False)
-            if df is not None and len(df):
-                yield df
-        df = self._chunk([], state, options, report, final=True)
-        if df is not None and len(df):
-            yield df
+        for chunk in utf8_chunks(path, options, report):
+            ends_with_newline = chunk.endswith(b"\n")
+            table = self._chunk(lines_array(chunk), state, options, report, final=False)
+            if table is not None and table.num_rows:
+                yield table
+        table = self._chunk(None, state, options, report, final=True)
+        if table is not None and table.num_rows:
+            yield table
         if not ends_with_newline:
             report.truncated = True
             report.note(f"{path.name} does not end with a line break: it may be truncated; "
                         "the last message may be incomplete")
 
     # -- one chunk -------------------------------------------------------------------------------
-    def _chunk(self, new_lines: list[str], state: _State, options: ParseOptions, report: ParseReport,
-               final: bool) -> pd.DataFrame | None:
-        lines = state.carry + new_lines
+    def _chunk(self, new_lines: pa.Array | None, state: _State, options: ParseOptions, report: ParseReport,
+               final: bool) -> pa.Table | None:
+        parts = [a for a in (state.carry, new_lines) if a is not None and len(a)]
         first_line_no = state.carry_start
-        state.carry = []
-        if not lines:
+        state.carry = None
+        if not parts:
             return None
-        arr = pa.array(lines, pa.string())
+        arr = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
         n = len(arr)
-        # the full header regex only runs on lines that start like a date (a cheap kernel first)
-        candidate = pc.match_substring_regex(arr, r"^\d{4}-\d").to_numpy(zero_copy_only=False)
-        cand_idx = np.flatnonzero(candidate)
-        header = pc.extract_regex(arr.take(pa.array(cand_idx)), HEADER_RE)
-        is_header = np.zeros(n, bool)
-        is_header[cand_idx] = header.is_valid().to_numpy(zero_copy_only=False)
-        header_row = np.full(n, -1, np.int64)  # line -> row in `header`
-        header_row[cand_idx] = np.arange(len(cand_idx))
+        # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
+        # from the header lines of messages only
+        is_header = pc.match_substring_regex(arr, HEADER_START).to_numpy(zero_copy_only=False)
         is_sep = pc.match_substring_regex(arr, SEPARATOR_RE).to_numpy(zero_copy_only=False)
         # 消息分组/消息对象 lines are structure only right under a separator line, as QQ writes them;
         # a message body line that merely starts with 消息对象: stays in its body
@@ -138,7 +147,7 @@ class QQTxtParser(Parser):
         # carry the last message into the next chunk: its body may continue there
         if not final and len(bidx) and is_header[bidx[-1]]:
             cut = int(bidx[-1])
-            state.carry = lines[cut:]
+            state.carry = arr.slice(cut)
             state.carry_start = first_line_no + cut
             keep = cut
         else:
@@ -148,22 +157,20 @@ class QQTxtParser(Parser):
             return None
 
         line_no = np.arange(first_line_no, first_line_no + keep) + 1  # 1-based
-        blank = pc.equal(pc.utf8_trim_whitespace(arr.slice(0, keep)), "").to_numpy(zero_copy_only=False)
+        kept = arr.slice(0, keep)
+        blank = pc.equal(pc.utf8_trim_whitespace(kept), "").to_numpy(zero_copy_only=False)
         bnd = boundary[:keep]
         seg = np.cumsum(bnd) - 1  # segment id per line; -1 before the first boundary
         starts = np.flatnonzero(bnd)
         ends = np.append(starts[1:], keep)
 
         # section names (消息分组 / 消息对象), forward-filled across chunks
-        folder_vals = _prefixed(arr, is_folder, keep, FOLDER_PREFIX)
-        object_vals = _prefixed(arr, is_object, keep, OBJECT_PREFIX)
-        folder_at = _ffill(folder_vals, state.folder)
-        object_at = _ffill(object_vals, state.group)
-        if keep:
-            state.folder = folder_at[keep - 1]
-            state.group = object_at[keep - 1]
-            # a new 消息对象 resets the folder only when a 消息分组 preceded it in the same block;
-            # single-chat exports have no folder at all, which chat_type_for handles
+        folder_at = _ffill(arr, is_folder, keep, FOLDER_PREFIX, state.folder)
+        object_at = _ffill(arr, is_object, keep, OBJECT_PREFIX, state.group)
+        state.folder = folder_at[keep - 1]
+        state.group = object_at[keep - 1]
+        # a new 消息对象 resets the folder only when a 消息分组 preceded it in the same block;
+        # single-chat exports have no folder at all, which chat_type_for handles
 
         # lines not placed in any message: non-blank lines outside message segments
         seg_is_msg = is_header[starts] if len(starts) else np.zeros(0, bool)
@@ -175,7 +182,7 @@ class QQTxtParser(Parser):
         if orphan.any():
             self._report_orphans(arr, orphan, line_no, report, object_at)
 
-        undecodable = pc.match_substring(arr.slice(0, keep), "\ufffd").to_numpy(zero_copy_only=False)
+        undecodable = pc.match_substring(kept, "\ufffd").to_numpy(zero_copy_only=False)
         if undecodable.any():
             for i in np.flatnonzero(undecodable)[:5]:
                 report.note(f"line {line_no[i]}: bytes that are not valid {report.encoding} were replaced by �")
@@ -190,27 +197,22 @@ class QQTxtParser(Parser):
         last_nonblank = np.where(pos >= 0, nonblank_idx[np.clip(pos, 0, None)], -1)
         body_end = np.where(last_nonblank > msg_starts, last_nonblank + 1, msg_starts + 1)
         counts = body_end - msg_starts - 1
-        body_mask = np.zeros(keep, bool)
-        if len(starts):
-            valid = seg >= 0
-            idx = np.flatnonzero(valid)
-            s = seg[idx]
-            msg_rank = np.cumsum(seg_is_msg) - 1  # segment -> message number
-            is_msg_line = seg_is_msg[s]
-            m_of = msg_rank[s]
-            within = (idx > msg_starts[np.clip(m_of, 0, None)]) & (idx < body_end[np.clip(m_of, 0, None)])
-            body_mask[idx[is_msg_line & within]] = True
-        values = arr.slice(0, keep).filter(pa.array(body_mask))
+        # a body line lies strictly inside (start, body_end) of the message whose segment holds it
+        msg_rank = np.cumsum(seg_is_msg) - 1  # segment -> message number
+        s = np.clip(seg, 0, None)
+        m_of = np.clip(msg_rank[s], 0, None)
+        line = np.arange(keep)
+        body_mask = (seg >= 0) & seg_is_msg[s] & (line > msg_starts[m_of]) & (line < body_end[m_of])
+        values = kept.filter(pa.array(body_mask))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
 
-        hdr = header.take(pa.array(header_row[msg_starts])).flatten()
-        fields = dict(zip([f.name for f in header.type], hdr, strict=True))
-        df = self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
-        return df
+        header = pc.extract_regex(arr.take(pa.array(msg_starts)), HEADER_RE)
+        fields = dict(zip([f.name for f in header.type], header.flatten(), strict=True))
+        return self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
 
     def _frame(self, fields, bodies, msg_starts, line_no, folder_at, object_at, options: ParseOptions,
-               report: ParseReport) -> pd.DataFrame | None:
+               report: ParseReport) -> pa.Table | None:
         # time: Arrow strptime (accepts 1-digit hours), then reject dates it silently rolled over (02-30)
         naive = pc.strptime(pc.binary_join_element_wise(fields["date"], fields["time"], " "),
                             format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
@@ -226,7 +228,7 @@ class QQTxtParser(Parser):
         ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False)  # "" when absent
         hour = (secs // 3600) % 24
         secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
-        ts = localize(pd.DatetimeIndex(secs.astype("datetime64[s]")), options.tz)
+        ts = _localize(secs, options.tz)
 
         # sender: 【title】name(QQ号) / name<email> / name alone (then the name is the id)
         raw = pc.utf8_trim_whitespace(pc.fill_null(fields["name"], ""))
@@ -244,41 +246,34 @@ class QQTxtParser(Parser):
             name = pc.if_else(is_self, options.self_name, name)
 
         starts = msg_starts
-        group = pd.Series(object_at[starts])
-        no_group = group.isna()
-        if no_group.any():
+        group = pa.array(object_at[starts], pa.string())
+        if group.null_count:
             fallback = report.file and Path(report.file).stem
-            group = group.fillna(fallback or "QQ chat")
-            report.note(f"no 消息对象 line before line {int(line_no[starts[np.flatnonzero(no_group)[0]]])}: "
+            first = np.flatnonzero(group.is_null().to_numpy(zero_copy_only=False))[0]
+            group = pc.fill_null(group, fallback or "QQ chat")
+            report.note(f"no 消息对象 line before line {int(line_no[starts[first]])}: "
                         f"messages there were put in a group named after the file ({fallback!r})")
-        folders = pd.Series(folder_at[starts], dtype=object)
-        chat_type = folders.map({f: chat_type_for(f) for f in folders.unique()})
+        folders = pa.array(folder_at[starts], pa.string()).dictionary_encode()
+        types = pa.array([chat_type_for(f) for f in folders.dictionary.to_pylist()] + [chat_type_for(None)],
+                         pa.string())
+        codes = pc.fill_null(folders.indices, len(folders.dictionary))
         # 最近联系人 is QQ's "recent contacts" pseudo-chat: a mix of other chats, not a group
-        chat_type = chat_type.where(group.to_numpy() != RECENT_CONTACTS, "private")
+        chat_type = pc.if_else(pc.equal(group, RECENT_CONTACTS), "private", types.take(codes))
         table = pa.table({
-            "group_id": pa.array(group, pa.string()),
-            "chat_type": pa.array(chat_type, pa.string()),
+            "group_id": group,
+            "group_name": group,
+            "chat_type": chat_type,
+            "ts": ts,
             "sender_id": sid,
             "sender_name": name,
             "sender_title": title,
             "text": pc.fill_null(bodies, ""),
             "source_line": pa.array(line_no[starts]),
         })
-        df = table.to_pandas()
-        df.insert(1, "group_name", df["group_id"])
-        df.insert(3, "ts", ts)
-        df = df[~bad_ts].reset_index(drop=True)
-        df = _split_bare_notices(df)
-        df["kind"] = classify_kinds(df["text"]).to_numpy()
-        df["event"] = None
-        df["event_actor"] = None
-        df["event_target"] = None
-        system = df["sender_id"].isin(SYSTEM_IDS) | (df["sender_name"] == SYSTEM_NAME) | df.pop("_notice")
-        # a person who merely calls themselves 系统消息 keeps their QQ number
-        mark_system(df, system, sender=system & df["sender_id"].isin(SYSTEM_IDS | {SYSTEM_ID}))
-        has_at = df["text"].str.contains("@", regex=False).to_numpy(dtype=bool)
-        df["mentions"] = mentions_where(df["text"].to_numpy(dtype=object), has_at, MENTION_RE)
-        return df
+        if bad_ts.any():
+            table = table.filter(pa.array(~bad_ts))
+        table, notice = _split_bare_notices(table)
+        return _classify(table, notice)
 
     def _report_orphans(self, arr, orphan, line_no, report: ParseReport, object_at) -> None:
         idx = np.flatnonzero(orphan)
@@ -296,46 +291,98 @@ class _State:
     """What carries from one chunk to the next."""
 
     def __init__(self) -> None:
-        self.carry: list[str] = []
+        self.carry: pa.Array | None = None   # lines of the message the last chunk ended in
         self.carry_start = 0   # 0-based line number of carry[0]
         self.folder: str | None = None
         self.group: str | None = None
 
 
-def _prefixed(arr: pa.Array, mask: np.ndarray, keep: int, prefix: str) -> np.ndarray:
-    out = np.full(keep, None, dtype=object)
+def _ffill(arr: pa.Array, mask: np.ndarray, keep: int, prefix: str, initial: str | None) -> np.ndarray:
+    """Per line (of the first ``keep``), the value of the last ``mask`` line at or before it (its text
+    after ``prefix``, trimmed), or ``initial`` before the first one."""
     idx = np.flatnonzero(mask[:keep])
-    if len(idx):
-        vals = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(arr.take(pa.array(idx)), len(prefix)))
-        out[idx] = vals.to_numpy(zero_copy_only=False)
-    return out
+    vals = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(arr.take(pa.array(idx)), len(prefix))).to_pylist() \
+        if len(idx) else []
+    last = np.zeros(keep, np.int64)
+    last[idx] = np.arange(1, len(idx) + 1)
+    np.maximum.accumulate(last, out=last)
+    return np.array([initial, *vals, None], dtype=object)[:-1][last]
 
 
-def _ffill(values: np.ndarray, initial: str | None) -> np.ndarray:
-    s = pd.Series(values, dtype=object)
-    if len(s) and s.iloc[0] is None:
-        s.iloc[0] = initial
-    return s.ffill().to_numpy()
+def _localize(secs: np.ndarray, tz: str) -> pa.Array:
+    """Wall-clock seconds -> a timestamp array in ``tz``.  Arrow converts when no time falls in a DST
+    gap or fold; otherwise ``localtime.localize`` applies the one policy for those."""
+    try:
+        return pc.assume_timezone(pa.array(secs, pa.timestamp("s")), timezone=tz, ambiguous="raise",
+                                  nonexistent="raise")
+    except pa.ArrowInvalid:
+        return pa.array(localize(pd.DatetimeIndex(secs.astype("datetime64[s]")), tz))
 
 
-def _split_bare_notices(df: pd.DataFrame) -> pd.DataFrame:
+def _split_bare_notices(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     """A notice such as "某某撤回了一条消息" that QQ wrote as the last body line of
-    the previous message becomes its own system row (same time, next to it)."""
-    df["_notice"] = False
-    multi = df["text"].str.contains(r"\n.*(?:撤回了一条|加入本群|退出本群|被移出本群)", regex=True)
+    the previous message becomes its own system row (same time, next to it).
+    Returns the rows and which of them are such notices."""
+    text = table.column("text")
+    multi = pc.match_substring_regex(text, r"\n.*(?:撤回了一条|加入本群|退出本群|被移出本群)").to_numpy(
+        zero_copy_only=False)
+    notice = np.zeros(table.num_rows, bool)
     if not multi.any():
-        return df
-    last = df.loc[multi, "text"].str.rsplit("\n", n=1).str[-1]
-    hit = last.str.match(BARE_NOTICE_RE).fillna(False).astype(bool)
-    if not hit.any():
-        return df
-    rows = hit[hit].index
-    notices = df.loc[rows].copy()
-    notices["text"] = last[hit].to_numpy()
-    notices["sender_id"] = SYSTEM_ID
-    notices["sender_name"] = SYSTEM_NAME
-    notices["sender_title"] = None
-    notices["_notice"] = True
-    df.loc[rows, "text"] = df.loc[rows, "text"].str.rsplit("\n", n=1).str[0].str.rstrip()
-    out = pd.concat([df, notices]).sort_index(kind="stable").reset_index(drop=True)
-    return out
+        return table, notice
+    rows, heads, lasts = [], [], []
+    for i, body in zip(np.flatnonzero(multi).tolist(), text.take(pa.array(np.flatnonzero(multi))).to_pylist(),
+                       strict=True):
+        head, last = body.rsplit("\n", 1)
+        if BARE_NOTICE_RE.match(last):
+            rows.append(i)
+            heads.append(head.rstrip())
+            lasts.append(last)
+    if not rows:
+        return table, notice
+    where = pa.array(np.isin(np.arange(table.num_rows), rows))
+    table = table.set_column(table.schema.get_field_index("text"), "text",
+                             pc.replace_with_mask(text.combine_chunks(), where, pa.array(heads, pa.string())))
+    notices = table.take(pa.array(rows))
+    for col, value in (("text", pa.array(lasts, pa.string())), ("sender_id", pa.nulls(len(rows), pa.string())),
+                       ("sender_name", pa.nulls(len(rows), pa.string())),
+                       ("sender_title", pa.nulls(len(rows), pa.string()))):
+        if col in ("sender_id", "sender_name"):
+            value = pa.array([SYSTEM_ID if col == "sender_id" else SYSTEM_NAME] * len(rows), pa.string())
+        notices = notices.set_column(notices.schema.get_field_index(col), col, value)
+    order = np.argsort(np.concatenate([2 * np.arange(table.num_rows), 2 * np.asarray(rows) + 1]), kind="stable")
+    notice = np.concatenate([notice, np.ones(len(rows), bool)])[order]
+    return pa.concat_tables([table, notices]).take(pa.array(order)), notice
+
+
+def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
+    """Kind, system rows (events, the system pseudo-sender) and mentions of a chunk's rows."""
+    text = table.column("text").combine_chunks()
+    kind = kinds_of(text)
+    sid = table.column("sender_id").combine_chunks()
+    name = table.column("sender_name").combine_chunks()
+    system = (pc.is_in(sid, pa.array(sorted(SYSTEM_IDS))).to_numpy(zero_copy_only=False)
+              | pc.equal(name, SYSTEM_NAME).to_numpy(zero_copy_only=False) | notice)
+    n = table.num_rows
+    events = {c: np.full(n, None, dtype=object) for c in ("event", "event_actor", "event_target")}
+    if system.any():
+        # the few system rows go through the frame rules every parser shares (base.mark_system)
+        rows = np.flatnonzero(system)
+        sub = pd.DataFrame({"text": text.take(pa.array(rows)).to_pylist(), "kind": kind[rows],
+                            "sender_id": sid.take(pa.array(rows)).to_pylist(),
+                            "sender_name": name.take(pa.array(rows)).to_pylist(),
+                            "event": None, "event_actor": None, "event_target": None}, dtype=object)
+        # a person who merely calls themselves 系统消息 keeps their QQ number
+        sender = sub["sender_id"].isin(SYSTEM_IDS | {SYSTEM_ID}).to_numpy(dtype=bool)
+        mark_system(sub, np.ones(len(sub), bool), sender=sender)
+        kind[rows] = sub["kind"].to_numpy(dtype=object)
+        for col in events:
+            events[col][rows] = sub[col].to_numpy(dtype=object)
+        mask = pa.array(system)
+        sid = pc.replace_with_mask(sid, mask, pa.array(sub["sender_id"].tolist(), pa.string(), from_pandas=True))
+        name = pc.replace_with_mask(name, mask, pa.array(sub["sender_name"].tolist(), pa.string(), from_pandas=True))
+        table = table.set_column(table.schema.get_field_index("sender_id"), "sender_id", sid)
+        table = table.set_column(table.schema.get_field_index("sender_name"), "sender_name", name)
+    table = table.append_column("kind", pa.array(kind, pa.string()))
+    for col, values in events.items():
+        table = table.append_column(col, pa.array(values, pa.string(), from_pandas=True))  # NaN: none
+    return table.append_column("mentions", at_mentions(text, MENTION_STOP, 40))
