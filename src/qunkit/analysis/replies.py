@@ -51,9 +51,7 @@ EVIDENCE = ("quote", "mention", "addressed_name", "turn_taking", "timing", "none
 SYSTEM_KINDS = ("system", "recall")
 ALL_MENTIONS = ("@all", "all", "全体成员", "所有人")
 # a leading address: "@name ..." or "name: ..." / "name，..." (the token is matched against member names)
-LEAD_RE = r"^\s*(?:@(?P<at>[^\s:：,，@]{1,40})|(?P<name>[^\s:：,，@>]{1,40})\s*[:：,，>])"
-# what IRC users hang on a nick ("bob_", "bob^", "bob|away", "bob-" in "bob->"): stripped on both sides
-NICK_TAIL = r"[_^|`\-»]+$"
+LEAD_RE = r"^\s*(?:@(?P<at>[^\s:：,，@]{1,40})|(?P<name>[^\s:：,，@]{1,40})\s*[:：,，])"
 OUT_COLUMNS = ("group_id", "group_name", "ts", "sender_id", "sender_name", "source_line", "reply_to_row",
                "reply_to_line", "reply_to_sender_id", "confidence", "evidence")
 # features of a candidate j for message i (by X); see _candidates
@@ -310,11 +308,7 @@ def _aliases(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray)
                        gs + m["sender_id"].iloc[sp].astype(str).str.lower().to_numpy()], ignore_index=True)
     al = pd.DataFrame({"key": names, "member": np.r_[member, member]})
     al = al.drop_duplicates("key", keep="last")     # a name two people used: the latest user
-    # "bob" for "bob^": a bare form of one member's name, unless it is someone's exact name
-    bare = al.assign(key=al["key"].str.replace(NICK_TAIL, "", regex=True))
-    bare = bare[~bare["key"].isin(al["key"]) & ~bare["key"].str.endswith("\x1f")].drop_duplicates()
-    bare = bare[~bare["key"].duplicated(keep=False)]
-    return pd.concat([al, bare], ignore_index=True).sort_values("key", ignore_index=True)
+    return al.sort_values("key", ignore_index=True)
 
 
 def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray,
@@ -346,8 +340,7 @@ def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarra
     lead = pc.extract_regex(text, LEAD_RE)
     at = pc.fill_null(lead.field("at"), "")
     tok = pc.fill_null(pc.if_else(pc.equal(at, ""), lead.field("name"), at), "")
-    tok = pc.replace_substring_regex(pc.utf8_lower(tok), NICK_TAIL, "")
-    tok = np.asarray(tok.to_numpy(zero_copy_only=False), dtype=object)
+    tok = np.asarray(pc.utf8_lower(tok).to_numpy(zero_copy_only=False), dtype=object)
     rows = np.flatnonzero((tok != "") & (addr < 0))
     if len(rows):
         query = gs[rows] + "\x1f" + tok[rows]
