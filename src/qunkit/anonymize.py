@@ -54,29 +54,34 @@ from .analysis.replies import RULES
 from .analysis.text_features import text_flags
 from .errors import BadInput, UsageProblem
 from .formats.events import NAME_SEPARATORS, clean_name, split_names
-from .members import role_from_title
+from .members import normalise_names, role_from_title
 from .private import make_dirs, write_text
 from .schema import MESSAGES, conform
 from .store import Store, group_key
 
 KEY_BYTES = 32
 PREFIX = RULES.min_prefix                # shorter prefixes of a nick address nobody (analysis.replies)
-RETRIES = 32                             # pseudonym attempts that must keep the value's text flags
+RETRIES = 64                             # pseudonym attempts that must keep the value's text flags
+KEEP_FROM = 8                            # from this attempt on, one short piece of the value is kept (_kept_window)
+KEEP_MAX = 3                             # ... of at most this many characters (吗, 可以, ❤️)
 RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
 CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
 _RARE = (0x3400, 0x4DBF + 1)            # CJK Extension A: real characters, in no lexicon or word list
 _RARE_N = _RARE[1] - _RARE[0]
+# acts.py's _EMOJI ranges: an emoji of a name becomes another emoji (an emoji-only text stays one)
+_EMOJI_RANGES = ((0x2600, 0x27BF), (0x1F000, 0x1FAFF), (0x2B50, 0x2B50), (0x2B55, 0x2B55))
 # q, v, x and w spell the contact words of the handle pattern (q, v, qq, vx, wx, weixin), w and k follow
 # a number as a price (3w, 5k): a value keeps its own and a pseudonym never gains one, so "…y 2333333"
 # does not become a "q 2333333" contact
 _HANDLE_LETTERS = frozenset("qvxwkQVXWK")
 _LETTERS = "abcdefghijlmnoprstuyz"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+_EMAIL = r"[a-z0-9_.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+_EMAIL_RE = re.compile(_EMAIL, re.I)
 _NAMED_ID = re.compile(r"^(?P<name>.*?)\((?P<id>\d{5,12})\)$")   # members.py's "name(QQ号)"
 # contact details in text: e-mail, URL, WeChat id, an id after a contact word (QQ/WeChat), a mobile number;
 # a bare number is left alone ("2333333" is laughter; member ids are replaced as names)
-CONTACTS = (r"[a-z0-9_.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
-            r"|(?:https?://|www\.)[^\s<>\"'，。！？、]+"
+CONTACTS = (_EMAIL + r"|(?:https?://|www\.)[^\s<>\"'，。！？、]+"
             r"|wxid_[a-z0-9_-]+"
             r"|(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*[a-z_-]{0,15}\d[a-z0-9_-]{2,15}"
             r"|\b1[3-9]\d{9}\b")
@@ -120,11 +125,16 @@ def load_key(path: Path | None) -> tuple[bytes, str]:
 
 
 class Pseudonyms:
-    """value -> pseudonym for one copy: keyed, shape-preserving, injective, never an original value."""
+    """value -> pseudonym for one copy: keyed, shape-preserving, injective, never an original value.
+
+    Injective *as members match names*: values that ``members.normalise_names`` makes equal
+    ("Bob", "@Bob", "Bob ") share one pseudonym core, and no two cores (nor a core and an original)
+    are equal, so no pseudonym reads as another member's name once normalised."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
         self.table: dict[str, str] = {}
+        self.cores: dict[str, str] = {}      # normalised value -> pseudonym of it
 
     def _draws(self, value: str, attempt: int) -> list[int]:
         """One keyed 16-bit draw per character, prefix-preserving: character ``i`` depends on the
@@ -151,8 +161,11 @@ class Pseudonyms:
         if core and core != value:
             at = value.index(core)
             return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
+        if _EMAIL_RE.fullmatch(value):      # an e-mail as an id: the provider stays, as in text (_contact)
+            local, _, domain = value.rpartition("@")
+            return self._shape(local, attempt, cues) + "@" + domain
         d = self._draws(value, attempt)
-        plain = attempt >= RETRIES or not any(_maps(c) for c in value)   # e.g. a name of emoji only
+        plain = attempt >= 2 * RETRIES or not any(_maps(c) for c in value)   # e.g. a name of punctuation only
         kept = np.zeros(len(value), bool)
         for m in _SEPARATOR_RE.finditer(value if attempt < 2 * RETRIES else ""):   # "A and B" stays two names
             kept[m.start():m.end()] = True
@@ -161,6 +174,9 @@ class Pseudonyms:
             if cues:
                 for m in _cue_words().finditer(value):
                     kept[m.start():m.end()] = True
+            window = _kept_window(len(value), attempt - KEEP_FROM) if KEEP_FROM <= attempt < RETRIES else None
+            if window:
+                kept[window[0]:window[1]] = True
 
         out = []
         for i, c in enumerate(value):
@@ -174,24 +190,57 @@ class Pseudonyms:
                 out.append(_LETTERS[r % len(_LETTERS)])
             elif kind == "upper":
                 out.append(_LETTERS[r % len(_LETTERS)].upper())
+            elif kind == "emoji":
+                pool = _emoji_pool()
+                out.append(pool[r % len(pool)])
             else:
                 out.append(chr(_RARE[0] + r % _RARE_N))
         return "".join(out)
 
     def add(self, values: Iterable[str]) -> None:
-        """Give every new value its pseudonym: rounds until no two values share one, none equals an
-        original value, and each reads to the text analysis exactly as its value does (``same_flags``)."""
+        """Give every new value its pseudonym.
+
+        A value ``members`` reads as several names or as ``name(QQ号)`` (an invitee list "A，B", a
+        quoted name) is composed of the pseudonyms of those names, separators and quotes kept, so the
+        copy's join and leave lines name the same members; every other value gets the pseudonym of
+        its normalised core (``_add_names``)."""
         new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
-        originals = set(self.table) | set(new)
-        taken = set(self.table.values())
+        parts = {v: names_in(v) for v in new}
+        composite = [v for v in new if parts[v] != [v]]
+        self._add_names(sorted(({v for v in new if parts[v] == [v]} | {n for v in composite for n in parts[v]})
+                               - self.table.keys() - RESERVED))
+        originals, taken, alone = set(self.table) | set(new), set(self.table.values()), []
+        for v in composite:
+            p = compose(v, self.of)
+            if p in taken or p in originals:     # a composition that reads as another value: shaped whole
+                alone.append(v)
+                continue
+            taken.add(p)
+            self.table[v] = p
+        self._add_names(alone)
+
+    def _add_names(self, values: list[str]) -> None:
+        """Pseudonyms of ``values`` through their cores (``members.normalise_names``): rounds until no
+        two cores share one, none equals an original value or core, and each reads to the text
+        analysis exactly as its value does (``same_flags``)."""
+        if not values:
+            return
+        cores = dict(zip(values, normalise_names(np.asarray(values, dtype=object)).tolist(), strict=True))
+        cores = {v: c if c and c not in RESERVED else v for v, c in cores.items()}
+        originals = set(self.table) | set(values) | set(cores.values()) | set(self.cores)
+        taken = set(self.cores.values())
+
         def refused(v: str, p: str, last: bool) -> bool:
             if p in taken or p in originals:
                 return True
             return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
 
-        for v, p in self.shaped(new, lambda v, a: self._shape(v, a), refused):
+        for c, p in self.shaped(sorted(set(cores.values()) - self.cores.keys()), self._shape, refused):
             taken.add(p)
-            self.table[v] = p
+            self.cores[c] = p
+        for v, c in cores.items():
+            at = _core_at(v, c)
+            self.table[v] = v[:at] + self.cores[c] + v[at + len(c):]
 
     def shaped(self, values: list[str], make, refused) -> list[tuple[str, str]]:
         """(value, pseudonym) for ``values``: ``make(value, attempt)`` until the pseudonym is not
@@ -242,12 +291,78 @@ class Pseudonyms:
 
 
 @functools.lru_cache(maxsize=1)
+def _all_cue_words() -> frozenset[str]:
+    return frozenset(w for lex in (resolve_lexicon(None), builtin_rules().cues) for ws in lex.words.values()
+                     for w in ws)
+
+
+@functools.lru_cache(maxsize=1)
 def _cue_words() -> re.Pattern:
     """The built-in lexicon and act-cue words of two or more characters, longest first: the ones a
     name may contain without naming anyone (明天, 哈哈, 老师, nb), kept so the text's flags stay."""
-    words = {w for lex in (resolve_lexicon(None), builtin_rules().cues) for ws in lex.words.values() for w in ws}
-    words = sorted({w for w in words if len(w) >= 2}, key=lambda w: (-len(w), w))
+    words = sorted({w for w in _all_cue_words() if len(w) >= 2}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in words) or "(?!)", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _emoji_pool() -> str:
+    """Pictographs (U+1F300-1F5FF) in no cue or lexicon word: what an emoji of a name becomes."""
+    used = set("".join(_all_cue_words()))
+    return "".join(c for c in map(chr, range(0x1F300, 0x1F600)) if unicodedata.category(c) == "So" and c not in used)
+
+
+def _kept_window(n: int, k: int) -> tuple[int, int] | None:
+    """The ``k``-th piece of a value of ``n`` characters that an attempt keeps as it is, shortest
+    first and from the end (an end-of-question 吗, a 可以, an emoji that is a cue): a name whose every
+    pseudonym loses a text flag keeps the piece that carries it.  Never the whole value."""
+    for size in range(1, min(KEEP_MAX, n - 1) + 1):
+        if k < n - size + 1:
+            start = n - size - k
+            return start, start + size
+        k -= n - size + 1
+    return None
+
+
+def _core_at(value: str, core: str) -> int:
+    """Where ``core`` (``value`` normalised) starts in ``value``: after its spaces and leading @s."""
+    if core == value:
+        return 0
+    rest = value.lstrip()
+    at = len(value) - len(rest)
+    rest = rest.rstrip()
+    at += len(rest) - len(rest.lstrip("@"))
+    assert value[at:at + len(core)] == core
+    return at
+
+
+def names_in(value: str) -> list[str]:
+    """The names ``members`` reads out of ``value`` as a join/leave target: each name of an invitee
+    list (``formats.events.split_names``), and of ``name(QQ号)`` the name and the number."""
+    out = []
+    for name in split_names(value):
+        m = _NAMED_ID.match(name.strip().lstrip("@"))
+        out += ([m["name"]] if m["name"] else []) + [m["id"]] if m else [name]
+    return out
+
+
+def compose(value: str, of) -> str:
+    """``value`` with each name ``names_in`` finds replaced by ``of(name)``; separators, quotes and
+    the spaces around the names kept, so ``split_names`` of the result gives the pseudonyms."""
+    out = []
+    for i, part in enumerate(re.split(f"({NAME_SEPARATORS})", value)):
+        core = clean_name(part) if i % 2 == 0 else None
+        if not core:
+            out.append(part)
+            continue
+        m = _NAMED_ID.match(core.strip().lstrip("@"))
+        if m:
+            lead = core[:len(core) - len(core.lstrip().lstrip("@"))]
+            new = lead + (of(m["name"]) if m["name"] else "") + f"({of(m['id'])})"
+        else:
+            new = of(core)
+        at = part.index(core)
+        out.append(part[:at] + new + part[at + len(core):])
+    return "".join(out)
 
 
 def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
@@ -270,6 +385,8 @@ def _maps(c: str) -> str | None:
     if "A" <= c <= "Z":
         return "upper"
     cat = unicodedata.category(c)
+    if cat == "So" and any(lo <= ord(c) <= hi for lo, hi in _EMOJI_RANGES):
+        return "emoji"
     return "other" if cat[0] in "LN" or cat == "So" else None
 
 
@@ -287,9 +404,11 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
         anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
         alts.setdefault(("" if anywhere else "@") + v.lower(), v)
     order = sorted(alts, key=lambda s: (-len(s), s))
-    # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary
-    edge = {s: ("\\b" if _WORDCHAR.match(s[0]) else "") + _escape(s) + ("\\b" if _WORDCHAR.match(s[-1]) else "")
-            for s in order}
+    # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary.
+    # A name may take the "@" before it: RE2 takes the leftmost match, so without it "@16" (a short
+    # name, only after @) would win over "16-越哥" starting one character later
+    edge = {s: ("" if s.startswith("@") else "@?") + ("\\b" if _WORDCHAR.match(s[0]) else "") + _escape(s)
+            + ("\\b" if _WORDCHAR.match(s[-1]) else "") for s in order}
     chunks = []
     for i in range(0, len(order), _CHUNK):
         part = order[i:i + _CHUNK]
@@ -377,33 +496,15 @@ class Anonymizer:
         return pc.take(uniq, enc.indices)
 
     def event(self, col: pd.Series) -> pa.Array:
-        """event_actor / event_target: each name of an invitee list (``members`` splits it with
-        ``formats.events.split_names``) and each part of ``name(QQ号)`` replaced, separators and
-        quotes kept, so the copy's members are the original's."""
-        codes, uniq = pd.factorize(col.astype(object), use_na_sentinel=True)
-        mapped = [self._event_value(str(v)) for v in uniq]
-        return pa.array(np.asarray(mapped + [None], dtype=object)[np.where(codes < 0, len(uniq), codes)],
-                        pa.string())
-
-    def _event_value(self, value: str) -> str:
-        if value in self.names.table or value in RESERVED:
-            return self.names.of(value)
-        out = []
-        for i, part in enumerate(re.split(f"({NAME_SEPARATORS})", value)):
-            core = clean_name(part) if i % 2 == 0 else None
-            if not core:
-                out.append(part)
-                continue
-            m = _NAMED_ID.match(core)
-            new = (f"{self.names.of(m['name'])}({self.names.of(m['id'])})" if m and m["name"]
-                   else self.names.of(core))
-            at = part.index(core)
-            out.append(part[:at] + new + part[at + len(core):])
-        return "".join(out)
+        """event_actor / event_target: an invitee list or ``name(QQ号)`` has its pseudonym composed of
+        its names' (``Pseudonyms.add``), so ``members`` reads the copy's lines as the original's."""
+        return self.exact(col)
 
     def _name_piece(self, piece: str, lookup: dict[str, str]) -> str:
         key = piece.lower()
         value = lookup.get(key)
+        if value is None and key.startswith("@"):    # "@" + a name replaced anywhere
+            value = lookup.get(key[1:])
         if value is None:       # a case variant RE2 folded that str.lower() does not: keep its shape
             return self.names._shape(piece, 0)
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
@@ -467,11 +568,8 @@ def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -
     ment = messages["mentions"].dropna()
     if len(ment):
         out |= {str(v) for v in ment.explode().dropna().unique()}
-    for col in ("event_actor", "event_target"):
-        for v in messages[col].dropna().astype(str).unique():
-            for name in [v, *split_names(v)]:
-                m = _NAMED_ID.match(name)
-                out |= {m["name"], m["id"]} if m else {name}
+    for col in ("event_actor", "event_target"):     # the names inside a list: Pseudonyms.add
+        out |= set(messages[col].dropna().astype(str).unique())
     if roster is not None and len(roster):
         for col in ("member_id", "member_name"):
             if col in roster:
@@ -546,12 +644,13 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
     keys = source.keys_for(groups)
     metas = source.metas()
     an = Anonymizer(Pseudonyms(key or new_key()))
-    loaded = []
+    loaded, values = [], set()
     for k in keys:      # pass 1: every name of every copied group, so text in one names members of another
         msgs = source.messages([k])
         roster = source.rosters([k]).get(metas[k]["group_id"])
-        an.names.add(values_of(msgs, roster, metas[k]))
+        values |= values_of(msgs, roster, metas[k])
         loaded.append((k, roster))
+    an.names.add(values)    # at once: no pseudonym equals an original value of any copied group
     an.chunks = in_text_pattern(an.names.table)
     out = Store(dest)
     rows = []
