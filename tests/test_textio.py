@@ -23,6 +23,7 @@ from qunkit.formats.textio import (
     detect_encoding,
     file_encoding,
     iter_text_chunks,
+    iter_utf8_chunks,
     read_head,
 )
 from qunkit.localtime import DEFAULT_TZ
@@ -83,6 +84,24 @@ def test_a_utf8_file_with_one_bad_byte_late_is_not_read_as_gb18030(tmp_path: Pat
     path.write_bytes(body.encode("utf-8") + b"2024-05-02 10:00:00 x(30001)\nbad \xff byte\n")
     assert path.stat().st_size > 2 * HEAD_BYTES
     assert file_encoding(path) == "utf-8"
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r", "mixed"])
+def test_utf8_bytes_equal_the_decoded_text_whatever_the_line_breaks(tmp_path: Path, ending: str) -> None:
+    """CRLF and lone CR are made \\n on the bytes as the decoding path does: the same text and the same
+    pieces' line counts for every block size (a CR or a CRLF straddling blocks included)."""
+    lines = [f"2024-05-01 10:{i % 60:02d}:00 成员{i}({30001 + i})" if i % 3 == 0 else f"{CHINESE} {i}"
+             for i in range(300)]
+    breaks = {"mixed": ["\r\n", "\r", "\n"]}.get(ending, [ending])
+    raw = "".join(line + breaks[i % len(breaks)] for i, line in enumerate(lines)) + "last line\r"
+    path = tmp_path / "log.txt"
+    path.write_bytes(codecs.BOM_UTF8 + raw.encode("utf-8"))
+    expected = "".join(iter_text_chunks(path, "utf-8-sig", 1 << 20))
+    assert "\r" not in expected and expected.count("\n") == raw.count("\n") + raw.count("\r") - raw.count("\r\n")
+    for block in (7, 64, 1000, 4099, 1 << 20):
+        pieces = list(iter_utf8_chunks(path, "utf-8-sig", block))
+        assert b"".join(pieces).decode("utf-8") == expected, block
+        assert all(p.endswith(b"\n") for p in pieces), block
 
 
 def test_later_blocks_may_start_inside_a_character() -> None:

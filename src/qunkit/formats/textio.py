@@ -186,11 +186,13 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
 def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[bytes]:
     """``iter_text_chunks`` as UTF-8 bytes: the same text, in pieces that each end on a line break.
 
-    A UTF-8 file is not decoded at all while it is plain (valid UTF-8, ``\n`` breaks only, no line
-    near ``MAX_LINE_CHARS``): its blocks are checked by Arrow's validator and handed on as read,
+    A UTF-8 file is not decoded at all while it is plain (valid UTF-8, no line near
+    ``MAX_LINE_CHARS``): its blocks are checked by Arrow's validator and handed on as read, with
+    CRLF and lone CR made ``\n`` on the bytes (``_normalise``'s rule: QQ for Windows writes CRLF),
     which costs a fraction of decoding them to ``str``.  From the first block that is not plain
-    (a CR, bytes that are not UTF-8, a long line) and for any other encoding, the rest is read by
-    ``iter_text_chunks`` (from that line on) and encoded, so every rule of that path holds."""
+    (no ``\n`` in it, bytes that are not UTF-8, a long line) and for any other encoding, the rest is
+    read by ``iter_text_chunks`` (from that line on) and encoded, so every rule of that path holds.
+    A CR that ends a block waits in the carry for the next one, so a CRLF is never split."""
     if encoding not in ("utf-8", "utf-8-sig"):
         for text in iter_text_chunks(path, encoding, chunk_bytes, report):
             yield text.encode("utf-8")
@@ -205,7 +207,7 @@ def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
         if done == 0 and not carry and encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8):
             data, done = data[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
         cut = data.rfind(b"\n")
-        plain = cut >= 0 and len(data) < MAX_LINE_CHARS and b"\r" not in data   # bytes >= characters
+        plain = cut >= 0 and len(data) < MAX_LINE_CHARS   # bytes >= characters
         if plain:
             try:
                 pa.array([data[: cut + 1]], pa.binary()).cast(pa.string())   # validates UTF-8
@@ -217,6 +219,7 @@ def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
             return
         head, carry = data[: cut + 1], data[cut + 1:]
         done += len(head)
+        head = _normalise_bytes(head)
         line_no += head.count(b"\n")
         yield head
     if carry:
@@ -224,7 +227,7 @@ def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
             carry.decode("utf-8")
         except UnicodeDecodeError:
             carry = carry.decode("utf-8", "replace").encode("utf-8")
-        yield carry
+        yield _normalise_bytes(carry)
 
 
 def bounded_lines(fh: IO[bytes], limit: int = MAX_LINE_CHARS) -> Iterator[tuple[int, bytes | None]]:
@@ -268,3 +271,10 @@ def _normalise(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _normalise_bytes(data: bytes) -> bytes:
+    """``_normalise`` of UTF-8 bytes (a CR byte is only ever the character CR in UTF-8)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
