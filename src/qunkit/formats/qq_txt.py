@@ -107,7 +107,7 @@ class QQTxtParser(Parser):
         state = _State()
         ends_with_newline = True
         for chunk in utf8_chunks(path, options, report):
-            ends_with_newline = chunk.endswith(b"\n")
+            ends_with_newline = chunk.endswith((b"\n", b"\r"))   # a lone CR is a break too
             table = self._chunk(lines_array(chunk), state, options, report, final=False)
             if table is not None and table.num_rows:
                 yield table
