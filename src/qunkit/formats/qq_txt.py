@@ -135,7 +135,11 @@ class QQTxtParser(Parser):
         # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
         # from the header lines of messages only
         is_header = pc.match_substring_regex(arr, HEADER_START).to_numpy(zero_copy_only=False)
-        is_sep = pc.match_substring_regex(arr, SEPARATOR_RE).to_numpy(zero_copy_only=False)
+        is_sep = pc.starts_with(arr, "=" * 16).to_numpy(zero_copy_only=False)   # the regex on those few only
+        if is_sep.any():
+            maybe = np.flatnonzero(is_sep)
+            is_sep[maybe] = pc.match_substring_regex(arr.take(pa.array(maybe)), SEPARATOR_RE).to_numpy(
+                zero_copy_only=False)
         # 消息分组/消息对象 lines are structure only right under a separator line, as QQ writes them;
         # a message body line that merely starts with 消息对象: stays in its body
         under_sep = np.concatenate([[True], is_sep[:-1]])
