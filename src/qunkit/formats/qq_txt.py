@@ -191,8 +191,9 @@ class QQTxtParser(Parser):
             self._report_orphans(arr, orphan, line_no, report, object_at)
 
         # U+FFFD is rare: the kernel runs only when the chunk's bytes hold it somewhere
+        data = kept.buffers()[2]
         undecodable = (pc.match_substring(kept, "\ufffd").to_numpy(zero_copy_only=False)
-                       if REPLACEMENT in kept.buffers()[2].to_pybytes() else np.zeros(0, bool))
+                       if data is not None and REPLACEMENT in data.to_pybytes() else np.zeros(0, bool))
         if undecodable.any():
             for i in np.flatnonzero(undecodable)[:5]:
                 report.note(f"line {line_no[i]}: bytes that are not valid {report.encoding} were replaced by �")
@@ -328,7 +329,10 @@ def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array,
     alone (then the name is the id); 我 without an id is the exporting account."""
     fields = pc.extract_regex(rest, SENDER_RE)
     raw = pc.utf8_trim_whitespace(pc.fill_null(fields.field("name"), ""))
-    title, name = _titles(raw)
+    titled = pc.extract_regex(raw, r"^(?P<title>(?:【[^】]*】\s*)+)(?P<rest>.*)$")
+    has_title = titled.is_valid()
+    title = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("title")), None)
+    name = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("rest")), raw)
     # RE2 gives "" (not null) for an optional group that did not take part
     qid, email = fields.field("qid"), fields.field("email")
     sid = pc.coalesce(pc.if_else(pc.equal(qid, ""), None, qid), pc.if_else(pc.equal(email, ""), None, email))
@@ -338,22 +342,6 @@ def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array,
     if options.self_name:
         name = pc.if_else(is_self, options.self_name, name)
     return sid, name, title
-
-
-def _titles(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(title or null, name) of each trimmed sender field: 【管理员】骰娘 -> (【管理员】, 骰娘).  The regex runs
-    only on the fields that start with 【 (few do), the others are their own name."""
-    n = len(raw)
-    bracket = pc.starts_with(raw, "【")
-    if not pc.any(bracket).as_py():
-        return pa.nulls(n, pa.string()), raw
-    sub = raw.filter(bracket)
-    titled = pc.extract_regex(sub, r"^(?P<title>(?:【[^】]*】\s*)+)(?P<rest>.*)$")
-    has_title = titled.is_valid()
-    title = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("title")), None)
-    name = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("rest")), sub)
-    return (pc.replace_with_mask(pa.nulls(n, pa.string()), bracket, title),
-            pc.replace_with_mask(raw, bracket, name))
 
 
 def _localize(secs: np.ndarray, tz: str) -> pa.Array:
