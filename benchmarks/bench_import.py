@@ -5,16 +5,18 @@
 Generates one QQ message-manager .txt with the package's generator (timed
 separately), then, each in a child process of its own:
 
-- the floor: the whole file read and decoded (``childrun.FLOOR``);
+- the floor: the whole file read and decoded (``childrun.FLOOR``), and the same plus one str per
+  line (``childrun.LINES_FLOOR``, what a line-at-a-time parser also pays), each the median of 3 runs;
 - the plain import, issue #11's figure: ``qunkit import FILE`` into a fresh store with the store's
   default settings (no facts or aggregates), timed as a whole process (wall, CPU, peak RSS) and
-  given as a multiple of the floor measured in the same run;
+  given as a multiple of the floor measured in the same run (``--runs``: the median of several);
 - the same import through ``import_file`` (the library call, start-up excluded), then the
   facts and aggregates alone (``rebuild --force``, which turns them on for the store), a nightly
   re-import of the unchanged file (hash check only) and a forced re-read (everything parsed,
   nothing added).
 
-``--export FILE`` reuses a generated export.
+``--export FILE`` reuses a generated export.  The export is generated in a child process: Linux
+hands a child the peak RSS of the process that started it, so this one stays small.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ import time
 from pathlib import Path
 
 import childrun
+
+GENERATE = """
+import sys
+from pathlib import Path
 import corpus
+_, rows = corpus.write(Path(sys.argv[1]), int(sys.argv[2]), 7, int(sys.argv[3]), single_file=True)
+print(rows[0]["export"])
+"""
 
 IMPORT = """
 import resource, sys, time
@@ -78,13 +87,17 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
     ap.add_argument("--export", type=Path, default=None, help="import this export instead of generating one")
     ap.add_argument("--plain-only", action="store_true", help="the floor and the plain import only")
+    ap.add_argument("--runs", type=int, default=1, help="plain imports to run (the median is shown)")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="qunkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     if args.export is None:
-        _, rows = corpus.write(work / "gen", args.groups, 7, args.messages // args.groups, single_file=True)
-        export = Path(rows[0]["export"])
+        out = subprocess.run([sys.executable, "-c", GENERATE, str(work / "gen"), str(args.groups),
+                              str(args.messages // args.groups)], check=True, capture_output=True, text=True,
+                             env=dict(childrun.qunkit_env(), PYTHONPATH=os.pathsep.join(
+                                 [str(childrun.HERE), childrun.qunkit_env()["PYTHONPATH"]])))
+        export = Path(out.stdout.split("\n")[-2])
     else:
         export = args.export
     gen_s = time.perf_counter() - t
@@ -92,14 +105,23 @@ def main() -> None:
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
     print(f"load average before the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     fl = childrun.floor(export)
-    print(f"read + decode (floor): {fl.seconds:6.2f} s  cpu {fl.cpu:5.2f} s  peak RSS {fl.peak_mb:,.0f} MB")
+    print(f"read + decode (floor, median of {childrun.FLOOR_RUNS}): {fl.seconds:6.2f} s  cpu {fl.cpu:5.2f} s  "
+          f"peak RSS {fl.peak_mb:,.0f} MB")
+    fll = childrun.floor(export, lines=True)
+    print(f"read + decode + a str per line (median of {childrun.FLOOR_RUNS}): {fll.seconds:6.2f} s  "
+          f"cpu {fll.cpu:5.2f} s  peak RSS {fll.peak_mb:,.0f} MB")
     plain = work / "store-plain"
-    shutil.rmtree(plain, ignore_errors=True)
-    pl = childrun.qunkit("import", str(export), "--store", str(plain), "--quiet")
+    runs = []
+    for _ in range(max(1, args.runs)):
+        shutil.rmtree(plain, ignore_errors=True)
+        runs.append(childrun.qunkit("import", str(export), "--store", str(plain), "--quiet"))
+    pl = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
     n_plain = sum(stored_rows(plain))
-    print(f"plain import (qunkit import, whole process): {n_plain:,} messages  {pl.seconds:6.2f} s  "
-          f"cpu {pl.cpu:5.2f} s  peak RSS {pl.peak_mb:,.0f} MB  {pl.seconds / fl.seconds:4.1f}x the floor "
-          f"(goal: 6x, 400 MB)")
+    print(f"plain import (qunkit import, whole process{f', median of {len(runs)}' if len(runs) > 1 else ''}): "
+          f"{n_plain:,} messages  {pl.seconds:6.2f} s  cpu {pl.cpu:5.2f} s  peak RSS {pl.peak_mb:,.0f} MB  "
+          f"{pl.seconds / fl.seconds:4.1f}x the floor (CPU {pl.cpu / fl.cpu:4.1f}x), {pl.seconds / fll.seconds:4.1f}x the lines floor "
+          f"(goal: 6x the floor, 400 MB)")
+    print(f"load average after the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     shutil.rmtree(plain, ignore_errors=True)
     if args.plain_only:
         return

@@ -7,6 +7,7 @@ Python), so every "x floor" figure means the same thing.  Scripts import it as `
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # the floor: the whole file read and decoded in one process (what any Python parser must at least do)
-FLOOR = "import sys; t = open(sys.argv[1], 'rb').read().decode('utf-8'); print(len(t.splitlines()))"
+FLOOR = "import sys; t = open(sys.argv[1], 'rb').read().decode('utf-8'); print(len(t))"
+# the floor plus cutting the text into one str per line (what a line-at-a-time Python parser also pays:
+# millions of str objects: on the 149 MB QQ export twice the time of the floor and 1.5x its memory)
+LINES_FLOOR = "import sys; t = open(sys.argv[1], 'rb').read().decode('utf-8'); print(len(t.splitlines()))"
+SMALL_PARENT_MB = 64   # a bare interpreter is ~15 MB; a parent past this is holding data
+FLOOR_RUNS = 3   # the floor is the median of this many runs: one run on a shared machine varies 2-4x
 # the CLI as a user runs it, from this checkout's sources (``qunkit_env``)
 QUNKIT = "import sys; from qunkit.cli import main; sys.argv = ['qunkit'] + sys.argv[1:]; main()"
 
@@ -36,7 +42,12 @@ def qunkit_env() -> dict[str, str]:
 
 def measure(argv: list[str], env: dict | None = None) -> Run:
     """Run ``argv`` to completion and measure it (``os.wait4``).  Both streams go to files: a tool that
-    logs a line per message (chat-miner) would block on a full pipe."""
+    logs a line per message (chat-miner) would block on a full pipe.
+
+    Linux keeps the peak RSS of the process that forked the child across ``exec``, so a child's
+    figure is never below this process's own resident set at the spawn: a benchmark keeps its own
+    process small (generating in a child) and a figure that may be the parent's is refused."""
+    parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, text=True)
@@ -46,12 +57,23 @@ def measure(argv: list[str], env: dict | None = None) -> Run:
             err.seek(0)
             raise SystemExit(f"{argv[0]} failed: {err.read()[-2000:]}")
         out.seek(0)
-        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
+        peak_mb = usage.ru_maxrss / 1024
+        if parent_mb > SMALL_PARENT_MB and peak_mb <= parent_mb * 1.05:
+            raise SystemExit(f"the peak RSS of {argv[0]} ({peak_mb:,.0f} MB) may be this process's own "
+                             f"({parent_mb:,.0f} MB): keep the measuring process small")
+        return Run(seconds, usage.ru_utime + usage.ru_stime, peak_mb, out.read())
 
 
-def floor(path: Path) -> Run:
-    """Read + decode ``path`` in a child (the floor every import is compared with)."""
-    return measure([sys.executable, "-c", FLOOR, str(path)])
+def median_run(argv: list[str], runs: int = FLOOR_RUNS, env: dict | None = None) -> Run:
+    """``measure`` ``argv`` ``runs`` times; the run of median wall time (its CPU and peak with it)."""
+    done = sorted((measure(argv, env) for _ in range(runs)), key=lambda r: r.seconds)
+    return done[len(done) // 2]
+
+
+def floor(path: Path, lines: bool = False) -> Run:
+    """Read + decode ``path`` in a child, median of ``FLOOR_RUNS`` (the floor every import is compared
+    with); ``lines`` also cuts it into one str per line (``LINES_FLOOR``)."""
+    return median_run([sys.executable, "-c", LINES_FLOOR if lines else FLOOR, str(path)])
 
 
 def qunkit(*args: str) -> Run:

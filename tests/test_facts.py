@@ -104,7 +104,7 @@ def test_a_new_facts_version_is_reported_by_doctor_and_fixed_by_rebuild(tmp_path
     import_file(s, write(tmp_path / "a.txt", qq_export("甲群", msgs(1, 5))))
     import_file(s, write(tmp_path / "b.txt", qq_export("乙群", msgs(1, 4))))
     assert run("doctor", "--store", s.root).exit_code == 0
-    monkeypatch.setattr("qunkit.derived.FACTS_VERSION", 999)
+    monkeypatch.setattr("qunkit.facts.FACTS_VERSION", 999)
     res = run("doctor", "--store", s.root, "--format", "json")
     assert res.exit_code == 3
     assert sorted(f["group"] for f in json.loads(res.stdout) if "stale" in f["problem"]) == ["乙群", "甲群"]
@@ -121,7 +121,7 @@ def test_a_changed_lexicon_or_roster_makes_facts_stale_until_recomputed(tmp_path
     s = keeping(tmp_path / "s")
     import_file(s, write(tmp_path / "a.txt", qq_export("甲群", msgs(1, 5))))
     key = s.resolve_group("甲群")
-    monkeypatch.setattr("qunkit.derived.lexicon_hash", lambda: "another")
+    monkeypatch.setattr("qunkit.facts.lexicon_hash", lambda: "another")
     res = json.loads(run("rebuild", "--store", s.root, "--format", "json").stdout)
     assert res[0]["status"] == "rebuilt" and "lexicons changed" in res[0]["reason"]
     roster = write(tmp_path / "r.csv", "QQ号,群昵称,身份\n20010,成员零,群主\n20011,成员一,成员\n99999,新人,成员\n")

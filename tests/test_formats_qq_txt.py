@@ -6,11 +6,14 @@ import codecs
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from golden_frames import assert_golden, render, run_parser
 
 from qunkit.errors import BadInput
-from qunkit.formats import sniff
+from qunkit.formats import ParseOptions, ParseReport, get_parser, sniff
+from qunkit.formats.qq_txt import HEADER_RE, HEADER_START, SENDER_RE, _header_fields
 
 # ampm-club: 12-hour clock (incl. 12 AM / 12 PM), a title with （）and |, system senders 10000 and
 # 1000000, a placeholder with text, a multi-line notice, a blank body, a join notice, two rows in one second.
@@ -135,3 +138,52 @@ def test_gb18030_detected(tmp_path: Path) -> None:
     got, report = run_parser("qq-txt", path)
     assert report.encoding == "gb18030"
     assert got["text"].tolist() == ["你好"]
+
+
+HEADERS = [
+    "2019-09-23 8:43:38 PM 【管理员】骰娘-Roll100(87200175)",
+    "2019-09-23 8:43:38PM glued(1)",
+    "2019-09-23 8:43:38 PMx(123)",          # a name that starts with PM
+    "2019-09-23 8:43:38 PM (123)",
+    "2019-09-23 8:43:38 PM ",
+    "2019-09-23 8:43:38 PM",                # no space after PM: PM is the name
+    "2019-09-23 8:43:38PM PM name",
+    "2019-09-23 8:43:38 am AM",
+    "2019-09-23 08:43:38  two spaces(1) ",
+    "2024-1-2 12:00:00 我",
+    "2024-1-2 12:00:00 a(1)(2) \t",
+    "2024-1-2 12:00:00 a (x@y) b<c@d>",
+    "2024-1-2 12:00:00 【群主】 【活跃】 名字 (10001)",
+    "2024-12-31 23:59:59 <e@mail>",
+]
+
+
+@pytest.mark.parametrize("line", HEADERS)
+def test_header_fields_are_those_of_the_header_regex(line: str) -> None:
+    """The parser cuts headers with string kernels and parses each distinct sender once; the fields are
+    what the one regex of the layout (HEADER_RE) captures from the whole line."""
+    arr = pa.array([line])
+    assert pc.match_substring_regex(arr, HEADER_START)[0].as_py()
+    want = pc.extract_regex(arr, HEADER_RE)[0].as_py()
+    got = {k: v[0].as_py() for k, v in _header_fields(arr).items()}
+    got.update(pc.extract_regex(pa.array([got.pop("sender")]), SENDER_RE)[0].as_py())
+    assert got == want
+
+
+def test_a_bad_byte_late_in_a_crlf_export_is_noted_at_its_line(tmp_path: Path) -> None:
+    """A CRLF export stays on the undecoded path until a block that is not valid UTF-8; from there it is
+    decoded, and the replaced byte is reported at its own line (counted over the CRLFs and lone CRs before it)."""
+    lines = ["消息对象:测试群", "================================================================"]
+    for i in range(60):
+        lines += [f"2024-05-01 10:{i:02d}:00 成员{i % 3}({30001 + i % 3})", f"第{i}条", ""]
+    raw = "\r\n".join(lines[:50]) + "\r" + "\r\n".join(lines[50:]) + "\r\n"   # one lone CR on line 50
+    bad_line = 3 + 3 * 58 + 1                         # 1-based: the body line of message 58
+    data = raw.encode("utf-8").replace("第58条".encode(), "第58条".encode() + b"\xff")
+    path = tmp_path / "late-bad-byte.txt"
+    path.write_bytes(codecs.BOM_UTF8 + data)
+    report = ParseReport(file=str(path), format="qq-txt")
+    frames = list(get_parser("qq-txt")().parse(path, ParseOptions(chunk_bytes=256), report))
+    got = pd.concat(frames, ignore_index=True)
+    assert len(got) == 60 and got["text"].iloc[58] == "第58条\ufffd" and got["text"].iloc[57] == "第57条"
+    assert [n for n in report.notes if "replaced" in n] == [
+        f"line {bad_line}: bytes that are not valid utf-8-sig were replaced by �"]

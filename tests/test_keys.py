@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from qunkit.keys import KEY_COLUMNS, message_keys
+from qunkit.keys import KEY_COLUMNS, message_keys, table_keys
 
 # (platform, group_id, ts in UTC, sender_id, text, occurrence, key)
 PINNED = [
@@ -42,6 +43,17 @@ def key_of(row: tuple) -> int:
 @pytest.mark.parametrize("row", PINNED, ids=lambda r: f"{r[0]}-{r[2]}-occ{r[5]}")
 def test_pinned_keys(row: tuple) -> None:
     assert key_of(row) == row[6]
+
+
+@pytest.mark.parametrize("encoded", [False, True], ids=["plain", "dictionary"])
+def test_arrow_tables_get_the_pinned_keys(encoded: bool) -> None:
+    """``table_keys`` (the Arrow path the QQ text import takes) hashes the UTF-8 bytes of each value:
+    the pinned keys, plain or dictionary-encoded columns alike."""
+    for row in PINNED:
+        table = pa.Table.from_pandas(frame([row] * (row[5] + 1)), preserve_index=False)
+        if encoded:
+            table = pa.table({c: table[c].dictionary_encode() if c != "ts" else table[c] for c in KEY_COLUMNS})
+        assert int(table_keys(table)[-1]) == row[6], row
 
 
 def test_milliseconds_are_dropped_and_each_part_counts() -> None:

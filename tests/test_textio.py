@@ -16,13 +16,15 @@ from helpers import parse_file
 from qunkit.cli import cli
 from qunkit.errors import BadInput
 from qunkit.formats import ParseOptions, ParseReport, get_parser
-from qunkit.formats.base import ROWS_PER_CHUNK, RowBuffer, mark_system, text_chunks
+from qunkit.formats.base import ROWS_PER_CHUNK, RowBuffer, lines_array, mark_system, text_chunks
 from qunkit.formats.textio import (
     HEAD_BYTES,
+    _line_at,
     bytes_encoding,
     detect_encoding,
     file_encoding,
     iter_text_chunks,
+    iter_utf8_chunks,
     read_head,
 )
 from qunkit.localtime import DEFAULT_TZ
@@ -83,6 +85,29 @@ def test_a_utf8_file_with_one_bad_byte_late_is_not_read_as_gb18030(tmp_path: Pat
     path.write_bytes(body.encode("utf-8") + b"2024-05-02 10:00:00 x(30001)\nbad \xff byte\n")
     assert path.stat().st_size > 2 * HEAD_BYTES
     assert file_encoding(path) == "utf-8"
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r", "mixed"])
+def test_utf8_bytes_cut_into_the_lines_of_the_decoded_text(tmp_path: Path, ending: str) -> None:
+    """The undecoded UTF-8 path keeps CRLF and lone CR as written; ``lines_array`` cuts at each, so
+    its lines are the decoded text's for every block size (a CR or a CRLF straddling blocks
+    included), and ``_line_at`` numbers a line as the decoding path does."""
+    lines = [f"2024-05-01 10:{i % 60:02d}:00 成员{i}({30001 + i})" if i % 3 == 0 else f"{CHINESE} {i}"
+             for i in range(300)] + ["", "", "\t", "last line"]
+    breaks = {"mixed": ["\r\n", "\r", "\n", "\r\r\n"]}.get(ending, [ending])
+    raw = "".join(line + breaks[i % len(breaks)] for i, line in enumerate(lines))
+    path = tmp_path / "log.txt"
+    path.write_bytes(codecs.BOM_UTF8 + raw.encode("utf-8"))
+    text = "".join(iter_text_chunks(path, "utf-8-sig", 1 << 20))
+    expected = text.split("\n")[:-1]
+    assert len(expected) >= len(lines)
+    for block in (7, 64, 1000, 4099, 1 << 20):
+        pieces = list(iter_utf8_chunks(path, "utf-8-sig", block))
+        assert [line for p in pieces for line in lines_array(p).to_pylist()] == expected, block
+    data = path.read_bytes()
+    for offset in range(0, len(data), 97):
+        prefix = data[:offset].decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        assert _line_at(path, offset, block=50) == prefix.count("\n") + 1, offset
 
 
 def test_later_blocks_may_start_inside_a_character() -> None:

@@ -23,16 +23,20 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
-from .aggregates import aggregate
-from .facts import FACTS_VERSION, compute_facts, lexicon_hash
 from .schema import MEMBERS
 from .store import Store, kill_point
 
 TABLES = ("facts", "members", "member_day", "group_day")
 
 
+# facts and aggregates (jieba, DuckDB, the act lexicons: ~0.2 s and ~25 MB to load) are imported where
+# they are used: a plain import of a store without derived tables never loads them
+
+
 def current_stamp(store: Store, key: str) -> dict:
     """What group ``key``'s derived tables must have been computed from to be fresh."""
+    from .facts import FACTS_VERSION, lexicon_hash  # noqa: PLC0415 (see above)
+
     return {"facts_version": FACTS_VERSION, "lexicon": lexicon_hash(), "messages": store.row_count(key),
             "roster": store.roster_digest(key)}
 
@@ -43,7 +47,7 @@ def staleness(store: Store, key: str) -> str | None:
     if got is None:
         return "facts and aggregates missing"
     if got.get("facts_version") != want["facts_version"]:
-        return f"facts version {got.get('facts_version')} (this qunkit computes version {FACTS_VERSION})"
+        return f"facts version {got.get('facts_version')} (this qunkit computes version {want['facts_version']})"
     if got.get("lexicon") != want["lexicon"]:
         return "the lexicons changed since the facts were computed"
     if got.get("messages") != want["messages"]:
@@ -58,6 +62,9 @@ def staleness(store: Store, key: str) -> str | None:
 def refresh(store: Store, key: str) -> int:
     """Recompute group ``key``'s derived tables from its messages and roster (call with the lock held);
     returns the number of messages.  Memory is bounded by the group, not the store."""
+    from .aggregates import aggregate  # noqa: PLC0415 (see above)
+    from .facts import compute_facts  # noqa: PLC0415
+
     stamp = current_stamp(store, key)
     messages = store.messages([key])
     members = store.members([key], messages=messages)

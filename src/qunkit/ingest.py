@@ -504,10 +504,10 @@ def _by_group(table: pa.Table) -> Iterator[pa.Table]:
 def _new_rows(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Mask of rows to add: not stored yet, and the first of their key within this chunk too
     (overlapping sections, re-sent chunks)."""
-    _, first_idx = np.unique(keys, return_index=True)
-    first = np.zeros(len(keys), bool)
-    first[first_idx] = True
-    return first & ~_isin_sorted(keys, known)
+    unique, first_idx = np.unique(keys, return_index=True)
+    new = np.zeros(len(keys), bool)
+    new[first_idx[~_isin_sorted(unique, known)]] = True   # sorted queries: searchsorted walks ``known`` in order
+    return new
 
 
 def _merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:

@@ -52,9 +52,17 @@ def _hash_arrow(col: pa.Array | pa.ChunkedArray, distinct_few: bool) -> np.ndarr
     if distinct_few and not pa.types.is_dictionary(col.type):
         col = col.dictionary_encode()
     if pa.types.is_dictionary(col.type):
-        uniques = hash_array(np.asarray(col.dictionary.to_numpy(zero_copy_only=False), dtype=object))
+        uniques = hash_array(_utf8_objects(col.dictionary))
         return uniques[col.indices.to_numpy(zero_copy_only=False)]
-    return hash_array(np.asarray(col.to_numpy(zero_copy_only=False), dtype=object), categorize=False)
+    return hash_array(_utf8_objects(col), categorize=False)
+
+
+def _utf8_objects(col: pa.Array) -> np.ndarray:
+    """The values of an Arrow string array as ``bytes`` objects (their UTF-8): ``hash_array`` hashes a
+    ``str`` as its UTF-8 encoding, so the keys are the same, without a ``str`` decoded and re-encoded per row
+    (a third of the time)."""
+    binary = pa.large_binary() if pa.types.is_large_string(col.type) else pa.binary()
+    return np.asarray(col.cast(binary).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.ndarray:

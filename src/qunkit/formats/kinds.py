@@ -33,6 +33,9 @@ PLACEHOLDERS: dict[str, str] = {
 _ONLY = {k: f"^(?:\\s*(?:{v}))+\\s*$" for k, v in PLACEHOLDERS.items()}
 # checked last: a body of bare QQ faces such as [微笑][OK] is a sticker too
 _ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
+# a body made only of placeholders of any families: every body one family's pattern takes matches it, so
+# only the bodies it takes are tried family by family
+_ANY_ONLY = "^(?:\\s*(?:" + "|".join([*PLACEHOLDERS.values(), r"\[[^\[\]\s]{1,4}\]"]) + "))+\\s*$"
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:
@@ -50,10 +53,11 @@ def kinds_of(arr: pa.Array) -> np.ndarray:
     maybe = pc.match_substring_regex(arr, r"\[|https?://|红包|通话时长").to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(maybe)
     if len(idx):
-        sub = arr.take(pa.array(idx))
-        undecided = np.ones(len(idx), bool)
-        for name, pattern in _ONLY.items():
-            hit = undecided & pc.match_substring_regex(sub, pattern).to_numpy(zero_copy_only=False)
-            kind[idx[hit]] = "sticker" if name == "face" else name
-            undecided &= ~hit
+        idx = idx[pc.match_substring_regex(arr.take(pa.array(idx)), _ANY_ONLY).to_numpy(zero_copy_only=False)]
+    for name, pattern in _ONLY.items():   # in order, each family on the bodies no earlier one took
+        if not len(idx):
+            break
+        hit = pc.match_substring_regex(arr.take(pa.array(idx)), pattern).to_numpy(zero_copy_only=False)
+        kind[idx[hit]] = "sticker" if name == "face" else name
+        idx = idx[~hit]
     return kind

@@ -49,10 +49,13 @@ from .kinds import kinds_of
 from .mentions import at_mentions
 
 BANNER = "消息记录（此消息记录为文本格式"
+REPLACEMENT = "\ufffd".encode()   # U+FFFD as UTF-8: what undecodable bytes were replaced by
 HEADER_RE = (
     r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?: ?(?P<ampm>[AaPp][Mm]))? "
     r"(?P<name>.*?)(?:\((?P<qid>\d+|[^()]*@[^()]*)\)|<(?P<email>[^<>]+)>)?\s*$"
 )
+# the sender part of a header (what follows the time): HEADER_RE's tail, matched alone
+SENDER_RE = r"^(?P<name>.*?)(?:\((?P<qid>\d+|[^()]*@[^()]*)\)|<(?P<email>[^<>]+)>)?\s*$"
 SEPARATOR_RE = r"^={16,}\s*$"
 FOLDER_PREFIX = "消息分组:"
 OBJECT_PREFIX = "消息对象:"
@@ -107,7 +110,7 @@ class QQTxtParser(Parser):
         state = _State()
         ends_with_newline = True
         for chunk in utf8_chunks(path, options, report):
-            ends_with_newline = chunk.endswith(b"\n")
+            ends_with_newline = chunk.endswith((b"\n", b"\r"))   # a lone CR is a break too
             table = self._chunk(lines_array(chunk), state, options, report, final=False)
             if table is not None and table.num_rows:
                 yield table
@@ -132,7 +135,11 @@ class QQTxtParser(Parser):
         # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
         # from the header lines of messages only
         is_header = pc.match_substring_regex(arr, HEADER_START).to_numpy(zero_copy_only=False)
-        is_sep = pc.match_substring_regex(arr, SEPARATOR_RE).to_numpy(zero_copy_only=False)
+        is_sep = pc.starts_with(arr, "=" * 16).to_numpy(zero_copy_only=False)   # the regex on those few only
+        if is_sep.any():
+            maybe = np.flatnonzero(is_sep)
+            is_sep[maybe] = pc.match_substring_regex(arr.take(pa.array(maybe)), SEPARATOR_RE).to_numpy(
+                zero_copy_only=False)
         # 消息分组/消息对象 lines are structure only right under a separator line, as QQ writes them;
         # a message body line that merely starts with 消息对象: stays in its body
         under_sep = np.concatenate([[True], is_sep[:-1]])
@@ -158,7 +165,8 @@ class QQTxtParser(Parser):
 
         line_no = np.arange(first_line_no, first_line_no + keep) + 1  # 1-based
         kept = arr.slice(0, keep)
-        blank = pc.equal(pc.utf8_trim_whitespace(kept), "").to_numpy(zero_copy_only=False)
+        # blank: empty or only whitespace (utf8_is_space is false for ""; it knows the same spaces as trim)
+        blank = pc.or_(pc.utf8_is_space(kept), pc.equal(kept, "")).to_numpy(zero_copy_only=False)
         bnd = boundary[:keep]
         seg = np.cumsum(bnd) - 1  # segment id per line; -1 before the first boundary
         starts = np.flatnonzero(bnd)
@@ -182,7 +190,10 @@ class QQTxtParser(Parser):
         if orphan.any():
             self._report_orphans(arr, orphan, line_no, report, object_at)
 
-        undecodable = pc.match_substring(kept, "\ufffd").to_numpy(zero_copy_only=False)
+        # U+FFFD is rare: the kernel runs only when the chunk's bytes hold it somewhere
+        data = kept.buffers()[2]
+        undecodable = (pc.match_substring(kept, "\ufffd").to_numpy(zero_copy_only=False)
+                       if data is not None and REPLACEMENT in data.to_pybytes() else np.zeros(0, bool))
         if undecodable.any():
             for i in np.flatnonzero(undecodable)[:5]:
                 report.note(f"line {line_no[i]}: bytes that are not valid {report.encoding} were replaced by �")
@@ -207,8 +218,7 @@ class QQTxtParser(Parser):
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
 
-        header = pc.extract_regex(arr.take(pa.array(msg_starts)), HEADER_RE)
-        fields = dict(zip([f.name for f in header.type], header.flatten(), strict=True))
+        fields = _header_fields(arr.take(pa.array(msg_starts)))
         return self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
 
     def _frame(self, fields, bodies, msg_starts, line_no, folder_at, object_at, options: ParseOptions,
@@ -216,9 +226,10 @@ class QQTxtParser(Parser):
         # time: Arrow strptime (accepts 1-digit hours), then reject dates it silently rolled over (02-30)
         naive = pc.strptime(pc.binary_join_element_wise(fields["date"], fields["time"], " "),
                             format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
-        ymd = pc.extract_regex(fields["date"], r"^(?P<y>\d+)-(?P<m>\d+)-(?P<d>\d+)$")
-        same_day = pc.and_(pc.equal(pc.month(naive), pc.cast(ymd.field("m"), pa.int64())),
-                           pc.equal(pc.day(naive), pc.cast(ymd.field("d"), pa.int64())))
+        dates = fields["date"].dictionary_encode()   # a chunk spans few days: each date is split once
+        ymd = pc.extract_regex(dates.dictionary, r"^(?P<y>\d+)-(?P<m>\d+)-(?P<d>\d+)$")
+        month, day = (pc.cast(ymd.field(f), pa.int64()).take(dates.indices) for f in ("m", "d"))
+        same_day = pc.and_(pc.equal(pc.month(naive), month), pc.equal(pc.day(naive), day))
         bad_ts = ~pc.fill_null(same_day, False).to_numpy(zero_copy_only=False)
         if bad_ts.any():
             for i in np.flatnonzero(bad_ts):
@@ -230,20 +241,9 @@ class QQTxtParser(Parser):
         secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
         ts = _localize(secs, options.tz)
 
-        # sender: 【title】name(QQ号) / name<email> / name alone (then the name is the id)
-        raw = pc.utf8_trim_whitespace(pc.fill_null(fields["name"], ""))
-        titled = pc.extract_regex(raw, r"^(?P<title>(?:【[^】]*】\s*)+)(?P<rest>.*)$")
-        has_title = titled.is_valid()
-        title = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("title")), None)
-        name = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("rest")), raw)
-        # RE2 gives "" (not null) for an optional group that did not take part
-        qid, email = fields["qid"], fields["email"]
-        sid = pc.coalesce(pc.if_else(pc.equal(qid, ""), None, qid), pc.if_else(pc.equal(email, ""), None, email))
-        name = pc.if_else(pc.equal(name, ""), pc.coalesce(sid, ""), name)
-        is_self = pc.and_(sid.is_null(), pc.equal(name, "我"))
-        sid = pc.if_else(is_self, options.self_id or "self", pc.coalesce(sid, name))
-        if options.self_name:
-            name = pc.if_else(is_self, options.self_name, name)
+        # the sender part repeats (a chunk has few senders): each distinct one is parsed once
+        senders = fields["sender"].dictionary_encode()
+        sid, name, title = (col.take(senders.indices) for col in _senders(senders.dictionary, options))
 
         starts = msg_starts
         group = pa.array(object_at[starts], pa.string())
@@ -307,6 +307,41 @@ def _ffill(arr: pa.Array, mask: np.ndarray, keep: int, prefix: str, initial: str
     last[idx] = np.arange(1, len(idx) + 1)
     np.maximum.accumulate(last, out=last)
     return np.array([initial, *vals, None], dtype=object)[:-1][last]
+
+
+def _header_fields(lines: pa.Array) -> dict[str, pa.Array]:
+    """date, time, ampm ("" when absent) and sender (the rest) of header lines, which all match
+    ``HEADER_START``: the fields ``HEADER_RE`` captures, cut with string kernels (a capturing regex
+    over every header was the parser's largest cost).  The time is the second space-separated word,
+    with AM/PM glued to it or as the next word, as ``HEADER_START``'s optional group takes it."""
+    words = pc.split_pattern(lines, " ", max_splits=2)
+    date, clock, rest = (pc.list_element(words, i) for i in range(3))
+    glued = pc.match_substring_regex(clock, "[AaPp][Mm]$")
+    spaced = pc.and_not(pc.match_substring_regex(rest, "^[AaPp][Mm] "), glued)
+    ampm = pc.if_else(glued, pc.utf8_slice_codeunits(clock, -2),
+                      pc.if_else(spaced, pc.utf8_slice_codeunits(rest, 0, 2), ""))
+    return {"date": date, "time": pc.if_else(glued, pc.utf8_slice_codeunits(clock, 0, -2), clock), "ampm": ampm,
+            "sender": pc.if_else(spaced, pc.utf8_slice_codeunits(rest, 3), rest)}
+
+
+def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(sender_id, sender_name, sender_title) of header rests: 【title】name(QQ号) / name<email> / name
+    alone (then the name is the id); 我 without an id is the exporting account."""
+    fields = pc.extract_regex(rest, SENDER_RE)
+    raw = pc.utf8_trim_whitespace(pc.fill_null(fields.field("name"), ""))
+    titled = pc.extract_regex(raw, r"^(?P<title>(?:【[^】]*】\s*)+)(?P<rest>.*)$")
+    has_title = titled.is_valid()
+    title = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("title")), None)
+    name = pc.if_else(has_title, pc.utf8_trim_whitespace(titled.field("rest")), raw)
+    # RE2 gives "" (not null) for an optional group that did not take part
+    qid, email = fields.field("qid"), fields.field("email")
+    sid = pc.coalesce(pc.if_else(pc.equal(qid, ""), None, qid), pc.if_else(pc.equal(email, ""), None, email))
+    name = pc.if_else(pc.equal(name, ""), pc.coalesce(sid, ""), name)
+    is_self = pc.and_(sid.is_null(), pc.equal(name, "我"))
+    sid = pc.if_else(is_self, options.self_id or "self", pc.coalesce(sid, name))
+    if options.self_name:
+        name = pc.if_else(is_self, options.self_name, name)
+    return sid, name, title
 
 
 def _localize(secs: np.ndarray, tz: str) -> pa.Array:

@@ -186,11 +186,14 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
 def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[bytes]:
     """``iter_text_chunks`` as UTF-8 bytes: the same text, in pieces that each end on a line break.
 
-    A UTF-8 file is not decoded at all while it is plain (valid UTF-8, ``\n`` breaks only, no line
-    near ``MAX_LINE_CHARS``): its blocks are checked by Arrow's validator and handed on as read,
-    which costs a fraction of decoding them to ``str``.  From the first block that is not plain
-    (a CR, bytes that are not UTF-8, a long line) and for any other encoding, the rest is read by
-    ``iter_text_chunks`` (from that line on) and encoded, so every rule of that path holds."""
+    A UTF-8 file is not decoded at all while it is plain (valid UTF-8, no line near
+    ``MAX_LINE_CHARS``): its blocks are checked by Arrow's validator and handed on as read, which
+    costs a fraction of decoding them to ``str``.  Their line breaks stay as written (``\n``, CRLF
+    as QQ for Windows writes them, or a lone CR): ``base.lines_array`` cuts at each, as ``_normalise``
+    would, without a pass to rewrite them.  Each piece ends on a ``\n``, and a CR that ends a block
+    waits for the next one, so a CRLF is never split.  From the first block that is not plain (no
+    ``\n`` in it, bytes that are not UTF-8, a long line) and for any other encoding, the rest is read
+    by ``iter_text_chunks`` (from that line on) and encoded, so every rule of that path holds."""
     if encoding not in ("utf-8", "utf-8-sig"):
         for text in iter_text_chunks(path, encoding, chunk_bytes, report):
             yield text.encode("utf-8")
@@ -199,25 +202,24 @@ def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
 
     carry = b""
     done = 0             # bytes of the file handed on (the offset ``carry`` starts at)
-    line_no = 1
     for raw in _file_blocks(path, chunk_bytes, report):
         data = carry + raw
         if done == 0 and not carry and encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8):
             data, done = data[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
         cut = data.rfind(b"\n")
-        plain = cut >= 0 and len(data) < MAX_LINE_CHARS and b"\r" not in data   # bytes >= characters
+        plain = cut >= 0 and len(data) < MAX_LINE_CHARS   # bytes >= characters
         if plain:
             try:
                 pa.array([data[: cut + 1]], pa.binary()).cast(pa.string())   # validates UTF-8
             except pa.ArrowInvalid:
                 plain = False
         if not plain:
-            for text in iter_text_chunks(path, encoding, chunk_bytes, report, start=done, first_line=line_no):
+            for text in iter_text_chunks(path, encoding, chunk_bytes, report, start=done,
+                                         first_line=_line_at(path, done)):
                 yield text.encode("utf-8")
             return
         head, carry = data[: cut + 1], data[cut + 1:]
         done += len(head)
-        line_no += head.count(b"\n")
         yield head
     if carry:
         try:
@@ -268,3 +270,17 @@ def _normalise(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _line_at(path: Path, offset: int, block: int = 8 << 20) -> int:
+    """The number of the line that starts at byte ``offset``, its breaks counted as ``_normalise``
+    makes them (LF, CRLF, lone CR).  Only for the switch to the decoding path, so the bytes path
+    counts no lines."""
+    line, cr_before = 1, False
+    with open(path, "rb") as fh:
+        while offset > 0 and (raw := fh.read(min(offset, block))):
+            offset -= len(raw)
+            line += raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+            line -= cr_before and raw.startswith(b"\n")   # a CRLF across two blocks is one break
+            cr_before = raw.endswith(b"\r")
+    return line
