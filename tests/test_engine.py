@@ -28,6 +28,7 @@ from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
 from qunkit.commands import analysis as cmd
 from qunkit.commands.analyze import analyze, current_roles, group_document
+from qunkit.commands.digest import digest, digest_group
 from qunkit.commands.groups import groups
 from qunkit.commands.loading import load_scope
 from qunkit.commands.prune import prune
@@ -137,6 +138,16 @@ def test_report_matches_all_at_once(store) -> None:
     ref = render_report(facts, as_of, "Asia/Shanghai", prune_days=30)
     got = report(store, Scope(), trend_weeks=2, prune_days=30, engine=SERIAL, tz="Asia/Shanghai").text
     assert len(facts) == len(store.metas()) and got == ref
+
+
+@pytest.mark.usefixtures("batch_rows")
+def test_digest_matches_all_at_once(store) -> None:
+    messages, members, as_of = load_scope(store, Scope())
+    ref = digest_group(GroupInput("all", {}, messages, members, as_of, store), period="week", lexicon=None, top=5)
+    ref.sort(key=lambda d: (-(d["risk_score"] or 0), d["group_name"]))
+    got = digest(store, Scope(), engine=SERIAL, fmt="json").rows
+    assert len(got) == len(store.metas())
+    assert json.dumps(got, default=str, sort_keys=True) == json.dumps(ref, default=str, sort_keys=True)
 
 
 def test_default_as_of_is_the_newest_message_across_groups(store) -> None:

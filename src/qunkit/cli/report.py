@@ -16,10 +16,11 @@ DIGEST_FORMATS = ("text", "markdown", "json")
 @click.option("--period", type=click.Choice(PERIODS), default="week", show_default=True,
               help="The last complete day, week or month (each group's own calendar) before --as-of.")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options(formats=DIGEST_FORMATS)
-def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
+def digest_cmd(period, lexicon, engine, scope, tz, store_dir, quiet, fmt):
     """A short summary per group for a period, for a cron mail or a chat bot.
 
     \b
@@ -40,7 +41,9 @@ def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
     from ..commands.digest import digest
     from ..commands.loading import open_store
 
-    return digest(open_store(store_dir), scope, period=period, fmt=fmt, lexicon=lexicon, tz=tz)
+    with group_progress("digest", quiet) as bar:
+        return digest(open_store(store_dir), scope, period=period, fmt=fmt, lexicon=lexicon, tz=tz, engine=engine,
+                      progress=bar)
 
 
 @click.command("report")
