@@ -28,14 +28,17 @@ from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
 from qunkit.commands import analysis as cmd
 from qunkit.commands.analyze import analyze, current_roles, group_document
+from qunkit.commands.digest import digest, digest_group
 from qunkit.commands.groups import groups
 from qunkit.commands.loading import load_scope
 from qunkit.commands.prune import prune
-from qunkit.engine import Engine
+from qunkit.commands.report import KEYWORD_BUDGET, report, report_group
+from qunkit.engine import Engine, GroupInput
 from qunkit.errors import StoreError
 from qunkit.generate import generate_corpus
 from qunkit.generate.files import write_corpus
 from qunkit.ingest import import_file
+from qunkit.report.sections import render_report
 from qunkit.store import Store
 
 SERIAL = Engine(jobs=1)
@@ -122,6 +125,28 @@ def test_analyze_matches_all_at_once(store) -> None:
            for row in overview(messages, members, as_of).to_dict("records")]
     got = analyze(store, Scope(), engine=SERIAL).rows
     assert [d["group_id"] for d in got] == [d["group_id"] for d in ref]
+    assert json.dumps(got, default=str, sort_keys=True) == json.dumps(ref, default=str, sort_keys=True)
+
+
+@pytest.mark.usefixtures("batch_rows")
+def test_report_matches_all_at_once(store) -> None:
+    """The report's page equals its task run once over every group's messages in one frame."""
+    messages, members, as_of = load_scope(store, Scope())
+    facts = report_group(GroupInput("all", {}, messages, members, as_of, store), lexicon=None, trend_weeks=2,
+                         prune_days=30, keyword_budget=KEYWORD_BUDGET // len(store.metas()))
+    facts.sort(key=lambda f: (-f["risk"]["score"], f["group_name"]))
+    ref = render_report(facts, as_of, "Asia/Shanghai", prune_days=30)
+    got = report(store, Scope(), trend_weeks=2, prune_days=30, engine=SERIAL, tz="Asia/Shanghai").text
+    assert len(facts) == len(store.metas()) and got == ref
+
+
+@pytest.mark.usefixtures("batch_rows")
+def test_digest_matches_all_at_once(store) -> None:
+    messages, members, as_of = load_scope(store, Scope())
+    ref = digest_group(GroupInput("all", {}, messages, members, as_of, store), period="week", lexicon=None, top=5)
+    ref.sort(key=lambda d: (-(d["risk_score"] or 0), d["group_name"]))
+    got = digest(store, Scope(), engine=SERIAL, fmt="json").rows
+    assert len(got) == len(store.metas())
     assert json.dumps(got, default=str, sort_keys=True) == json.dumps(ref, default=str, sort_keys=True)
 
 

@@ -134,10 +134,12 @@ def _both(c: dict, calls: list[str], *args: str) -> tuple[str, int]:
 RISK = ("risk", "--format", "json", "--quiet")
 PRUNE = ("prune", "--days", "30", "--format", "csv", "--quiet")
 ROLES = ("roles", "--format", "json", "--quiet")
+REPORT = ("report", "--trend-weeks", "2", "--quiet")
+DIGEST = ("digest", "--format", "json", "--quiet")
 
 
 def test_warm_runs_equal_cold_ones_and_compute_nothing(corpus: dict, counted: list[str]) -> None:
-    for cmd, passes in ((RISK, 1), (PRUNE, 2), (ROLES, 1)):
+    for cmd, passes in ((RISK, 1), (PRUNE, 2), (ROLES, 1), (REPORT, 1), (DIGEST, 1)):
         cold, n = _both(corpus, counted, *cmd)
         assert n == 4 * passes or cmd == ROLES        # roles reuses prune's member features
         warm, n = _both(corpus, counted, *cmd)

@@ -117,6 +117,7 @@ class GroupInput:
     messages: pd.DataFrame
     members: pd.DataFrame
     as_of: pd.Timestamp
+    store: Store | None = None    # the store as the task sees it: its own group(s) only (rosters, meta)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def _one(job: _Job) -> Any:
     if not len(messages):
         return None
     members = store.members([job.key], messages=messages)
-    return job.task(GroupInput(job.key, job.meta, messages, members, as_of), **job.kwargs)
+    return job.task(GroupInput(job.key, job.meta, messages, members, as_of, store), **job.kwargs)
 
 
 def _one_batch(batch: _Batch) -> list[Any]:
@@ -229,7 +230,7 @@ def _one_batch(batch: _Batch) -> list[Any]:
     members = store.members(keys, messages=messages)
     kwargs = _merged_kwargs(jobs)
     assert kwargs is not None    # _batches only groups jobs whose options merge
-    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of), **kwargs)
+    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of, store), **kwargs)
     parts = split(result, ids)
     present = set(messages["group_id"].astype(str).unique())
     return [parts.get(i) if i in present else None for i in ids]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from ..vocabulary import PERIODS
-from .options import lexicon_option, scope_options, store_option
+from .options import engine_options, lexicon_option, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 DIGEST_FORMATS = ("text", "markdown", "json")
 
@@ -15,10 +16,11 @@ DIGEST_FORMATS = ("text", "markdown", "json")
 @click.option("--period", type=click.Choice(PERIODS), default="week", show_default=True,
               help="The last complete day, week or month (each group's own calendar) before --as-of.")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options(formats=DIGEST_FORMATS)
-def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
+def digest_cmd(period, lexicon, engine, scope, tz, store_dir, quiet, fmt):
     """A short summary per group for a period, for a cron mail or a chat bot.
 
     \b
@@ -39,7 +41,9 @@ def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
     from ..commands.digest import digest
     from ..commands.loading import open_store
 
-    return digest(open_store(store_dir), scope, period=period, fmt=fmt, lexicon=lexicon, tz=tz)
+    with group_progress("digest", quiet) as bar:
+        return digest(open_store(store_dir), scope, period=period, fmt=fmt, lexicon=lexicon, tz=tz, engine=engine,
+                      progress=bar)
 
 
 @click.command("report")
@@ -49,10 +53,11 @@ def digest_cmd(period, lexicon, scope, tz, store_dir, quiet, fmt):
 @click.option("--prune-days", type=click.IntRange(0), default=90, show_default=True,
               help="The silence the prune preview counts (as qunkit prune --days N).")
 @lexicon_option
+@engine_options
 @scope_options
 @store_option
 @output_options(formats=("html", "json"))
-def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, quiet, fmt):
+def report_cmd(names, trend_weeks, prune_days, lexicon, engine, scope, tz, store_dir, quiet, fmt):
     """One self-contained HTML report: groups ranked by risk, then a section per group.
 
     GROUP arguments are names or ids (default: every group in scope).  The page
@@ -70,6 +75,7 @@ def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, qu
       qunkit report 读书会 --as-of 2024-06-30 -o 读书会.html
       qunkit analyze export.txt --html report.html     # straight from an export
       qunkit report --format json                      # the ranking only: group, risk score, level
+      qunkit report --jobs 1 --no-cache -o r.html      # in this process, every group recomputed
     """
     from dataclasses import replace
 
@@ -77,5 +83,6 @@ def report_cmd(names, trend_weeks, prune_days, lexicon, scope, tz, store_dir, qu
     from ..commands.report import report
 
     scope = replace(scope, groups=tuple(scope.groups) + tuple(names))
-    return report(open_store(store_dir), scope, lexicon=lexicon, tz=tz, trend_weeks=trend_weeks,
-                  prune_days=prune_days, html=fmt == "html")
+    with group_progress("report", quiet) as bar:
+        return report(open_store(store_dir), scope, lexicon=lexicon, tz=tz, trend_weeks=trend_weeks,
+                      prune_days=prune_days, html=fmt == "html", engine=engine, progress=bar)

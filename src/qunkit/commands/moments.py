@@ -77,10 +77,12 @@ def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[
     rosters = store.rosters(groups) if times else {}
     if times and (prepared is None or max(times) > prepared.as_of):
         prepared = prepare_features(messages, max(times), lexicon)
+    # risk reads the prepared features and the members; only the members' columns are cut at each moment
+    slim = messages[[c for c in MEMBER_SOURCE_COLUMNS if c in messages.columns]]
     for t in times:
-        if not (messages["ts"] <= t).any():
+        if not (slim["ts"] <= t).any():
             continue
-        r = moment(store, groups, messages, t, lexicon, rosters=rosters, prepared=prepared).risk()
+        r = moment(store, groups, slim, t, lexicon, rosters=rosters, prepared=prepared).risk()
         rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
     if not rows:
         return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})

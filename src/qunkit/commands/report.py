@@ -25,15 +25,15 @@ from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
+from ..engine import Engine, GroupInput, Progress, batched, run
 from ..localtime import DEFAULT_TZ
 from ..report.sections import heatmap_grid, render_report
 from .analyze import current_roles
-from .loading import load_scope
 from .moments import moment, risk_at
 from .result import Result
 
 REPLY_WINDOW = 2000     # messages per group the reply network is drawn from (the most recent)
-KEYWORD_BUDGET = 8_000   # texts jieba segments for the whole report (~1 s idle); shared evenly by group-months
+KEYWORD_BUDGET = 8_000   # texts jieba segments for the whole report (~1 s idle); shared evenly by groups, then months
 TREND_WEEKS = 8         # past week ends the risk score is replayed at
 PRUNE_DAYS = 90
 TOP_REPLIED = 5
@@ -42,11 +42,11 @@ NETWORK_NODES = 16
 
 def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAULT_TZ,
            trend_weeks: int = TREND_WEEKS, prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE",
-           html: bool = True) -> Result:
+           html: bool = True, engine: Engine | None = None, progress: Progress | None = None) -> Result:
     """One self-contained HTML page: groups ranked by risk, then a section per group (``html=False``:
     only the ranking rows, for json)."""
     groups, as_of = report_facts(store, scope, lexicon=lexicon, trend_weeks=trend_weeks, prune_days=prune_days,
-                                 hint=hint)
+                                 hint=hint, engine=engine, progress=progress)
     rows = [{"group_id": g["group_id"], "group_name": g["group_name"], "risk_score": g["risk"]["score"],
              "risk_level": g["risk"]["level"]} for g in groups]
     page = render_report(groups, as_of, tz, prune_days=prune_days) if html else None
@@ -54,10 +54,31 @@ def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAUL
 
 
 def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_weeks: int = TREND_WEEKS,
-                 prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE") -> tuple[list[dict], pd.Timestamp]:
-    """Per group (riskiest first) a dict of the facts the page shows, and the moment they are judged at."""
-    messages, members, as_of = load_scope(store, scope, hint=hint)
-    base = moment(store, scope.groups, messages, as_of, lexicon, members=members)
+                 prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE", engine: Engine | None = None,
+                 progress: Progress | None = None) -> tuple[list[dict], pd.Timestamp]:
+    """Per group (riskiest first) a dict of the facts the page shows, and the moment they are judged at.
+
+    Group by group through ``qunkit.engine`` (in parallel, small groups batched, unchanged groups from
+    the result cache); the keyword sample (``KEYWORD_BUDGET`` texts) is shared evenly by the groups in
+    scope, so a group's keywords depend on how many groups the report covers, not on which."""
+    budget = KEYWORD_BUDGET // max(1, len(set(store.keys_for(scope.groups))))
+    done = run(store, scope, report_group, engine=engine, progress=progress, hint=hint, lexicon=lexicon,
+               trend_weeks=trend_weeks, prune_days=prune_days, keyword_budget=budget)
+    facts = [f for part in done.results for f in part]
+    facts.sort(key=lambda f: (-f["risk"]["score"], f["group_name"]))   # group_risk's ranking, stable
+    return facts, done.as_of
+
+
+def _split_facts(facts: list[dict], group_ids: list[str]) -> dict[str, list[dict]]:
+    return {gid: [f for f in facts if f["group_id"] == gid] for gid in group_ids}
+
+
+@batched(_split_facts)
+def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_days: int,
+                 keyword_budget: int) -> list[dict]:
+    """The page's facts for the group(s) of one engine task, riskiest first."""
+    messages, members, as_of = g.messages, g.members, g.as_of
+    base = moment(g.store, (), messages, as_of, lexicon, members=members)
     F = base.features
     ov = {r["group_id"]: r for r in overview(messages, members, as_of).to_dict("records")}
     daily = dict(tuple(activity(messages, members, as_of, by="day", features=F).groupby("group_id", sort=False)))
@@ -66,10 +87,10 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
     risk = base.risk()
     times = [as_of - pd.Timedelta(weeks=k) for k in range(trend_weeks, 0, -1)]
-    past = risk_at(store, scope.groups, messages, times, lexicon, prepared=base.prepared)
+    past = risk_at(g.store, (), messages, times, lexicon, prepared=base.prepared)
     links = _links(messages)
     prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
-    content = _keywords(messages)
+    content = _keywords(messages, keyword_budget)
     heat = _heatmaps(messages)
     platform = dict(zip(F.groups["group_id"].astype(str), F.groups["platform"].astype(str), strict=True))
     types = {t["group_id"]: t for t in group_types(base.messages, F).to_dict("records")}
@@ -93,7 +114,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
             "group_type": types.get(gid),
             "split": advice[advice["group_id"] == gid].to_dict("records"),
         })
-    return out, as_of
+    return out
 
 
 def _trend(past: pd.DataFrame, gid: str, now: dict, as_of: pd.Timestamp) -> list[tuple[pd.Timestamp, float]]:
@@ -131,19 +152,18 @@ def _reply_facts(links: pd.DataFrame, messages: pd.DataFrame, gid: str) -> dict:
     return {"window": len(mine), "linked": len(linked), "pairs": pairs, "names": names, "top": top}
 
 
-def _keywords(messages: pd.DataFrame) -> dict[str, dict]:
+def _keywords(messages: pd.DataFrame, budget: int = KEYWORD_BUDGET) -> dict[str, dict]:
     """Per group: keywords and topics per local month (``analysis.keywords``: log-odds against the group's
-    other months)."""
+    other months), on a sample of at most ``budget`` texts per group spread evenly over its months."""
     text = messages[(messages["kind"] == "text") & (messages["sender_id"] != "system")]
     months = {}
     for gid, g in text.groupby("group_id", sort=False, observed=True):
         tz = str(g["tz"].iloc[-1]) if "tz" in g.columns else DEFAULT_TZ
         local = g["ts"].dt.tz_convert(tz)
         months[str(gid)] = (g, local.dt.year * 100 + local.dt.month)   # yyyymm: strftime on 1M rows is slow
-    n_periods = sum(m.nunique() for _, m in months.values()) or 1
-    per_period = max(50, min(PER_PERIOD, KEYWORD_BUDGET // n_periods))
     out = {}
     for gid, (g, month) in months.items():
+        per_period = max(50, min(PER_PERIOD, budget // max(1, month.nunique())))
         names = [str(n) for n in g["sender_name"].unique()]
         kw = period_keywords(g["text"], month, top=8, exclude=names, per_period=per_period)
         out[gid] = {f"{int(k) // 100}-{int(k) % 100:02d}": v for k, v in kw.items()}
