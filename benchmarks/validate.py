@@ -26,8 +26,10 @@ Figures printed:
 - risk AUC: how well the 0-100 score ranks the groups that are dead within 30
   days after ``as_of`` (``truth_life["dead_within_30d"]``) above the others.
 
-Thresholds in ``qunkit.analysis.roles.PARAMS`` / ``risk.WEIGHTS`` were tuned on
-seed 0 only; seed 1 and later are held out.
+Thresholds in ``qunkit.analysis.roles.PARAMS`` were tuned on seed 0 only; ``risk.WEIGHTS``
+on qunkit seed 0, and its conversation causes (monologue windows, no conversation,
+replies falling, the holiday-free trend) on gen2 seeds 1-6 (both layouts) with qunkit
+seeds 0-3: gen2 seeds 7 and later are held out.
 """
 
 from __future__ import annotations

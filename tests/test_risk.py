@@ -120,8 +120,8 @@ def test_revival_lowers_the_score():
 def test_one_man_show_is_named():
     rows = schedule_rows([(0, 84, 10, 3)], owner_share=0.9)
     r = risk_of(rows, 84, roster=True)
-    assert any("an owner/admin wrote" in x for x in r["reasons"]), r["reasons"]
-    assert r["features"]["top1_is_admin"] is True
+    assert any(x.startswith("monologue: one voice (the owner/admins) wrote") for x in r["reasons"]), r["reasons"]
+    assert r["features"]["top1_is_admin"] is True and r["features"]["top_voice_is_org_60d"] is True
 
 
 def test_holiday_calendar_covers_spring_festival_and_national_day():
@@ -229,17 +229,17 @@ def test_monologue_is_at_risk_with_its_figures():
     f = r["features"]
     recent = [x for x in rows if x[0] > (84 - 30) * 1440]
     assert f["msgs_30d"] == len(recent)
-    assert f["top1_share_30d"] == pytest.approx(sum(x[1] == "o" for x in recent) / len(recent), abs=1e-3)
-    assert f["top1_reply_share_30d"] < 0.1
-    assert f"{f['top1_share_30d']:.0%}" in mono[0] and f"{f['msgs_30d']:.0f} messages" in mono[0]
-    assert "an owner/admin" in mono[0]
+    assert f["top_voice_share_30d"] == pytest.approx(sum(x[1] == "o" for x in recent) / len(recent), abs=1e-3)
+    assert f["top_voice_reply_share_30d"] < 0.1
+    assert f"{f['top_voice_share_30d']:.0%}" in mono[0] and f"{f['msgs_30d']:.0f} messages" in mono[0]
+    assert "one voice (the owner/admins)" in mono[0] and "in 30 days" in mono[0]
 
 
 def test_an_organizer_who_is_answered_is_no_monologue():
     # the owner writes most messages, but members answer within minutes
     r = risk_of(schedule_rows([(0, 84, 12, 8)], owner_share=0.6), 84, roster=True)
     assert not any(x.startswith("monologue:") for x in r["reasons"]), r["reasons"]
-    assert r["features"]["top1_share_30d"] > 0.5 and r["features"]["top1_reply_share_30d"] > 0.35
+    assert r["features"]["top_voice_share_30d"] > 0.5 and r["features"]["top_voice_reply_share_30d"] > 0.35
     assert r["level"] == "healthy"
 
 

@@ -101,11 +101,12 @@ def risk_cmd(fail_above, lexicon, engine, scope, tz, store_dir, quiet):
 
     \b
     Causes (the practice's reasons groups die): long silence, falling volume,
-    fewer speakers, one person talking alone, messages without replies,
-    unanswered questions, floods and ads, organizers gone quiet, no newcomers,
-    members leaving, a WeChat group past its usual 3-4 months.  A holiday lull
-    (calendar or the group's own holiday greetings), a group that shrank and
-    held steady, and a group coming back to life are not flagged as dying.
+    fewer speakers, one voice talking alone (the owner and admins count as
+    one), no conversation, replies falling, unanswered questions, floods and
+    ads, organizers gone quiet, no newcomers, members leaving, a WeChat group
+    past its usual 3-4 months.  A holiday lull (calendar or the group's own
+    holiday greetings), a group that shrank and held steady, and a group
+    coming back to life are not flagged as dying.
 
     Beside the score (never in it): the group type (seed 002: strong-relationship,
     purpose, negative-value or unclear) with its figures; a negative-value group
