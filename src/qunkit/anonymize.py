@@ -51,7 +51,7 @@ from . import derived
 from .analysis.acts import builtin_rules
 from .analysis.lexicon import resolve_lexicon
 from .analysis.replies import RULES
-from .analysis.text_features import text_flags
+from .analysis.text_features import SYSTEM_KINDS, text_flags
 from .errors import BadInput, UsageProblem
 from .formats.events import NAME_SEPARATORS, clean_name, split_names
 from .members import normalise_names, role_from_title
@@ -65,6 +65,9 @@ RETRIES = 64                             # pseudonym attempts that must keep the
 KEEP_FROM = 8                            # from this attempt on, one short piece of the value is kept (_kept_window)
 KEEP_MAX = 3                             # ... of at most this many characters (吗, 可以, ❤️)
 RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
+# WhatsApp notices call the exporting account "You" ("X added You"; whatsapp_txt maps it to --self when
+# given): the export's word for "me", like "self", kept as it is unless a member really bears it as a name
+EXPORTER_WORDS = frozenset({"You", "you", "Du", "Tú"})
 CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
 _RARE = (0x3400, 0x4DBF + 1)            # CJK Extension A: real characters, in no lexicon or word list
 _RARE_N = _RARE[1] - _RARE[0]
@@ -88,6 +91,9 @@ CONTACTS = (_EMAIL + r"|(?:https?://|www\.)[^\s<>\"'，。！？、]+"
 _URL_START = re.compile(r"^(?:https?://|www\.)", re.I)
 _URL_HOST = re.compile(r"^(?:https?://)?[^/?#]+", re.I)
 _URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "php", "qq", "weixin"})
+# the same words inside a name shaped like a site ("corp.example.com"): kept, so an e-mail or URL in text
+# that contains the name is still one (the ad and contact cues read the ".com")
+_DOMAIN_WORDS = re.compile(r"(?i)(?<=\.)(?:com|cn|net|org|html?|php)\b|\bwww(?=\.)|\bhttps?(?=://)")
 _CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
 _WORDCHAR = re.compile(r"[A-Za-z0-9_]")
 _SEPARATOR_RE = re.compile(NAME_SEPARATORS)
@@ -131,8 +137,9 @@ class Pseudonyms:
     ("Bob", "@Bob", "Bob ") share one pseudonym core, and no two cores (nor a core and an original)
     are equal, so no pseudonym reads as another member's name once normalised."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, kept: Iterable[str] = ()) -> None:
         self._key = key
+        self.kept = frozenset(kept)          # values that are no name here (EXPORTER_WORDS): never replaced
         self.table: dict[str, str] = {}
         self.cores: dict[str, str] = {}      # normalised value -> pseudonym of it
 
@@ -161,7 +168,7 @@ class Pseudonyms:
         if core and core != value:
             at = value.index(core)
             return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
-        if _EMAIL_RE.fullmatch(value):      # an e-mail as an id: the provider stays, as in text (_contact)
+        if _EMAIL_RE.fullmatch(value):      # an e-mail as an id: the provider stays, as in text (_contact_parts)
             local, _, domain = value.rpartition("@")
             return self._shape(local, attempt, cues) + "@" + domain
         d = self._draws(value, attempt)
@@ -174,6 +181,8 @@ class Pseudonyms:
             if cues:
                 for m in _cue_words().finditer(value):
                     kept[m.start():m.end()] = True
+            for m in _DOMAIN_WORDS.finditer(value):
+                kept[m.start():m.end()] = True
             window = _kept_window(len(value), attempt - KEEP_FROM) if KEEP_FROM <= attempt < RETRIES else None
             if window:
                 kept[window[0]:window[1]] = True
@@ -204,11 +213,11 @@ class Pseudonyms:
         quoted name) is composed of the pseudonyms of those names, separators and quotes kept, so the
         copy's join and leave lines name the same members; every other value gets the pseudonym of
         its normalised core (``_add_names``)."""
-        new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
+        new = sorted({str(v) for v in values} - self.table.keys() - RESERVED - self.kept)
         parts = {v: names_in(v) for v in new}
         composite = [v for v in new if parts[v] != [v]]
         self._add_names(sorted(({v for v in new if parts[v] == [v]} | {n for v in composite for n in parts[v]})
-                               - self.table.keys() - RESERVED))
+                               - self.table.keys() - RESERVED - self.kept))
         originals, taken, alone = set(self.table) | set(new), set(self.table.values()), []
         for v in composite:
             p = compose(v, self.of)
@@ -272,7 +281,7 @@ class Pseudonyms:
         return out
 
     def of(self, value: str) -> str:
-        return value if value in RESERVED else self.table[value]
+        return value if value in RESERVED or value in self.kept else self.table[value]
 
     def hex(self, value: str, prefix: str) -> str:
         """An opaque keyed id (message ids, file names): no shape to keep."""
@@ -363,6 +372,45 @@ def compose(value: str, of) -> str:
         at = part.index(core)
         out.append(part[:at] + new + part[at + len(core):])
     return "".join(out)
+
+
+def keep_flags_in_context(original: pa.Array, replaced: pa.Array, read: np.ndarray) -> pa.Array:
+    """``replaced`` (names replaced in ``original``, same lengths) with, in each text whose flags the
+    replacement changed, one short edge of one replaced run (at most ``KEEP_MAX`` characters, never a
+    whole run) written as in the original, the first such edge that gives the text its flags back.
+
+    A pseudonym keeps the flags of the name alone (``same_flags``) but not always of the sentence
+    around it: "在投票里约起来" reads "在…里" (an answer cue) across a name 里约.  A text no edge
+    repairs keeps its full replacement (the benchmark counts it).  Only the texts ``read`` marks are
+    looked at: a join line's names are read from the event columns, its text is not analysed."""
+    diff = pc.fill_null(pc.not_equal(original, replaced), False).to_numpy(zero_copy_only=False)
+    changed = np.flatnonzero(diff & read)
+    if not len(changed):
+        return replaced
+    idx = pa.array(changed)
+    before, after = original.take(idx).to_pylist(), replaced.take(idx).to_pylist()
+    bad = ~same_flags(before, after)
+    tries: list[tuple[int, str]] = []
+    for k in np.flatnonzero(bad):
+        o, n = before[k], after[k]
+        if len(o) != len(n):
+            continue
+        diff = np.frombuffer(o.encode("utf-32-le"), np.uint32) != np.frombuffer(n.encode("utf-32-le"), np.uint32)
+        edges = np.flatnonzero(np.diff(np.r_[0, diff.astype(np.int8), 0]))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            for size in range(1, min(KEEP_MAX, end - start - 1) + 1):
+                for a in (start, end - size):
+                    tries.append((k, n[:a] + o[a:a + size] + n[a + size:]))
+    if not tries:
+        return replaced
+    ok = same_flags([before[k] for k, _ in tries], [t for _, t in tries])
+    out = replaced.to_numpy(zero_copy_only=False).astype(object)
+    done = set()
+    for (k, t), good in zip(tries, ok, strict=True):
+        if good and k not in done:
+            done.add(k)
+            out[changed[k]] = t
+    return pa.array(out, pa.string())
 
 
 def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
@@ -475,22 +523,29 @@ class Anonymizer:
 
     names: Pseudonyms
     chunks: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    masked: dict[str, str] = field(default_factory=dict)     # a word of a contact detail -> its mask
 
     def prepare(self, values: Iterable[str]) -> None:
         self.names.add(values)
         self.chunks = in_text_pattern(self.names.table)
 
-    def text(self, col: pd.Series, contacts: bool = True) -> pa.Array:
-        """Names (then contact details) inside a text column replaced; one pass per distinct text."""
+    def text(self, col: pd.Series, contacts: bool = True, spoken: np.ndarray | None = None) -> pa.Array:
+        """Names (then contact details) inside a text column replaced; one pass per distinct text.
+        ``spoken`` (default: every row) marks the rows whose text the analyses read (not system lines):
+        only their texts get ``keep_flags_in_context``."""
         arr = pa.array(col.astype(object).where(col.notna(), None).to_numpy(), pa.string())
         enc = pc.dictionary_encode(arr)
         uniq = enc.dictionary
-        weights = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(uniq))
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        weights = np.bincount(codes, minlength=len(uniq))
+        read = weights > 0 if spoken is None else np.bincount(codes[spoken], minlength=len(uniq)) > 0
         common = max(COMMON_MIN, RULES.common_name * len(arr))
+        original = uniq
         for pattern, lookup in self.chunks:
             uniq = replace_pieces(uniq, pattern, lambda ps, n, lk=lookup: [
                 p if c > common and p.isascii() else self._name_piece(p, lk) for p, c in zip(ps, n, strict=True)],
                 weights)
+        uniq = keep_flags_in_context(original, uniq, read)
         if contacts:
             uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
         return pc.take(uniq, enc.indices)
@@ -510,26 +565,19 @@ class Anonymizer:
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
 
     def _contacts(self, pieces: list[str]) -> list[str]:
-        done = dict(self.names.shaped(pieces, self._contact, lambda _v, _p, _last: False))
-        return [done[p] for p in pieces]
-
-    def _contact(self, piece: str, attempt: int = 0) -> str:
-        """A contact detail of the same shape: the words a pattern needs (http, www, com, qq ...) kept."""
-        m = _CONTACT_WORD.match(piece)
-        if m:
-            return m["w"] + self.names._shape(m["id"], attempt)
-        if "@" in piece and not _URL_START.match(piece):    # e-mail: the local part; the provider is kept
-            local, _, domain = piece.rpartition("@")
-            return self._words(local, attempt) + "@" + domain
-        m = _URL_HOST.match(piece)
-        if m:   # a URL: the site is kept (the act lexicon knows t.cn, b23.tv, bilibili ...), the path masked
-            return m.group(0) + self._words(piece[m.end():], attempt)
-        return self._words(piece, attempt)
-
-    def _words(self, piece: str, attempt: int) -> str:
-        bits = re.split(r"([^0-9A-Za-z_]+)", piece)
-        return "".join(b if (i % 2 or b.lower() in _URL_WORDS or not b) else self.names._shape(b, attempt)
-                       for i, b in enumerate(bits))
+        """Contact details of the same shape, each word masked through one table for the whole copy
+        (``masked``): a word of a URL path or an e-mail gets the same mask in every message, so the
+        rare words the reply evidence shares between messages are shared in the copy too."""
+        parts = [_contact_parts(p) for p in pieces]
+        words = {b for _, body, _ in parts for i, b in enumerate(_WORD_SPLIT.split(body)) if _masked_word(i, b)}
+        new = sorted(words - self.masked.keys())
+        taken = set(self.masked.values())
+        for v, p in self.names.shaped(new, self.names._shape, lambda _v, p, _last: p in taken):
+            taken.add(p)
+            self.masked[v] = p
+        return [head + "".join(self.masked[b] if _masked_word(i, b) else b
+                               for i, b in enumerate(_WORD_SPLIT.split(body))) + tail
+                for head, body, tail in parts]
 
     def exact(self, col: pd.Series) -> pa.Array:
         """A column of whole values (ids, names), each replaced by its pseudonym (nulls stay)."""
@@ -556,8 +604,42 @@ class Anonymizer:
         return pa.ListArray.from_arrays(lists.offsets, mapped, mask=lists.is_null())
 
 
+_WORD_SPLIT = re.compile(r"([^0-9A-Za-z_]+)")
+
+
+def _masked_word(i: int, bit: str) -> bool:
+    """Whether piece ``i`` of ``_WORD_SPLIT.split`` is a word to mask: not a separator, not http/www/com,
+    not one or two characters (the /d/e/ of a path names nobody, and 21 letters cannot mask them all)."""
+    return i % 2 == 0 and len(bit) > 2 and bit.lower() not in _URL_WORDS
+
+
+def _contact_parts(piece: str) -> tuple[str, str, str]:
+    """(kept head, body to mask, kept tail) of a contact detail: the words a pattern needs stay
+    (微信/qq before an id, an e-mail's provider, a URL's site: the act lexicon knows t.cn, b23.tv ...)."""
+    m = _CONTACT_WORD.match(piece)
+    if m:
+        return m["w"], m["id"], ""
+    if "@" in piece and not _URL_START.match(piece):
+        local, _, domain = piece.rpartition("@")
+        return "", local, "@" + domain
+    m = _URL_HOST.match(piece)
+    if m:
+        return m.group(0), piece[m.end():], ""
+    return "", piece, ""
+
+
+def exporter_words(messages: pd.DataFrame) -> set[str]:
+    """The ``EXPORTER_WORDS`` a WhatsApp group's notices use for the exporting account (whole values or
+    one name of an invitee list): ``values_of`` leaves them out of the event columns."""
+    rows = messages["platform"].astype(str).to_numpy() == "whatsapp"
+    vals = pd.concat([messages.loc[rows, c].dropna().astype(str) for c in ("event_actor", "event_target")])
+    return {n for v in vals.unique() for n in names_in(v)} & EXPORTER_WORDS
+
+
 def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -> set[str]:
-    """Every id and name of one group: what gets a pseudonym (titles that name a role excepted)."""
+    """Every id and name of one group: what gets a pseudonym (titles that name a role excepted;
+    WhatsApp's "You" of the exporting account in its notices, ``exporter_words``, neither)."""
+    pronouns = exporter_words(messages)
     out = {str(meta.get("group_id", "")), str(meta.get("group_name", "")), *map(str, meta.get("names", []))}
     for col in ("group_id", "group_name", "sender_id", "sender_name"):
         out |= set(messages[col].astype(str).unique())
@@ -569,12 +651,18 @@ def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -
     if len(ment):
         out |= {str(v) for v in ment.explode().dropna().unique()}
     for col in ("event_actor", "event_target"):     # the names inside a list: Pseudonyms.add
-        out |= set(messages[col].dropna().astype(str).unique())
+        out |= set(messages[col].dropna().astype(str).unique()) - pronouns
     if roster is not None and len(roster):
         for col in ("member_id", "member_name"):
             if col in roster:
                 out |= set(roster[col].dropna().astype(str).unique())
     return {v for v in out if v not in RESERVED}
+
+
+def spoken_rows(m: pd.DataFrame) -> np.ndarray:
+    """The rows the text analyses read (text_features: not a system line, a recall or an event)."""
+    system = m["kind"].astype(str).isin(SYSTEM_KINDS) | (m["sender_id"].astype(str) == "system") | m["event"].notna()
+    return ~system.to_numpy()
 
 
 def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
@@ -594,7 +682,7 @@ def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
         "sender_title": an.title(m["sender_title"]),
         "sender_account_name": an.exact(m["sender_account_name"]) if "sender_account_name" in m
         else pa.nulls(n, pa.string()),
-        "text": pc.fill_null(an.text(m["text"]), ""),
+        "text": pc.fill_null(an.text(m["text"], spoken=spoken_rows(m)), ""),
         "event": pa.array(m["event"].astype(object).where(m["event"].notna(), None).to_numpy(), pa.string()),
         "event_actor": an.event(m["event_actor"]), "event_target": an.event(m["event_target"]),
         "mentions": an.mentions(m["mentions"]),
@@ -643,13 +731,14 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
     dest = check_destination(source, dest)
     keys = source.keys_for(groups)
     metas = source.metas()
-    an = Anonymizer(Pseudonyms(key or new_key()))
-    loaded, values = [], set()
+    loaded, values, pronouns = [], set(), set()
     for k in keys:      # pass 1: every name of every copied group, so text in one names members of another
         msgs = source.messages([k])
         roster = source.rosters([k]).get(metas[k]["group_id"])
         values |= values_of(msgs, roster, metas[k])
+        pronouns |= exporter_words(msgs)
         loaded.append((k, roster))
+    an = Anonymizer(Pseudonyms(key or new_key(), kept=pronouns - values))   # a member called "You" is a name
     an.names.add(values)    # at once: no pseudonym equals an original value of any copied group
     an.chunks = in_text_pattern(an.names.table)
     out = Store(dest)
