@@ -38,7 +38,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +101,7 @@ _SEPARATOR_RE = re.compile(NAME_SEPARATORS)
 # replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
 # (the reply evidence ignores it as a word too); it is still replaced in every column
 COMMON_MIN = 20
+WHOLE = ("group_id", "group_name", "member_id", "member_name")   # result fields holding one whole name or id
 _SEPARATORS = ("\x00", "\ufdd0", "\U0010fffe")   # never in chat text; the first absent one splits
 _CHUNK = 800                                       # names per RE2 alternation (program size stays small)
 
@@ -438,6 +439,12 @@ def _maps(c: str) -> str | None:
     return "other" if cat[0] in "LN" or cat == "So" else None
 
 
+def written_anywhere(v: str) -> bool:
+    """Whether a name is long enough to be a name rather than a word piece wherever it is written
+    (2+ characters with a non-ASCII one, 3+ ASCII, 5+ digits); a shorter one only after "@"."""
+    return len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2
+
+
 def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     """(RE2 alternation, matched piece -> lookup key) chunks for the values written inside text.
 
@@ -449,8 +456,7 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     for v in values:
         if v in RESERVED or words.fullmatch(v):   # a name that is a lexicon word (哈哈, 老师) is a word in text
             continue
-        anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
-        alts.setdefault(("" if anywhere else "@") + v.lower(), v)
+        alts.setdefault(("" if written_anywhere(v) else "@") + v.lower(), v)
     order = sorted(alts, key=lambda s: (-len(s), s))
     # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary.
     # A name may take the "@" before it: RE2 takes the leftmost match, so without it "@16" (a short
@@ -462,6 +468,30 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
         part = order[i:i + _CHUNK]
         chunks.append(("(?i)" + "|".join(edge[s] for s in part), {s: alts[s] for s in part}))
     return chunks
+
+
+def unmapper(back: dict[str, str]) -> Callable[[object], object]:
+    """A function mapping a result computed on the copy (JSON: dicts, lists, strings) back to the
+    original's names with the ``--map-file`` table ``back``: whole-value fields (``WHOLE``) exactly,
+    and inside free text (reasons) the pseudonyms long enough to be written in text (as
+    ``in_text_pattern``), an ASCII one only as a whole word ("Rage" is no pseudonym in "average")."""
+    long = sorted(filter(written_anywhere, back), key=len, reverse=True)
+    pat = re.compile("|".join((r"\b" if p[0].isalnum() and p[0].isascii() else "") + re.escape(p)
+                              + (r"\b" if p[-1].isalnum() and p[-1].isascii() else "") for p in long)) if long else None
+
+    def text(s: str) -> str:
+        return pat.sub(lambda m: back[m.group(0)], s) if pat else s
+
+    def unmap(x: object, field: str = "") -> object:
+        if isinstance(x, str):
+            return back.get(x, x) if field in WHOLE else text(x)
+        if isinstance(x, list):
+            return [unmap(v) for v in x]
+        if isinstance(x, dict):
+            return {k: unmap(v, k) for k, v in x.items()}
+        return x
+
+    return unmap
 
 
 def _escape(s: str) -> str:
