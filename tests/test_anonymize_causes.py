@@ -14,7 +14,7 @@ import pyarrow as pa
 from click.testing import CliRunner
 
 from qunkit.analysis.acts import classify_texts
-from qunkit.anonymize import Anonymizer, Pseudonyms, _emoji_pool, same_flags
+from qunkit.anonymize import Anonymizer, Pseudonyms, _emoji_pool, same_flags, text_words
 from qunkit.cli import cli
 from qunkit.members import normalise_names
 from qunkit.store import Store
@@ -163,3 +163,13 @@ def test_whatsapps_you_is_kept_and_thank_you_stays_a_thanks(tmp_path):
     assert "You" in set(src.messages()["event_target"].dropna())
     assert "You" in set(copy.messages()["event_target"].dropna())
     assert "thank you~" in set(copy.messages()["text"])
+
+
+def test_no_pseudonym_is_a_word_of_the_copied_texts():
+    """A pseudonym equal to a word someone wrote ("thanks bro") would read as an address in the copy."""
+    plain = Pseudonyms(KEY)
+    plain.add(["Bobby"])
+    word = plain.of("Bobby").lower()
+    p = Pseudonyms(KEY, words=text_words(pd.DataFrame({"text": [f"thanks {word}, see you", None]})))
+    p.add(["Bobby"])
+    assert p.of("Bobby").lower() != word and len(p.of("Bobby")) == 5

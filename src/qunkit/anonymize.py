@@ -96,6 +96,8 @@ _URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html
 _DOMAIN_WORDS = re.compile(r"(?i)(?<=\.)(?:com|cn|net|org|html?|php)\b|\bwww(?=\.)|\bhttps?(?=://)")
 _CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
 _WORDCHAR = re.compile(r"[A-Za-z0-9_]")
+# the words a name is read as in text: replies._named's split plus the separators of its LEAD_RE ("名字：")
+_WORD_SEPARATORS = r"[\s,.;:!?()<>\[\]\"'：，@]+"
 _SEPARATOR_RE = re.compile(NAME_SEPARATORS)
 # an ASCII name that is a word of the group's text ("You", "Hi", "May"): in more than
 # replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
@@ -138,9 +140,10 @@ class Pseudonyms:
     ("Bob", "@Bob", "Bob ") share one pseudonym core, and no two cores (nor a core and an original)
     are equal, so no pseudonym reads as another member's name once normalised."""
 
-    def __init__(self, key: bytes, kept: Iterable[str] = ()) -> None:
+    def __init__(self, key: bytes, kept: Iterable[str] = (), words: Iterable[str] = ()) -> None:
         self._key = key
         self.kept = frozenset(kept)          # values that are no name here (EXPORTER_WORDS): never replaced
+        self.words = frozenset(words)        # lower-cased words of the texts (text_words): no pseudonym is one
         self.table: dict[str, str] = {}
         self.cores: dict[str, str] = {}      # normalised value -> pseudonym of it
 
@@ -241,7 +244,7 @@ class Pseudonyms:
         taken = set(self.cores.values())
 
         def refused(v: str, p: str, last: bool) -> bool:
-            if p in taken or p in originals:
+            if p in taken or p in originals or p.lower() in self.words:
                 return True
             return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
 
@@ -376,8 +379,8 @@ def compose(value: str, of) -> str:
 
 
 def keep_flags_in_context(original: pa.Array, replaced: pa.Array, read: np.ndarray) -> pa.Array:
-    """``replaced`` (names replaced in ``original``, same lengths) with, in each text whose flags the
-    replacement changed, one short edge of one replaced run (at most ``KEEP_MAX`` characters, never a
+    """``replaced`` (names and contact details replaced in ``original``, same lengths) with, in each
+    text whose flags the replacement changed, one short edge of one replaced run (at most ``KEEP_MAX`` characters, never a
     whole run) written as in the original, the first such edge that gives the text its flags back.
 
     A pseudonym keeps the flags of the name alone (``same_flags``) but not always of the sentence
@@ -575,10 +578,9 @@ class Anonymizer:
             uniq = replace_pieces(uniq, pattern, lambda ps, n, lk=lookup: [
                 p if c > common and p.isascii() else self._name_piece(p, lk) for p, c in zip(ps, n, strict=True)],
                 weights)
-        uniq = keep_flags_in_context(original, uniq, read)
         if contacts:
             uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
-        return pc.take(uniq, enc.indices)
+        return pc.take(keep_flags_in_context(original, uniq, read), enc.indices)
 
     def event(self, col: pd.Series) -> pa.Array:
         """event_actor / event_target: an invitee list or ``name(QQ号)`` has its pseudonym composed of
@@ -656,6 +658,15 @@ def _contact_parts(piece: str) -> tuple[str, str, str]:
     if m:
         return m.group(0), piece[m.end():], ""
     return "", piece, ""
+
+
+def text_words(messages: pd.DataFrame) -> set[str]:
+    """The lower-cased words of a group's texts as the reply evidence splits them (``replies._named``:
+    a member's name written as a word addresses them): a pseudonym equal to one of them ("bro") would
+    make the copy read an address the original does not have."""
+    text = pa.array(messages["text"].astype(object).where(messages["text"].notna(), "").to_numpy(), pa.string())
+    words = pc.unique(pc.list_flatten(pc.split_pattern_regex(pc.utf8_lower(text), _WORD_SEPARATORS)))
+    return set(words.to_pylist()) - {""}
 
 
 def exporter_words(messages: pd.DataFrame) -> set[str]:
@@ -761,14 +772,16 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
     dest = check_destination(source, dest)
     keys = source.keys_for(groups)
     metas = source.metas()
-    loaded, values, pronouns = [], set(), set()
+    loaded, values, pronouns, words = [], set(), set(), set()
     for k in keys:      # pass 1: every name of every copied group, so text in one names members of another
         msgs = source.messages([k])
         roster = source.rosters([k]).get(metas[k]["group_id"])
         values |= values_of(msgs, roster, metas[k])
         pronouns |= exporter_words(msgs)
+        words |= text_words(msgs)
         loaded.append((k, roster))
-    an = Anonymizer(Pseudonyms(key or new_key(), kept=pronouns - values))   # a member called "You" is a name
+    # a member called "You" is a name; a pseudonym is no word of any copied text
+    an = Anonymizer(Pseudonyms(key or new_key(), kept=pronouns - values, words=words))
     an.names.add(values)    # at once: no pseudonym equals an original value of any copied group
     an.chunks = in_text_pattern(an.names.table)
     out = Store(dest)
