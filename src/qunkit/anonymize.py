@@ -15,7 +15,10 @@ number keeps its ``1[3-9]`` prefix.  That is what makes the analyses equal: mess
 word boundaries, the contact-handle and URL patterns and every lexicon cue of the text around a
 name are what they were, and ``name(QQ号)`` join lines still parse.  Pseudonyms are injective
 over the copy's values (a rare collision of two short values is resolved by a second HMAC
-round), and none equals an original value.
+round), and none equals an original value or a word of the copied texts.  A text whose flags a
+pseudonym changes in context (a cue read across the name) keeps one short edge of that name
+occurrence (``keep_flags_in_context``); the words of URL paths and e-mail addresses are masked
+through one table per copy, so a word gets one mask in every message.
 
 Message text is kept (names and contacts replaced), because every analysis reads it (acts,
 lexicon flags, floods, duplicates, reply evidence are computed from the text on each run), so a
