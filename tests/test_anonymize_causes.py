@@ -139,7 +139,7 @@ def test_a_name_shaped_like_a_site_keeps_its_com():
     p.add(["corp.example.com"])
     assert p.of("corp.example.com").endswith(".com") and not p.of("corp.example.com").startswith("corp")
     an = anonymizer(["corp.example.com"])
-    ad = "招聘实习生，简历投递邮箱：hr@corp.example.com"
+    ad = "旧书20元，邮件 hr@corp.example.com"         # a price and a site: an ad
     assert classify_texts(pa.array([ad, text_of(an, ad)]))["ad"].tolist() == [True, True]
 
 
@@ -158,15 +158,15 @@ def test_whatsapps_you_is_kept_and_thank_you_stays_a_thanks(tmp_path):
     """WhatsApp notices call the exporter "You": no name, kept; so "thank you" elsewhere keeps its ack."""
     wa = tmp_path / "WhatsApp Chat with Hiking Club.txt"
     shutil.copy(DATA / "whatsapp" / wa.name, wa)
-    qq = qq_txt(tmp_path / "q.txt", "英语角", [("10:00:00", "阿May(55556666)", "thank you~")])
+    qq = qq_txt(tmp_path / "q.txt", "英语角", [("10:00:00", "阿May(55556666)", "thank you so much")])
     src, copy, _ = copy_of(tmp_path, wa, qq)
     assert "You" in set(src.messages()["event_target"].dropna())
     assert "You" in set(copy.messages()["event_target"].dropna())
-    assert "thank you~" in set(copy.messages()["text"])
+    assert "thank you so much" in set(copy.messages()["text"])
 
 
 def test_no_pseudonym_is_a_word_of_the_copied_texts():
-    """A pseudonym equal to a word someone wrote ("thanks bro") would read as an address in the copy."""
+    """A pseudonym equal to a word someone wrote ("cheers mate") would read as an address in the copy."""
     plain = Pseudonyms(KEY)
     plain.add(["Bobby"])
     word = plain.of("Bobby").lower()

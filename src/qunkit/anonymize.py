@@ -387,7 +387,7 @@ def keep_flags_in_context(original: pa.Array, replaced: pa.Array, read: np.ndarr
     whole run) written as in the original, the first such edge that gives the text its flags back.
 
     A pseudonym keeps the flags of the name alone (``same_flags``) but not always of the sentence
-    around it: "在投票里约起来" reads "在…里" (an answer cue) across a name 里约.  A text no edge
+    around it: "在相册里安好了" reads "在…里" (an answer cue) across a name 里安.  A text no edge
     repairs keeps its full replacement (the benchmark counts it).  Only the texts ``read`` marks are
     looked at: a join line's names are read from the event columns, its text is not analysed."""
     diff = pc.fill_null(pc.not_equal(original, replaced), False).to_numpy(zero_copy_only=False)
@@ -665,7 +665,7 @@ def _contact_parts(piece: str) -> tuple[str, str, str]:
 
 def text_words(messages: pd.DataFrame) -> set[str]:
     """The lower-cased words of a group's texts as the reply evidence splits them (``replies._named``:
-    a member's name written as a word addresses them): a pseudonym equal to one of them ("bro") would
+    a member's name written as a word addresses them): a pseudonym equal to one of them ("mate") would
     make the copy read an address the original does not have."""
     text = pa.array(messages["text"].astype(object).where(messages["text"].notna(), "").to_numpy(), pa.string())
     words = pc.unique(pc.list_flatten(pc.split_pattern_regex(pc.utf8_lower(text), _WORD_SEPARATORS)))
