@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ os.environ.setdefault("QUNKIT_NO_CACHE", "1")     # both stores are computed, ne
 
 from click.testing import CliRunner  # noqa: E402
 
-from qunkit.anonymize import Pseudonyms  # noqa: E402
+from qunkit.anonymize import Pseudonyms, unmapper  # noqa: E402
 from qunkit.cli import cli  # noqa: E402
 from qunkit.derived import enable  # noqa: E402
 from qunkit.errors import BadInput  # noqa: E402
@@ -55,7 +53,6 @@ ANALYSES: dict[str, tuple[list[str], tuple[str, ...], tuple[str, ...] | None]] =
     "prune": (["prune", "--days", "30"], ("group_name", "member_id"), None),
     "activity": (["activity"], ("group_id", "period"), None),
 }
-WHOLE = ("group_id", "group_name", "member_id", "member_name")          # fields holding one whole name or id
 
 
 def run(*args: object) -> str:
@@ -63,30 +60,6 @@ def run(*args: object) -> str:
     if res.exit_code not in (0, 1):
         raise SystemExit(f"qunkit {args[0]} exited {res.exit_code}")
     return res.stdout
-
-
-def unmapper(back: dict[str, str]) -> Callable[[object], object]:
-    """Map a result back to the original's names: whole-value fields exactly, and inside free text
-    (reasons) the pseudonyms long enough to be written in text (as ``anonymize.in_text_pattern``)."""
-    long = sorted((p for p in back if (len(p) >= 5 if p.isdigit() else len(p) >= 3 if p.isascii() else len(p) >= 2)),
-                  key=len, reverse=True)
-    # an ASCII pseudonym only as a whole word ("Rage" is no pseudonym inside "average")
-    pat = re.compile("|".join((r"\b" if p[0].isalnum() and p[0].isascii() else "") + re.escape(p)
-                              + (r"\b" if p[-1].isalnum() and p[-1].isascii() else "") for p in long)) if long else None
-
-    def text(s: str) -> str:
-        return pat.sub(lambda m: back[m.group(0)], s) if pat else s
-
-    def unmap(x: object, field: str = "") -> object:
-        if isinstance(x, str):
-            return back.get(x, x) if field in WHOLE else text(x)
-        if isinstance(x, list):
-            return [unmap(v) for v in x]
-        if isinstance(x, dict):
-            return {k: unmap(v, k) for k, v in x.items()}
-        return x
-
-    return unmap
 
 
 def import_all(root: Path, store: Store) -> tuple[int, list[str]]:

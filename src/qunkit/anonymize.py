@@ -15,7 +15,10 @@ number keeps its ``1[3-9]`` prefix.  That is what makes the analyses equal: mess
 word boundaries, the contact-handle and URL patterns and every lexicon cue of the text around a
 name are what they were, and ``name(QQ号)`` join lines still parse.  Pseudonyms are injective
 over the copy's values (a rare collision of two short values is resolved by a second HMAC
-round), and none equals an original value.
+round), and none equals an original value or a word of the copied texts.  A text whose flags a
+pseudonym changes in context (a cue read across the name) keeps one short edge of that name
+occurrence (``keep_flags_in_context``); the words of URL paths and e-mail addresses are masked
+through one table per copy, so a word gets one mask in every message.
 
 Message text is kept (names and contacts replaced), because every analysis reads it (acts,
 lexicon flags, floods, duplicates, reply evidence are computed from the text on each run), so a
@@ -38,7 +41,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +54,7 @@ from . import derived
 from .analysis.acts import builtin_rules
 from .analysis.lexicon import resolve_lexicon
 from .analysis.replies import RULES
-from .analysis.text_features import text_flags
+from .analysis.text_features import SYSTEM_KINDS, text_flags
 from .errors import BadInput, UsageProblem
 from .formats.events import NAME_SEPARATORS, clean_name, split_names
 from .members import normalise_names, role_from_title
@@ -65,6 +68,9 @@ RETRIES = 64                             # pseudonym attempts that must keep the
 KEEP_FROM = 8                            # from this attempt on, one short piece of the value is kept (_kept_window)
 KEEP_MAX = 3                             # ... of at most this many characters (吗, 可以, ❤️)
 RESERVED = frozenset({"", "system", "self", "系统消息", "@all", "all", "全体成员", "所有人", "@全体成员", "@所有人"})
+# WhatsApp notices call the exporting account "You" ("X added You"; whatsapp_txt maps it to --self when
+# given): the export's word for "me", like "self", kept as it is unless a member really bears it as a name
+EXPORTER_WORDS = frozenset({"You", "you", "Du", "Tú"})
 CANONICAL_TITLE = {"owner": "群主", "admin": "管理员", "member": "成员"}
 _RARE = (0x3400, 0x4DBF + 1)            # CJK Extension A: real characters, in no lexicon or word list
 _RARE_N = _RARE[1] - _RARE[0]
@@ -88,13 +94,19 @@ CONTACTS = (_EMAIL + r"|(?:https?://|www\.)[^\s<>\"'，。！？、]+"
 _URL_START = re.compile(r"^(?:https?://|www\.)", re.I)
 _URL_HOST = re.compile(r"^(?:https?://)?[^/?#]+", re.I)
 _URL_WORDS = frozenset({"http", "https", "www", "com", "cn", "net", "org", "html", "htm", "php", "qq", "weixin"})
+# the same words inside a name shaped like a site ("corp.example.com"): kept, so an e-mail or URL in text
+# that contains the name is still one (the ad and contact cues read the ".com")
+_DOMAIN_WORDS = re.compile(r"(?i)(?<=\.)(?:com|cn|net|org|html?|php)\b|\bwww(?=\.)|\bhttps?(?=://)")
 _CONTACT_WORD = re.compile(r"^(?P<w>(?:微信|weixin|wx|vx|v信|qq|扣扣|薇|威信)\s*号?\s*[:：\s]\s*)(?P<id>.*)$", re.I)
 _WORDCHAR = re.compile(r"[A-Za-z0-9_]")
+# the words a name is read as in text: replies._named's split plus the separators of its LEAD_RE ("名字：")
+_WORD_SEPARATORS = r"[\s,.;:!?()<>\[\]\"'：，@]+"
 _SEPARATOR_RE = re.compile(NAME_SEPARATORS)
 # an ASCII name that is a word of the group's text ("You", "Hi", "May"): in more than
 # replies.RULES.common_name of the messages and more than COMMON_MIN of them, it is left in text
 # (the reply evidence ignores it as a word too); it is still replaced in every column
 COMMON_MIN = 20
+WHOLE = ("group_id", "group_name", "member_id", "member_name")   # result fields holding one whole name or id
 _SEPARATORS = ("\x00", "\ufdd0", "\U0010fffe")   # never in chat text; the first absent one splits
 _CHUNK = 800                                       # names per RE2 alternation (program size stays small)
 
@@ -131,8 +143,10 @@ class Pseudonyms:
     ("Bob", "@Bob", "Bob ") share one pseudonym core, and no two cores (nor a core and an original)
     are equal, so no pseudonym reads as another member's name once normalised."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, kept: Iterable[str] = (), words: Iterable[str] = ()) -> None:
         self._key = key
+        self.kept = frozenset(kept)          # values that are no name here (EXPORTER_WORDS): never replaced
+        self.words = frozenset(words)        # lower-cased words of the texts (text_words): no pseudonym is one
         self.table: dict[str, str] = {}
         self.cores: dict[str, str] = {}      # normalised value -> pseudonym of it
 
@@ -161,7 +175,7 @@ class Pseudonyms:
         if core and core != value:
             at = value.index(core)
             return value[:at] + self._shape(core, attempt, cues) + value[at + len(core):]
-        if _EMAIL_RE.fullmatch(value):      # an e-mail as an id: the provider stays, as in text (_contact)
+        if _EMAIL_RE.fullmatch(value):      # an e-mail as an id: the provider stays, as in text (_contact_parts)
             local, _, domain = value.rpartition("@")
             return self._shape(local, attempt, cues) + "@" + domain
         d = self._draws(value, attempt)
@@ -174,6 +188,8 @@ class Pseudonyms:
             if cues:
                 for m in _cue_words().finditer(value):
                     kept[m.start():m.end()] = True
+            for m in _DOMAIN_WORDS.finditer(value):
+                kept[m.start():m.end()] = True
             window = _kept_window(len(value), attempt - KEEP_FROM) if KEEP_FROM <= attempt < RETRIES else None
             if window:
                 kept[window[0]:window[1]] = True
@@ -204,11 +220,11 @@ class Pseudonyms:
         quoted name) is composed of the pseudonyms of those names, separators and quotes kept, so the
         copy's join and leave lines name the same members; every other value gets the pseudonym of
         its normalised core (``_add_names``)."""
-        new = sorted({str(v) for v in values} - self.table.keys() - RESERVED)
+        new = sorted({str(v) for v in values} - self.table.keys() - RESERVED - self.kept)
         parts = {v: names_in(v) for v in new}
         composite = [v for v in new if parts[v] != [v]]
         self._add_names(sorted(({v for v in new if parts[v] == [v]} | {n for v in composite for n in parts[v]})
-                               - self.table.keys() - RESERVED))
+                               - self.table.keys() - RESERVED - self.kept))
         originals, taken, alone = set(self.table) | set(new), set(self.table.values()), []
         for v in composite:
             p = compose(v, self.of)
@@ -231,7 +247,7 @@ class Pseudonyms:
         taken = set(self.cores.values())
 
         def refused(v: str, p: str, last: bool) -> bool:
-            if p in taken or p in originals:
+            if p in taken or p in originals or p.lower() in self.words:
                 return True
             return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
 
@@ -272,7 +288,7 @@ class Pseudonyms:
         return out
 
     def of(self, value: str) -> str:
-        return value if value in RESERVED else self.table[value]
+        return value if value in RESERVED or value in self.kept else self.table[value]
 
     def hex(self, value: str, prefix: str) -> str:
         """An opaque keyed id (message ids, file names): no shape to keep."""
@@ -365,6 +381,45 @@ def compose(value: str, of) -> str:
     return "".join(out)
 
 
+def keep_flags_in_context(original: pa.Array, replaced: pa.Array, read: np.ndarray) -> pa.Array:
+    """``replaced`` (names and contact details replaced in ``original``, same lengths) with, in each
+    text whose flags the replacement changed, one short edge of one replaced run (at most ``KEEP_MAX`` characters, never a
+    whole run) written as in the original, the first such edge that gives the text its flags back.
+
+    A pseudonym keeps the flags of the name alone (``same_flags``) but not always of the sentence
+    around it: "在相册里安好了" reads "在…里" (an answer cue) across a name 里安.  A text no edge
+    repairs keeps its full replacement (the benchmark counts it).  Only the texts ``read`` marks are
+    looked at: a join line's names are read from the event columns, its text is not analysed."""
+    diff = pc.fill_null(pc.not_equal(original, replaced), False).to_numpy(zero_copy_only=False)
+    changed = np.flatnonzero(diff & read)
+    if not len(changed):
+        return replaced
+    idx = pa.array(changed)
+    before, after = original.take(idx).to_pylist(), replaced.take(idx).to_pylist()
+    bad = ~same_flags(before, after)
+    tries: list[tuple[int, str]] = []
+    for k in np.flatnonzero(bad):
+        o, n = before[k], after[k]
+        if len(o) != len(n):
+            continue
+        diff = np.frombuffer(o.encode("utf-32-le"), np.uint32) != np.frombuffer(n.encode("utf-32-le"), np.uint32)
+        edges = np.flatnonzero(np.diff(np.r_[0, diff.astype(np.int8), 0]))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            for size in range(1, min(KEEP_MAX, end - start - 1) + 1):
+                for a in (start, end - size):
+                    tries.append((k, n[:a] + o[a:a + size] + n[a + size:]))
+    if not tries:
+        return replaced
+    ok = same_flags([before[k] for k, _ in tries], [t for _, t in tries])
+    out = replaced.to_numpy(zero_copy_only=False).astype(object)
+    done = set()
+    for (k, t), good in zip(tries, ok, strict=True):
+        if good and k not in done:
+            done.add(k)
+            out[changed[k]] = t
+    return pa.array(out, pa.string())
+
+
 def same_flags(values: list[str], pseudonyms: list[str]) -> np.ndarray:
     """Whether each pseudonym gets every per-text flag its value gets (``text_flags``: lexicon
     categories, contact handles, URLs, @all, "?", the message acts), one vectorised pass each."""
@@ -390,6 +445,12 @@ def _maps(c: str) -> str | None:
     return "other" if cat[0] in "LN" or cat == "So" else None
 
 
+def written_anywhere(v: str) -> bool:
+    """Whether a name is long enough to be a name rather than a word piece wherever it is written
+    (2+ characters with a non-ASCII one, 3+ ASCII, 5+ digits); a shorter one only after "@"."""
+    return len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2
+
+
 def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     """(RE2 alternation, matched piece -> lookup key) chunks for the values written inside text.
 
@@ -401,8 +462,7 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     for v in values:
         if v in RESERVED or words.fullmatch(v):   # a name that is a lexicon word (哈哈, 老师) is a word in text
             continue
-        anywhere = (len(v) >= 5 if v.isdigit() else len(v) >= 3 if v.isascii() else len(v) >= 2)
-        alts.setdefault(("" if anywhere else "@") + v.lower(), v)
+        alts.setdefault(("" if written_anywhere(v) else "@") + v.lower(), v)
     order = sorted(alts, key=lambda s: (-len(s), s))
     # an ASCII name is a whole word ("ali" is no name inside "quality"); a CJK one has no word boundary.
     # A name may take the "@" before it: RE2 takes the leftmost match, so without it "@16" (a short
@@ -414,6 +474,30 @@ def in_text_pattern(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
         part = order[i:i + _CHUNK]
         chunks.append(("(?i)" + "|".join(edge[s] for s in part), {s: alts[s] for s in part}))
     return chunks
+
+
+def unmapper(back: dict[str, str]) -> Callable[[object], object]:
+    """A function mapping a result computed on the copy (JSON: dicts, lists, strings) back to the
+    original's names with the ``--map-file`` table ``back``: whole-value fields (``WHOLE``) exactly,
+    and inside free text (reasons) the pseudonyms long enough to be written in text (as
+    ``in_text_pattern``), an ASCII one only as a whole word ("Rage" is no pseudonym in "average")."""
+    long = sorted(filter(written_anywhere, back), key=len, reverse=True)
+    pat = re.compile("|".join((r"\b" if p[0].isalnum() and p[0].isascii() else "") + re.escape(p)
+                              + (r"\b" if p[-1].isalnum() and p[-1].isascii() else "") for p in long)) if long else None
+
+    def text(s: str) -> str:
+        return pat.sub(lambda m: back[m.group(0)], s) if pat else s
+
+    def unmap(x: object, field: str = "") -> object:
+        if isinstance(x, str):
+            return back.get(x, x) if field in WHOLE else text(x)
+        if isinstance(x, list):
+            return [unmap(v) for v in x]
+        if isinstance(x, dict):
+            return {k: unmap(v, k) for k, v in x.items()}
+        return x
+
+    return unmap
 
 
 def _escape(s: str) -> str:
@@ -475,25 +559,31 @@ class Anonymizer:
 
     names: Pseudonyms
     chunks: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    masked: dict[str, str] = field(default_factory=dict)     # a word of a contact detail -> its mask
 
     def prepare(self, values: Iterable[str]) -> None:
         self.names.add(values)
         self.chunks = in_text_pattern(self.names.table)
 
-    def text(self, col: pd.Series, contacts: bool = True) -> pa.Array:
-        """Names (then contact details) inside a text column replaced; one pass per distinct text."""
+    def text(self, col: pd.Series, contacts: bool = True, spoken: np.ndarray | None = None) -> pa.Array:
+        """Names (then contact details) inside a text column replaced; one pass per distinct text.
+        ``spoken`` (default: every row) marks the rows whose text the analyses read (not system lines):
+        only their texts get ``keep_flags_in_context``."""
         arr = pa.array(col.astype(object).where(col.notna(), None).to_numpy(), pa.string())
         enc = pc.dictionary_encode(arr)
         uniq = enc.dictionary
-        weights = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(uniq))
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        weights = np.bincount(codes, minlength=len(uniq))
+        read = weights > 0 if spoken is None else np.bincount(codes[spoken], minlength=len(uniq)) > 0
         common = max(COMMON_MIN, RULES.common_name * len(arr))
+        original = uniq
         for pattern, lookup in self.chunks:
             uniq = replace_pieces(uniq, pattern, lambda ps, n, lk=lookup: [
                 p if c > common and p.isascii() else self._name_piece(p, lk) for p, c in zip(ps, n, strict=True)],
                 weights)
         if contacts:
             uniq = replace_pieces(uniq, "(?i)" + CONTACTS, self._contacts)
-        return pc.take(uniq, enc.indices)
+        return pc.take(keep_flags_in_context(original, uniq, read), enc.indices)
 
     def event(self, col: pd.Series) -> pa.Array:
         """event_actor / event_target: an invitee list or ``name(QQ号)`` has its pseudonym composed of
@@ -510,26 +600,19 @@ class Anonymizer:
         return ("@" if key.startswith("@") and not value.startswith("@") else "") + self.names.of(value)
 
     def _contacts(self, pieces: list[str]) -> list[str]:
-        done = dict(self.names.shaped(pieces, self._contact, lambda _v, _p, _last: False))
-        return [done[p] for p in pieces]
-
-    def _contact(self, piece: str, attempt: int = 0) -> str:
-        """A contact detail of the same shape: the words a pattern needs (http, www, com, qq ...) kept."""
-        m = _CONTACT_WORD.match(piece)
-        if m:
-            return m["w"] + self.names._shape(m["id"], attempt)
-        if "@" in piece and not _URL_START.match(piece):    # e-mail: the local part; the provider is kept
-            local, _, domain = piece.rpartition("@")
-            return self._words(local, attempt) + "@" + domain
-        m = _URL_HOST.match(piece)
-        if m:   # a URL: the site is kept (the act lexicon knows t.cn, b23.tv, bilibili ...), the path masked
-            return m.group(0) + self._words(piece[m.end():], attempt)
-        return self._words(piece, attempt)
-
-    def _words(self, piece: str, attempt: int) -> str:
-        bits = re.split(r"([^0-9A-Za-z_]+)", piece)
-        return "".join(b if (i % 2 or b.lower() in _URL_WORDS or not b) else self.names._shape(b, attempt)
-                       for i, b in enumerate(bits))
+        """Contact details of the same shape, each word masked through one table for the whole copy
+        (``masked``): a word of a URL path or an e-mail gets the same mask in every message, so the
+        rare words the reply evidence shares between messages are shared in the copy too."""
+        parts = [_contact_parts(p) for p in pieces]
+        words = {b for _, body, _ in parts for i, b in enumerate(_WORD_SPLIT.split(body)) if _masked_word(i, b)}
+        new = sorted(words - self.masked.keys())
+        taken = set(self.masked.values())
+        for v, p in self.names.shaped(new, self.names._shape, lambda _v, p, _last: p in taken):
+            taken.add(p)
+            self.masked[v] = p
+        return [head + "".join(self.masked[b] if _masked_word(i, b) else b
+                               for i, b in enumerate(_WORD_SPLIT.split(body))) + tail
+                for head, body, tail in parts]
 
     def exact(self, col: pd.Series) -> pa.Array:
         """A column of whole values (ids, names), each replaced by its pseudonym (nulls stay)."""
@@ -556,8 +639,51 @@ class Anonymizer:
         return pa.ListArray.from_arrays(lists.offsets, mapped, mask=lists.is_null())
 
 
+_WORD_SPLIT = re.compile(r"([^0-9A-Za-z_]+)")
+
+
+def _masked_word(i: int, bit: str) -> bool:
+    """Whether piece ``i`` of ``_WORD_SPLIT.split`` is a word to mask: not a separator, not http/www/com,
+    not one or two characters (the /d/e/ of a path names nobody, and 21 letters cannot mask them all)."""
+    return i % 2 == 0 and len(bit) > 2 and bit.lower() not in _URL_WORDS
+
+
+def _contact_parts(piece: str) -> tuple[str, str, str]:
+    """(kept head, body to mask, kept tail) of a contact detail: the words a pattern needs stay
+    (微信/qq before an id, an e-mail's provider, a URL's site: the act lexicon knows t.cn, b23.tv ...)."""
+    m = _CONTACT_WORD.match(piece)
+    if m:
+        return m["w"], m["id"], ""
+    if "@" in piece and not _URL_START.match(piece):
+        local, _, domain = piece.rpartition("@")
+        return "", local, "@" + domain
+    m = _URL_HOST.match(piece)
+    if m:
+        return m.group(0), piece[m.end():], ""
+    return "", piece, ""
+
+
+def text_words(messages: pd.DataFrame) -> set[str]:
+    """The lower-cased words of a group's texts as the reply evidence splits them (``replies._named``:
+    a member's name written as a word addresses them): a pseudonym equal to one of them ("mate") would
+    make the copy read an address the original does not have."""
+    text = pa.array(messages["text"].astype(object).where(messages["text"].notna(), "").to_numpy(), pa.string())
+    words = pc.unique(pc.list_flatten(pc.split_pattern_regex(pc.utf8_lower(text), _WORD_SEPARATORS)))
+    return set(words.to_pylist()) - {""}
+
+
+def exporter_words(messages: pd.DataFrame) -> set[str]:
+    """The ``EXPORTER_WORDS`` a WhatsApp group's notices use for the exporting account (whole values or
+    one name of an invitee list): ``values_of`` leaves them out of the event columns."""
+    rows = messages["platform"].astype(str).to_numpy() == "whatsapp"
+    vals = pd.concat([messages.loc[rows, c].dropna().astype(str) for c in ("event_actor", "event_target")])
+    return {n for v in vals.unique() for n in names_in(v)} & EXPORTER_WORDS
+
+
 def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -> set[str]:
-    """Every id and name of one group: what gets a pseudonym (titles that name a role excepted)."""
+    """Every id and name of one group: what gets a pseudonym (titles that name a role excepted;
+    WhatsApp's "You" of the exporting account in its notices, ``exporter_words``, neither)."""
+    pronouns = exporter_words(messages)
     out = {str(meta.get("group_id", "")), str(meta.get("group_name", "")), *map(str, meta.get("names", []))}
     for col in ("group_id", "group_name", "sender_id", "sender_name"):
         out |= set(messages[col].astype(str).unique())
@@ -569,12 +695,18 @@ def values_of(messages: pd.DataFrame, roster: pd.DataFrame | None, meta: dict) -
     if len(ment):
         out |= {str(v) for v in ment.explode().dropna().unique()}
     for col in ("event_actor", "event_target"):     # the names inside a list: Pseudonyms.add
-        out |= set(messages[col].dropna().astype(str).unique())
+        out |= set(messages[col].dropna().astype(str).unique()) - pronouns
     if roster is not None and len(roster):
         for col in ("member_id", "member_name"):
             if col in roster:
                 out |= set(roster[col].dropna().astype(str).unique())
     return {v for v in out if v not in RESERVED}
+
+
+def spoken_rows(m: pd.DataFrame) -> np.ndarray:
+    """The rows the text analyses read (text_features: not a system line, a recall or an event)."""
+    system = m["kind"].astype(str).isin(SYSTEM_KINDS) | (m["sender_id"].astype(str) == "system") | m["event"].notna()
+    return ~system.to_numpy()
 
 
 def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
@@ -594,7 +726,7 @@ def anonymize_messages(m: pd.DataFrame, an: Anonymizer) -> pa.Table:
         "sender_title": an.title(m["sender_title"]),
         "sender_account_name": an.exact(m["sender_account_name"]) if "sender_account_name" in m
         else pa.nulls(n, pa.string()),
-        "text": pc.fill_null(an.text(m["text"]), ""),
+        "text": pc.fill_null(an.text(m["text"], spoken=spoken_rows(m)), ""),
         "event": pa.array(m["event"].astype(object).where(m["event"].notna(), None).to_numpy(), pa.string()),
         "event_actor": an.event(m["event_actor"]), "event_target": an.event(m["event_target"]),
         "mentions": an.mentions(m["mentions"]),
@@ -643,13 +775,16 @@ def anonymize(source: Store, dest: Path, groups: Iterable[str] = (), key: bytes 
     dest = check_destination(source, dest)
     keys = source.keys_for(groups)
     metas = source.metas()
-    an = Anonymizer(Pseudonyms(key or new_key()))
-    loaded, values = [], set()
+    loaded, values, pronouns, words = [], set(), set(), set()
     for k in keys:      # pass 1: every name of every copied group, so text in one names members of another
         msgs = source.messages([k])
         roster = source.rosters([k]).get(metas[k]["group_id"])
         values |= values_of(msgs, roster, metas[k])
+        pronouns |= exporter_words(msgs)
+        words |= text_words(msgs)
         loaded.append((k, roster))
+    # a member called "You" is a name; a pseudonym is no word of any copied text
+    an = Anonymizer(Pseudonyms(key or new_key(), kept=pronouns - values, words=words))
     an.names.add(values)    # at once: no pseudonym equals an original value of any copied group
     an.chunks = in_text_pattern(an.names.table)
     out = Store(dest)
