@@ -3,6 +3,7 @@
     python benchmarks/bench_scale.py                                   # 1M/60 and 4M/240 groups
     python benchmarks/bench_scale.py --sizes 1000000:60 4000000:240 20000000:2000 --cache /tmp/qk-scale
     python benchmarks/bench_scale.py --sizes 1000000:60 --jobs 1       # one process (no pool)
+    python benchmarks/bench_scale.py --sizes 1000000:60 --jobs 1 --no-cache   # CPU per message, cold
 
 Each size is generated once (``corpus.py``: QQ .txt exports with rosters) into
 ``--cache``/N-G and reused by later runs.  Every step runs as its own process,
@@ -116,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/qunkit-bench-scale"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=None, help="qunkit --jobs (default: the cores)")
+    ap.add_argument("--no-cache", action="store_true",
+                    help="risk and prune with --no-cache: compute every group (a reused store otherwise answers "
+                         "from the result cache of the previous run)")
     args = ap.parse_args(argv)
-    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    jobs = (["--jobs", str(args.jobs)] if args.jobs else []) + (["--no-cache"] if args.no_cache else [])
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; jobs {args.jobs or 'default'}")
     head = (f"{'messages':>11} {'groups':>6} | {'import s':>8} {'MB':>6} | {'nightly s':>9} | {'re-import s':>11} | "
             f"{'risk s':>6} {'cpu':>6} {'MB':>6} | {'prune s':>7} {'cpu':>6} {'MB':>6} | {'risk+prune s':>12}")

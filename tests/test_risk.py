@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from analysis_helpers import chat, members_frame
 from click.testing import CliRunner
@@ -10,6 +11,7 @@ from test_store import qq_export, write
 from qunkit import generate as gen
 from qunkit.analysis.dips import dip
 from qunkit.analysis.risk import group_risk
+from qunkit.analysis.textscan import _run_regexes
 from qunkit.cli import cli
 from qunkit.generate.writers import write_qq_txt, write_roster_csv
 from qunkit.holidays import holidays
@@ -358,3 +360,15 @@ def test_a_group_drowned_in_ads_is_at_risk():
     assert noise and r["features"]["noise_share"] >= 0.5, r["reasons"]
     clean = risk_of(schedule_rows([(0, 84, 10, 12)]), 84)
     assert r["score"] >= clean["score"] + 20
+
+
+def test_a_pattern_matched_and_counted_is_scanned_once_with_the_same_results():
+    """``_run_regexes`` derives a "match" from the "count" of the same pattern: the flags are those of
+    separate scans."""
+    texts = pa.array(["代理代理", "普通聊天", None, "招聘内推", ""], pa.string())
+    jobs = {"m": ("match", "代理|内推"), "n": ("count", "代理|内推"), "other": ("match", "聊天")}
+    got = _run_regexes(texts, jobs)
+    assert got["m"].tolist() == [True, False, False, True, False]
+    assert got["n"].tolist() == [2, 0, 0, 1, 0]
+    assert got["other"].tolist() == [False, True, False, False, False]
+    assert got["m"].dtype == bool

@@ -3,7 +3,8 @@ import pytest
 from analysis_helpers import T0, chat, members_frame
 
 from qunkit.analysis.lexicon import load_lexicon
-from qunkit.analysis.roles import ROLES, assign_roles
+from qunkit.analysis.roles import ROLES, assign_roles, main_roles, member_features
+from qunkit.analysis.text_features import compute_features
 from qunkit.errors import BadInput
 
 DAY = 1440
@@ -234,3 +235,17 @@ def test_a_groups_roles_do_not_depend_on_the_other_groups_in_scope():
     both = both[both["group_id"] == "g1"].reset_index(drop=True)
     assert alone[["member_id", "role"]].equals(both[["member_id", "role"]])
     assert list(alone["scores"]) == list(both["scores"])
+
+
+def test_main_roles_are_the_roles_of_roles_from_features(planted):
+    """``prune`` scores roles with ``main_roles`` (no reasons): every member gets the role the full
+    scoring gives, including the advertiser prune lists."""
+    m, mem, roles = planted
+    mf = member_features(compute_features(m, m["ts"].max(), members=mem), mem)
+    got = main_roles(mf)
+    assert list(got.columns) == ["group_id", "member_id", "role"]
+    assert len(got) == len(roles)
+    full = dict(zip(zip(roles["group_id"], roles["member_id"], strict=True), roles["role"], strict=True))
+    assert dict(zip(zip(got["group_id"], got["member_id"], strict=True), got["role"], strict=True)) == full
+    assert "advertiser" in set(got["role"])
+    assert main_roles(mf.iloc[:0]).empty

@@ -181,3 +181,12 @@ def test_planted_roll_call_in_generated_groups(lifecycle):
     calls = rc.find_rollcalls(g.messages)
     assert list(calls["announced"]) == [g.rollcall["ts"]] and len(g.rollcall["responders"]) > 0
     assert set(rc.rollcall_answers(g.messages, calls)["member_id"]) == set(g.rollcall["responders"])
+
+
+def test_answers_are_judged_per_distinct_text_and_spread_back_in_order():
+    """``is_answer`` judges each distinct text once: repeats, missing texts and the index keep their rows."""
+    texts = pd.Series(["1", "我在", None, "1", "哈哈", "１", "我在"], index=[7, 3, 9, 1, 0, 5, 2])
+    got = rc.is_answer(texts)
+    assert list(got.index) == [7, 3, 9, 1, 0, 5, 2]
+    assert got.tolist() == [True, True, False, True, False, True, True]
+    assert rc.is_answer(texts.iloc[:0]).empty

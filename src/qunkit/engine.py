@@ -148,9 +148,18 @@ class _OneGroup(Store):
     def __init__(self, root: str, key: str, meta: dict, more: dict[str, dict] | None = None) -> None:
         super().__init__(root)
         self._only = {key: meta, **(more or {})}
+        self._rosters: dict[tuple[str, ...], dict[str, pd.DataFrame]] = {}
 
     def metas(self) -> dict[str, dict]:
         return dict(self._only)
+
+    def rosters(self, groups: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
+        """The rosters read once per task: reading the messages attributes speakers with them and
+        deriving the members uses them again (``moments`` shares them across moments the same way)."""
+        key = tuple(groups)
+        if key not in self._rosters:
+            self._rosters[key] = super().rosters(key)
+        return dict(self._rosters[key])
 
 
 @dataclass

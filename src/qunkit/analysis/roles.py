@@ -606,6 +606,16 @@ def assign_roles(
     return roles_from_features(member_features(F, members), params)
 
 
+def main_roles(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.DataFrame:
+    """(group_id, member_id, role) of ``member_features`` rows, in their order: the role alone, without
+    the reasons ``roles_from_features`` writes (``prune`` needs only who is an advertiser)."""
+    if not len(mf):
+        return pd.DataFrame({c: [] for c in ("group_id", "member_id", "role")})
+    return pd.DataFrame({"group_id": mf["group_id"].astype(str).to_numpy(),
+                         "member_id": mf["member_id"].astype(str).to_numpy(),
+                         "role": pick_roles(mf, role_scores(mf, params), params)})
+
+
 def roles_from_features(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.DataFrame:
     """``assign_roles`` from ``member_features`` rows.  Every figure is judged within the member's own
     group (against ``REFERENCE_RATES`` for the group's habit), so scoring groups one by one or together

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from ..localtime import DEFAULT_TZ
@@ -65,13 +66,16 @@ def normalise(text: pd.Series) -> pd.Series:
 
 
 def is_answer(text: pd.Series) -> pd.Series:
-    """True where a message is a roll-call answer such as "1", "在！", "+1", "到[表情]"."""
-    norm = normalise(text)
+    """True where a message is a roll-call answer such as "1", "在！", "+1", "到[表情]".
+
+    Judged once per distinct text (a roll call's answers are "1" hundreds of times), then spread back."""
+    codes, uniq = pd.factorize(text.astype(object).where(text.notna(), ""))
     out = []
-    for t in norm:
+    for t in normalise(pd.Series(uniq, dtype=object)):
         core = _ANSWER_NOISE_RE.sub("", t)
         out.append(bool(core) and len(core) <= _MAX_ANSWER_CHARS and bool(_ANSWER_RE.match(core)))
-    return pd.Series(out, index=text.index, dtype=bool)
+    return pd.Series(np.asarray(out, dtype=bool)[codes] if len(codes) else np.zeros(0, bool),
+                     index=text.index, dtype=bool)
 
 
 def is_announcement(text: pd.Series, message: str | None = None) -> pd.Series:

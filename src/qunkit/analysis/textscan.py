@@ -46,9 +46,15 @@ def _run_regexes(uniq: pa.Array, jobs: dict[str, tuple[str, str | None]]) -> dic
                 zero_copy_only=False)
         return pc.count_substring_regex(uniq, rx, ignore_case=True).fill_null(0).to_numpy(zero_copy_only=False)
 
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    # each pattern scans the texts once: a "match" of a pattern that is also counted is count > 0
+    # (acts.json counts the very cue words it matches: ad_word, recruit, complaint_soft)
+    counted = {rx for how, rx in jobs.values() if how == "count" and rx is not None}
+    scans = {k: j for k, j in jobs.items() if not (j[0] == "match" and j[1] in counted)}
+    workers = max(1, min(len(scans), os.cpu_count() or 1))
     if workers == 1 or len(uniq) < 20_000:
-        return {k: one(j) for k, j in jobs.items()}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(one, jobs.values())
-        return dict(zip(jobs.keys(), results, strict=True))
+        done = {k: one(j) for k, j in scans.items()}
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = dict(zip(scans.keys(), pool.map(one, scans.values()), strict=True))
+    by_rx = {rx: done[k] for k, (how, rx) in scans.items() if how == "count"}
+    return {k: done[k] if k in done else by_rx[j[1]] > 0 for k, j in jobs.items()}

@@ -6,19 +6,19 @@ The table shows local wall-clock dates; json/csv keep ISO 8601 UTC.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..analysis.prune import COLUMNS, prune_candidates, read_keep
+from ..analysis.roles import main_roles
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..engine import Engine, GroupInput, Progress, batched, combine, over_groups, run, split_frame
+from ..engine import Engine, GroupInput, Progress, batched, combine, run, split_frame
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ, local_text
-from .analysis import member_features_group, scored_roles
+from .analysis import member_features_group
 from .loading import as_of_note, load_scope
 from .result import Note, Result
 
@@ -53,9 +53,14 @@ def _split_prune(result: tuple[pd.DataFrame, dict, dict[str, str]], group_ids: l
 
 
 @batched(_split_prune)
-def prune_group(g: GroupInput, roles: pd.DataFrame, **options) -> tuple[pd.DataFrame, dict, dict[str, str]]:
+def prune_group(g: GroupInput, **options) -> tuple[pd.DataFrame, dict, dict[str, str]]:
     """The groups' candidates, the frame's attrs (no_roster, notes: attrs do not travel in a pickle) and
-    their names; the engine splits this into ``(candidates, attrs)`` per group."""
+    their names; the engine splits this into ``(candidates, attrs)`` per group.
+
+    The roles (advertisers are listed whatever their recency) come from the same read: a group's roles
+    depend on that group alone (``roles_from_features``), so scoring them here gives the roles a pass
+    over all groups gives, without reading and deriving every group twice."""
+    roles = main_roles(member_features_group(g))
     out = prune_candidates(g.messages, g.members, roles, g.as_of, with_group_id=True, **options)
     last = g.messages[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     return out, dict(out.attrs), dict(zip(last["group_id"], last["group_name"], strict=True))
@@ -69,18 +74,9 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
           rollcall_message: str | None = None, fail_if_any: bool = False, tz: str = DEFAULT_TZ,
           engine: Engine | None = None, progress: Progress | None = None) -> Result:
     """Members to remove, each with the reason; exit code 1 with ``fail_if_any`` and a non-empty list."""
-    # two passes: the roles (advertisers are listed whatever their recency) are scored over all groups
-    # together, then each group's candidates are judged with its members' roles
-    first = run(store, scope, member_features_group, engine=engine, progress=progress)
-    roles = over_groups(store, first, scored_roles)[["group_id", "member_id", "role"]]
-    as_of = first.as_of
-    of_group = dict(tuple(roles.groupby("group_id", sort=False)))
-    metas, empty = store.metas(), roles.iloc[:0]
-    # each group's roles with an index of its own: its prune list (and cache entry) depends on its rows only
-    by_key = {k: of_group.get(metas[k]["group_id"], empty).reset_index(drop=True) for k in first.keys}
-    done = run(store, replace(scope, as_of=as_of), prune_group, engine=engine, progress=progress,
-               per_group={k: {"roles": r} for k, r in by_key.items()}, days=days, grace_days=grace_days,
+    done = run(store, scope, prune_group, engine=engine, progress=progress, days=days, grace_days=grace_days,
                min_messages=min_messages, keep=list(keep), rollcall_window=window, rollcall_message=rollcall_message)
+    as_of = done.as_of
     out = combine([o for o, _ in done.results], *PRUNE_ORDER)
     attrs = [a for _, a in done.results]
     no_roster = sorted({n for a in attrs for n in a.get("no_roster", ())})
