@@ -79,7 +79,7 @@ def show(label: str, store: Store, trend_weeks: int) -> None:
           f"peak RSS so far {peak:.0f} MB; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="qunkit-bench-page-") as tmp:
         got = childrun.qunkit("report", "--store", str(store.root), "--no-cache", "--trend-weeks", str(trend_weeks),
-                              "-o", str(Path(tmp) / "r.html"))
+                              "-o", str(Path(tmp) / "r.html"), peak=False)
     print(f"  qunkit report (all {os.cpu_count()} cores, whole process): {got.seconds:.1f} s wall, "
           f"load average {os.getloadavg()[0]:.1f}")
 
