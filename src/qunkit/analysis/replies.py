@@ -8,7 +8,8 @@
 - ``addressed_name``: the text starts with a member's name or a prefix of it
   ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
   @mention), or names a member as a word ("thanks bob2") -> one of that
-  member's recent messages, the last unless an earlier one scores better
+  member's recent messages (their own chain, reaching further back than the
+  unaddressed lookback: ``address_columns``), the last unless an earlier one scores better
   (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up), or
   X's own earlier message when X goes on telling Y ("bob: try this" ...
   "bob: or that"; shown as ``turn_taking``);
@@ -62,9 +63,9 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
                  "own_answered", "same_to", "same_to_open")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS = (1.025, 1.656, 0.294, 1.081, 0.922, -1.435, -1.501, -1.628, 0.211, 1.093, 0.357, -0.01, -0.119, 0.16, -0.56, 0.398, -0.23, 0.647, 1.285, 0.357, 0.042, 0.15, 0.26, 0.089, 1.477, -0.167, 0.0, 0.0)
-ADDRESS_WEIGHTS = (-1.499, 1.32, 1.354, 0.845, -0.292, -0.819, -0.613, -3.051, 0.183, 0.617, 0.964, 0.598, 0.562, 0.134, -1.042, 0.048, -0.096, -1.084, 1.69, 0.631, 0.568, 0.599, -1.067, -0.113, 0.731, -1.418, 1.555, 0.883)
-NONE_WEIGHTS = (-0.241, 1.102, 0.358, 2.763, -0.319)
+PAIR_WEIGHTS = (0.999, 1.669, 0.34, 1.073, 0.944, -1.441, -1.503, -1.646, 0.215, 1.095, 0.367, -0.019, -0.13, 0.147, -0.553, 0.409, -0.239, 0.645, 1.285, 0.356, 0.045, 0.137, 0.263, 0.094, 1.386, -0.16, 0.0, 0.0)
+ADDRESS_WEIGHTS = (-1.84, 1.1, 1.583, 0.928, -0.407, -0.72, -0.832, -2.635, 0.061, 0.691, 0.977, 0.489, 0.61, 0.197, 2.75, -0.108, -0.13, -0.869, 1.549, 0.564, 0.41, 0.497, -0.639, -0.247, 0.695, -1.219, 1.193, 0.67)
+NONE_WEIGHTS = (-0.265, 1.103, 0.36, 2.773, -0.321)
 # explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
@@ -74,7 +75,7 @@ _SEC = 1_000_000_000
 class ReplyRules:
     """Windows, thresholds and weights; see the module doc for what each one decides."""
 
-    address_window: float = 30 * 60    # an addressed member's last message older than this is not the target
+    address_window: float = 60 * 60    # an addressed member's last message older than this is not the target
     lookback: int = 20                 # candidates: this many previous messages of the group ...
     window: float = 15 * 60            # ... no older than this (seconds)
     min_prefix: int = 3                # shortest nick prefix (and in-text name) that counts as an address
@@ -87,9 +88,10 @@ class ReplyRules:
     short_answer: int = 8              # a non-question this short right after another's question answers it
     answer_window: float = 2 * 60      # ... when it comes this soon (seconds)
     passes: int = 2                    # scoring rounds for unaddressed messages
-    address_lookback: int = 20         # an addressed message chooses among this many previous messages ...
-    address_span: float = 15 * 60      # ... no older than this (seconds) ...
-    address_depth: int = 8             # ... the addressed member's last this many and the sender's own
+    address_lookback: int = 100        # an addressed message chooses among this many previous messages ...
+    address_span: float = 60 * 60      # ... no older than this (seconds) ...
+    address_depth: int = 30            # ... the addressed member's last this many messages ...
+    own_depth: int = 8                 # ... and the sender's own last this many
 
 
 def address_rules(rules: ReplyRules) -> ReplyRules:
@@ -238,16 +240,15 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
 
 def address_columns(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
                     ) -> np.ndarray:
-    """(rows x 2 * address_depth): the addressed member's messages from the last back, then the sender's
-    own, -1 for none.  An addressed row only chooses among these, so it can look further back than an
+    """(rows x address_depth + own_depth): the addressed member's messages from the last back, then the
+    sender's own, -1 for none.  An addressed row only chooses among these, so it can look further back than an
     unaddressed one (``address_lookback``) at the cost of a few columns, not of the whole span."""
     prev_own, depth = prep["prev_own"], rules.address_depth
-    J = np.full((len(rows), 2 * depth), -1, np.int64)
-    y, x = ctx.target[rows], prev_own[rows]
-    for k in range(depth):
-        J[:, k], J[:, depth + k] = y, x
-        y = np.where(y >= 0, prev_own[np.maximum(y, 0)], -1)
-        x = np.where(x >= 0, prev_own[np.maximum(x, 0)], -1)
+    J = np.full((len(rows), depth + rules.own_depth), -1, np.int64)
+    for first, columns in ((ctx.target[rows], range(depth)), (prev_own[rows], range(depth, J.shape[1]))):
+        for k in columns:
+            J[:, k] = first
+            first = np.where(first >= 0, prev_own[np.maximum(first, 0)], -1)
     return J
 
 
