@@ -29,7 +29,6 @@ from irc import prf, read_irc, read_links, score  # noqa: E402
 
 from qunkit.analysis.replies import (  # noqa: E402
     ReplyRules,
-    address_candidates,
     candidates,
     explicit_links,
     reply_links,
@@ -100,7 +99,7 @@ def fit(files: list[Path], addressed: bool = False, first: dict | None = None, s
             back = np.full(len(msgs), -1)
             back[ctx.sp] = np.arange(len(ctx.sp))
             links = np.where(links[ctx.sp] >= 0, back[np.maximum(links[ctx.sp], 0)], -1)
-        J, valid, F, N = candidates(msgs, ctx, RULES, links=links)
+        J, valid, F, N = candidates(msgs, ctx, RULES, links=links, addressed=addressed)
         line = msgs["source_line"].to_numpy()[ctx.sp]
         parents = gold.groupby("child")["parent"].apply(set)
         said = np.isin(ctx.evidence, ("mention", "addressed_name", "named"))
@@ -108,7 +107,7 @@ def fit(files: list[Path], addressed: bool = False, first: dict | None = None, s
         rows = [i for i in np.flatnonzero(pick) if line[i] in parents.index]
         for i in rows:
             ps = parents[line[i]]
-            cand = valid[i] & address_candidates(ctx, J[i:i + 1], np.array([i]))[0] if addressed else valid[i]
+            cand = valid[i]
             opts = [line[i] in ps and not addressed] + [bool(v and line[j] in ps) for j, v in zip(J[i], cand, strict=True)]
             if sum(opts) and (not addressed or cand.sum() > 1):
                 valid[i] = cand
@@ -136,6 +135,31 @@ def fit(files: list[Path], addressed: bool = False, first: dict | None = None, s
     return tuple(round(float(x), 3) for x in w[:dp]), tuple(round(float(x), 3) for x in w[dp:])
 
 
+def fit_all(files: list[Path], rules: dict) -> dict[str, tuple[float, ...]]:
+    """All three weight vectors fitted on ``files``, pass by pass as ``reply_links`` uses them."""
+    address, _ = fit(files, addressed=True, **rules)
+    pair, none = fit(files, **rules)
+    for _ in range(1, rules.get("passes", 2)):
+        first = {"pair_weights": pair, "none_weights": none, "address_weights": address}
+        pair, none = fit(files, first=first, **rules)
+        address, _ = fit(files, addressed=True, first=first, **rules)
+    return {"pair_weights": pair, "none_weights": none, "address_weights": address}
+
+
+def cross_validate(files: list[Path], rules: dict) -> int:
+    """Print the links right on the untouched half with weights fitted on the tuning half, and the
+    reverse: the figure to compare rule changes by, since a refit moves each half by about 3 links."""
+    tune, held = tuning_split(files)
+    total = {"predicted": 0, "gold": 0, "correct": 0}
+    for name, train, test in (("untouched (fit on tuning)", tune, held), ("tuning (fit on untouched)", held, tune)):
+        res = evaluate(test, **(rules | fit_all(train, rules)))
+        c = _sum([r["qunkit"] for r in res.values()])
+        total = _sum([total, c])
+        print(f"{name:30} correct {c['correct']:5}  {_fmt(c)}")
+    print(f"{'2-fold total':30} correct {total['correct']:5}  {_fmt(total)}")
+    return 0
+
+
 def _sum(counts: list[dict[str, int]]) -> dict[str, int]:
     return {k: sum(c[k] for c in counts) for k in ("predicted", "gold", "correct")}
 
@@ -152,22 +176,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a ReplyRules field (numbers only), e.g. --set lookback=20")
     ap.add_argument("--fit", action="store_true", help="fit the weights on the tuning files, print and use them")
+    ap.add_argument("--cv", action="store_true",
+                    help="2-fold cross-validation: links right on each half with the weights fitted on the other")
     args = ap.parse_args(argv)
     files = sorted(args.data.glob("*.raw.txt"))
     if not files:
         print(f"skipped: no IRC *.raw.txt files in {args.data} (the real-data directory is absent)")
         return 0
     weights = {k: float(v) if "." in v else int(v) for k, v in (a.split("=", 1) for a in args.set)}
+    if args.cv:
+        return cross_validate(files, weights)
     if args.fit:
-        tune = tuning_split(files)[0]
-        address, _ = fit(tune, addressed=True, **weights)
-        pair, none = fit(tune, **weights)
-        for _ in range(1, weights.get("passes", 2)):
-            first = {"pair_weights": pair, "none_weights": none, "address_weights": address}
-            pair, none = fit(tune, first=first, **weights)
-            address, _ = fit(tune, addressed=True, first=first, **weights)
-        print(f"PAIR_WEIGHTS = {pair}\nNONE_WEIGHTS = {none}\nADDRESS_WEIGHTS = {address}")
-        weights |= {"pair_weights": pair, "none_weights": none, "address_weights": address}
+        fitted = fit_all(tuning_split(files)[0], weights)
+        print("\n".join(f"{k.upper()} = {v}" for k, v in fitted.items()))
+        weights |= fitted
     res = evaluate(files, **weights)
     tune, held = tuning_split(files)
     print(f"{'file':28} {'split':9} {'qunkit':30} baseline")

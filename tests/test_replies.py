@@ -15,7 +15,16 @@ import pytest
 from analysis_helpers import chat
 from click.testing import CliRunner
 
-from qunkit.analysis.replies import EVIDENCE, reply_links, row_links
+from qunkit.analysis.replies import (
+    EVIDENCE,
+    ReplyRules,
+    address_pairs,
+    explicit_links,
+    prepare,
+    reply_links,
+    row_links,
+    with_links,
+)
 from qunkit.cli import cli
 from qunkit.store import Store
 
@@ -67,6 +76,28 @@ def test_addressed_name_and_nick_prefix():
     assert link(links, 3) == (1, "addressed_name")
     assert link(links, 4) == (2, "addressed_name")
     assert links.loc[links["source_line"] == 3, "reply_to_sender_id"].item() == "u1"
+
+
+def test_addressed_message_chooses_among_the_addressees_and_own_messages_further_back():
+    # u1 asks, 30 others talk, u1 asks again, u2 says something, then u2 answers u1 by name
+    rows = [(0, "u1", "how do I mount an ntfs disk?"), (1, "u2", "I have one of those")]
+    rows += [(1 + k // 3, f"x{k}", f"chatter number {k}") for k in range(30)]
+    rows += [(12, "u1", "or should I format it?"), (13, "u2", "let me look"), (14, "u2", "name_u1: use ntfs-3g")]
+    m = chat(rows)
+    answer = len(rows) - 1                        # sorted position of the addressed message
+
+    def pairs(rules: ReplyRules) -> set[tuple[str, str]]:
+        ctx = explicit_links(m, rules)
+        state = with_links(prepare(m, ctx, rules), ctx, None)
+        J, r, c, _ = address_pairs(state, ctx, rules, np.array([answer]))
+        return {(m["sender_id"].iloc[ctx.sp[j]], m["text"].iloc[ctx.sp[j]]) for j in J[r, c]}
+
+    wide = pairs(ReplyRules(address_lookback=100, address_span=30 * 60))
+    assert wide == {("u1", "how do I mount an ntfs disk?"), ("u1", "or should I format it?"),
+                    ("u2", "I have one of those"), ("u2", "let me look")}
+    # a lookback of 20 messages no longer reaches the first question nor u2's first message
+    assert pairs(ReplyRules(address_lookback=20)) == {("u1", "or should I format it?"), ("u2", "let me look")}
+    assert link(reply_links(m), answer + 1)[1] in ("addressed_name", "turn_taking")
 
 
 def test_chinese_address_with_fullwidth_comma():
@@ -237,7 +268,7 @@ def test_irc_dev_link_f1():
     res = evaluate(files)
     p, r, f1 = prf(_sum([x["qunkit"] for x in res.values()]))
     base = prf(_sum([x["baseline"] for x in res.values()]))[2]
-    assert f1 >= 0.68, (p, r, f1)                    # measured 0.698 on the 10 dev files
+    assert f1 >= 0.68, (p, r, f1)                    # measured 0.700 (0.6998) on the 10 dev files
     assert f1 > base + 0.2
 
 

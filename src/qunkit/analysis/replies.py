@@ -8,7 +8,8 @@
 - ``addressed_name``: the text starts with a member's name or a prefix of it
   ("name:", "name，", "@name"; IRC's "nick: text" is the same act as an
   @mention), or names a member as a word ("thanks bob2") -> one of that
-  member's recent messages, the last unless an earlier one scores better
+  member's recent messages (their own chain, reaching further back than the
+  unaddressed lookback: ``address_columns``), the last unless an earlier one scores better
   (``ADDRESS_WEIGHTS``: X often answers the question before Y's follow-up), or
   X's own earlier message when X goes on telling Y ("bob: try this" ...
   "bob: or that"; shown as ``turn_taking``);
@@ -38,7 +39,7 @@ Everything is vectorised: one sort, RE2 passes over the texts (pyarrow),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,9 @@ PAIR_FEATURES = ("own", "own_latest", "to_me", "to_me_open", "partner", "third",
                  "own_answered", "same_to", "same_to_open")
 # features of "no link" for message i
 NONE_FEATURES = ("bias", "question", "log_len", "first", "log_gap")
-PAIR_WEIGHTS = (1.025, 1.656, 0.294, 1.081, 0.922, -1.435, -1.501, -1.628, 0.211, 1.093, 0.357, -0.01, -0.119, 0.16, -0.56, 0.398, -0.23, 0.647, 1.285, 0.357, 0.042, 0.15, 0.26, 0.089, 1.477, -0.167, 0.0, 0.0)
-ADDRESS_WEIGHTS = (-1.499, 1.32, 1.354, 0.845, -0.292, -0.819, -0.613, -3.051, 0.183, 0.617, 0.964, 0.598, 0.562, 0.134, -1.042, 0.048, -0.096, -1.084, 1.69, 0.631, 0.568, 0.599, -1.067, -0.113, 0.731, -1.418, 1.555, 0.883)
-NONE_WEIGHTS = (-0.241, 1.102, 0.358, 2.763, -0.319)
+PAIR_WEIGHTS = (0.999, 1.669, 0.34, 1.073, 0.944, -1.441, -1.503, -1.646, 0.215, 1.095, 0.367, -0.019, -0.13, 0.147, -0.553, 0.409, -0.239, 0.645, 1.285, 0.356, 0.045, 0.137, 0.263, 0.094, 1.386, -0.16, 0.0, 0.0)
+ADDRESS_WEIGHTS = (-1.84, 1.1, 1.583, 0.928, -0.407, -0.72, -0.832, -2.635, 0.061, 0.691, 0.977, 0.489, 0.61, 0.197, 2.75, -0.108, -0.13, -0.869, 1.549, 0.564, 0.41, 0.497, -0.639, -0.247, 0.695, -1.219, 1.193, 0.67)
+NONE_WEIGHTS = (-0.265, 1.103, 0.36, 2.773, -0.321)
 # explicit evidence: addressed_name ~ its precision on the IRC tuning files; quote/mention are judgement
 CONFIDENCE = {"quote": 0.99, "mention": 0.9, "addressed_name": 0.7}
 _SEC = 1_000_000_000
@@ -74,7 +75,7 @@ _SEC = 1_000_000_000
 class ReplyRules:
     """Windows, thresholds and weights; see the module doc for what each one decides."""
 
-    address_window: float = 30 * 60    # an addressed member's last message older than this is not the target
+    address_window: float = 60 * 60    # an addressed member's last message older than this is not the target
     lookback: int = 20                 # candidates: this many previous messages of the group ...
     window: float = 15 * 60            # ... no older than this (seconds)
     min_prefix: int = 3                # shortest nick prefix (and in-text name) that counts as an address
@@ -87,6 +88,15 @@ class ReplyRules:
     short_answer: int = 8              # a non-question this short right after another's question answers it
     answer_window: float = 2 * 60      # ... when it comes this soon (seconds)
     passes: int = 2                    # scoring rounds for unaddressed messages
+    address_lookback: int = 100        # an addressed message chooses among this many previous messages ...
+    address_span: float = 60 * 60      # ... no older than this (seconds) ...
+    address_depth: int = 30            # ... the addressed member's last this many messages ...
+    own_depth: int = 8                 # ... and the sender's own last this many
+
+
+def address_rules(rules: ReplyRules) -> ReplyRules:
+    """The rules an addressed message's candidates are built with: its own lookback and window."""
+    return replace(rules, lookback=rules.address_lookback, window=rules.address_span)
 
 
 RULES = ReplyRules()
@@ -125,11 +135,11 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
         picked = target.copy()
         # an addressed member's earlier message rather than their last, or X's own: the one X answers
         for said in _blocks(said_all):
-            J, valid, F, _ = features(state, ctx, rules, said)
-            by_y = valid & address_candidates(ctx, J, said)
-            z = np.where(by_y, F @ np.asarray(rules.address_weights, np.float32), -np.inf)
+            J, r, c, F = address_pairs(state, ctx, rules, said)
+            z = np.full(J.shape, -np.inf, np.float32)
+            z[r, c] = F @ np.asarray(rules.address_weights, np.float32)
             k = np.argmax(z, axis=1)
-            ok = by_y.any(axis=1)
+            ok = np.isfinite(z).any(axis=1)
             picked[said[ok]] = J[ok, k[ok]]
             own = ok & (ctx.member[J[np.arange(len(k)), k]] == ctx.member[said])
             evidence[said] = np.where(own, "turn_taking", np.where(ctx.evidence[said] == "named", "addressed_name",
@@ -228,11 +238,33 @@ def explicit_links(messages: pd.DataFrame, rules: ReplyRules = RULES) -> Context
     return Context(sp, g, t, member, target, evidence, told)
 
 
-def address_candidates(ctx: Context, J: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """(rows x lookback): which earlier messages an addressed row may answer: the addressed member's, or
-    the sender's own (X goes on with what X was telling Y: "bob: try this" ... "bob: or that")."""
-    mj = ctx.member[np.maximum(J, 0)]
-    return (mj == ctx.member[ctx.target[rows]][:, None]) | (mj == ctx.member[rows][:, None])
+def address_columns(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
+                    ) -> np.ndarray:
+    """(rows x address_depth + own_depth): the addressed member's messages from the last back, then the
+    sender's own, -1 for none.  An addressed row only chooses among these, so it can look further back than an
+    unaddressed one (``address_lookback``) at the cost of a few columns, not of the whole span."""
+    prev_own, depth = prep["prev_own"], rules.address_depth
+    J = np.full((len(rows), depth + rules.own_depth), -1, np.int64)
+    for first, columns in ((ctx.target[rows], range(depth)), (prev_own[rows], range(depth, J.shape[1]))):
+        for k in columns:
+            J[:, k] = first
+            first = np.where(first >= 0, prev_own[np.maximum(first, 0)], -1)
+    return J
+
+
+def address_pairs(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, r, c, F): the messages addressed ``rows`` may answer (``address_columns``) and the features of
+    the pairs within reach (``address_lookback`` / ``address_span``) only: pair p is row r[p] and
+    candidate J[r[p], c[p]], F[p] its PAIR_FEATURES.  Flat, as most of the columns are empty."""
+    J = address_columns(prep, ctx, rules, rows)
+    ar = address_rules(rules)
+    Jc = np.maximum(J, 0)
+    near = ((J >= 0) & (prep["pos"][rows][:, None] - J <= ar.lookback)
+            & ((ctx.t[rows][:, None] - ctx.t[Jc]) <= ar.window * _SEC))
+    r, c = np.nonzero(near)
+    F = features(prep, ctx, ar, rows[r], J[r, c][:, None])[2][:, 0]
+    return J, r, c, F
 
 
 def _blocks(rows: np.ndarray, size: int = 20_000):
@@ -405,15 +437,23 @@ def _last_before(member: np.ndarray, pos: np.ndarray, t: np.ndarray, who: np.nda
 
 
 def candidates(messages: pd.DataFrame, ctx: Context, rules: ReplyRules = RULES, lexicon=None,
-               links: np.ndarray | None = None, rows: np.ndarray | None = None
+               links: np.ndarray | None = None, rows: np.ndarray | None = None, addressed: bool = False
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(J, valid, F, N) for the sorted ``rows`` (default: all): the previous ``lookback`` rows
     J[r, k] = row - k - 1, whether each is a candidate (same group, within ``window``), their
     PAIR_FEATURES F[r, k, :] and the NONE_FEATURES N[r, :] of "no link".  ``links`` (default: the explicit
-    ones) are the links known so far: a second pass sees whom the first linked each earlier message to."""
-    prep = prepare(messages, ctx, rules, lexicon)
-    return features(with_links(prep, ctx, links), ctx, rules,
-                    np.arange(len(ctx.g)) if rows is None else rows)
+    ones) are the links known so far: a second pass sees whom the first linked each earlier message to.
+    ``addressed``: the columns an addressed row chooses among instead (``address_columns``)."""
+    state = with_links(prepare(messages, ctx, rules, lexicon), ctx, links)
+    rows = np.arange(len(ctx.g)) if rows is None else rows
+    if not addressed:
+        return features(state, ctx, rules, rows)
+    J, r, c, Fp = address_pairs(state, ctx, rules, rows)
+    valid = np.zeros(J.shape, bool)
+    valid[r, c] = True
+    F = np.zeros(J.shape + (Fp.shape[-1],), np.float32)
+    F[r, c] = Fp
+    return J, valid, F, np.zeros((len(rows), len(NONE_FEATURES)), np.float32)
 
 
 def prepare(messages: pd.DataFrame, ctx: Context, rules: ReplyRules, lexicon=None) -> dict[str, np.ndarray]:
@@ -453,23 +493,28 @@ def with_links(prep: dict[str, np.ndarray], ctx: Context, links: np.ndarray | No
     return prep | {"links": links, "partner": partner}
 
 
-def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(J, valid, F, N) of ``rows`` (see ``candidates``); float32, a block of rows at a time."""
+def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows: np.ndarray,
+             J: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(J, valid, F, N) of ``rows`` (see ``candidates``); float32, a block of rows at a time.  ``J``:
+    the candidate positions (-1 none; default the previous ``lookback`` rows), at most ``lookback`` back."""
     g, t, member, told = ctx.g, ctx.t, ctx.member, ctx.told
     pos, prev_own, next_own, to_me = prep["pos"][rows], prep["prev_own"], prep["next_own"], prep["to_me"]
     question, length, url, links, partner = (prep[k] for k in ("question", "length", "url", "links", "partner"))
     K = rules.lookback
-    J = pos[:, None] - np.arange(1, K + 1)[None, :]
+    if J is None:
+        J = pos[:, None] - np.arange(1, K + 1)[None, :]
+        k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
+        words = prep["words"][rows, :K]
+    else:
+        k1 = np.clip(pos[:, None] - J, 1, K)
+        words = prep["words"][rows[:, None], k1 - 1]
     Jc = np.maximum(J, 0)
     ti = t[rows][:, None]
-    valid = (J >= 0) & (g[Jc] == g[rows][:, None]) & ((ti - t[Jc]) <= rules.window * _SEC)
-    words = prep["words"][rows]
+    valid = (J >= 0) & (g[Jc] == g[rows][:, None]) & ((ti - t[Jc]) <= rules.window * _SEC) & (pos[:, None] - J <= K)
     mi = member[rows][:, None]
     own = member[Jc] == mi
     minutes = np.minimum((ti - t[Jc]) / (60 * _SEC), 30)
     first_of_j = (prev_own[Jc] < 0) | ((t[Jc] - t[np.maximum(prev_own[Jc], 0)]) > 1800 * _SEC)
-    k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
     logk = np.log(k1)
     pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
     with_partner = (member[Jc] == pi) & (pi >= 0)
@@ -541,7 +586,7 @@ def choose(J, valid, F, N, rules: ReplyRules) -> tuple[np.ndarray, np.ndarray, n
 def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarray:
     """(rows x lookback): the summed idf of the rare words row i shares with each earlier candidate."""
     g, sp = ctx.g, ctx.sp
-    n, K = len(g), rules.lookback
+    n, K = len(g), max(rules.lookback, rules.address_lookback)
     out = np.zeros((n, K), np.float32)
     if n < 2:
         return out
