@@ -107,6 +107,11 @@ def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataF
     return {g: frame[gid == g].reset_index(drop=True) for g in group_ids}
 
 
+def split_records(records: list[dict], group_ids: list[str]) -> dict[str, list[dict]]:
+    """A list of per-group dicts (each with a ``group_id``) as one list per group, in their order."""
+    return {g: [r for r in records if r["group_id"] == g] for g in group_ids}
+
+
 @dataclass(frozen=True)
 class GroupInput:
     """What a task function gets: one group's scoped messages, its members and the run's as_of

@@ -25,7 +25,7 @@ from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
-from ..engine import Engine, GroupInput, Progress, batched, run
+from ..engine import Engine, GroupInput, Progress, batched, run, split_records
 from ..localtime import DEFAULT_TZ
 from ..report.sections import heatmap_grid, render_report
 from .analyze import current_roles
@@ -69,11 +69,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     return facts, done.as_of
 
 
-def _split_facts(facts: list[dict], group_ids: list[str]) -> dict[str, list[dict]]:
-    return {gid: [f for f in facts if f["group_id"] == gid] for gid in group_ids}
-
-
-@batched(_split_facts)
+@batched(split_records)
 def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_days: int,
                  keyword_budget: int) -> list[dict]:
     """The page's facts for the group(s) of one engine task, riskiest first."""
