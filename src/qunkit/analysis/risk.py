@@ -370,14 +370,13 @@ def _score_row(f: dict[str, Any], w: dict[str, float]) -> tuple[float, list[tupl
         causes.append((w["silence"] * s * (damp["1w"] if silent < SILENCE_DEAD else 1.0),
                        f"no message with content for {silent:.0f} days"))
     causes += _decline_causes(f, w, damp)
-    causes += _conversation_causes(f, w)
-    mono = any(text.startswith("monologue:") for _, text in causes)
+    monologue = _monologue_causes(f, w)
+    mono = bool(monologue)
+    causes += monologue + _conversation_causes(f, w, mono)
     causes += _key_member_causes(f, w, silent, mono)
     causes += _membership_causes(f, w, silent)
     score = 100.0 if silent >= SILENCE_DEAD else float(np.clip(sum(c[0] for c in causes), 0, 100))
     return score, causes
-
-
 
 
 # a drop counts when it is both far outside the group's own weekly swing (z, in spreads) and large:
@@ -450,10 +449,10 @@ def _decline_causes(f: dict[str, Any], w: dict[str, float], damp: dict[str, floa
     return causes
 
 
-def _conversation_causes(f: dict[str, Any], w: dict[str, float]) -> list[tuple[float, str]]:
-    """One voice, no replies, unanswered questions, noise, organizers gone quiet (the last 4 weeks)."""
-    causes = _monologue_causes(f, w)
-    mono = bool(causes)
+def _conversation_causes(f: dict[str, Any], w: dict[str, float], mono: bool) -> list[tuple[float, str]]:
+    """No conversation, replies falling, one voice of 4 weeks, no replies, unanswered questions, noise,
+    organizers gone quiet; ``mono``: a monologue was found (``_monologue_causes``), which says some of these."""
+    causes: list[tuple[float, str]] = []
     if not mono:                                    # a monologue already says nobody answers
         causes += _no_conversation_causes(f, w)
     causes += _replies_falling_causes(f, w)
