@@ -242,29 +242,11 @@ def _one_batch(batch: _Batch) -> list[Any]:
     if not len(messages):
         return [None] * len(jobs)
     members = store.members(keys, messages=messages)
-    kwargs = _merged_kwargs(jobs)
-    assert kwargs is not None    # _batches only groups jobs whose options merge
-    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of, store), **kwargs)
+    # every job of a run has the same options (``run``'s keyword arguments)
+    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of, store), **first.kwargs)
     parts = split(result, ids)
     present = set(messages["group_id"].astype(str).unique())
     return [parts.get(i) if i in present else None for i in ids]
-
-
-def _merged_kwargs(jobs: Sequence[_Job]) -> dict | None:
-    """The options of one task over ``jobs``: the same object for all, or per-group frames
-    (``per_group``) concatenated; None when they cannot be merged (the jobs then run one by one)."""
-    out = {}
-    for name in jobs[0].kwargs:
-        values = [j.kwargs.get(name) for j in jobs]
-        if all(v is values[0] for v in values):
-            out[name] = values[0]
-        elif all(isinstance(v, pd.DataFrame) for v in values):
-            out[name] = pd.concat(values, ignore_index=True)
-        else:
-            return None
-    if any(set(j.kwargs) != set(jobs[0].kwargs) for j in jobs):
-        return None
-    return out
 
 
 def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
@@ -282,13 +264,7 @@ def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
         rows += n
     if cur:
         out.append(cur)
-    batches = []
-    for group in out:
-        if len(group) > 1 and _merged_kwargs(group) is None:
-            batches += [_Batch((j,)) for j in group]
-        else:
-            batches.append(_Batch(tuple(group)))
-    return batches
+    return [_Batch(tuple(group)) for group in out]
 
 
 def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int,
@@ -307,8 +283,8 @@ def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[s
 
 def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine | None = None,
         columns: Iterable[str] = ANALYSIS_COLUMNS, progress: Progress | None = None,
-        hint: str = "qunkit import FILE", per_group: dict[str, dict] | None = None, **kwargs: Any) -> Run:
-    """``task(GroupInput, **kwargs, **per_group[key])`` for every group in ``scope``; an empty scope is
+        hint: str = "qunkit import FILE", **kwargs: Any) -> Run:
+    """``task(GroupInput, **kwargs)`` for every group in ``scope``; an empty scope is
     a StoreError."""
     engine = engine or Engine()
     if engine.kind not in ENGINES:
@@ -324,8 +300,7 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     if as_of is None or not keys:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
     fixed = replace(scope, as_of=as_of)
-    per_group = per_group or {}
-    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, {**kwargs, **per_group.get(k, {})})
+    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, kwargs)
             for k in keys]
     results = _cached_map(jobs, cached, lambda todo: _sized_map(todo, sizes, engine, progress))
     kept = [(k, r) for k, r in zip(keys, results, strict=True) if r is not None]
