@@ -14,7 +14,7 @@ import pyarrow as pa
 from click.testing import CliRunner
 
 from qunkit.analysis.acts import classify_texts
-from qunkit.anonymize import Anonymizer, Pseudonyms, _emoji_pool, same_flags, text_words
+from qunkit.anonymize import Anonymizer, Pseudonyms, _emoji_pool, new_cues, same_flags, text_words
 from qunkit.cli import cli
 from qunkit.members import normalise_names
 from qunkit.store import Store
@@ -173,3 +173,19 @@ def test_no_pseudonym_is_a_word_of_the_copied_texts():
     p = Pseudonyms(KEY, words=text_words(pd.DataFrame({"text": [f"thanks {word}, see you", None]})))
     p.add(["Bobby"])
     assert p.of("Bobby").lower() != word and len(p.of("Bobby")) == 5
+
+
+def test_a_masked_contact_draws_no_cue_word_and_reads_alike_everywhere():
+    """A WeChat id's mask once drew "jd" (a sales cue): beside 微信 it made an ad, the repair kept
+    the original's first letters in that text only, so the id was spelt two ways and the rare word
+    replies share between the two messages was lost (the copy's reply confidence moved)."""
+    ids = ["prz2kpzbv", "kkd8cjxqm", "tab3lmnop", "qy77wxhd2"]
+    texts = [f"加V了解 微信 {i}" for i in ids] + [f"需要的看过来\n微信 {i}\n不满意包退" for i in ids]
+    for seed in range(40):
+        an = Anonymizer(Pseudonyms(bytes([seed]) * 32))
+        an.prepare(["橙子"])
+        out = an.text(pd.Series(texts, dtype=object)).to_pylist()
+        masks = [t.split("微信 ")[1].split("\n")[0] for t in out]
+        assert masks[:4] == masks[4:], seed                       # one spelling per id in the whole copy
+        assert not any(new_cues(i, m) for i, m in zip(ids, masks[:4], strict=True)), (seed, masks)
+        assert same_flags(texts, out).all(), seed

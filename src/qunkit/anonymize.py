@@ -249,7 +249,7 @@ class Pseudonyms:
         def refused(v: str, p: str, last: bool) -> bool:
             if p in taken or p in originals or p.lower() in self.words:
                 return True
-            return not last and len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v))
+            return not last and (len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v)) or new_cues(v, p))
 
         for c, p in self.shaped(sorted(set(cores.values()) - self.cores.keys()), self._shape, refused):
             taken.add(p)
@@ -318,6 +318,15 @@ def _cue_words() -> re.Pattern:
     name may contain without naming anyone (明天, 哈哈, 老师, nb), kept so the text's flags stay."""
     words = sorted({w for w in _all_cue_words() if len(w) >= 2}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in words) or "(?!)", re.I)
+
+
+def new_cues(value: str, pseudonym: str) -> bool:
+    """Whether ``pseudonym`` holds a cue word ``value`` does not ("jd" drawn inside a masked WeChat id).
+    Alone it may keep every flag, but next to a contact or a price it makes an ad; the repair that
+    then keeps the original's edge in that one text (``keep_flags_in_context``) would give the word
+    another spelling there than everywhere else, and the rare words replies share would differ."""
+    cues = _cue_words()
+    return cues.findall(pseudonym.lower()) != cues.findall(value.lower())
 
 
 @functools.lru_cache(maxsize=1)
@@ -607,7 +616,8 @@ class Anonymizer:
         words = {b for _, body, _ in parts for i, b in enumerate(_WORD_SPLIT.split(body)) if _masked_word(i, b)}
         new = sorted(words - self.masked.keys())
         taken = set(self.masked.values())
-        for v, p in self.names.shaped(new, self.names._shape, lambda _v, p, _last: p in taken):
+        for v, p in self.names.shaped(new, self.names._shape,
+                                      lambda v, p, last: p in taken or (not last and new_cues(v, p))):
             taken.add(p)
             self.masked[v] = p
         return [head + "".join(self.masked[b] if _masked_word(i, b) else b
