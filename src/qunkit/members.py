@@ -79,7 +79,9 @@ def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarr
 def keys_in(keys: np.ndarray | pd.Series, other: np.ndarray | pd.Series | list) -> np.ndarray:
     """Which of ``keys`` (e.g. ``member_key`` strings) occur in ``other``, by hashing: ``np.isin`` on object
     arrays compares every pair (a Python loop over ``other``), minutes for a million keys."""
-    return pd.Series(np.asarray(keys, dtype=object)).isin(pd.Series(np.asarray(other, dtype=object))).to_numpy()
+    # object dtype: pandas would infer its arrow strings, whose isin loops in Python
+    return pd.Series(np.asarray(keys, dtype=object), dtype=object).isin(
+        pd.Series(np.asarray(other, dtype=object), dtype=object)).to_numpy()
 
 
 def normalise_names(names: pd.Series | np.ndarray) -> pd.Series:
@@ -124,7 +126,9 @@ def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame
     to the most trusted source (speakers, then join lines, then the roster).
     """
     alias = normalise_names(names)
-    named = alias.str.extract(_NAMED_ID)
+    codes, distinct = pd.factorize(alias)     # the id pattern once per distinct name (names repeat)
+    named = pd.Series(distinct, dtype=object).str.extract(_NAMED_ID).iloc[codes].reset_index(drop=True) \
+        if len(alias) else alias.str.extract(_NAMED_ID)
     q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str).to_numpy(),
                       "alias": alias.to_numpy(), "row": np.arange(len(alias))})
     if "rank" not in aliases.columns:
