@@ -126,6 +126,13 @@ def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame
     to the most trusted source (speakers, then join lines, then the roster).
     """
     alias = normalise_names(names)
+    live = (alias != "").to_numpy()
+    if not live.all():     # '' stays '' (most join/leave lines name no actor): resolve only the others
+        out = alias.to_numpy(dtype=object)
+        if live.any():
+            out[live] = resolve_names(np.asarray(group_id, dtype=object)[live], np.asarray(names, dtype=object)[live],
+                                      aliases, at=None if at is None else np.broadcast_to(_ns_of(at), len(alias))[live])
+        return out
     codes, distinct = pd.factorize(alias)     # the id pattern once per distinct name (names repeat)
     named = pd.Series(distinct, dtype=object).str.extract(_NAMED_ID).iloc[codes].reset_index(drop=True) \
         if len(alias) else alias.str.extract(_NAMED_ID)
