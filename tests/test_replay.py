@@ -13,7 +13,7 @@ from qunkit.analysis.text_features import compute_features, prepare_features
 from qunkit.commands.moments import risk_at
 from qunkit.generate import generate_group, write_qq_txt, write_roster_csv
 from qunkit.ingest import import_file
-from qunkit.members import derive_members
+from qunkit.members import derive_members, prepare_members
 from qunkit.store import Store
 
 
@@ -89,3 +89,59 @@ def test_risk_at_equals_group_risk_at_each_moment(replay_store: Store) -> None:
             assert got.loc[r["group_id"], "score"] == r["score"]
             assert got.loc[r["group_id"], "level"] == r["level"]
     assert past["score"].nunique() > 1
+
+
+def _renamed_and_name_keyed(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame], mid: pd.Timestamp
+                            ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], tuple[str, str, str]]:
+    """The store's messages with what a cut must get right: every third speaker renamed after ``mid`` and
+    every fifth given an admin title then; in one group three speakers keyed by name only (an export without
+    ids): A throughout (takes the roster id), B until ``mid`` and by id after (the match holds only before B's
+    id speaks), C whose name a second roster row also has (ambiguous)."""
+    m = messages.copy()
+    sid = np.array(m["sender_id"].astype(str), dtype=object)
+    name = np.array(m["sender_name"].astype(str), dtype=object)
+    code = pd.factorize(sid)[0]
+    late = (m["ts"] > mid).to_numpy() & (sid != "system")
+    name[late & (code % 3 == 0)] += "·新"
+    title = np.array(m["sender_title"].astype(object), dtype=object)
+    title[late & (code % 5 == 1)] = "管理员"
+    gid = str(m["group_id"].iloc[0])
+    roster = rosters[gid]
+    roster_name = dict(zip(roster["member_id"].astype(str), roster["member_name"].astype(str), strict=True))
+    ing = (m["group_id"].astype(str) == gid).to_numpy()
+    a, b, c = [x for x in pd.Series(sid[ing]).value_counts().index if x in roster_name][:3]
+    for who in (a, b, c):
+        mine = ing & (sid == who)
+        name[mine] = roster_name[who]
+        sid[mine & ((m["ts"] <= mid).to_numpy() if who == b else True)] = roster_name[who]
+    m["sender_id"], m["sender_name"], m["sender_title"] = sid, name, title
+    twin = roster.iloc[[0]].assign(member_id="10000001", member_name=roster_name[c])
+    return m, {**rosters, gid: pd.concat([roster, twin], ignore_index=True)}, (a, b, c)
+
+
+def test_members_prepared_once_and_cut_equal_derive_members_at_each_moment(replay_store: Store) -> None:
+    messages = replay_store.messages()
+    as_of = messages["ts"].max()
+    mid = as_of - pd.Timedelta(weeks=6)
+    messages, rosters, (a, b, c) = _renamed_and_name_keyed(messages, replay_store.rosters(()), mid)
+    assert messages["event"].isin(["join", "leave", "kick"]).sum() > 10     # joins and leaves to cut
+    prep = prepare_members(messages, rosters)
+    times = [as_of, as_of - pd.Timedelta(days=2, hours=3), mid + pd.Timedelta(hours=1), mid - pd.Timedelta(hours=1),
+             as_of - pd.Timedelta(weeks=12), messages["ts"].min(), messages["ts"].min() - pd.Timedelta(days=1),
+             pd.Timestamp("2024-03-12 20:00", tz="Asia/Shanghai")]    # the late group barely started
+    seen = {}
+    for t in times:
+        fresh = derive_members(messages[messages["ts"] <= t], rosters)
+        cut = prep.at(t)
+        pd.testing.assert_frame_equal(cut, fresh, obj=f"members at {t}")
+        assert cut.attrs["ambiguous_names"] == fresh.attrs["ambiguous_names"]
+        seen[t] = cut.set_index("member_id")
+    pd.testing.assert_frame_equal(prep.at(), derive_members(messages, rosters))
+    late, early = seen[as_of], seen[mid - pd.Timedelta(hours=1)]
+    # the cut sees other facts at other moments: names, roles, counts, who B is, the ambiguous name
+    assert (late["names"].map(len) > 1).sum() > 5 and (early["names"].map(len) > 1).sum() == 0
+    assert (late["role"] == "admin").sum() > (early["role"] == "admin").sum()
+    assert (late["messages"].sum() > early["messages"].sum()) and len(seen[times[-2]]) < len(early)
+    assert b in early.index and early.loc[b, "messages"] > 0      # B's name-keyed messages under the roster id
+    assert seen[as_of].attrs["ambiguous_names"] and not seen[times[-2]].attrs["ambiguous_names"]
+    assert a in late.index and late.loc[a, "in_roster"]

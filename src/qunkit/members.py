@@ -17,6 +17,7 @@ name -> id resolution (``alias_index`` / ``resolve_names``).  Which ids are one 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,9 @@ def member_key(group_id: pd.Series | np.ndarray, member_id: pd.Series | np.ndarr
 def keys_in(keys: np.ndarray | pd.Series, other: np.ndarray | pd.Series | list) -> np.ndarray:
     """Which of ``keys`` (e.g. ``member_key`` strings) occur in ``other``, by hashing: ``np.isin`` on object
     arrays compares every pair (a Python loop over ``other``), minutes for a million keys."""
-    return pd.Series(np.asarray(keys, dtype=object)).isin(pd.Series(np.asarray(other, dtype=object))).to_numpy()
+    # object dtype: pandas would infer its arrow strings, whose isin loops in Python
+    return pd.Series(np.asarray(keys, dtype=object), dtype=object).isin(
+        pd.Series(np.asarray(other, dtype=object), dtype=object)).to_numpy()
 
 
 def normalise_names(names: pd.Series | np.ndarray) -> pd.Series:
@@ -123,7 +126,16 @@ def resolve_names(group_id: np.ndarray, names: np.ndarray, aliases: pd.DataFrame
     to the most trusted source (speakers, then join lines, then the roster).
     """
     alias = normalise_names(names)
-    named = alias.str.extract(_NAMED_ID)
+    live = (alias != "").to_numpy()
+    if not live.all():     # '' stays '' (most join/leave lines name no actor): resolve only the others
+        out = alias.to_numpy(dtype=object)
+        if live.any():
+            out[live] = resolve_names(np.asarray(group_id, dtype=object)[live], np.asarray(names, dtype=object)[live],
+                                      aliases, at=None if at is None else np.broadcast_to(_ns_of(at), len(alias))[live])
+        return out
+    codes, distinct = pd.factorize(alias)     # the id pattern once per distinct name (names repeat)
+    named = pd.Series(distinct, dtype=object).str.extract(_NAMED_ID).iloc[codes].reset_index(drop=True) \
+        if len(alias) else alias.str.extract(_NAMED_ID)
     q = pd.DataFrame({"group_id": pd.Series(group_id, dtype=object).astype(str).to_numpy(),
                       "alias": alias.to_numpy(), "row": np.arange(len(alias))})
     if "rank" not in aliases.columns:
@@ -282,45 +294,186 @@ def derive_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | No
     """One row per (group_id, member_id), conformed to ``schema.MEMBERS``.
 
     ``rosters`` maps group_id to a roster frame (member_id, member_name, role,
-    joined, last_spoke) as read by ``qunkit.roster.read_roster``.
+    joined, last_spoke) as read by ``qunkit.roster.read_roster``.  The work is ``prepare_members`` (what
+    needs every message) then ``PreparedMembers.at`` (the cut at a moment): a replay at several moments
+    prepares once.
     """
-    rosters = merged_rosters(rosters or {}, messages.attrs.get("merged_ids", ()))
-    if len(messages) == 0 and not rosters:
-        return conform_members(pd.DataFrame({"group_id": [], "member_id": []}, dtype=object))
-    m, ambiguous = _speakers_to_roster(messages, rosters)
-    last_names = m.drop_duplicates("group_id", keep="last")
-    gname = dict(zip(last_names["group_id"].astype(str), last_names["group_name"].astype(str), strict=True))
-    speaking = ~m["sender_id"].isin(NON_MEMBERS) & ~m["kind"].isin(["system"])
-    senders, triples = _senders(m, speaking)
-    roster_df = _roster_rows(rosters)
-    ev_rows = _event_rows(m)
-    joined = ev_rows[(ev_rows["event"] == "join") & (ev_rows["id"] != "")]
-    aliases = alias_index([
-        triples.rename(columns={"sender_id": "member_id", "sender_name": "alias", "ts": "since"}),
-        joined[["group_id", "id", "name", "ts"]].set_axis(["group_id", "member_id", "alias", "since"], axis=1),
-        roster_df[["group_id", "member_id"]].assign(alias=roster_df["roster_name"].fillna("")),
-        roster_df[["group_id", "member_id"]].assign(alias=roster_df["member_id"]),
-    ], timed=True)
-    ev = _events(ev_rows, aliases)
+    return prepare_members(messages, rosters).at()
 
-    out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
-    out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
-    out["in_roster"] = keys_in(member_key(out["group_id"], out["member_id"]),
-                               member_key(roster_df["group_id"], roster_df["member_id"]))
-    out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
-    out["role"] = _first_of(out, ["roster_role", "title_role"])
-    out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
-    ev_left = _as_ts(out["ev_left"])
-    out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
-    out["left_how"] = out["left_how"].where(out["left"].notna(), None)  # leave (by themselves) or kick
-    out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])
-                    for n, x in zip(out["names"], out["member_name"], strict=True)]
-    out["group_name"] = out["group_id"].map(gname).fillna(out["group_id"])
-    out["roster_known"] = out["group_id"].isin(list(rosters))
-    out = out.sort_values(["group_id", "member_id"], kind="stable")
-    out = conform_members(out[MEMBER_COLUMNS])
-    out.attrs["ambiguous_names"] = ambiguous
-    return out
+
+@dataclass
+class PreparedMembers:
+    """``derive_members``' per-message work over a message set, done once; ``at(t)`` cuts it at any moment.
+
+    The speakers' rows are sorted by (speaker, time), so each speaker's count, first and last message, last
+    name and last title as of ``t`` are a prefix of their run; the distinct names and the join/leave rows
+    are cut by time.  Only the member-sized work (aliases, events, the merges) is redone per moment, and
+    ``at(t)`` equals ``derive_members(messages[messages["ts"] <= t], rosters)`` (tests/test_membership.py).
+    """
+
+    messages: pd.DataFrame                   # as given: the rare cut a prefix cannot give is derived afresh
+    given_rosters: dict[str, pd.DataFrame]
+    rosters: dict[str, pd.DataFrame]         # merged_rosters of the given ones
+    first_ns: int                            # the earliest message (_NS_MAX: none)
+    last_ns: int                             # the latest message
+    matches: pd.DataFrame | None             # _name_matches: name-keyed speakers and roster rows of their name
+    # the group's name: the last row's (frame order) as of t; constant per group for all but a few
+    gname_first: np.ndarray                  # per group with one name: its first message (ns)
+    gname_const: pd.DataFrame                # ... group_id, group_name (str)
+    gname_var: pd.DataFrame                  # rows of groups whose name changed: group_id, group_name, ns
+    # speakers: rows of speaking messages sorted by (group, sender), then time
+    k_gid: np.ndarray                        # per speaker: group_id, sender_id (str)
+    k_sid: np.ndarray
+    seg_start: np.ndarray                    # per speaker: their first row in the sorted order
+    key_sorted: np.ndarray                   # per sorted row: speaker
+    ns_sorted: np.ndarray                    # per sorted row: epoch ns
+    ts_sorted: pd.api.extensions.ExtensionArray   # per sorted row: ts as given
+    name_sorted: np.ndarray                  # per sorted row: sender_name (str)
+    title_at: np.ndarray | None              # per sorted row: the row of the speaker's last title so far, -1
+    role_sorted: np.ndarray | None           # per sorted row: role_from_title of its title
+    triples: pd.DataFrame                    # distinct (group, sender, name) in first-use order, with ts
+    triples_ns: np.ndarray
+    ev_rows: pd.DataFrame                    # _event_rows
+    ev_ns: np.ndarray
+    roster_df: pd.DataFrame                  # _roster_rows
+
+    def at(self, t: pd.Timestamp | None = None) -> pd.DataFrame:
+        """The members of the messages up to ``t`` (default: all of them), conformed to ``schema.MEMBERS``."""
+        tn = self.last_ns if t is None else int(_ns_of(t))
+        if self.first_ns > tn and not self.rosters:
+            return conform_members(pd.DataFrame({"group_id": [], "member_id": []}, dtype=object))
+        if t is not None and _matches_move(self.matches, tn):
+            # a name-keyed speaker's roster id speaks only later: the remap of the latest moment does not hold
+            return prepare_members(self.messages[self.messages["ts"] <= t], self.given_rosters).at()
+        ambiguous = _ambiguous(self.matches, tn)
+        gname = self._group_names(tn)
+        senders, triples = self._senders(tn)
+        roster_df = self.roster_df
+        ev_rows = self.ev_rows
+        if len(ev_rows) and not (self.ev_ns <= tn).all():
+            keep = self.ev_ns <= tn
+            ev_rows = ev_rows[keep].reset_index(drop=True) if keep.any() else _event_rows(pd.DataFrame())
+        joined = ev_rows[(ev_rows["event"] == "join") & (ev_rows["id"] != "")]
+        aliases = alias_index([
+            triples.rename(columns={"sender_id": "member_id", "sender_name": "alias", "ts": "since"}),
+            joined[["group_id", "id", "name", "ts"]].set_axis(["group_id", "member_id", "alias", "since"], axis=1),
+            roster_df[["group_id", "member_id"]].assign(alias=roster_df["roster_name"].fillna("")),
+            roster_df[["group_id", "member_id"]].assign(alias=roster_df["member_id"]),
+        ], timed=True)
+        ev = _events(ev_rows, aliases)
+
+        out = senders.merge(ev, on=["group_id", "member_id"], how="outer")
+        out = out.merge(roster_df, on=["group_id", "member_id"], how="outer")
+        out["in_roster"] = keys_in(member_key(out["group_id"], out["member_id"]),
+                                   member_key(roster_df["group_id"], roster_df["member_id"]))
+        out["member_name"] = _first_of(out, ["roster_name", "member_name", "ev_name", "member_id"])
+        out["role"] = _first_of(out, ["roster_role", "title_role"])
+        out["joined"] = _ts_first_of(out, ["roster_joined", "ev_joined"])
+        ev_left = _as_ts(out["ev_left"])
+        out["left"] = ev_left.where(ev_left.notna() & (out["joined"].isna() | (ev_left > out["joined"])))
+        out["left_how"] = out["left_how"].where(out["left"].notna(), None)  # leave (by themselves) or kick
+        out["names"] = [n if isinstance(n, list) else ([x] if isinstance(x, str) and x else [])
+                        for n, x in zip(out["names"], out["member_name"], strict=True)]
+        out["group_name"] = out["group_id"].map(gname).astype(object).fillna(out["group_id"])
+        out["roster_known"] = out["group_id"].isin(list(self.rosters))
+        out = out.sort_values(["group_id", "member_id"], kind="stable")
+        out = conform_members(out[MEMBER_COLUMNS])
+        out.attrs["ambiguous_names"] = ambiguous
+        return out
+
+    def _group_names(self, tn: int) -> dict[str, str]:
+        """group_id -> the group's name on its last message up to ``tn`` (frame order)."""
+        const = self.gname_const[self.gname_first <= tn]
+        out = dict(zip(const["group_id"], const["group_name"], strict=True))
+        var = self.gname_var
+        if len(var):
+            var = var[var["ns"].to_numpy() <= tn].drop_duplicates("group_id", keep="last")
+            out.update(zip(var["group_id"], var["group_name"], strict=True))
+        return out
+
+    def _senders(self, tn: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per (group, sender) as of ``tn``: count, first/last message, names in first-use order, last name,
+        last title's role; and the distinct (group, sender, name) triples up to ``tn`` (for name -> id)."""
+        kept = self.ns_sorted <= tn
+        cnt = np.bincount(self.key_sorted[kept] if not kept.all() else self.key_sorted, minlength=len(self.k_gid))
+        ks = np.flatnonzero(cnt)
+        first = self.seg_start[ks]
+        last = first + cnt[ks] - 1
+        keys = ["group_id", "member_id"]
+        senders = pd.DataFrame({"group_id": self.k_gid[ks], "member_id": self.k_sid[ks],
+                                "messages": cnt[ks].astype(np.int64),
+                                "first_spoke": self.ts_sorted.take(first), "last_spoke": self.ts_sorted.take(last)})
+        tri = self.triples if (self.triples_ns <= tn).all() else self.triples[self.triples_ns <= tn]
+        senders = senders.merge(_name_lists(tri), on=keys, how="left")
+        senders["member_name"] = self.name_sorted[last]
+        role = None
+        if self.title_at is not None:
+            at = self.title_at[last]
+            role = np.where(at >= 0, self.role_sorted[np.maximum(at, 0)], None) if len(at) else None
+        senders["title_role"] = role
+        return senders, tri[["group_id", "sender_id", "sender_name", "ts"]]
+
+
+def prepare_members(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame] | None = None) -> PreparedMembers:
+    """The per-message work of ``derive_members`` over ``messages`` (see ``PreparedMembers``)."""
+    given = rosters or {}
+    rosters = merged_rosters(given, messages.attrs.get("merged_ids", ()))
+    matches = _name_matches(messages, rosters)
+    m = _apply_matches(messages, matches, None)[0]
+    ns = to_ns(m["ts"]) if len(m) else np.zeros(0, np.int64)
+
+    # group names: the last row's; a group that kept one name needs no cut
+    gcode = pd.factorize(m["group_id"])[0] if len(m) else np.zeros(0, np.int64)
+    ncode = pd.factorize(m["group_name"])[0] if len(m) else np.zeros(0, np.int64)
+    pairs = np.unique(gcode * (int(ncode.max(initial=0)) + 2) + ncode + 1)
+    n_names = np.bincount(pairs // (int(ncode.max(initial=0)) + 2), minlength=int(gcode.max(initial=-1)) + 1)
+    varying = (n_names > 1)[gcode] if len(m) else np.zeros(0, bool)
+    firsts = np.unique(gcode[~varying], return_index=True)[1]
+    const_rows = np.flatnonzero(~varying)[firsts]
+    gfirst = pd.Series(ns[~varying]).groupby(gcode[~varying]).min().to_numpy() if len(const_rows) else ns[:0]
+    const = m.iloc[const_rows][["group_id", "group_name"]].astype(str).reset_index(drop=True)
+    var = m.loc[varying, ["group_id", "group_name"]].astype(str).assign(ns=ns[varying]).reset_index(drop=True)
+
+    # speakers, sorted by time (stable) as derive_members reads them, then by speaker
+    speaking = (~m["sender_id"].isin(NON_MEMBERS) & ~m["kind"].isin(["system"])).to_numpy() if len(m) \
+        else np.zeros(0, bool)
+    cols = ["group_id", "sender_id", "sender_name", "ts", *(["sender_title"] if "sender_title" in m.columns else [])]
+    sp = m.loc[speaking, cols] if len(m) else pd.DataFrame({c: [] for c in cols})
+    sp_ns = ns[speaking]
+    if not sp["ts"].is_monotonic_increasing:
+        by_time = np.argsort(sp_ns, kind="stable")
+        sp, sp_ns = sp.iloc[by_time], sp_ns[by_time]
+    (gc, glab), (sc, slab), (nc, nlab) = (_str_codes(sp[c]) for c in ("group_id", "sender_id", "sender_name"))
+    key = pd.factorize(gc * (len(slab) + 1) + sc)[0].astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    n_keys = int(key.max(initial=-1)) + 1
+    seg_start = np.searchsorted(key_sorted, np.arange(n_keys))
+    k_rows = order[seg_start] if n_keys else np.zeros(0, np.int64)
+    gid, sid, name = glab[gc], slab[sc], nlab[nc]
+    title_at = role_sorted = None
+    if "sender_title" in sp.columns and sp["sender_title"].notna().any():
+        has = sp["sender_title"].notna().to_numpy()[order]
+        tcode, titles = pd.factorize(sp["sender_title"].astype(str).to_numpy(dtype=object)[order])
+        roles = np.array([role_from_title(x) for x in titles] + [None], dtype=object)
+        role_sorted = roles[np.where(has, tcode, len(titles))]
+        run = np.maximum.accumulate(np.where(has, np.arange(len(order)), -1)) if len(order) else order
+        title_at = np.where(run >= seg_start[key_sorted], run, -1) if len(order) else order
+
+    # the distinct (group, sender, name) triples in first-use order
+    first_use = np.sort(np.unique(key * (len(nlab) + 1) + nc, return_index=True)[1])
+    triples = pd.DataFrame({"group_id": gid[first_use], "sender_id": sid[first_use], "sender_name": name[first_use],
+                            "ts": sp["ts"].array.take(first_use)})
+    ev_rows = _event_rows(m)
+    return PreparedMembers(
+        messages=messages, given_rosters=given, rosters=rosters,
+        first_ns=int(ns.min(initial=_NS_MAX)), last_ns=int(ns.max(initial=_NS_MIN)), matches=matches,
+        gname_first=gfirst, gname_const=const, gname_var=var,
+        k_gid=gid[k_rows], k_sid=sid[k_rows], seg_start=seg_start, key_sorted=key_sorted,
+        ns_sorted=sp_ns[order], ts_sorted=sp["ts"].array.take(order), name_sorted=name[order],
+        title_at=title_at, role_sorted=role_sorted, triples=triples, triples_ns=sp_ns[first_use],
+        ev_rows=ev_rows, ev_ns=to_ns(ev_rows["ts"]) if len(ev_rows) else np.zeros(0, np.int64),
+        roster_df=_roster_rows(rosters))
 
 
 def merged_rosters(rosters: dict[str, pd.DataFrame], merged: list[tuple[str, str, str]] | tuple = ()
@@ -346,38 +499,6 @@ def merged_rosters(rosters: dict[str, pd.DataFrame], merged: list[tuple[str, str
         out[gid] = r.sort_values("_own", kind="stable").drop_duplicates("member_id", keep="last").drop(
             columns="_own").reset_index(drop=True)
     return out
-
-
-def _senders(m: pd.DataFrame, speaking: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (group, sender): counts, first/last message, names used, last name and last title's role;
-    and the distinct (group, sender, name) triples in first-use order (for name -> id)."""
-    sp = m.loc[speaking, ["group_id", "sender_id", "sender_name", "ts"]]
-    if not sp["ts"].is_monotonic_increasing:
-        sp = sp.sort_values("ts", kind="stable")
-    g = sp.groupby(["group_id", "sender_id"], sort=False, observed=True)
-    senders = g.agg(messages=("ts", "size"), first_spoke=("ts", "min"), last_spoke=("ts", "max"))
-    triples = sp.drop_duplicates(["group_id", "sender_id", "sender_name"]).astype(
-        {"group_id": str, "sender_id": str, "sender_name": str})
-    keys = ["group_id", "member_id"]
-    senders = senders.reset_index().astype({"group_id": str, "sender_id": str}).rename(
-        columns={"sender_id": "member_id"})
-    senders = senders.merge(_name_lists(triples), on=keys, how="left")
-    # the name a member used last (names are in first-use order; the last message's name wins)
-    last_name = sp.drop_duplicates(["group_id", "sender_id"], keep="last").astype(
-        {"group_id": str, "sender_id": str, "sender_name": str})
-    senders = senders.merge(last_name[["group_id", "sender_id", "sender_name"]].rename(
-        columns={"sender_id": "member_id", "sender_name": "member_name"}), on=keys, how="left")
-    senders["title_role"] = None
-    if "sender_title" in m.columns:
-        titled = m.loc[speaking & m["sender_title"].notna(), ["group_id", "sender_id", "sender_title", "ts"]]
-        if len(titled):
-            titled = titled.astype({"group_id": str, "sender_id": str, "sender_title": str}).sort_values("ts")
-            last_title = titled.groupby(["group_id", "sender_id"])["sender_title"].last()
-            role = last_title.map(role_from_title).dropna()
-            role.index = role.index.set_names(keys)
-            senders = senders.drop(columns="title_role").merge(role.rename("title_role").reset_index(), on=keys,
-                                                               how="left")
-    return senders, triples[["group_id", "sender_id", "sender_name", "ts"]]
 
 
 def _name_lists(triples: pd.DataFrame) -> pd.DataFrame:
@@ -437,47 +558,93 @@ def _events(events: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
-def _speakers_to_roster(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]
-                        ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """``messages`` with name-keyed speakers given the id of the roster row with their name.
+def _name_matches(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Name-keyed speakers and the roster rows with their name (None: there are none).
 
     An export without ids (WeChatMsg .txt) keys a speaker by display name (sender_id == sender_name)
-    while the roster has the wxid and that name: one person.  The one roster row whose name matches
-    (``normalise_names``) lends its id, unless that id speaks itself.  A name on two roster rows
-    matches neither: the speaker stays apart and (group_id, name) is returned as ambiguous.
+    while the roster has the wxid and that name: one person.  One row per (speaker, roster row of that
+    ``normalise_names`` name): group_id, sender_id, alias, roster_id, n (roster ids with the name), ok
+    (the speaker's name is no roster id), first_s (the speaker's first message, ns) and first_r (the roster
+    id's first message under its own id, ns; ``_NS_MAX``: none), so ``_apply_matches`` can judge any moment.
     """
     need = {"group_id", "sender_id", "sender_name"}
     if not rosters or not len(messages) or not need <= set(messages.columns):
-        return messages, []
+        return None
     sid_v, name_v = _str_values(messages["sender_id"]), _str_values(messages["sender_name"])
     by_name_v = (sid_v == name_v) & pd.notna(sid_v) & ~pd.Series(sid_v).isin(list(NON_MEMBERS)).to_numpy()
     if not by_name_v.any():
-        return messages, []
+        return None
     sid = messages["sender_id"].astype(str)
-    by_name = pd.Series(by_name_v, index=messages.index)
     gid = messages["group_id"].astype(str)
+    ns = to_ns(messages["ts"])
     ro = _roster_rows(rosters)
     ro = pd.DataFrame({"group_id": ro["group_id"].astype(str), "roster_id": ro["member_id"].astype(str),
                        "alias": normalise_names(ro["roster_name"]).to_numpy()})
     ro = ro[ro["alias"] != ""]
     n_ids = ro.groupby(["group_id", "alias"])["roster_id"].transform("nunique")
-    pairs = pd.DataFrame({"group_id": gid[by_name], "sender_id": sid[by_name]}).drop_duplicates()
+    pairs = (pd.DataFrame({"group_id": gid[by_name_v].to_numpy(), "sender_id": sid[by_name_v].to_numpy(),
+                           "first_s": ns[by_name_v]})
+             .groupby(["group_id", "sender_id"], sort=False).agg(first_s=("first_s", "min")).reset_index())
     pairs["alias"] = normalise_names(pairs["sender_id"]).to_numpy()
     hit = pairs.merge(ro.assign(n=n_ids.to_numpy()), on=["group_id", "alias"])
-    ambiguous = sorted({(g, a) for g, a in hit.loc[hit["n"] > 1, ["group_id", "alias"]].itertuples(index=False)})
-    hit = hit[hit["n"] == 1]
+    if not len(hit):
+        return None
+    hit["ok"] = ~keys_in(member_key(hit["group_id"], hit["sender_id"]), member_key(ro["group_id"], ro["roster_id"]))
     speaking_ids = member_key(gid, sid)
-    roster_ids = member_key(ro["group_id"], ro["roster_id"])
-    hit = hit[~keys_in(member_key(hit["group_id"], hit["roster_id"]), speaking_ids)
-              & ~keys_in(member_key(hit["group_id"], hit["sender_id"]), roster_ids)]
+    r_keys = member_key(hit["group_id"], hit["roster_id"])
+    own = keys_in(speaking_ids, r_keys)
+    first_r = pd.Series(ns[own]).groupby(speaking_ids[own]).min()
+    where = first_r.index.get_indexer(r_keys)
+    hit["first_r"] = np.where(where >= 0, first_r.to_numpy(dtype=np.int64)[np.maximum(where, 0)], _NS_MAX) \
+        if len(first_r) else np.full(len(hit), _NS_MAX, np.int64)
+    hit.attrs["by_name"], hit.attrs["speaking_ids"] = by_name_v, speaking_ids
+    return hit
+
+
+def _ambiguous(matches: pd.DataFrame | None, tn: int) -> list[tuple[str, str]]:
+    """(group_id, name) of the name-keyed speakers up to ``tn`` whose name is on two roster rows."""
+    if matches is None:
+        return []
+    amb = matches[(matches["n"] > 1) & (matches["first_s"] <= tn)]
+    return sorted({(g, a) for g, a in amb[["group_id", "alias"]].itertuples(index=False)})
+
+
+def _apply_matches(messages: pd.DataFrame, matches: pd.DataFrame | None, tn: int | None
+                   ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """``messages`` with each name-keyed speaker under the id of the one roster row with their name, unless
+    that id speaks itself by ``tn`` (default: the latest message); and the ambiguous names (a name on two
+    roster rows matches neither: that speaker stays apart)."""
+    if matches is None:
+        return messages, []
+    tn = int(to_ns(messages["ts"]).max()) if tn is None else tn
+    ambiguous = _ambiguous(matches, tn)
+    hit = matches[(matches["n"] == 1) & matches["ok"] & (matches["first_r"] > tn) & (matches["first_s"] <= tn)]
     if not len(hit):
         return messages, ambiguous
     new_id = pd.Series(hit["roster_id"].to_numpy(), index=member_key(hit["group_id"], hit["sender_id"]))
-    key = pd.Series(speaking_ids, index=messages.index)
+    key = pd.Series(matches.attrs["speaking_ids"], index=messages.index)
     mapped = key.map(new_id)
     out = messages.copy()
-    out["sender_id"] = mapped.where(mapped.notna() & by_name, sid).to_numpy(dtype=object)
+    sid = messages["sender_id"].astype(str)
+    out["sender_id"] = mapped.where(mapped.notna() & matches.attrs["by_name"], sid).to_numpy(dtype=object)
     return out, ambiguous
+
+
+def _matches_move(matches: pd.DataFrame | None, tn: int) -> bool:
+    """Whether a match ``_apply_matches`` refuses at the latest message holds at ``tn`` (its roster id speaks
+    only after ``tn``): then the members at ``tn`` cannot be cut from the latest moment's."""
+    if matches is None:
+        return False
+    later = matches["first_r"].to_numpy() != _NS_MAX
+    return bool((later & (matches["n"] == 1).to_numpy() & matches["ok"].to_numpy()
+                 & (matches["first_s"].to_numpy() <= tn) & (matches["first_r"].to_numpy() > tn)).any())
+
+
+def _str_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column as (int64 codes, labels): ``labels[codes]`` is ``s.astype(str)``, converting each distinct
+    value once (``astype(str)`` on a million categorical rows builds a million strings)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    return codes.astype(np.int64), np.asarray(pd.Series(uniq, dtype=s.dtype).astype(str), dtype=object)
 
 
 def _str_values(s: pd.Series) -> np.ndarray:
@@ -492,8 +659,8 @@ def _str_values(s: pd.Series) -> np.ndarray:
 
 def attribute_senders(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """``messages`` with each name-keyed speaker under the roster id ``derive_members`` gives them,
-    so analysis counts their messages for that member (see ``_speakers_to_roster``)."""
-    return _speakers_to_roster(messages, rosters)[0]
+    so analysis counts their messages for that member (see ``_name_matches``)."""
+    return _apply_matches(messages, _name_matches(messages, rosters), None)[0]
 
 
 def _roster_rows(rosters: dict[str, pd.DataFrame]) -> pd.DataFrame:

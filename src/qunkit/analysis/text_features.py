@@ -28,7 +28,7 @@ A question counts as answered on the same evidence with the longer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -179,6 +179,20 @@ class PreparedFeatures:
     mention_rows: np.ndarray     # (spoken row, mention) pairs
     mention_vals: np.ndarray
     quotes: tuple[np.ndarray, np.ndarray] | None   # spoken rows: reply_to, msg_id (object, None for none)
+    _cut: dict = field(default_factory=dict, repr=False)   # ``_cut_codes``, made at the first ``at``
+
+    def _cut_codes(self) -> dict[str, np.ndarray]:
+        """Codes over every spoken row that ``at`` cuts instead of sorting the kept rows again at each moment:
+        ``pair`` (sender within group, numbered in (group, sender) order) with ``pairs`` its values, and
+        ``gdt`` (group, day, text)."""
+        if not self._cut:
+            gs = self.gcode[~self.is_sys].astype(np.int64)
+            pairs, pair = np.unique(gs * (len(self.slabels) + 1) + self.scode, return_inverse=True)
+            t = self.static_t
+            day = (t - t.min(initial=0)) // (86400 * _SEC)     # as ``at`` numbered them before: t // 1 day
+            key = (gs * (int(day.max(initial=0)) + 1) + day) * (int(self.tcode.max(initial=0)) + 1) + self.tcode
+            self._cut.update(pair=pair.astype(np.int64), pairs=pairs, gdt=np.unique(key, return_inverse=True)[1])
+        return self._cut
 
     def at(self, t: pd.Timestamp | None = None, members: pd.DataFrame | None = None) -> Features:
         """The features as of ``t`` (default: the prepared ``as_of``); ``members``: the members frame as
@@ -189,9 +203,11 @@ class PreparedFeatures:
         keep_all = self.t_all <= as_of.value
         t_all = self.t_all[keep_all]
         is_sys = self.is_sys[keep_all]
-        gnum, gidx = np.unique(self.gcode[keep_all], return_inverse=True)   # dense group numbers 0..G-1
-        gidx = gidx.astype(np.int64)
-        first_pos = np.searchsorted(gidx, np.arange(len(gnum)))
+        codes = self._cut_codes()
+        gk = self.gcode[keep_all]            # rows are sorted by group: dense numbers 0..G-1 where it changes
+        starts = np.r_[True, gk[1:] != gk[:-1]] if len(gk) else np.zeros(0, bool)
+        gnum, gidx = gk[starts], (np.cumsum(starts) - 1).astype(np.int64)
+        first_pos = np.flatnonzero(starts)
         last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
         groups = pd.DataFrame({
             "group_id": self.glabels[gnum] if len(gnum) else np.zeros(0, object),
@@ -203,10 +219,14 @@ class PreparedFeatures:
         # ---- people (every sender) ----------------------------------------------------------
         keep = keep_all[~self.is_sys]
         g = gidx[~is_sys]
-        scode = self.scode[keep]
-        pair = g * (len(self.slabels) + 1) + scode
-        mk, pair_uniq = pd.factorize(pair, sort=True)
-        pg = (pair_uniq // (len(self.slabels) + 1)).astype(np.int64)
+        pair = codes["pair"][keep]           # (group, sender) numbered in that order: the kept ones renumbered
+        seen = np.zeros(len(codes["pairs"]), dtype=bool)
+        seen[pair] = True
+        mk = (np.cumsum(seen) - 1)[pair]
+        pair_uniq = codes["pairs"][seen]
+        dense = np.zeros(len(self.glabels) + 1, np.int64)
+        dense[gnum] = np.arange(len(gnum))
+        pg = dense[pair_uniq // (len(self.slabels) + 1)].astype(np.int64)
         ps = (pair_uniq % (len(self.slabels) + 1)).astype(np.int64)
         last_name = np.empty(len(pair_uniq), dtype=object)
         last_name[mk] = self.names[keep]          # later rows overwrite: the latest name wins
@@ -243,12 +263,9 @@ class PreparedFeatures:
         textual = f["textual"].to_numpy()
 
         # repeated identical texts many times in the group in one day (later messages of the day count)
-        base = int(tcode.max(initial=0)) + 1
         longish = length >= DUP_CHARS
-        day = (t - t.min(initial=0)) // (86400 * _SEC)
-        key_gdt = (g * (int(day.max(initial=0)) + 1) + day) * base + tcode
-        _, inv, cnt = np.unique(key_gdt, return_inverse=True, return_counts=True)
-        f["dup_group"] = longish & (cnt[inv] >= DUP_TIMES)
+        gdt = codes["gdt"][keep]
+        f["dup_group"] = longish & (np.bincount(gdt)[gdt] >= DUP_TIMES) if n else longish
 
         # floods: runs of content-free replies ("1", "+1", 扣1, 打卡 ...) or of one identical short text,
         # each within FLOOD_GAP of the previous one, in a group's timeline

@@ -4,10 +4,12 @@ The digest compares this period's verdicts with the previous period's, and the r
 over past weeks; both need the same thing: messages cut at ``t``, members derived from exactly those (the
 store's rosters), the per-message features as of ``t``, then the public analysis functions.
 
-Replays share what does not depend on the moment: the store's rosters (read once) and the prepared
+Replays share what does not depend on the moment: the store's rosters (read once), the prepared
 per-message features (``text_features.PreparedFeatures``: sorting, per-text flags and acts, computed once
-for the latest moment); what does depend on it (members, numbering, who replied, floods) is recomputed at
-each moment by ``PreparedFeatures.at``, so a replay says exactly what ``--as-of t`` says.
+for the latest moment) and, for the risk trend, the prepared members (``members.PreparedMembers``: the
+speakers' rows sorted once); what does depend on it (numbering, who replied, floods, each member's figures
+as of then) is cut or recomputed at each moment by their ``at``, so a replay says exactly what
+``--as-of t`` says.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from ..analysis.risk import group_risk
 from ..analysis.roles import assign_roles
 from ..analysis.text_features import Features, PreparedFeatures, prepare_features
-from ..members import derive_members
+from ..members import derive_members, prepare_members
 from ..store import MEMBER_SOURCE_COLUMNS
 
 
@@ -77,12 +79,14 @@ def risk_at(store, groups: tuple[str, ...], messages: pd.DataFrame, times: list[
     rosters = store.rosters(groups) if times else {}
     if times and (prepared is None or max(times) > prepared.as_of):
         prepared = prepare_features(messages, max(times), lexicon)
-    # risk reads the prepared features and the members; only the members' columns are cut at each moment
+    # risk reads the prepared features and the members; only the members' columns are cut at each moment,
+    # and the members too are prepared once (``members.PreparedMembers``) and cut at each moment
     slim = messages[[c for c in MEMBER_SOURCE_COLUMNS if c in messages.columns]]
+    members = prepare_members(slim, rosters) if times else None
     for t in times:
         if not (slim["ts"] <= t).any():
             continue
-        r = moment(store, groups, slim, t, lexicon, rosters=rosters, prepared=prepared).risk()
+        r = moment(store, groups, slim, t, lexicon, members=members.at(t), prepared=prepared).risk()
         rows.append(r[["group_id", "score", "level"]].assign(as_of=t))
     if not rows:
         return pd.DataFrame({"group_id": [], "score": [], "level": [], "as_of": []})
