@@ -18,7 +18,8 @@ from qunkit.derived import staleness, stored_text_flags
 from qunkit.generate import generate_group, write_qq_txt
 from qunkit.store import Store
 
-COMMANDS = (("roles",), ("risk",), ("prune", "--days", "90"), ("activity",), ("analyze",), ("report",))
+COMMANDS = (("roles",), ("risk",), ("prune", "--days", "90"), ("activity",), ("analyze",), ("report",), ("digest",),
+            ("compare",))
 
 
 def run(*args: object):

@@ -11,7 +11,8 @@ substring lists already catch the phrases the roles need
 
 Each distinct text also gets its message acts (``qunkit.analysis.acts``: ``act_question``,
 ``act_complaint`` ...); ``text_flags`` is the one function that computes every per-text flag, so
-that a per-group cache can store its result keyed by text.  The roles engine counts acts; activity
+that a per-group cache can store its result keyed by text.  The store's facts keep them per message
+(packed, ``FLAG_BITS``); given as the ``STORED_FLAGS`` columns, ``prepare_features`` scans no text.  The roles engine counts acts; activity
 and risk still read the lexicon flags (``question``, ``noise`` ...), which keep their meaning.
 
 A message "got a reply" when one of these happened (the three ways a chat shows
