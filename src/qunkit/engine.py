@@ -34,7 +34,7 @@ first, so every engine returns the same rows.
 
 A task marked ``reads_text_flags`` (it computes ``text_features``) gets the stored per-text flags as
 columns of its messages (``text_features.STORED_FLAGS``, read from the facts by msg_key,
-``derived.stored_text_flags``) when the store keeps derived tables, its groups' are fresh and the run
+``derived.stored_text_flags``) when the store keeps derived tables, its groups are fresh and the run
 uses the built-in lexicon (no ``lexicon`` option): then no text is scanned again.  Otherwise it
 reads exactly what it always did; the results are the same either way.
 
