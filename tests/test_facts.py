@@ -14,6 +14,7 @@ from test_store import msgs, qq_export, write
 
 from qunkit.cli import cli
 from qunkit.derived import enable, enabled
+from qunkit.facts import FACTS_VERSION
 from qunkit.generate import generate_group, write_qq_txt
 from qunkit.ingest import attach_roster, import_file
 from qunkit.store import Store
@@ -110,7 +111,7 @@ def test_a_new_facts_version_is_reported_by_doctor_and_fixed_by_rebuild(tmp_path
     assert sorted(f["group"] for f in json.loads(res.stdout) if "stale" in f["problem"]) == ["乙群", "甲群"]
     one = run("rebuild", "--store", s.root, "--group", "甲群", "--format", "json")
     assert one.exit_code == 0 and [r["status"] for r in json.loads(one.stdout)] == ["rebuilt"]
-    assert "facts version 1" in json.loads(one.stdout)[0]["reason"]
+    assert f"facts version {FACTS_VERSION}" in json.loads(one.stdout)[0]["reason"]
     rest = json.loads(run("rebuild", "--store", s.root, "--format", "json").stdout)
     assert {r["group_name"]: r["status"] for r in rest} == {"甲群": "fresh", "乙群": "rebuilt"}
     assert run("doctor", "--store", s.root).exit_code == 0

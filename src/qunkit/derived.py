@@ -5,10 +5,11 @@ touched (after their messages are committed, before imports.json), ``attach_rost
 whose roster changed, ``qunkit rebuild`` for any group, ``qunkit doctor`` reports stale ones.
 
 They are opt-in per store: computing them costs about three times the import itself (acts,
-reply links and aggregates over every message of a changed group), and no analysis command reads
-them yet, so a store gets them from its first ``qunkit rebuild`` (or ``import --facts``), which
-records ``"derived": true`` in store.json; from then on every import keeps them fresh and doctor
-checks them.  A store that never asked pays nothing.
+reply links and aggregates over every message of a changed group), so a store gets them from its
+first ``qunkit rebuild`` (or ``import --facts``), which records ``"derived": true`` in store.json;
+from then on every import keeps them fresh and doctor checks them.  A store that never asked pays
+nothing.  What analyses read of them: the per-text flags (``stored_text_flags``), so that a run
+scans no text of a fresh group again.
 
 A group's tables are stale unless ``groups/<key>/derived.json`` (written last, after the four
 tables) records exactly the current stamp: ``FACTS_VERSION``, the lexicon hash, the number of
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from .schema import MEMBERS
@@ -54,9 +57,29 @@ def staleness(store: Store, key: str) -> str | None:
         return f"computed from {got.get('messages')} messages, {want['messages']} stored"
     if got.get("roster") != want["roster"]:
         return "the roster changed since the facts were computed"
-    if any(key not in store.table_keys(t) for t in TABLES):
+    if not all(store.has_table(t, key) for t in TABLES):
         return "a derived table file is missing"
     return None
+
+
+def stored_text_flags(store: Store, keys: list[str], msg_keys: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The facts' per-text flags (``text_features.STORED_FLAGS`` columns) of the messages ``msg_keys`` of
+    groups ``keys``, aligned to them by msg_key; None (scan the texts instead) unless the store keeps
+    derived tables, every one of ``keys`` is fresh and every message has its row."""
+    from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (see above)
+
+    if not enabled(store) or any(staleness(store, k) is not None for k in keys):
+        return None
+    table = store.read_table("facts", keys, columns=["msg_key", *STORED_FLAGS])
+    if table is None:
+        return None
+    index = pd.Index(table.column("msg_key").to_numpy())
+    if not index.is_unique:
+        return None
+    rows = index.get_indexer(np.asarray(msg_keys, np.uint64))
+    if (rows < 0).any():
+        return None
+    return {c: table.column(c).to_numpy()[rows] for c in STORED_FLAGS}
 
 
 def refresh(store: Store, key: str) -> int:

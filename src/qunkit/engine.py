@@ -32,6 +32,12 @@ must be on storage they share, and each needs the same qunkit version
 installed).  Results come back in the store's group order whatever finished
 first, so every engine returns the same rows.
 
+A task marked ``reads_text_flags`` (it computes ``text_features``) gets the stored per-text flags as
+columns of its messages (``text_features.STORED_FLAGS``, read from the facts by msg_key,
+``derived.stored_text_flags``) when the store keeps derived tables, its groups are fresh and the run
+uses the built-in lexicon (no ``lexicon`` option): then no text is scanned again.  Otherwise it
+reads exactly what it always did; the results are the same either way.
+
 Results are reused between runs (``qunkit.resultcache``): a group whose data,
 scope, options and qunkit's code are unchanged is not computed again, in either
 pass; ``over_groups`` does the same for a step over all groups' results (roles
@@ -54,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis.scope import Scope
+from .derived import enabled as derived_enabled
 from .errors import StoreError, UsageProblem
 from .resultcache import ResultCache, disabled_by_env, task_name
 from .schema import MESSAGES
@@ -101,6 +108,12 @@ def batched(split: Split) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return mark
 
 
+def reads_text_flags(task: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a per-group task whose features may use the facts' stored text flags (module docstring)."""
+    task.reads_text_flags = True   # type: ignore[attr-defined]
+    return task
+
+
 def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataFrame]:
     """A frame with a ``group_id`` column as one frame per group (rows in their order; empty when none)."""
     gid = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else np.array([], object)
@@ -136,6 +149,7 @@ class _Job:
     columns: tuple[str, ...]
     task: Callable[..., Any]
     kwargs: dict = field(default_factory=dict)
+    flags: bool = False     # attach the stored text flags where fresh (``reads_text_flags``)
 
 
 @dataclass(frozen=True)
@@ -180,9 +194,27 @@ class Run:
 def _read(job: _Job, columns: Sequence[str]) -> tuple[Store, pd.DataFrame] | None:
     store = _OneGroup(job.root, job.key, job.meta)
     try:
-        return store, store.messages([job.key], columns=list(columns))
+        return store, _messages(store, [job.key], columns, job.flags)
     except StoreError:          # its unreadable part was named in a warning; the other groups go on
         return None
+
+
+def _messages(store: Store, keys: list[str], columns: Sequence[str], flags: bool) -> pd.DataFrame:
+    """The groups' messages (``columns``); with ``flags``, plus the stored text flags when all of them
+    are fresh (``derived.stored_text_flags``: aligned by msg_key, read only for this)."""
+    if not flags:
+        return store.messages(keys, columns=list(columns))
+    from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (the task's module loads it anyway)
+    from .derived import stored_text_flags  # noqa: PLC0415
+
+    cols = list(dict.fromkeys([*columns, "msg_key"]))
+    messages = store.messages(keys, columns=cols)
+    stored = stored_text_flags(store, keys, messages["msg_key"].to_numpy()) if len(messages) else None
+    if "msg_key" not in columns:
+        messages = messages.drop(columns="msg_key")
+    if stored is not None:
+        messages = messages.assign(**{c: stored[c] for c in STORED_FLAGS})
+    return messages
 
 
 def _newest(job: _Job) -> tuple[int, int]:
@@ -235,7 +267,7 @@ def _one_batch(batch: _Batch) -> list[Any]:
         return [result if result is None or split is None else split(result, ids)[ids[0]]]
     store = _OneGroup(first.root, first.key, first.meta, {j.key: j.meta for j in jobs[1:]})
     try:
-        messages = store.messages(keys, columns=list(first.columns))
+        messages = _messages(store, keys, first.columns, first.flags)
     except StoreError:          # none of them readable: named in warnings, as for one group
         return [None] * len(jobs)
     messages, as_of = first.scope.apply(messages)
@@ -300,7 +332,8 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     if as_of is None or not keys:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
     fixed = replace(scope, as_of=as_of)
-    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, kwargs)
+    flags = getattr(task, "reads_text_flags", False) and kwargs.get("lexicon") is None and derived_enabled(store)
+    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, kwargs, flags)
             for k in keys]
     results = _cached_map(jobs, cached, lambda todo: _sized_map(todo, sizes, engine, progress))
     kept = [(k, r) for k, r in zip(keys, results, strict=True) if r is not None]

@@ -9,6 +9,9 @@ need, each judgment next to its evidence:
 - ``reply_to`` (the answered message's ``msg_key``), ``reply_to_member``, ``reply_evidence``
   and ``reply_confidence`` (``analysis.replies.reply_links``);
 - noise flags ``is_system``, ``is_flood``, ``is_duplicate`` (``analysis.text_features``);
+- ``text_flags`` / ``n_contact`` / ``n_commercial``: every per-text flag of ``text_features.text_flags``
+  (packed, bit order ``text_features.FLAG_BITS``), from the same pass as the noise flags; the analyses
+  read them from fresh facts instead of scanning every text again (``qunkit.engine``);
 - ``mentions``: the @-mentions resolved to member ids (the name as written when no member has it,
   never dropped); ``event`` / ``event_member``: a membership event and whom it concerns, resolved;
 - ``member_id``, ``day`` (the local calendar day in the row's own ``tz``) and ``chars``, so
@@ -34,11 +37,11 @@ import pyarrow.compute as pc
 
 from .analysis.acts import message_acts
 from .analysis.replies import reply_links
-from .analysis.text_features import compute_features
+from .analysis.text_features import prepare_features
 from .members import alias_index, resolve_names
 from .schema import FACTS, TS
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2   # 2: text_flags, n_contact, n_commercial
 LEXICON_FILES = ("data/lexicon.json", "data/acts.json")
 SYSTEM_KINDS = ("system", "recall")
 
@@ -68,7 +71,7 @@ def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
     aliases = _aliases(members)
     is_sys = _system_mask(m)
     acts = message_acts(m)
-    flood, dup = _noise(m, is_sys, members)
+    flood, dup, text_bits, n_contact, n_commercial = _noise(m, is_sys, members)
     links = reply_links(m)
     target = links["reply_to_row"].to_numpy()
     has = target >= 0
@@ -96,6 +99,9 @@ def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
         "mentions": _resolved_mentions(m, gid, aliases),
         "event": pa.array(event, pa.string()) if event is not None else pa.nulls(n, pa.string()),
         "event_member": pa.array(ev_member, pa.string()),
+        "text_flags": pa.array(text_bits, pa.int64()),
+        "n_contact": pa.array(n_contact, pa.int32()),
+        "n_commercial": pa.array(n_commercial, pa.int32()),
     }, schema=FACTS)
 
 
@@ -107,17 +113,23 @@ def _system_mask(m: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(flood, duplicate) per message from ``compute_features``: it sorts by (group, ts, line), which is
-    ``m``'s order, and keeps the spoken rows, so its rows are ``m``'s non-system rows in order."""
-    f = compute_features(m, m["ts"].max(), members=members).msgs
+def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """(flood, duplicate, text flags, n_contact, n_commercial) per message from ``text_features`` (one
+    scan of the texts): it sorts by (group, ts, line), which is ``m``'s order, and keeps the spoken rows,
+    so its rows are ``m``'s non-system rows in order.  System lines get no text flags (no analysis
+    reads a system line's)."""
+    prep = prepare_features(m, m["ts"].max())
+    f = prep.at(members=members).msgs
     spoken = np.flatnonzero(~is_sys)
     if len(f) != len(spoken):
         raise AssertionError(f"text_features kept {len(f)} spoken messages, facts expect {len(spoken)}")
     flood, dup = np.zeros(len(m), bool), np.zeros(len(m), bool)
     flood[spoken] = f["flood"].to_numpy(bool)
     dup[spoken] = f["dup_self"].to_numpy(bool) | f["dup_group"].to_numpy(bool)
-    return flood, dup
+    bits, n_contact, n_commercial = np.zeros(len(m), np.int64), np.zeros(len(m), np.int64), np.zeros(len(m), np.int64)
+    bits[spoken] = prep.text_bits
+    n_contact[spoken], n_commercial[spoken] = prep.text_counts
+    return flood, dup, bits, n_contact, n_commercial
 
 
 def _aliases(members: pd.DataFrame) -> pd.DataFrame:

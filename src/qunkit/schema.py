@@ -130,6 +130,11 @@ FACTS = pa.schema([
     pa.field("mentions", pa.list_(pa.string())),           # member ids (the name as written if unknown)
     pa.field("event", pa.string()),                        # join / leave / kick ... (system lines)
     pa.field("event_member", pa.string()),                 # whom the event concerns, resolved to a member id
+    # the text's flags (``analysis.text_features``: bit i is FLAG_BITS[i]; 0 for system lines) and its
+    # counts of contact / commercial cue words: analyses read them instead of scanning the text again
+    pa.field("text_flags", pa.int64(), nullable=False),
+    pa.field("n_contact", pa.int32(), nullable=False),
+    pa.field("n_commercial", pa.int32(), nullable=False),
 ])
 
 

@@ -447,13 +447,14 @@ class Store:
             pq.write_table(data, fh, compression="zstd")
         os.replace(tmp, folder / f"{table}.parquet")
 
-    def read_table(self, table: str, keys: Iterable[str]) -> pa.Table | None:
-        """Derived table ``table`` of groups ``keys`` with their ``group_key`` (None: no group has it)."""
+    def read_table(self, table: str, keys: Iterable[str], columns: list[str] | None = None) -> pa.Table | None:
+        """Derived table ``table`` of groups ``keys`` with their ``group_key`` (None: no group has it);
+        ``columns``: only those."""
         tables = []
         for key in keys:
             path = self.table_dir(table, key) / f"{table}.parquet"
             if path.exists():
-                t = pq.read_table(path)
+                t = pq.read_table(path, columns=columns)
                 tables.append(t.append_column(PARTITION, pa.array([key] * t.num_rows, pa.string())))
         if not tables:
             return None
@@ -467,6 +468,10 @@ class Store:
             with contextlib.suppress(OSError):
                 self.table_dir(table, key).rmdir()
         (self.groups_dir / key / "derived.json").unlink(missing_ok=True)
+
+    def has_table(self, table: str, key: str) -> bool:
+        """Whether group ``key`` has a file of derived table ``table`` (one stat, no listing)."""
+        return (self.table_dir(table, key) / f"{table}.parquet").exists()
 
     def table_keys(self, table: str) -> list[str]:
         """Groups that have a file of derived table ``table``."""

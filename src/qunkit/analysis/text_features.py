@@ -11,7 +11,8 @@ substring lists already catch the phrases the roles need
 
 Each distinct text also gets its message acts (``qunkit.analysis.acts``: ``act_question``,
 ``act_complaint`` ...); ``text_flags`` is the one function that computes every per-text flag, so
-that a per-group cache can store its result keyed by text.  The roles engine counts acts; activity
+that a per-group cache can store its result keyed by text.  The store's facts keep them per message
+(packed, ``FLAG_BITS``); given as the ``STORED_FLAGS`` columns, ``prepare_features`` scans no text.  The roles engine counts acts; activity
 and risk still read the lexicon flags (``question``, ``noise`` ...), which keep their meaning.
 
 A message "got a reply" when one of these happened (the three ways a chat shows
@@ -41,8 +42,8 @@ from .acts import ACTS, ActRules, _classify_distinct, resolve_rules
 from .lexicon import Lexicon, resolve_lexicon
 from .textscan import HANDLE, _arrow, _codes, _run_regexes
 
-__all__ = ["ACT_COLUMNS", "HANDLE", "Features", "PreparedFeatures", "compute_features",
-           "prepare_features", "text_flags", "to_datetime_utc", "ts_ns"]
+__all__ = ["ACT_COLUMNS", "FLAG_BITS", "HANDLE", "STORED_FLAGS", "Features", "PreparedFeatures", "compute_features",
+           "pack_flags", "prepare_features", "text_flags", "to_datetime_utc", "ts_ns"]
 
 REPLY_WINDOW = pd.Timedelta(minutes=10)
 ANSWER_WINDOW = pd.Timedelta(hours=2)
@@ -63,6 +64,12 @@ ALL_MENTIONS = ("@all", "all", "全体成员", "所有人", "@全体成员", "@�
 CATEGORY_FLAGS = ("question", "laugh", "banter", "announce", "welcome", "rules", "event", "complaint",
                   "complaint_soft", "complaint_target", "ack", "greeting", "thanks", "agree", "festive")
 ACT_COLUMNS = tuple(f"act_{a}" for a in ACTS)   # msgs columns from qunkit.analysis.acts (one per act)
+# The boolean flags of ``text_flags`` as bits of one integer (bit i = FLAG_BITS[i]): the stored facts keep
+# them so (``schema.FACTS.text_flags``).  Append new flags at the end and bump ``facts.FACTS_VERSION``.
+FLAG_BITS = (*CATEGORY_FLAGS, "handle", "url", "at_all", "qmark", *ACT_COLUMNS)
+# messages-frame columns carrying a text's stored flags (``engine`` attaches them from fresh facts):
+# the packed bits, then the counts; with them ``prepare_features`` skips ``text_flags``
+STORED_FLAGS = ("text_flags", "n_contact", "n_commercial")
 _SEC = 1_000_000_000
 
 
@@ -179,6 +186,8 @@ class PreparedFeatures:
     mention_rows: np.ndarray     # (spoken row, mention) pairs
     mention_vals: np.ndarray
     quotes: tuple[np.ndarray, np.ndarray] | None   # spoken rows: reply_to, msg_id (object, None for none)
+    text_bits: np.ndarray        # spoken rows: the text's flags (``pack_flags``), as the facts store them
+    text_counts: tuple[np.ndarray, np.ndarray]     # spoken rows: the text's n_contact, n_commercial
     _cut: dict = field(default_factory=dict, repr=False)   # ``_cut_codes``, made at the first ``at``
 
     def _cut_codes(self) -> dict[str, np.ndarray]:
@@ -313,8 +322,12 @@ class PreparedFeatures:
 def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexicon | str | None = None
                      ) -> PreparedFeatures:
     """The moment-independent work of ``compute_features`` over the messages up to ``as_of`` (see
-    ``PreparedFeatures``): sorting, codes, per-text flags and acts, the per-message flags."""
-    lex = resolve_lexicon(lexicon)
+    ``PreparedFeatures``): sorting, codes, per-text flags and acts, the per-message flags.
+
+    When ``messages`` carries the ``STORED_FLAGS`` columns (the stored facts' flags of each row) and the
+    lexicon is the built-in one, those are used and no text is scanned; a user's lexicon scans."""
+    stored = lexicon is None and all(c in messages.columns for c in STORED_FLAGS)
+    lex = None if stored else resolve_lexicon(lexicon)
     as_of = _as_utc(as_of)
     m = messages[messages["ts"] <= as_of] if len(messages) else messages
 
@@ -363,24 +376,31 @@ def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexic
     textual = kmask(TEXTUAL_KINDS)
     length = np.where(textual, length_raw, 0)
 
-    per_text = text_flags(uniq, lex)
-    hits = {c: per_text[c][tcode] & textual for c in CATEGORY_FLAGS}
-    n_contact = per_text["n_contact"][tcode] * textual
-    n_commercial = per_text["n_commercial"][tcode] * textual
-    handle = per_text["handle"][tcode] & textual
-    url = per_text["url"][tcode]
+    if stored:
+        bits = m["text_flags"].to_numpy(np.int64)[sp_order]
+        counts = (m["n_contact"].to_numpy(np.int64)[sp_order], m["n_commercial"].to_numpy(np.int64)[sp_order])
+    else:
+        per_text = text_flags(uniq, lex)
+        bits = pack_flags(per_text)[tcode]
+        counts = (per_text["n_contact"].astype(np.int64)[tcode], per_text["n_commercial"].astype(np.int64)[tcode])
+    per_row = unpack_flags(bits)        # spoken rows: each flag of the row's text
+    hits = {c: per_row[c] & textual for c in CATEGORY_FLAGS}
+    n_contact = counts[0] * textual
+    n_commercial = counts[1] * textual
+    handle = per_row["handle"] & textual
+    url = per_row["url"]
     mention_rows, mention_vals = _list_column(m, "mentions", sp_order)
     mention_all = np.zeros(n, dtype=bool)
     mention_all[mention_rows[np.isin(mention_vals, ALL_MENTIONS)]] = True
-    mention_all |= per_text["at_all"][tcode]
+    mention_all |= per_row["at_all"]
 
     f = pd.DataFrame({"kind": k, "length": length, "textual": textual})
     # the row of ``messages`` each spoken message came from (per-text work elsewhere joins back by it)
     kept = np.flatnonzero((messages["ts"] <= as_of).to_numpy()) if len(messages) else np.zeros(0, np.int64)
     f["src"] = kept[sp_order] if n else np.zeros(0, np.int64)
     f["link"] = kmask(("link",)) | url
-    f["qmark"] = per_text["qmark"][tcode] & textual
-    f["question"] = hits["question"] & (length <= 200) & ((length <= QUESTION_CHARS) | per_text["qmark"][tcode])
+    f["qmark"] = per_row["qmark"] & textual
+    f["question"] = hits["question"] & (length <= 200) & ((length <= QUESTION_CHARS) | per_row["qmark"])
     f["laugh"] = hits["laugh"]
     f["banter"] = hits["banter"]
     f["sticker"] = kmask(("sticker",))
@@ -405,7 +425,7 @@ def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexic
 
     # message acts (qunkit.analysis.acts) of the text; an announcement-kind message is a notice
     for a in ACTS:
-        f[f"act_{a}"] = per_text[f"act_{a}"][tcode] & textual
+        f[f"act_{a}"] = per_row[f"act_{a}"] & textual
     f["act_notice"] = f["act_notice"].to_numpy() | kmask(("announcement",))
     f["act_banter"] = f["act_banter"].to_numpy() | kmask(("sticker", "redpacket", "transfer"))
 
@@ -418,7 +438,23 @@ def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexic
         event_lab=event_lab, sys_cols=sys_cols, scode=scode, slabels=slabels,
         names=_labels(m["sender_name"])[sp_order] if n else np.zeros(0, object),
         static=f, static_t=t_all[keep], tcode=tcode, n_contact=n_contact, n_commercial=n_commercial,
-        handle=handle, mention_rows=mention_rows, mention_vals=mention_vals, quotes=_quote_columns(m, sp_order))
+        handle=handle, mention_rows=mention_rows, mention_vals=mention_vals, quotes=_quote_columns(m, sp_order),
+        text_bits=bits, text_counts=counts)
+
+
+def pack_flags(flags: dict[str, np.ndarray]) -> np.ndarray:
+    """The ``FLAG_BITS`` booleans of ``text_flags``'s result as one int64 per text (bit i: FLAG_BITS[i])."""
+    n = len(flags[FLAG_BITS[0]])
+    bits = np.zeros(n, np.int64)
+    for i, name in enumerate(FLAG_BITS):
+        bits |= flags[name].astype(np.int64) << i
+    return bits
+
+
+def unpack_flags(bits: np.ndarray) -> dict[str, np.ndarray]:
+    """``pack_flags`` undone: flag name -> bool array."""
+    bits = np.asarray(bits, np.int64)
+    return {name: ((bits >> i) & 1).astype(bool) for i, name in enumerate(FLAG_BITS)}
 
 
 def text_flags(uniq: pa.Array, lexicon: Lexicon | None = None, rules: ActRules | None = None

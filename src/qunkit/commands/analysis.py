@@ -21,7 +21,17 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import ROLES, member_features, roles_from_features
 from ..analysis.scope import Scope
 from ..analysis.text_features import Features, compute_features
-from ..engine import Engine, GroupInput, Progress, batched, combine, over_groups, run, split_frame
+from ..engine import (
+    Engine,
+    GroupInput,
+    Progress,
+    batched,
+    combine,
+    over_groups,
+    reads_text_flags,
+    run,
+    split_frame,
+)
 from ..errors import EXIT_THRESHOLD
 from ..localtime import DEFAULT_TZ
 from ..vocabulary import PERIODS
@@ -69,6 +79,7 @@ def features_of(g: GroupInput, lexicon: Path | None) -> Features:
     return compute_features(g.messages, g.as_of, lexicon, members=g.members)
 
 
+@reads_text_flags
 @batched(split_frame)
 def activity_group(g: GroupInput, by: str, lexicon: Path | None) -> pd.DataFrame:
     """One group's activity rows with its benchmarks (the per-group task of ``activity``)."""
@@ -146,6 +157,7 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
                   table=out.assign(score=score), table_columns=ROLE_TABLE)
 
 
+@reads_text_flags
 @batched(split_frame)
 def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.DataFrame:
     """One group's member features (the per-group task behind ``roles``, ``prune`` and ``analyze``)."""
@@ -167,6 +179,7 @@ def _role_counts(roles: pd.DataFrame) -> str:
 
 # ---- risk -------------------------------------------------------------------------------------------
 
+@reads_text_flags
 @batched(split_frame)
 def risk_group(g: GroupInput, lexicon: Path | None) -> pd.DataFrame:
     """One group's risk row with its group type beside it (the per-group task of ``risk``); the type is

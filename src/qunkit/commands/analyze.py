@@ -18,7 +18,7 @@ from ..analysis.roles import member_features
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
 from ..analysis.text_features import compute_features
-from ..engine import Engine, GroupInput, Progress, batched, run, split_frame
+from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_frame
 from ..localtime import DEFAULT_TZ
 from ..report.terminal import group_lines, print_group
 from ..vocabulary import ROLES
@@ -35,6 +35,7 @@ def _split_analysis(result: tuple[list[dict], pd.DataFrame, dict], group_ids: li
             for g in group_ids}
 
 
+@reads_text_flags
 @batched(_split_analysis)
 def analyze_group(g: GroupInput, lexicon: Path | None) -> tuple[list[dict], pd.DataFrame, dict]:
     """One group's overview rows, member features (roles are scored over all groups together) and, by

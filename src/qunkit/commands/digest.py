@@ -19,7 +19,7 @@ from ..analysis.activity import activity
 from ..analysis.keywords import period_keywords
 from ..analysis.rollcall import find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..engine import Engine, GroupInput, Progress, batched, run, split_records
+from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
 from ..localtime import DEFAULT_TZ
 from ..members import present_at
 from .moments import Moment, moment
@@ -44,6 +44,7 @@ def digest(store, scope: Scope, *, period: str = "week", fmt: str = "text", lexi
     return Result(rows=docs, title=f"Digest ({period})", text=text)
 
 
+@reads_text_flags
 @batched(split_records)
 def digest_group(g: GroupInput, period: str, lexicon: Path | None, top: int) -> list[dict]:
     """The digests of the group(s) of one engine task (a group's depends on that group alone)."""

@@ -25,7 +25,7 @@ from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
-from ..engine import Engine, GroupInput, Progress, batched, run, split_records
+from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
 from ..localtime import DEFAULT_TZ
 from ..report.sections import heatmap_grid, render_report
 from .analyze import current_roles
@@ -69,6 +69,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     return facts, done.as_of
 
 
+@reads_text_flags
 @batched(split_records)
 def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_days: int,
                  keyword_budget: int) -> list[dict]:
