@@ -85,7 +85,7 @@ class ReplyRules:
     pair_weights: tuple[float, ...] = PAIR_WEIGHTS
     none_weights: tuple[float, ...] = NONE_WEIGHTS
     address_weights: tuple[float, ...] = ADDRESS_WEIGHTS
-    short_answer: int = 8              # a non-question this short right after another's question answers it
+    short_answer: int = 5              # a non-question this short right after another's question answers it
     answer_window: float = 2 * 60      # ... when it comes this soon (seconds)
     passes: int = 2                    # scoring rounds for unaddressed messages
     address_lookback: int = 100        # an addressed message chooses among this many previous messages ...
