@@ -41,7 +41,7 @@ from .analysis.text_features import prepare_features
 from .members import alias_index, resolve_names
 from .schema import FACTS, TS
 
-FACTS_VERSION = 2   # 2: text_flags, n_contact, n_commercial
+FACTS_VERSION = 3   # 2: text_flags, n_contact, n_commercial; 3: a quick answer is at most 5 characters (replies.short_answer)
 LEXICON_FILES = ("data/lexicon.json", "data/acts.json")
 SYSTEM_KINDS = ("system", "recall")
 
