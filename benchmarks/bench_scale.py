@@ -4,6 +4,7 @@
     python benchmarks/bench_scale.py --sizes 1000000:60 4000000:240 20000000:2000 --cache /tmp/qk-scale
     python benchmarks/bench_scale.py --sizes 1000000:60 --jobs 1       # one process (no pool)
     python benchmarks/bench_scale.py --sizes 1000000:60 --jobs 1 --no-cache   # CPU per message, cold
+    python benchmarks/bench_scale.py --sizes 20000000:2000 --facts --no-cache --cache /tmp/qk-scale
 
 Each size is generated once (``corpus.py``: QQ .txt exports with rosters) into
 ``--cache``/N-G and reused by later runs.  Every step runs as its own process,
@@ -97,13 +98,16 @@ def corpus_dir(cache: Path, n: int, groups: int, seed: int) -> tuple[Path, int]:
     return root, int((root / "total.txt").read_text())
 
 
-def one_size(cache: Path, n: int, groups: int, seed: int, jobs: list[str]) -> dict:
+def one_size(cache: Path, n: int, groups: int, seed: int, jobs: list[str], facts: bool) -> dict:
     root, total = corpus_dir(cache, n, groups, seed)
     store = root / "store"
     qunkit = [sys.executable, "-m", "qunkit"]
     out = {"messages": total, "groups": groups}
     if not (store / "groups").exists():
         out["import"] = measure([sys.executable, "-c", IMPORT, str(root / "rows.json"), str(store)])
+    if facts:    # facts + aggregates of every stale group (none when a reused store has them already)
+        out["rebuild"] = measure([*qunkit, "rebuild", "--store", str(store), "--quiet",
+                                  *[j for j in jobs if j != "--no-cache"]])
     exports = sorted(str(p) for p in (root / "exports").iterdir())
     out["reimport"] = measure([*qunkit, "import", *exports, "--store", str(store), "--quiet"])
     out["risk"] = measure([*qunkit, "risk", "--store", str(store), "--format", "json", "--quiet", *jobs])
@@ -120,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cache", action="store_true",
                     help="risk and prune with --no-cache: compute every group (a reused store otherwise answers "
                          "from the result cache of the previous run)")
+    ap.add_argument("--facts", action="store_true",
+                    help="keep facts in the store (`qunkit rebuild`, timed) so that risk and prune read the "
+                         "stored per-text flags instead of scanning the texts")
     args = ap.parse_args(argv)
     jobs = (["--jobs", str(args.jobs)] if args.jobs else []) + (["--no-cache"] if args.no_cache else [])
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; jobs {args.jobs or 'default'}")
@@ -128,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for spec in args.sizes:
         n, g = (int(x) for x in spec.split(":"))
-        r = one_size(args.cache, n, g, args.seed, jobs)
+        r = one_size(args.cache, n, g, args.seed, jobs, args.facts)
         rows.append(r)
         imp = r.get("import")
         nightly = r["reimport"][0] + r["risk"][0] + r["prune"][0]
@@ -138,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['risk'][0]:>6.1f} {r['risk'][2]:>6.1f} {r['risk'][1]:>6.0f} | "
               f"{r['prune'][0]:>7.1f} {r['prune'][2]:>6.1f} {r['prune'][1]:>6.0f} | "
               f"{r['risk'][0] + r['prune'][0]:>12.1f}", flush=True)
+        if "rebuild" in r:
+            print(f"{'':>11} {'':>6}   rebuild (facts + aggregates): {r['rebuild'][0]:.1f} s wall, "
+                  f"{r['rebuild'][2]:.1f} CPU s, {r['rebuild'][1]:.0f} MB", flush=True)
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         grow = b["messages"] / a["messages"]

@@ -5,6 +5,7 @@ Checked against the messages themselves (through ``Store.messages``) rather than
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from test_store import msgs, qq_export, write
 
+import qunkit.engine
 from qunkit.cli import cli
 from qunkit.derived import enable, enabled
 from qunkit.facts import FACTS_VERSION
@@ -150,3 +152,26 @@ def test_a_store_that_never_asked_keeps_no_facts_until_rebuild(tmp_path: Path) -
     assert enabled(Store(tmp_path / "s")) and len(Store(tmp_path / "s").facts()) == 5
     import_file(Store(tmp_path / "s"), write(tmp_path / "b.txt", qq_export("甲群", msgs(2, 3))))
     assert len(Store(tmp_path / "s").facts()) == 8     # from the first rebuild on, imports keep them fresh
+
+
+def test_rebuild_in_a_pool_writes_the_tables_one_process_writes(store: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rebuild --jobs 2`` runs the groups in worker processes (the pool threshold lowered so that two
+    small groups use it); every derived table equals the one ``--jobs 1`` wrote, row for row."""
+    monkeypatch.setattr(qunkit.engine, "POOL_MIN_ROWS", 0)
+    used = []
+    real = qunkit.engine._pool_map
+    monkeypatch.setattr(qunkit.engine, "_pool_map", lambda *a, **k: used.append(1) or real(*a, **k))
+    copies = {}
+    for jobs in ("1", "2"):
+        root = tmp_path / f"jobs{jobs}"
+        shutil.copytree(store, root)
+        res = run("rebuild", "--store", root, "--force", "--jobs", jobs, "--format", "json")
+        assert res.exit_code == 0, res.output
+        assert sorted(r["group_name"] for r in json.loads(res.stdout) if r["status"] == "rebuilt") == ["读书会", "跑步群"]
+        copies[jobs] = {t: Store(root).read_table(t, Store(root).keys_for()).to_pandas()
+                        for t in ("facts", "members", "member_day", "group_day")}
+    assert used == [1]                       # the pool ran once: for --jobs 2
+    for table, frame in copies["1"].items():
+        pd.testing.assert_frame_equal(copies["2"][table], frame, obj=table)
+    assert run("doctor", "--store", tmp_path / "jobs2").exit_code == 0

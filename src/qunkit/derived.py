@@ -103,6 +103,12 @@ def refresh(store: Store, key: str) -> int:
     return len(messages)
 
 
+def refresh_group(store: Store, key: str, meta: dict) -> int:  # noqa: ARG001 (the task signature)
+    """``refresh`` as an ``engine.map_groups`` task (a worker of ``qunkit rebuild --jobs``): the caller
+    holds the store lock; each worker writes only its own group's files."""
+    return refresh(store, key)
+
+
 def enabled(store: Store) -> bool:
     """Whether this store keeps facts and aggregates (see the module docstring)."""
     return bool(store.setting("derived", False))

@@ -415,13 +415,22 @@ def _cached_map(jobs: list[_Job], cached: _Cached | None, compute: Callable[[lis
 
 
 def map_groups(store: Store, summary: Callable[..., Any], *, engine: Engine | None = None,
-               progress: Progress | None = None, **kwargs: Any) -> list[Any]:
-    """``summary(store, key, meta, **kwargs)`` for every group of the store, in the store's order; the
-    store it gets lists only that group (so reading it costs one group, not all of them)."""
+               progress: Progress | None = None, keys: Iterable[str] | None = None,
+               rows: dict[str, int] | None = None, **kwargs: Any) -> list[Any]:
+    """``summary(store, key, meta, **kwargs)`` for every group of the store (or of ``keys``), in the
+    store's order; the store it gets lists only that group (so reading it costs one group, not all of
+    them).  With ``rows`` (messages per group) the biggest groups start first and the pool is used
+    when they add up to ``POOL_MIN_ROWS``, however few groups there are (a rebuild of two big groups
+    gains from it); without it, from ``POOL_MIN_GROUPS`` groups."""
     engine = engine or Engine()
     metas = store.metas()
-    jobs = [_Job(str(store.root), k, m, Scope(), (), summary, kwargs) for k, m in metas.items()]
-    return _map(_summary, jobs, list(range(len(jobs))), engine, len(jobs) < POOL_MIN_GROUPS, progress)
+    chosen = list(metas) if keys is None else [k for k in metas if k in set(keys)]
+    jobs = [_Job(str(store.root), k, metas[k], Scope(), (), summary, kwargs) for k in chosen]
+    if rows is None:
+        return _map(_summary, jobs, list(range(len(jobs))), engine, len(jobs) < POOL_MIN_GROUPS, progress)
+    sizes = [rows.get(k, 0) for k in chosen]
+    order = sorted(range(len(jobs)), key=lambda i: -sizes[i])
+    return _map(_summary, jobs, order, engine, sum(sizes) < POOL_MIN_ROWS, progress)
 
 
 Tick = Callable[[int], None]

@@ -121,25 +121,32 @@ def scope_options(f: Callable) -> Callable:
     return wrapper
 
 
-def engine_options(f: Callable) -> Callable:
-    """--jobs/--engine/--scheduler/--no-cache -> an ``engine`` keyword argument (``qunkit.engine.Engine``)."""
+def engine_options(f: Callable | None = None, *, cache: bool = True) -> Callable:
+    """--jobs/--engine/--scheduler/--no-cache -> an ``engine`` keyword argument (``qunkit.engine.Engine``);
+    ``cache=False`` for a command that keeps no result cache (no --no-cache option then)."""
+    if f is None:
+        return functools.partial(engine_options, cache=cache)
 
-    @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-                  help="Groups analysed in parallel (default: the number of cores; 1: in this process).")
-    @click.option("--engine", "engine_kind", type=click.Choice(ENGINES), default="local", show_default=True,
-                  help="local: a process pool; dask: a dask.distributed cluster (pip install 'qunkit[dask]').")
-    @click.option("--scheduler", default=None, metavar="ADDRESS",
-                  help="With --engine dask: an existing scheduler (tcp://host:8786); its workers read the store "
-                       "path themselves. Default: a local cluster of --jobs workers.")
-    @click.option("--no-cache", is_flag=True,
-                  help="Recompute every group instead of reusing results of unchanged groups from earlier runs "
-                       "(kept in STORE/cache; or set QUNKIT_NO_CACHE=1).")
     @functools.wraps(f)
-    def wrapper(*args, jobs, engine_kind, scheduler, no_cache, **kwargs):
+    def wrapper(*args, jobs, engine_kind, scheduler, no_cache=False, **kwargs):
         from ..engine import Engine
 
         if scheduler and engine_kind != "dask":
             raise click.UsageError("--scheduler needs --engine dask")
         return f(*args, engine=Engine(kind=engine_kind, jobs=jobs, scheduler=scheduler, cache=not no_cache), **kwargs)
 
-    return wrapper
+    if cache:
+        wrapper = click.option(
+            "--no-cache", is_flag=True,
+            help="Recompute every group instead of reusing results of unchanged groups from earlier runs "
+                 "(kept in STORE/cache; or set QUNKIT_NO_CACHE=1).")(wrapper)
+    wrapper = click.option("--scheduler", default=None, metavar="ADDRESS",
+                           help="With --engine dask: an existing scheduler (tcp://host:8786); its workers read the "
+                                "store path themselves. Default: a local cluster of --jobs workers.")(wrapper)
+    wrapper = click.option("--engine", "engine_kind", type=click.Choice(ENGINES), default="local",
+                           show_default=True,
+                           help="local: a process pool; dask: a dask.distributed cluster "
+                                "(pip install 'qunkit[dask]').")(wrapper)
+    return click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Groups worked on in parallel (default: the number of cores; 1: in this "
+                             "process).")(wrapper)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..derived import enable, refresh, staleness
+from ..derived import enable, refresh_group, staleness
+from ..engine import Engine, Progress, map_groups
 from ..facts import FACTS_VERSION
 from ..store import Store
 from .result import Note, Result
@@ -12,23 +13,30 @@ from .result import Note, Result
 COLUMNS = ["group_name", "group_key", "messages", "status", "reason"]
 
 
-def rebuild(store: Store, groups: Iterable[str] = (), force: bool = False) -> Result:
+def rebuild(store: Store, groups: Iterable[str] = (), force: bool = False, engine: Engine | None = None,
+            progress: Progress | None = None) -> Result:
     """Recompute the derived tables of ``groups`` (default all) that are stale, or of all of them
     with ``force``, under the store lock; one row per group says what was done and why.  The first
-    rebuild of a store turns them on: later imports keep them fresh (``qunkit.derived``)."""
+    rebuild of a store turns them on: later imports keep them fresh (``qunkit.derived``).  Groups are
+    recomputed in parallel on ``engine`` (default: a process per core, biggest groups first; memory
+    is bounded by the largest group per worker)."""
     rows = []
     with store.lock():
         enable(store)
         metas = store.metas()
-        for key in store.keys_for(groups):
-            why = staleness(store, key)
-            if why is None and not force:
+        keys = store.keys_for(groups)
+        why = {k: staleness(store, k) for k in keys}
+        todo = [k for k in keys if force or why[k] is not None]
+        counts = {k: store.row_count(k) for k in todo}
+        done = dict(zip(todo, map_groups(store, refresh_group, engine=engine, progress=progress, keys=todo,
+                                         rows=counts), strict=True))
+        for key in keys:
+            if key in done:
+                rows.append(_row(metas[key], key, done[key], "rebuilt", why[key] or "--force"))
+            else:
                 rows.append(_row(metas[key], key, store.row_count(key), "fresh", "up to date"))
-                continue
-            n = refresh(store, key)
-            rows.append(_row(metas[key], key, n, "rebuilt", why or "--force"))
-    done = [r["group_name"] for r in rows if r["status"] == "rebuilt"]
-    notes = [Note("rebuilt {items}", tuple(done)) if done else "every group's facts were up to date",
+    rebuilt = [r["group_name"] for r in rows if r["status"] == "rebuilt"]
+    notes = [Note("rebuilt {items}", tuple(rebuilt)) if rebuilt else "every group's facts were up to date",
              f"facts version {FACTS_VERSION}; tables: facts, members, member_day, group_day"]
     return Result(rows=rows, columns=COLUMNS, title="Rebuild", notes=notes)
 
