@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from test_store import msgs, qq_export, write
 
+import qunkit.store
 from qunkit.analysis import text_features
 from qunkit.analysis.text_features import FLAG_BITS, pack_flags, text_flags, unpack_flags
 from qunkit.cli import cli
@@ -165,3 +166,33 @@ def test_the_flags_are_aligned_by_msg_key_not_by_position(stores: tuple[Path, Pa
     assert got is not None
     assert (got["text_flags"] == f.loc[keys, "text_flags"].to_numpy()).all()
     assert stored_text_flags(s, [key], np.append(keys, np.uint64(12345))) is None   # a message without facts
+
+
+def counting_members(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count member derivations (``derive_members`` as the store calls it)."""
+    calls: list[int] = []
+    real = qunkit.store.derive_members
+
+    def spy(messages, *args, **kwargs):
+        calls.append(len(messages))
+        return real(messages, *args, **kwargs)
+    monkeypatch.setattr(qunkit.store, "derive_members", spy)
+    return calls
+
+
+@pytest.mark.parametrize("command", [("risk",), ("roles",), ("prune", "--days", "90")], ids=lambda c: c[0])
+def test_fresh_facts_give_the_stored_members_where_the_scope_keeps_every_message(
+        stores: tuple[Path, Path, Path], command: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, plain, facts = stores
+    calls = counting_members(monkeypatch)
+    want = output(plain, *command)
+    assert calls, "the store without facts derives the members"
+    calls.clear()
+    assert output(facts, *command) == want
+    assert calls == []
+    # a scope that drops messages (--since) derives them from what it kept, and still agrees
+    since = ("--since", "2024-03-01")
+    want = output(plain, *command, *since)
+    calls.clear()
+    assert output(facts, *command, *since) == want
+    assert calls

@@ -82,6 +82,22 @@ def stored_text_flags(store: Store, keys: list[str], msg_keys: np.ndarray) -> di
     return {c: table.column(c).to_numpy()[rows] for c in STORED_FLAGS}
 
 
+def stored_members(store: Store, keys: list[str]) -> pd.DataFrame | None:
+    """The stored members of groups ``keys``, as ``derive_members`` gives them over all their messages
+    (rows, order, types); None (derive them instead) unless the store keeps derived tables and every one
+    of ``keys`` is fresh.  Only for a task whose scope kept every message of its groups: the stamp's
+    message count and roster digest say the table was derived from exactly these."""
+    from .members import conform_members  # noqa: PLC0415
+
+    if not enabled(store) or any(staleness(store, k) is not None for k in keys):
+        return None
+    table = store.read_table("members", keys)
+    if table is None:
+        return None
+    out = conform_members(table.drop_columns("group_key").to_pandas())
+    return out.sort_values(["group_id", "member_id"], kind="stable").reset_index(drop=True)
+
+
 def refresh(store: Store, key: str) -> int:
     """Recompute group ``key``'s derived tables from its messages and roster (call with the lock held);
     returns the number of messages.  Memory is bounded by the group, not the store."""
