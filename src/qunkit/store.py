@@ -684,6 +684,20 @@ class Store:
 
         A group with an unreadable part is skipped with a warning; StoreError (exit 3) only when groups
         had parts and none of them could be read."""
+        table = self.message_table(groups, columns)
+        if not table.num_rows:
+            return table.to_pandas()
+        # name-keyed speakers (an export without ids) under their roster id: members.py's rule; then one
+        # id per person where the export itself shows two (identity.py's rule, merges kept in attrs)
+        out, found = merged_messages(attribute_senders(table.to_pandas(), self.rosters(groups)))
+        if len(found):
+            out.attrs["merges"] = [tuple(r) for r in found.itertuples(index=False)]
+        return out
+
+    def message_table(self, groups: Iterable[str] = (), columns: list[str] | None = None) -> pa.Table:
+        """The stored rows of ``groups`` as Arrow, as written: no roster attribution and no id merges
+        (``messages`` adds both).  For columns neither touches (``ts``, ``chat_type``, group names) it is
+        the same data without the pandas cost; unreadable parts as in ``messages``."""
         tables, skipped = [], 0
         for key in self.keys_for(groups):
             try:
@@ -697,14 +711,8 @@ class Store:
         if skipped and not tables:
             raise StoreError(f"no group of store {self.root} could be read: " + "; ".join(self._damaged.values()))
         if not tables:
-            return MESSAGES.empty_table().select(columns or MESSAGES.names).to_pandas()
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        # name-keyed speakers (an export without ids) under their roster id: members.py's rule; then one
-        # id per person where the export itself shows two (identity.py's rule, merges kept in attrs)
-        out, found = merged_messages(attribute_senders(table.to_pandas(), self.rosters(groups)))
-        if len(found):
-            out.attrs["merges"] = [tuple(r) for r in found.itertuples(index=False)]
-        return out
+            return MESSAGES.empty_table().select(columns or MESSAGES.names)
+        return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
     def rosters(self, groups: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
         metas = self.metas()
