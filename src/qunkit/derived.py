@@ -1,4 +1,4 @@
-"""Keeping a group's derived tables (facts, members, member_day, group_day) in step with its messages.
+"""Keeping a group's derived tables (facts, features, members, member_day, group_day) in step with its messages.
 
 One owner for *when* they are recomputed: ingest calls ``refresh_stale`` for the groups an import
 touched (after their messages are committed, before imports.json), ``attach_roster`` for the group
@@ -8,8 +8,9 @@ They are opt-in per store: computing them costs about three times the import its
 reply links and aggregates over every message of a changed group), so a store gets them from its
 first ``qunkit rebuild`` (or ``import --facts``), which records ``"derived": true`` in store.json;
 from then on every import keeps them fresh and doctor checks them.  A store that never asked pays
-nothing.  What analyses read of them: the per-text flags (``stored_text_flags``), so that a run
-scans no text of a fresh group again.
+nothing.  What analyses read of them: the members (``stored_members``), the group's features over all
+its messages (``stored_features``: a run whose scope keeps every message computes no features again)
+and otherwise the per-text flags (``stored_text_flags``), so that a run scans no text of a fresh group again.
 
 A group's tables are stale unless ``groups/<key>/derived.json`` (written last, after the four
 tables) records exactly the current stamp: ``FACTS_VERSION``, the lexicon hash, the number of
@@ -29,7 +30,7 @@ import pyarrow as pa
 from .schema import MEMBERS
 from .store import Store, kill_point
 
-TABLES = ("facts", "members", "member_day", "group_day")
+TABLES = ("facts", "features", "members", "member_day", "group_day")
 
 
 # facts and aggregates (jieba, DuckDB, the act lexicons: ~0.2 s and ~25 MB to load) are imported where
@@ -62,14 +63,18 @@ def staleness(store: Store, key: str) -> str | None:
     return None
 
 
+def fresh(store: Store, keys: list[str]) -> bool:
+    """Whether the store keeps derived tables and every one of groups ``keys`` has fresh ones (what the
+    ``stored_*`` readers below require)."""
+    return enabled(store) and all(staleness(store, k) is None for k in keys)
+
+
 def stored_text_flags(store: Store, keys: list[str], msg_keys: np.ndarray) -> dict[str, np.ndarray] | None:
     """The facts' per-text flags (``text_features.STORED_FLAGS`` columns) of the messages ``msg_keys`` of
-    groups ``keys``, aligned to them by msg_key; None (scan the texts instead) unless the store keeps
-    derived tables, every one of ``keys`` is fresh and every message has its row."""
+    the fresh groups ``keys``, aligned to them by msg_key; None (scan the texts instead) unless every
+    message has its row."""
     from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (see above)
 
-    if not enabled(store) or any(staleness(store, k) is not None for k in keys):
-        return None
     table = store.read_table("facts", keys, columns=["msg_key", *STORED_FLAGS])
     if table is None:
         return None
@@ -83,14 +88,11 @@ def stored_text_flags(store: Store, keys: list[str], msg_keys: np.ndarray) -> di
 
 
 def stored_members(store: Store, keys: list[str]) -> pd.DataFrame | None:
-    """The stored members of groups ``keys``, as ``derive_members`` gives them over all their messages
-    (rows, order, types); None (derive them instead) unless the store keeps derived tables and every one
-    of ``keys`` is fresh.  Only for a task whose scope kept every message of its groups: the stamp's
-    message count and roster digest say the table was derived from exactly these."""
+    """The stored members of the fresh groups ``keys``, as ``derive_members`` gives them over all their
+    messages (rows, order, types).  Only for a task whose scope kept every message of its groups: the
+    stamp's message count and roster digest say the table was derived from exactly these."""
     from .members import conform_members  # noqa: PLC0415
 
-    if not enabled(store) or any(staleness(store, k) is not None for k in keys):
-        return None
     table = store.read_table("members", keys)
     if table is None:
         return None
@@ -98,19 +100,32 @@ def stored_members(store: Store, keys: list[str]) -> pd.DataFrame | None:
     return out.sort_values(["group_id", "member_id"], kind="stable").reset_index(drop=True)
 
 
+def stored_features(store: Store, keys: list[str], group_ids: dict[str, str], messages: pd.DataFrame,
+                    as_of: pd.Timestamp):  # -> Features | None (text_features is imported lazily)
+    """The ``Features`` of ``messages`` -- every message of the fresh groups ``keys`` (group key -> id in
+    ``group_ids``), with ``msg_key`` -- from their stored features tables (``analysis.stored_features``);
+    None (compute them) when the tables do not cover exactly these messages."""
+    from .analysis.stored_features import assemble  # noqa: PLC0415
+
+    tables = {k: store.read_table("features", [k]) for k in keys}
+    return assemble(messages, tables, group_ids, as_of)
+
+
 def refresh(store: Store, key: str) -> int:
     """Recompute group ``key``'s derived tables from its messages and roster (call with the lock held);
     returns the number of messages.  Memory is bounded by the group, not the store."""
     from .aggregates import aggregate  # noqa: PLC0415 (see above)
-    from .facts import compute_facts  # noqa: PLC0415
+    from .facts import compute_derived  # noqa: PLC0415
 
     stamp = current_stamp(store, key)
     messages = store.messages([key])
     members = store.members([key], messages=messages)
-    facts = compute_facts(messages, members)
+    facts, features = compute_derived(messages, members)
     group_id = str(messages["group_id"].iloc[0]) if len(messages) else key
     member_day, group_day = aggregate(facts, group_id)
     store.write_table("facts", key, facts)
+    if features is not None:
+        store.write_table("features", key, features)
     store.write_table("members", key, pa.Table.from_pandas(members, schema=MEMBERS, preserve_index=False))
     store.write_table("member_day", key, member_day)
     store.write_table("group_day", key, group_day)

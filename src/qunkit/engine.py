@@ -61,6 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import derived
 from .analysis.scope import Scope
 from .derived import enabled as derived_enabled
 from .errors import StoreError, UsageProblem
@@ -116,6 +117,13 @@ def reads_text_flags(task: Callable[..., Any]) -> Callable[..., Any]:
     return task
 
 
+def reads_features(task: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a per-group task that computes ``text_features`` of its messages at ``as_of`` with the built-in
+    lexicon only through ``GroupInput.features`` when set (module docstring); implies ``reads_text_flags``."""
+    task.reads_features = True   # type: ignore[attr-defined]
+    return reads_text_flags(task)
+
+
 def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataFrame]:
     """A frame with a ``group_id`` column as one frame per group (rows in their order; empty when none)."""
     gid = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else np.array([], object)
@@ -138,6 +146,7 @@ class GroupInput:
     members: pd.DataFrame
     as_of: pd.Timestamp
     store: Store | None = None    # the store as the task sees it: its own group(s) only (rosters, meta)
+    features: Any = None          # the messages' ``Features`` at as_of from the store (``reads_features``), or None
 
 
 @dataclass(frozen=True)
@@ -193,43 +202,41 @@ class Run:
     digest: str | None = None     # names the results exactly (from the cache entries; None: uncached)
 
 
-def _read(job: _Job, columns: Sequence[str]) -> tuple[Store, pd.DataFrame] | None:
-    store = _OneGroup(job.root, job.key, job.meta)
+def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
+    """The task input of ``jobs`` (one group's, or a batch's: same task, scope and options): their messages
+    in scope and members, and, from fresh derived tables, what need not be computed again -- the members
+    and the features when the scope kept every message and merges no ids, else the stored text flags
+    (module docstring).  None when no message is in scope or none could be read (a warning named the
+    unreadable part; the other groups go on)."""
+    first, keys = jobs[0], [j.key for j in jobs]
+    columns = list(first.columns)
+    cols = list(dict.fromkeys([*columns, "msg_key"])) if first.flags else columns
     try:
-        return store, _messages(store, [job.key], columns, job.flags)
-    except StoreError:          # its unreadable part was named in a warning; the other groups go on
+        messages = store.messages(keys, columns=cols)
+    except StoreError:
         return None
+    read = len(messages)
+    messages, as_of = first.scope.apply(messages)
+    if not len(messages):
+        return None
+    complete = len(messages) == read and not first.scope.merges
+    fresh = derived_enabled(store) and derived.fresh(store, keys)
+    features = None
+    if first.flags and fresh and complete and getattr(first.task, "reads_features", False):
+        features = derived.stored_features(store, keys, {j.key: str(j.meta.get("group_id", j.key)) for j in jobs},
+                                           messages, as_of)
+    if first.flags and fresh and features is None:
+        from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (the task's module loads it anyway)
 
-
-def _messages(store: Store, keys: list[str], columns: Sequence[str], flags: bool) -> pd.DataFrame:
-    """The groups' messages (``columns``); with ``flags``, plus the stored text flags when all of them
-    are fresh (``derived.stored_text_flags``: aligned by msg_key, read only for this)."""
-    if not flags:
-        return store.messages(keys, columns=list(columns))
-    from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (the task's module loads it anyway)
-    from .derived import stored_text_flags  # noqa: PLC0415
-
-    cols = list(dict.fromkeys([*columns, "msg_key"]))
-    messages = store.messages(keys, columns=cols)
-    stored = stored_text_flags(store, keys, messages["msg_key"].to_numpy()) if len(messages) else None
-    if "msg_key" not in columns:
-        messages = messages.drop(columns="msg_key")
-    if stored is not None:
-        messages = messages.assign(**{c: stored[c] for c in STORED_FLAGS})
-    return messages
-
-
-def _members(store: Store, keys: list[str], messages: pd.DataFrame, scope: Scope, complete: bool) -> pd.DataFrame:
-    """The groups' members as of the scoped ``messages``: the stored members table when the scope kept
-    every message of the groups, merges no ids and the tables are fresh (``derived.stored_members``,
-    ~8x cheaper than deriving them), else derived from ``messages``."""
-    if complete and not scope.merges and derived_enabled(store):
-        from .derived import stored_members  # noqa: PLC0415
-
-        stored = stored_members(store, keys)
+        stored = derived.stored_text_flags(store, keys, messages["msg_key"].to_numpy())
         if stored is not None:
-            return stored
-    return store.members(keys, messages=messages)
+            messages = messages.assign(**{c: stored[c] for c in STORED_FLAGS})
+    if first.flags and "msg_key" not in columns:
+        messages = messages.drop(columns="msg_key")
+    members = derived.stored_members(store, keys) if fresh and complete else None
+    if members is None:
+        members = store.members(keys, messages=messages)
+    return GroupInput(first.key, first.meta, messages, members, as_of, store, features)
 
 
 def _newest(job: _Job) -> tuple[int, int]:
@@ -266,43 +273,27 @@ def _summary(job: _Job) -> Any:
 
 
 def _one(job: _Job) -> Any:
-    """Read one group, apply the scope (its as_of fixed), derive members, run the task."""
-    got = _read(job, job.columns)
-    if got is None:
-        return None
-    store, messages = got
-    read = len(messages)
-    messages, as_of = job.scope.apply(messages)
-    if not len(messages):
-        return None
-    members = _members(store, [job.key], messages, job.scope, complete=len(messages) == read)
-    return job.task(GroupInput(job.key, job.meta, messages, members, as_of, store), **job.kwargs)
+    """Read one group, apply the scope (its as_of fixed), take its members, run the task."""
+    g = _load(_OneGroup(job.root, job.key, job.meta), [job])
+    return None if g is None else job.task(g, **job.kwargs)
 
 
 def _one_batch(batch: _Batch) -> list[Any]:
     """``_one`` for every job of ``batch``, reading and analysing its groups together (results in job
     order; None for a group without messages in scope or one that could not be read)."""
     jobs = batch.jobs
-    first, keys = jobs[0], [j.key for j in jobs]
+    first = jobs[0]
     ids = [str(j.meta.get("group_id", j.key)) for j in jobs]
     split = getattr(first.task, "split_groups", None)
     if len(jobs) == 1:
         result = _one(first)
         return [result if result is None or split is None else split(result, ids)[ids[0]]]
-    store = _OneGroup(first.root, first.key, first.meta, {j.key: j.meta for j in jobs[1:]})
-    try:
-        messages = _messages(store, keys, first.columns, first.flags)
-    except StoreError:          # none of them readable: named in warnings, as for one group
+    g = _load(_OneGroup(first.root, first.key, first.meta, {j.key: j.meta for j in jobs[1:]}), jobs)
+    if g is None:
         return [None] * len(jobs)
-    read = len(messages)
-    messages, as_of = first.scope.apply(messages)
-    if not len(messages):
-        return [None] * len(jobs)
-    members = _members(store, keys, messages, first.scope, complete=len(messages) == read)
     # every job of a run has the same options (``run``'s keyword arguments)
-    result = first.task(GroupInput(first.key, first.meta, messages, members, as_of, store), **first.kwargs)
-    parts = split(result, ids)
-    present = set(messages["group_id"].astype(str).unique())
+    parts = split(first.task(g, **first.kwargs), ids)
+    present = set(g.messages["group_id"].astype(str).unique())
     return [parts.get(i) if i in present else None for i in ids]
 
 

@@ -35,13 +35,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .analysis.acts import message_acts
+from .analysis import stored_features
+from .analysis.acts import message_acts, resolve_rules
+from .analysis.grouptype import topic_flags
 from .analysis.replies import reply_links
 from .analysis.text_features import prepare_features
 from .members import alias_index, resolve_names
 from .schema import FACTS, TS
 
-FACTS_VERSION = 3   # 2: text_flags, n_contact, n_commercial; 3: a quick answer is at most 5 characters (replies.short_answer)
+FACTS_VERSION = 4   # 2: text_flags, n_contact, n_commercial; 3: a quick answer is at most 5 characters (replies.short_answer);
+#                     4: the ``features`` table (``analysis.stored_features``) and stable tie-breaks in the reply features
 LEXICON_FILES = ("data/lexicon.json", "data/acts.json")
 SYSTEM_KINDS = ("system", "recall")
 
@@ -61,17 +64,24 @@ def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
 
     ``members``: the group's ``schema.MEMBERS`` rows (``members.derive_members``), used to resolve
     mentions and event targets to member ids."""
+    return compute_derived(messages, members)[0]
+
+
+def compute_derived(messages: pd.DataFrame, members: pd.DataFrame) -> tuple[pa.Table, pa.Table | None]:
+    """(facts, features) of one group's messages: ``compute_facts``' table and the group's features over
+    all its messages as ``analysis.stored_features`` stores them (None without messages), from one
+    pass over the texts."""
     if messages["group_id"].nunique() > 1:
         raise ValueError("compute_facts takes the messages of one group")
     m = messages.sort_values(["ts", "source_line"], kind="stable").reset_index(drop=True)
     n = len(m)
     if not n:
-        return FACTS.empty_table()
+        return FACTS.empty_table(), None
     gid = m["group_id"].astype(str).to_numpy(dtype=object)
     aliases = _aliases(members)
     is_sys = _system_mask(m)
     acts = message_acts(m)
-    flood, dup, text_bits, n_contact, n_commercial = _noise(m, is_sys, members)
+    flood, dup, text_bits, n_contact, n_commercial, features = _noise(m, is_sys, members)
     links = reply_links(m)
     target = links["reply_to_row"].to_numpy()
     has = target >= 0
@@ -81,7 +91,7 @@ def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
     event = m["event"].astype(object).where(m["event"].notna(), None).to_numpy() if "event" in m else None
     ev_target = m["event_target"].astype(object).fillna("").to_numpy() if "event_target" in m else np.full(n, "")
     ev_member = np.where(pd.notna(event), resolve_names(gid, ev_target, aliases), None)
-    return pa.table({
+    facts = pa.table({
         "msg_key": pa.array(keys, pa.uint64()),
         "ts": pa.array(m["ts"], TS),
         "day": pa.array(_local_days(m), pa.date32()),
@@ -103,6 +113,7 @@ def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
         "n_contact": pa.array(n_contact, pa.int32()),
         "n_commercial": pa.array(n_commercial, pa.int32()),
     }, schema=FACTS)
+    return facts, features
 
 
 def _system_mask(m: pd.DataFrame) -> np.ndarray:
@@ -113,13 +124,14 @@ def _system_mask(m: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple:
     """(flood, duplicate, text flags, n_contact, n_commercial) per message from ``text_features`` (one
-    scan of the texts): it sorts by (group, ts, line), which is ``m``'s order, and keeps the spoken rows,
-    so its rows are ``m``'s non-system rows in order.  System lines get no text flags (no analysis
-    reads a system line's)."""
+    scan of the texts), and the stored features table of those features: it sorts by (group, ts, line),
+    which is ``m``'s order, and keeps the spoken rows, so its rows are ``m``'s non-system rows in order.
+    System lines get no text flags (no analysis reads a system line's)."""
     prep = prepare_features(m, m["ts"].max())
-    f = prep.at(members=members).msgs
+    F = prep.at(members=members)
+    f = F.msgs
     spoken = np.flatnonzero(~is_sys)
     if len(f) != len(spoken):
         raise AssertionError(f"text_features kept {len(f)} spoken messages, facts expect {len(spoken)}")
@@ -129,7 +141,10 @@ def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple[
     bits, n_contact, n_commercial = np.zeros(len(m), np.int64), np.zeros(len(m), np.int64), np.zeros(len(m), np.int64)
     bits[spoken] = prep.text_bits
     n_contact[spoken], n_commercial[spoken] = prep.text_counts
-    return flood, dup, bits, n_contact, n_commercial
+    src = f["src"].to_numpy()
+    features = stored_features.table(F, m["msg_key"].to_numpy(np.uint64)[src],
+                                     topic_flags(m["text"].iloc[src], resolve_rules(None)))
+    return flood, dup, bits, n_contact, n_commercial, features
 
 
 def _aliases(members: pd.DataFrame) -> pd.DataFrame:

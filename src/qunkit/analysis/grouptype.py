@@ -68,7 +68,7 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def _topic_flags(texts: pd.Series, rules: ActRules) -> dict[str, np.ndarray]:
+def topic_flags(texts: pd.Series, rules: ActRules) -> dict[str, np.ndarray]:
     """Each topic cue over the distinct texts, as one boolean per text."""
     arr = _arrow(texts.astype(object).fillna(""), pa.string())
     enc = pc.dictionary_encode(arr) if len(arr) else None
@@ -79,18 +79,24 @@ def _topic_flags(texts: pd.Series, rules: ActRules) -> dict[str, np.ndarray]:
     return {c: v[codes] for c, v in per_text.items()}
 
 
-def _figures(F: Features, messages: pd.DataFrame, rules: ActRules) -> pd.DataFrame:
-    """Per group (a row of ``F.groups``): message count, speakers and every share the scores use."""
+def _figures(F: Features, messages: pd.DataFrame, rules: ActRules, builtin: bool) -> pd.DataFrame:
+    """Per group (a row of ``F.groups``): message count, speakers and every share the scores use;
+    ``builtin``: ``rules`` are the built-in ones (then the topic cues stored with ``F`` hold)."""
     f = F.msgs
     G = len(F.groups)
     # the group's own last TYPE_DAYS (what it talked about, even if it has been silent since)
     last = F.groups["last_ts"].array.as_unit("ns").asi8
     lo = last - pd.Timedelta(days=TYPE_DAYS).value
-    w = f[f["t"].to_numpy() > lo[f["g"].to_numpy(np.int64)]] if len(f) else f
+    in_window = f["t"].to_numpy() > lo[f["g"].to_numpy(np.int64)] if len(f) else np.zeros(0, bool)
+    w = f[in_window] if len(f) else f
     g = w["g"].to_numpy(np.int64)
     textual = w["textual"].to_numpy(bool)
-    topic = _topic_flags(messages["text"].iloc[w["src"].to_numpy()], rules) if len(w) else \
-        {c: np.zeros(0, bool) for c in TOPIC_CUES}
+    if F.topics is not None and builtin:        # stored with the features (``stored_features``)
+        topic = {c: v[in_window] for c, v in F.topics.items()}
+    elif len(w):
+        topic = topic_flags(messages["text"].iloc[w["src"].to_numpy()], rules)
+    else:
+        topic = {c: np.zeros(0, bool) for c in TOPIC_CUES}
     topic = {c: v & textual for c, v in topic.items()}
 
     def col(name: str) -> np.ndarray:
@@ -182,7 +188,7 @@ def group_types(messages: pd.DataFrame, features: Features, rules: ActRules | di
     F = features
     if not len(F.groups):
         return pd.DataFrame(columns=COLUMNS)
-    fig = _figures(F, messages, resolve_rules(rules))
+    fig = _figures(F, messages, resolve_rules(rules), builtin=rules is None)
     rows = []
     for i, r in fig.iterrows():  # one iteration per group, not per message
         s = _scores(r)

@@ -94,12 +94,18 @@ def is_announcement(text: pd.Series, message: str | None = None) -> pd.Series:
     return (topic & call & ~is_answer(text)).astype(bool)
 
 
-def _spoken(messages: pd.DataFrame) -> pd.DataFrame:
-    """Messages by people: system lines and recalls are not announcements or answers."""
+def _spoken_mask(messages: pd.DataFrame) -> np.ndarray:
+    """Rows by people: system lines and recalls are not announcements or answers."""
     m = messages  # compare categoricals as they are: casting a million rows to str is the slow part
+    mask = (m["sender_id"] != "system").to_numpy(dtype=bool, copy=True)
     if "kind" in m.columns:
-        m = m[~m["kind"].isin(("system", "recall"))]
-    return m[m["sender_id"] != "system"]
+        mask &= ~m["kind"].isin(("system", "recall")).to_numpy(dtype=bool)
+    return mask
+
+
+def _spoken(messages: pd.DataFrame) -> pd.DataFrame:
+    """Messages by people (``_spoken_mask``)."""
+    return messages[_spoken_mask(messages)]
 
 
 def find_rollcalls(messages: pd.DataFrame, message: str | None = None, window: pd.Timedelta = DEFAULT_WINDOW,
@@ -111,18 +117,21 @@ def find_rollcalls(messages: pd.DataFrame, message: str | None = None, window: p
     announcement until ``window`` after the last one (``closes``), never past
     ``as_of``.  ``since`` drops roll calls announced before it.
     """
-    m = _spoken(messages)
+    # rows as a mask, the frame cut once at the end: filtering every column of a big frame is the slow part
+    keep = _spoken_mask(messages)
     if as_of is not None:
-        m = m[m["ts"] <= as_of]
+        keep &= (messages["ts"] <= as_of).to_numpy(dtype=bool)
     if since is not None:
-        m = m[m["ts"] >= since]
+        keep &= (messages["ts"] >= since).to_numpy(dtype=bool)
+    rows = np.flatnonzero(keep)
     # cheap pre-filter on the raw text (CJK words survive NFKC unchanged) before the per-row normalising pass
-    text = m["text"].fillna("")
     probe = _TOPIC
     if message:
         runs = re.findall(r"[\u4e00-\u9fff]+", message)
         probe = re.escape(max(runs, key=len)[:4]) if runs else ""
-    cand = m[text.str.contains(probe, regex=True).to_numpy(dtype=bool)] if probe else m
+    if probe:
+        rows = rows[messages["text"].iloc[rows].fillna("").str.contains(probe, regex=True).to_numpy(dtype=bool)]
+    cand = messages.iloc[rows]
     cand = cand[is_announcement(cand["text"], message).to_numpy(dtype=bool)]
     if cand.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CALL_COLUMNS})
@@ -148,19 +157,25 @@ def rollcall_answers(messages: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFram
     """Every member's first answer to each roll call (one row per call and answerer)."""
     if calls.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ANSWER_COLUMNS})
-    m = _spoken(messages)
-    m = m[(m["ts"] > calls["announced"].min()) & (m["ts"] <= calls["closes"].max())]
-    m = m[m["group_id"].isin(set(calls["group_id"]))]
-    m = pd.DataFrame({"group_id": m["group_id"].astype(str), "ts": m["ts"], "member_id": m["sender_id"].astype(str),
-                      "member_name": m["sender_name"].astype(str), "answer": m["text"].astype(str)})
-    # merge_asof: each message meets the latest call announced before it; keep those before it closes
-    m["ts"] = m["ts"].astype("datetime64[ns, UTC]")
+    ts = messages["ts"]
+    keep = _spoken_mask(messages) & (ts > calls["announced"].min()).to_numpy(dtype=bool) \
+        & (ts <= calls["closes"].max()).to_numpy(dtype=bool) \
+        & messages["group_id"].isin(set(calls["group_id"])).to_numpy(dtype=bool)
+    rows = np.flatnonzero(keep)
+    # merge_asof: each message meets the latest call announced before it; keep those before it closes.
+    # Joined on (group, ts, row) alone; the texts and names are read for the rows that fall in a call
+    m = pd.DataFrame({"group_id": messages["group_id"].iloc[rows].astype(str).array,
+                      "ts": ts.iloc[rows].astype("datetime64[ns, UTC]").array, "row": rows})
     m = m.sort_values("ts", kind="stable")
     c = calls[["group_id", "announced", "closes"]].sort_values("announced", kind="stable")
     c["announced"] = c["announced"].astype("datetime64[ns, UTC]")
     joined = pd.merge_asof(m, c, left_on="ts", right_on="announced", by="group_id", direction="backward",
                            allow_exact_matches=False)
     joined = joined[joined["announced"].notna() & (joined["ts"] <= joined["closes"])]
+    at = joined["row"].to_numpy()
+    joined = joined.assign(member_id=messages["sender_id"].iloc[at].astype(str).array,
+                           member_name=messages["sender_name"].iloc[at].astype(str).array,
+                           answer=messages["text"].iloc[at].astype(str).array)
     joined = joined[is_answer(joined["answer"]).to_numpy(dtype=bool)]
     first = joined.sort_values("ts", kind="stable").drop_duplicates(["group_id", "announced", "member_id"])
     out = first.rename(columns={"ts": "answered_at"})[ANSWER_COLUMNS]

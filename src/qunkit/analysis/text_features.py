@@ -87,6 +87,9 @@ class Features:
     groups: pd.DataFrame     # group_id, group_name, tz, platform, first_ts, last_ts, messages
     people: pd.DataFrame     # g, group_id, member_id, member_name: every sender
     as_of: pd.Timestamp
+    # per msgs row, each ``acts.TOPIC_CUES`` cue of the text: set only when the features come from the store
+    # (``stored_features``); ``grouptype`` scans the texts otherwise
+    topics: dict[str, np.ndarray] | None = None
 
 
 def ts_ns(ts: pd.Series) -> np.ndarray:
@@ -124,6 +127,78 @@ def _alias_table(people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataF
         parts.append(pd.DataFrame({"group_id": _labels(ex["group_id"]), "member_id": _labels(ex["member_id"]),
                                    "alias": ex["names"].astype(str).to_numpy()}))
     return alias_index(parts)[["group_id", "alias", "member_id"]]
+
+
+
+def group_frame(gk: np.ndarray, t_all: np.ndarray, glabels: np.ndarray, row_labels: dict[str, np.ndarray]
+                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(groups, gnum, gidx) of rows sorted by (group code ``gk``, time): one row per group with its labels
+    as of its last row, first and last ts; ``gnum`` the group codes in order, ``gidx`` each row's group row."""
+    starts = np.r_[True, gk[1:] != gk[:-1]] if len(gk) else np.zeros(0, bool)
+    gnum, gidx = gk[starts], (np.cumsum(starts) - 1).astype(np.int64)
+    first_pos = np.flatnonzero(starts)
+    last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
+    groups = pd.DataFrame({
+        "group_id": glabels[gnum] if len(gnum) else np.zeros(0, object),
+        **{c: v[last_pos] for c, v in row_labels.items()},
+        "first_ts": to_datetime_utc(t_all[first_pos]),
+        "last_ts": to_datetime_utc(t_all[last_pos]),
+    })
+    return groups, gnum, gidx
+
+
+def people_frame(pair_uniq: np.ndarray, mk: np.ndarray, names: np.ndarray, slabels: np.ndarray,
+                 gnum: np.ndarray, groups: pd.DataFrame, n_codes: int) -> pd.DataFrame:
+    """Every sender (``pair_uniq``: group code x (senders + 1) + sender code, sorted; ``n_codes`` group
+    codes) with the latest of the ``names`` its rows ``mk`` (in time order) carry."""
+    dense = np.zeros(n_codes + 1, np.int64)
+    dense[gnum] = np.arange(len(gnum))
+    pg = dense[pair_uniq // (len(slabels) + 1)].astype(np.int64)
+    ps = (pair_uniq % (len(slabels) + 1)).astype(np.int64)
+    last_name = np.empty(len(pair_uniq), dtype=object)
+    last_name[mk] = names          # later rows overwrite: the latest name wins
+    return pd.DataFrame({"g": pg,
+                         "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
+                         "member_id": np.asarray(slabels[ps] if len(ps) else [], dtype=object),
+                         "member_name": last_name})
+
+
+
+def group_labels(m: pd.DataFrame, order: np.ndarray) -> dict[str, np.ndarray]:
+    """group_name / tz / platform of the rows ``order`` of ``m`` as str (absent column: the default)."""
+    return {c: (_labels(m[c])[order] if c in m.columns else np.full(len(order), default, dtype=object))
+            for c, default in (("group_name", ""), ("tz", DEFAULT_TZ), ("platform", ""))}
+
+
+def kind_codes(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row of ``m``, labels) of the ``kind`` column; a missing kind is the last label, ""."""
+    kcode, klabels = _codes(m["kind"])
+    klabels = np.append(klabels, "")
+    return np.where(kcode < 0, len(klabels) - 1, kcode), klabels
+
+
+def kind_column(kc: np.ndarray, klabels: np.ndarray) -> pd.Categorical:
+    """The msgs ``kind`` column of rows with kind codes ``kc``."""
+    if len(set(klabels)) == len(klabels):
+        return pd.Categorical.from_codes(kc, categories=klabels)
+    return pd.Categorical(klabels[kc])
+
+
+
+def row_order(m: pd.DataFrame, gcode: np.ndarray, t_all: np.ndarray) -> np.ndarray:
+    """The features' row order of ``m``: by group code, time, then source line (stable)."""
+    line = m["source_line"].to_numpy() if "source_line" in m.columns else np.zeros(len(m), np.int64)
+    return np.lexsort((line, t_all, gcode))
+
+
+def system_rows(m: pd.DataFrame, kcode: np.ndarray, klabels: np.ndarray, scode: np.ndarray, slabels: np.ndarray
+                ) -> np.ndarray:
+    """Rows of ``m`` that are system lines (a system kind, the system sender, a membership event), from
+    the kind and sender codes of its rows."""
+    mask = np.isin(klabels, SYSTEM_KINDS)[kcode] | (scode == _find(slabels, "system"))
+    if "event" in m.columns:
+        mask |= m["event"].notna().to_numpy()
+    return mask
 
 
 def compute_features(
@@ -213,17 +288,8 @@ class PreparedFeatures:
         t_all = self.t_all[keep_all]
         is_sys = self.is_sys[keep_all]
         codes = self._cut_codes()
-        gk = self.gcode[keep_all]            # rows are sorted by group: dense numbers 0..G-1 where it changes
-        starts = np.r_[True, gk[1:] != gk[:-1]] if len(gk) else np.zeros(0, bool)
-        gnum, gidx = gk[starts], (np.cumsum(starts) - 1).astype(np.int64)
-        first_pos = np.flatnonzero(starts)
-        last_pos = (np.r_[first_pos[1:], len(gidx)][: len(gnum)] - 1).astype(np.int64)
-        groups = pd.DataFrame({
-            "group_id": self.glabels[gnum] if len(gnum) else np.zeros(0, object),
-            **{c: v[keep_all][last_pos] for c, v in self.row_labels.items()},
-            "first_ts": to_datetime_utc(t_all[first_pos]),
-            "last_ts": to_datetime_utc(t_all[last_pos]),
-        })
+        groups, gnum, gidx = group_frame(self.gcode[keep_all], t_all, self.glabels,
+                                         {c: v[keep_all] for c, v in self.row_labels.items()})
 
         # ---- people (every sender) ----------------------------------------------------------
         keep = keep_all[~self.is_sys]
@@ -232,17 +298,8 @@ class PreparedFeatures:
         seen = np.zeros(len(codes["pairs"]), dtype=bool)
         seen[pair] = True
         mk = (np.cumsum(seen) - 1)[pair]
-        pair_uniq = codes["pairs"][seen]
-        dense = np.zeros(len(self.glabels) + 1, np.int64)
-        dense[gnum] = np.arange(len(gnum))
-        pg = dense[pair_uniq // (len(self.slabels) + 1)].astype(np.int64)
-        ps = (pair_uniq % (len(self.slabels) + 1)).astype(np.int64)
-        last_name = np.empty(len(pair_uniq), dtype=object)
-        last_name[mk] = self.names[keep]          # later rows overwrite: the latest name wins
-        people = pd.DataFrame({"g": pg,
-                               "group_id": np.asarray(groups["group_id"].to_numpy()[pg], dtype=object),
-                               "member_id": np.asarray(self.slabels[ps] if len(ps) else [], dtype=object),
-                               "member_name": last_name})
+        people = people_frame(codes["pairs"][seen], mk, self.names[keep], self.slabels, gnum, groups,
+                              len(self.glabels))
         aliases = _alias_table(people, members)
 
         # ---- membership events ---------------------------------------------------------------
@@ -333,23 +390,16 @@ def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexic
 
     gcode, glabels = _codes(m["group_id"])
     t_all = ts_ns(m["ts"])
-    line = m["source_line"].to_numpy() if "source_line" in m.columns else np.zeros(len(m), np.int64)
-    order = np.lexsort((line, t_all, gcode))
+    order = row_order(m, gcode, t_all)
     gcode, t_all = gcode[order], t_all[order]
-    row_labels = {c: (_labels(m[c])[order] if c in m.columns else np.full(len(m), default, dtype=object))
-                  for c, default in (("group_name", ""), ("tz", DEFAULT_TZ), ("platform", ""))}
-
-    kcode, klabels = _codes(m["kind"])
-    kcode = kcode[order]
-    klabels = np.append(klabels, "")       # code -1 (missing) -> ""
-    kcode = np.where(kcode < 0, len(klabels) - 1, kcode)
+    row_labels = group_labels(m, order)
+    kcode, klabels = kind_codes(m)
     scode_all, slabels = _codes(m["sender_id"])
-    scode_all = scode_all[order]
-    is_sys = np.isin(klabels, SYSTEM_KINDS)[kcode] | (scode_all == _find(slabels, "system"))
+    is_sys = system_rows(m, kcode, klabels, scode_all, slabels)[order]
+    kcode, scode_all = kcode[order], scode_all[order]
     if "event" in m.columns:
         ecode, elabels = _codes(m["event"])
         ecode = ecode[order]
-        is_sys |= ecode >= 0
         event_lab = np.append(elabels, "")[np.where(ecode < 0, len(elabels), ecode)]
     else:
         event_lab = np.full(len(m), "", dtype=object)
@@ -363,8 +413,7 @@ def prepare_features(messages: pd.DataFrame, as_of: pd.Timestamp, lexicon: Lexic
     n = len(sp_order)
     scode = scode_all[keep]
     kc = kcode[keep]
-    k = pd.Categorical.from_codes(kc, categories=klabels) if len(set(klabels)) == len(klabels) \
-        else pd.Categorical(klabels[kc])
+    k = kind_column(kc, klabels)
     def kmask(names: tuple[str, ...]) -> np.ndarray:
         return np.isin(klabels, names)[kc]
     text = _arrow(m["text"], pa.string()).take(pa.array(sp_order)) if n else pa.array([], pa.string())
@@ -575,7 +624,7 @@ def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> N
     if len(quotes):
         q = quotes[mk[quotes["row"].to_numpy()] != mk[quotes["by"].to_numpy()]]
         q = q.assign(d=np.maximum((t[q["by"].to_numpy()] - t[q["row"].to_numpy()]) / _SEC, 0))
-        q = q.sort_values("d").drop_duplicates("row")
+        q = q.sort_values("d", kind="stable").drop_duplicates("row")
         delay_quote[q["row"].to_numpy()] = q["d"].to_numpy()
         quoted_by[q["row"].to_numpy()] = q["by"].to_numpy()
 
@@ -585,8 +634,8 @@ def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> N
     mentioned_by = np.full(n, -1)
     if len(mentions):
         mq = mentions[mentions["mk"].to_numpy() != mk[mentions["by"].to_numpy()]]
-        mq = mq.assign(t=t[mq["by"].to_numpy()]).sort_values("t")
-        right = pd.DataFrame({"mk": mk, "row": np.arange(n), "t": t}).sort_values("t")
+        mq = mq.assign(t=t[mq["by"].to_numpy()]).sort_values("t", kind="stable")
+        right = pd.DataFrame({"mk": mk, "row": np.arange(n), "t": t}).sort_values("t", kind="stable")
         j = pd.merge_asof(mq, right, on="t", by="mk", direction="backward", allow_exact_matches=False)
         j = j[j["row"].notna()]
         if len(j):
@@ -595,7 +644,7 @@ def _replies(f: pd.DataFrame, mentions: pd.DataFrame, quotes: pd.DataFrame) -> N
             sel = d <= MENTION_WINDOW.total_seconds()
             j, row, d = j[sel], row[sel], d[sel]
             mentioned_prev[j["by"].to_numpy()] = row
-            jj = pd.DataFrame({"row": row, "d": d, "by": j["by"].to_numpy()}).sort_values("d").drop_duplicates("row")
+            jj = pd.DataFrame({"row": row, "d": d, "by": j["by"].to_numpy()}).sort_values("d", kind="stable").drop_duplicates("row")
             delay_mention[jj["row"].to_numpy()] = jj["d"].to_numpy()
             mentioned_by[jj["row"].to_numpy()] = jj["by"].to_numpy()
 

@@ -28,7 +28,7 @@ from ..engine import (
     batched,
     combine,
     over_groups,
-    reads_text_flags,
+    reads_features,
     run,
     split_frame,
 )
@@ -76,10 +76,14 @@ def _duration(seconds) -> str | None:
 # ---- activity ------------------------------------------------------------------------------------
 
 def features_of(g: GroupInput, lexicon: Path | None) -> Features:
+    """The features of the task's messages at its as_of: from the store when the engine found them there
+    (``engine.reads_features``), else computed."""
+    if g.features is not None and lexicon is None:
+        return g.features
     return compute_features(g.messages, g.as_of, lexicon, members=g.members)
 
 
-@reads_text_flags
+@reads_features
 @batched(split_frame)
 def activity_group(g: GroupInput, by: str, lexicon: Path | None) -> pd.DataFrame:
     """One group's activity rows with its benchmarks (the per-group task of ``activity``)."""
@@ -157,7 +161,7 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
                   table=out.assign(score=score), table_columns=ROLE_TABLE)
 
 
-@reads_text_flags
+@reads_features
 @batched(split_frame)
 def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.DataFrame:
     """One group's member features (the per-group task behind ``roles``, ``prune`` and ``analyze``)."""
@@ -179,7 +183,7 @@ def _role_counts(roles: pd.DataFrame) -> str:
 
 # ---- risk -------------------------------------------------------------------------------------------
 
-@reads_text_flags
+@reads_features
 @batched(split_frame)
 def risk_group(g: GroupInput, lexicon: Path | None) -> pd.DataFrame:
     """One group's risk row with its group type beside it (the per-group task of ``risk``); the type is

@@ -17,12 +17,11 @@ from ..analysis.risk import group_risk
 from ..analysis.roles import member_features
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
-from ..analysis.text_features import compute_features
-from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_frame
+from ..engine import Engine, GroupInput, Progress, batched, reads_features, run, split_frame
 from ..localtime import DEFAULT_TZ
 from ..report.terminal import group_lines, print_group
 from ..vocabulary import ROLES
-from .analysis import scored_roles
+from .analysis import features_of, scored_roles
 from .result import Note, Result
 
 RISK_KEYS = ("score", "level", "reasons", "features")
@@ -35,13 +34,13 @@ def _split_analysis(result: tuple[list[dict], pd.DataFrame, dict], group_ids: li
             for g in group_ids}
 
 
-@reads_text_flags
+@reads_features
 @batched(_split_analysis)
 def analyze_group(g: GroupInput, lexicon: Path | None) -> tuple[list[dict], pd.DataFrame, dict]:
     """One group's overview rows, member features (roles are scored over all groups together) and, by
     group id, the risk record with its group type (``type``) and split advice (``split``): the per-group
     task of ``analyze``."""
-    features = compute_features(g.messages, g.as_of, lexicon, members=g.members)
+    features = features_of(g, lexicon)
     risk = group_risk(g.messages, g.members, g.as_of, features=features).to_dict("records")
     types = {t["group_id"]: t for t in group_types(g.messages, features).to_dict("records")}
     advice = split_advice(features, g.members)

@@ -14,7 +14,7 @@ from ..analysis.prune import COLUMNS, prune_candidates, read_keep
 from ..analysis.roles import main_roles
 from ..analysis.rollcall import STATUS_COLUMNS, announcement_text, find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
-from ..engine import Engine, GroupInput, Progress, batched, combine, reads_text_flags, run, split_frame
+from ..engine import Engine, GroupInput, Progress, batched, combine, reads_features, run, split_frame
 from ..errors import EXIT_THRESHOLD, BadInput
 from ..formats.textio import bytes_encoding
 from ..localtime import DEFAULT_TZ, local_text
@@ -52,7 +52,7 @@ def _split_prune(result: tuple[pd.DataFrame, dict, dict[str, str]], group_ids: l
                 {**attrs, "no_roster": [names[g]] if names.get(g) in no_roster else []}) for g in group_ids}
 
 
-@reads_text_flags
+@reads_features
 @batched(_split_prune)
 def prune_group(g: GroupInput, **options) -> tuple[pd.DataFrame, dict, dict[str, str]]:
     """The groups' candidates, the frame's attrs (no_roster, notes: attrs do not travel in a pickle) and

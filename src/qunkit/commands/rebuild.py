@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..derived import enable, refresh_group, staleness
+from ..derived import TABLES, enable, refresh_group, staleness
 from ..engine import Engine, Progress, map_groups
 from ..facts import FACTS_VERSION
 from ..store import Store
@@ -37,7 +37,7 @@ def rebuild(store: Store, groups: Iterable[str] = (), force: bool = False, engin
                 rows.append(_row(metas[key], key, store.row_count(key), "fresh", "up to date"))
     rebuilt = [r["group_name"] for r in rows if r["status"] == "rebuilt"]
     notes = [Note("rebuilt {items}", tuple(rebuilt)) if rebuilt else "every group's facts were up to date",
-             f"facts version {FACTS_VERSION}; tables: facts, members, member_day, group_day"]
+             f"facts version {FACTS_VERSION}; tables: {', '.join(TABLES)}"]
     return Result(rows=rows, columns=COLUMNS, title="Rebuild", notes=notes)
 
 
