@@ -88,22 +88,23 @@ def _figures(F: Features, messages: pd.DataFrame, rules: ActRules, builtin: bool
     last = F.groups["last_ts"].array.as_unit("ns").asi8
     lo = last - pd.Timedelta(days=TYPE_DAYS).value
     in_window = f["t"].to_numpy() > lo[f["g"].to_numpy(np.int64)] if len(f) else np.zeros(0, bool)
-    w = f[in_window] if len(f) else f
-    g = w["g"].to_numpy(np.int64)
-    textual = w["textual"].to_numpy(bool)
+    n_in = int(in_window.sum())
+
+    def col(name: str) -> np.ndarray:      # the window's rows of one column (no copy of the whole frame)
+        return f[name].to_numpy(bool)[in_window] if name in f.columns else np.zeros(n_in, bool)
+
+    g = f["g"].to_numpy(np.int64)[in_window]
+    textual = col("textual")
     if F.topics is not None and builtin:        # stored with the features (``stored_features``)
         topic = {c: v[in_window] for c, v in F.topics.items()}
-    elif len(w):
-        topic = topic_flags(messages["text"].iloc[w["src"].to_numpy()], rules)
+    elif n_in:
+        topic = topic_flags(messages["text"].iloc[f["src"].to_numpy()[in_window]], rules)
     else:
         topic = {c: np.zeros(0, bool) for c in TOPIC_CUES}
     topic = {c: v & textual for c, v in topic.items()}
 
-    def col(name: str) -> np.ndarray:
-        return w[name].to_numpy(bool) if name in w.columns else np.zeros(len(w), bool)
-
     ad = col("ad") | col("act_ad")
-    linkish = col("link") | w["kind"].astype(str).isin(LINK_KINDS).to_numpy()
+    linkish = col("link") | f["kind"].isin(LINK_KINDS).to_numpy(bool)[in_window]
     junk = ad | topic["help_link"] | topic["task_work"]
     masks = {
         "ads": ad, "help_links": topic["help_link"], "task_talk": topic["task_work"], "junk": junk,
@@ -116,7 +117,7 @@ def _figures(F: Features, messages: pd.DataFrame, rules: ActRules, builtin: bool
     }
     n = np.bincount(g, minlength=G)
     P = max(len(F.people), 1)
-    pairs = np.unique(g * P + w["mk"].to_numpy(np.int64))        # distinct (group, speaker)
+    pairs = np.unique(g * P + f["mk"].to_numpy(np.int64)[in_window])        # distinct (group, speaker)
     out = pd.DataFrame({"messages": n, "speakers": np.bincount(pairs // P, minlength=G)})
     for k, m in masks.items():
         out[k] = np.bincount(g, weights=m.astype(float), minlength=G) / np.maximum(n, 1)
