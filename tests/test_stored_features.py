@@ -25,6 +25,7 @@ from qunkit.cli import cli
 from qunkit.derived import staleness, stored_features
 from qunkit.engine import ANALYSIS_COLUMNS
 from qunkit.generate import generate_group, write_qq_txt
+from qunkit.members import conform_members, conform_table
 from qunkit.store import Store
 
 COMMANDS = (("roles",), ("risk",), ("prune", "--days", "90"), ("activity",), ("analyze",))
@@ -185,3 +186,15 @@ def test_import_writes_the_features_table_and_a_missing_one_is_stale(stores: tup
     assert run("rebuild", "--store", copy, "-q").exit_code == 0
     assert staleness(c, key) is None
     pd.testing.assert_frame_equal(c.read_table("features", [key]).to_pandas(), t.to_pandas())   # NaN delays equal
+
+
+def test_stored_members_are_conformed_from_arrow_as_conform_members_does(stores: tuple[Path, Path]) -> None:
+    s = Store(stores[1])
+    table = s.read_table("members", list(s.metas())).drop_columns("group_key")
+    pd.testing.assert_frame_equal(conform_table(table), conform_members(table.to_pandas()), check_exact=True)
+    # what the fast path does not cover falls back to conform_members: a null name in a list, a null flag
+    odd = table.slice(0, 3)
+    names = pa.array([["甲", None], [], None], pa.list_(pa.string()))
+    odd = odd.set_column(odd.schema.get_field_index("names"), "names", names)
+    pd.testing.assert_frame_equal(conform_table(odd), conform_members(odd.to_pandas()), check_exact=True)
+    assert conform_table(odd)["names"].tolist()[0] == ["甲", "None"]

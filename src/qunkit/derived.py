@@ -91,12 +91,12 @@ def stored_members(store: Store, keys: list[str]) -> pd.DataFrame | None:
     """The stored members of the fresh groups ``keys``, as ``derive_members`` gives them over all their
     messages (rows, order, types).  Only for a task whose scope kept every message of its groups: the
     stamp's message count and roster digest say the table was derived from exactly these."""
-    from .members import conform_members  # noqa: PLC0415
+    from .members import conform_table  # noqa: PLC0415
 
     table = store.read_table("members", keys)
     if table is None:
         return None
-    out = conform_members(table.drop_columns("group_key").to_pandas())
+    out = conform_table(table.drop_columns("group_key"))
     return out.sort_values(["group_id", "member_id"], kind="stable").reset_index(drop=True)
 
 
