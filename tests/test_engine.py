@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -155,6 +156,32 @@ def test_default_as_of_is_the_newest_message_across_groups(store) -> None:
     assert cmd.risk(store, Scope(), engine=SERIAL).notes[0] == cmd.as_of_note(newest, "Asia/Shanghai")
     with pytest.raises(StoreError, match="no messages in scope"):
         cmd.risk(store, Scope(until=parse_when("2000-01-01", "UTC")), engine=SERIAL)
+
+
+def test_the_default_scope_reads_its_sizes_from_the_part_footers(store, tmp_path, monkeypatch) -> None:
+    """The first pass (each group's in-scope count and newest message) from the footers' statistics equals
+    the one that reads the rows, for the default scope with and without private chats; other scopes read."""
+    private = Store(tmp_path / "private")
+    import_file(private, Path(__file__).parent / "data" / "mht" / "qq_private_gb18030.mht")
+    calls: list[str] = []
+
+    def unknown(_store: Store, key: str) -> None:       # as a footer without statistics: read the rows
+        calls.append(key)
+    for st in (store, private):
+        keys, metas = list(st.metas()), st.metas()
+        for scope in (Scope(), Scope(include_private=True)):
+            fast = engine_mod.scope_as_of(st, scope, metas, keys, 1)
+            calls.clear()
+            with monkeypatch.context() as m:
+                m.setattr(Store, "footer_summary", unknown)
+                assert engine_mod.scope_as_of(st, scope, metas, keys, 1) == fast
+            assert sorted(calls) == sorted(keys)
+    assert engine_mod.scope_as_of(private, Scope(), private.metas(), list(private.metas()), 1)[0] is None
+    assert engine_mod.scope_as_of(private, Scope(include_private=True), private.metas(), list(private.metas()), 1)[0]
+    calls.clear()
+    monkeypatch.setattr(Store, "footer_summary", unknown)
+    engine_mod.scope_as_of(store, Scope(since=parse_when("2024-01-01", "UTC")), store.metas(), list(store.metas()), 1)
+    assert calls == []          # a scope that cuts by time never asks the footers
 
 
 def test_process_pool_matches_serial(store, monkeypatch) -> None:

@@ -244,9 +244,17 @@ def _newest(job: _Job) -> tuple[int, int]:
     -1 messages: the group could not be read.  In Arrow over the stored columns (``Store.message_table``:
     neither attribution nor merges touch them): a store of thousands of groups pays this per group."""
     s = job.scope
+    store = _OneGroup(job.root, job.key, job.meta)
+    if not (s.groups or s.until is not None or s.as_of is not None or s.since is not None):
+        got = store.footer_summary(job.key)     # the default scope: the part footers say it, no rows read
+        if got is not None:
+            rows, newest, chat_type = got
+            if chat_type == "private" and not s.include_private:
+                return 0, np.iinfo(np.int64).min
+            return rows, newest
     cols = ["ts", "chat_type"] + (["group_name", "group_id"] if s.groups else [])
     try:
-        table = _OneGroup(job.root, job.key, job.meta).message_table([job.key], cols)
+        table = store.message_table([job.key], cols)
     except StoreError:          # its unreadable part was named in a warning; the other groups go on
         return -1, np.iinfo(np.int64).min
     keep = np.ones(table.num_rows, bool)

@@ -507,6 +507,33 @@ class Store:
         """Messages stored for group ``key`` (from the part footers: no rows are read)."""
         return sum(pq.read_metadata(p).num_rows for p in self._parts(key))
 
+    def footer_summary(self, key: str) -> tuple[int, int, str] | None:
+        """(rows, newest ``ts`` as epoch ns, the one ``chat_type`` of every row) of group ``key`` from its
+        part footers' statistics, no rows read; None when a footer lacks them or the parts mix chat types."""
+        rows, newest, kinds = 0, None, set()
+        try:
+            for p in self._parts(key):
+                md = pq.read_metadata(p)
+                names = [md.schema.column(i).path for i in range(md.num_columns)]
+                ts_i, ct_i = names.index("ts"), names.index("chat_type")
+                for r in range(md.num_row_groups):
+                    rg = md.row_group(r)
+                    if not rg.num_rows:
+                        continue
+                    ts, ct = rg.column(ts_i).statistics, rg.column(ct_i).statistics
+                    if ts is None or ct is None or not ts.has_min_max or not ct.has_min_max or ct.null_count:
+                        return None
+                    kinds |= {ct.min, ct.max}
+                    top = pd.Timestamp(ts.max)
+                    top = (top.tz_localize("UTC") if top.tzinfo is None else top).value
+                    newest = top if newest is None else max(newest, top)
+                    rows += rg.num_rows
+        except (OSError, ValueError, pa.ArrowException):
+            return None
+        if newest is None or len(kinds) != 1:
+            return None
+        return rows, newest, kinds.pop()
+
     def roster_digest(self, key: str) -> str | None:
         """sha256 (16 hex) of the group's roster file, None without one."""
         path = self.groups_dir / key / "roster.parquet"
