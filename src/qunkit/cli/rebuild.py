@@ -19,8 +19,11 @@ def rebuild_cmd(groups, force, engine, store_dir, quiet):
     """Recompute per-message facts and the aggregates where stale (new lexicon or qunkit version).
 
     \b
-    Import keeps them up to date; after an upgrade that changes the facts'
-    definitions or the built-in lexicons, `qunkit doctor` reports the groups
+    The derived tables: facts, the stored features (what risk, prune, roles,
+    activity and analyze read instead of computing them), members and the
+    day aggregates.  Import keeps them up to date; after an upgrade that
+    changes the facts' definitions or the built-in lexicons, `qunkit doctor`
+    reports the groups
     whose facts are stale and this recomputes them: groups in parallel, one
     per core (--jobs), biggest first, so memory is bounded by the largest
     group per worker.  --engine dask runs them on a cluster that sees the
