@@ -23,10 +23,9 @@ def rebuild_cmd(groups, force, engine, store_dir, quiet):
     activity and analyze read instead of computing them), members and the
     day aggregates.  Import keeps them up to date; after an upgrade that
     changes the facts' definitions or the built-in lexicons, `qunkit doctor`
-    reports the groups
-    whose facts are stale and this recomputes them: groups in parallel, one
-    per core (--jobs), biggest first, so memory is bounded by the largest
-    group per worker.  --engine dask runs them on a cluster that sees the
+    reports the groups whose facts are stale and this recomputes them: groups
+    in parallel, one per core (--jobs), biggest first, so memory is bounded by
+    the largest group per worker.  --engine dask runs them on a cluster that sees the
     store at the same path.
 
     \b
