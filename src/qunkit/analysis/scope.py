@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..identity import apply_merges, merges_for
@@ -40,7 +41,7 @@ class Scope:
     def select_groups(self, messages: pd.DataFrame) -> pd.DataFrame:
         m = messages
         if not self.include_private and "chat_type" in m.columns:
-            m = m[m["chat_type"].astype(str) != "private"]
+            m = _rows(m, (m["chat_type"] != "private").to_numpy(dtype=bool))
         if self.groups:
             wanted = set(self.groups)
             hit = m["group_name"].astype(str).isin(wanted) | m["group_id"].astype(str).isin(wanted)
@@ -67,7 +68,12 @@ class Scope:
             keep &= m["ts"] >= self.since
         if self.until is not None:
             keep &= m["ts"] < self.until
-        m = m[keep]
+        m = _rows(m, keep.to_numpy(dtype=bool))
         if self.merges:
             m = apply_merges(m, merges_for(m, self.merges))
         return m, as_of
+
+
+def _rows(m: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``m[keep]``, without copying every column when every row is kept (the default scope)."""
+    return m if keep.all() else m[keep]
