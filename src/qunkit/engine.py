@@ -126,8 +126,16 @@ def reads_features(task: Callable[..., Any]) -> Callable[..., Any]:
 
 def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataFrame]:
     """A frame with a ``group_id`` column as one frame per group (rows in their order; empty when none)."""
-    gid = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else np.array([], object)
-    return {g: frame[gid == g].reset_index(drop=True) for g in group_ids}
+    gid = frame["group_id"].astype(str).to_numpy(dtype=object) if "group_id" in frame.columns else \
+        np.array([""] * len(frame), object)
+    rows: dict[str, np.ndarray] = {}
+    if len(gid):        # one sort, not one comparison of every row per group
+        order = np.argsort(gid, kind="stable")
+        ordered = gid[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        rows = {ordered[a]: order[a:b] for a, b in zip(starts, np.r_[starts[1:], len(order)], strict=True)}
+    none = np.zeros(0, np.int64)
+    return {g: frame.iloc[rows.get(g, none)].reset_index(drop=True) for g in group_ids}
 
 
 def split_records(records: list[dict], group_ids: list[str]) -> dict[str, list[dict]]:
