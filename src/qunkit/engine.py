@@ -35,8 +35,10 @@ first, so every engine returns the same rows.
 A task marked ``reads_text_flags`` (it computes ``text_features``) gets the stored per-text flags as
 columns of its messages (``text_features.STORED_FLAGS``, read from the facts by msg_key,
 ``derived.stored_text_flags``) when the store keeps derived tables, its groups are fresh and the run
-uses the built-in lexicon (no ``lexicon`` option): then no text is scanned again.  Otherwise it
-reads exactly what it always did; the results are the same either way.
+uses the built-in lexicon (no ``lexicon`` option): then no text is scanned again.  A task marked
+``reads_features`` gets, on the same conditions and when the scope kept every message of its groups,
+the groups' stored ``Features`` (``GroupInput.features``, ``derived.stored_features``) and computes no
+features at all.  Otherwise it reads exactly what it always did; the results are the same either way.
 
 Results are reused between runs (``qunkit.resultcache``): a group whose data,
 scope, options and qunkit's code are unchanged is not computed again, in either
@@ -228,7 +230,7 @@ def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
     if not len(messages):
         return None
     complete = len(messages) == read and not first.scope.merges
-    fresh = derived_enabled(store) and derived.fresh(store, keys)
+    fresh = derived.fresh(store, keys)
     features = None
     if first.flags and fresh and complete and getattr(first.task, "reads_features", False):
         features = derived.stored_features(store, keys, {j.key: str(j.meta.get("group_id", j.key)) for j in jobs},
@@ -249,8 +251,9 @@ def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
 
 def _newest(job: _Job) -> tuple[int, int]:
     """(messages in scope, newest in-scope ts as ns or int64 min) of one group, before any as_of;
-    -1 messages: the group could not be read.  In Arrow over the stored columns (``Store.message_table``:
-    neither attribution nor merges touch them): a store of thousands of groups pays this per group."""
+    -1 messages: the group could not be read.  For the default scope from the part footers' statistics
+    (``Store.footer_summary``), else in Arrow over the stored columns (``Store.message_table``: neither
+    attribution nor merges touch them): a store of thousands of groups pays this per group."""
     s = job.scope
     store = _OneGroup(job.root, job.key, job.meta)
     if not (s.groups or s.until is not None or s.as_of is not None or s.since is not None):
