@@ -46,15 +46,21 @@ def stores(tmp_path_factory) -> tuple[Path, Path, Path]:
     return export, root / "plain", root / "facts"
 
 
+def counting_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Record the length of the first argument of every call to ``owner.name`` (the real one still runs)."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    def spy(first, *args, **kwargs):
+        calls.append(len(first))
+        return real(first, *args, **kwargs)
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count text_flags calls (the one scan of the texts) made by analyses."""
-    calls: list[int] = []
-
-    def spy(uniq, *args, **kwargs):
-        calls.append(len(uniq))
-        return text_flags(uniq, *args, **kwargs)
-    monkeypatch.setattr(text_features, "text_flags", spy)
-    return calls
+    return counting_calls(monkeypatch, text_features, "text_flags")
 
 
 def test_the_bits_are_every_boolean_of_text_flags_and_round_trip() -> None:
@@ -170,14 +176,7 @@ def test_the_flags_are_aligned_by_msg_key_not_by_position(stores: tuple[Path, Pa
 
 def counting_members(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count member derivations (``derive_members`` as the store calls it)."""
-    calls: list[int] = []
-    real = qunkit.store.derive_members
-
-    def spy(messages, *args, **kwargs):
-        calls.append(len(messages))
-        return real(messages, *args, **kwargs)
-    monkeypatch.setattr(qunkit.store, "derive_members", spy)
-    return calls
+    return counting_calls(monkeypatch, qunkit.store, "derive_members")
 
 
 @pytest.mark.parametrize("command", [("risk",), ("roles",), ("prune", "--days", "90")], ids=lambda c: c[0])

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from test_facts_flags import output
+from test_facts_flags import counting_calls, output
 from test_store import write
 
 import qunkit.commands.analysis
@@ -90,14 +90,7 @@ def test_tables_that_do_not_cover_the_messages_are_refused(stores: tuple[Path, P
 
 def counting_features(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count feature computations (``prepare_features``, the start of every ``compute_features``)."""
-    calls: list[int] = []
-    real = text_features.prepare_features
-
-    def spy(messages, *args, **kwargs):
-        calls.append(len(messages))
-        return real(messages, *args, **kwargs)
-    monkeypatch.setattr(text_features, "prepare_features", spy)
-    return calls
+    return counting_calls(monkeypatch, text_features, "prepare_features")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])

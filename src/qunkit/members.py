@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 (pa.compute)
+import pyarrow.compute as pc
 
 from .formats.events import split_names
 from .schema import MEMBERS
@@ -198,7 +198,7 @@ def conform_table(table: pa.Table) -> pd.DataFrame:
     for field in MEMBERS:
         col = table.column(field.name)
         if pa.types.is_list(field.type):
-            if pa.compute.list_flatten(col).null_count:        # conform_members spells a null name "None"
+            if pc.list_flatten(col).null_count:        # conform_members spells a null name "None"
                 return conform_members(table.to_pandas())
             out[field.name] = [v if v is not None else [] for v in col.to_pylist()]
         elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):

@@ -9,7 +9,7 @@ So ``qunkit rebuild`` (and every import into a store that keeps derived tables) 
 ``Features`` from it (``assemble``) instead of computing them.
 
 What is stored is what cannot be had cheaply: the per-message columns (flags, acts, floods, replies,
-answers ...), each reply's replier as a member id, the membership events with their actor and target
+answers ...), each reply's replier as the first row that member wrote, the membership events with their actor and target
 resolved, and the topic cues of ``grouptype``.  What numbers rows within a run -- the group and member
 numbers, the row of ``messages`` (``src``), the ``kind`` categories, names as of the last message -- is
 made from the run's own messages frame, the way ``text_features`` makes it, because a batch of groups

@@ -129,7 +129,6 @@ def _alias_table(people: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataF
     return alias_index(parts)[["group_id", "alias", "member_id"]]
 
 
-
 def group_frame(gk: np.ndarray, t_all: np.ndarray, glabels: np.ndarray, row_labels: dict[str, np.ndarray]
                 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """(groups, gnum, gidx) of rows sorted by (group code ``gk``, time): one row per group with its labels
@@ -163,7 +162,6 @@ def people_frame(pair_uniq: np.ndarray, mk: np.ndarray, names: np.ndarray, slabe
                          "member_name": last_name})
 
 
-
 def group_labels(m: pd.DataFrame, order: np.ndarray) -> dict[str, np.ndarray]:
     """group_name / tz / platform of the rows ``order`` of ``m`` as str (absent column: the default)."""
     return {c: (_labels(m[c])[order] if c in m.columns else np.full(len(order), default, dtype=object))
@@ -182,7 +180,6 @@ def kind_column(kc: np.ndarray, klabels: np.ndarray) -> pd.Categorical:
     if len(set(klabels)) == len(klabels):
         return pd.Categorical.from_codes(kc, categories=klabels)
     return pd.Categorical(klabels[kc])
-
 
 
 def row_order(m: pd.DataFrame, gcode: np.ndarray, t_all: np.ndarray) -> np.ndarray:
