@@ -315,3 +315,18 @@ def test_chatlab_export_keeps_card_and_account_apart(tmp_path: Path) -> None:
         "运营-李莉", "李莉(请假中)"}
     again, _ = run_parser("chatlab", out)
     assert set(again.loc[again["sender_id"] == "20002", "sender_account_name"].astype(str)) == {"Lily"}
+
+
+def test_distinct_rows_are_drop_duplicates() -> None:
+    """``members.distinct`` (rows told apart by their columns' codes) keeps the rows ``drop_duplicates``
+    keeps, in order, with categoricals, missing values and mixed dtypes."""
+    import numpy as np
+
+    from qunkit.members import distinct
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(0, 60))
+        frame = pd.DataFrame({"a": pd.Categorical(rng.choice(["x", "y", None], n)), "b": rng.choice(["p", "q"], n),
+                              "c": rng.integers(0, 3, n), "d": pd.Series(rng.choice(["u", None], n), dtype="str")})
+        pd.testing.assert_frame_equal(distinct(frame), frame.drop_duplicates())

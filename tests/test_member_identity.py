@@ -139,3 +139,22 @@ def test_wechat_speakers_and_roster_rows_are_one_member_through_the_cli(tmp_path
     # the roster's owner spoke: she is not judged silent, and 大刘 spoke once
     prune = {r["member_id"] for r in _json(store, "prune", "--days", "1", "--grace", "0")}
     assert "wxid_qian" in prune and "wxid_hong" not in prune
+
+
+def test_rosters_are_read_only_when_a_speaker_is_keyed_by_name(tmp_path, monkeypatch):
+    """Reading the messages attributes name-keyed speakers to roster ids; an export that gives every
+    speaker an id (QQ) needs no roster for that, and reading them per group was a measurable cost."""
+    txt, csv = _write_wechat(tmp_path)
+    wx = tmp_path / "wx"
+    run("import", str(txt), "--roster", str(csv), "--store", str(wx), "--quiet")
+    qq = tmp_path / "qq"
+    qq_txt = tmp_path / "qq.txt"
+    qq_txt.write_text("消息对象:" + QQ_GROUP + "\n\n2024-01-02 09:00:00 老王(10001)\n你好\n\n", encoding="utf-8")
+    roster = tmp_path / "qq_roster.csv"
+    roster.write_text("QQ号,群名片\n10001,老王\n10002,潜水\n", encoding="utf-8")
+    run("import", str(qq_txt), "--roster", str(roster), "--store", str(qq), "--quiet")
+    reads = []
+    original = Store.rosters
+    monkeypatch.setattr(Store, "rosters", lambda self, groups=(): reads.append(1) or original(self, groups))
+    assert set(Store(qq).messages()["sender_id"].astype(str)) == {"10001"} and not reads
+    assert "wxid_hong" in set(Store(wx).messages()["sender_id"].astype(str)) and reads

@@ -36,3 +36,37 @@ def test_plain_table_aligns_wide_characters() -> None:
 
     # display columns, not code points: 读书会 is 3 characters but 6 columns wide
     assert cell_len(lines[1][: lines[1].index("1")]) == cell_len(lines[2][: lines[2].index("22")]) == 8
+
+
+def test_json_text_is_json_dumps_with_an_indent_whatever_the_values() -> None:
+    """The records layout is written by hand for speed (``render._dumps``): it must be byte for byte what
+    ``json.dumps(..., ensure_ascii=False, indent=2)`` gives, nested values and odd scalars included."""
+    import random
+
+    from qunkit.cli.render import _dumps
+
+    rnd = random.Random(7)
+    values = [None, True, False, 0, -5, 2**70, 1.5, -0.0, 1e300, float("nan"), float("inf"), "", "中文",
+              'a\nb"\\\u2028\x00\x1b', [], {}, [1, [2, {"x": None}]], {"k": [1, 2], "j": {}}, (1, 2)]
+    keys = ["a", "名字", 'q"', "", "\n"]
+    for _ in range(3000):
+        payload = [{rnd.choice(keys): rnd.choice(values) for _ in range(rnd.randint(0, 4))}
+                   for _ in range(rnd.randint(0, 4))]
+        assert _dumps(payload) == json.dumps(payload, ensure_ascii=False, indent=2), payload
+    for other in [{}, {"a": 1}, [1, 2], [{"a": 1}, 3], "x", [{1: 2}], []]:     # not a list of records
+        assert _dumps(other) == json.dumps(other, ensure_ascii=False, indent=2)
+
+
+def test_timestamp_columns_render_as_each_timestamp_would() -> None:
+    """UTC columns are formatted in one numpy call; fractions of a second, NaT, other zones and naive
+    columns must come out as ``Timestamp.isoformat`` gives them cell by cell."""
+    from qunkit.cli.render import plain, records
+
+    utc = pd.Series(pd.to_datetime(["2024-01-01 00:00:00", "2024-01-01 00:00:00.5", None,
+                                    "1960-05-05 23:59:59.999", "2262-01-01"], format="ISO8601")).dt.tz_localize("UTC")
+    frame = pd.DataFrame({"ns": utc, "ms": utc.dt.as_unit("ms"), "s": utc.dt.floor("s").dt.as_unit("s"),
+                          "shanghai": utc.dt.tz_convert("Asia/Shanghai"), "naive": utc.dt.tz_localize(None),
+                          "n": [1, 2, 3, 4, 5]})
+    expected = [{c: plain(v) for c, v in zip(frame.columns, row, strict=True)} for row in frame.itertuples(index=False)]
+    assert records(frame) == expected
+    assert expected[1]["ms"] == "2024-01-01T00:00:00.500000+00:00" and expected[2]["ns"] is None

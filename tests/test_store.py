@@ -176,3 +176,21 @@ def test_recent_contacts_pseudo_chat_is_not_a_group(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     import_file(store, write(tmp_path / "a.txt", qq_export("最近联系人", msgs(1, 2))))
     assert store.groups()["chat_type"].tolist() == ["private"]
+
+
+def test_a_part_written_before_a_column_existed_reads_with_that_column_null(tmp_path: Path) -> None:
+    """Parts are read with ``ParquetFile`` for speed; one whose schema lacks a later column must still read
+    through the schema (the missing column null), as ``pq.read_table(schema=MESSAGES)`` reads it."""
+    import pyarrow.parquet as pq
+
+    store = Store(tmp_path / "s")
+    import_file(store, write(tmp_path / "a.txt", qq_export("读书会", msgs(1, 5))))
+    key = next(iter(store.metas()))
+    before = store.messages()
+    (part,) = store.parts(key)
+    old = pq.read_table(part).drop_columns(["sender_account_name"])
+    pq.write_table(old, part)
+    after = Store(tmp_path / "s").messages()
+    assert after["sender_account_name"].isna().all() and len(after) == 5
+    pd.testing.assert_frame_equal(after.drop(columns="sender_account_name"),
+                                  before.drop(columns="sender_account_name"))

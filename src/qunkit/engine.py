@@ -249,15 +249,16 @@ def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
     return GroupInput(first.key, first.meta, messages, members, as_of, store, features)
 
 
-def _newest(job: _Job) -> tuple[int, int]:
+def _newest(job: _Job, main: Store | None = None) -> tuple[int, int]:
     """(messages in scope, newest in-scope ts as ns or int64 min) of one group, before any as_of;
     -1 messages: the group could not be read.  For the default scope from the part footers' statistics
-    (``Store.footer_summary``), else in Arrow over the stored columns (``Store.message_table``: neither
-    attribution nor merges touch them): a store of thousands of groups pays this per group."""
+    (``Store.footer_summary``: with ``main``, the run's own store, whose ``metas`` has just read those
+    footers), else in Arrow over the stored columns (``Store.message_table``: neither attribution nor
+    merges touch them): a store of thousands of groups pays this per group."""
     s = job.scope
     store = _OneGroup(job.root, job.key, job.meta)
     if not (s.groups or s.until is not None or s.as_of is not None or s.since is not None):
-        got = store.footer_summary(job.key)     # the default scope: the part footers say it, no rows read
+        got = (main or store).footer_summary(job.key)   # the default scope: the part footers say it, no rows read
         if got is not None:
             rows, newest, chat_type = got
             if chat_type == "private" and not s.include_private:
@@ -338,7 +339,7 @@ def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[s
                 cached: _Cached | None = None) -> tuple[pd.Timestamp | None, dict[str, int]]:
     """The run's as_of (None: nothing in scope) and each group's in-scope message count."""
     jobs = [_Job(str(store.root), k, metas[k], scope, (), _newest) for k in keys]
-    found = _cached_map(jobs, cached, lambda todo: _threads(todo, workers), keep=lambda r: r[0] >= 0)
+    found = _cached_map(jobs, cached, lambda todo: _threads(todo, workers, store), keep=lambda r: r[0] >= 0)
     sizes = {k: n for k, (n, _) in zip(keys, found, strict=True)}
     if scope.as_of is not None:
         return scope.as_of, sizes
@@ -357,7 +358,9 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     if engine.kind not in ENGINES:
         raise UsageProblem(f"engine must be one of {', '.join(ENGINES)}, not {engine.kind!r}")
     metas = store.metas()
-    keys = list(dict.fromkeys(store.keys_for(scope.groups)))   # a group named twice (name and id) once
+    # a group named twice (name and id) once; no group named: every group (``keys_for`` would list the
+    # metas again, re-reading every group's folder)
+    keys = list(dict.fromkeys(store.keys_for(scope.groups))) if scope.groups else list(metas)
     cached = _Cached.open(store, engine, metas, keys)
     as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers(), cached)
     if keys and all(sizes[k] < 0 for k in keys):
@@ -404,9 +407,9 @@ def _sized_map(jobs: list[_Job], sizes: dict[str, int], engine: Engine, progress
     return [r for results in done for r in results]
 
 
-def _threads(jobs: list[_Job], workers: int) -> list[Any]:
+def _threads(jobs: list[_Job], workers: int, main: Store) -> list[Any]:
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        return list(pool.map(_newest, jobs))
+        return list(pool.map(lambda job: _newest(job, main), jobs))
 
 
 @dataclass

@@ -33,7 +33,15 @@ import numpy as np
 import pandas as pd
 
 from .errors import BadInput
-from .members import NON_MEMBERS, _event_rows, alias_index, member_key, normalise_names, resolve_names
+from .members import (
+    NON_MEMBERS,
+    _event_rows,
+    alias_index,
+    distinct,
+    member_key,
+    normalise_names,
+    resolve_names,
+)
 
 SELF_IDS = {"self"}
 MIN_NAME_CHARS = 2
@@ -154,7 +162,7 @@ def _weak_ids(messages: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     that is not a QQ number (an e-mail login); and how many speakers there are.  Worked out on the
     distinct (sender, name) pairs."""
     cols = ["group_id", "sender_id", "sender_name", "platform"]
-    sp = messages.loc[_speaking(messages), cols].drop_duplicates().astype(str)
+    sp = distinct(messages.loc[_speaking(messages), cols]).astype(str)
     sp = sp[~sp["sender_id"].isin(SELF_IDS)]
     number = sp["sender_id"].str.fullmatch(r"\d{5,12}")  # a QQ number shown as its own name is an id
     weak = ((sp["sender_id"] == sp["sender_name"]) & ~number) | ((sp["platform"] == "qq") & ~number)

@@ -594,11 +594,9 @@ def _name_matches(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> p
     (the speaker's name is no roster id), first_s (the speaker's first message, ns) and first_r (the roster
     id's first message under its own id, ns; ``_NS_MAX``: none), so ``_apply_matches`` can judge any moment.
     """
-    need = {"group_id", "sender_id", "sender_name"}
-    if not rosters or not len(messages) or not need <= set(messages.columns):
+    if not rosters:
         return None
-    sid_v, name_v = _str_values(messages["sender_id"]), _str_values(messages["sender_name"])
-    by_name_v = (sid_v == name_v) & pd.notna(sid_v) & ~pd.Series(sid_v).isin(list(NON_MEMBERS)).to_numpy()
+    by_name_v = name_keyed(messages)
     if not by_name_v.any():
         return None
     sid = messages["sender_id"].astype(str)
@@ -626,6 +624,34 @@ def _name_matches(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame]) -> p
         if len(first_r) else np.full(len(hit), _NS_MAX, np.int64)
     hit.attrs["by_name"], hit.attrs["speaking_ids"] = by_name_v, speaking_ids
     return hit
+
+
+def distinct(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.drop_duplicates()`` (first rows, in order), found on one int64 per row built from each
+    column's codes: hashing several categorical columns row by row cost a quarter of a second per
+    million rows, on every read of the messages (the identity merges' distinct speakers)."""
+    codes, size = np.zeros(len(frame), np.int64), 1
+    for c in frame.columns:
+        col_codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
+        size *= max(len(uniques), 1)
+        if size >= 2**62:                 # would overflow: let pandas hash the rows
+            return frame.drop_duplicates()
+        codes = codes * len(uniques) + col_codes
+    return frame[~pd.Series(codes).duplicated().to_numpy()]
+
+
+def name_keyed(messages: pd.DataFrame) -> np.ndarray:
+    """Rows whose speaker the export keyed by display name (``sender_id == sender_name``, not a
+    non-member); all False without those columns.  Only such speakers can take a roster id, so a
+    reader skips the rosters when there are none (most exports give ids)."""
+    if not len(messages) or not {"group_id", "sender_id", "sender_name"} <= set(messages.columns):
+        return np.zeros(len(messages), bool)
+    sid_v = _str_values(messages["sender_id"])
+    out = sid_v == _str_values(messages["sender_name"])    # None == None: both missing, cleared below
+    rows = np.flatnonzero(out)
+    if len(rows):
+        out[rows] = [v is not None and v not in NON_MEMBERS for v in sid_v[rows].tolist()]
+    return out
 
 
 def _ambiguous(matches: pd.DataFrame | None, tn: int) -> list[tuple[str, str]]:

@@ -69,7 +69,7 @@ from filelock import FileLock, Timeout
 
 from .errors import StoreError, UsageProblem
 from .identity import merged_messages
-from .members import attribute_senders, derive_members, present_at
+from .members import attribute_senders, derive_members, name_keyed, present_at
 from .private import FILE_MODE, make_dirs, open_private, write_text
 from .schema import FACTS, MESSAGES, conform, fill_missing
 from .unchanged import ROSTER_SOURCE_FILE, roster_source_record
@@ -139,6 +139,17 @@ def _writing(method: Callable) -> Callable:
     return wrapper
 
 
+def read_parquet(path: Path, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
+    """One Parquet file of the store as a table (``columns``: only those).  ``pq.ParquetFile`` rather
+    than ``pq.read_table``, whose dataset layer cost 3x the CPU on a group's small files (a run reads a
+    few per group, for thousands of groups); a file whose schema is not ``schema`` (a part written before
+    a column was added) goes through ``read_table``, which fills the missing columns with nulls."""
+    with pq.ParquetFile(path) as pf:
+        if schema is None or pf.schema_arrow.equals(schema):
+            return pf.read(columns=columns)
+    return pq.read_table(path, columns=columns, schema=schema)
+
+
 def group_key(platform: str, group_id: str) -> str:
     """The folder name of a group: a hash, so no group name or id can ever name a path."""
     return hashlib.sha256(f"{platform}\0{group_id}".encode()).hexdigest()[:16]
@@ -153,7 +164,7 @@ class Store:
         self.messages_dir = self.root / "messages"
         self._damaged: dict[str, str] = {}
         self._warned: set[str] = set()
-        self._footers: dict[Path, tuple[int, int]] = {}
+        self._footers: dict[Path, tuple[tuple[int, int], pq.FileMetaData]] = {}   # part -> (size, mtime), footer
         self._opened = False
 
     # -- layout --------------------------------------------------------------------------------
@@ -319,7 +330,7 @@ class Store:
         keys = [np.zeros(0, np.uint64)]
         for p in self._parts(key):
             try:
-                keys.append(pq.read_table(p, columns=["msg_key"])["msg_key"].to_numpy())
+                keys.append(read_parquet(p, columns=["msg_key"])["msg_key"].to_numpy())
             except (OSError, pa.ArrowException) as exc:
                 if not repair:
                     raise StoreError(f"{p}: unreadable part ({_reason(exc)}); re-import the file that wrote "
@@ -454,7 +465,7 @@ class Store:
         for key in keys:
             path = self.table_dir(table, key) / f"{table}.parquet"
             if path.exists():
-                t = pq.read_table(path, columns=columns)
+                t = read_parquet(path, columns=columns)
                 tables.append(t.append_column(PARTITION, pa.array([key] * t.num_rows, pa.string())))
         if not tables:
             return None
@@ -505,7 +516,7 @@ class Store:
 
     def row_count(self, key: str) -> int:
         """Messages stored for group ``key`` (from the part footers: no rows are read)."""
-        return sum(pq.read_metadata(p).num_rows for p in self._parts(key))
+        return sum(self._metadata(p).num_rows for p in self._parts(key))
 
     def footer_summary(self, key: str) -> tuple[int, int, str] | None:
         """(rows, newest ``ts`` as epoch ns, the one ``chat_type`` of every row) of group ``key`` from its
@@ -513,7 +524,7 @@ class Store:
         rows, newest, kinds = 0, None, set()
         try:
             for p in self._parts(key):
-                md = pq.read_metadata(p)
+                md = self._metadata(p)
                 names = [md.schema.column(i).path for i in range(md.num_columns)]
                 ts_i, ct_i = names.index("ts"), names.index("chat_type")
                 for r in range(md.num_row_groups):
@@ -649,14 +660,21 @@ class Store:
         """Groups this Store object skipped because a part could not be read: key -> what happened."""
         return dict(self._damaged)
 
+    def _metadata(self, part: Path) -> pq.FileMetaData:
+        """A part's footer, read once per Store object while the file keeps its size and mtime (``metas``
+        checks every footer; the run's first pass and the staleness checks read them again)."""
+        st = part.stat()
+        sig = (st.st_size, st.st_mtime_ns)
+        got = self._footers.get(part)
+        if got is None or got[0] != sig:
+            got = (sig, pq.read_metadata(part))
+            self._footers[part] = got
+        return got[1]
+
     def _footers_ok(self, key: str) -> bool:
         for p in self._parts(key):
             try:
-                st = p.stat()
-                sig = (st.st_size, st.st_mtime_ns)
-                if self._footers.get(p) != sig:
-                    pq.read_metadata(p)
-                    self._footers[p] = sig
+                self._metadata(p)
             except FileNotFoundError:
                 continue
             except (OSError, pa.ArrowException) as exc:
@@ -682,7 +700,7 @@ class Store:
             if not files:
                 return None
             try:
-                tables = [pq.read_table(p, columns=columns, schema=MESSAGES) for p in files]
+                tables = [read_parquet(p, columns=columns, schema=MESSAGES) for p in files]
             except FileNotFoundError:
                 continue
             return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
@@ -716,7 +734,10 @@ class Store:
             return table.to_pandas()
         # name-keyed speakers (an export without ids) under their roster id: members.py's rule; then one
         # id per person where the export itself shows two (identity.py's rule, merges kept in attrs)
-        out, found = merged_messages(attribute_senders(table.to_pandas(), self.rosters(groups)))
+        out = table.to_pandas()
+        if name_keyed(out).any():     # the rosters are read only when a speaker can take a roster id
+            out = attribute_senders(out, self.rosters(groups))
+        out, found = merged_messages(out)
         if len(found):
             out.attrs["merges"] = [tuple(r) for r in found.itertuples(index=False)]
         return out
@@ -747,7 +768,7 @@ class Store:
         for key in self.keys_for(groups):
             path = self.groups_dir / key / "roster.parquet"
             if path.exists():      # pyarrow directly: pd.read_parquet's layers cost ~1 ms a file, per group
-                out[metas[key]["group_id"]] = pq.read_table(path).to_pandas()
+                out[metas[key]["group_id"]] = read_parquet(path).to_pandas()
         return out
 
     def members(self, groups: Iterable[str] = (), messages: pd.DataFrame | None = None) -> pd.DataFrame:
