@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -19,7 +20,7 @@ from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
 from qunkit.commands.loading import load_scope
 from qunkit.identity import apply_merges, find_merges, name_history, read_merge_file
-from qunkit.members import derive_members
+from qunkit.members import derive_members, distinct
 from qunkit.schema import MESSAGES
 from qunkit.store import COMPACT_AFTER_PARTS, Store
 
@@ -320,10 +321,6 @@ def test_chatlab_export_keeps_card_and_account_apart(tmp_path: Path) -> None:
 def test_distinct_rows_are_drop_duplicates() -> None:
     """``members.distinct`` (rows told apart by their columns' codes) keeps the rows ``drop_duplicates``
     keeps, in order, with categoricals, missing values and mixed dtypes."""
-    import numpy as np
-
-    from qunkit.members import distinct
-
     rng = np.random.default_rng(0)
     for _ in range(200):
         n = int(rng.integers(0, 60))

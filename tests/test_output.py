@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 
 import numpy as np
 import pandas as pd
 from rich.cells import cell_len
 
-from qunkit.cli.render import to_csv, to_json, to_text_table
+from qunkit.cli.render import _dumps, plain, records, to_csv, to_json, to_text_table
 
 
 def test_csv_neutralises_formulas_but_not_numbers() -> None:
@@ -41,10 +42,6 @@ def test_plain_table_aligns_wide_characters() -> None:
 def test_json_text_is_json_dumps_with_an_indent_whatever_the_values() -> None:
     """The records layout is written by hand for speed (``render._dumps``): it must be byte for byte what
     ``json.dumps(..., ensure_ascii=False, indent=2)`` gives, nested values and odd scalars included."""
-    import random
-
-    from qunkit.cli.render import _dumps
-
     rnd = random.Random(7)
     values = [None, True, False, 0, -5, 2**70, 1.5, -0.0, 1e300, float("nan"), float("inf"), "", "中文",
               'a\nb"\\\u2028\x00\x1b', [], {}, [1, [2, {"x": None}]], {"k": [1, 2], "j": {}}, (1, 2)]
@@ -60,8 +57,6 @@ def test_json_text_is_json_dumps_with_an_indent_whatever_the_values() -> None:
 def test_timestamp_columns_render_as_each_timestamp_would() -> None:
     """UTC columns are formatted in one numpy call; fractions of a second, NaT, other zones and naive
     columns must come out as ``Timestamp.isoformat`` gives them cell by cell."""
-    from qunkit.cli.render import plain, records
-
     utc = pd.Series(pd.to_datetime(["2024-01-01 00:00:00", "2024-01-01 00:00:00.5", None,
                                     "1960-05-05 23:59:59.999", "2262-01-01"], format="ISO8601")).dt.tz_localize("UTC")
     frame = pd.DataFrame({"ns": utc, "ms": utc.dt.as_unit("ms"), "s": utc.dt.floor("s").dt.as_unit("s"),

@@ -6,6 +6,7 @@ import multiprocessing as mp
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from qunkit.errors import BadInput, UsageProblem
@@ -181,8 +182,6 @@ def test_recent_contacts_pseudo_chat_is_not_a_group(tmp_path: Path) -> None:
 def test_a_part_written_before_a_column_existed_reads_with_that_column_null(tmp_path: Path) -> None:
     """Parts are read with ``ParquetFile`` for speed; one whose schema lacks a later column must still read
     through the schema (the missing column null), as ``pq.read_table(schema=MESSAGES)`` reads it."""
-    import pyarrow.parquet as pq
-
     store = Store(tmp_path / "s")
     import_file(store, write(tmp_path / "a.txt", qq_export("读书会", msgs(1, 5))))
     key = next(iter(store.metas()))

@@ -23,7 +23,7 @@ from qunkit.analysis.grouptype import topic_flags
 from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
 from qunkit.derived import staleness, stored_features
-from qunkit.engine import ANALYSIS_COLUMNS
+from qunkit.engine import ANALYSIS_COLUMNS, HEAVY_COLUMNS
 from qunkit.generate import generate_group, write_qq_txt
 from qunkit.members import conform_members, conform_table
 from qunkit.store import Store
@@ -191,3 +191,40 @@ def test_stored_members_are_conformed_from_arrow_as_conform_members_does(stores:
     odd = odd.set_column(odd.schema.get_field_index("names"), "names", names)
     pd.testing.assert_frame_equal(conform_table(odd), conform_members(odd.to_pandas()), check_exact=True)
     assert conform_table(odd)["names"].tolist()[0] == ["甲", "None"]
+
+
+def _columns_read(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The column sets of every read of message rows (``Store.message_table``, under ``Store.messages``)."""
+    reads: list[set[str]] = []
+    real = Store.message_table
+
+    def spy(self, groups=(), columns=None):
+        reads.append(set(columns or ANALYSIS_COLUMNS))
+        return real(self, groups, columns)
+    monkeypatch.setattr(Store, "message_table", spy)
+    return reads
+
+
+@pytest.mark.parametrize(("command", "still_read"), [(("risk",), set()), (("roles",), set()),
+                                                     (("prune", "--days", "90"), {"text"})], ids=["risk", "roles", "prune"])
+def test_with_stored_features_the_heavy_columns_are_not_read(stores: tuple[Path, Path], command: tuple,
+                                                             still_read: set, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task that declares what it needs besides the features (``reads_features(needs=...)``) reads no
+    other text column where the stored features serve it; the output stays byte-identical (test above)."""
+    _, facts = stores
+    reads = _columns_read(monkeypatch)
+    output(facts, *command)
+    row_reads = [r for r in reads if "sender_id" in r]      # not the first pass's ts/chat_type reads
+    assert row_reads and all(r & set(HEAVY_COLUMNS) == still_read for r in row_reads)
+
+
+def test_when_the_features_cannot_serve_the_heavy_columns_are_read_again(stores: tuple[Path, Path],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables that do not cover the messages (here: made unreadable) send the task back to the whole read."""
+    plain, facts = stores
+    want = output(plain, "risk")
+    monkeypatch.setattr("qunkit.analysis.stored_features._readable", lambda _table: False)
+    reads = _columns_read(monkeypatch)
+    assert output(facts, "risk") == want
+    row_reads = [r for r in reads if "sender_id" in r]
+    assert any(not r & set(HEAVY_COLUMNS) for r in row_reads) and any(set(HEAVY_COLUMNS) <= r for r in row_reads)

@@ -75,6 +75,9 @@ from .vocabulary import ENGINES
 # columns no analysis reads (import bookkeeping): never loaded by a run
 _UNUSED = {"msg_key", "source_file", "source_format"}
 ANALYSIS_COLUMNS: tuple[str, ...] = tuple(c for c in MESSAGES.names if c not in _UNUSED)
+# what stored features make unnecessary to read: neither the scope, the roster attribution, the identity
+# merges nor ``stored_features.assemble`` looks at them (``reads_features(needs=...)``)
+HEAVY_COLUMNS = ("text", "mentions", "reply_to", "msg_id")
 # below this many messages in scope a process pool costs more (start-up, pickling) than it saves
 POOL_MIN_ROWS = 200_000
 POOL_MIN_GROUPS = 32      # the same for a map without sizes (``map_groups``)
@@ -119,11 +122,19 @@ def reads_text_flags(task: Callable[..., Any]) -> Callable[..., Any]:
     return task
 
 
-def reads_features(task: Callable[..., Any]) -> Callable[..., Any]:
+def reads_features(task: Callable[..., Any] | None = None, *, needs: Iterable[str] | None = None) -> Any:
     """Mark a per-group task that computes ``text_features`` of its messages at ``as_of`` with the built-in
-    lexicon only through ``GroupInput.features`` when set (module docstring); implies ``reads_text_flags``."""
-    task.reads_features = True   # type: ignore[attr-defined]
-    return reads_text_flags(task)
+    lexicon only through ``GroupInput.features`` when set (module docstring); implies ``reads_text_flags``.
+
+    ``needs``: which of the ``HEAVY_COLUMNS`` the task still reads from its messages when the features are
+    set; given, the others are then not read at all (the texts are most of a read's cost).  A task that
+    reads a column it did not declare fails on it (a KeyError), never computes on a missing column."""
+    def mark(t: Callable[..., Any]) -> Callable[..., Any]:
+        t.reads_features = True   # type: ignore[attr-defined]
+        if needs is not None:
+            t.feature_needs = tuple(needs)   # type: ignore[attr-defined]
+        return reads_text_flags(t)
+    return mark(task) if task is not None else mark
 
 
 def split_frame(frame: pd.DataFrame, group_ids: list[str]) -> dict[str, pd.DataFrame]:
@@ -212,14 +223,20 @@ class Run:
     digest: str | None = None     # names the results exactly (from the cache entries; None: uncached)
 
 
-def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
+def _load(store: Store, jobs: Sequence[_Job], narrow: bool = True) -> GroupInput | None:
     """The task input of ``jobs`` (one group's, or a batch's: same task, scope and options): their messages
     in scope and members, and, from fresh derived tables, what need not be computed again -- the members
     and the features when the scope kept every message and merges no ids, else the stored text flags
-    (module docstring).  None when no message is in scope or none could be read (a warning named the
-    unreadable part; the other groups go on)."""
+    (module docstring).  A task that declares what it ``needs`` besides the features reads, where features
+    are expected, only that; if they then cannot be used, everything is read again (``narrow=False``).
+    None when no message is in scope or none could be read (a warning named the unreadable part; the
+    other groups go on)."""
     first, keys = jobs[0], [j.key for j in jobs]
-    columns = list(first.columns)
+    fresh = derived.fresh(store, keys)
+    wants_features = first.flags and getattr(first.task, "reads_features", False)
+    needs = getattr(first.task, "feature_needs", None)
+    narrowed = narrow and wants_features and fresh and needs is not None and not first.scope.merges
+    columns = [c for c in first.columns if not narrowed or c not in HEAVY_COLUMNS or c in needs]
     cols = list(dict.fromkeys([*columns, "msg_key"])) if first.flags else columns
     try:
         messages = store.messages(keys, columns=cols)
@@ -230,11 +247,13 @@ def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
     if not len(messages):
         return None
     complete = len(messages) == read and not first.scope.merges
-    fresh = derived.fresh(store, keys)
     features = None
-    if first.flags and fresh and complete and getattr(first.task, "reads_features", False):
+    if wants_features and fresh and complete:
         features = derived.stored_features(store, keys, {j.key: str(j.meta.get("group_id", j.key)) for j in jobs},
                                            messages, as_of)
+    members = derived.stored_members(store, keys) if fresh and complete else None
+    if narrowed and (features is None or members is None):
+        return _load(store, jobs, narrow=False)
     if first.flags and fresh and features is None:
         from .analysis.text_features import STORED_FLAGS  # noqa: PLC0415 (the task's module loads it anyway)
 
@@ -243,7 +262,6 @@ def _load(store: Store, jobs: Sequence[_Job]) -> GroupInput | None:
             messages = messages.assign(**{c: stored[c] for c in STORED_FLAGS})
     if first.flags and "msg_key" not in columns:
         messages = messages.drop(columns="msg_key")
-    members = derived.stored_members(store, keys) if fresh and complete else None
     if members is None:
         members = store.members(keys, messages=messages)
     return GroupInput(first.key, first.meta, messages, members, as_of, store, features)

@@ -466,7 +466,7 @@ class Store:
             path = self.table_dir(table, key) / f"{table}.parquet"
             if path.exists():
                 t = read_parquet(path, columns=columns)
-                tables.append(t.append_column(PARTITION, pa.array([key] * t.num_rows, pa.string())))
+                tables.append(t.append_column(PARTITION, pa.repeat(pa.scalar(key, pa.string()), t.num_rows)))
         if not tables:
             return None
         return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]

@@ -49,8 +49,9 @@ def _speech(messages: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFr
 
     Grouped on the categorical columns as they come; only the per-member result is cast to str.
     """
-    m = messages[messages["ts"] <= as_of]
-    m = m[~m["kind"].isin(("system", "recall")) & (m["sender_id"] != "system")].reset_index(drop=True)
+    m = messages[["group_id", "sender_id", "sender_name", "ts", "kind"]]   # not every column: the texts are big
+    m = m[((m["ts"] <= as_of) & ~m["kind"].isin(("system", "recall")) & (m["sender_id"] != "system")).to_numpy()]
+    m = m.reset_index(drop=True)
     frame = pd.DataFrame({"group_id": m["group_id"], "member_id": m["sender_id"], "ts": m["ts"],
                           "in_window": m["ts"] > as_of - days * DAY})
     g = frame.groupby(["group_id", "member_id"], sort=False, observed=True)
@@ -112,7 +113,8 @@ def prune_candidates(
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
     if str(messages["ts"].dt.tz) != "UTC":  # frames built outside the store (local time)
         messages = messages.assign(ts=messages["ts"].dt.tz_convert("UTC"))
-    m_in = messages[messages["ts"] <= as_of]
+    in_time = (messages["ts"] <= as_of).to_numpy()
+    m_in = messages if in_time.all() else messages[in_time]   # the default as_of keeps every row: no copy
     groups = m_in[["group_id", "group_name"]].drop_duplicates("group_id", keep="last").astype(str)
     group_names = dict(zip(groups["group_id"], groups["group_name"], strict=True))
 

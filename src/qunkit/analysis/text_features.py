@@ -183,8 +183,13 @@ def kind_column(kc: np.ndarray, klabels: np.ndarray) -> pd.Categorical:
 
 
 def row_order(m: pd.DataFrame, gcode: np.ndarray, t_all: np.ndarray) -> np.ndarray:
-    """The features' row order of ``m``: by group code, time, then source line (stable)."""
+    """The features' row order of ``m``: by group code, time, then source line (stable).  Rows read from
+    the store usually come in that order already: one linear check then replaces the three-key sort
+    (a quarter of a second per million rows)."""
     line = m["source_line"].to_numpy() if "source_line" in m.columns else np.zeros(len(m), np.int64)
+    dg, dt = np.diff(gcode), np.diff(t_all)
+    if ((dg > 0) | ((dg == 0) & ((dt > 0) | ((dt == 0) & (np.diff(line) >= 0))))).all():
+        return np.arange(len(m))
     return np.lexsort((line, t_all, gcode))
 
 

@@ -161,7 +161,7 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
                   table=out.assign(score=score), table_columns=ROLE_TABLE)
 
 
-@reads_features
+@reads_features(needs=())
 @batched(split_frame)
 def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.DataFrame:
     """One group's member features (the per-group task behind ``roles``, ``prune`` and ``analyze``)."""
@@ -183,7 +183,7 @@ def _role_counts(roles: pd.DataFrame) -> str:
 
 # ---- risk -------------------------------------------------------------------------------------------
 
-@reads_features
+@reads_features(needs=())
 @batched(split_frame)
 def risk_group(g: GroupInput, lexicon: Path | None) -> pd.DataFrame:
     """One group's risk row with its group type beside it (the per-group task of ``risk``); the type is

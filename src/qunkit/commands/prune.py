@@ -52,7 +52,7 @@ def _split_prune(result: tuple[pd.DataFrame, dict, dict[str, str]], group_ids: l
                 {**attrs, "no_roster": [names[g]] if names.get(g) in no_roster else []}) for g in group_ids}
 
 
-@reads_features
+@reads_features(needs=("text",))      # the roll call's announcements and answers
 @batched(_split_prune)
 def prune_group(g: GroupInput, **options) -> tuple[pd.DataFrame, dict, dict[str, str]]:
     """The groups' candidates, the frame's attrs (no_roster, notes: attrs do not travel in a pickle) and
