@@ -134,7 +134,8 @@ def _machine(result: Result, fmt: str) -> str:
 
 
 def _view(result: Result) -> tuple[Any, Any]:
-    table = result.table if result.table is not None else result.rows
+    table = result.table() if callable(result.table) else result.table
+    table = table if table is not None else result.rows
     return table, result.table_columns or result.columns
 
 

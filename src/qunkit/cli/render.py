@@ -147,24 +147,61 @@ def to_csv(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = Non
 
 
 def to_json(data: DataFrame | Sequence[dict] | dict) -> str:
-    payload = plain(data) if isinstance(data, dict) else records(data)
+    if _is_frame(data) and data.columns.is_unique and all(type(c) is str for c in data.columns) and len(data.columns):
+        text = _frame_json(data)
+    else:
+        text = _dumps(plain(data) if isinstance(data, dict) else records(data))
     # json.dumps escapes C0 controls itself; DEL and C1 (0x9b is an 8-bit CSI) are escaped here, so the
     # text a script parses is exact and nothing in it acts on a terminal
-    text = _dumps(payload)
     # str.translate looks up every character (0.5 s for a 5 MB prune list); these characters are rare
     return _JSON_CONTROLS_RE.sub(lambda m: _JSON_CONTROLS[m.group()], text) if _JSON_CONTROLS_RE.search(text) else text
 
 
+# Both writers below give exactly ``json.dumps(records, ensure_ascii=False, indent=2)``: with an indent
+# json runs its pure-Python encoder (2.3 s for a 150,000-row prune list), so the records' layout is
+# written here and each value encoded by json's C string encoder, or by ``json.dumps`` itself for
+# anything but a plain scalar (its lines shifted to their depth).
+_string = json.encoder.encode_basestring       # C, the one json.dumps uses with ensure_ascii=False
+
+
+def _value(v: Any) -> str:
+    """One JSON value as ``json.dumps`` writes it at a record field's depth."""
+    t = type(v)
+    if t is str:
+        return _string(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or (t is float and math.isfinite(v)):
+        return repr(v)
+    return json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+
+
+def _frame_json(frame: DataFrame) -> str:
+    """A frame's records (``records``), written a column at a time (no dict per row)."""
+    if not len(frame):
+        return "[]"
+    fields = []
+    for i, c in enumerate(frame.columns):
+        name = "    " + _string(c) + ": "
+        values = _column(frame.iloc[:, i])
+        kinds = set(map(type, values))
+        if kinds <= {str, type(None)}:          # most columns: names, ids, reasons, dates
+            fields.append([name + ("null" if v is None else _string(v)) for v in values])
+        elif kinds <= {int, type(None)}:
+            fields.append([name + ("null" if v is None else repr(v)) for v in values])
+        else:
+            fields.append([name + _value(v) for v in values])
+    return "[\n" + ",\n".join("  {\n" + ",\n".join(row) + "\n  }" for row in zip(*fields, strict=True)) + "\n]"
+
+
 def _dumps(payload: Any) -> str:
-    """``json.dumps(payload, ensure_ascii=False, indent=2)``, the same text, faster for a list of records:
-    with an indent json runs its pure-Python encoder (2.3 s for a 150,000-row prune list), so here each
-    record's layout is written directly and each value encoded by json's C string encoder, or by
-    ``json.dumps`` itself for anything but a plain scalar (its lines shifted to their depth)."""
+    """``json.dumps(payload, ensure_ascii=False, indent=2)``, written directly for a list of records."""
     if not isinstance(payload, list) or not all(type(r) is dict and all(type(k) is str for k in r) for r in payload):
         return json.dumps(payload, ensure_ascii=False, indent=2)
     if not payload:
         return "[]"
-    string = json.encoder.encode_basestring       # C, the one json.dumps uses with ensure_ascii=False
     keys: dict[str, str] = {}
     out = []
     for r in payload:
@@ -175,18 +212,8 @@ def _dumps(payload: Any) -> str:
         for k, v in r.items():
             name = keys.get(k)
             if name is None:
-                name = keys[k] = "    " + string(k) + ": "
-            t = type(v)
-            if t is str:
-                fields.append(name + string(v))
-            elif v is None:
-                fields.append(name + "null")
-            elif t is bool:
-                fields.append(name + ("true" if v else "false"))
-            elif t is int or (t is float and math.isfinite(v)):
-                fields.append(name + repr(v))
-            else:
-                fields.append(name + json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n    "))
+                name = keys[k] = "    " + _string(k) + ": "
+            fields.append(name + _value(v))
         out.append("  {\n" + ",\n".join(fields) + "\n  }")
     return "[\n" + ",\n".join(out) + "\n]"
 

@@ -86,7 +86,8 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
              Note(NO_ROSTER, tuple(no_roster)),
              *dict.fromkeys(n for a in attrs for n in a.get("notes", [])),
              _summary(out) + "; qunkit removes no one: act on this list yourself"]
-    table = out.assign(last_spoke=local_text(out["last_spoke"], tz), joined=local_text(out["joined"], tz))
+    def table() -> pd.DataFrame:
+        return out.assign(last_spoke=local_text(out["last_spoke"], tz), joined=local_text(out["joined"], tz))
     return Result(rows=out, columns=COLUMNS, title=f"Prune candidates ({len(out)})", notes=notes, table=table,
                   exit_code=EXIT_THRESHOLD if fail_if_any and len(out) else 0)
 
@@ -94,7 +95,13 @@ def prune(store, scope: Scope, *, days: int = 90, grace_days: int = 14, min_mess
 def _summary(out: pd.DataFrame) -> str:
     if out.empty:
         return "no one to prune"
-    counts = out["reason"].str.split("; ").explode().value_counts()
+    # counted per distinct reason (a handful), not split row by row; ties keep first appearance, as
+    # ``str.split().explode().value_counts()`` orders them
+    labels: dict[str, int] = {}
+    for reason, n in out["reason"].value_counts(sort=False).items():
+        for label in reason.split("; "):
+            labels[label] = labels.get(label, 0) + int(n)
+    counts = pd.Series(labels, dtype="int64").sort_values(ascending=False, kind="stable")
     parts = ", ".join(f"{n} {r}" for r, n in counts.items())
     return f"{len(out)} member(s) in {out['group_name'].nunique()} group(s): {parts}"
 
