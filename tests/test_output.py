@@ -65,3 +65,23 @@ def test_timestamp_columns_render_as_each_timestamp_would() -> None:
     expected = [{c: plain(v) for c, v in zip(frame.columns, row, strict=True)} for row in frame.itertuples(index=False)]
     assert records(frame) == expected
     assert expected[1]["ms"] == "2024-01-01T00:00:00.500000+00:00" and expected[2]["ns"] is None
+
+
+def test_json_of_a_frame_is_json_dumps_of_its_records() -> None:
+    """A frame's JSON is written a column at a time (``render._frame_json``); whatever its columns hold it
+    must be the text of its records, as ``_dumps`` (= ``json.dumps`` above) writes them."""
+    rnd = random.Random(11)
+    columns = {
+        "s": lambda: rnd.choice(["", "读书会", 'a"\\\n', None]),
+        "i": lambda: rnd.choice([0, -3, 2**40]),
+        "f": lambda: rnd.choice([0.5, -0.0, float("nan"), 1e300]),
+        "b": lambda: rnd.choice([True, False]),
+        "o": lambda: rnd.choice([None, 1, "x", [1, "二"], {"k": None}, 2.5]),
+        "t": lambda: rnd.choice([pd.Timestamp("2024-05-01 08:00", tz="UTC"), pd.NaT]),
+    }
+    for _ in range(300):
+        names = rnd.sample(sorted(columns), rnd.randint(1, len(columns)))
+        frame = pd.DataFrame({c: [columns[c]() for _ in range(rnd.randint(0, 5))] for c in names[:1]})
+        for c in names[1:]:
+            frame[c] = [columns[c]() for _ in range(len(frame))]
+        assert to_json(frame) == _dumps(records(frame)), frame

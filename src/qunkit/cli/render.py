@@ -178,6 +178,13 @@ def _value(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
+def _layout(rows: list[Sequence[str]]) -> str:
+    """The ``indent=2`` text of a list of records, each given as its ``    "key": value`` lines."""
+    if not rows:
+        return "[]"
+    return "[\n" + ",\n".join("  {\n" + ",\n".join(r) + "\n  }" if r else "  {}" for r in rows) + "\n]"
+
+
 def _frame_json(frame: DataFrame) -> str:
     """A frame's records (``records``), written a column at a time (no dict per row)."""
     if not len(frame):
@@ -193,29 +200,24 @@ def _frame_json(frame: DataFrame) -> str:
             fields.append([name + ("null" if v is None else repr(v)) for v in values])
         else:
             fields.append([name + _value(v) for v in values])
-    return "[\n" + ",\n".join("  {\n" + ",\n".join(row) + "\n  }" for row in zip(*fields, strict=True)) + "\n]"
+    return _layout(list(zip(*fields, strict=True)))
 
 
 def _dumps(payload: Any) -> str:
     """``json.dumps(payload, ensure_ascii=False, indent=2)``, written directly for a list of records."""
     if not isinstance(payload, list) or not all(type(r) is dict and all(type(k) is str for k in r) for r in payload):
         return json.dumps(payload, ensure_ascii=False, indent=2)
-    if not payload:
-        return "[]"
     keys: dict[str, str] = {}
     out = []
     for r in payload:
-        if not r:
-            out.append("  {}")
-            continue
         fields = []
         for k, v in r.items():
             name = keys.get(k)
             if name is None:
                 name = keys[k] = "    " + _string(k) + ": "
             fields.append(name + _value(v))
-        out.append("  {\n" + ",\n".join(fields) + "\n  }")
-    return "[\n" + ",\n".join(out) + "\n]"
+        out.append(fields)
+    return _layout(out)
 
 
 def to_text_table(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
