@@ -56,12 +56,21 @@ def store(tmp_path_factory) -> Store:
     return st
 
 
-@pytest.fixture(params=[0, 1500, None], ids=["one group per task", "batches of ~3 groups", "default batches"])
+BATCHES = {"one group per task": 0, "batches of ~3 groups": 1500, "default batches": None}
+
+
+@pytest.fixture(params=list(BATCHES.values()), ids=list(BATCHES))
 def batch_rows(request, monkeypatch) -> int:
     """Every comparison with the per-group tasks unbatched, in small batches and in the default ones."""
     if request.param is not None:
         monkeypatch.setattr(engine_mod, "BATCH_ROWS", request.param)
     return engine_mod.BATCH_ROWS
+
+
+def batched(*names: str):
+    """Only these batch sizes: unbatched tasks cost ~0.4 s of fixed work per group, so the slow
+    combinations run where they add a case (each batch size once, each scope once), not as a cross product."""
+    return pytest.mark.parametrize("batch_rows", [BATCHES[n] for n in names], ids=list(names), indirect=True)
 
 
 SCOPES = {
@@ -87,9 +96,12 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
-@pytest.mark.parametrize("scope", list(SCOPES.values()), ids=list(SCOPES))
-@pytest.mark.usefixtures("batch_rows")
-def test_risk_roles_activity_match_all_at_once(store, scope) -> None:
+CASES = [("all", "one group per task"), ("all", "default batches")] + [(s, "batches of ~3 groups") for s in SCOPES]
+
+
+@pytest.mark.parametrize("scope,batch_rows", [(SCOPES[s], BATCHES[b]) for s, b in CASES],
+                         ids=[f"{b}-{s}" for s, b in CASES], indirect=["batch_rows"])
+def test_risk_roles_activity_match_all_at_once(store, scope, batch_rows) -> None:  # noqa: ARG001 (sets BATCH_ROWS)
     messages, members, as_of, F = _all_at_once(store, scope)
     risk = cmd.risk(store, scope, engine=SERIAL)
     _same(risk.rows, cmd.with_group_type(group_risk(messages, members, as_of, features=F), group_types(messages, F)))
@@ -101,9 +113,13 @@ def test_risk_roles_activity_match_all_at_once(store, scope) -> None:
     _same(act.rows[list(ref.columns)], ref)
 
 
-@pytest.mark.parametrize("scope", [SCOPES["all"], SCOPES["as-of mid-history"]], ids=["all", "as-of"])
-@pytest.mark.usefixtures("batch_rows")
-def test_prune_matches_all_at_once(store, scope) -> None:
+PRUNE_CASES = [("all", "one group per task"), ("all", "default batches"), ("all", "batches of ~3 groups"),
+               ("as-of mid-history", "batches of ~3 groups")]
+
+
+@pytest.mark.parametrize("scope,batch_rows", [(SCOPES[s], BATCHES[b]) for s, b in PRUNE_CASES],
+                         ids=[f"{b}-{s}" for s, b in PRUNE_CASES], indirect=["batch_rows"])
+def test_prune_matches_all_at_once(store, scope, batch_rows) -> None:  # noqa: ARG001 (sets BATCH_ROWS)
     messages, members, as_of, _ = _all_at_once(store, scope)
     ref = prune_candidates(messages, members, assign_roles(messages, members, as_of), as_of, 30, min_messages=5)
     got = prune(store, scope, days=30, min_messages=5, engine=SERIAL)
@@ -129,6 +145,7 @@ def test_analyze_matches_all_at_once(store) -> None:
     assert json.dumps(got, default=str, sort_keys=True) == json.dumps(ref, default=str, sort_keys=True)
 
 
+@batched("batches of ~3 groups", "default batches")
 @pytest.mark.usefixtures("batch_rows")
 def test_report_matches_all_at_once(store) -> None:
     """The report's page equals its task run once over every group's messages in one frame."""
@@ -141,6 +158,7 @@ def test_report_matches_all_at_once(store) -> None:
     assert len(facts) == len(store.metas()) and got == ref
 
 
+@batched("batches of ~3 groups", "default batches")
 @pytest.mark.usefixtures("batch_rows")
 def test_digest_matches_all_at_once(store) -> None:
     messages, members, as_of = load_scope(store, Scope())
