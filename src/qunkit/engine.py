@@ -331,7 +331,7 @@ def _one_batch(batch: _Batch) -> list[Any]:
         return [None] * len(jobs)
     # every job of a run has the same options (``run``'s keyword arguments)
     parts = split(first.task(g, **first.kwargs), ids)
-    present = set(g.messages["group_id"].astype(str).unique())
+    present = {str(x) for x in pd.unique(g.messages["group_id"])}    # not astype(str): a copy per row
     return [parts.get(i) if i in present else None for i in ids]
 
 
