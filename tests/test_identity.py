@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from golden_frames import run_parser
 
+import qunkit.identity as identity
 from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
 from qunkit.commands.loading import load_scope
@@ -327,3 +328,30 @@ def test_distinct_rows_are_drop_duplicates() -> None:
         frame = pd.DataFrame({"a": pd.Categorical(rng.choice(["x", "y", None], n)), "b": rng.choice(["p", "q"], n),
                               "c": rng.integers(0, 3, n), "d": pd.Series(rng.choice(["u", None], n), dtype="str")})
         pd.testing.assert_frame_equal(distinct(frame), frame.drop_duplicates())
+
+
+def test_the_all_numbers_shortcut_finds_what_the_full_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``identity._all_numbers`` (no merge possible when every sender id is a QQ number, decided on the
+    column's categories) never hides a merge: over random categorical frames of numbers, e-mail logins,
+    name-keyed speakers, system rows and missing ids, ``find_merges`` with the shortcut equals it without."""
+    rng = np.random.default_rng(1)
+    ts0 = pd.Timestamp("2024-01-01", tz="UTC")
+    pools = [["200001", "200002", "3000003"], ["200001", "a@x.com", "200002"], ["200001", "老王", "200002"],
+             ["200001", "system", "self"], ["200001", None, "200002"], ["1234", "200001"]]
+    shortcut = 0
+    for i in range(300):
+        pool = pools[i % len(pools)]
+        n = int(rng.integers(1, 30))
+        sid = rng.choice(np.array(pool, dtype=object), n)
+        name = np.where(rng.random(n) < 0.3, sid, rng.choice(["老王", "同名", "甲乙"], n))
+        m = pd.DataFrame({"platform": rng.choice(["qq", "wechat"]), "group_id": pd.Categorical(["g"] * n),
+                          "group_name": "g", "ts": ts0 + pd.to_timedelta(np.sort(rng.integers(0, 60, n)), unit="D"),
+                          "sender_id": pd.Categorical(sid), "sender_name": pd.Categorical(name.astype(object)),
+                          "kind": pd.Categorical(rng.choice(["text", "system"], n, p=[0.9, 0.1])), "text": "x"})
+        shortcut += identity._all_numbers(m)
+        fast = find_merges(m)
+        with monkeypatch.context() as mp:
+            mp.setattr(identity, "_all_numbers", lambda _m: False)
+            full = find_merges(m)
+        pd.testing.assert_frame_equal(fast.reset_index(drop=True), full.reset_index(drop=True))
+    assert 0 < shortcut < 300       # both paths ran
