@@ -61,16 +61,23 @@ BATCHES = {"one group per task": 0, "batches of ~3 groups": 1500, "default batch
 
 @pytest.fixture(params=list(BATCHES.values()), ids=list(BATCHES))
 def batch_rows(request, monkeypatch) -> int:
-    """Every comparison with the per-group tasks unbatched, in small batches and in the default ones."""
+    """A comparison with the per-group tasks unbatched, in small batches and in the default ones (all three
+    unless ``batched`` or ``scoped`` picks)."""
     if request.param is not None:
         monkeypatch.setattr(engine_mod, "BATCH_ROWS", request.param)
     return engine_mod.BATCH_ROWS
 
 
 def batched(*names: str):
-    """Only these batch sizes: unbatched tasks cost ~0.4 s of fixed work per group, so the slow
-    combinations run where they add a case (each batch size once, each scope once), not as a cross product."""
+    """Only these batch sizes: unbatched tasks cost ~0.4 s of fixed work per group, so the slow ones run
+    where they add a case, not for every command."""
     return pytest.mark.parametrize("batch_rows", [BATCHES[n] for n in names], ids=list(names), indirect=True)
+
+
+def scoped(*cases: tuple[str, str]):
+    """These (scope, batch size) pairs: each scope and each batch size at least once, not their cross product."""
+    return pytest.mark.parametrize("scope,batch_rows", [(SCOPES[s], BATCHES[b]) for s, b in cases],
+                                   ids=[f"{b}-{s}" for s, b in cases], indirect=["batch_rows"])
 
 
 SCOPES = {
@@ -96,11 +103,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
-CASES = [("all", "one group per task"), ("all", "default batches")] + [(s, "batches of ~3 groups") for s in SCOPES]
-
-
-@pytest.mark.parametrize("scope,batch_rows", [(SCOPES[s], BATCHES[b]) for s, b in CASES],
-                         ids=[f"{b}-{s}" for s, b in CASES], indirect=["batch_rows"])
+@scoped(("all", "one group per task"), ("all", "default batches"), *((s, "batches of ~3 groups") for s in SCOPES))
 def test_risk_roles_activity_match_all_at_once(store, scope, batch_rows) -> None:  # noqa: ARG001 (sets BATCH_ROWS)
     messages, members, as_of, F = _all_at_once(store, scope)
     risk = cmd.risk(store, scope, engine=SERIAL)
@@ -113,12 +116,8 @@ def test_risk_roles_activity_match_all_at_once(store, scope, batch_rows) -> None
     _same(act.rows[list(ref.columns)], ref)
 
 
-PRUNE_CASES = [("all", "one group per task"), ("all", "default batches"), ("all", "batches of ~3 groups"),
-               ("as-of mid-history", "batches of ~3 groups")]
-
-
-@pytest.mark.parametrize("scope,batch_rows", [(SCOPES[s], BATCHES[b]) for s, b in PRUNE_CASES],
-                         ids=[f"{b}-{s}" for s, b in PRUNE_CASES], indirect=["batch_rows"])
+@scoped(("all", "one group per task"), ("all", "default batches"), ("all", "batches of ~3 groups"),
+        ("as-of mid-history", "batches of ~3 groups"))
 def test_prune_matches_all_at_once(store, scope, batch_rows) -> None:  # noqa: ARG001 (sets BATCH_ROWS)
     messages, members, as_of, _ = _all_at_once(store, scope)
     ref = prune_candidates(messages, members, assign_roles(messages, members, as_of), as_of, 30, min_messages=5)
