@@ -78,9 +78,10 @@ def test_risk_at_equals_group_risk_at_each_moment(replay_store: Store) -> None:
     messages = replay_store.messages()
     rosters = replay_store.rosters(())
     as_of = messages["ts"].max()
-    times = [as_of - pd.Timedelta(weeks=k) for k in (6, 3, 1)]
+    # the last two after the newest message: the members and features of the newest, judged later
+    times = [as_of - pd.Timedelta(weeks=k) for k in (6, 3, 1)] + [as_of, as_of + pd.Timedelta(days=17)]
     past = risk_at(replay_store, (), messages, times)
-    assert len(past) == 3 * 3
+    assert len(past) == 5 * 3
     for t in times:
         cut = messages[messages["ts"] <= t]
         fresh = group_risk(cut, derive_members(cut, rosters), t)
@@ -89,6 +90,9 @@ def test_risk_at_equals_group_risk_at_each_moment(replay_store: Store) -> None:
             assert got.loc[r["group_id"], "score"] == r["score"]
             assert got.loc[r["group_id"], "level"] == r["level"]
     assert past["score"].nunique() > 1
+    later = past[past["as_of"] == times[-1]].set_index("group_id")["score"]
+    now = past[past["as_of"] == as_of].set_index("group_id")["score"]
+    assert (later > now.reindex(later.index)).any()   # seventeen silent days weigh
 
 
 def _renamed_and_name_keyed(messages: pd.DataFrame, rosters: dict[str, pd.DataFrame], mid: pd.Timestamp

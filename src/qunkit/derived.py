@@ -1,4 +1,4 @@
-"""Keeping a group's derived tables (facts, features, members, member_day, group_day) in step with its messages.
+"""Keeping a group's derived tables (facts, features, members, member_day, group_day, risk_weekly) in step with its messages.
 
 One owner for *when* they are recomputed: ingest calls ``refresh_stale`` for the groups an import
 touched (after their messages are committed, before imports.json), ``attach_roster`` for the group
@@ -10,7 +10,8 @@ first ``qunkit rebuild`` (or ``import --facts``), which records ``"derived": tru
 from then on every import keeps them fresh and doctor checks them.  A store that never asked pays
 nothing.  What analyses read of them: the members (``stored_members``), the group's features over all
 its messages (``stored_features``: a run whose scope keeps every message computes no features again)
-and otherwise the per-text flags (``stored_text_flags``), so that a run scans no text of a fresh group again.
+and otherwise the per-text flags (``stored_text_flags``), so that a run scans no text of a fresh group again;
+the report's risk trend reads the scores replayed at past week starts (``stored_weekly_risk``).
 
 A group's tables are stale unless ``groups/<key>/derived.json`` (written last, after the four
 tables) records exactly the current stamp: ``FACTS_VERSION``, the lexicon hash, the number of
@@ -30,7 +31,7 @@ import pyarrow as pa
 from .schema import MEMBERS
 from .store import Store, kill_point
 
-TABLES = ("facts", "features", "members", "member_day", "group_day")
+TABLES = ("facts", "features", "members", "member_day", "group_day", "risk_weekly")
 
 
 # facts and aggregates (jieba, DuckDB, the act lexicons: ~0.2 s and ~25 MB to load) are imported where
@@ -111,17 +112,32 @@ def stored_features(store: Store, keys: list[str], group_ids: dict[str, str], me
     return assemble(messages, tables, group_ids, as_of)
 
 
-def refresh(store: Store, key: str) -> int:
+def stored_weekly_risk(store: Store, keys: list[str]) -> pd.DataFrame | None:
+    """The ``risk_weekly`` rows (group_key, week_start, score, level) of the fresh groups ``keys``; only for a
+    task whose scope kept every message of its groups (what they were replayed from)."""
+    table = store.read_table("risk_weekly", keys, columns=["week_start", "score", "level"])
+    return None if table is None else table.to_pandas()
+
+
+def refresh(store: Store, key: str, replay: bool = True, reuse: bool = True) -> int:
     """Recompute group ``key``'s derived tables from its messages and roster (call with the lock held);
-    returns the number of messages.  Memory is bounded by the group, not the store."""
+    returns the number of messages.  Memory is bounded by the group, not the store.  The weekly risk
+    points of the previous tables are kept where they still hold and the others replayed
+    (``moments.weekly_risk``; ``replay=False``: left for ``fill_weekly``, which replays many groups at
+    once: ``qunkit rebuild``; ``reuse=False``: none kept, ``rebuild --force``)."""
     from .aggregates import aggregate  # noqa: PLC0415 (see above)
+    from .commands.moments import weekly_risk  # noqa: PLC0415
     from .facts import compute_derived  # noqa: PLC0415
 
     stamp = current_stamp(store, key)
+    before = store.derived_stamp(key) or {}
+    same = reuse and all(before.get(k) == stamp[k] for k in ("facts_version", "lexicon", "roster"))
+    old = store.read_table("risk_weekly", [key]) if same and store.has_table("risk_weekly", key) else None
     messages = store.messages([key])
     members = store.members([key], messages=messages)
-    facts, features = compute_derived(messages, members)
+    facts, features, prepared, ordered = compute_derived(messages, members)
     group_id = str(messages["group_id"].iloc[0]) if len(messages) else key
+    weekly = weekly_risk(store, ordered, prepared, {group_id: old}, replay=replay).get(group_id)
     member_day, group_day = aggregate(facts, group_id)
     store.write_table("facts", key, facts)
     if features is not None:
@@ -129,15 +145,23 @@ def refresh(store: Store, key: str) -> int:
     store.write_table("members", key, pa.Table.from_pandas(members, schema=MEMBERS, preserve_index=False))
     store.write_table("member_day", key, member_day)
     store.write_table("group_day", key, group_day)
+    store.write_table("risk_weekly", key, weekly if weekly is not None else _empty_weekly())
     kill_point("derived_written")
     store.write_derived_stamp(key, stamp)
     return len(messages)
 
 
-def refresh_group(store: Store, key: str, meta: dict) -> int:  # noqa: ARG001 (the task signature)
+def _empty_weekly() -> pa.Table:
+    from .commands.moments import WEEKLY  # noqa: PLC0415
+
+    return WEEKLY.empty_table()
+
+
+def refresh_group(store: Store, key: str, meta: dict, replay: bool = True,  # noqa: ARG001 (the task signature)
+                  reuse: bool = True) -> int:
     """``refresh`` as an ``engine.map_groups`` task (a worker of ``qunkit rebuild --jobs``): the caller
     holds the store lock; each worker writes only its own group's files."""
-    return refresh(store, key)
+    return refresh(store, key, replay=replay, reuse=reuse)
 
 
 def enabled(store: Store) -> bool:

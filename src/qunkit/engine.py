@@ -168,6 +168,9 @@ class GroupInput:
     as_of: pd.Timestamp
     store: Store | None = None    # the store as the task sees it: its own group(s) only (rosters, meta)
     features: Any = None          # the messages' ``Features`` at as_of from the store (``reads_features``), or None
+    derived: bool = False         # the groups' derived tables are fresh and were made from exactly these
+    #                               messages (the scope kept every one, merged no ids): ``qunkit.derived``'s
+    #                               ``stored_*`` readers hold for them
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ def _load(store: Store, jobs: Sequence[_Job], narrow: bool = True) -> GroupInput
         messages = messages.drop(columns="msg_key")
     if members is None:
         members = store.members(keys, messages=messages)
-    return GroupInput(first.key, first.meta, messages, members, as_of, store, features)
+    return GroupInput(first.key, first.meta, messages, members, as_of, store, features, derived=fresh and complete)
 
 
 def _newest(job: _Job, main: Store | None = None) -> tuple[int, int]:

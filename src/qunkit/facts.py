@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,12 +40,13 @@ from .analysis import stored_features
 from .analysis.acts import message_acts, resolve_rules
 from .analysis.grouptype import topic_flags
 from .analysis.replies import reply_links
-from .analysis.text_features import prepare_features
+from .analysis.text_features import PreparedFeatures, prepare_features
 from .members import alias_index, resolve_names
 from .schema import FACTS, TS
 
-FACTS_VERSION = 4   # 2: text_flags, n_contact, n_commercial; 3: a quick answer is at most 5 characters (replies.short_answer);
-#                     4: the ``features`` table (``analysis.stored_features``) and stable tie-breaks in the reply features
+FACTS_VERSION = 5   # 2: text_flags, n_contact, n_commercial; 3: a quick answer is at most 5 characters (replies.short_answer);
+#                     4: the ``features`` table (``analysis.stored_features``) and stable tie-breaks in the reply features;
+#                     5: the ``risk_weekly`` table (``commands.moments.weekly_risk``)
 LEXICON_FILES = ("data/lexicon.json", "data/acts.json")
 SYSTEM_KINDS = ("system", "recall")
 
@@ -59,29 +61,38 @@ def lexicon_hash() -> str:
     return h.hexdigest()[:16]
 
 
+class Derived(NamedTuple):
+    """What one pass over a group's messages gives (``compute_derived``)."""
+
+    facts: pa.Table
+    features: pa.Table | None          # ``analysis.stored_features``' table; None without messages
+    prepared: PreparedFeatures | None  # the features prepared over ``messages`` up to the newest one
+    messages: pd.DataFrame             # the messages in time order, the frame ``prepared`` numbers
+
+
 def compute_facts(messages: pd.DataFrame, members: pd.DataFrame) -> pa.Table:
     """Facts of one group's messages (schema ``FACTS``, one row per message, in time order).
 
     ``members``: the group's ``schema.MEMBERS`` rows (``members.derive_members``), used to resolve
     mentions and event targets to member ids."""
-    return compute_derived(messages, members)[0]
+    return compute_derived(messages, members).facts
 
 
-def compute_derived(messages: pd.DataFrame, members: pd.DataFrame) -> tuple[pa.Table, pa.Table | None]:
-    """(facts, features) of one group's messages: ``compute_facts``' table and the group's features over
-    all its messages as ``analysis.stored_features`` stores them (None without messages), from one
-    pass over the texts."""
+def compute_derived(messages: pd.DataFrame, members: pd.DataFrame) -> Derived:
+    """The facts of one group's messages (``compute_facts``' table), the group's features over all its
+    messages as ``analysis.stored_features`` stores them, and the prepared features they came from (what
+    the risk replays of ``commands.moments.weekly_risk`` start from): one pass over the texts."""
     if messages["group_id"].nunique() > 1:
         raise ValueError("compute_facts takes the messages of one group")
     m = messages.sort_values(["ts", "source_line"], kind="stable").reset_index(drop=True)
     n = len(m)
     if not n:
-        return FACTS.empty_table(), None
+        return Derived(FACTS.empty_table(), None, None, m)
     gid = m["group_id"].astype(str).to_numpy(dtype=object)
     aliases = _aliases(members)
     is_sys = _system_mask(m)
     acts = message_acts(m)
-    flood, dup, text_bits, n_contact, n_commercial, features = _noise(m, is_sys, members)
+    flood, dup, text_bits, n_contact, n_commercial, features, prep = _noise(m, is_sys, members)
     links = reply_links(m)
     target = links["reply_to_row"].to_numpy()
     has = target >= 0
@@ -113,7 +124,7 @@ def compute_derived(messages: pd.DataFrame, members: pd.DataFrame) -> tuple[pa.T
         "n_contact": pa.array(n_contact, pa.int32()),
         "n_commercial": pa.array(n_commercial, pa.int32()),
     }, schema=FACTS)
-    return facts, features
+    return Derived(facts, features, prep, m)
 
 
 def _system_mask(m: pd.DataFrame) -> np.ndarray:
@@ -126,7 +137,7 @@ def _system_mask(m: pd.DataFrame) -> np.ndarray:
 
 def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple:
     """(flood, duplicate, text flags, n_contact, n_commercial) per message from ``text_features`` (one
-    scan of the texts), and the stored features table of those features: it sorts by (group, ts, line),
+    scan of the texts), the stored features table of those features and the prepared features: it sorts by (group, ts, line),
     which is ``m``'s order, and keeps the spoken rows, so its rows are ``m``'s non-system rows in order.
     System lines get no text flags (no analysis reads a system line's)."""
     prep = prepare_features(m, m["ts"].max())
@@ -144,7 +155,7 @@ def _noise(m: pd.DataFrame, is_sys: np.ndarray, members: pd.DataFrame) -> tuple:
     src = f["src"].to_numpy()
     features = stored_features.table(F, m["msg_key"].to_numpy(np.uint64)[src],
                                      topic_flags(m["text"].iloc[src], resolve_rules(None)))
-    return flood, dup, bits, n_contact, n_commercial, features
+    return flood, dup, bits, n_contact, n_commercial, features, prep
 
 
 def _aliases(members: pd.DataFrame) -> pd.DataFrame:

@@ -49,7 +49,8 @@ def digest_cmd(period, lexicon, engine, scope, tz, store_dir, quiet, fmt):
 @click.command("report")
 @click.argument("names", nargs=-1, metavar="[GROUP]...")
 @click.option("--trend-weeks", type=click.IntRange(0, 52), default=8, show_default=True,
-              help="Past week ends the risk score is replayed at (0: no trend).")
+              help="Past week starts (Mondays 00:00 in --tz) the risk score is shown at (0: no trend); "
+                   "a store that keeps derived tables has the last 8 stored, the others are replayed.")
 @click.option("--prune-days", type=click.IntRange(0), default=90, show_default=True,
               help="The silence the prune preview counts (as qunkit prune --days N).")
 @lexicon_option

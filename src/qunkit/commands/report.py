@@ -1,7 +1,8 @@
 """``qunkit report``: the facts of every group in scope, gathered from the analysis functions, as one HTML page.
 
-Nothing is re-derived here: activity (per day and week), overview, roles, risk (and risk replayed at past
-weeks' ends, ``moments.risk_at``, from the features prepared once for the base moment), the group type,
+Nothing is re-derived here: activity (per day and week), overview, roles, risk (and risk at the starts of
+past weeks, ``moments.week_starts``: read from the store's ``risk_weekly`` table where it holds, else
+replayed by ``moments.risk_at`` from the features prepared once for the base moment), the group type,
 split advice, reply links, prune candidates and keywords with topics each come from their own module; this
 file only selects and arranges their rows per group.  ``report.sections`` renders them.
 
@@ -25,16 +26,17 @@ from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
+from ..derived import stored_weekly_risk
 from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
 from ..localtime import DEFAULT_TZ
 from ..report.sections import heatmap_grid, render_report
 from .analyze import current_roles
-from .moments import moment, risk_at
+from .moments import STORED_WEEKS, moment, risk_at, week_starts
 from .result import Result
 
 REPLY_WINDOW = 2000     # messages per group the reply network is drawn from (the most recent)
 KEYWORD_BUDGET = 8_000   # texts jieba segments for the whole report (~1 s idle); shared evenly by groups, then months
-TREND_WEEKS = 8         # past week ends the risk score is replayed at
+TREND_WEEKS = STORED_WEEKS   # past week starts the risk score is shown at (the stored ones by default)
 PRUNE_DAYS = 90
 TOP_REPLIED = 5
 NETWORK_NODES = 16
@@ -46,7 +48,7 @@ def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAUL
     """One self-contained HTML page: groups ranked by risk, then a section per group (``html=False``:
     only the ranking rows, for json)."""
     groups, as_of = report_facts(store, scope, lexicon=lexicon, trend_weeks=trend_weeks, prune_days=prune_days,
-                                 hint=hint, engine=engine, progress=progress)
+                                 hint=hint, engine=engine, progress=progress, tz=tz)
     rows = [{"group_id": g["group_id"], "group_name": g["group_name"], "risk_score": g["risk"]["score"],
              "risk_level": g["risk"]["level"]} for g in groups]
     page = render_report(groups, as_of, tz, prune_days=prune_days) if html else None
@@ -55,15 +57,16 @@ def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAUL
 
 def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_weeks: int = TREND_WEEKS,
                  prune_days: int = PRUNE_DAYS, hint: str = "qunkit import FILE", engine: Engine | None = None,
-                 progress: Progress | None = None) -> tuple[list[dict], pd.Timestamp]:
-    """Per group (riskiest first) a dict of the facts the page shows, and the moment they are judged at.
+                 progress: Progress | None = None, tz: str = DEFAULT_TZ) -> tuple[list[dict], pd.Timestamp]:
+    """Per group (riskiest first) a dict of the facts the page shows, and the moment they are judged at
+    (the trend's weeks start on Mondays in ``tz``).
 
     Group by group through ``qunkit.engine`` (in parallel, small groups batched, unchanged groups from
     the result cache); the keyword sample (``KEYWORD_BUDGET`` texts) is shared evenly by the groups in
     scope, so a group's keywords depend on how many groups the report covers, not on which."""
     budget = KEYWORD_BUDGET // max(1, len(set(store.keys_for(scope.groups))))
     done = run(store, scope, report_group, engine=engine, progress=progress, hint=hint, lexicon=lexicon,
-               trend_weeks=trend_weeks, prune_days=prune_days, keyword_budget=budget)
+               trend_weeks=trend_weeks, prune_days=prune_days, keyword_budget=budget, tz=tz)
     facts = [f for part in done.results for f in part]
     facts.sort(key=lambda f: (-f["risk"]["score"], f["group_name"]))   # group_risk's ranking, stable
     return facts, done.as_of
@@ -72,7 +75,7 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
 @reads_text_flags
 @batched(split_records)
 def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_days: int,
-                 keyword_budget: int) -> list[dict]:
+                 keyword_budget: int, tz: str = DEFAULT_TZ) -> list[dict]:
     """The page's facts for the group(s) of one engine task, riskiest first."""
     messages, members, as_of = g.messages, g.members, g.as_of
     base = moment(g.store, (), messages, as_of, lexicon, members=members)
@@ -83,8 +86,7 @@ def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_da
     all_roles = base.roles(lexicon)
     roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
     risk = base.risk()
-    times = [as_of - pd.Timedelta(weeks=k) for k in range(trend_weeks, 0, -1)]
-    past = risk_at(g.store, (), messages, times, lexicon, prepared=base.prepared)
+    past = _past_risk(g, week_starts(as_of, trend_weeks, tz), lexicon, tz, base.prepared)
     links = _links(messages)
     prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
     content = _keywords(messages, keyword_budget)
@@ -112,6 +114,38 @@ def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_da
             "split": advice[advice["group_id"] == gid].to_dict("records"),
         })
     return out
+
+
+def _past_risk(g: GroupInput, times: list[pd.Timestamp], lexicon: Path | None, tz: str, prepared) -> pd.DataFrame:
+    """Risk (group_id, as_of, score, level) of every group of ``g`` at each of ``times``: the stored
+    ``risk_weekly`` points where they hold (fresh tables made from exactly these messages, the built-in
+    lexicon, weeks in ``DEFAULT_TZ``: the replays were made that way), the rest replayed (``risk_at``) for
+    the groups that miss any, over their messages only."""
+    messages = g.messages
+    have = pd.DataFrame({"group_id": [], "as_of": [], "score": [], "level": []})
+    if times and g.derived and lexicon is None and tz == DEFAULT_TZ:
+        metas = g.store.metas()
+        stored = stored_weekly_risk(g.store, list(metas))
+        if stored is not None:
+            stored = stored[stored["week_start"].isin(times)]
+            have = pd.DataFrame({"group_id": [str(metas[k].get("group_id", k)) for k in stored["group_key"]],
+                                 "as_of": stored["week_start"].dt.as_unit("ns").to_numpy(),
+                                 "score": stored["score"].to_numpy(), "level": stored["level"].to_numpy()})
+            have["as_of"] = pd.to_datetime(have["as_of"], utc=True)
+    got = {(gid, pd.Timestamp(t)) for gid, t in zip(have["group_id"], have["as_of"], strict=True)}
+    gids = [str(x) for x in pd.unique(messages["group_id"])]
+    missing = {gid: [t for t in times if (gid, t) not in got] for gid in gids}
+    todo = sorted({t for ts in missing.values() for t in ts})
+    if not todo:
+        return have
+    short = [gid for gid, ts in missing.items() if ts]
+    sub = messages if len(short) == len(gids) else messages[messages["group_id"].astype(str).isin(short)]
+    replayed = risk_at(g.store, (), sub, todo, lexicon, prepared=prepared if sub is messages else None)
+    stored_too = np.array([(gid, pd.Timestamp(t)) in got
+                           for gid, t in zip(replayed["group_id"], replayed["as_of"], strict=True)], bool)
+    replayed = replayed[~stored_too] if len(replayed) else replayed
+    past = pd.concat([have, replayed], ignore_index=True) if len(have) else replayed
+    return past.sort_values("as_of", kind="stable")
 
 
 def _trend(past: pd.DataFrame, gid: str, now: dict, as_of: pd.Timestamp) -> list[tuple[pd.Timestamp, float]]:

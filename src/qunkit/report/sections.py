@@ -163,7 +163,7 @@ def _risk(g: dict, tz: str) -> Raw:
         out.append(facts([("group type", f"{_type_label(t)}{conf}{worth}"), ("evidence", t["reason"])]))
     t = g["risk_trend"]
     if len(t) > 1:
-        out.append(tag("h3", "Risk score at the end of past weeks (replayed --as-of)"))
+        out.append(tag("h3", "Risk score at the start of past weeks (Monday 00:00: what --as-of that date says)"))
         out.append(charts.trend([s for _, s in t], [local_text(a, tz, "%m-%d") for a, _ in t], label="risk trend"))
         out.append(table(["as of", "score"], [[local_text(a, tz), s] for a, s in t]))
     return section("Dead-group risk", *out, level=3)
