@@ -152,7 +152,7 @@ def test_report_matches_all_at_once(store) -> None:
     facts = report_group(GroupInput("all", {}, messages, members, as_of, store), lexicon=None, trend_weeks=2,
                          prune_days=30, keyword_budget=KEYWORD_BUDGET // len(store.metas()))
     facts.sort(key=lambda f: (-f["risk"]["score"], f["group_name"]))
-    ref = render_report(facts, as_of, "Asia/Shanghai", prune_days=30)
+    ref = render_report(facts, as_of, "Asia/Shanghai")
     got = report(store, Scope(), trend_weeks=2, prune_days=30, engine=SERIAL, tz="Asia/Shanghai").text
     assert len(facts) == len(store.metas()) and got == ref
 

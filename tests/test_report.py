@@ -114,15 +114,22 @@ def test_harness_sees_errors_and_requests(tmp_path: Path) -> None:
 
 
 class _Links(html.parser.HTMLParser):
-    """Anchor texts of the ranking table (``href="#gN"``), in order."""
+    """Anchor texts of the ranking table (``href="#g…"``), in order, and where they point."""
 
     def __init__(self) -> None:
         super().__init__()
         self.names: list[str] = []
+        self.targets: list[str] = []
+        self.ids: list[str] = []
         self._in = False
 
     def handle_starttag(self, tag, attrs):
-        self._in = tag == "a" and dict(attrs).get("href", "").startswith("#g")
+        a = dict(attrs)
+        self._in = tag == "a" and a.get("href", "").startswith("#g")
+        if self._in:
+            self.targets.append(a["href"][1:])
+        if tag == "section" and a.get("id"):
+            self.ids.append(a["id"])
 
     def handle_data(self, data):
         if self._in:
@@ -138,6 +145,7 @@ def test_report_ranks_like_risk_and_is_offline_markup(hostile_store: Path, tmp_p
     links = _Links()
     links.feed(page)
     assert links.names == [r["group_name"] for r in risk]
+    assert links.targets == links.ids and len(set(links.ids)) == len(risk)   # each link opens its group
     ranking = json.loads(run("report", "--store", str(hostile_store), "--format", "json", "--trend-weeks", "0", "-q"))
     assert [(r["group_name"], r["risk_score"]) for r in ranking] == [(r["group_name"], r["score"]) for r in risk]
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page

@@ -4,7 +4,8 @@ Nothing is re-derived here: activity (per day and week), overview, roles, risk (
 past weeks, ``moments.week_starts``: read from the store's ``risk_weekly`` table where it holds, else
 replayed by ``moments.risk_at`` from the features prepared once for the base moment), the group type,
 split advice, reply links, prune candidates and keywords with topics each come from their own module; this
-file only selects and arranges their rows per group.  ``report.sections`` renders them.
+file only selects and arranges their rows per group.  ``report.sections`` renders them: each group's
+section in the task that gathered its facts (in parallel), the ranking and the page in the caller.
 
 Bounded work for big stores: reply links are computed over each group's last ``REPLY_WINDOW`` messages
 and keywords on a sample per month (``analysis.keywords``); the page says so.
@@ -29,7 +30,7 @@ from ..analysis.split import split_advice
 from ..derived import stored_weekly_risk
 from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
 from ..localtime import DEFAULT_TZ
-from ..report.sections import heatmap_grid, render_report
+from ..report.sections import group_section, heatmap_grid, render_report
 from .analyze import current_roles
 from .moments import STORED_WEEKS, moment, risk_at, week_starts
 from .result import Result
@@ -51,7 +52,7 @@ def report(store, scope: Scope, *, lexicon: Path | None = None, tz: str = DEFAUL
                                  hint=hint, engine=engine, progress=progress, tz=tz)
     rows = [{"group_id": g["group_id"], "group_name": g["group_name"], "risk_score": g["risk"]["score"],
              "risk_level": g["risk"]["level"]} for g in groups]
-    page = render_report(groups, as_of, tz, prune_days=prune_days) if html else None
+    page = render_report(groups, as_of, tz) if html else None
     return Result(rows=rows, title="Report", text=page)
 
 
@@ -113,6 +114,7 @@ def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_da
             "group_type": types.get(gid),
             "split": advice[advice["group_id"] == gid].to_dict("records"),
         })
+        out[-1]["section"] = group_section(out[-1], tz, prune_days)
     return out
 
 

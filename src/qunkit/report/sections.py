@@ -6,6 +6,7 @@ the group's structure (ring or pyramid), prints the figure it rests on.
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -30,24 +31,31 @@ def _level(level: str) -> Raw:
     return tag("span", level, class_=f"lvl-{level}")
 
 
-def render_report(groups: list[dict], as_of: pd.Timestamp, tz: str, prune_days: int = 90) -> str:
-    """The whole page: the ranking (several groups), then one section per group."""
+def render_report(groups: list[dict], as_of: pd.Timestamp, tz: str) -> str:
+    """The whole page: the ranking (several groups), then each group's section (``group_section``, made
+    where the group's facts were: in the engine's workers, in parallel)."""
     names = [g["group_name"] for g in groups]
     title = f"qunkit report: {names[0]}" if len(groups) == 1 else f"qunkit report: {len(groups)} groups"
     body = []
     if len(groups) > 1:
         body.append(_ranking(groups))
-    body += [_group(i, g, tz, prune_days) for i, g in enumerate(groups)]
+    body += [Raw(g["section"]) for g in groups]
     body.append(tag("p", "Made by qunkit from exported chat logs; this file makes no network request.",
                     class_="mute"))
     return page(title, body, subtitle=f"judged as of {local_text(as_of, tz, '%Y-%m-%d %H:%M')} {tz}")
+
+
+def anchor(group_id: str) -> str:
+    """The id of a group's section: from its id, so a section can be made before the ranking is known,
+    and safe in an attribute whatever the id holds."""
+    return "g" + hashlib.sha256(str(group_id).encode()).hexdigest()[:12]
 
 
 def _ranking(groups: list[dict]) -> Raw:
     rows = []
     for i, g in enumerate(groups):
         o, r = g["overview"], g["risk"]
-        rows.append([i + 1, tag("a", g["group_name"], href=f"#g{i}"), r["score"], _level(r["level"]),
+        rows.append([i + 1, tag("a", g["group_name"], href=f"#{anchor(g['group_id'])}"), r["score"], _level(r["level"]),
                      _type_label(g.get("group_type")), (r["reasons"] or [""])[0], o.get("messages", 0),
                      o.get("members", 0), _pct(o.get("active_rate_monthly"))])
     return section("Groups by dead-group risk", table(
@@ -60,7 +68,8 @@ def _type_label(t: dict | None) -> str:
     return t["group_type"] + (f": {t['subtype']}" if t.get("subtype") else "")
 
 
-def _group(i: int, g: dict, tz: str, prune_days: int) -> Raw:
+def group_section(g: dict, tz: str, prune_days: int) -> Raw:
+    """One group's section of the page, from its facts (``commands.report.report_group``)."""
     o = g["overview"]
     head = facts([("platform", o.get("platform")),
                   ("period", f"{local_text(o.get('first'), tz)} → {local_text(o.get('last'), tz)} ({o.get('days')} days)"),
@@ -68,7 +77,7 @@ def _group(i: int, g: dict, tz: str, prune_days: int) -> Raw:
                   ("members", f"{o.get('members')} ({o.get('members_source')}); never spoke: {o.get('silent_members')}")])
     parts = [head, _activity(g), _roles(g), _risk(g, tz), _split(g), _conversation(g), _content(g),
              _prune(g, prune_days)]
-    return tag("section", join([tag("h2", g["group_name"]), *parts]), id=f"g{i}", class_="group")
+    return tag("section", join([tag("h2", g["group_name"]), *parts]), id=anchor(g["group_id"]), class_="group")
 
 
 # ---- activity ---------------------------------------------------------------------------------------
