@@ -6,6 +6,7 @@ again when an earlier message arrives; the report reads the stored points and gi
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import qunkit.commands.report as report_mod
 from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
 from qunkit.commands.moments import STORED_WEEKS, risk_at, week_starts
-from qunkit.commands.report import report, report_facts
+from qunkit.commands.report import report_facts
 from qunkit.engine import Engine
 from qunkit.generate import generate_group, write_qq_txt, write_roster_csv
 from qunkit.store import Store
@@ -84,26 +85,37 @@ def test_stored_points_are_the_replays_at_each_week_start(kept: Path) -> None:
     assert table["score"].nunique() > 1        # a dying group's score moves over eight weeks
 
 
-def test_the_report_reads_the_stored_points_and_gives_the_same_page(plain: Path, kept: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_report_reads_the_stored_points_and_judges_the_same(plain: Path, kept: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     one = Engine(jobs=1, cache=False)
-    page = report(Store(plain), Scope(), engine=one).text
+    before, _ = report_facts(Store(plain), Scope(), engine=one)
     calls = []
     monkeypatch.setattr(report_mod, "risk_at", lambda *a, **k: calls.append(a[3]) or risk_at(*a, **k))
-    facts, _ = report_facts(Store(kept), Scope(), engine=one)
-    assert report(Store(kept), Scope(), engine=one).text == page
+    after, _ = report_facts(Store(kept), Scope(), engine=one)
+    assert [(g["group_name"], g["risk"]["score"], g["risk_trend"]) for g in after] == \
+        [(g["group_name"], g["risk"]["score"], g["risk_trend"]) for g in before]
+    assert all(len(g["risk_trend"]) == STORED_WEEKS + 1 for g in after)
     # only the points after a group's newest message (the store's as-of is the other group's) are replayed
     last = {k: Store(kept).messages([k])["ts"].max() for k in Store(kept).metas()}
-    newest = max(last.values())
     assert all(t > min(last.values()) for ts in calls for t in ts)
-    if min(last.values()) == newest:
+    if min(last.values()) == max(last.values()):
         assert calls == []
-    for g in facts:
-        assert len(g["risk_trend"]) == STORED_WEEKS + 1
     # a lexicon of one's own, or weeks in another zone, replays every point
     calls.clear()
     report_facts(Store(kept), Scope(), engine=one, tz="UTC", trend_weeks=2)
     assert calls and all(len(ts) == 2 for ts in calls)
+
+
+def test_with_facts_the_reply_network_is_qunkit_replies_links(kept: Path) -> None:
+    """A store with facts draws the network from the stored links (made over all of a group's messages,
+    what ``qunkit replies`` lists), over each group's last ``REPLY_WINDOW`` messages."""
+    facts, _ = report_facts(Store(kept), Scope(), engine=Engine(jobs=1, cache=False), trend_weeks=0)
+    listed = pd.DataFrame(json.loads(run("replies", "--store", kept, "--format", "json", "-q")))
+    for g in facts:
+        tail = listed[listed["group_name"] == g["group_name"]].tail(report_mod.REPLY_WINDOW)
+        linked = tail["reply_to_line"].notna() & (tail["sender_id"] != tail["reply_to_sender_id"])
+        assert g["replies"]["window"] == len(tail) == report_mod.REPLY_WINDOW
+        assert g["replies"]["linked"] == int(linked.sum()) > 0
 
 
 def test_an_import_of_later_messages_keeps_the_points_and_an_earlier_one_replays(
