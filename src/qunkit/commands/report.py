@@ -28,21 +28,21 @@ from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
-from ..derived import stored_weekly_risk
+from ..derived import stored_text_flags, stored_weekly_risk
 from ..engine import (
     ANALYSIS_COLUMNS,
     Engine,
     GroupInput,
     Progress,
     batched,
-    reads_text_flags,
+    reads_features,
     run,
     split_records,
 )
 from ..localtime import DEFAULT_TZ
 from ..report.sections import group_section, heatmap_grid, render_report
 from .analyze import current_roles
-from .moments import STORED_WEEKS, moment, risk_at, week_starts
+from .moments import STORED_WEEKS, Moment, moment, risk_at, week_starts
 from .result import Result
 
 REPLY_WINDOW = 2000     # messages per group the reply network is drawn from (the most recent)
@@ -84,13 +84,17 @@ def report_facts(store, scope: Scope, *, lexicon: Path | None = None, trend_week
     return facts, done.as_of
 
 
-@reads_text_flags
+@reads_features
 @batched(split_records)
 def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_days: int,
                  keyword_budget: int, tz: str = DEFAULT_TZ) -> list[dict]:
-    """The page's facts for the group(s) of one engine task, riskiest first."""
+    """The page's facts for the group(s) of one engine task, riskiest first.  The features come from the
+    store where it has them (``engine.reads_features``); replays then prepare their own, when needed."""
     messages, members, as_of = g.messages, g.members, g.as_of
-    base = moment(g.store, (), messages, as_of, lexicon, members=members)
+    if g.features is not None and lexicon is None:
+        base = Moment(as_of, messages, members, g.features)
+    else:
+        base = moment(g.store, (), messages, as_of, lexicon, members=members)
     F = base.features
     ov = {r["group_id"]: r for r in overview(messages, members, as_of).to_dict("records")}
     daily = dict(tuple(activity(messages, members, as_of, by="day", features=F).groupby("group_id", sort=False)))
@@ -155,6 +159,13 @@ def _past_risk(g: GroupInput, times: list[pd.Timestamp], lexicon: Path | None, t
         return have
     short = [gid for gid, ts in missing.items() if ts]
     sub = messages if len(short) == len(gids) else messages[messages["group_id"].astype(str).isin(short)]
+    if (prepared is None or sub is not messages) and g.derived and lexicon is None:
+        # replayed from features prepared here: with the facts' per-text flags, no text is scanned again
+        metas = g.store.metas()
+        keys = [k for k, m in metas.items() if str(m.get("group_id", k)) in set(short)]
+        flags = stored_text_flags(g.store, keys, sub["msg_key"].to_numpy())
+        if flags is not None:
+            sub = sub.assign(**flags)
     replayed = risk_at(g.store, (), sub, todo, lexicon, prepared=prepared if sub is messages else None)
     stored_too = np.array([(gid, pd.Timestamp(t)) in got
                            for gid, t in zip(replayed["group_id"], replayed["as_of"], strict=True)], bool)
