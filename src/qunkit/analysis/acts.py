@@ -44,7 +44,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jieba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -52,6 +51,7 @@ import pyarrow.compute as pc
 
 from ..errors import BadInput
 from ..formats.kinds import classify_kinds
+from . import segmenter
 from .lexicon import Lexicon
 from .textscan import HANDLE, _arrow, _codes, _run_regexes
 
@@ -181,8 +181,7 @@ def _jieba_cut(words: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
 
     Private so that adding words does not change jieba for anyone else in the process.
     """
-    jieba.setLogLevel(60)
-    tok = jieba.Tokenizer()
+    tok = segmenter.tokenizer()
     for w in words:
         tok.add_word(w)
     return lambda s: tok.lcut(s, HMM=False)

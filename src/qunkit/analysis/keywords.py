@@ -37,6 +37,8 @@ import jieba
 import numpy as np
 import pandas as pd
 
+from . import segmenter
+
 PER_PERIOD = 1500          # texts segmented per period at most (even sample)
 TOPIC_POOL = 16            # a period's best keywords that topics are made of
 BLOCK = 5                  # consecutive texts (of the sample) that make one stretch of conversation
@@ -57,8 +59,7 @@ def stopwords() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _tokenizer() -> jieba.Tokenizer:
     """A private jieba tokenizer (the module-level one may carry other callers' words)."""
-    jieba.setLogLevel(60)
-    return jieba.Tokenizer()
+    return segmenter.tokenizer()
 
 
 def _sample(idx: np.ndarray, n: int) -> np.ndarray:
