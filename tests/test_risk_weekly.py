@@ -83,6 +83,13 @@ def test_stored_points_are_the_replays_at_each_week_start(kept: Path) -> None:
         assert replayed["level"].tolist() == table["level"].tolist()
         assert table["upto"].tolist() == [int((messages["ts"] <= t).sum()) for t in times]
     assert table["score"].nunique() > 1        # a dying group's score moves over eight weeks
+    # the table is a view of `qunkit sql` too
+    res = CliRunner().invoke(cli, ["sql", "SELECT group_key, count(*) AS n, max(score) AS top FROM risk_weekly "
+                                          "GROUP BY 1 ORDER BY 1", "--store", str(kept), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    want = sorted((k, s.read_table("risk_weekly", [k]).to_pandas()) for k in s.metas())
+    assert [(r["group_key"], r["n"], r["top"]) for r in rows] == [(k, len(t), t["score"].max()) for k, t in want]
 
 
 def test_the_report_reads_the_stored_points_and_judges_the_same(plain: Path, kept: Path,

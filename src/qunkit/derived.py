@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .schema import MEMBERS
+from .schema import MEMBERS, RISK_WEEKLY
 from .store import Store, kill_point
 
 TABLES = ("facts", "features", "members", "member_day", "group_day", "risk_weekly")
@@ -152,9 +152,7 @@ def refresh(store: Store, key: str, replay: bool = True, reuse: bool = True) -> 
 
 
 def _empty_weekly() -> pa.Table:
-    from .commands.moments import WEEKLY  # noqa: PLC0415
-
-    return WEEKLY.empty_table()
+    return RISK_WEEKLY.empty_table()
 
 
 def refresh_group(store: Store, key: str, meta: dict, replay: bool = True,  # noqa: ARG001 (the task signature)

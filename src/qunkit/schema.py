@@ -172,3 +172,8 @@ def conform(table: pa.Table, schema: pa.Schema = MESSAGES) -> pa.Table:
                 col = col.cast(field.type)
         arrays.append(col)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+# ``risk_weekly`` (``commands.moments.weekly_risk``): a group's risk at the latest week starts before its
+# newest message, and ``upto``, the number of its messages up to then (a point holds while that is unchanged)
+RISK_WEEKLY = pa.schema([("week_start", TS), ("score", pa.float64()), ("level", pa.string()), ("upto", pa.int64())])

@@ -1,7 +1,8 @@
 """Read-only SQL over the store (``qunkit sql``): DuckDB in-process, one view per table.
 
 Views: ``messages`` (schema.MESSAGES), ``facts`` (schema.FACTS), ``members`` (schema.MEMBERS),
-``member_day`` and ``group_day`` (``qunkit.aggregates``), each with the Hive partition column
+``member_day`` and ``group_day`` (``qunkit.aggregates``), ``risk_weekly`` (schema.RISK_WEEKLY: the risk
+score at past week starts), each with the Hive partition column
 ``group_key``.  The views list exactly the files qunkit's own readers count (a compaction journal
 is honoured, groups with unreadable parts are left out), not a glob.
 
@@ -21,11 +22,11 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import UsageProblem
-from .schema import FACTS, MEMBERS, MESSAGES
+from .schema import FACTS, MEMBERS, MESSAGES, RISK_WEEKLY
 from .store import PARTITION, Store
 
-DERIVED_SCHEMAS = {"facts": FACTS, "members": MEMBERS}
-VIEWS = ("messages", "facts", "members", "member_day", "group_day")
+DERIVED_SCHEMAS = {"facts": FACTS, "members": MEMBERS, "risk_weekly": RISK_WEEKLY}
+VIEWS = ("messages", "facts", "members", "member_day", "group_day", "risk_weekly")
 
 
 def table_files(store: Store) -> dict[str, list[str]]:

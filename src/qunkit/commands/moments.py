@@ -28,11 +28,11 @@ from ..analysis.roles import assign_roles
 from ..analysis.text_features import Features, PreparedFeatures, prepare_features
 from ..localtime import DEFAULT_TZ, localize_one
 from ..members import derive_members, prepare_members, to_ns
+from ..schema import RISK_WEEKLY as WEEKLY
 from ..schema import TS
 from ..store import MEMBER_SOURCE_COLUMNS
 
 STORED_WEEKS = 8    # week starts a group's ``risk_weekly`` table keeps (the report's default trend)
-WEEKLY = pa.schema([("week_start", TS), ("score", pa.float64()), ("level", pa.string()), ("upto", pa.int64())])
 
 
 @dataclass
