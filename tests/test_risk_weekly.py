@@ -159,3 +159,15 @@ def test_an_import_of_later_messages_keeps_the_points_and_an_earlier_one_replays
                      encoding="utf-8")
     run("import", early, "--store", store, "-q")
     assert replayed and len(replayed[-1]) == STORED_WEEKS
+
+
+def test_a_big_store_without_derived_tables_is_told_to_rebuild(plain: Path, kept: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_mod, "SLOW_PLAIN", 1000)
+    one = Engine(jobs=1, cache=False)
+    (note,) = report_mod.report(Store(plain), Scope(), engine=one, trend_weeks=0).notes
+    assert "keeps no derived tables" in note and "qunkit rebuild" in note
+    assert report_mod.report(Store(kept), Scope(), engine=one, trend_weeks=0).notes == []
+    monkeypatch.setattr(report_mod, "SLOW_PLAIN", 10**9)
+    assert report_mod.report(Store(plain), Scope(), engine=one, trend_weeks=0).notes == []
+
