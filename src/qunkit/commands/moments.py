@@ -10,6 +10,9 @@ for the latest moment) and, for the risk trend, the prepared members (``members.
 speakers' rows sorted once); what does depend on it (numbering, who replied, floods, each member's figures
 as of then) is cut or recomputed at each moment by their ``at``, so a replay says exactly what
 ``--as-of t`` says.
+
+The report's points are calendar week starts (``week_starts``), and a store with derived tables keeps
+each group's latest ones (``weekly_risk``, the ``risk_weekly`` table), so most reports replay nothing.
 """
 
 from __future__ import annotations

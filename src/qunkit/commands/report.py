@@ -166,15 +166,17 @@ def _past_risk(g: GroupInput, times: list[pd.Timestamp], lexicon: Path | None, t
     if not todo:
         return have
     short = [gid for gid, ts in missing.items() if ts]
-    sub = messages if len(short) == len(gids) else messages[messages["group_id"].astype(str).isin(short)]
-    if (prepared is None or sub is not messages) and g.derived and lexicon is None:
-        # replayed from features prepared here: with the facts' per-text flags, no text is scanned again
-        metas = g.store.metas()
-        keys = [k for k, m in metas.items() if str(m.get("group_id", k)) in set(short)]
-        flags = stored_text_flags(g.store, keys, sub["msg_key"].to_numpy())
-        if flags is not None:
-            sub = sub.assign(**flags)
-    replayed = risk_at(g.store, (), sub, todo, lexicon, prepared=prepared if sub is messages else None)
+    if len(short) == len(gids) and prepared is not None:
+        sub, prep = messages, prepared
+    else:     # features prepared here, over the groups that need replays only
+        sub = messages if len(short) == len(gids) else messages[messages["group_id"].astype(str).isin(short)]
+        prep = None
+        if g.derived and lexicon is None:      # with the facts' per-text flags: no text is scanned again
+            keys = [k for k, m in g.store.metas().items() if str(m.get("group_id", k)) in set(short)]
+            flags = stored_text_flags(g.store, keys, sub["msg_key"].to_numpy())
+            if flags is not None:
+                sub = sub.assign(**flags)
+    replayed = risk_at(g.store, (), sub, todo, lexicon, prepared=prep)
     stored_too = np.array([(gid, pd.Timestamp(t)) in got
                            for gid, t in zip(replayed["group_id"], replayed["as_of"], strict=True)], bool)
     replayed = replayed[~stored_too] if len(replayed) else replayed
