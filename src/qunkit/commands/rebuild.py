@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import replace
 
 from ..analysis.scope import Scope
 from ..derived import TABLES, enable, refresh_group, staleness
 from ..engine import Engine, GroupInput, Progress, batched, map_groups, reads_text_flags, run, split_records
+from ..errors import StoreError
 from ..facts import FACTS_VERSION
 from ..store import Store
 from .moments import weekly_risk
@@ -33,7 +35,7 @@ def rebuild(store: Store, groups: Iterable[str] = (), force: bool = False, engin
         counts = {k: store.row_count(k) for k in todo}
         done = dict(zip(todo, map_groups(store, refresh_group, engine=engine, progress=progress, keys=todo,
                                          rows=counts, replay=False, reuse=not force), strict=True))
-        fill_weekly(store, todo, engine)
+        fill_weekly(store, todo, engine, progress)
         for key in keys:
             if key in done:
                 rows.append(_row(metas[key], key, done[key], "rebuilt", why[key] or "--force"))
@@ -45,16 +47,18 @@ def rebuild(store: Store, groups: Iterable[str] = (), force: bool = False, engin
     return Result(rows=rows, columns=COLUMNS, title="Rebuild", notes=notes)
 
 
-def fill_weekly(store: Store, keys: list[str], engine: Engine | None = None) -> None:
+def fill_weekly(store: Store, keys: list[str], engine: Engine | None = None, progress: Progress | None = None) -> None:
     """Replay the weekly risk points the groups ``keys`` lack (``refresh(replay=False)`` kept only those
     that still hold) with the groups batched as analyses batch them: one replay per moment for a batch
-    of groups, not per group (per group, the replays cost more than the facts).  Lock held."""
+    of groups, not per group (per group, the replays cost more than the facts).  Lock held.  A group
+    that cannot be read keeps the points it has (a report replays the others)."""
     if not keys:
         return
-    every = set(keys) == set(store.metas())
     metas = store.metas()
+    every = set(keys) == set(metas)
     scope = Scope(include_private=True, groups=() if every else tuple(str(metas[k]["group_id"]) for k in keys))
-    run(store, scope, weekly_group, engine=replace(engine or Engine(), cache=False))
+    with contextlib.suppress(StoreError):    # every group unreadable: the warnings named the parts
+        run(store, scope, weekly_group, engine=replace(engine or Engine(), cache=False), progress=progress)
 
 
 @reads_text_flags
