@@ -170,7 +170,7 @@ def test_rebuild_in_a_pool_writes_the_tables_one_process_writes(store: Path, tmp
         assert res.exit_code == 0, res.output
         assert sorted(r["group_name"] for r in json.loads(res.stdout) if r["status"] == "rebuilt") == ["读书会", "跑步群"]
         copies[jobs] = {t: Store(root).read_table(t, Store(root).keys_for()).to_pandas()
-                        for t in ("facts", "members", "member_day", "group_day")}
+                        for t in ("facts", "members", "member_day", "group_day", "risk_weekly")}
     assert used == [1]                       # the pool ran once: for --jobs 2
     for table, frame in copies["1"].items():
         pd.testing.assert_frame_equal(copies["2"][table], frame, obj=table)

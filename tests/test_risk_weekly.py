@@ -2,7 +2,8 @@
 
 A stored point must say exactly what a replay says (``risk_at``, itself checked against a fresh
 ``group_risk`` in test_replay.py), survive an import that adds only later messages, and be replayed
-again when an earlier message arrives; the report reads the stored points and gives the same page."""
+again when an earlier message arrives; the report reads the stored points and judges as it did without
+them, and draws its reply network from the facts' links."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 import qunkit.commands.moments as moments
 import qunkit.commands.report as report_mod
+import qunkit.engine
 from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
 from qunkit.commands.moments import STORED_WEEKS, risk_at, week_starts
@@ -171,3 +173,21 @@ def test_a_big_store_without_derived_tables_is_told_to_rebuild(plain: Path, kept
     monkeypatch.setattr(report_mod, "SLOW_PLAIN", 10**9)
     assert report_mod.report(Store(plain), Scope(), engine=one, trend_weeks=0).notes == []
 
+
+
+def test_rebuild_in_a_pool_writes_the_points_one_process_writes(plain: Path, kept: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weekly pass batched (one group per batch) and run in worker processes writes what one process wrote."""
+    monkeypatch.setattr(qunkit.engine, "POOL_MIN_ROWS", 0)
+    monkeypatch.setattr(qunkit.engine, "BATCH_ROWS", 1)
+    used = []
+    real = qunkit.engine._pool_map
+    monkeypatch.setattr(qunkit.engine, "_pool_map", lambda *a, **k: used.append(len(a[1])) or real(*a, **k))
+    pooled = tmp_path / "store"
+    shutil.copytree(plain, pooled)
+    run("rebuild", "--store", pooled, "-q", "--jobs", "2")
+    assert used == [2, 2]                    # the facts pass and the weekly pass, each over both groups
+    for key in Store(kept).metas():
+        want = Store(kept).read_table("risk_weekly", [key]).to_pandas()
+        assert len(want) == STORED_WEEKS
+        pd.testing.assert_frame_equal(Store(pooled).read_table("risk_weekly", [key]).to_pandas(), want)
