@@ -191,3 +191,37 @@ def test_rebuild_in_a_pool_writes_the_points_one_process_writes(plain: Path, kep
         want = Store(kept).read_table("risk_weekly", [key]).to_pandas()
         assert len(want) == STORED_WEEKS
         pd.testing.assert_frame_equal(Store(pooled).read_table("risk_weekly", [key]).to_pandas(), want)
+
+
+def test_a_group_silent_before_the_store_as_of_replays_only_its_later_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One group stops three weeks before the other: its stored points end at its newest message, the report
+    replays the weeks after (from the facts' text flags, scanning no text) and says what a store without
+    derived tables says."""
+    lively, roster = _export(tmp_path, "周线活跃群", "healthy", 24)
+    quiet, quiet_roster = _export(tmp_path, "周线沉默群", "healthy", 25)
+    lines = quiet.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if line.startswith("2024-04-08"))
+    quiet.write_text("".join(lines[:cut]), encoding="utf-8")
+    plain, kept = tmp_path / "plain", tmp_path / "kept"
+    for export, r in ((lively, roster), (quiet, quiet_roster)):
+        run("import", export, "--roster", r, "--store", plain, "-q")
+    shutil.copytree(plain, kept)
+    run("rebuild", "--store", kept, "-q", "--jobs", "1")
+    one = Engine(jobs=1, cache=False)
+    before, _ = report_facts(Store(plain), Scope(), engine=one)
+    calls = []
+    monkeypatch.setattr(report_mod, "risk_at", lambda *a, **k: calls.append((len(a[2]), a[3])) or risk_at(*a, **k))
+
+    def no_scan(*_: object, **__: object) -> None:
+        raise AssertionError("a text was scanned although the facts hold its flags")
+
+    monkeypatch.setattr("qunkit.analysis.text_features.text_flags", no_scan)
+    after, _ = report_facts(Store(kept), Scope(), engine=one)
+    assert [(g["group_name"], g["risk_trend"]) for g in after] == [(g["group_name"], g["risk_trend"]) for g in before]
+    (rows, times), = calls                      # one replay set, over the silent group's messages only
+    quiet_store = Store(kept)
+    quiet_key = next(k for k, m in quiet_store.metas().items() if m["group_name"] == "周线沉默群")
+    quiet_messages = quiet_store.messages([quiet_key])
+    assert rows == len(quiet_messages) and len(times) >= 3
+    assert all(t > quiet_messages["ts"].max() for t in times)
