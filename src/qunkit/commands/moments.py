@@ -155,7 +155,8 @@ def weekly_risk(store, messages: pd.DataFrame, prepared: PreparedFeatures | None
     new week starts, and then one moment."""
     old = old or {}
     plans = {}
-    for gid, rows in messages.groupby(messages["group_id"].astype(str), sort=False, observed=True).indices.items():
+    for group, rows in messages.groupby("group_id", sort=False, observed=True).indices.items():
+        gid = str(group)
         ns = np.sort(to_ns(messages["ts"].iloc[rows]))
         times = [t for t in week_starts(pd.Timestamp(int(ns[-1]), tz="UTC"), STORED_WEEKS) if t.value >= ns[0]]
         upto = {t: int(np.searchsorted(ns, t.value, side="right")) for t in times}
