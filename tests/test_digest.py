@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_report import qq_export
 
+import qunkit.commands.digest as digest_mod
 from qunkit.cli import cli
 from qunkit.store import Store
 
@@ -97,3 +98,19 @@ def test_roll_call_matches_the_rollcall_command(tmp_path: Path) -> None:
     status = json.loads(run("rollcall", "--store", s, "--format", "json", "-q", "--tz", "UTC", "--as-of", end))
     assert rc["answered"] == sum(r["answered"] for r in status)
     assert rc["missing"] == sum(not r["answered"] for r in status)
+
+
+def test_hot_words_are_found_in_a_bounded_sample(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts jieba segments for the hot words are shared out of one budget (a digest of thousands of
+    groups must not segment every text of nine periods each): a small store is read whole, a big budget
+    per group is cut to an even sample of at least 50 texts a period."""
+    seen = []
+    real = digest_mod.period_keywords
+    monkeypatch.setattr(digest_mod, "period_keywords",
+                        lambda *a, **k: seen.append((len(a[0]), k["per_period"])) or real(*a, **k))
+    whole = json.loads(run("digest", "--store", str(store), "--format", "json", "-q", "--no-cache"))[0]
+    assert seen[-1][1] == digest_mod.PER_PERIOD
+    monkeypatch.setattr(digest_mod, "KEYWORD_BUDGET", 90)
+    cut = json.loads(run("digest", "--store", str(store), "--format", "json", "-q", "--no-cache"))[0]
+    assert seen[-1][1] == 50
+    assert {k: v for k, v in cut.items() if k != "hot_words"} == {k: v for k, v in whole.items() if k != "hot_words"}

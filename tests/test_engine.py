@@ -29,6 +29,7 @@ from qunkit.analysis.text_features import compute_features
 from qunkit.cli import cli
 from qunkit.commands import analysis as cmd
 from qunkit.commands.analyze import analyze, current_roles, group_document
+from qunkit.commands.digest import KEYWORD_BUDGET as DIGEST_BUDGET
 from qunkit.commands.digest import digest, digest_group
 from qunkit.commands.groups import groups
 from qunkit.commands.loading import load_scope
@@ -161,7 +162,8 @@ def test_report_matches_all_at_once(store) -> None:
 @pytest.mark.usefixtures("batch_rows")
 def test_digest_matches_all_at_once(store) -> None:
     messages, members, as_of = load_scope(store, Scope())
-    ref = digest_group(GroupInput("all", {}, messages, members, as_of, store), period="week", lexicon=None, top=5)
+    ref = digest_group(GroupInput("all", {}, messages, members, as_of, store), period="week", lexicon=None, top=5,
+                       keyword_budget=DIGEST_BUDGET // len(store.metas()))
     ref.sort(key=lambda d: (-(d["risk_score"] or 0), d["group_name"]))
     got = digest(store, Scope(), engine=SERIAL, fmt="json").rows
     assert len(got) == len(store.metas())

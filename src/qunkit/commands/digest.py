@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.activity import activity
-from ..analysis.keywords import period_keywords
+from ..analysis.keywords import PER_PERIOD, period_keywords
 from ..analysis.rollcall import find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
 from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
@@ -29,6 +29,8 @@ REGULAR_WINDOW, REGULAR_OF = 4, 3   # a regular spoke in 3 of the 4 periods befo
 TOP = 5
 SHOWN = 5                           # names a line shows before "and N more"
 FORMATS = ("text", "markdown", "json")
+HOT_HISTORY = 8                     # periods before this one the hot words are set against
+KEYWORD_BUDGET = 1_000_000           # texts the hot words of all groups in scope are found in at most (shared evenly)
 
 
 def digest(store, scope: Scope, *, period: str = "week", fmt: str = "text", lexicon: Path | None = None,
@@ -36,8 +38,9 @@ def digest(store, scope: Scope, *, period: str = "week", fmt: str = "text", lexi
            progress: Progress | None = None) -> Result:
     """One summary per group of the last complete ``period``, against the period before it; group by group
     through ``qunkit.engine`` (parallel, small groups batched, unchanged groups from the result cache)."""
+    budget = KEYWORD_BUDGET // max(1, len(set(store.keys_for(scope.groups))))
     done = run(store, scope, digest_group, engine=engine, progress=progress, period=period, lexicon=lexicon,
-               top=top)
+               top=top, keyword_budget=budget)
     docs = [d for part in done.results for d in part]
     docs.sort(key=lambda d: (-(d["risk_score"] or 0), d["group_name"]))
     text = None if fmt == "json" else render_digest(docs, markdown=fmt == "markdown", tz=tz)
@@ -46,9 +49,12 @@ def digest(store, scope: Scope, *, period: str = "week", fmt: str = "text", lexi
 
 @reads_text_flags
 @batched(split_records)
-def digest_group(g: GroupInput, period: str, lexicon: Path | None, top: int) -> list[dict]:
-    """The digests of the group(s) of one engine task (a group's depends on that group alone)."""
+def digest_group(g: GroupInput, period: str, lexicon: Path | None, top: int,
+                 keyword_budget: int = PER_PERIOD * (HOT_HISTORY + 1)) -> list[dict]:
+    """The digests of the group(s) of one engine task (a group's depends on that group and on how many
+    groups the digest covers: the hot words' sample, ``keyword_budget`` texts per group, is shared)."""
     messages, members, as_of = g.messages, g.members, g.as_of
+    rows = {str(k): v for k, v in messages.groupby("group_id", sort=False, observed=True).indices.items()}
     base = moment(g.store, (), messages, as_of, lexicon, members=members)
     act = activity(messages, members, as_of, by=period, features=base.features)
     picks = [_pick(a) for _, a in act.groupby("group_id", sort=False)]
@@ -59,7 +65,9 @@ def digest_group(g: GroupInput, period: str, lexicon: Path | None, top: int) -> 
             moments[t] = moment(g.store, (), messages, t, lexicon, prepared=base.prepared)
         return moments[t]
 
-    return [_group_digest(cur, prev, messages, at, lexicon, top, period) for cur, prev in picks]
+    # each group's rows found once, not by a scan of the batch per group
+    return [_group_digest(cur, prev, messages.iloc[rows[str(cur["group_id"])]], at, lexicon, top, period,
+                          keyword_budget) for cur, prev in picks]
 
 
 def _pick(g: pd.DataFrame) -> tuple[dict, dict | None]:
@@ -70,16 +78,16 @@ def _pick(g: pd.DataFrame) -> tuple[dict, dict | None]:
     return rows.iloc[i].to_dict(), rows.iloc[i - 1].to_dict() if i > 0 else None
 
 
-def _spoken(messages: pd.DataFrame, gid: str) -> pd.DataFrame:
-    m = messages[messages["group_id"].astype(str) == gid]
-    return m[~m["kind"].isin(["system", "recall"]) & (m["sender_id"] != "system")]
+def _spoken(mine: pd.DataFrame) -> pd.DataFrame:
+    return mine[~mine["kind"].isin(["system", "recall"]) & (mine["sender_id"] != "system")]
 
 
-def _group_digest(cur: dict, prev: dict | None, messages: pd.DataFrame, at, lexicon: Path | None, top: int,
-                  period: str) -> dict:
+def _group_digest(cur: dict, prev: dict | None, mine: pd.DataFrame, at, lexicon: Path | None, top: int,
+                  period: str, keyword_budget: int) -> dict:
+    """One group's digest; ``mine``: that group's messages."""
     gid = str(cur["group_id"])
     t1, t0 = cur["end"], (prev["end"] if prev else None)
-    spoken = _spoken(messages, gid)
+    spoken = _spoken(mine)
     inside = spoken[(spoken["ts"] >= cur["start"]) & (spoken["ts"] < t1)]
     m1 = at(t1)
     doc = {"group_id": gid, "group_name": str(cur["group_name"]), "period_by": period, "period": cur["period"],
@@ -89,10 +97,10 @@ def _group_digest(cur: dict, prev: dict | None, messages: pd.DataFrame, at, lexi
     doc["new_members"] = _joined(m1.members, gid, cur["start"], t1)
     doc["went_quiet"] = _went_quiet(spoken, m1.members, gid, cur, period)
     doc["top_talkers"] = _top(inside, top)
-    doc["hot_words"] = _hot_words(spoken, cur, period)
+    doc["hot_words"] = _hot_words(spoken, cur, period, keyword_budget)
     doc.update(_risk(m1, at(t0) if t0 is not None else None, gid))
     doc["new_lurkers"] = _new_lurkers(m1, at(t0) if t0 is not None else None, gid, lexicon)
-    doc["rollcall"] = _rollcall(m1, gid, cur["start"])
+    doc["rollcall"] = _rollcall(m1, mine[mine["ts"] <= t1], cur["start"])
     return doc
 
 
@@ -131,8 +139,10 @@ def _top(inside: pd.DataFrame, top: int) -> list[dict]:
     return [{"member_id": k, "member_name": names.get(k, k), "messages": int(v)} for k, v in counts.head(top).items()]
 
 
-def _hot_words(spoken: pd.DataFrame, cur: dict, period: str, history: int = 8) -> list[str]:
-    """This period's keywords against the ``history`` periods before it (TF-IDF, ``analysis.keywords``)."""
+def _hot_words(spoken: pd.DataFrame, cur: dict, period: str, budget: int, history: int = HOT_HISTORY) -> list[str]:
+    """This period's keywords against the ``history`` periods before it (``analysis.keywords``), on an even
+    sample of at most ``budget`` texts over those periods (at least 50 a period): jieba segments ~8,000
+    texts a second, and 1,500 a period for thousands of groups would take hours."""
     length = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=30)}[period]
     lo = cur["start"] - history * length
     txt = spoken[(spoken["kind"] == "text") & (spoken["ts"] >= lo) & (spoken["ts"] < cur["end"])]
@@ -140,7 +150,8 @@ def _hot_words(spoken: pd.DataFrame, cur: dict, period: str, history: int = 8) -
         return []
     label = np.where(txt["ts"] >= cur["start"], 0, 1 + ((cur["start"] - txt["ts"]) // length).to_numpy())
     names = [str(n) for n in spoken["sender_name"].unique()]
-    kw = period_keywords(txt["text"], pd.Series(label), top=8, exclude=names)
+    per_period = max(50, min(PER_PERIOD, budget // (history + 1)))
+    kw = period_keywords(txt["text"], pd.Series(label), top=8, exclude=names, per_period=per_period)
     return [w for w, _ in kw.get(0, {"words": []})["words"]]
 
 
@@ -172,9 +183,9 @@ def _new_lurkers(m1: Moment, m0: Moment | None, gid: str, lexicon: Path | None) 
             for i, n, rs in zip(r1["member_id"], r1["member_name"], r1["reasons"], strict=True)]
 
 
-def _rollcall(m1: Moment, gid: str, start: pd.Timestamp) -> dict | None:
-    """The latest roll call announced in the period: who answered, who did not (``analysis.rollcall``)."""
-    mine = m1.messages[m1.messages["group_id"].astype(str) == gid]
+def _rollcall(m1: Moment, mine: pd.DataFrame, start: pd.Timestamp) -> dict | None:
+    """The latest roll call announced in the period: who answered, who did not (``analysis.rollcall``);
+    ``mine``: the group's messages up to the period's end (``m1.messages`` of that group)."""
     calls = find_rollcalls(mine, as_of=m1.as_of, since=start)
     if calls.empty:
         return None
