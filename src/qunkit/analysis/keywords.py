@@ -40,6 +40,7 @@ import pandas as pd
 from . import segmenter
 
 PER_PERIOD = 1500          # texts segmented per period at most (even sample)
+MIN_PER_PERIOD = 50        # ... and at least, when a budget is shared by many groups and periods
 TOPIC_POOL = 16            # a period's best keywords that topics are made of
 BLOCK = 5                  # consecutive texts (of the sample) that make one stretch of conversation
 LINK = 0.25                # two keywords are linked when this share of the rarer one's stretches has both
@@ -60,6 +61,13 @@ def stopwords() -> frozenset[str]:
 def _tokenizer() -> jieba.Tokenizer:
     """A private jieba tokenizer (the module-level one may carry other callers' words)."""
     return segmenter.tokenizer()
+
+
+def per_period_share(budget: int, periods: int) -> int:
+    """Texts each of ``periods`` periods may have segmented when ``budget`` texts are shared by them (the
+    report's and the digest's bound on jieba, ~8,000 texts a second): at least ``MIN_PER_PERIOD``, at most
+    ``PER_PERIOD``."""
+    return max(MIN_PER_PERIOD, min(PER_PERIOD, budget // max(1, periods)))
 
 
 def _sample(idx: np.ndarray, n: int) -> np.ndarray:

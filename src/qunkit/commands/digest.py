@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.activity import activity
-from ..analysis.keywords import PER_PERIOD, period_keywords
+from ..analysis.keywords import PER_PERIOD, per_period_share, period_keywords
 from ..analysis.rollcall import find_rollcalls, rollcall_status
 from ..analysis.scope import Scope
 from ..engine import Engine, GroupInput, Progress, batched, reads_text_flags, run, split_records
@@ -150,8 +150,8 @@ def _hot_words(spoken: pd.DataFrame, cur: dict, period: str, budget: int, histor
         return []
     label = np.where(txt["ts"] >= cur["start"], 0, 1 + ((cur["start"] - txt["ts"]) // length).to_numpy())
     names = [str(n) for n in spoken["sender_name"].unique()]
-    per_period = max(50, min(PER_PERIOD, budget // (history + 1)))
-    kw = period_keywords(txt["text"], pd.Series(label), top=8, exclude=names, per_period=per_period)
+    kw = period_keywords(txt["text"], pd.Series(label), top=8, exclude=names,
+                         per_period=per_period_share(budget, history + 1))
     return [w for w, _ in kw.get(0, {"words": []})["words"]]
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 from ..analysis.activity import activity
 from ..analysis.benchmarks import benchmarks_for
 from ..analysis.grouptype import group_types
-from ..analysis.keywords import PER_PERIOD, period_keywords
+from ..analysis.keywords import per_period_share, period_keywords
 from ..analysis.overview import overview
 from ..analysis.prune import prune_candidates
 from ..analysis.replies import reply_links
@@ -260,7 +260,7 @@ def _keywords(messages: pd.DataFrame, budget: int = KEYWORD_BUDGET) -> dict[str,
         months[str(gid)] = (g, local.dt.year * 100 + local.dt.month)   # yyyymm: strftime on 1M rows is slow
     out = {}
     for gid, (g, month) in months.items():
-        per_period = max(50, min(PER_PERIOD, budget // max(1, month.nunique())))
+        per_period = per_period_share(budget, month.nunique())
         names = [str(n) for n in g["sender_name"].unique()]
         kw = period_keywords(g["text"], month, top=8, exclude=names, per_period=per_period)
         out[gid] = {f"{int(k) // 100}-{int(k) % 100:02d}": v for k, v in kw.items()}
