@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,9 @@ import pyarrow.compute as pc
 
 from .derived import refresh_stale
 from .errors import BadInput, UsageProblem
-from .formats import ParseOptions, Parser, ParseReport, finish_chunk, get_parser, refuse_empty, sniff
+from .formats import ParseOptions, Parser, ParseReport, get_parser, refuse_empty, sniff
+from .formats.base import keyed, prepare_chunk
+from .formats.pieces import ordered_map
 from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
@@ -317,14 +320,20 @@ def _ingest(store: Store, path: Path, parser_cls: type[Parser], options: ParseOp
 def parsed_tables(path: Path, parser_cls: type[Parser], options: ParseOptions, report: ParseReport
                   ) -> Iterator[pa.Table]:
     """The MESSAGES tables an import of ``path`` stores, before de-duplication: parse, drop implausible
-    dates, finish (keys with one occurrence carry for the whole file).  Shared with fuzz/atheris_fuzz.py,
-    so the fuzzer drives exactly what ``import`` runs."""
+    dates, prepare (columns, types, row hashes: on the parse threads, ``pieces.ordered_map``), key
+    (occurrences carry for the whole file, so in file order).  Shared with fuzz/atheris_fuzz.py, so the
+    fuzzer drives exactly what ``import`` runs."""
+
+    def plausible() -> Iterator[pd.DataFrame | pa.Table]:
+        for chunk in parser_cls().tables(path, options, report):
+            chunk = drop_implausible(chunk, parser_cls.platform, report)
+            if chunk.num_rows if isinstance(chunk, pa.Table) else len(chunk):
+                yield chunk
+
     key_carry: dict[int, int] = {}
-    for chunk in parser_cls().tables(path, options, report):
-        chunk = drop_implausible(chunk, parser_cls.platform, report)
-        if not (chunk.num_rows if isinstance(chunk, pa.Table) else len(chunk)):
-            continue
-        table = finish_chunk(chunk, parser_cls, path.name, options.tz, key_carry)
+    prepare = partial(prepare_chunk, parser=parser_cls, source_file=path.name, tz=options.tz)
+    for prepared in ordered_map(prepare, plausible()):
+        table = keyed(prepared, key_carry)
         report.messages += table.num_rows
         yield table
 

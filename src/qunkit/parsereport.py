@@ -49,6 +49,20 @@ class ParseReport:
         if text not in self.notes:
             self.notes.append(text)
 
+    def child(self) -> ParseReport:
+        """An empty report for one piece of this file parsed on another thread (``formats.pieces``):
+        its issues and notes join this report by ``absorb``, in file order."""
+        return ParseReport(self.file, self.format, encoding=self.encoding)
+
+    def absorb(self, piece: ParseReport) -> None:
+        """Add a ``child``'s findings, as if they had been reported here: counts add up, the first
+        ``MAX_KEPT_ISSUES`` issues of the file are kept, notes once each."""
+        self.bad_lines += piece.bad_lines
+        self.issues.extend(piece.issues[: max(0, MAX_KEPT_ISSUES - len(self.issues))])
+        for text in piece.notes:
+            self.note(text)
+        self.truncated |= piece.truncated
+
     def as_dict(self) -> dict:
         return {
             "file": self.file,

@@ -52,7 +52,12 @@ _COMPILED = [(event, __import__("re").compile(p)) for event, p in PATTERNS]
 def parse_events(text: pd.Series) -> pd.DataFrame:
     """Classify system-line texts.  Returns columns event, event_actor, event_target
     (strings or None); unclassified lines get event "other"."""
-    texts = text.fillna("").astype(str).to_list()
+    events, actors, targets = events_of(text.fillna("").astype(str).to_list())
+    return pd.DataFrame({"event": events, "event_actor": actors, "event_target": targets}, index=text.index)
+
+
+def events_of(texts: list[str]) -> tuple[list[str], list[str | None], list[str | None]]:
+    """``parse_events`` of plain strings: (events, actors, targets), one of each per text."""
     events, actors, targets = [], [], []
     for t in texts:  # system rows only: a few per thousand messages
         first = t.strip().split("\n", 1)[0]
@@ -68,7 +73,7 @@ def parse_events(text: pd.Series) -> pd.DataFrame:
             events.append("other")
             actors.append(None)
             targets.append(None)
-    return pd.DataFrame({"event": events, "event_actor": actors, "event_target": targets}, index=text.index)
+    return events, actors, targets
 
 
 def _target(g: dict) -> str | None:

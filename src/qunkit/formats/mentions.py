@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .bytescan import rows_with_byte
+
 ALL_MENTIONS = {"所有人", "全体成员", "All", "all"}  # @所有人 / @全体成员 -> "@all"
 # Python's ``\s`` in a str pattern (every character ``str.isspace`` accepts), spelt out for RE2,
 # whose ``\s`` is ASCII only
@@ -40,8 +42,7 @@ def at_mentions(text: pa.Array, stop: str, longest: int) -> pa.Array:
     Why it is the same: the name class excludes "@", so every "@" starts a fresh attempt; splitting
     on "@" and matching the class at the start of each later piece finds exactly those names."""
     out_type = pa.list_(pa.string())
-    has = pc.match_substring(text, "@")
-    rows = np.flatnonzero(has.to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(rows_with_byte(text, "@"))
     if not len(rows):
         return pa.nulls(len(text), out_type)
     pieces = pc.split_pattern(text.take(pa.array(rows)), "@")

@@ -16,17 +16,20 @@ Layout (see shared/formats/FORMATS.md §1)::
 One file may hold many 消息对象 sections.  Bodies run from a header to the
 next header or section line; the trailing blank separator is dropped.
 
-How it stays fast: the file is decoded in chunks ending on line breaks; each
-chunk becomes one Arrow string array and every decision (header, section line,
-body membership) is an Arrow/NumPy kernel over the whole chunk.  The only
-Python loops run over the few system lines and rows that mention someone.
-A message cut by a chunk boundary is carried into the next chunk.
+How it stays fast: the file is read in pieces cut just before a header
+(``pieces.RecordPieces``), so each holds whole messages and parses alone, on a
+thread of its own (``pieces.ordered_map``); each piece becomes one Arrow string
+array and every decision (header, section line, body membership) is an
+Arrow/NumPy kernel over the whole piece.  The only Python loops run over the
+few system lines and rows that mention someone.  The 消息分组 / 消息对象 in
+force where a piece starts is known only in file order: ``_place`` fills it in.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +45,13 @@ from .base import (
     Parser,
     ParseReport,
     lines_array,
-    mark_system,
+    system_rows,
     utf8_chunks,
 )
+from .bytescan import rows_with_byte
 from .kinds import kinds_of
 from .mentions import at_mentions
+from .pieces import Piece, RecordPieces, ordered_map
 
 BANNER = "消息记录（此消息记录为文本格式"
 REPLACEMENT = "\ufffd".encode()   # U+FFFD as UTF-8: what undecodable bytes were replaced by
@@ -65,6 +70,7 @@ TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
 MENTION_STOP = "，,：:。"   # a @name ends at whitespace, "@" or one of these (at most 40 characters)
 # the start of a header line: all a header needs (HEADER_RE's name part takes any rest of the line)
 HEADER_START = r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AaPp][Mm])? "
+HEADER_START_BYTES = re.compile(HEADER_START[1:].encode())   # where ``RecordPieces`` cuts (at a line start)
 # bare notices QQ writes as a body line of their own (kept as separate system rows)
 BARE_NOTICE_RE = re.compile(r"^(?:\S.{0,40}?)(?:撤回了一条(?:成员)?消息|加入本群|退出本群|被移出本群)[。.]?$")
 _HEADER_SNIFF = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AP]M)? .*(?:\(\d+\)|<[^<>]+@[^<>]+>)\s*$",
@@ -107,30 +113,23 @@ class QQTxtParser(Parser):
             yield df
 
     def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
+        pieces = RecordPieces(utf8_chunks(path, options, report), HEADER_START_BYTES)
         state = _State()
-        ends_with_newline = True
-        for chunk in utf8_chunks(path, options, report):
-            ends_with_newline = chunk.endswith((b"\n", b"\r"))   # a lone CR is a break too
-            table = self._chunk(lines_array(chunk), state, options, report, final=False)
+        for parsed in ordered_map(lambda piece: self._piece(piece, options, report.child()), pieces):
+            report.absorb(parsed.report)
+            table = _place(parsed, state, report)
             if table is not None and table.num_rows:
                 yield table
-        table = self._chunk(None, state, options, report, final=True)
-        if table is not None and table.num_rows:
-            yield table
-        if not ends_with_newline:
+        if not pieces.ends_with_break:
             report.truncated = True
             report.note(f"{path.name} does not end with a line break: it may be truncated; "
                         "the last message may be incomplete")
 
-    # -- one chunk -------------------------------------------------------------------------------
-    def _chunk(self, new_lines: pa.Array | None, state: _State, options: ParseOptions, report: ParseReport,
-               final: bool) -> pa.Table | None:
-        parts = [a for a in (state.carry, new_lines) if a is not None and len(a)]
-        first_line_no = state.carry_start
-        state.carry = None
-        if not parts:
-            return None
-        arr = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
+    # -- one piece (whole messages; on a parse thread) ------------------------------------------------
+    def _piece(self, piece: Piece, options: ParseOptions, report: ParseReport) -> _Parsed:
+        """The messages of one piece, with their 消息分组 / 消息对象 as indices into the piece's own
+        section lines (0: the section the piece inherits, which only ``_place`` knows)."""
+        arr = lines_array(piece.data)
         n = len(arr)
         # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
         # from the header lines of messages only
@@ -141,8 +140,9 @@ class QQTxtParser(Parser):
             is_sep[maybe] = pc.match_substring_regex(arr.take(pa.array(maybe)), SEPARATOR_RE).to_numpy(
                 zero_copy_only=False)
         # 消息分组/消息对象 lines are structure only right under a separator line, as QQ writes them;
-        # a message body line that merely starts with 消息对象: stays in its body
-        under_sep = np.concatenate([[True], is_sep[:-1]])
+        # a message body line that merely starts with 消息对象: stays in its body (a piece after the
+        # first starts with a header, so its first line is never one)
+        under_sep = np.concatenate([[piece.at_start], is_sep[:-1]])
         is_folder = pc.starts_with(arr, FOLDER_PREFIX).to_numpy(zero_copy_only=False) & under_sep
         is_object = pc.starts_with(arr, OBJECT_PREFIX).to_numpy(zero_copy_only=False) & under_sep
         is_banner = pc.starts_with(arr, BANNER).to_numpy(zero_copy_only=False)
@@ -150,58 +150,36 @@ class QQTxtParser(Parser):
         is_header &= ~structure
         boundary = is_header | structure
 
-        bidx = np.flatnonzero(boundary)
-        # carry the last message into the next chunk: its body may continue there
-        if not final and len(bidx) and is_header[bidx[-1]]:
-            cut = int(bidx[-1])
-            state.carry = arr.slice(cut)
-            state.carry_start = first_line_no + cut
-            keep = cut
-        else:
-            keep = n
-            state.carry_start = first_line_no + n
-        if keep == 0:
-            return None
-
-        line_no = np.arange(first_line_no, first_line_no + keep) + 1  # 1-based
-        kept = arr.slice(0, keep)
+        line_no = np.arange(piece.first_line, piece.first_line + n) + 1  # 1-based
         # blank: empty or only whitespace (utf8_is_space is false for ""; it knows the same spaces as trim)
-        blank = pc.or_(pc.utf8_is_space(kept), pc.equal(kept, "")).to_numpy(zero_copy_only=False)
-        bnd = boundary[:keep]
-        seg = np.cumsum(bnd) - 1  # segment id per line; -1 before the first boundary
-        starts = np.flatnonzero(bnd)
-        ends = np.append(starts[1:], keep)
-
-        # section names (消息分组 / 消息对象), forward-filled across chunks
-        folder_at = _ffill(arr, is_folder, keep, FOLDER_PREFIX, state.folder)
-        object_at = _ffill(arr, is_object, keep, OBJECT_PREFIX, state.group)
-        state.folder = folder_at[keep - 1]
-        state.group = object_at[keep - 1]
-        # a new 消息对象 resets the folder only when a 消息分组 preceded it in the same block;
-        # single-chat exports have no folder at all, which chat_type_for handles
+        blank = pc.or_(pc.utf8_is_space(arr), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
+        seg = np.cumsum(boundary) - 1  # segment id per line; -1 before the first boundary
+        starts = np.flatnonzero(boundary)
+        ends = np.append(starts[1:], n)
+        folder_at, folders = _sections(arr, is_folder, FOLDER_PREFIX)
+        object_at, objects = _sections(arr, is_object, OBJECT_PREFIX)
+        parsed = _Parsed(None, folders, objects, report)
 
         # lines not placed in any message: non-blank lines outside message segments
         seg_is_msg = is_header[starts] if len(starts) else np.zeros(0, bool)
-        in_msg = np.zeros(keep, bool)
+        in_msg = np.zeros(n, bool)
         if len(starts):
             valid = seg >= 0
             in_msg[valid] = seg_is_msg[seg[valid]]
-        orphan = ~in_msg & ~blank & ~bnd
+        orphan = ~in_msg & ~blank & ~boundary
         if orphan.any():
-            self._report_orphans(arr, orphan, line_no, report, object_at)
+            self._report_orphans(arr, orphan, line_no, report, (object_at == 0) & piece.at_start)
 
-        # U+FFFD is rare: the kernel runs only when the chunk's bytes hold it somewhere
-        data = kept.buffers()[2]
-        undecodable = (pc.match_substring(kept, "\ufffd").to_numpy(zero_copy_only=False)
-                       if data is not None and REPLACEMENT in data.to_pybytes() else np.zeros(0, bool))
-        if undecodable.any():
+        # U+FFFD is rare: the kernel runs only when the piece's bytes hold it somewhere
+        if REPLACEMENT in piece.data:
+            undecodable = pc.match_substring(arr, "\ufffd").to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(undecodable)[:5]:
                 report.note(f"line {line_no[i]}: bytes that are not valid {report.encoding} were replaced by �")
 
         msg_starts = starts[seg_is_msg]
         msg_ends = ends[seg_is_msg]
         if len(msg_starts) == 0:
-            return None
+            return parsed
         # body = lines (start, body_end) where body_end drops trailing blank lines
         nonblank_idx = np.flatnonzero(~blank)
         pos = np.searchsorted(nonblank_idx, msg_ends, side="left") - 1
@@ -212,14 +190,15 @@ class QQTxtParser(Parser):
         msg_rank = np.cumsum(seg_is_msg) - 1  # segment -> message number
         s = np.clip(seg, 0, None)
         m_of = np.clip(msg_rank[s], 0, None)
-        line = np.arange(keep)
+        line = np.arange(n)
         body_mask = (seg >= 0) & seg_is_msg[s] & (line > msg_starts[m_of]) & (line < body_end[m_of])
-        values = kept.filter(pa.array(body_mask))
+        values = arr.filter(pa.array(body_mask))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         bodies = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
 
         fields = _header_fields(arr.take(pa.array(msg_starts)))
-        return self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
+        parsed.table = self._frame(fields, bodies, msg_starts, line_no, folder_at, object_at, options, report)
+        return parsed
 
     def _frame(self, fields, bodies, msg_starts, line_no, folder_at, object_at, options: ParseOptions,
                report: ParseReport) -> pa.Table | None:
@@ -246,23 +225,9 @@ class QQTxtParser(Parser):
         sid, name, title = (col.take(senders.indices) for col in _senders(senders.dictionary, options))
 
         starts = msg_starts
-        group = pa.array(object_at[starts], pa.string())
-        if group.null_count:
-            fallback = report.file and Path(report.file).stem
-            first = np.flatnonzero(group.is_null().to_numpy(zero_copy_only=False))[0]
-            group = pc.fill_null(group, fallback or "QQ chat")
-            report.note(f"no 消息对象 line before line {int(line_no[starts[first]])}: "
-                        f"messages there were put in a group named after the file ({fallback!r})")
-        folders = pa.array(folder_at[starts], pa.string()).dictionary_encode()
-        types = pa.array([chat_type_for(f) for f in folders.dictionary.to_pylist()] + [chat_type_for(None)],
-                         pa.string())
-        codes = pc.fill_null(folders.indices, len(folders.dictionary))
-        # 最近联系人 is QQ's "recent contacts" pseudo-chat: a mix of other chats, not a group
-        chat_type = pc.if_else(pc.equal(group, RECENT_CONTACTS), "private", types.take(codes))
         table = pa.table({
-            "group_id": group,
-            "group_name": group,
-            "chat_type": chat_type,
+            "_folder": pa.array(folder_at[starts], pa.int32()),
+            "_object": pa.array(object_at[starts], pa.int32()),
             "ts": ts,
             "sender_id": sid,
             "sender_name": name,
@@ -275,12 +240,13 @@ class QQTxtParser(Parser):
         table, notice = _split_bare_notices(table)
         return _classify(table, notice)
 
-    def _report_orphans(self, arr, orphan, line_no, report: ParseReport, object_at) -> None:
+    def _report_orphans(self, arr, orphan, line_no, report: ParseReport, before_any: np.ndarray) -> None:
+        """``before_any``: lines before the file's first 消息对象 line."""
         idx = np.flatnonzero(orphan)
         first = idx[:5]
         for i in first:
             line = arr[int(i)].as_py()
-            where = "before the first message header" if object_at[i] is None else "outside any message"
+            where = "before the first message header" if before_any[i] else "outside any message"
             report.issue(int(line_no[i]), f"text {where}; expected a header 'YYYY-MM-DD H:MM:SS 昵称(QQ号)'",
                          line)
         if len(idx) > len(first):
@@ -288,25 +254,61 @@ class QQTxtParser(Parser):
 
 
 class _State:
-    """What carries from one chunk to the next."""
+    """What one piece leaves to the next: the 消息分组 and 消息对象 in force where it ends."""
 
     def __init__(self) -> None:
-        self.carry: pa.Array | None = None   # lines of the message the last chunk ended in
-        self.carry_start = 0   # 0-based line number of carry[0]
         self.folder: str | None = None
         self.group: str | None = None
+        self.fallback_noted = False
 
 
-def _ffill(arr: pa.Array, mask: np.ndarray, keep: int, prefix: str, initial: str | None) -> np.ndarray:
-    """Per line (of the first ``keep``), the value of the last ``mask`` line at or before it (its text
-    after ``prefix``, trimmed), or ``initial`` before the first one."""
-    idx = np.flatnonzero(mask[:keep])
-    vals = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(arr.take(pa.array(idx)), len(prefix))).to_pylist() \
+@dataclass
+class _Parsed:
+    """A piece's messages (``_folder`` / ``_object``: indices into ``[inherited, *folders]`` and
+    ``[inherited, *objects]``), its section names in order, and what its parse reported."""
+
+    table: pa.Table | None
+    folders: list[str]
+    objects: list[str]
+    report: ParseReport
+
+
+def _sections(arr: pa.Array, mask: np.ndarray, prefix: str) -> tuple[np.ndarray, list[str]]:
+    """Per line, how many ``mask`` lines come at or before it (0: none, the inherited section), and
+    the text of those lines after ``prefix``, trimmed."""
+    idx = np.flatnonzero(mask)
+    names = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(arr.take(pa.array(idx)), len(prefix))).to_pylist() \
         if len(idx) else []
-    last = np.zeros(keep, np.int64)
-    last[idx] = np.arange(1, len(idx) + 1)
-    np.maximum.accumulate(last, out=last)
-    return np.array([initial, *vals, None], dtype=object)[:-1][last]
+    at = np.zeros(len(arr), np.int32)
+    at[idx] = np.arange(1, len(idx) + 1)
+    np.maximum.accumulate(at, out=at)
+    return at, names
+
+
+def _place(parsed: _Parsed, state: _State, report: ParseReport) -> pa.Table | None:
+    """The group and chat type of a piece's messages, from the sections in force (``state``, in file
+    order: run on the importing thread), which the piece then hands on."""
+    folders = [state.folder, *parsed.folders]
+    groups = [state.group, *parsed.objects]
+    state.folder, state.group = folders[-1], groups[-1]
+    table = parsed.table
+    if table is None:
+        return None
+    group = pa.array(groups, pa.string()).take(table.column("_object"))
+    if group.null_count:
+        fallback = report.file and Path(report.file).stem
+        if not state.fallback_noted:
+            first = np.flatnonzero(group.is_null().to_numpy(zero_copy_only=False))[0]
+            report.note(f"no 消息对象 line before line {table.column('source_line')[int(first)].as_py()}: "
+                        f"messages there were put in a group named after the file ({fallback!r})")
+            state.fallback_noted = True
+        group = pc.fill_null(group, fallback or "QQ chat")
+    types = pa.array([chat_type_for(f) for f in folders], pa.string()).take(table.column("_folder"))
+    # 最近联系人 is QQ's "recent contacts" pseudo-chat: a mix of other chats, not a group
+    chat_type = pc.if_else(pc.equal(group, RECENT_CONTACTS), "private", types)
+    rest = table.drop_columns(["_folder", "_object"])
+    return pa.table({"group_id": group, "group_name": group, "chat_type": chat_type,
+                     **{name: rest.column(name) for name in rest.column_names}})
 
 
 def _header_fields(lines: pa.Array) -> dict[str, pa.Array]:
@@ -359,8 +361,11 @@ def _split_bare_notices(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     the previous message becomes its own system row (same time, next to it).
     Returns the rows and which of them are such notices."""
     text = table.column("text")
-    multi = pc.match_substring_regex(text, r"\n.*(?:撤回了一条|加入本群|退出本群|被移出本群)").to_numpy(
-        zero_copy_only=False)
+    multi = rows_with_byte(text, "\n")     # the regex only on bodies of several lines
+    if multi.any():
+        idx = np.flatnonzero(multi)
+        multi[idx] = pc.match_substring_regex(text.take(pa.array(idx)), r"\n.*(?:撤回了一条|加入本群|退出本群|被移出本群)"
+                                              ).to_numpy(zero_copy_only=False)
     notice = np.zeros(table.num_rows, bool)
     if not multi.any():
         return table, notice
@@ -400,23 +405,22 @@ def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
     n = table.num_rows
     events = {c: np.full(n, None, dtype=object) for c in ("event", "event_actor", "event_target")}
     if system.any():
-        # the few system rows go through the frame rules every parser shares (base.mark_system)
+        # the few system rows get the rule every parser shares (base.system_rows)
         rows = np.flatnonzero(system)
-        sub = pd.DataFrame({"text": text.take(pa.array(rows)).to_pylist(), "kind": kind[rows],
-                            "sender_id": sid.take(pa.array(rows)).to_pylist(),
-                            "sender_name": name.take(pa.array(rows)).to_pylist(),
-                            "event": None, "event_actor": None, "event_target": None}, dtype=object)
+        take = pa.array(rows)
+        kinds, *marks = system_rows(text.take(take).to_pylist())
+        kind[rows] = kinds
+        for col, values in zip(events, marks, strict=True):
+            events[col][rows] = values
         # a person who merely calls themselves 系统消息 keeps their QQ number
-        sender = sub["sender_id"].isin(SYSTEM_IDS | {SYSTEM_ID}).to_numpy(dtype=bool)
-        mark_system(sub, np.ones(len(sub), bool), sender=sender)
-        kind[rows] = sub["kind"].to_numpy(dtype=object)
-        for col in events:
-            events[col][rows] = sub[col].to_numpy(dtype=object)
-        mask = pa.array(system)
-        sid = pc.replace_with_mask(sid, mask, pa.array(sub["sender_id"].tolist(), pa.string(), from_pandas=True))
-        name = pc.replace_with_mask(name, mask, pa.array(sub["sender_name"].tolist(), pa.string(), from_pandas=True))
-        table = table.set_column(table.schema.get_field_index("sender_id"), "sender_id", sid)
-        table = table.set_column(table.schema.get_field_index("sender_name"), "sender_name", name)
+        pseudo = np.zeros(n, bool)
+        pseudo[rows] = pc.fill_null(pc.is_in(sid.take(take), pa.array(sorted(SYSTEM_IDS | {SYSTEM_ID}))),
+                                    False).to_numpy(zero_copy_only=False)
+        pseudo = pa.array(pseudo)
+        table = table.set_column(table.schema.get_field_index("sender_id"), "sender_id",
+                                 pc.if_else(pseudo, SYSTEM_ID, sid))
+        table = table.set_column(table.schema.get_field_index("sender_name"), "sender_name",
+                                 pc.if_else(pseudo, SYSTEM_NAME, name))
     table = table.append_column("kind", pa.array(kind, pa.string()))
     for col, values in events.items():
         table = table.append_column(col, pa.array(values, pa.string(), from_pandas=True))  # NaN: none

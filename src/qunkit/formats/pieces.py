@@ -1,0 +1,141 @@
+"""Parse a line-based export on every core: cut it where a record starts, parse the pieces on threads.
+
+A line-based export (QQ .txt, WhatsApp .txt) is a sequence of records, each starting with a header
+line.  Cut just before a header, a piece holds whole records only, so it parses alone: no message
+carried into the next piece, and its first line number is known from the breaks before it.
+``record_pieces`` does that cut on the byte stream ``textio.iter_utf8_chunks`` yields (one regex
+search over the tail of each block, and a count of its breaks); ``ordered_map`` runs the parse of
+each piece on a small thread pool and hands the results back in file order.  The parse is mostly
+Arrow and NumPy kernels, which release the GIL, so two pieces really parse at once, while the
+importing thread hashes and stores the rows of earlier ones.
+
+Whatever a parse reports goes to a ``ParseReport.child`` of its own and joins the file's report in
+file order (``ParseReport.absorb``), so issues and notes come out exactly as a sequential parse
+would list them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_WORKERS = 4      # beyond this the importing thread (keys, de-duplication) is the bottleneck
+THREADS_ENV = "QUNKIT_PARSE_THREADS"   # overrides parse_workers (1: parse on the importing thread)
+TAIL = 64 << 10      # bytes searched for the last record start first (doubled until one is found)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Whole records of an export: UTF-8 bytes that start at the start of a line (a header, except at
+    the file's start) and end on a line break (except, maybe, at the file's end)."""
+
+    data: bytes
+    first_line: int      # 0-based number of the piece's first line in the file
+    index: int           # 0 for the piece at the file's start
+
+    @property
+    def at_start(self) -> bool:
+        return self.index == 0
+
+
+class RecordPieces:
+    """``Piece``s of a stream of line-aligned UTF-8 blocks, each cut before its last line that
+    ``start`` matches (a record's header); what follows the cut waits for the next block.
+    ``ends_with_break`` tells, once iterated, whether the file's last byte was a line break
+    (if not, the export may be truncated)."""
+
+    def __init__(self, blocks: Iterable[bytes], start: re.Pattern[bytes]) -> None:
+        self._blocks = blocks
+        # the record start must follow a break (LF, or a lone CR: lines_array's rule)
+        self._start = re.compile(rb"(?<=[\n\r])(?:" + start.pattern + rb")", start.flags)
+        self.ends_with_break = True
+
+    def __iter__(self) -> Iterator[Piece]:
+        carry = b""
+        line = index = 0
+        for block in self._blocks:
+            if not block:
+                continue
+            self.ends_with_break = block.endswith((b"\n", b"\r"))
+            data = carry + block if carry else block
+            cut = self._last_start(data)
+            if cut <= 0:
+                carry = data
+                continue
+            head, carry = data[:cut], data[cut:]
+            yield Piece(head, line, index)
+            line += _breaks(head)
+            index += 1
+        if carry:
+            yield Piece(carry, line, index)
+
+    def _last_start(self, data: bytes) -> int:
+        """Offset of the last record start in ``data`` (0 when there is none after its first byte)."""
+        size = TAIL
+        while True:
+            lo = max(1, len(data) - size)
+            last = 0
+            for m in self._start.finditer(data, lo):
+                last = m.start()
+            if last or lo == 1:
+                return last
+            size *= 2
+
+
+def _breaks(data: bytes) -> int:
+    """Line breaks in ``data``: LF, CRLF and lone CR (``base.lines_array`` cuts at each); NumPy counts
+    a few times faster than ``bytes.count``."""
+    raw = np.frombuffer(data, np.uint8)
+    lf = raw == 0x0A
+    n = int(np.count_nonzero(lf))
+    if b"\r" in data:
+        cr = raw == 0x0D
+        n += int(np.count_nonzero(cr)) - int(np.count_nonzero(cr[:-1] & lf[1:]))
+    return n
+
+
+def parse_workers() -> int:
+    """Threads that parse pieces: the cores this process may use, at most ``MAX_WORKERS``; 1 parses
+    inline (no thread)."""
+    if os.environ.get(THREADS_ENV, "").isdigit():
+        return max(1, int(os.environ[THREADS_ENV]))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:      # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> Iterator[R]:
+    """``map(fn, items)`` with ``fn`` run on ``workers`` threads, results in the order of ``items``.
+
+    At most ``workers + 1`` items are in flight, so memory stays a few pieces; ``items`` is read on
+    the calling thread.  An exception from ``fn`` is raised at its item's turn; the pieces still
+    queued are cancelled (the ones running finish first)."""
+    workers = parse_workers() if workers is None else workers
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="qunkit-parse")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True)
