@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,6 +113,20 @@ def _old_format(value: str) -> str:
     return f"--format is the summary's rendering; use --input-format {value}"
 
 
+def _system_allocator() -> None:
+    """An import allocates Arrow memory with the C library's malloc (unless $ARROW_DEFAULT_MEMORY_POOL
+    says otherwise): on the 992k-message QQ export with two parse threads, peak RSS 370-391 MB against
+    437-457 MB with Arrow's default mimalloc (which keeps freed pages per thread), and no slower.  Read
+    by pyarrow when it loads, so set before it does; switching the pool later kept ~40 MB of it."""
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+            pa.set_memory_pool(pa.system_memory_pool())
+    else:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--facts", is_flag=True,
@@ -138,6 +154,7 @@ def import_cmd(paths, facts, input_format, strict, force, roster, roster_dir, ro
       qunkit import 技术交流群.txt --roster 群成员.xlsx
       qunkit import exports/ --roster-dir rosters/ --quiet -o import.json --format json
     """
+    _system_allocator()
     from ..commands.importing import import_result
     from ..commands.loading import open_store, store_root
     from ..unchanged import unchanged_import
