@@ -31,7 +31,8 @@ R = TypeVar("R")
 
 MAX_WORKERS = 4      # beyond this the importing thread (keys, de-duplication) is the bottleneck
 THREADS_ENV = "QUNKIT_PARSE_THREADS"   # overrides parse_workers (1: parse on the importing thread)
-TAIL = 64 << 10      # bytes searched for the last record start first (doubled until one is found)
+TAIL = 8 << 10       # bytes searched for the last record start first (doubled until one is found)
+MAX_CARRY = 64 << 20  # bytes without a record start that are carried before they are handed on anyway
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,37 @@ class Piece:
         return self.index == 0
 
 
-class RecordPieces:
-    """``Piece``s of a stream of line-aligned UTF-8 blocks, each cut before its last line that
-    ``start`` matches (a record's header); what follows the cut waits for the next block.
-    ``ends_with_break`` tells, once iterated, whether the file's last byte was a line break
-    (if not, the export may be truncated)."""
+StartFinder = Callable[[bytes, int], int]
+"""``(data, lo) -> offset``: where the last record of ``data`` starts, searching from ``lo`` (which may
+fall inside a line); 0 when no record starts after ``lo`` (nor after the first byte)."""
 
-    def __init__(self, blocks: Iterable[bytes], start: re.Pattern[bytes]) -> None:
+
+def regex_starts(start: re.Pattern[bytes]) -> StartFinder:
+    """A ``StartFinder`` for records whose header line ``start`` matches at its beginning (the
+    pattern must mean the same on bytes as the parser's test does on its lines: ASCII only)."""
+    rx = re.compile(rb"(?<=[\n\r])(?:" + start.pattern + rb")", start.flags)
+
+    def last(data: bytes, lo: int) -> int:
+        found = 0
+        for m in rx.finditer(data, max(lo, 1)):
+            found = m.start()
+        return found
+
+    return last
+
+
+class RecordPieces:
+    """``Piece``s of a stream of line-aligned UTF-8 blocks, each cut before its last record start
+    (``starts``); what follows the cut waits for the next block.  A stretch with no record start
+    longer than ``max_carry`` bytes is handed on at a line break all the same (a piece that starts
+    inside a record: the parser reports its first lines as text outside any message), so memory
+    stays bounded on a file that is not the format it was taken for.  ``ends_with_break`` tells,
+    once iterated, whether the file's last byte was a line break (if not, it may be truncated)."""
+
+    def __init__(self, blocks: Iterable[bytes], starts: StartFinder, max_carry: int = MAX_CARRY) -> None:
         self._blocks = blocks
-        # the record start must follow a break (LF, or a lone CR: lines_array's rule)
-        self._start = re.compile(rb"(?<=[\n\r])(?:" + start.pattern + rb")", start.flags)
+        self._starts = starts
+        self._max_carry = max_carry
         self.ends_with_break = True
 
     def __iter__(self) -> Iterator[Piece]:
@@ -70,8 +92,10 @@ class RecordPieces:
             data = carry + block if carry else block
             cut = self._last_start(data)
             if cut <= 0:
-                carry = data
-                continue
+                if len(data) <= self._max_carry or not self.ends_with_break:
+                    carry = data
+                    continue
+                cut = len(data)     # no record start in all of it: hand it on whole (it ends on a break)
             head, carry = data[:cut], data[cut:]
             yield Piece(head, line, index)
             line += _breaks(head)
@@ -80,15 +104,14 @@ class RecordPieces:
             yield Piece(carry, line, index)
 
     def _last_start(self, data: bytes) -> int:
-        """Offset of the last record start in ``data`` (0 when there is none after its first byte)."""
+        """Offset of the last record start in ``data`` (0 when there is none after its first byte):
+        the tail first, since a record is usually short, then twice as much until one is found."""
         size = TAIL
         while True:
-            lo = max(1, len(data) - size)
-            last = 0
-            for m in self._start.finditer(data, lo):
-                last = m.start()
-            if last or lo == 1:
-                return last
+            lo = max(0, len(data) - size)
+            found = self._starts(data, lo)
+            if found or lo == 0:
+                return found
             size *= 2
 
 

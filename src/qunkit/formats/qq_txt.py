@@ -51,7 +51,7 @@ from .base import (
 from .bytescan import rows_with_byte
 from .kinds import kinds_of
 from .mentions import at_mentions
-from .pieces import Piece, RecordPieces, ordered_map
+from .pieces import Piece, RecordPieces, ordered_map, regex_starts
 
 BANNER = "消息记录（此消息记录为文本格式"
 REPLACEMENT = "\ufffd".encode()   # U+FFFD as UTF-8: what undecodable bytes were replaced by
@@ -70,7 +70,7 @@ TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
 MENTION_STOP = "，,：:。"   # a @name ends at whitespace, "@" or one of these (at most 40 characters)
 # the start of a header line: all a header needs (HEADER_RE's name part takes any rest of the line)
 HEADER_START = r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AaPp][Mm])? "
-HEADER_START_BYTES = re.compile(HEADER_START[1:].encode())   # where ``RecordPieces`` cuts (at a line start)
+HEADER_STARTS = regex_starts(re.compile(HEADER_START[1:].encode()))   # where ``RecordPieces`` cuts
 # bare notices QQ writes as a body line of their own (kept as separate system rows)
 BARE_NOTICE_RE = re.compile(r"^(?:\S.{0,40}?)(?:撤回了一条(?:成员)?消息|加入本群|退出本群|被移出本群)[。.]?$")
 _HEADER_SNIFF = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?: ?[AP]M)? .*(?:\(\d+\)|<[^<>]+@[^<>]+>)\s*$",
@@ -113,7 +113,7 @@ class QQTxtParser(Parser):
             yield df
 
     def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
-        pieces = RecordPieces(utf8_chunks(path, options, report), HEADER_START_BYTES)
+        pieces = RecordPieces(utf8_chunks(path, options, report), HEADER_STARTS)
         state = _State()
         for parsed in ordered_map(lambda piece: self._piece(piece, options, report.child()), pieces):
             report.absorb(parsed.report)

@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +50,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..localtime import localize
-from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport
+from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array
 from .mentions import mentions_where
-from .textio import iter_text_chunks, read_head
+from .pieces import Piece, RecordPieces, StartFinder, ordered_map
+from .textio import iter_text_chunks, iter_utf8_chunks, read_head
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 # Python's str.strip() set (every c with c.isspace()), so the RE2 trim below strips what .strip() did.
@@ -186,17 +188,65 @@ class WhatsAppTxtParser(Parser):
                        chat_type="private" if len(scan.names) <= 2 and not scan.group_evidence else "group")
         if ctx.chat_type == "private":
             report.note(f"{path.name}: at most two senders and no membership notice: imported as a private chat")
-        ends_with_newline = True
-        for text in iter_text_chunks(path, encoding, options.chunk_bytes, report):
-            ends_with_newline = text.endswith("\n")
-            df = _chunk(_lines(text, ends_with_newline), ctx, final=False)
+        pieces = RecordPieces(iter_utf8_chunks(path, encoding, options.chunk_bytes, report), header_starts(regex))
+        seen_header = False
+        for df, piece_report, had_header in ordered_map(partial(_piece, ctx=ctx), pieces):
+            report.absorb(piece_report)
+            seen_header |= had_header
             if df is not None:
                 yield df
-        df = _chunk(pa.array([], pa.string()), ctx, final=True)
-        if df is not None:
-            yield df
-        if not ends_with_newline and ctx.seen_header:
+        if not pieces.ends_with_break and seen_header:
             report.note(f"{path.name} does not end with a line break; the last message may be incomplete")
+
+
+def header_starts(regex: str) -> StartFinder:
+    """Where the last header of a block of bytes starts (``pieces.StartFinder``), told by the same RE2
+    pattern as ``_piece`` tells headers by, over the lines of the block's tail."""
+
+    def last(data: bytes, lo: int) -> int:
+        at = _line_start(data, lo)
+        if at < 0:
+            return 0
+        tail = data[at:]
+        hits = np.flatnonzero(pc.match_substring_regex(lines_array(tail), regex).to_numpy(zero_copy_only=False))
+        if at == 0:
+            hits = hits[hits > 0]      # the block's first line is no cut
+        if not len(hits):
+            return 0
+        h = int(hits[-1])
+        return at if h == 0 else at + int(_break_ends(tail)[h - 1]) + 1
+
+    return last
+
+
+def _line_start(data: bytes, lo: int) -> int:
+    """The first line start at or after ``lo`` (0 for ``lo`` 0; -1 when none)."""
+    if lo == 0:
+        return 0
+    cut = [i for i in (data.find(b"\n", lo - 1), data.find(b"\r", lo - 1)) if i >= 0]
+    if not cut:
+        return -1
+    i = min(cut)
+    return i + 2 if data[i: i + 2] == b"\r\n" else i + 1
+
+
+def _break_ends(data: bytes) -> np.ndarray:
+    """Offsets of the byte that ends each line break of ``data`` (the LF of a CRLF; a lone CR)."""
+    raw = np.frombuffer(data, np.uint8)
+    brk = raw == 0x0A
+    cr = raw == 0x0D
+    if cr.any():
+        lone = cr.copy()
+        lone[:-1] &= ~brk[1:]
+        brk |= lone
+    return np.flatnonzero(brk)
+
+
+def _piece(piece: Piece, ctx: _Context) -> tuple[pd.DataFrame | None, ParseReport, bool]:
+    """The messages of one piece (on a parse thread): (rows or None, what it reported, had a header)."""
+    report = ctx.report.child()
+    df, had_header = _chunk(lines_array(piece.data), replace(ctx, report=report), piece)
+    return df, report, had_header
 
 
 def _lines(text: str, drop_last: bool = False) -> pa.Array:
@@ -270,47 +320,36 @@ class _Context:
     report: ParseReport
     dayfirst: bool | None
     chat_type: str
-    carry: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
-    carry_start: int = 0        # 0-based line number of carry[0]
-    seen_header: bool = False
 
 
-def _chunk(new_lines: pa.Array, ctx: _Context, final: bool) -> pd.DataFrame | None:
-    """Messages of the complete part of ``ctx.carry + new_lines``; the last message waits for the next chunk.
+def _chunk(arr: pa.Array, ctx: _Context, piece: Piece) -> tuple[pd.DataFrame | None, bool]:
+    """Messages of a piece's lines (whole messages: ``RecordPieces`` cuts before a header) and whether
+    it had a header.  Lines before the first header are text outside any message (only the file's
+    first piece has them, but for a stretch without headers longer than ``pieces.MAX_CARRY``).
 
     Columnar: RE2 kernels find and split the headers, a take + list join assembles multi-line bodies;
     Python touches only the rare rows (notices, bad dates)."""
-    arr = pa.concat_arrays([ctx.carry, new_lines]) if len(ctx.carry) else new_lines
-    first = ctx.carry_start
-    ctx.carry = pa.array([], pa.string())
+    first = piece.first_line
     if not len(arr):
-        return None
+        return None, False
     cand = np.flatnonzero(pc.match_substring_regex(arr, r"^.?.?[\[\d]").to_numpy(zero_copy_only=False))
     hdr = pc.extract_regex(arr.take(pa.array(cand, pa.int64())), ctx.regex)
     valid = hdr.is_valid().to_numpy(zero_copy_only=False)
     starts = cand[valid]
     hdr = hdr.filter(pa.array(valid))
-    if not final and len(starts):  # the last message may continue in the next chunk
-        cut = int(starts[-1])
-        ctx.carry, ctx.carry_start = arr.slice(cut), first + cut
-        starts, hdr, keep = starts[:-1], hdr.slice(0, len(starts) - 1), cut
-    else:
-        keep = len(arr)
-        ctx.carry_start = first + keep
-    lead = int(starts[0]) if len(starts) else keep
-    if not ctx.seen_header:
+    lead = int(starts[0]) if len(starts) else len(arr)
+    if lead:
         _report_orphans(arr.slice(0, lead), first, ctx.report)
     if not len(starts):
-        return None
-    ctx.seen_header = True
+        return None, False
     fields = _split_rest(hdr.field("rest"), ctx.regex == IOS_HEADER)
-    body = pc.utf8_rtrim(_bodies(arr.slice(0, keep), starts, fields["first"]), "\n")
+    body = pc.utf8_rtrim(_bodies(arr, starts, fields["first"]), "\n")
     line_no = starts + first + 1
     ts, bad = _timestamps(hdr, ctx)
     for i in np.flatnonzero(bad):
         ctx.report.issue(int(line_no[i]), "message header has an impossible date or time",
                          arr[int(starts[i])].as_py()[:80])
-    return _frame(body, fields, ts, line_no, ~bad, ctx)
+    return _frame(body, fields, ts, line_no, ~bad, ctx), True
 
 
 def _bodies(lines: pa.Array, starts: np.ndarray, firsts: pa.Array) -> pa.Array:
