@@ -23,8 +23,6 @@ multiply-xor; changing any of this would orphan every stored key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -67,36 +65,6 @@ def _utf8_objects(col: pa.Array) -> np.ndarray:
     return np.asarray(col.cast(binary).to_numpy(zero_copy_only=False), dtype=object)
 
 
-@dataclass(frozen=True)
-class RowHashes:
-    """What a key is made of before occurrences: the hash of (platform, group, second, sender, text)
-    per row, the group hashes (sections) and the seconds (the carried tail).  Pure per chunk, so it is
-    computed on the parse threads; ``keys_from`` adds the occurrences, in file order."""
-
-    base: np.ndarray
-    group: np.ndarray
-    secs: np.ndarray
-
-
-def frame_hashes(df: pd.DataFrame) -> RowHashes:
-    """``RowHashes`` of a frame with KEY_COLUMNS (the pinned rule, nulls included)."""
-    secs = df["ts"].astype("datetime64[ms, UTC]").array.asi8 // 1000
-    return _row_hashes(_hash_strings(df["platform"], True), _hash_strings(df["group_id"], True), secs,
-                       _hash_strings(df["sender_id"], True), _hash_strings(df["text"], False))
-
-
-def table_hashes(table: pa.Table) -> RowHashes:
-    """``frame_hashes`` of an Arrow table (ts a timestamp with a zone; no pandas frame is built).
-    A key column with nulls goes through ``frame_hashes`` itself, whose null rule is the pinned one."""
-    cols = [table.column(c) for c in KEY_COLUMNS]
-    if any(c.null_count for c in cols):
-        return frame_hashes(table.select(list(KEY_COLUMNS)).to_pandas())
-    ms = pc.cast(table.column("ts"), pa.timestamp("ms", tz="UTC")).combine_chunks()
-    secs = ms.cast(pa.int64()).to_numpy() // 1000
-    return _row_hashes(_hash_arrow(cols[0], True), _hash_arrow(cols[1], True), secs, _hash_arrow(cols[3], True),
-                       _hash_arrow(cols[4], False))
-
-
 def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.ndarray:
     """Return a uint64 key per row of ``df`` (which has KEY_COLUMNS).
 
@@ -109,31 +77,32 @@ def message_keys(df: pd.DataFrame, carry: dict[int, int] | None = None) -> np.nd
     """
     if len(df) == 0:
         return np.zeros(0, dtype=np.uint64)
-    return keys_from(frame_hashes(df), carry)
+    secs = df["ts"].astype("datetime64[ms, UTC]").array.asi8 // 1000
+    return _keys(_hash_strings(df["platform"], True), _hash_strings(df["group_id"], True), secs,
+                 _hash_strings(df["sender_id"], True), _hash_strings(df["text"], False), carry)
 
 
 def table_keys(table: pa.Table, carry: dict[int, int] | None = None) -> np.ndarray:
-    """``message_keys`` of an Arrow table (``table_hashes``)."""
+    """``message_keys`` of an Arrow table (ts a timestamp with a zone; no pandas frame is built).
+    A key column with nulls goes through ``message_keys`` itself, whose null rule is the pinned one."""
     if table.num_rows == 0:
         return np.zeros(0, dtype=np.uint64)
-    return keys_from(table_hashes(table), carry)
+    cols = [table.column(c) for c in KEY_COLUMNS]
+    if any(c.null_count for c in cols):
+        return message_keys(table.select(list(KEY_COLUMNS)).to_pandas(), carry)
+    ms = pc.cast(table.column("ts"), pa.timestamp("ms", tz="UTC")).combine_chunks()
+    secs = ms.cast(pa.int64()).to_numpy() // 1000
+    return _keys(_hash_arrow(cols[0], True), _hash_arrow(cols[1], True), secs, _hash_arrow(cols[3], True),
+                 _hash_arrow(cols[4], False), carry)
 
 
-def _row_hashes(platform: np.ndarray, group: np.ndarray, secs: np.ndarray, sender: np.ndarray,
-                text: np.ndarray) -> RowHashes:
+def _keys(platform: np.ndarray, group: np.ndarray, secs: np.ndarray, sender: np.ndarray, text: np.ndarray,
+          carry: dict[int, int] | None) -> np.ndarray:
+    """The key of each row from its column hashes (see the module docstring; ``message_keys`` for ``carry``)."""
     with np.errstate(over="ignore"):
         base = platform
         for part in (group, secs.astype(np.uint64), sender, text):
             base = (base * _MIX) ^ part
-    return RowHashes(base, group, secs)
-
-
-def keys_from(h: RowHashes, carry: dict[int, int] | None) -> np.ndarray:
-    """The key of each row from its hashes (see the module docstring; ``message_keys`` for ``carry``)."""
-    base, group, secs = h.base, h.group, h.secs
-    if len(base) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    with np.errstate(over="ignore"):
         continues = carry is not None and carry.get(_LAST_GROUP) == int(group[0])
         new_section = np.empty(len(base), bool)
         new_section[0] = not continues

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..keys import RowHashes, frame_hashes, keys_from, table_hashes
+from ..keys import message_keys, table_keys
 from ..localtime import DEFAULT_TZ
 from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
 from ..schema import MESSAGES, conform
@@ -160,28 +160,13 @@ def text_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Itera
     return iter_text_chunks(path, text_encoding(path, report), options.chunk_bytes, report)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A parser chunk as canonical MESSAGES rows (``msg_key`` still 0) with the hashes its keys are
-    made of: everything ``finish_chunk`` does but the occurrence numbers, which need file order."""
-
-    table: pa.Table
-    hashes: RowHashes
-
-
 def finish_chunk(df: pd.DataFrame | pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str,
                  key_carry: dict[int, int] | None = None) -> pa.Table:
     """Turn a parser chunk into a canonical MESSAGES table (provenance, keys, types).
 
     Pass the same ``key_carry`` dict for every chunk of one file (see keys.py)."""
-    return keyed(prepare_chunk(df, parser, source_file, tz), key_carry)
-
-
-def prepare_chunk(df: pd.DataFrame | pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str
-                  ) -> Prepared:
-    """``finish_chunk`` up to the keys: pure, so chunks are prepared on several threads at once."""
     if isinstance(df, pa.Table):
-        return _prepare_table(df, parser, source_file, tz)
+        return _finish_table(df, parser, source_file, tz, key_carry)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"parser {parser.name} chunk lacks {missing}")
@@ -200,22 +185,15 @@ def prepare_chunk(df: pd.DataFrame | pa.Table, parser: type[Parser] | Parser, so
         raise ValueError(f"parser {parser.name} produced naive timestamps")
     out["ts"] = ts.dt.tz_convert("UTC").astype("datetime64[ms, UTC]")
     out["text"] = out["text"].fillna("").astype(str)
-    hashes = frame_hashes(out) if len(out) else RowHashes(*(np.zeros(0, np.uint64),) * 2, np.zeros(0, np.int64))
-    out["msg_key"] = np.zeros(len(out), np.uint64)
+    out["msg_key"] = message_keys(out, key_carry)
     out = out[list(MESSAGES.names)]
     table = pa.Table.from_pandas(out, preserve_index=False)
-    return Prepared(conform(table, MESSAGES), hashes)
+    return conform(table, MESSAGES)
 
 
-def keyed(prepared: Prepared, key_carry: dict[int, int] | None = None) -> pa.Table:
-    """The prepared rows with their keys (``keys.keys_from``; chunks of one file in order)."""
-    keys = keys_from(prepared.hashes, key_carry)
-    out = prepared.table
-    return out.set_column(out.schema.get_field_index("msg_key"), MESSAGES.field("msg_key"), pa.array(keys))
-
-
-def _prepare_table(table: pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str) -> Prepared:
-    """``prepare_chunk`` of an Arrow chunk: the same columns and hashes, built column by column."""
+def _finish_table(table: pa.Table, parser: type[Parser] | Parser, source_file: str, tz: str,
+                  key_carry: dict[int, int] | None) -> pa.Table:
+    """``finish_chunk`` of an Arrow chunk: the same columns and keys, built column by column."""
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         raise ValueError(f"parser {parser.name} chunk lacks {missing}")
@@ -240,8 +218,8 @@ def _prepare_table(table: pa.Table, parser: type[Parser] | Parser, source_file: 
     cols["text"] = pc.fill_null(cols["text"], "")
     cols["msg_key"] = pa.array(np.zeros(n, np.uint64))
     out = conform(pa.table({name: cols[name] for name in MESSAGES.names}), MESSAGES)
-    hashes = table_hashes(out) if n else RowHashes(*(np.zeros(0, np.uint64),) * 2, np.zeros(0, np.int64))
-    return Prepared(out, hashes)
+    keys = table_keys(out, key_carry)
+    return out.set_column(out.schema.get_field_index("msg_key"), MESSAGES.field("msg_key"), pa.array(keys))
 
 
 def utf8_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Iterator[bytes]:
