@@ -137,10 +137,16 @@ def evaluate(corpus: dict) -> dict:
     planted = f1_table(j["role"].to_numpy(), j["pred"].to_numpy())
     observable = f1_table(j["observable"].to_numpy(), j["pred"].to_numpy())
     life = corpus["life"].assign(group_id=corpus["life"]["group_id"].astype(str))
+    if "turn" not in life:
+        life = life.assign(turn="")
     rk = risk.assign(group_id=risk["group_id"].astype(str)).merge(
-        life[["group_id", "lifecycle", "dead_within_30d"]], on="group_id", how="inner")
+        life[["group_id", "lifecycle", "dead_within_30d", "turn"]], on="group_id", how="inner")
     dead = rk["dead_within_30d"].astype(bool).to_numpy()
     others = (rk["lifecycle"] != "one_man_show").to_numpy()
+    # gen2's sudden deaths whose quarrel falls after the export ends: nothing before as_of foretells them
+    # but (at most) a few days of its run-up, so no reading of the export can; their share of the AUC, apart
+    turn = pd.to_datetime(rk["turn"].replace("", None)).dt.date
+    unforeseeable = ((rk["lifecycle"] == "sudden_death") & (turn > as_of.tz_convert("Asia/Shanghai").date())).to_numpy()
     return {
         "members": len(j), "unseen": int(j["unseen"].sum()), "groups": len(rk), "dead_groups": int(dead.sum()),
         "messages": len(m), "seconds": round(elapsed, 2),
@@ -151,7 +157,9 @@ def evaluate(corpus: dict) -> dict:
         # the generator's one_man_show groups never die within 30 days (the operator keeps posting), while the
         # practice, and qunkit's monologue cause, call them dying: their share of the AUC, shown apart
         "auc_without_one_man_show": auc(rk["score"].to_numpy(dtype=float)[others], dead[others]),
-        "risk": rk[["group_name", "lifecycle", "dead_within_30d", "score", "level"]],
+        "auc_foreseeable": auc(rk["score"].to_numpy(dtype=float)[~unforeseeable], dead[~unforeseeable]),
+        "unforeseeable": int(unforeseeable.sum()),
+        "risk": rk[["group_name", "lifecycle", "dead_within_30d", "turn", "score", "level"]],
     }
 
 
@@ -170,6 +178,9 @@ def print_result(res: dict, seed: int, generator: str, layout: str, load_s: floa
     print(f"   role macro-F1: {res['macro_f1_observable']:.3f} observable truth, "
           f"{res['macro_f1_planted']:.3f} planted truth")
     solo = f" ({res['auc_without_one_man_show']:.3f} without the one_man_show groups)" if generator == "qunkit" else ""
+    if res["unforeseeable"]:
+        solo += (f" ({res['auc_foreseeable']:.3f} without the {res['unforeseeable']} sudden deaths whose quarrel "
+                 "falls after as_of)")
     print(f"   risk AUC (dead within 30 days): {res['auc']:.3f}{solo}")
     print(f"   analysis time (features + roles + risk): {res['seconds']:.2f} s; "
           f"generate+export+import {load_s:.1f} s")

@@ -77,7 +77,8 @@ class Gen2Group:
     def truth_life(self) -> dict:
         return {"group_id": self.group_id, "group_name": self.name, "lifecycle": self.lifecycle,
                 "dead_within_30d": self.plan.dead_within_30d, "as_of": self.as_of.isoformat(),
-                "death": self.plan.death.isoformat() if self.plan.death else ""}
+                "death": self.plan.death.isoformat() if self.plan.death else "",
+                "turn": self.plan.turn.isoformat() if self.plan.turn else ""}
 
 
 def _counts(rng: random.Random, size_class: str, lifecycle: str, size: int) -> dict[str, int]:
