@@ -181,3 +181,17 @@ def test_whatsapp_parse_is_the_same_on_any_number_of_threads(tmp_path: Path, mon
     assert len(one) == 800 and one.equals(many)
     assert rep_one.as_dict() == rep_many.as_dict() and rep_one.bad_lines == 1 + 8
     assert (one["text"].str.contains("\n续行")).sum() == 160
+
+
+def test_ordered_map_stopped_early_leaves_no_thread_behind() -> None:
+    def alive() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("qunkit-parse") and t.is_alive()]
+
+    before = len(alive())
+    it = ordered_map(lambda i: (time.sleep(0.01), i)[1], range(100), workers=2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()                                   # what a consumer that raises or breaks does
+    deadline = time.time() + 5
+    while len(alive()) > before and time.time() < deadline:
+        time.sleep(0.01)
+    assert len(alive()) == before
