@@ -90,6 +90,15 @@ class Parser(ABC):
         return self.parse(path, options, report)
 
 
+def parser_frame(table: pa.Table) -> pd.DataFrame:
+    """``parse``'s frame of a parser that builds Arrow tables (``tables``): the same columns, with
+    ``mentions`` as lists (``to_pandas`` would give NumPy arrays) and text columns as Python strings."""
+    df = table.to_pandas()
+    if "mentions" in table.column_names:
+        df["mentions"] = np.array(table.column("mentions").to_pylist() + [None], dtype=object)[:-1]
+    return df
+
+
 class RowBuffer:
     """Columns of records appended one at a time, handed out as chunks of ``rows`` rows.
 

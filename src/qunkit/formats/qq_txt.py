@@ -45,6 +45,7 @@ from .base import (
     Parser,
     ParseReport,
     lines_array,
+    parser_frame,
     system_rows,
     utf8_chunks,
 )
@@ -108,9 +109,7 @@ class QQTxtParser(Parser):
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
         for table in self.tables(path, options, report):
-            df = table.to_pandas()
-            df["mentions"] = np.array(table.column("mentions").to_pylist() + [None], dtype=object)[:-1]
-            yield df
+            yield parser_frame(table)
 
     def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
         pieces = RecordPieces(utf8_chunks(path, options, report), HEADER_STARTS)

@@ -50,7 +50,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..localtime import localize
-from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array
+from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array, parser_frame
+from .bytescan import rows_with_byte
 from .mentions import mentions_where
 from .pieces import Piece, RecordPieces, StartFinder, ordered_map
 from .textio import iter_text_chunks, iter_utf8_chunks, read_head
@@ -179,6 +180,10 @@ class WhatsAppTxtParser(Parser):
         return 60 if hits >= 3 else 20 if hits else 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
+        for table in self.tables(path, options, report):
+            yield parser_frame(table)
+
+    def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
         head, encoding = read_head(path)
         report.encoding = encoding
         regex = header_regex(head) or ANDROID_HEADER
@@ -242,7 +247,7 @@ def _break_ends(data: bytes) -> np.ndarray:
     return np.flatnonzero(brk)
 
 
-def _piece(piece: Piece, ctx: _Context) -> tuple[pd.DataFrame | None, ParseReport, bool]:
+def _piece(piece: Piece, ctx: _Context) -> tuple[pa.Table | None, ParseReport, bool]:
     """The messages of one piece (on a parse thread): (rows or None, what it reported, had a header)."""
     report = ctx.report.child()
     df, had_header = _chunk(lines_array(piece.data), replace(ctx, report=report), piece)
@@ -322,7 +327,7 @@ class _Context:
     chat_type: str
 
 
-def _chunk(arr: pa.Array, ctx: _Context, piece: Piece) -> tuple[pd.DataFrame | None, bool]:
+def _chunk(arr: pa.Array, ctx: _Context, piece: Piece) -> tuple[pa.Table | None, bool]:
     """Messages of a piece's lines (whole messages: ``RecordPieces`` cuts before a header) and whether
     it had a header.  Lines before the first header are text outside any message (only the file's
     first piece has them, but for a stretch without headers longer than ``pieces.MAX_CARRY``).
@@ -518,41 +523,56 @@ def _kinds(text: pa.Array) -> np.ndarray:
 
 
 def _frame(body: pa.Array, fields: dict, ts: pd.DatetimeIndex, line_no: np.ndarray,
-           ok: np.ndarray, ctx: _Context) -> pd.DataFrame | None:
-    text_arr = pc.utf8_trim(_no_marks(body), PY_SPACE)
+           ok: np.ndarray, ctx: _Context) -> pa.Table | None:
+    """The parser columns of a piece's messages as an Arrow table: kernels over every row; Python and
+    pandas only for the few notices, deleted messages and rows with an "@"."""
+    if not ok.any():
+        return None
+    text = pc.utf8_trim(_no_marks(body), PY_SPACE)
     sid, sname = _member_ids(fields["name"])
     notice = fields["notice"]
     mask = pa.array(notice)
-    text = pd.Series(text_arr.to_numpy(zero_copy_only=False), dtype=object)
-    df = pd.DataFrame({
-        "group_id": ctx.group, "group_name": ctx.group, "chat_type": ctx.chat_type, "ts": ts,
-        "sender_id": pc.if_else(mask, SYSTEM_ID, sid).to_numpy(zero_copy_only=False),
-        "sender_name": pc.if_else(mask, SYSTEM_NAME, sname).to_numpy(zero_copy_only=False),
-        "kind": _kinds(text_arr), "text": text, "source_line": line_no,
-        "event": None, "event_actor": None, "event_target": None,
-    })
-    df[["event", "event_actor", "event_target"]] = df[["event", "event_actor", "event_target"]].astype(object)
+    n = len(text)
+    kind = _kinds(text)
+    events = {c: np.full(n, None, dtype=object) for c in ("event", "event_actor", "event_target")}
+    sender_id = pc.if_else(mask, SYSTEM_ID, sid)
     if notice.any():
-        ev = _notice_events(text[notice])
+        ev = _notice_events(_rows(text, notice))
         ev["event"] = ev["event"].fillna("other")
-        df.loc[notice, "kind"] = "system"
-        df.loc[notice, "event"] = ev["event"].to_numpy()
-        df.loc[notice, "event_actor"] = _name_list_ids(ev["event_actor"], ctx.options.self_id).to_numpy()
-        df.loc[notice, "event_target"] = _name_list_ids(ev["event_target"], ctx.options.self_id).to_numpy()
+        kind[notice] = "system"
+        events["event"][notice] = ev["event"].to_numpy()
+        events["event_actor"][notice] = _name_list_ids(ev["event_actor"], ctx.options.self_id).to_numpy()
+        events["event_target"][notice] = _name_list_ids(ev["event_target"], ctx.options.self_id).to_numpy()
     spoken = ~notice
-    deleted = spoken & pc.match_substring_regex(text_arr, DELETED).to_numpy(zero_copy_only=False)
-    by_admin = spoken & pc.match_substring_regex(text_arr, DELETED_BY).to_numpy(zero_copy_only=False)
+    deleted = spoken & pc.match_substring_regex(text, DELETED).to_numpy(zero_copy_only=False)
+    by_admin = spoken & pc.match_substring_regex(text, DELETED_BY).to_numpy(zero_copy_only=False)
     if deleted.any() or by_admin.any():
-        actor = pd.Series(None, index=text.index, dtype=object)
+        actor = pd.Series(None, index=np.flatnonzero(deleted | by_admin), dtype=object)
         if by_admin.any():
-            actor[by_admin] = text[by_admin].str.extract(DELETED_BY)["actor"].to_numpy()
+            admins = _rows(text, by_admin)
+            actor[admins.index] = admins.str.extract(DELETED_BY)["actor"].to_numpy()
         deleted |= by_admin
-        df.loc[deleted, ["kind", "event"]] = ["recall", "recall"]
-        df.loc[deleted, "event_target"] = df.loc[deleted, "sender_id"]
-        df.loc[deleted, "event_actor"] = _name_list_ids(actor[deleted], ctx.options.self_id).to_numpy()
-    has_at = spoken & pc.match_substring(text_arr, "@").to_numpy(zero_copy_only=False)
-    found = mentions_where(text.to_numpy(dtype=object), has_at, MENTION_RE)
-    for i in np.flatnonzero(has_at):  # rows with "@" only; @4477… is a phone number
-        found[i] = [("+" + x if x.isdigit() else x) for x in found[i]] if found[i] else None
-    df["mentions"] = found
-    return df[ok].reset_index(drop=True) if ok.any() else None
+        kind[deleted] = "recall"
+        events["event"][deleted] = "recall"
+        events["event_target"][deleted] = np.asarray(sender_id.filter(pa.array(deleted)).to_pylist(), dtype=object)
+        events["event_actor"][deleted] = _name_list_ids(actor, ctx.options.self_id).to_numpy()
+    has_at = spoken & rows_with_byte(text, "@")
+    found = mentions_where(np.asarray(text.filter(pa.array(has_at)).to_pylist(), dtype=object),
+                           np.ones(int(has_at.sum()), bool), MENTION_RE)
+    mentions = np.full(n, None, dtype=object)   # @4477… is a phone number
+    mentions[has_at] = np.fromiter(([("+" + x if x.isdigit() else x) for x in names] if names else None
+                                    for names in found), dtype=object, count=len(found))
+    table = pa.table({
+        "group_id": pa.array([ctx.group] * n, pa.string()), "group_name": pa.array([ctx.group] * n, pa.string()),
+        "chat_type": pa.array([ctx.chat_type] * n, pa.string()), "ts": pa.array(ts),
+        "sender_id": sender_id, "sender_name": pc.if_else(mask, SYSTEM_NAME, sname),
+        "kind": pa.array(kind, pa.string()), "text": text, "source_line": pa.array(line_no, pa.int64()),
+        **{c: pa.array(v, pa.string(), from_pandas=True) for c, v in events.items()},   # NaN: none
+        "mentions": pa.array(list(mentions), pa.list_(pa.string())),
+    })
+    return table if ok.all() else table.filter(pa.array(ok))
+
+
+def _rows(text: pa.Array, where: np.ndarray) -> pd.Series:
+    """The texts of the ``where`` rows as a pandas Series indexed by row number (the few that go to Python)."""
+    return pd.Series(text.filter(pa.array(where)).to_pylist(), index=np.flatnonzero(where), dtype=object)
