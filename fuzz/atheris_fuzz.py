@@ -174,6 +174,8 @@ def write_dict(path: Path) -> None:
 def fuzz_one(fmt: str, seconds: int, rss_mb: int) -> None:
     import atheris  # noqa: PLC0415 (optional extra: the rest of the file works without it)
 
+    # parse on the fuzzing thread: inputs are small, and libFuzzer's timeout and crash handling see it whole
+    os.environ.setdefault("QUNKIT_PARSE_THREADS", "1")
     with atheris.instrument_imports(include=["qunkit"]):
         import qunkit.ingest  # noqa: F401, PLC0415
         from qunkit.formats import parsers  # noqa: PLC0415
