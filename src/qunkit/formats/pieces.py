@@ -3,11 +3,11 @@
 A line-based export (QQ .txt, WhatsApp .txt) is a sequence of records, each starting with a header
 line.  Cut just before a header, a piece holds whole records only, so it parses alone: no message
 carried into the next piece, and its first line number is known from the breaks before it.
-``record_pieces`` does that cut on the byte stream ``textio.iter_utf8_chunks`` yields (one regex
-search over the tail of each block, and a count of its breaks); ``ordered_map`` runs the parse of
-each piece on a small thread pool and hands the results back in file order.  The parse is mostly
-Arrow and NumPy kernels, which release the GIL, so two pieces really parse at once, while the
-importing thread hashes and stores the rows of earlier ones.
+``RecordPieces`` does that cut on the byte stream ``textio.iter_utf8_chunks`` yields (a search for
+the last header in the tail of each block, and a count of its breaks); ``ordered_map`` runs the
+parse of each piece on a small thread pool and hands the results back in file order.  The parse is
+mostly Arrow and NumPy kernels, which release the GIL, so two pieces really parse at once (1.5x
+one thread on the 992k QQ export), while the importing thread keys and stores earlier rows.
 
 Whatever a parse reports goes to a ``ParseReport.child`` of its own and joins the file's report in
 file order (``ParseReport.absorb``), so issues and notes come out exactly as a sequential parse
@@ -29,7 +29,7 @@ import numpy as np
 T = TypeVar("T")
 R = TypeVar("R")
 
-MAX_WORKERS = 4      # beyond this the importing thread (keys, de-duplication) is the bottleneck
+MAX_WORKERS = 4      # a cap (on 2 cores, 3 threads were slower than 2: the Python between kernels holds the GIL)
 THREADS_ENV = "QUNKIT_PARSE_THREADS"   # overrides parse_workers (1: parse on the importing thread)
 TAIL = 8 << 10       # bytes searched for the last record start first (doubled until one is found)
 MAX_CARRY = 64 << 20  # bytes without a record start that are carried before they are handed on anyway

@@ -195,11 +195,11 @@ class WhatsAppTxtParser(Parser):
             report.note(f"{path.name}: at most two senders and no membership notice: imported as a private chat")
         pieces = RecordPieces(iter_utf8_chunks(path, encoding, options.chunk_bytes, report), header_starts(regex))
         seen_header = False
-        for df, piece_report, had_header in ordered_map(partial(_piece, ctx=ctx), pieces):
+        for table, piece_report, had_header in ordered_map(partial(_piece, ctx=ctx), pieces):
             report.absorb(piece_report)
             seen_header |= had_header
-            if df is not None:
-                yield df
+            if table is not None:
+                yield table
         if not pieces.ends_with_break and seen_header:
             report.note(f"{path.name} does not end with a line break; the last message may be incomplete")
 
@@ -250,8 +250,8 @@ def _break_ends(data: bytes) -> np.ndarray:
 def _piece(piece: Piece, ctx: _Context) -> tuple[pa.Table | None, ParseReport, bool]:
     """The messages of one piece (on a parse thread): (rows or None, what it reported, had a header)."""
     report = ctx.report.child()
-    df, had_header = _chunk(lines_array(piece.data), replace(ctx, report=report), piece)
-    return df, report, had_header
+    table, had_header = _chunk(lines_array(piece.data), replace(ctx, report=report), piece)
+    return table, report, had_header
 
 
 def _lines(text: str, drop_last: bool = False) -> pa.Array:
