@@ -74,13 +74,19 @@ from .private import FILE_MODE, make_dirs, open_private, write_text
 from .schema import FACTS, MESSAGES, conform, fill_missing
 from .unchanged import ROSTER_SOURCE_FILE, roster_source_record
 
+# How message parts are written: zstd, and Parquet dictionary pages only for the columns the schema
+# dictionary-encodes (names, ids, kinds).  Measured on the 992k-message QQ export: with dictionary
+# pages tried on every column (text, msg_key, ts, ...) and dropped where they do not pay, the writer
+# took 0.56 CPU s and 30 MB; like this 0.45 s and 25 MB.  Readers see the same Arrow types either way.
+MESSAGE_PARTS = {"compression": "zstd",
+                 "use_dictionary": [f.name for f in MESSAGES if pa.types.is_dictionary(f.type)]}
+
 SCHEMA_VERSION = 2            # 1: groups/<key>/messages/ (no store.json); 2: Hive-partitioned tables
 PARTITION = "group_key"       # the Hive partition column: the hashed group key, never a name
 COMPACT_AFTER_PARTS = 8       # more parts than this in a group: merge them into one
 LOCK_TIMEOUT_S = 600
 KILL_ENV = "QUNKIT_TEST_KILL_AT"
 ROSTER_SOURCE = b"qunkit_roster_source"   # roster.parquet footer key: the attached file's fingerprint
-
 
 
 class _StderrHandler(logging.Handler):
@@ -376,7 +382,7 @@ class Store:
         new = folder / f"part-{uuid.uuid4().hex}.parquet"
         tmp = new.with_name(".tmp-" + new.name)
         # streamed one row group at a time: memory stays bounded however large the group is
-        with open_private(tmp) as fh, pq.ParquetWriter(fh, MESSAGES, compression="zstd") as writer:
+        with open_private(tmp) as fh, pq.ParquetWriter(fh, MESSAGES, **MESSAGE_PARTS) as writer:
             for p in parts:
                 pf = pq.ParquetFile(p)
                 for i in range(pf.num_row_groups):
@@ -836,7 +842,7 @@ class PartWriter:
         self.rows = 0
         self._fh = open_private(path)
         try:
-            self._writer = pq.ParquetWriter(self._fh, MESSAGES, compression="zstd")
+            self._writer = pq.ParquetWriter(self._fh, MESSAGES, **MESSAGE_PARTS)
         except BaseException:
             self._fh.close()
             path.unlink(missing_ok=True)
