@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -313,3 +314,23 @@ def test_a_minified_full_account_export_streams_in_bounded_memory(tmp_path: Path
         assert (n, bad) == (chats * 20_000, 0)
         peaks.append(peak)
     assert peaks[1] - peaks[0] < 30, peaks   # MB; read whole, 80,000 more messages are ~150 MB more
+
+
+@pytest.mark.parametrize("name, body", [
+    ("far.txt", "消息对象:x群\n\n2024-03-10 02:30:00 张三(123)\nin the DST gap\n\n9999-12-31 23:59:59 张三(123)\nfar\n\n"
+                "2024-03-11 10:00:00 李四(456)\nhi\n\n"),
+    ("WhatsApp Chat with far.txt", "10/03/2024, 02:30 - Bob: in the DST gap\n31/12/9999, 23:59 - Bob: far\n"
+                                   "11/03/2024, 10:00 - Ann: hi\n12/03/2024, 10:00 - Ann: hey\n"),
+])
+def test_a_date_in_the_year_9999_beside_a_dst_gap_is_reported_not_a_crash(tmp_path: Path, name: str, body: str
+                                                                          ) -> None:
+    """In a zone with DST, a time whose UTC falls past the year 9999 cannot be localised by pandas (the
+    DST-gap row sends the piece there): the import used to stop with an internal error."""
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["import", str(path), "--store", str(tmp_path / "s"), "--tz", "America/New_York",
+                                   "--format", "json", "--quiet"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["bad_lines"] == 1 and row["added"] == row["messages"] >= 2
+    assert "date in the future" in row["issues"][0] and "10000-01-01" in row["issues"][0]

@@ -253,7 +253,10 @@ def drop_implausible(chunk: pd.DataFrame | pa.Table, platform: str, report: Pars
         return chunk
     n = int(bad.sum())
     lines = chunk["source_line"].to_numpy()[bad][:MAX_REPORTED].tolist()
-    values = ts[bad].iloc[:MAX_REPORTED].tolist()
+    try:
+        values = ts[bad].iloc[:MAX_REPORTED].tolist()
+    except NotImplementedError:   # local time past the year 9999: Python's datetime cannot hold it; say it in UTC
+        values = ts[bad].iloc[:MAX_REPORTED].dt.tz_convert("UTC").tolist()
     plats = plat[bad].iloc[:MAX_REPORTED].tolist()
     for line, value, name in zip(lines, values, plats, strict=True):
         low, _ = plausible_window(name)

@@ -28,6 +28,34 @@ def localize(naive: pd.Series | pd.DatetimeIndex, tz: str = DEFAULT_TZ) -> pd.Se
     return naive.tz_localize(tz, ambiguous=fold, nonexistent="shift_forward")
 
 
+def localize_seconds(secs, tz: str = DEFAULT_TZ):
+    """Wall-clock seconds since 1970 (a NumPy int64 array) -> an Arrow timestamp array in ``tz``, for
+    parsers that build Arrow tables.  Arrow converts when no time falls in a DST gap or fold; otherwise
+    ``localize`` applies the policy above."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.assume_timezone(pa.array(secs, pa.timestamp("s")), timezone=tz, ambiguous="raise",
+                                  nonexistent="raise")
+    except pa.ArrowInvalid:
+        pass
+    # pandas cannot localize a time whose UTC falls past the year 9999; no chat has one (the import
+    # reports it as dated in the future), so those keep Arrow's reading instead of failing the file
+    far = secs >= _LAST_LOCALIZABLE
+    out = pa.array(localize(pd.DatetimeIndex(np.where(far, 0, secs).astype("datetime64[s]")), tz))
+    if far.any():
+        late = pc.assume_timezone(pa.array(secs[far], pa.timestamp("s")), timezone=tz, ambiguous="earliest",
+                                  nonexistent="earliest")
+        out = pc.replace_with_mask(out, pa.array(far), late.cast(out.type))
+    return out
+
+
+_LAST_LOCALIZABLE = 253402041600   # 9999-12-30 00:00 in seconds since 1970: a day before the end of year 9999
+
+
 _OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..localtime import localize
+from ..localtime import localize_seconds
 from .base import (
     SYSTEM_ID,
     SYSTEM_NAME,
@@ -217,7 +217,7 @@ class QQTxtParser(Parser):
         ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False)  # "" when absent
         hour = (secs // 3600) % 24
         secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
-        ts = _localize(secs, options.tz)
+        ts = localize_seconds(secs, options.tz)
 
         # the sender part repeats (a chunk has few senders): each distinct one is parsed once
         senders = fields["sender"].dictionary_encode()
@@ -343,16 +343,6 @@ def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array,
     if options.self_name:
         name = pc.if_else(is_self, options.self_name, name)
     return sid, name, title
-
-
-def _localize(secs: np.ndarray, tz: str) -> pa.Array:
-    """Wall-clock seconds -> a timestamp array in ``tz``.  Arrow converts when no time falls in a DST
-    gap or fold; otherwise ``localtime.localize`` applies the one policy for those."""
-    try:
-        return pc.assume_timezone(pa.array(secs, pa.timestamp("s")), timezone=tz, ambiguous="raise",
-                                  nonexistent="raise")
-    except pa.ArrowInvalid:
-        return pa.array(localize(pd.DatetimeIndex(secs.astype("datetime64[s]")), tz))
 
 
 def _split_bare_notices(table: pa.Table) -> tuple[pa.Table, np.ndarray]:

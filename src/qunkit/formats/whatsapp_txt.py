@@ -49,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..localtime import localize
+from ..localtime import localize_seconds
 from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array, parser_frame
 from .bytescan import rows_with_byte
 from .mentions import mentions_where
@@ -417,7 +417,7 @@ def name_and_body(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
     return name, body
 
 
-def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pa.Array, np.ndarray]:
     num = {k: pd.Series(pc.cast(pc.if_else(pc.equal(hdr.field(k), ""), None, hdr.field(k)), pa.int64())
                         .to_numpy(zero_copy_only=False), dtype="float64") for k in ("d1", "d2", "d3", "h", "mi", "s")}
     if ctx.dayfirst is None:
@@ -432,11 +432,35 @@ def _timestamps(hdr: pa.Array, ctx: _Context) -> tuple[pd.DatetimeIndex, np.ndar
     pm = pc.is_in(ampm, pa.array(["PM", "下午"])).to_numpy(zero_copy_only=False) & (hour < 12)
     am12 = pc.is_in(ampm, pa.array(["AM", "上午"])).to_numpy(zero_copy_only=False) & (hour == 12)
     hour = hour + np.where(pm, 12, 0) - np.where(am12, 12, 0)
-    naive = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
-                                         "minute": num["mi"], "second": num["s"].fillna(0)}), errors="coerce")
-    bad = (naive.isna() | (num["h"] > 23) | (num["mi"] > 59)).to_numpy()
-    ts = localize(pd.DatetimeIndex(naive.where(~pd.Series(bad), pd.Timestamp(0))), ctx.options.tz)
-    return ts, bad
+    second = num["s"].fillna(0)
+    secs, valid = _wall_seconds(year.to_numpy(), month.to_numpy(), day.to_numpy(), hour.to_numpy(),
+                                num["mi"].to_numpy(), second.to_numpy())
+    odd = ~valid & year.notna().to_numpy() & month.notna().to_numpy() & day.notna().to_numpy()
+    if odd.any():   # a year outside 1000-9999 or an impossible day: pandas' reading of those, as before
+        naive = pd.to_datetime(pd.DataFrame({"year": year[odd], "month": month[odd], "day": day[odd],
+                                             "hour": hour[odd], "minute": num["mi"][odd], "second": second[odd]}),
+                               errors="coerce")
+        ok = naive.notna().to_numpy()
+        secs[np.flatnonzero(odd)[ok]] = naive[ok].to_numpy().astype("datetime64[s]").astype(np.int64)
+        valid[np.flatnonzero(odd)[ok]] = True
+    bad = ~valid | (num["h"] > 23).to_numpy() | (num["mi"] > 59).to_numpy()
+    return localize_seconds(np.where(bad, 0, secs), ctx.options.tz), bad
+
+
+def _wall_seconds(year: np.ndarray, month: np.ndarray, day: np.ndarray, hour: np.ndarray, minute: np.ndarray,
+                  second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds since 1970 of wall-clock dates and times (floats, NaN where absent), and which dates are
+    real (year 1000-9999, a month, a day that month has); hours, minutes and seconds add up as given,
+    as ``pd.to_datetime`` of the same fields does (its reading of a year outside that range is kept:
+    ``_timestamps`` asks it for those rows only)."""
+    with np.errstate(invalid="ignore"):
+        valid = (year >= 1000) & (year <= 9999) & (month >= 1) & (month <= 12) & (day >= 1)
+    months = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype(np.int64).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    valid &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    days = (first + np.where(valid, day - 1, 0).astype(np.int64)).astype(np.int64)
+    clock = np.where(valid, hour * 3600 + minute * 60 + second, 0).astype(np.int64)
+    return days * 86400 + clock, valid
 
 
 def _strip_marks(arr: pa.Array) -> pd.Series:
@@ -522,7 +546,7 @@ def _kinds(text: pa.Array) -> np.ndarray:
     return kind
 
 
-def _frame(body: pa.Array, fields: dict, ts: pd.DatetimeIndex, line_no: np.ndarray,
+def _frame(body: pa.Array, fields: dict, ts: pa.Array, line_no: np.ndarray,
            ok: np.ndarray, ctx: _Context) -> pa.Table | None:
     """The parser columns of a piece's messages as an Arrow table: kernels over every row; Python and
     pandas only for the few notices, deleted messages and rows with an "@"."""
@@ -564,7 +588,7 @@ def _frame(body: pa.Array, fields: dict, ts: pd.DatetimeIndex, line_no: np.ndarr
                                     for names in found), dtype=object, count=len(found))
     table = pa.table({
         "group_id": pa.array([ctx.group] * n, pa.string()), "group_name": pa.array([ctx.group] * n, pa.string()),
-        "chat_type": pa.array([ctx.chat_type] * n, pa.string()), "ts": pa.array(ts),
+        "chat_type": pa.array([ctx.chat_type] * n, pa.string()), "ts": ts,
         "sender_id": sender_id, "sender_name": pc.if_else(mask, SYSTEM_NAME, sname),
         "kind": pa.array(kind, pa.string()), "text": text, "source_line": pa.array(line_no, pa.int64()),
         **{c: pa.array(v, pa.string(), from_pandas=True) for c, v in events.items()},   # NaN: none
