@@ -53,7 +53,7 @@ def localize_seconds(secs, tz: str = DEFAULT_TZ):
     return out
 
 
-_LAST_LOCALIZABLE = 253402041600   # 9999-12-30 00:00 in seconds since 1970: a day before the end of year 9999
+_LAST_LOCALIZABLE = 253402041600   # 9999-12-29 00:00 in seconds since 1970: past it, UTC may be in year 10000
 
 
 _OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
