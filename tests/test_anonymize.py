@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from qunkit import generate as gen
-from qunkit.anonymize import CONTACTS, RESERVED, Pseudonyms, _cue_words, in_text_pattern
+from qunkit.anonymize import CONTACTS, RESERVED, Pseudonyms, _cue_words, _holds_original, in_text_pattern
 from qunkit.cli import cli
 from qunkit.generate.writers import write_qq_txt, write_roster_csv, write_wechatmsg_txt
 from qunkit.members import role_from_title
@@ -287,3 +287,13 @@ def test_an_existing_store_keeps_the_mode_its_owner_gave_it(tmp_path):
     parts = list(store.glob("messages/*/part-*.parquet"))
     assert parts and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in parts)
     assert np.all([stat.S_IMODE(p.stat().st_mode) == 0o700 for p in store.iterdir() if p.is_dir()])
+
+
+def test_a_pseudonym_never_holds_an_original_name() -> None:
+    """A random pseudonym that happens to contain an original name ("Mia" in "XMiaX") is refused: the
+    copy would hold the name (it made test_the_copy_contains_no_original_name_or_id fail once in CI)."""
+    names = {"Mia", "小明", "13800", "ab"}
+    assert _holds_original("Amiah", names) is False          # case differs: not the name as written
+    assert _holds_original("XMiaX", names) and _holds_original("阿小明", names) and _holds_original("x13800y", names)
+    assert not _holds_original("Mia", names)                  # equal is refused elsewhere (``p in originals``)
+    assert not _holds_original("xaby", names) and not _holds_original("1380", names)   # too short to read as a name

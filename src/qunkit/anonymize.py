@@ -248,7 +248,7 @@ class Pseudonyms:
         taken = set(self.cores.values())
 
         def refused(v: str, p: str, last: bool) -> bool:
-            if p in taken or p in originals or p.lower() in self.words:
+            if p in taken or p in originals or p.lower() in self.words or _holds_original(p, originals):
                 return True
             return not last and (len(_SEPARATOR_RE.findall(p)) != len(_SEPARATOR_RE.findall(v)) or new_cues(v, p))
 
@@ -328,6 +328,23 @@ def new_cues(value: str, pseudonym: str) -> bool:
     another spelling there than everywhere else, and the rare words replies share would differ."""
     cues = _cue_words()
     return cues.findall(pseudonym.lower()) != cues.findall(value.lower())
+
+
+def _holds_original(pseudonym: str, originals: set[str]) -> bool:
+    """Does ``pseudonym`` hold an original name inside it, long enough to be read as that name (2
+    characters of CJK, 3 ASCII letters, 5 digits)?  A random pseudonym sometimes does ("Mia" inside
+    "XMiaX"): it would put the name back into the copy."""
+    n = len(pseudonym)
+    for i in range(n):
+        for j in range(i + 2, min(n, i + _LONGEST_NAME) + 1):
+            part = pseudonym[i:j]
+            if part != pseudonym and part in originals and (
+                    len(part) >= 5 if part.isdigit() else len(part) >= 3 if part.isascii() else True):
+                return True
+    return False
+
+
+_LONGEST_NAME = 40   # the longest name part looked for inside a pseudonym
 
 
 @functools.lru_cache(maxsize=1)
