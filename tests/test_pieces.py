@@ -12,8 +12,15 @@ import pytest
 from golden_frames import run_parser
 
 from qunkit.formats.base import lines_array
-from qunkit.formats.pieces import THREADS_ENV, RecordPieces, ordered_map, parse_workers, regex_starts
-from qunkit.formats.whatsapp_txt import ANDROID_HEADER, header_starts
+from qunkit.formats.pieces import (
+    THREADS_ENV,
+    RecordPieces,
+    line_regex_starts,
+    ordered_map,
+    parse_workers,
+    regex_starts,
+)
+from qunkit.formats.whatsapp_txt import ANDROID_HEADER
 from qunkit.parsereport import MAX_KEPT_ISSUES, ParseReport
 
 QQ_START = regex_starts(re.compile(rb"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} "))
@@ -81,7 +88,7 @@ def test_whatsapp_cut_uses_the_parsers_own_header_test() -> None:
         if i % 4 == 0:
             rows.append("12/03 is not a header (no time)")
     data = ("\r\n".join(rows) + "\r\n").encode()
-    pieces = list(RecordPieces(blocks(data, 700), header_starts(ANDROID_HEADER)))
+    pieces = list(RecordPieces(blocks(data, 700), line_regex_starts(ANDROID_HEADER)))
     assert len(pieces) > 3 and b"".join(p.data for p in pieces) == data
     for p in pieces[1:]:
         assert p.data.startswith("\u200e".encode())

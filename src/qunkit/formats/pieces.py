@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+import pyarrow.compute as pc
+
+from .base import lines_array
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +69,50 @@ def regex_starts(start: re.Pattern[bytes]) -> StartFinder:
         return found
 
     return last
+
+
+def line_regex_starts(pattern: str) -> StartFinder:
+    """A ``StartFinder`` for records whose header line the RE2 ``pattern`` matches, told by the same
+    kernel a parser tells its headers by (``pc.match_substring_regex`` over ``base.lines_array``'s
+    lines of the block's tail), for patterns that mean something else on bytes (Unicode classes)."""
+    def last(data: bytes, lo: int) -> int:
+        at = _line_start(data, lo)
+        if at < 0:
+            return 0
+        tail = data[at:]
+        hits = np.flatnonzero(pc.match_substring_regex(lines_array(tail), pattern).to_numpy(zero_copy_only=False))
+        if at == 0:
+            hits = hits[hits > 0]      # the block's first line is no cut
+        if not len(hits):
+            return 0
+        h = int(hits[-1])
+        return at if h == 0 else at + int(_break_ends(tail)[h - 1]) + 1
+
+    return last
+
+
+def _line_start(data: bytes, lo: int) -> int:
+    """The first line start at or after ``lo`` (0 for ``lo`` 0; -1 when none)."""
+    if lo == 0:
+        return 0
+    cut = [i for i in (data.find(b"\n", lo - 1), data.find(b"\r", lo - 1)) if i >= 0]
+    if not cut:
+        return -1
+    i = min(cut)
+    return i + 2 if data[i: i + 2] == b"\r\n" else i + 1
+
+
+def _break_ends(data: bytes) -> np.ndarray:
+    """Offsets of the byte that ends each line break of ``data`` (the LF of a CRLF; a lone CR):
+    ``_breaks``'s rule, with positions."""
+    raw = np.frombuffer(data, np.uint8)
+    brk = raw == 0x0A
+    cr = raw == 0x0D
+    if cr.any():
+        lone = cr.copy()
+        lone[:-1] &= ~brk[1:]
+        brk |= lone
+    return np.flatnonzero(brk)
 
 
 class RecordPieces:

@@ -53,7 +53,7 @@ from ..localtime import localize_seconds
 from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array, parser_frame
 from .bytescan import rows_with_byte
 from .mentions import mentions_where
-from .pieces import Piece, RecordPieces, StartFinder, ordered_map
+from .pieces import Piece, RecordPieces, line_regex_starts, ordered_map
 from .textio import iter_text_chunks, iter_utf8_chunks, read_head
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -193,7 +193,7 @@ class WhatsAppTxtParser(Parser):
                        chat_type="private" if len(scan.names) <= 2 and not scan.group_evidence else "group")
         if ctx.chat_type == "private":
             report.note(f"{path.name}: at most two senders and no membership notice: imported as a private chat")
-        pieces = RecordPieces(iter_utf8_chunks(path, encoding, options.chunk_bytes, report), header_starts(regex))
+        pieces = RecordPieces(iter_utf8_chunks(path, encoding, options.chunk_bytes, report), line_regex_starts(regex))
         seen_header = False
         for table, piece_report, had_header in ordered_map(partial(_piece, ctx=ctx), pieces):
             report.absorb(piece_report)
@@ -202,49 +202,6 @@ class WhatsAppTxtParser(Parser):
                 yield table
         if not pieces.ends_with_break and seen_header:
             report.note(f"{path.name} does not end with a line break; the last message may be incomplete")
-
-
-def header_starts(regex: str) -> StartFinder:
-    """Where the last header of a block of bytes starts (``pieces.StartFinder``), told by the same RE2
-    pattern as ``_piece`` tells headers by, over the lines of the block's tail."""
-
-    def last(data: bytes, lo: int) -> int:
-        at = _line_start(data, lo)
-        if at < 0:
-            return 0
-        tail = data[at:]
-        hits = np.flatnonzero(pc.match_substring_regex(lines_array(tail), regex).to_numpy(zero_copy_only=False))
-        if at == 0:
-            hits = hits[hits > 0]      # the block's first line is no cut
-        if not len(hits):
-            return 0
-        h = int(hits[-1])
-        return at if h == 0 else at + int(_break_ends(tail)[h - 1]) + 1
-
-    return last
-
-
-def _line_start(data: bytes, lo: int) -> int:
-    """The first line start at or after ``lo`` (0 for ``lo`` 0; -1 when none)."""
-    if lo == 0:
-        return 0
-    cut = [i for i in (data.find(b"\n", lo - 1), data.find(b"\r", lo - 1)) if i >= 0]
-    if not cut:
-        return -1
-    i = min(cut)
-    return i + 2 if data[i: i + 2] == b"\r\n" else i + 1
-
-
-def _break_ends(data: bytes) -> np.ndarray:
-    """Offsets of the byte that ends each line break of ``data`` (the LF of a CRLF; a lone CR)."""
-    raw = np.frombuffer(data, np.uint8)
-    brk = raw == 0x0A
-    cr = raw == 0x0D
-    if cr.any():
-        lone = cr.copy()
-        lone[:-1] &= ~brk[1:]
-        brk |= lone
-    return np.flatnonzero(brk)
 
 
 def _piece(piece: Piece, ctx: _Context) -> tuple[pa.Table | None, ParseReport, bool]:
