@@ -10,6 +10,7 @@ punctuation), so each importer passes its own compiled regex.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +35,28 @@ def mentions_where(text: np.ndarray, has: np.ndarray, pattern: re.Pattern[str]) 
     return out
 
 
+def spaced_mentions(text: pa.Array) -> pa.Array:
+    """WeChat's ``@name`` mentions of each row of an Arrow string array, as list<string> (null: none):
+    the lists ``mentions_where`` gives with ``wechat_common.MENTION_RX`` (a name of any characters but
+    whitespace and "@", ending at whitespace or the end of the text, its "@" not right after a letter,
+    digit, "_" or "." so e-mail addresses are not mentions), in Arrow kernels.
+
+    Why it is the same: the name class excludes "@", so each "@" starts its own attempt; the piece
+    after it (``split_pattern`` on "@") must open with a run of name characters that whitespace ends,
+    or that runs to the end of the last piece (a run ended by the next "@" fails the look-ahead)."""
+    space = "[" + PY_SPACE + "]"
+    name = "[^" + PY_SPACE + "@]"
+
+    def found(after: pa.Array, last: np.ndarray, before: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        m = pc.extract_regex(after, f"^(?P<m>{name}+)(?P<end>{space}|$)")
+        end = pc.fill_null(pc.not_equal(m.field("end"), ""), False).to_numpy(zero_copy_only=False)
+        ok = m.is_valid().to_numpy(zero_copy_only=False) & (end | last)
+        ok &= ~pc.match_substring_regex(before, "[A-Za-z0-9_.]$").to_numpy(zero_copy_only=False)
+        return m.field("m"), ok
+
+    return _split_mentions(text, found)
+
+
 def at_mentions(text: pa.Array, stop: str, longest: int) -> pa.Array:
     """``@name`` mentions of each row of an Arrow string array, as list<string> (null: none), where
     a name is 1..``longest`` characters up to whitespace, "@" or one of ``stop``: the same lists as
@@ -41,6 +64,22 @@ def at_mentions(text: pa.Array, stop: str, longest: int) -> pa.Array:
 
     Why it is the same: the name class excludes "@", so every "@" starts a fresh attempt; splitting
     on "@" and matching the class at the start of each later piece finds exactly those names."""
+    cls = "[^" + PY_SPACE + "@" + re.escape(stop) + "]"
+
+    def found(after: pa.Array, _last: np.ndarray, _before: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        m = pc.extract_regex(after, f"^(?P<m>{cls}{{1,{longest}}})")
+        return m.field("m"), m.is_valid().to_numpy(zero_copy_only=False)
+
+    return _split_mentions(text, found)
+
+
+Finder = Callable[[pa.Array, np.ndarray, pa.Array], tuple[pa.Array, np.ndarray]]
+
+
+def _split_mentions(text: pa.Array, found: Finder) -> pa.Array:
+    """The mention lists of ``text``: each row with an "@" is split on it, and ``found(after, last,
+    before)`` reads the name (or none: ``ok`` false) from every piece after an "@", told whether that
+    piece is its row's last and given the piece before it (what precedes that "@")."""
     out_type = pa.list_(pa.string())
     rows = np.flatnonzero(rows_with_byte(text, "@"))
     if not len(rows):
@@ -51,10 +90,11 @@ def at_mentions(text: pa.Array, stop: str, longest: int) -> pa.Array:
     firsts = np.concatenate([[0], np.cumsum(counts + 1)[:-1]])      # each row's piece before its first "@"
     after = np.ones(len(flat), bool)
     after[firsts] = False
-    cls = "[^" + PY_SPACE + "@" + re.escape(stop) + "]"
-    found = pc.extract_regex(flat.filter(pa.array(after)), f"^(?P<m>{cls}{{1,{longest}}})")
-    ok = found.is_valid().to_numpy(zero_copy_only=False)
-    names = pc.if_else(pc.is_in(found.field("m"), pa.array(sorted(ALL_MENTIONS))), "@all", found.field("m"))
+    last = np.zeros(len(flat), bool)
+    last[firsts + counts] = True
+    at = np.flatnonzero(after)
+    got, ok = found(flat.take(pa.array(at)), last[at], flat.take(pa.array(at - 1)))
+    names = pc.if_else(pc.is_in(got, pa.array(sorted(ALL_MENTIONS))), "@all", got)
     names = names.filter(pa.array(ok))
     per_row = np.add.reduceat(ok.astype(np.int64), np.concatenate([[0], np.cumsum(counts)[:-1]])) \
         if len(ok) else np.zeros(len(rows), np.int64)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import lines_array
@@ -71,24 +72,35 @@ def regex_starts(start: re.Pattern[bytes]) -> StartFinder:
     return last
 
 
-def line_regex_starts(pattern: str) -> StartFinder:
+def line_regex_starts(pattern: str, after_blank: bool = False) -> StartFinder:
     """A ``StartFinder`` for records whose header line the RE2 ``pattern`` matches, told by the same
     kernel a parser tells its headers by (``pc.match_substring_regex`` over ``base.lines_array``'s
-    lines of the block's tail), for patterns that mean something else on bytes (Unicode classes)."""
+    lines of the block's tail), for patterns that mean something else on bytes (Unicode classes).
+    ``after_blank``: only a header right after a blank line (empty or only whitespace) starts a record,
+    for layouts that write a blank line after every message (``blank_lines`` is the rule)."""
     def last(data: bytes, lo: int) -> int:
         at = _line_start(data, lo)
         if at < 0:
             return 0
         tail = data[at:]
-        hits = np.flatnonzero(pc.match_substring_regex(lines_array(tail), pattern).to_numpy(zero_copy_only=False))
-        if at == 0:
-            hits = hits[hits > 0]      # the block's first line is no cut
+        lines = lines_array(tail)
+        hit = pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+        if after_blank:
+            hit[1:] &= blank_lines(lines)[:-1]
+        hits = np.flatnonzero(hit)
+        if at == 0 or after_blank:
+            hits = hits[hits > 0]      # the block's first line is no cut (nor one whose line before is unseen)
         if not len(hits):
             return 0
         h = int(hits[-1])
         return at if h == 0 else at + int(_break_ends(tail)[h - 1]) + 1
 
     return last
+
+
+def blank_lines(lines: pa.Array) -> np.ndarray:
+    """Which lines are blank: empty or only whitespace (``utf8_is_space`` is false for "")."""
+    return pc.or_(pc.utf8_is_space(lines), pc.equal(lines, "")).to_numpy(zero_copy_only=False)
 
 
 def _line_start(data: bytes, lo: int) -> int:

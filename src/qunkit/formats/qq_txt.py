@@ -52,7 +52,7 @@ from .base import (
 from .bytescan import rows_with_byte
 from .kinds import kinds_of
 from .mentions import at_mentions
-from .pieces import Piece, RecordPieces, ordered_map, regex_starts
+from .pieces import Piece, RecordPieces, blank_lines, ordered_map, regex_starts
 
 BANNER = "消息记录（此消息记录为文本格式"
 REPLACEMENT = "\ufffd".encode()   # U+FFFD as UTF-8: what undecodable bytes were replaced by
@@ -150,8 +150,7 @@ class QQTxtParser(Parser):
         boundary = is_header | structure
 
         line_no = np.arange(piece.first_line, piece.first_line + n) + 1  # 1-based
-        # blank: empty or only whitespace (utf8_is_space is false for ""; it knows the same spaces as trim)
-        blank = pc.or_(pc.utf8_is_space(arr), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
+        blank = blank_lines(arr)
         seg = np.cumsum(boundary) - 1  # segment id per line; -1 before the first boundary
         starts = np.flatnonzero(boundary)
         ends = np.append(starts[1:], n)

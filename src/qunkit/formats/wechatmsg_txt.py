@@ -13,24 +13,50 @@ Why these choices:
 - A quoted reply ends with ``引用:<name>:<content>``; that line is someone
   else's words, so it is cut from ``text`` (the export has no id to put in
   reply_to).
-- Parsing is vectorised (``iter_text_blocks``): one RE2 pass finds headers,
-  bodies are joined as list offsets, no Python loop per line.
+- A header starts a message only after a blank line (the exporter writes one after
+  every message), so a body line that looks like a header stays in its body.  A
+  file without those blank lines (decided from its first block) takes every
+  header-shaped line as a header, and says so.
+
+How it stays fast: the import engine of the QQ and WhatsApp text parsers
+(``pieces``): the bytes are cut just before a header that follows a blank line, so
+a piece holds whole messages and parses alone on a parse thread, in Arrow and NumPy
+kernels.  What ``wechat_common.build_messages`` does for every WeChat format is done
+here column by column for the shape this layout can have (no type codes, no ids);
+the rare rows that need its Python helpers (system lines, XML bodies, a ``wxid:``
+prefix, 拍一拍) go through them alone, so the rows are the ones it would give.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..localtime import localize
-from .base import ParseOptions, Parser, ParseReport, text_encoding
-from .wechat_common import build_messages, drop_bad, rx_get, rx_has, rx_sub, settle_chat_type
-from .wechat_io import iter_text_blocks
+from ..localtime import localize_seconds
+from .base import (
+    SYSTEM_ID,
+    SYSTEM_NAME,
+    ParseOptions,
+    Parser,
+    ParseReport,
+    lines_array,
+    parser_frame,
+    utf8_chunks,
+)
+from .bytescan import rows_with_byte
+from .events import parse_events
+from .kinds import kinds_of
+from .mentions import spaced_mentions
+from .pieces import Piece, RecordPieces, blank_lines, line_regex_starts, ordered_map
+from .wechat_common import _SENDER_PREFIX, _XMLISH, PLACEHOLDER_TEXT, _render_xml, clean_system_text, self_ids
 from .wechatmsg_csv import chat_name_from_file
 
 HEADER = r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (?P<rest>.*))?$"
@@ -48,11 +74,12 @@ LEAD_KINDS = {"链接": "link", "分享": "link", "音乐分享": "link", "小�
 _LEAD = r"^[ \t]*\[(?P<g>" + "|".join(LEAD_KINDS) + r")\]"
 _SNIFF_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (.+)$", re.M)
 _QQ_ID_END = re.compile(r"(?:\(\d{5,}\)|<[^<>]+@[^<>]+>)\s*$")
-
-
-def _split_header(lines: pa.Array) -> dict[str, pa.Array]:
-    """The header is fixed-width: 19 characters of time, a space, the name (or notice)."""
-    return {"time": pc.utf8_slice_codeunits(lines, 0, 19), "rest": pc.utf8_slice_codeunits(lines, 20)}
+CHAT_TYPE_ROWS = 5000          # rows held back at most while the chat type is open (``_settle``)
+MAX_DATE_ISSUES = 50           # bad dates reported one by one per piece; the rest in one count
+MAX_PREAMBLE_ISSUES = 20
+_STRICT_STARTS = line_regex_starts(HEADER, after_blank=True)
+_LOOSE_STARTS = line_regex_starts(HEADER)
+_STRING = pa.string()
 
 
 class WeChatMsgTxtParser(Parser):
@@ -75,36 +102,319 @@ class WeChatMsgTxtParser(Parser):
         return 70 if len(names) >= 2 else 40
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        yield from settle_chat_type(self._chunks(path, options, report))
+        for table in self.tables(path, options, report):
+            yield parser_frame(table)
 
-    def _chunks(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
-        encoding = text_encoding(path, report)
-        group = options.group or chat_name_from_file(path)
-        sid_name = options.self_name
-        for blocks in iter_text_blocks(path, encoding, HEADER, report, options.chunk_bytes, fields=_split_header):
-            naive = pd.to_datetime(blocks["time"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
-            blocks["ts"] = localize(naive, options.tz)
-            blocks = drop_bad(blocks, blocks["ts"].isna(), "header date is not a valid date", report,
-                              blocks["time"] + " " + blocks["rest"])
-            if blocks.empty:
-                continue
-            rest = blocks["rest"].astype(str).str.strip()
-            body = blocks["body"].astype(str)
-            system = (body == "") & rx_has(rest, NOTICE)
-            own = rx_sub(body, r"\n引用:[^\n]*$", "")
-            lead = rx_get(own, _LEAD).map(LEAD_KINDS)
-            is_self = ~system & ((rest == "我") | ((rest == sid_name) if sid_name else False))
-            raw = pd.DataFrame({
-                "ts": blocks["ts"],
-                "group_id": group,
-                "group_name": group,
-                "chat_type": None,
-                "source_line": blocks["source_line"],
-                "content": own.where(~system, rest),
-                "label_kind": lead.astype(object).where(lead.notna(), None),
-                "is_system": system,
-                "is_self": is_self,
-                "sender_id": rest.where(~system, ""),
-                "sender_name": rest.where(~system, ""),
-            })
-            yield build_messages(raw, options, report)
+    def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
+        blocks = iter(utf8_chunks(path, options, report))
+        first = next(blocks, b"")
+        loose = _loose(first)
+        if loose:
+            report.note("message headers are not separated by blank lines; every header-shaped line "
+                        "starts a message")
+        pieces = RecordPieces(chain([first], blocks), _LOOSE_STARTS if loose else _STRICT_STARTS)
+        context = _Context(options.group or chat_name_from_file(path), options, loose)
+        parsed = ordered_map(lambda piece: _piece(piece, context, report.child()), pieces)
+
+        def absorbed() -> Iterator[tuple[pa.Table, np.ndarray]]:
+            for table, is_self, child in parsed:
+                report.absorb(child)
+                if table is not None and table.num_rows:
+                    yield table, is_self
+
+        yield from _settle(absorbed())
+
+
+def _loose(first: bytes) -> bool:
+    """Does the file write its headers without a blank line before them?  Read off its first block:
+    header-shaped lines there, and none right after a blank line (or at the very start)."""
+    if not first:
+        return False
+    lines = lines_array(first)
+    valid = pc.match_substring_regex(lines, HEADER).to_numpy(zero_copy_only=False)
+    after_blank = np.concatenate([[True], blank_lines(lines)[:-1]])
+    return bool(valid.any() and not (valid & after_blank).any())
+
+
+@dataclass(frozen=True)
+class _Context:
+    group: str
+    options: ParseOptions
+    loose: bool
+
+
+def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> tuple[pa.Table | None, np.ndarray, ParseReport]:
+    """The messages of one piece (whole messages; on a parse thread), which of them the exporting
+    account sent, and the piece's report."""
+    none = (None, np.zeros(0, bool), report)
+    lines = lines_array(piece.data)
+    n = len(lines)
+    if n == 0:
+        return none
+    hdr = pc.match_substring_regex(lines, HEADER).to_numpy(zero_copy_only=False)
+    if not ctx.loose:
+        hdr &= np.concatenate([[True], blank_lines(lines)[:-1]])
+    starts = np.flatnonzero(hdr)
+    before = int(starts[0]) if len(starts) else n
+    if before:
+        _preamble_issues(lines.slice(0, before), piece.first_line + 1, report)
+    if not len(starts):
+        return none
+    line_no = piece.first_line + 1 + starts
+    # bodies: the lines after each header, joined, without trailing blank ([ \t]*) lines
+    seg = np.cumsum(hdr) - 1
+    body_mask = ~hdr & (np.arange(n) >= starts[0])
+    counts = np.bincount(seg[body_mask], minlength=len(starts))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    body = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), lines.filter(pa.array(body_mask))), "\n")
+    body = _where_byte(body, "\n", lambda b: pc.replace_substring_regex(b, r"(?:\n[ \t]*)+$", ""))
+    heads = lines.take(pa.array(starts))
+    time = pc.utf8_slice_codeunits(heads, 0, 19)
+    rest = pc.utf8_slice_codeunits(heads, 20)
+
+    secs, bad = _wall_seconds(time)
+    if bad.any():
+        _date_issues(line_no[bad], pc.binary_join_element_wise(time, rest, " ").filter(pa.array(bad)), report)
+        keep = pa.array(~bad)
+        body, rest, line_no, secs = body.filter(keep), rest.filter(keep), line_no[~bad], secs[~bad]
+        if not len(secs):
+            return none
+    table, is_self = _messages(body, rest, ctx, report)
+    table = table.append_column("ts", localize_seconds(secs, ctx.options.tz))
+    return table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report
+
+
+def _messages(body: pa.Array, rest: pa.Array, ctx: _Context, report: ParseReport) -> tuple[pa.Table, np.ndarray]:
+    """The parser columns of a piece's messages from their bodies and header rests: what
+    ``build_messages`` makes of this layout's raw rows, column by column."""
+    n = len(body)
+    sid_self, sname_self = self_ids(ctx.options)
+    # the header's rest: a sender's name, or a notice on a body-less header; each distinct one is
+    # stripped once, by Python's rule (the old reading) and then Arrow's (build_messages' sender rule)
+    names = rest.dictionary_encode()
+    stripped = pa.array([s.strip() for s in names.dictionary.to_pylist()], _STRING)
+    rest = stripped.take(names.indices)
+    system = np.asarray(pc.equal(body, "").to_numpy(zero_copy_only=False), bool)
+    if system.any():
+        idx = np.flatnonzero(system)
+        system[idx] = pc.match_substring_regex(rest.take(pa.array(idx)), NOTICE).to_numpy(zero_copy_only=False)
+    not_system = pa.array(~system)
+    self_names = ["我"] + ([ctx.options.self_name] if ctx.options.self_name else [])
+    is_self = ~system & pc.is_in(rest, pa.array(self_names, _STRING)).to_numpy(zero_copy_only=False)
+    sender = pc.utf8_trim_whitespace(pc.if_else(not_system, rest, ""))
+    # the message's own words: a quoted message's 引用: line is someone else's
+    own = _where_byte(body, "\n", lambda b: pc.replace_substring_regex(b, r"\n引用:[^\n]*$", ""))
+    lead = _where_byte(own, "[", _lead, nulls=True)
+    kind = np.full(n, None, dtype=object)
+    led = np.flatnonzero(lead.is_valid().to_numpy(zero_copy_only=False))
+    if len(led):
+        kind[led] = [LEAD_KINDS[g] for g in lead.take(pa.array(led)).to_pylist()]
+    content = pc.if_else(not_system, own, rest)
+    content, sender = _strip_sender_prefix(content, sender)
+    text, xmlish, reply_to = _render(content, kind, system)
+    empty_media = xmlish & (pc.equal(text, "").to_numpy(zero_copy_only=False)) & np.isin(kind, list(PLACEHOLDER_TEXT))
+    if empty_media.any():
+        text = _replace(text, empty_media, [PLACEHOLDER_TEXT[k] for k in kind[empty_media]])
+    still = np.flatnonzero(pd.isna(kind) & ~system)
+    if len(still):
+        kind[still] = kinds_of(text.take(pa.array(still)))
+    kind[pd.isna(kind)] = "system"
+
+    event = np.full(n, None, dtype=object)
+    actor = np.full(n, None, dtype=object)
+    target = np.full(n, None, dtype=object)
+    sender_id = sender
+    sender_name = sender
+    if system.any():
+        rows = np.flatnonzero(system)
+        cleaned = clean_system_text(pd.Series(content.take(pa.array(rows)).to_pylist(), dtype=object))
+        text = _replace(text, system, cleaned.to_list())
+        ev = parse_events(cleaned)
+        evn = ev["event"].to_numpy(dtype=object)
+        event[rows] = evn
+        actor[rows] = ev["event_actor"].to_numpy(dtype=object)
+        target[rows] = ev["event_target"].to_numpy(dtype=object)
+        kind[rows] = np.where(evn == "recall", "recall", np.where(evn == "pat", "pat", "system")).astype(object)
+        sender_id = pc.if_else(pa.array(system), SYSTEM_ID, sender_id)
+        sender_name = pc.if_else(pa.array(system), SYSTEM_NAME, sender_name)
+    pat = np.flatnonzero((kind == "pat") & ~system)
+    if len(pat):
+        ev = parse_events(pd.Series(text.take(pa.array(pat)).to_pylist(), dtype=object))
+        event[pat] = "pat"
+        actor[pat] = ev["event_actor"].to_numpy(dtype=object)
+        target[pat] = ev["event_target"].to_numpy(dtype=object)
+    ann = np.flatnonzero((kind == "announcement") & ~system)
+    if len(ann):
+        event[ann] = "announcement"
+        actor[ann] = np.where(is_self[ann], sid_self, np.asarray(sender_id.take(pa.array(ann)).to_pylist(), object))
+    actor[actor == "你"] = sid_self     # "你" in a notice is the exporting account
+    target[target == "你"] = sid_self
+
+    if is_self.any():
+        mine = pa.array(is_self)
+        sender_id = pc.if_else(mine, sid_self, sender_id)
+        sender_name = pc.if_else(mine, sname_self, sender_name)
+    nobody = pc.equal(sender_id, "").to_numpy(zero_copy_only=False)
+    if nobody.any():
+        sender_id = pc.if_else(pa.array(nobody), "unknown", sender_id)
+        sender_name = pc.if_else(pa.array(nobody), "unknown", sender_name)
+        report.note(f"{int(nobody.sum())} messages name no sender; imported with sender 'unknown'")
+    mentions = spaced_mentions(text)
+    if system.any():
+        mentions = pc.if_else(pa.array(system), pa.nulls(n, mentions.type), mentions)
+    nulls = pa.nulls(n, _STRING)
+    table = pa.table({
+        "group_id": pa.array([ctx.group] * n, _STRING) if n else nulls,
+        "group_name": pa.array([ctx.group] * n, _STRING) if n else nulls,
+        "chat_type": nulls,
+        "sender_id": sender_id,
+        "sender_name": sender_name,
+        "sender_account_name": nulls,
+        "kind": pa.array(kind, _STRING),
+        "text": text,
+        "event": pa.array(event, _STRING, from_pandas=True),
+        "event_actor": pa.array(actor, _STRING, from_pandas=True),
+        "event_target": pa.array(target, _STRING, from_pandas=True),
+        "mentions": mentions,
+        "reply_to": reply_to,
+        "msg_id": nulls,
+    })
+    return table, is_self
+
+
+def _lead(bodies: pa.Array) -> pa.Array:
+    """The label a body opens with (``_LEAD``), null where it opens with none."""
+    m = pc.extract_regex(bodies, _LEAD)
+    return pc.if_else(m.is_valid(), m.field("g"), pa.scalar(None, _STRING))
+
+
+def _strip_sender_prefix(content: pa.Array, sender: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A ``wxid_xxx:`` first line (v3 group content) is the sender, not the message: cut when it
+    names the row's sender (or a wxid where the header named none), as ``build_messages`` does."""
+    multi = np.flatnonzero(rows_with_byte(content, "\n") & rows_with_byte(content, ":"))
+    if not len(multi):
+        return content, sender
+    take = pa.array(multi)
+    texts, names = content.take(take).to_pylist(), sender.take(take).to_pylist()
+    rx = re.compile(_SENDER_PREFIX.replace("?P<g>", ""))
+    rows, bodies, senders = [], [], []
+    for i, t, s in zip(multi.tolist(), texts, names, strict=True):
+        m = rx.match(t)
+        if m and (m.group(1) == s or (s == "" and m.group(1).startswith("wxid_"))):
+            rows.append(i)
+            bodies.append(t[m.end():])
+            senders.append(s or m.group(1))
+    if not rows:
+        return content, sender
+    mask = np.zeros(len(content), bool)
+    mask[rows] = True
+    return _replace(content, mask, bodies), _replace(sender, mask, senders)
+
+
+def _render(content: pa.Array, kind: np.ndarray, system: np.ndarray) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """(text, xmlish, reply_to): XML bodies (rare in this layout) rendered by ``build_messages``' own
+    helper, which fills their kind in place; every other row's text is its content."""
+    n = len(content)
+    reply_to = pa.nulls(n, _STRING)
+    xmlish = np.zeros(n, bool)
+    cand = np.flatnonzero(rows_with_byte(content, "<") & ~system)
+    if len(cand):
+        xmlish[cand] = pc.match_substring_regex(content.take(pa.array(cand)), _XMLISH).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(xmlish)
+    if not len(rows):
+        return content, xmlish, reply_to
+    sub_kind = kind[rows]
+    replies = np.full(len(rows), None, dtype=object)
+    texts, _ = _render_xml(pd.Series(content.take(pa.array(rows)).to_pylist(), dtype=object), sub_kind,
+                           np.zeros(len(rows), bool), np.zeros(len(rows), bool), replies)
+    kind[rows] = sub_kind
+    reply_to = _replace(reply_to, xmlish, list(replies))
+    return _replace(content, xmlish, list(texts)), xmlish, reply_to
+
+
+def _replace(arr: pa.Array, mask: np.ndarray, values: list) -> pa.Array:
+    """``arr`` with the ``mask`` rows set to ``values`` (in row order)."""
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array(values, arr.type, from_pandas=True))
+
+
+def _where_byte(arr: pa.Array, char: str, fn, nulls: bool = False) -> pa.Array:
+    """``fn`` (a kernel) applied to the rows that hold the ASCII ``char`` only; other rows keep their
+    value (or null, with ``nulls``).  Most bodies are one line without brackets: the regex skips them."""
+    rows = np.flatnonzero(rows_with_byte(arr, char))
+    base = pa.nulls(len(arr), _STRING) if nulls else arr
+    if not len(rows):
+        return base
+    mask = np.zeros(len(arr), bool)
+    mask[rows] = True
+    return pc.replace_with_mask(base, pa.array(mask), fn(arr.take(pa.array(rows))).cast(_STRING))
+
+
+def _wall_seconds(time: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds since 1970 of "YYYY-MM-DD HH:MM:SS" wall-clock times, and which are no real time:
+    Arrow's strptime rolls an impossible day over (02-30 -> 03-01), so its month and day must be
+    the ones written (``pd.to_datetime`` of this format rejects the same times, and rolls :60 and
+    :61 seconds into the next minute as Arrow does)."""
+    naive = pc.strptime(time, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    month = pc.cast(pc.utf8_slice_codeunits(time, 5, 7), pa.int64())
+    day = pc.cast(pc.utf8_slice_codeunits(time, 8, 10), pa.int64())
+    same = pc.and_(pc.equal(pc.month(naive), month), pc.equal(pc.day(naive), day))
+    bad = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    return pc.cast(pc.fill_null(naive, 0), pa.int64()).to_numpy(), bad
+
+
+def _date_issues(lines: np.ndarray, excerpts: pa.Array, report: ParseReport) -> None:
+    texts = excerpts.to_pylist()
+    for i, (line, text) in enumerate(zip(lines.tolist(), texts, strict=True)):
+        if i >= MAX_DATE_ISSUES:   # the report keeps only the first few; count the rest in one call
+            report.issue(line, "header date is not a valid date", text, count=len(texts) - i)
+            break
+        report.issue(line, "header date is not a valid date", text)
+
+
+def _preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> None:
+    """Non-blank lines before a piece's first header: the file's preamble, or (in a piece handed on
+    without a header, ``pieces.MAX_CARRY``) text no header claims."""
+    bad = [(first_line + i, t) for i, t in enumerate(lines.to_pylist()) if t.strip()]
+    for k, (line, t) in enumerate(bad[:MAX_PREAMBLE_ISSUES]):
+        last = k == MAX_PREAMBLE_ISSUES - 1
+        report.issue(line, "text before the first message header", t, count=len(bad) - k if last else 1)
+
+
+def _settle(chunks: Iterator[tuple[pa.Table, np.ndarray]]) -> Iterator[pa.Table]:
+    """Fill the chat type the export does not state (``wechat_common.settle_chat_type``'s rule on
+    Arrow tables): a private chat looks like a quiet group until a second person speaks, so tables
+    are held back (at most ``CHAT_TYPE_ROWS`` rows) until a group is evident or enough was seen."""
+    pending: list[tuple[pa.Table, np.ndarray]] = []
+    decided: str | None = None
+    others: set[str] = set()
+    grouped = False
+    for table, is_self in chunks:
+        if decided is not None:
+            yield _with_chat_type(table, decided)
+            continue
+        pending.append((table, is_self))
+        grouped |= _group_evident(table, is_self, others)
+        if grouped or sum(t.num_rows for t, _ in pending) >= CHAT_TYPE_ROWS:
+            decided = "group" if grouped else "private"
+            yield from (_with_chat_type(t, decided) for t, _ in pending)
+            pending = []
+    if pending:
+        decided = "group" if grouped else "private"
+        yield from (_with_chat_type(t, decided) for t, _ in pending)
+
+
+def _group_evident(table: pa.Table, is_self: np.ndarray, others: set[str]) -> bool:
+    """``wechat_common.infer_chat_type`` over the rows seen so far (``others`` gathers the senders)."""
+    if pc.any(pc.ends_with(table.column("group_id"), "@chatroom")).as_py():
+        return True
+    if pc.any(pc.is_in(table.column("event"), pa.array(["join", "kick", "leave", "rename", "owner_change"]))).as_py():
+        return True
+    sid = table.column("sender_id").combine_chunks()
+    person = pc.and_(pc.not_equal(sid, SYSTEM_ID), pa.array(~is_self))
+    others.update(pc.unique(sid.filter(person)).to_pylist())
+    return len(others) > 1
+
+
+def _with_chat_type(table: pa.Table, chat_type: str) -> pa.Table:
+    col = table.schema.get_field_index("chat_type")
+    return table.set_column(col, "chat_type", pa.array([chat_type] * table.num_rows, _STRING))
