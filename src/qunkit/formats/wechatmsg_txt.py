@@ -115,25 +115,32 @@ class WeChatMsgTxtParser(Parser):
         pieces = RecordPieces(chain([first], blocks), _LOOSE_STARTS if loose else _STRICT_STARTS)
         context = _Context(options.group or chat_name_from_file(path), options, loose)
         parsed = ordered_map(lambda piece: _piece(piece, context, report.child()), pieces)
+        nameless = 0
 
         def absorbed() -> Iterator[tuple[pa.Table, np.ndarray]]:
-            for table, is_self, child in parsed:
-                report.absorb(child)
-                if table is not None and table.num_rows:
-                    yield table, is_self
+            nonlocal nameless
+            for got in parsed:
+                report.absorb(got.report)
+                nameless += got.nameless
+                if got.table is not None and got.table.num_rows:
+                    yield got.table, got.is_self
 
         yield from _settle(absorbed())
+        if nameless:
+            report.note(f"{nameless} messages name no sender; imported with sender 'unknown'")
 
 
 def _loose(first: bytes) -> bool:
     """Does the file write its headers without a blank line before them?  Read off its first block:
-    header-shaped lines there, and none right after a blank line (or at the very start)."""
+    two or more header-shaped lines there, and at most one (the file's first line) at the start of the
+    file or right after a blank line.  (A file whose first block holds a single message with
+    header-shaped lines in its body would be read as loose: no export seen has one.)"""
     if not first:
         return False
     lines = lines_array(first)
     valid = pc.match_substring_regex(lines, HEADER).to_numpy(zero_copy_only=False)
     after_blank = np.concatenate([[True], blank_lines(lines)[:-1]])
-    return bool(valid.any() and not (valid & after_blank).any())
+    return bool(valid.sum() >= 2 and (valid & after_blank).sum() <= 1)
 
 
 @dataclass(frozen=True)
@@ -143,10 +150,20 @@ class _Context:
     loose: bool
 
 
-def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> tuple[pa.Table | None, np.ndarray, ParseReport]:
-    """The messages of one piece (whole messages; on a parse thread), which of them the exporting
-    account sent, and the piece's report."""
-    none = (None, np.zeros(0, bool), report)
+@dataclass
+class _Parsed:
+    """A piece's messages, which of them the exporting account sent, what its parse reported, and how
+    many messages named no sender (noted once per file)."""
+
+    table: pa.Table | None
+    is_self: np.ndarray
+    report: ParseReport
+    nameless: int = 0
+
+
+def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
+    """The messages of one piece (whole messages; on a parse thread)."""
+    none = _Parsed(None, np.zeros(0, bool), report)
     lines = lines_array(piece.data)
     n = len(lines)
     if n == 0:
@@ -179,14 +196,15 @@ def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> tuple[pa.Table |
         body, rest, line_no, secs = body.filter(keep), rest.filter(keep), line_no[~bad], secs[~bad]
         if not len(secs):
             return none
-    table, is_self = _messages(body, rest, ctx, report)
+    table, is_self, nameless = _messages(body, rest, ctx)
     table = table.append_column("ts", localize_seconds(secs, ctx.options.tz))
-    return table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report
+    return _Parsed(table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report, nameless)
 
 
-def _messages(body: pa.Array, rest: pa.Array, ctx: _Context, report: ParseReport) -> tuple[pa.Table, np.ndarray]:
-    """The parser columns of a piece's messages from their bodies and header rests: what
-    ``build_messages`` makes of this layout's raw rows, column by column."""
+def _messages(body: pa.Array, rest: pa.Array, ctx: _Context) -> tuple[pa.Table, np.ndarray, int]:
+    """The parser columns of a piece's messages from their bodies and header rests (what
+    ``build_messages`` makes of this layout's raw rows, column by column), which rows the exporting
+    account sent, and how many name no sender."""
     n = len(body)
     sid_self, sname_self = self_ids(ctx.options)
     # the header's rest: a sender's name, or a notice on a body-less header; each distinct one is
@@ -258,7 +276,6 @@ def _messages(body: pa.Array, rest: pa.Array, ctx: _Context, report: ParseReport
     if nobody.any():
         sender_id = pc.if_else(pa.array(nobody), "unknown", sender_id)
         sender_name = pc.if_else(pa.array(nobody), "unknown", sender_name)
-        report.note(f"{int(nobody.sum())} messages name no sender; imported with sender 'unknown'")
     mentions = spaced_mentions(text)
     if system.any():
         mentions = pc.if_else(pa.array(system), pa.nulls(n, mentions.type), mentions)
@@ -279,7 +296,7 @@ def _messages(body: pa.Array, rest: pa.Array, ctx: _Context, report: ParseReport
         "reply_to": reply_to,
         "msg_id": nulls,
     })
-    return table, is_self
+    return table, is_self, int(nobody.sum())
 
 
 def _lead(bodies: pa.Array) -> pa.Array:
@@ -350,15 +367,18 @@ def _where_byte(arr: pa.Array, char: str, fn, nulls: bool = False) -> pa.Array:
 
 
 def _wall_seconds(time: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds since 1970 of "YYYY-MM-DD HH:MM:SS" wall-clock times, and which are no real time:
-    Arrow's strptime rolls an impossible day over (02-30 -> 03-01), so its month and day must be
-    the ones written (``pd.to_datetime`` of this format rejects the same times, and rolls :60 and
-    :61 seconds into the next minute as Arrow does)."""
+    """Seconds since 1970 of "YYYY-MM-DD HH:MM:SS" wall-clock times, and which are no real time, as
+    ``pd.to_datetime`` of this format reads them: an impossible day (02-30) is bad, though Arrow's
+    strptime rolls it over (so the date is parsed alone and must keep its month and day), while
+    :60 and :61 seconds roll into the next minute in both."""
     naive = pc.strptime(time, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    date = pc.strptime(pc.utf8_slice_codeunits(time, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
     month = pc.cast(pc.utf8_slice_codeunits(time, 5, 7), pa.int64())
     day = pc.cast(pc.utf8_slice_codeunits(time, 8, 10), pa.int64())
-    same = pc.and_(pc.equal(pc.month(naive), month), pc.equal(pc.day(naive), day))
-    bad = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    same = pc.and_(pc.equal(pc.month(date), month), pc.equal(pc.day(date), day))
+    bad = ~pc.fill_null(pc.and_(same, naive.is_valid()), False).to_numpy(zero_copy_only=False)
+    bad |= pc.and_(pc.starts_with(time, "0000"), pc.greater_equal(pc.utf8_slice_codeunits(time, 17, 19), "60")
+                   ).to_numpy(zero_copy_only=False)   # pandas refuses to roll a second over in the year 0
     return pc.cast(pc.fill_null(naive, 0), pa.int64()).to_numpy(), bad
 
 
