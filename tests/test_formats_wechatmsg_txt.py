@@ -6,6 +6,7 @@ header follows a blank line; dates read as ``pd.to_datetime`` reads them; WeChat
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from qunkit.formats import ParseOptions, ParseReport, finish_chunk, get_parser
 from qunkit.formats.mentions import PY_SPACE, mentions_where, spaced_mentions
 from qunkit.formats.pieces import THREADS_ENV
 from qunkit.formats.wechat_common import (
-    _MENTION,
+    MENTION_RX,
     build_messages,
     drop_bad,
     rx_get,
@@ -185,7 +186,7 @@ def test_spaced_mentions_are_the_regexs_lists() -> None:
     rng = random.Random(7)
     alphabet = [*"ab.@_ 1\n\t成员，:", "\u2005", "\u3000", "all", "@all", "所有人", "a@b.c", PY_SPACE[-1]]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
-    want = mentions_where(np.array(texts, dtype=object), np.array(["@" in t for t in texts]), _MENTION)
+    want = mentions_where(np.array(texts, dtype=object), np.array(["@" in t for t in texts]), re.compile(MENTION_RX))
     assert spaced_mentions(pa.array(texts, pa.string())).to_pylist() == list(want)
     assert spaced_mentions(pa.array(["@张三\u2005好", "x@y.z", "@李四", "@a@b ", "@a @b", "hi"])).to_pylist() == [
         ["张三"], None, ["李四"], None, ["a", "b"], None]

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, ParseReport
 from .events import parse_events
 from .kinds import classify_kinds
-from .mentions import mentions_where
+from .mentions import spaced_mentions
 
 # Type codes -> kind (FORMATS.md section 3).  37 friend request and unknown codes are "other".
 BASE_KINDS: dict[int, str] = {
@@ -65,9 +65,9 @@ _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 # a wxid:\n prefix some v3 databases keep in group-message content
 _SENDER_PREFIX = r"^(?P<g>[A-Za-z][A-Za-z0-9_-]{3,40}):\n"
 # @昵称 ending in a space / U+2005 (what WeChat inserts after a picked mention) or the end of text;
-# not preceded by a word character so e-mail addresses are not mentions
+# not preceded by a word character so e-mail addresses are not mentions: the rule
+# ``mentions.spaced_mentions`` runs in Arrow kernels (this regex states it; the tests hold them equal)
 MENTION_RX = r"(?<![A-Za-z0-9_.])@([^\s@]+)(?=\s|$)"
-_MENTION = re.compile(MENTION_RX)
 # exact placeholder bodies (the common case) -> kind without running the regex families
 EXACT_PLACEHOLDERS = {
     "[图片]": "image", "[语音]": "voice", "[视频]": "video", "[表情]": "sticker", "[表情包]": "sticker",
@@ -464,7 +464,10 @@ def build_messages(raw: pd.DataFrame, options: ParseOptions, report: ParseReport
     has_at = rx_has(content, "@").to_numpy() & ~changed
     if changed.any():
         has_at[changed] = [("@" in t) for t in text[changed]]
-    mentions = mentions_where(text, has_at & ~system, _MENTION)
+    mentions = np.full(n, None, dtype=object)
+    at = np.flatnonzero(has_at & ~system)
+    if len(at):
+        mentions[at] = spaced_mentions(pa.array(text[at], pa.string())).to_pylist()
 
     def obj(a: np.ndarray) -> pd.Series:  # object columns as they are: no str-dtype inference pass
         return pd.Series(a, dtype=object, copy=False)
