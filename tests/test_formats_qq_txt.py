@@ -13,7 +13,7 @@ from golden_frames import assert_golden, render, run_parser
 
 from qunkit.errors import BadInput
 from qunkit.formats import ParseOptions, ParseReport, get_parser, sniff
-from qunkit.formats.qq_txt import HEADER_RE, HEADER_START, SENDER_RE, _header_fields
+from qunkit.formats.qq_txt import AM, HEADER_RE, HEADER_START, PM, SENDER_RE, _header_fields, _wall_seconds
 
 # ampm-club: 12-hour clock (incl. 12 AM / 12 PM), a title with （）and |, system senders 10000 and
 # 1000000, a placeholder with text, a multi-line notice, a blank body, a join notice, two rows in one second.
@@ -165,9 +165,37 @@ def test_header_fields_are_those_of_the_header_regex(line: str) -> None:
     arr = pa.array([line])
     assert pc.match_substring_regex(arr, HEADER_START)[0].as_py()
     want = pc.extract_regex(arr, HEADER_RE)[0].as_py()
-    got = {k: v[0].as_py() for k, v in _header_fields(arr).items()}
+    fields = _header_fields(arr)
+    got = {k: v[0].as_py() for k, v in fields.items() if k != "ampm"}
+    got["ampm"] = {0: "", AM: "AM", PM: "PM"}[int(fields["ampm"][0])]     # a code: the case is not kept
     got.update(pc.extract_regex(pa.array([got.pop("sender")]), SENDER_RE)[0].as_py())
-    assert got == want
+    assert got == {**want, "ampm": want["ampm"].upper()}
+
+
+CLOCKS = [("2020-01-01", "23:59:60"), ("2020-01-01", "10:00:60"), ("2020-01-01", "10:00:61"),
+          ("2020-01-01", "10:00:62"), ("2020-01-01", "24:00:00"), ("2020-1-1", "1:00:00"),
+          ("2020-02-30", "1:00:00"), ("2020-02-29", "1:00:00"), ("2019-02-29", "1:00:00"),
+          ("2020-01-01", "10:60:00"), ("0000-01-01", "10:00:00"), ("0000-02-29", "9:09:09"),
+          ("2020-00-01", "10:00:00"), ("2020-01-00", "10:00:00"), ("2020-01-32", "10:00:00"),
+          ("2020-4-31", "0:00:00"), ("1969-12-31", "23:00:00"), ("9999-12-31", "23:59:59"),
+          ("2100-02-29", "12:00:00"), ("2000-02-29", "12:00:00"), ("2024-12-31", "99:00:00")]
+
+
+def test_header_times_are_read_as_strptime_and_the_day_check_read_them() -> None:
+    """The times are read from their bytes; what is kept, at which second, and what is reported as
+    impossible is what Arrow's strptime followed by the rolled-over-day check gave (the reading
+    before), on the edge cases of both."""
+    date, clock = (pa.array(list(col)) for col in zip(*CLOCKS, strict=True))
+    naive = pc.strptime(pc.binary_join_element_wise(date, clock, " "), format="%Y-%m-%d %H:%M:%S", unit="s",
+                        error_is_null=True)
+    ymd = pc.extract_regex(date, r"^(?P<y>\d+)-(?P<m>\d+)-(?P<d>\d+)$")
+    same_day = pc.and_(pc.equal(pc.month(naive), pc.cast(ymd.field("m"), pa.int64())),
+                       pc.equal(pc.day(naive), pc.cast(ymd.field("d"), pa.int64())))
+    want_bad = ~pc.fill_null(same_day, False).to_numpy(zero_copy_only=False)
+    secs, bad = _wall_seconds(date, clock)
+    assert bad.tolist() == want_bad.tolist()
+    assert secs[~bad].tolist() == pc.cast(naive, pa.int64()).to_numpy(zero_copy_only=False)[~want_bad].tolist()
+    assert 0 < bad.sum() < len(CLOCKS)
 
 
 def test_a_bad_byte_late_in_a_crlf_export_is_noted_at_its_line(tmp_path: Path) -> None:

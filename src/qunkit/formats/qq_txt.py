@@ -49,8 +49,8 @@ from .base import (
     system_rows,
     utf8_chunks,
 )
-from .bytescan import rows_with_byte
-from .kinds import kinds_of
+from .bytescan import byte_positions, header_candidates, rows_with_byte, string_buffers
+from .kinds import KIND_CODE, kind_codes, kind_column
 from .mentions import at_mentions
 from .pieces import Piece, RecordPieces, blank_lines, ordered_map, regex_starts
 
@@ -132,7 +132,7 @@ class QQTxtParser(Parser):
         n = len(arr)
         # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
         # from the header lines of messages only
-        is_header = pc.match_substring_regex(arr, HEADER_START).to_numpy(zero_copy_only=False)
+        is_header = header_lines(arr)
         is_sep = pc.starts_with(arr, "=" * 16).to_numpy(zero_copy_only=False)   # the regex on those few only
         if is_sep.any():
             maybe = np.flatnonzero(is_sep)
@@ -168,8 +168,9 @@ class QQTxtParser(Parser):
         if orphan.any():
             self._report_orphans(arr, orphan, line_no, report, (object_at == 0) & piece.at_start)
 
-        # U+FFFD is rare: the kernel runs only when the piece's bytes hold it somewhere
-        if REPLACEMENT in piece.data:
+        # U+FFFD is rare: the kernel runs only when the piece's bytes hold it somewhere (a NumPy scan: a
+        # ``bytes`` search would hold the GIL the other parse threads need)
+        if len(byte_positions(np.frombuffer(piece.data, np.uint8), REPLACEMENT)):
             undecodable = pc.match_substring(arr, "\ufffd").to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(undecodable)[:5]:
                 report.note(f"line {line_no[i]}: bytes that are not valid {report.encoding} were replaced by �")
@@ -200,22 +201,16 @@ class QQTxtParser(Parser):
 
     def _frame(self, fields, bodies, msg_starts, line_no, folder_at, object_at, options: ParseOptions,
                report: ParseReport) -> pa.Table | None:
-        # time: Arrow strptime (accepts 1-digit hours), then reject dates it silently rolled over (02-30)
-        naive = pc.strptime(pc.binary_join_element_wise(fields["date"], fields["time"], " "),
-                            format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
-        dates = fields["date"].dictionary_encode()   # a chunk spans few days: each date is split once
-        ymd = pc.extract_regex(dates.dictionary, r"^(?P<y>\d+)-(?P<m>\d+)-(?P<d>\d+)$")
-        month, day = (pc.cast(ymd.field(f), pa.int64()).take(dates.indices) for f in ("m", "d"))
-        same_day = pc.and_(pc.equal(pc.month(naive), month), pc.equal(pc.day(naive), day))
-        bad_ts = ~pc.fill_null(same_day, False).to_numpy(zero_copy_only=False)
+        secs, bad_ts = _wall_seconds(fields["date"], fields["time"])
         if bad_ts.any():
             for i in np.flatnonzero(bad_ts):
                 report.issue(int(line_no[msg_starts[i]]), "message header has an impossible date or time",
                              f"{fields['date'][i].as_py()} {fields['time'][i].as_py()}")
-        secs = pc.cast(pc.fill_null(naive, 0), pa.int64()).to_numpy()
-        ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False)  # "" when absent
-        hour = (secs // 3600) % 24
-        secs = secs + 3600 * (np.where((ampm == "PM") & (hour < 12), 12, 0) - np.where((ampm == "AM") & (hour == 12), 12, 0))
+        secs[bad_ts] = 0
+        ampm = fields["ampm"]
+        if ampm.any():
+            hour = (secs // 3600) % 24
+            secs += 3600 * (np.where((ampm == PM) & (hour < 12), 12, 0) - np.where((ampm == AM) & (hour == 12), 12, 0))
         ts = localize_seconds(secs, options.tz)
 
         # the sender part repeats (a chunk has few senders): each distinct one is parsed once
@@ -271,6 +266,16 @@ class _Parsed:
     report: ParseReport
 
 
+def header_lines(arr: pa.Array) -> np.ndarray:
+    """Which lines match ``HEADER_START``: the regex only on lines that start with four digits and a
+    "-" (``bytescan.header_candidates``), a third of a piece's lines."""
+    idx = header_candidates(arr, 16)
+    out = np.zeros(len(arr), bool)
+    if len(idx):
+        out[idx] = pc.match_substring_regex(arr.take(pa.array(idx)), HEADER_START).to_numpy(zero_copy_only=False)
+    return out
+
+
 def _sections(arr: pa.Array, mask: np.ndarray, prefix: str) -> tuple[np.ndarray, list[str]]:
     """Per line, how many ``mask`` lines come at or before it (0: none, the inherited section), and
     the text of those lines after ``prefix``, trimmed."""
@@ -309,19 +314,93 @@ def _place(parsed: _Parsed, state: _State, report: ParseReport) -> pa.Table | No
                      **{name: rest.column(name) for name in rest.column_names}})
 
 
-def _header_fields(lines: pa.Array) -> dict[str, pa.Array]:
-    """date, time, ampm ("" when absent) and sender (the rest) of header lines, which all match
-    ``HEADER_START``: the fields ``HEADER_RE`` captures, cut with string kernels (a capturing regex
-    over every header was the parser's largest cost).  The time is the second space-separated word,
-    with AM/PM glued to it or as the next word, as ``HEADER_START``'s optional group takes it."""
+def _header_fields(lines: pa.Array) -> dict[str, pa.Array | np.ndarray]:
+    """date, time, ampm (``AM``/``PM`` codes, 0 when absent) and sender (the rest) of header lines, which
+    all match ``HEADER_START``: the fields ``HEADER_RE`` captures, cut with string kernels (a capturing
+    regex over every header was the parser's largest cost).  The time is the second space-separated
+    word, with AM/PM glued to it or as the next word, as ``HEADER_START``'s optional group takes it;
+    a 24-hour file (no "M" in any time, no rest that opens with one) skips that part."""
     words = pc.split_pattern(lines, " ", max_splits=2)
     date, clock, rest = (pc.list_element(words, i) for i in range(3))
-    glued = pc.match_substring_regex(clock, "[AaPp][Mm]$")
-    spaced = pc.and_not(pc.match_substring_regex(rest, "^[AaPp][Mm] "), glued)
-    ampm = pc.if_else(glued, pc.utf8_slice_codeunits(clock, -2),
-                      pc.if_else(spaced, pc.utf8_slice_codeunits(rest, 0, 2), ""))
-    return {"date": date, "time": pc.if_else(glued, pc.utf8_slice_codeunits(clock, 0, -2), clock), "ampm": ampm,
-            "sender": pc.if_else(spaced, pc.utf8_slice_codeunits(rest, 3), rest)}
+    glued = _ampm_at(clock, -2)
+    spaced = _ampm_at(rest, 0) & ~glued
+    if spaced.any():
+        spaced &= _byte_at(rest, 2) == 0x20
+    ampm = np.zeros(len(lines), np.int8)
+    if not (glued.any() or spaced.any()):
+        return {"date": date, "time": clock, "ampm": ampm, "sender": rest}
+    for mask, col, at in ((glued, clock, -2), (spaced, rest, 0)):
+        ampm[mask & np.isin(_byte_at(col, at), (0x50, 0x70))] = PM     # P or p
+        ampm[mask & np.isin(_byte_at(col, at), (0x41, 0x61))] = AM
+    glued_a, spaced_a = pa.array(glued), pa.array(spaced)
+    return {"date": date, "time": pc.if_else(glued_a, pc.utf8_slice_codeunits(clock, 0, -2), clock), "ampm": ampm,
+            "sender": pc.if_else(spaced_a, pc.utf8_slice_codeunits(rest, 3), rest)}
+
+
+AM, PM = 1, 2   # _header_fields' ampm codes
+
+
+def _byte_at(col: pa.Array, at: int) -> np.ndarray:
+    """Each row's byte at offset ``at`` (from its end when negative), 0 where the row is too short."""
+    offsets, data, base = string_buffers(col)
+    starts, ends = offsets[:-1] - base, offsets[1:] - base
+    pos = ends + at if at < 0 else starts + at
+    ok = (pos >= starts) & (pos < ends)
+    out = np.zeros(len(col), np.uint8)
+    out[ok] = data[pos[ok]]
+    return out
+
+
+def _ampm_at(col: pa.Array, at: int) -> np.ndarray:
+    """Rows with [AaPp][Mm] at byte offset ``at`` (from the end when negative)."""
+    lead = np.isin(_byte_at(col, at), (0x41, 0x61, 0x50, 0x70))
+    if not lead.any():
+        return lead
+    return lead & np.isin(_byte_at(col, at + 1), (0x4D, 0x6D))
+
+
+def _wall_seconds(date: pa.Array, clock: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Naive wall-clock seconds since 1970 of header dates (``YYYY-M-D``) and times (``H:MM:SS``), and
+    which are impossible: what ``strptime`` refuses (a month over 12, an hour over 23, a minute over
+    59, a second over 61) or rolls over into another day (02-30, 23:59:60), so a header is kept or
+    reported exactly as a strptime-and-check reading would.  Each distinct date is read once (a chunk
+    spans few days); the time from its bytes, whose shape ``HEADER_START`` guarantees."""
+    dates = date.dictionary_encode()
+    day_of = np.zeros(len(dates.dictionary), np.int64)
+    valid = np.zeros(len(dates.dictionary), bool)
+    for i, text in enumerate(dates.dictionary.to_pylist()):
+        y, m, d = (int(part) for part in text.split("-"))
+        if 1 <= m <= 12 and 1 <= d <= _month_days(y, m):
+            day_of[i], valid[i] = _civil_days(y, m, d), True
+    codes = dates.indices.to_numpy()
+    offsets, data, base = string_buffers(clock)
+    end = offsets[1:] - base
+    two = np.diff(offsets) == 8
+
+    def digits(at: int) -> np.ndarray:
+        return data[end - at].astype(np.int64) - 0x30
+
+    hour = np.where(two, 10 * digits(8), 0) + digits(7)
+    minute = 10 * digits(5) + digits(4)
+    second = 10 * digits(2) + digits(1)
+    of_day = hour * 3600 + minute * 60 + second
+    bad = ~valid[codes] | (hour > 23) | (minute > 59) | (second > 61) | (of_day >= 86400)
+    return day_of[codes] * 86400 + of_day, bad
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _civil_days(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (any year, 0 included, as strptime reads)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -385,21 +464,23 @@ def _split_bare_notices(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
 def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
     """Kind, system rows (events, the system pseudo-sender) and mentions of a chunk's rows."""
     text = table.column("text").combine_chunks()
-    kind = kinds_of(text)
+    kind = kind_codes(text)
     sid = table.column("sender_id").combine_chunks()
     name = table.column("sender_name").combine_chunks()
     system = (pc.is_in(sid, pa.array(sorted(SYSTEM_IDS))).to_numpy(zero_copy_only=False)
               | pc.equal(name, SYSTEM_NAME).to_numpy(zero_copy_only=False) | notice)
     n = table.num_rows
-    events = {c: np.full(n, None, dtype=object) for c in ("event", "event_actor", "event_target")}
+    events = {c: pa.nulls(n, pa.string()) for c in ("event", "event_actor", "event_target")}
     if system.any():
         # the few system rows get the rule every parser shares (base.system_rows)
         rows = np.flatnonzero(system)
         take = pa.array(rows)
         kinds, *marks = system_rows(text.take(take).to_pylist())
-        kind[rows] = kinds
+        kind[rows] = [KIND_CODE[k] for k in kinds]
+        at = np.zeros(n, np.int32)          # 0: null; i: the i-th system row's value
+        at[rows] = np.arange(1, len(rows) + 1)
         for col, values in zip(events, marks, strict=True):
-            events[col][rows] = values
+            events[col] = pa.array([None, *values], pa.string()).take(pa.array(at))
         # a person who merely calls themselves 系统消息 keeps their QQ number
         pseudo = np.zeros(n, bool)
         pseudo[rows] = pc.fill_null(pc.is_in(sid.take(take), pa.array(sorted(SYSTEM_IDS | {SYSTEM_ID}))),
@@ -409,7 +490,7 @@ def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
                                  pc.if_else(pseudo, SYSTEM_ID, sid))
         table = table.set_column(table.schema.get_field_index("sender_name"), "sender_name",
                                  pc.if_else(pseudo, SYSTEM_NAME, name))
-    table = table.append_column("kind", pa.array(kind, pa.string()))
+    table = table.append_column("kind", kind_column(kind))
     for col, values in events.items():
-        table = table.append_column(col, pa.array(values, pa.string(), from_pandas=True))  # NaN: none
+        table = table.append_column(col, values)
     return table.append_column("mentions", at_mentions(text, MENTION_STOP, 40))

@@ -1,0 +1,57 @@
+"""Byte scans over Arrow string buffers find what the substring kernels find, row for row."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from qunkit.formats.bytescan import byte_positions, header_candidates, rows_with, rows_with_byte
+
+ALPHABET = ["红", "包", "a", ":", "/", "[", "红包", "://", "x", "通话时长", "\n", "时", "\ufffd", "ï"]
+
+
+def _random_column(rng: random.Random) -> pa.Array:
+    values = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6))) if rng.random() > 0.1 else None
+              for _ in range(rng.randint(0, 30))]
+    arr = pa.array(values, pa.string())
+    return arr.slice(2) if len(arr) > 3 and rng.random() < 0.5 else arr   # a slice: offsets that do not start at 0
+
+
+@pytest.mark.parametrize("word", ["红包", "://", "[", "通话时长", "包红", "\ufffd", "a:"])
+def test_rows_with_is_match_substring(word: str) -> None:
+    rng = random.Random(word)
+    for _ in range(300):
+        arr = _random_column(rng)
+        want = pc.fill_null(pc.match_substring(arr, word), False).to_numpy(zero_copy_only=False)
+        assert rows_with(arr, word).tolist() == want.tolist()
+
+
+def test_a_word_split_across_two_rows_is_in_neither() -> None:
+    assert rows_with(pa.array(["ab:", "//cd", "红", "包"]), "://").tolist() == [False] * 4
+    assert rows_with(pa.array(["ab:", "//cd", "红", "包"]), "红包").tolist() == [False] * 4
+
+
+def test_byte_positions_are_every_overlapping_match() -> None:
+    rng = random.Random(3)
+    for _ in range(2000):
+        data = bytes(rng.choice(b"abAB\xe7\xba") for _ in range(rng.randint(0, 20)))
+        needle = bytes(rng.choice(b"abAB\xe7\xba") for _ in range(rng.randint(1, 4)))
+        want = [m.start() for m in re.finditer(b"(?=" + re.escape(needle) + b")", data)]
+        assert byte_positions(np.frombuffer(data, np.uint8), needle).tolist() == want
+
+
+def test_rows_with_byte_refuses_a_non_ascii_character() -> None:
+    with pytest.raises(ValueError, match="not ASCII"):
+        rows_with_byte(pa.array(["红"]), "红")
+    assert rows_with_byte(pa.array(["a@b", None, ""]), "@").tolist() == [True, False, False]
+
+
+def test_header_candidates_keep_every_line_that_starts_with_a_year() -> None:
+    lines = pa.array(["2019-09-23 8:43:38 PM 名字(1)", "219-09-23 8:43:38 名字(1)", "２０１９-09-23 8:43:38 x(1)",
+                      "2019-0", "abcd-09-23 8:43:38 x(1)", "", "2024-1-2 12:00:00 我", "/019-09-23 8:43:38 x(1)"])
+    assert header_candidates(lines, 16).tolist() == [0, 6]
