@@ -341,7 +341,7 @@ class _Group:
 
     platform: str
     group_id: str
-    known: np.ndarray                 # sorted msg_keys
+    known: KeySet                     # msg_keys stored or added so far
     names: list[str] = field(default_factory=list)
     latest: str = ""
     chat_type: str = "group"
@@ -383,7 +383,7 @@ class _Batch:
         platform, gid = part["platform"][0].as_py(), part["group_id"][0].as_py()
         key = group_key(platform, gid)
         if key not in self.groups:
-            self.groups[key] = _Group(platform, gid, self.store.existing_keys(key, repair=self.repair))
+            self.groups[key] = _Group(platform, gid, KeySet(self.store.existing_keys(key, repair=self.repair)))
         g = self.groups[key]
         names = pc.unique(part["group_name"].combine_chunks().dictionary_decode()).to_pylist()
         g.names += [n for n in names if n not in g.names]
@@ -394,12 +394,10 @@ class _Batch:
     def _add_rows(self, key: str, g: _Group, part: pa.Table) -> None:
         report, result, name = self.result.report, self.result, g.latest
         report.groups[name] = report.groups.get(name, 0) + part.num_rows
-        keys = part["msg_key"].to_numpy()
-        keep = _new_rows(keys, g.known)
+        keep = g.known.add_new(part["msg_key"].to_numpy())
         result.duplicates += int((~keep).sum())
         if keep.any():
             new = part if keep.all() else part.filter(pa.array(keep))
-            g.known = _merge_sorted(g.known, keys[keep])
             g.waiting.append(new)
             g.waiting_rows += new.num_rows
             self.buffered += new.num_rows
@@ -499,28 +497,51 @@ def _write_sorted(writer: PartWriter, rows: pa.Table) -> None:
 
 
 def _by_group(table: pa.Table) -> Iterator[pa.Table]:
-    """``table``'s rows split by group_id (one filter per group in the chunk, not per row)."""
+    """``table``'s rows split by group_id (one filter per group in the chunk, not per row; none when the
+    chunk holds one group, as most do)."""
     if not table.num_rows:
         return
-    gids = table["group_id"].combine_chunks().dictionary_decode()
+    gids = table["group_id"].combine_chunks()
+    if pa.types.is_dictionary(gids.type):
+        codes = gids.indices.to_numpy(zero_copy_only=False)
+        if len(gids.dictionary) == 1 or (codes == codes[0]).all():
+            yield table
+            return
+        gids = gids.dictionary_decode()
     for gid in pc.unique(gids).to_pylist():
         yield table.filter(pc.equal(gids, gid))
 
 
-def _new_rows(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Mask of rows to add: not stored yet, and the first of their key within this chunk too
-    (overlapping sections, re-sent chunks)."""
-    unique, first_idx = np.unique(keys, return_index=True)
-    new = np.zeros(len(keys), bool)
-    new[first_idx[~_isin_sorted(unique, known)]] = True   # sorted queries: searchsorted walks ``known`` in order
-    return new
+class KeySet:
+    """The msg_keys of one group stored or added so far, as sorted runs: a chunk's new keys are a run
+    of their own, merged with the run before while that is at most twice as long, so there are
+    O(log n) runs and a key is copied O(log n) times (merging every chunk into one sorted array copied
+    the whole group per chunk: O(n) per chunk on a group of a million rows)."""
 
+    def __init__(self, stored: np.ndarray) -> None:
+        self.runs: list[np.ndarray] = [stored] if len(stored) else []
 
-def _merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Sorted union of a sorted array and new unique keys (timsort merges the two runs in O(n))."""
-    out = np.concatenate([sorted_keys, np.sort(new)])
-    out.sort(kind="stable")
-    return out
+    def add_new(self, keys: np.ndarray) -> np.ndarray:
+        """Mask of the rows to add: not stored yet, and the first of their key within ``keys`` too
+        (overlapping sections, re-sent chunks); their keys join the set."""
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        first = np.ones(len(keys), bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        unique, at = ordered[first], order[first]     # stable: ``at`` is each key's first row
+        seen = np.zeros(len(unique), bool)
+        for run in self.runs:
+            seen |= _isin_sorted(unique, run)         # sorted queries: searchsorted walks ``run`` in order
+        new = np.zeros(len(keys), bool)
+        new[at[~seen]] = True
+        if not seen.all():
+            self.runs.append(unique[~seen])
+            while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+                last = self.runs.pop()
+                merged = np.concatenate([self.runs.pop(), last])
+                merged.sort(kind="stable")            # two sorted runs: a linear merge
+                self.runs.append(merged)
+        return new
 
 
 def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:

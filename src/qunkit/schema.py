@@ -11,6 +11,9 @@ hour-of-day profiles can be shown in the group's own local time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pyarrow as pa
 
 DICT_STR = pa.dictionary(pa.int32(), pa.string())
@@ -161,17 +164,40 @@ def conform(table: pa.Table, schema: pa.Schema = MESSAGES) -> pa.Table:
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise ValueError(f"table lacks canonical columns: {', '.join(missing)}")
-    arrays = []
-    for field in schema:
-        col = table.column(field.name)
-        if col.type != field.type:
-            if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(col.type):
-                col = col.cast(pa.string()).dictionary_encode()
-                col = col.cast(field.type)
-            else:
-                col = col.cast(field.type)
-        arrays.append(col)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays([_cast(table.column(f.name), f) for f in schema], schema=schema)
+
+
+def encode_dictionaries(table: pa.Table, schema: pa.Schema = MESSAGES) -> pa.Table:
+    """``table`` with each of its columns that ``schema`` stores dictionary-encoded cast as ``conform``
+    casts it, the other columns as they are: a parser thread does this part of ``conform`` (Arrow
+    kernels, free of the GIL) so the importing thread, which conforms every chunk, finds it done."""
+    for i, name in enumerate(table.column_names):
+        if name in schema.names and pa.types.is_dictionary(schema.field(name).type):
+            table = table.set_column(i, name, _cast(table.column(i), schema.field(name)))
+    return table
+
+
+def _cast(col: pa.ChunkedArray, field: pa.Field) -> pa.ChunkedArray:
+    if col.type == field.type:
+        return col
+    if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(col.type):
+        return col.cast(pa.string()).dictionary_encode().cast(field.type)
+    return col.cast(field.type)
+
+
+def dictionary_column(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
+    """Rows given as indices into a short list of ``values`` (repeats allowed) as a ``DICT_STR`` column,
+    the dictionary ``dictionary_encode`` would build: each value that occurs once, in order of first
+    occurrence; no string per row is made or hashed."""
+    canon: dict[str, int] = {}
+    code_of = np.array([canon.setdefault(v, len(canon)) for v in values], np.int32)
+    row = code_of[codes]
+    used, first = np.unique(row, return_index=True)
+    used = used[np.argsort(first)]
+    remap = np.zeros(len(canon), np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    names = list(canon)
+    return pa.DictionaryArray.from_arrays(pa.array(remap[row]), pa.array([names[c] for c in used], pa.string()))
 
 
 # ``risk_weekly`` (``commands.moments.weekly_risk``): a group's risk at the latest week starts before its

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import KINDS
+from ..schema import KINDS, dictionary_column
 from .bytescan import rows_with, rows_with_byte
 
 # kind -> placeholder alternatives (regex, no anchors).  Order matters: first match wins.
@@ -55,12 +55,9 @@ def kinds_of(arr: pa.Array) -> np.ndarray:
 
 
 def kind_column(codes: np.ndarray) -> pa.DictionaryArray:
-    """Kind codes (``kind_codes``, ``KIND_CODE``) as a dictionary column over ``schema.KINDS``: no Python
-    string per row, and no dictionary to build when the chunk is conformed.  The dictionary holds the
-    kinds that occur only, as ``dictionary_encode`` would (readers see no category nobody used)."""
-    used = np.bincount(codes, minlength=len(KINDS)) > 0
-    new = (np.cumsum(used) - 1).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(new[codes]), pa.array(np.asarray(KINDS, object)[used], pa.string()))
+    """Kind codes (``kind_codes``, ``KIND_CODE``) as the dictionary column ``conform`` would make of their
+    names (``schema.dictionary_column``): no Python string per row."""
+    return dictionary_column(codes, KINDS)
 
 
 def kind_codes(arr: pa.Array) -> np.ndarray:

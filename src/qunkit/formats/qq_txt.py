@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..localtime import localize_seconds
+from ..schema import dictionary_column, encode_dictionaries
 from .base import (
     SYSTEM_ID,
     SYSTEM_NAME,
@@ -66,6 +67,7 @@ SEPARATOR_RE = r"^={16,}\s*$"
 FOLDER_PREFIX = "消息分组:"
 OBJECT_PREFIX = "消息对象:"
 RECENT_CONTACTS = "最近联系人"
+CHAT_TYPES = ("group", "private")   # what chat_type_for tells
 SYSTEM_IDS = {"10000", "1000000"}
 TITLE_RE = re.compile(r"^((?:【[^】]*】\s*)+)(.*)$")
 MENTION_STOP = "，,：:。"   # a @name ends at whitespace, "@" or one of these (at most 40 characters)
@@ -297,18 +299,22 @@ def _place(parsed: _Parsed, state: _State, report: ParseReport) -> pa.Table | No
     table = parsed.table
     if table is None:
         return None
-    group = pa.array(groups, pa.string()).take(table.column("_object"))
-    if group.null_count:
+    obj = table.column("_object").to_numpy()
+    unnamed = np.flatnonzero(np.array([g is None for g in groups])[obj])
+    if len(unnamed):
         fallback = report.file and Path(report.file).stem
         if not state.fallback_noted:
-            first = np.flatnonzero(group.is_null().to_numpy(zero_copy_only=False))[0]
-            report.note(f"no 消息对象 line before line {table.column('source_line')[int(first)].as_py()}: "
+            report.note(f"no 消息对象 line before line {table.column('source_line')[int(unnamed[0])].as_py()}: "
                         f"messages there were put in a group named after the file ({fallback!r})")
             state.fallback_noted = True
-        group = pc.fill_null(group, fallback or "QQ chat")
-    types = pa.array([chat_type_for(f) for f in folders], pa.string()).take(table.column("_folder"))
+        groups = [g if g is not None else (fallback or "QQ chat") for g in groups]
+    # columns built from the few section names: no string per row
+    group = dictionary_column(obj, groups)
     # 最近联系人 is QQ's "recent contacts" pseudo-chat: a mix of other chats, not a group
-    chat_type = pc.if_else(pc.equal(group, RECENT_CONTACTS), "private", types)
+    recent = np.array([g == RECENT_CONTACTS for g in groups])[obj]
+    folder_type = np.array([CHAT_TYPES.index(chat_type_for(f)) for f in folders])
+    chat_type = dictionary_column(np.where(recent, CHAT_TYPES.index("private"), folder_type[table.column("_folder").to_numpy()]),
+                                  CHAT_TYPES)
     rest = table.drop_columns(["_folder", "_object"])
     return pa.table({"group_id": group, "group_name": group, "chat_type": chat_type,
                      **{name: rest.column(name) for name in rest.column_names}})
@@ -493,4 +499,5 @@ def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
     table = table.append_column("kind", kind_column(kind))
     for col, values in events.items():
         table = table.append_column(col, values)
-    return table.append_column("mentions", at_mentions(text, MENTION_STOP, 40))
+    # the parse thread encodes what the importing thread would (schema.conform)
+    return encode_dictionaries(table.append_column("mentions", at_mentions(text, MENTION_STOP, 40)))
