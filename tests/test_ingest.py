@@ -3,6 +3,7 @@ buffering, and the unknown-format usage error through the CLI."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from test_store import SEP, msgs, qq_export, write
 
-from qunkit import ingest
+from qunkit import ingest, unchanged
 from qunkit.cli import cli
 from qunkit.errors import BadInput, UsageProblem
 from qunkit.formats import ParseOptions, format_names
@@ -166,3 +167,49 @@ def test_import_summary_json_carries_the_roster_of_the_last_file(tmp_path: Path)
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert [(r["added"], r["roster_group"], r["roster_members"]) for r in rows] == [(4, None, 0), (3, "乙群", 2)]
+
+
+def test_a_file_of_a_size_no_import_recorded_is_hashed_while_it_is_parsed(tmp_path: Path) -> None:
+    """A new file's fingerprint is only needed to record it; a file whose size matches a record (or a
+    record from before sizes were kept) is hashed first, and found unchanged."""
+    a, b = two_files(tmp_path)
+    store = Store(tmp_path / "store")
+    import_file(store, a)
+    record = next(iter(store.read_imports().values()))
+    assert record["size"] == a.stat().st_size
+    assert not unchanged.may_be_recorded(b, store.read_imports())    # b's size differs from a's
+    assert unchanged.may_be_recorded(a, store.read_imports())
+    assert unchanged.may_be_recorded(b, {"x": {"file": "old.txt"}})   # a record without a size: may be b
+    assert import_file(store, a).skipped_unchanged
+    # an imports.json written before sizes were kept still finds the file unchanged
+    imports = {fp: {k: v for k, v in rec.items() if k != "size"} for fp, rec in store.read_imports().items()}
+    with store.lock():
+        store.write_imports(imports)
+    assert import_file(store, a).skipped_unchanged
+
+
+def test_a_fingerprint_is_remembered_only_while_the_file_stays_the_same(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "a.txt", "first version\n")
+    hashed: list[bytes] = []
+    sha256 = hashlib.sha256
+
+    class Counting:
+        def __init__(self) -> None:
+            self._h = sha256()
+
+        def update(self, data: bytes) -> None:
+            hashed.append(data)
+            self._h.update(data)
+
+        def hexdigest(self) -> str:
+            return self._h.hexdigest()
+
+    monkeypatch.setattr(unchanged.hashlib, "sha256", Counting)   # hashlib's own: restored after the test
+    first = unchanged.fingerprint(path)
+    assert first == sha256(b"first version\n").hexdigest()
+    assert unchanged.fingerprint(path) == first and unchanged.fingerprint_soon(path)() == first
+    assert hashed == [b"first version\n"]            # the bytes of one version are read once
+    path.write_text("second version, longer\n")
+    assert unchanged.fingerprint(path) == sha256(b"second version, longer\n").hexdigest()
+    assert len(hashed) == 2

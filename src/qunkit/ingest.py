@@ -51,7 +51,7 @@ from .inputs import expand_inputs
 from .localtime import DEFAULT_TZ
 from .roster import read_roster
 from .store import PartWriter, Store, group_key, kill_point
-from .unchanged import ImportResult, mark_unchanged
+from .unchanged import ImportResult, fingerprint_soon, mark_unchanged, may_be_recorded
 from .unchanged import fingerprint as _fingerprint
 
 FLUSH_ROWS = 500_000     # rows per part file: a group's part is closed past this many (bounds part size)
@@ -109,6 +109,9 @@ def import_files(store: Store, paths: Iterable[str | os.PathLike], *, input_form
     return results
 
 
+_LATER = object()   # import_file: the fingerprint is taken once the file is read
+
+
 def import_file(store: Store, path: str | os.PathLike, *, input_format: str | None = None,
                 options: ParseOptions | None = None, strict: bool = False, force: bool = False,
                 roster: str | os.PathLike | None = None, roster_group: str | None = None,
@@ -122,10 +125,12 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
     check_input(path)
     parser_cls: type[Parser] = get_parser(input_format) if input_format else sniff(path)
     result = ImportResult(report=ParseReport(file=str(path), format=parser_cls.name))
-    fingerprint = _fingerprint(path)
+    later = fingerprint_soon(path)
     with store.lock():
         imports = store.read_imports()
-        seen = imports.get(fingerprint) if fingerprint and not force else None
+        # a file whose size no import recorded is new: its fingerprint is hashed while it is parsed
+        fingerprint = later() if not force and may_be_recorded(path, imports) else _LATER
+        seen = imports.get(fingerprint) if fingerprint and fingerprint is not _LATER else None
         if seen is not None and not _groups_intact(store, seen):
             seen = None   # a group the file wrote was deleted or damaged: read the file again
         if seen is not None:
@@ -134,9 +139,12 @@ def import_file(store: Store, path: str | os.PathLike, *, input_format: str | No
         else:
             keys = _ingest(store, path, parser_cls, options, result, strict, progress, repair=force)
             kill_point("before_imports")
+            if fingerprint is _LATER:
+                fingerprint = later()
             if fingerprint:
                 report = result.report
                 imports[fingerprint] = {"file": str(path.resolve()), "format": parser_cls.name,
+                                        "size": path.stat().st_size if path.is_file() else None,
                                         "messages": report.messages, "groups": list(report.groups),
                                         "keys": keys,
                                         "imported_at": _dt.datetime.now().isoformat(timespec="seconds")}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,11 @@ class ImportResult:
 
 
 def fingerprint(path: Path) -> str | None:
-    """sha256 of the file's bytes (directories: of their files' names, sizes and mtimes)."""
+    """sha256 of the file's bytes (directories: of their files' names, sizes and mtimes).
+
+    A file's is remembered for the rest of the process under its inode, size and mtime, so the quick
+    check and the import that follows it read the file once (a rewrite keeping all three within one
+    clock tick would be missed: an export is not rewritten while it is imported)."""
     h = hashlib.sha256()
     if path.is_dir():
         for p in sorted(path.rglob("*")):
@@ -72,11 +77,42 @@ def fingerprint(path: Path) -> str | None:
         return "dir:" + h.hexdigest()
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            memo = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if memo in _PRINTS:
+                return _PRINTS[memo]
             for block in iter(lambda: fh.read(8 << 20), b""):
                 h.update(block)
     except OSError:
         return None
-    return h.hexdigest()
+    _PRINTS[memo] = h.hexdigest()
+    return _PRINTS[memo]
+
+
+_PRINTS: dict[tuple[int, int, int, int], str] = {}
+
+
+def fingerprint_soon(path: Path) -> Callable[[], str | None]:
+    """``fingerprint(path)`` worked out on a thread of its own (sha256 releases the GIL), returned by the
+    call: an import that need not know it before reading the file hashes while it parses."""
+    done: list[str | None] = []
+    worker = threading.Thread(target=lambda: done.append(fingerprint(path)), name="qunkit-fingerprint", daemon=True)
+    worker.start()
+
+    def result() -> str | None:
+        worker.join()
+        return done[0] if done else fingerprint(path)   # the thread failed: hash here, so an error is raised here
+
+    return result
+
+
+def may_be_recorded(path: Path, imports: dict) -> bool:
+    """Whether ``imports`` (imports.json) can hold ``path``'s fingerprint: false only for a file whose size
+    no record has (records keep the size since it was added; one without it may be any file)."""
+    if not path.is_file():
+        return True
+    size = path.stat().st_size
+    return any(not isinstance(rec, dict) or rec.get("size", size) == size for rec in imports.values())
 
 
 def mark_unchanged(result: ImportResult, seen: dict) -> None:
