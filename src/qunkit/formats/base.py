@@ -245,7 +245,8 @@ def lines_array(chunk: bytes) -> pa.StringArray:
     raw = np.frombuffer(chunk, np.uint8)
     if len(raw) and raw[-1] != 0x0A:
         raw = np.append(raw, np.uint8(0x0A))
-    cr = np.flatnonzero(raw == 0x0D)
+    is_cr = raw == 0x0D
+    cr = np.flatnonzero(is_cr) if is_cr.any() else np.zeros(0, np.int64)   # any(): most files have no CR
     if len(cr):
         lone = cr[raw[cr + 1] != 0x0A]             # raw ends with LF, so cr + 1 is in range
         if len(lone):

@@ -69,6 +69,26 @@ def byte_positions(data: np.ndarray, needle: bytes) -> np.ndarray:
     return pos
 
 
+def starts_with_any(arr: pa.Array | pa.ChunkedArray, prefixes: tuple[str, ...]) -> np.ndarray:
+    """Bool per row: does the row's text start with one of ``prefixes``?  (Null rows: False.)  Read off
+    the bytes at the rows' starts: no kernel runs over the texts."""
+    offsets, data, base = string_buffers(arr)
+    starts, lengths = offsets[:-1] - base, np.diff(offsets)
+    out = np.zeros(len(starts), bool)
+    for prefix in prefixes:
+        needle = prefix.encode("utf-8")
+        rows = np.flatnonzero(~out & (lengths >= len(needle)))
+        for j, byte in enumerate(needle):
+            if not len(rows):
+                break
+            rows = rows[data[starts[rows] + j] == byte]
+        out[rows] = True
+    if arr.null_count:
+        valid = arr.is_valid()
+        out &= (valid.combine_chunks() if isinstance(valid, pa.ChunkedArray) else valid).to_numpy(zero_copy_only=False)
+    return out
+
+
 def header_candidates(arr: pa.Array, shortest: int) -> np.ndarray:
     """Rows of a string array that could be a header starting with a date ``YYYY-``: at least
     ``shortest`` bytes, four ASCII digits then "-" (the cheap test that spares a header regex most of
