@@ -10,7 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from qunkit.formats.bytescan import byte_positions, header_candidates, rows_with, rows_with_byte
+from qunkit.formats.bytescan import (
+    byte_positions,
+    header_candidates,
+    rows_with,
+    rows_with_byte,
+    starts_with_any,
+)
 
 ALPHABET = ["红", "包", "a", ":", "/", "[", "红包", "://", "x", "通话时长", "\n", "时", "\ufffd", "ï"]
 
@@ -55,3 +61,19 @@ def test_header_candidates_keep_every_line_that_starts_with_a_year() -> None:
     lines = pa.array(["2019-09-23 8:43:38 PM 名字(1)", "219-09-23 8:43:38 名字(1)", "２０１９-09-23 8:43:38 x(1)",
                       "2019-0", "abcd-09-23 8:43:38 x(1)", "", "2024-1-2 12:00:00 我", "/019-09-23 8:43:38 x(1)"])
     assert header_candidates(lines, 16).tolist() == [0, 6]
+
+
+def test_starts_with_any_is_starts_with() -> None:
+    rng = random.Random(9)
+    prefixes = ("[", "发出了红包", "=" * 3, "消息对象:", "\ufffd")
+    alphabet = ALPHABET + ["=", "消息对象:", "发出了", "红包"]
+    for _ in range(400):
+        values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) if rng.random() > 0.1 else None
+                  for _ in range(rng.randint(0, 25))]
+        arr = pa.array(values, pa.string())
+        arr = arr.slice(1) if len(arr) > 2 and rng.random() < 0.5 else arr
+        for chosen in (prefixes[:1], prefixes[1:3], prefixes):
+            want = np.zeros(len(arr), bool)
+            for prefix in chosen:
+                want |= pc.fill_null(pc.starts_with(arr, prefix), False).to_numpy(zero_copy_only=False)
+            assert starts_with_any(arr, chosen).tolist() == want.tolist()

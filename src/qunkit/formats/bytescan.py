@@ -71,17 +71,22 @@ def byte_positions(data: np.ndarray, needle: bytes) -> np.ndarray:
 
 def starts_with_any(arr: pa.Array | pa.ChunkedArray, prefixes: tuple[str, ...]) -> np.ndarray:
     """Bool per row: does the row's text start with one of ``prefixes``?  (Null rows: False.)  Read off
-    the bytes at the rows' starts: no kernel runs over the texts."""
+    the bytes at the rows' starts (their first byte once for all prefixes, the rest only on the rows
+    it leaves): no kernel runs over the texts."""
     offsets, data, base = string_buffers(arr)
     starts, lengths = offsets[:-1] - base, np.diff(offsets)
     out = np.zeros(len(starts), bool)
+    if not len(data):
+        return out
+    first = data[np.minimum(starts, len(data) - 1)]   # an empty row's is another's: its length rules it out
     for prefix in prefixes:
         needle = prefix.encode("utf-8")
-        rows = np.flatnonzero(~out & (lengths >= len(needle)))
-        for j, byte in enumerate(needle):
+        rows = np.flatnonzero(first == needle[0])
+        rows = rows[lengths[rows] >= len(needle)]
+        for j in range(1, len(needle)):
             if not len(rows):
                 break
-            rows = rows[data[starts[rows] + j] == byte]
+            rows = rows[data[starts[rows] + j] == needle[j]]
         out[rows] = True
     if arr.null_count:
         valid = arr.is_valid()

@@ -50,7 +50,7 @@ from .base import (
     system_rows,
     utf8_chunks,
 )
-from .bytescan import byte_positions, header_candidates, rows_with_byte, string_buffers
+from .bytescan import byte_positions, header_candidates, rows_with_byte, starts_with_any, string_buffers
 from .kinds import KIND_CODE, kind_codes, kind_column
 from .mentions import at_mentions
 from .pieces import Piece, RecordPieces, blank_lines, ordered_map, regex_starts
@@ -135,7 +135,7 @@ class QQTxtParser(Parser):
         # a header is told by its start alone (capture-free: RE2's fast path); fields are taken later,
         # from the header lines of messages only
         is_header = header_lines(arr)
-        is_sep = pc.starts_with(arr, "=" * 16).to_numpy(zero_copy_only=False)   # the regex on those few only
+        is_sep = starts_with_any(arr, ("=" * 16,))     # the regex on those few only
         if is_sep.any():
             maybe = np.flatnonzero(is_sep)
             is_sep[maybe] = pc.match_substring_regex(arr.take(pa.array(maybe)), SEPARATOR_RE).to_numpy(
@@ -144,9 +144,9 @@ class QQTxtParser(Parser):
         # a message body line that merely starts with 消息对象: stays in its body (a piece after the
         # first starts with a header, so its first line is never one)
         under_sep = np.concatenate([[piece.at_start], is_sep[:-1]])
-        is_folder = pc.starts_with(arr, FOLDER_PREFIX).to_numpy(zero_copy_only=False) & under_sep
-        is_object = pc.starts_with(arr, OBJECT_PREFIX).to_numpy(zero_copy_only=False) & under_sep
-        is_banner = pc.starts_with(arr, BANNER).to_numpy(zero_copy_only=False)
+        is_folder = starts_with_any(arr, (FOLDER_PREFIX,)) & under_sep
+        is_object = starts_with_any(arr, (OBJECT_PREFIX,)) & under_sep
+        is_banner = starts_with_any(arr, (BANNER,))
         structure = is_sep | is_folder | is_object | is_banner
         is_header &= ~structure
         boundary = is_header | structure
