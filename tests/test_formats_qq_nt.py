@@ -190,6 +190,70 @@ def test_qce_txt_wrapped_lines_and_message_numbers():
     assert report.bad_lines == 0 and any("wrapped at 20" in n for n in report.notes)
 
 
+QCE_PIECES = """[QQChatExporter V5 / https://example.invalid]
+
+聊天名称: 切片群
+聊天类型: 群聊
+
+[1]
+[管理员] 甲:
+时间: 2025-01-01 12:00:00
+类型: type_1
+内容: 第一条
+第二行
+
+提及: 乙, 全体成员
+回复: 01-01 11:59 乙 - 早
+
+[2]
+乙:
+时间: 2025-01-01 12:01:00
+内容: [image消息]
+资源: 1 个文件
+  - image: a.jpg
+
+===============================
+多出来的一行
+[3]
+丙:
+时间: 2025-01-01 12:02:00
+内容: 分隔线之后
+
+丁:
+时间: 2025-01-01 12:03:00
+没有内容行
+
+戊:
+时间: 2025-01-01 12:04:00
+内容: 甲撤回了一条消息
+===============================================
+              导出完成
+总计导出 9 条消息
+"""
+
+
+@pytest.mark.parametrize("chunk", [64, 150, 1 << 20])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_qce_txt_pieces_read_as_one_reading_of_the_whole_file(tmp_path: Path, chunk: int, newline: str) -> None:
+    """Cut into pieces of any size (each parsed alone, on threads), a QCE text export gives the rows and
+    findings of one reading: the preamble, the optional fields at a record's end, the "[n]" line above
+    the next record, text outside any record after a separator (the label and number lines above the
+    next record too), a record without 内容:, a notice written under a name, the footer's count."""
+    path = tmp_path / "qce.txt"
+    path.write_bytes(QCE_PIECES.replace("\n", newline).encode("utf-8"))
+    df, report = run_parser("qce-txt", path, chunk_bytes=chunk)
+    assert set(df["group_name"]) == {"切片群"}
+    assert df["sender_name"].tolist() == ["甲", "乙", "丙", "系统消息"]
+    assert df["text"].tolist() == ["第一条\n第二行", "[图片]", "分隔线之后", "甲撤回了一条消息"]
+    assert df["kind"].tolist() == ["text", "image", "text", "recall"]
+    assert list(df["mentions"][0]) == ["乙", "@all"] and df["sender_title"][0] == "管理员"
+    assert df["source_line"].tolist() == [7, 17, 26, 34]
+    assert [(i.line, i.reason) for i in report.issues] == [
+        (24, "text outside any record"), (25, "text outside any record"), (26, "text outside any record"),
+        (30, "record has no 内容: line")]
+    assert report.truncated and any("announces 9 messages but the file holds 4" in n for n in report.notes)
+
+
 def test_qce_txt_sniff_does_not_take_legacy_qq_txt():
     legacy = sorted((DATA.parent / "qq").glob("*.txt"))
     assert len(legacy) == 3
