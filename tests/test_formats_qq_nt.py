@@ -16,6 +16,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from golden_frames import assert_golden, run_parser
 
@@ -23,7 +25,8 @@ from qunkit.errors import BadInput
 from qunkit.formats import sniff
 from qunkit.formats.chatlab import ChatLabParser
 from qunkit.formats.jsonstream import TopLevelArrayReader
-from qunkit.formats.qce_txt import QceTxtParser
+from qunkit.formats.qce_txt import QceTxtParser, _times
+from qunkit.localtime import text_times_utc
 
 DATA = Path(__file__).parent / "data" / "qqnt"
 
@@ -252,6 +255,25 @@ def test_qce_txt_pieces_read_as_one_reading_of_the_whole_file(tmp_path: Path, ch
         (24, "text outside any record"), (25, "text outside any record"), (26, "text outside any record"),
         (30, "record has no 内容: line")]
     assert report.truncated and any("announces 9 messages but the file holds 4" in n for n in report.notes)
+
+
+QCE_TIMES = ["2025-01-01 12:00:00", "2025-01-01 12:00:60", "2025-01-01 24:00:00", "2025-02-29 01:00:00",
+             "2024-02-29 01:00:00", "2025-01-01 1:00:00", "1600-01-01 00:00:00", "1678-01-01 00:00:00",
+             "2261-12-31 23:59:59", "2262-05-01 00:00:00", "2025-13-01 00:00:00", "2025-00-10 00:00:00",
+             "2025-01-01T08:00:00", "2025-01-01 08:00:00+08:00", "2025/01/01 12:00", "bad", "",
+             "2100-02-29 00:00:00", "2000-02-29 00:00:00", "2025-03-30 02:30:00", "2025-10-26 02:30:00"]
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin"])
+def test_qce_txt_times_read_from_digits_are_those_pandas_reads(tz: str) -> None:
+    """``YYYY-MM-DD HH:MM:SS`` is read from its digits; every time, that layout or another, impossible,
+    out of pandas' range, in a DST gap or fold, comes out as ``text_times_utc`` reads it."""
+    got, bad = _times(pa.array(QCE_TIMES), tz)
+    want = text_times_utc(pd.Series(QCE_TIMES, dtype=object).str.replace("T", " "), tz)
+    assert bad.tolist() == want.isna().tolist()
+    assert [t.isoformat() if t is not None else None for t in got.to_pylist()] == \
+        [None if pd.isna(t) else t.to_pydatetime().isoformat() for t in want]
+    assert 3 < bad.sum() < len(QCE_TIMES) - 5
 
 
 def test_qce_txt_sniff_does_not_take_legacy_qq_txt():

@@ -53,10 +53,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..localtime import text_times_utc
-from .base import SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array, mark_system, utf8_chunks
-from .events import parse_events
-from .kinds import classify_kinds
+from ..localtime import localize_seconds, text_times_utc
+from ..schema import KINDS
+from .base import (
+    SYSTEM_ID,
+    SYSTEM_NAME,
+    ParseOptions,
+    Parser,
+    ParseReport,
+    lines_array,
+    parser_frame,
+    system_rows,
+    utf8_chunks,
+)
+from .bytescan import rows_with_byte, string_buffers
+from .events import events_of
+from .kinds import kind_codes
 from .mentions import PY_SPACE
 from .pieces import Piece, RecordPieces, ordered_map
 from .qce_json import normalise_text
@@ -94,6 +106,10 @@ class QceTxtParser(Parser):
         return 0
 
     def parse(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pd.DataFrame]:
+        for table in self.tables(path, options, report):
+            yield parser_frame(table)
+
+    def tables(self, path: Path, options: ParseOptions, report: ParseReport) -> Iterator[pa.Table]:
         head, _ = read_head(path)
         width = _wrap_width(head.split("\n"))
         if width:
@@ -101,9 +117,9 @@ class QceTxtParser(Parser):
         state = _State(path.stem, options, report)
         pieces = RecordPieces(utf8_chunks(path, options, report), _record_starts)
         for parsed in ordered_map(lambda piece: _piece(piece, width), pieces):
-            df = state.place(parsed)
-            if df is not None:
-                yield df
+            table = state.place(parsed)
+            if table is not None and table.num_rows:
+                yield table
         state.check_footer()
 
 
@@ -144,7 +160,7 @@ class _Parsed:
     depends on the file before them: the preamble, the tail of a record, or text outside any record)."""
 
     lead: list[tuple[int, str]]
-    rows: dict[str, list] | None      # the record columns ``_State._frame`` reads
+    rows: dict | None                 # the record columns ``_State._frame`` reads
     ends_open: bool | None            # after its last event a record is open (None: no event)
     announced: int | None             # the last "总计导出 N 条消息" in the piece
     findings: list[tuple[int, str, str]]   # (line, reason, excerpt) of the lines it could not use
@@ -235,7 +251,7 @@ def _unwrap(phys: pa.Array, line_no: np.ndarray, width: int) -> tuple[pa.Array, 
 
 
 def _records(lines: pa.Array, line_no: np.ndarray, start: np.ndarray, end: np.ndarray,
-             findings: list[tuple[int, str, str]]) -> dict[str, list] | None:
+             findings: list[tuple[int, str, str]]) -> dict | None:
     """The columns of the records at lines [start, end) (label, time, body), read as one record was
     read line by line, on all of them at once: an optional "类型:" line first; trailing blank lines,
     then a "回复:" line, a "提及:" line and a "资源:" block (with its "  - " lines) dropped from the end;
@@ -295,8 +311,8 @@ def _records(lines: pa.Array, line_no: np.ndarray, start: np.ndarray, end: np.nd
     for i in np.flatnonzero(mentioned):
         names = [m.strip() for m in lines[int(mention_at[i])].as_py()[4:].split(",")]
         mentions[i] = ["@all" if m in ALL_NAMES else m for m in names if m] or None
-    return {"time": when.to_pylist(), "sender": name.to_pylist(), "title": title.to_pylist(),
-            "text": text.to_pylist(), "mentions": mentions, "line": line_no[start].tolist()}
+    return {"time": when, "sender": name, "title": title, "text": text, "mentions": mentions,
+            "line": line_no[start]}
 
 
 def _starts(lines: pa.Array, rows: np.ndarray, prefix: str) -> np.ndarray:
@@ -319,7 +335,7 @@ class _State:
         self.kept = 0
         self.announced: int | None = None  # "总计导出 N 条消息" in the footer
 
-    def place(self, parsed: _Parsed) -> pd.DataFrame | None:
+    def place(self, parsed: _Parsed) -> pa.Table | None:
         """A piece's lead read in file order, then its findings and its records."""
         for line, text in parsed.lead:
             if self.in_preamble:
@@ -333,12 +349,12 @@ class _State:
             self.open = parsed.ends_open
         if parsed.announced is not None:
             self.announced = parsed.announced
-        df = None if parsed.rows is None else self._frame(parsed.rows, parsed.findings)
+        table = None if parsed.rows is None else self._frame(parsed.rows, parsed.findings)
         for line, reason, excerpt in sorted(parsed.findings, key=lambda f: f[0]):   # in file order
             self.report.issue(line, reason, excerpt)
-        if df is not None:
-            self.kept += len(df)
-        return df
+        if table is not None:
+            self.kept += table.num_rows
+        return table
 
     def _preamble(self, line: str) -> None:
         if line.startswith("聊天名称:"):
@@ -355,53 +371,126 @@ class _State:
             self.report.note(f"the footer announces {self.announced} messages but the file holds {self.kept}: "
                              "part of the export is missing (re-export it whole); what is here was imported")
 
-    def _frame(self, r: dict[str, list], findings: list[tuple[int, str, str]]) -> pd.DataFrame:
+    def _frame(self, r: dict[str, pa.Array | list], findings: list[tuple[int, str, str]]) -> pa.Table:
         """The rows of a piece's records: placeholder bodies, system notices, kinds, times."""
-        texts, kinds, system = [], [], []
-        for name, text in zip(r["sender"], r["text"], strict=True):
-            system.append(text == "[系统消息]" or name in (SYSTEM_NAME, ""))
-            body_kind = None
-            if text in EMPTY_BODIES:
-                body_kind = {"[系统消息]": "system", "[表情消息]": "sticker", "[无文本内容]": "other"}[text]
-                text = EMPTY_BODIES[text]
-            elif text.endswith("消息]") and re.fullmatch(r"\[[a-z、]+消息\]", text):  # resources only
-                types = text[1:-3].split("、")
-                text = "".join(RESOURCE_TYPES.get(t, "") for t in types)
-                body_kind = "image" if "image" in types else RESOURCE_KINDS.get(types[0])
-            texts.append(normalise_text(text))
-            kinds.append(body_kind)
-        r = {**r, "sender": [name or SYSTEM_NAME for name in r["sender"]], "text": texts, "body_kind": kinds,
-             "system": system}
-        ts = text_times_utc(pd.Series(r["time"], dtype=object).astype(str).str.replace("T", " "), self.options.tz)
-        bad = ts.isna().to_numpy()
-        findings += [(r["line"][i], "unreadable time", r["time"][i]) for i in np.flatnonzero(bad)]
-        text = pd.Series(r["text"], dtype=object)
-        kind = pd.Series(r["body_kind"], dtype=object)
-        undecided = kind.isna()
-        kind[undecided] = classify_kinds(text[undecided]).to_numpy()
-        system = np.asarray(r["system"], dtype=bool)
-        df = pd.DataFrame(
-            {
-                "group_id": self.group_name,
-                "group_name": self.group_name,
-                "chat_type": self.chat_type,
-                "ts": ts,
-                "sender_id": r["sender"],
-                "sender_name": r["sender"],
-                "sender_title": r["title"],
-                "kind": kind.to_numpy(),
-                "text": text.to_numpy(),
-                "event": None,
-                "event_actor": None,
-                "event_target": None,
-                "mentions": r["mentions"],
-                "source_line": np.asarray(r["line"], dtype="int64"),
-            }
-        )
-        hint = ~system & text.str.contains(NOTICE_HINT).to_numpy(dtype=bool)
+        raw, name = r["text"], r["sender"]
+        n = len(raw)
+        system = (pc.equal(raw, "[系统消息]").to_numpy(zero_copy_only=False)
+                  | pc.is_in(name, pa.array([SYSTEM_NAME, ""])).to_numpy(zero_copy_only=False))
+        text, body_kind = _bodies(raw)
+        ts, bad = _times(r["time"], self.options.tz)
+        findings += [(int(r["line"][i]), "unreadable time", r["time"][int(i)].as_py()) for i in np.flatnonzero(bad)]
+        kind = np.asarray(KINDS, dtype=object)[kind_codes(text)]
+        decided = body_kind.is_valid().to_numpy(zero_copy_only=False)
+        kind[decided] = np.asarray(body_kind.filter(pa.array(decided)).to_pylist(), dtype=object)
+        hint = ~system & pc.match_substring_regex(text, NOTICE_HINT.pattern).to_numpy(zero_copy_only=False)
         if hint.any():  # a notice the exporter wrote under a person's name: only the unambiguous events
-            ev = parse_events(df.loc[hint, "text"])["event"]
-            system[np.flatnonzero(hint)[ev.isin(NOTICE_EVENTS).to_numpy()]] = True
-        mark_system(df, system)
-        df.loc[system, "sender_title"] = None
-        return df[~bad].reset_index(drop=True)
+            events, _, _ = events_of(text.filter(pa.array(hint)).to_pylist())
+            system[np.flatnonzero(hint)[np.isin(events, sorted(NOTICE_EVENTS))]] = True
+        sender = pc.if_else(pc.equal(name, ""), SYSTEM_NAME, name)
+        title = r["title"]
+        cols = {"event": pa.nulls(n, pa.string()), "event_actor": pa.nulls(n, pa.string()),
+                "event_target": pa.nulls(n, pa.string())}
+        if system.any():   # the rule every parser shares (base.system_rows)
+            rows = np.flatnonzero(system)
+            kinds, *marks = system_rows(text.take(pa.array(rows)).to_pylist())
+            kind[rows] = kinds
+            at = np.zeros(n, np.int32)
+            at[rows] = np.arange(1, len(rows) + 1)
+            for col, values in zip(cols, marks, strict=True):
+                cols[col] = pa.array([None, *values], pa.string()).take(pa.array(at))
+            mask = pa.array(system)
+            sender = pc.if_else(mask, SYSTEM_NAME, sender)
+            title = pc.if_else(mask, pa.nulls(n, pa.string()), title)
+        sid = pc.if_else(pa.array(system), SYSTEM_ID, sender) if system.any() else sender
+        table = pa.table({
+            "group_id": pa.array([self.group_name] * n, pa.string()),
+            "group_name": pa.array([self.group_name] * n, pa.string()),
+            "chat_type": pa.array([self.chat_type] * n, pa.string()),
+            "ts": ts, "sender_id": sid, "sender_name": sender, "sender_title": title,
+            "kind": pa.array(kind, pa.string()), "text": text, **cols,
+            "mentions": pa.array(r["mentions"], pa.list_(pa.string())),
+            "source_line": pa.array(np.asarray(r["line"], np.int64)),
+        })
+        return table.filter(pa.array(~bad)) if bad.any() else table
+
+
+def _bodies(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(text, kind or null) of record bodies: QCE's placeholder-only bodies ([系统消息], [表情消息],
+    [无文本内容], "[image、file消息]") as qunkit's placeholders, and its media labels normalised
+    (``qce_json.normalise_text``, run on the bodies that hold a "[" only; the rest are only stripped)."""
+    n = len(raw)
+    kinds: list[str | None] = [None] * n
+    texts = pc.replace_substring_regex(raw, f"^{S}+|{S}+$", "")
+    special = np.flatnonzero(rows_with_byte(raw, "["))
+    if not len(special):
+        return texts, pa.array(kinds, pa.string())
+    fixed = []
+    for i, text in zip(special.tolist(), raw.take(pa.array(special)).to_pylist(), strict=True):
+        if text in EMPTY_BODIES:
+            kinds[i] = {"[系统消息]": "system", "[表情消息]": "sticker", "[无文本内容]": "other"}[text]
+            text = EMPTY_BODIES[text]
+        elif text.endswith("消息]") and re.fullmatch(r"\[[a-z、]+消息\]", text):  # resources only
+            types = text[1:-3].split("、")
+            text = "".join(RESOURCE_TYPES.get(t, "") for t in types)
+            kinds[i] = "image" if "image" in types else RESOURCE_KINDS.get(types[0])
+        fixed.append(normalise_text(text))
+    mask = np.zeros(n, bool)
+    mask[special] = True
+    texts = pc.replace_with_mask(texts, pa.array(mask), pa.array(fixed, pa.string()))
+    return texts, pa.array(kinds, pa.string())
+
+
+_STRICT_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+
+
+def _times(when: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
+    """The records' times (UTC, ms) and which are unreadable: ``text_times_utc``'s reading (pandas,
+    mixed formats, own offsets), with the layout QCE writes, ``YYYY-MM-DD HH:MM:SS``, read from its
+    digits and put in ``tz`` by ``localize_seconds`` (the same DST policy); pandas reads the rest."""
+    n = len(when)
+    strict = pc.fill_null(pc.match_substring_regex(when, _STRICT_TIME), False).to_numpy(zero_copy_only=False)
+    secs = np.zeros(n, np.int64)
+    fast = np.zeros(n, bool)
+    if strict.any():
+        rows = np.flatnonzero(strict)
+        offsets, data, base = string_buffers(when.take(pa.array(rows)))
+        at = offsets[:-1] - base
+
+        def number(lo: int, width: int) -> np.ndarray:
+            value = np.zeros(len(rows), np.int64)
+            for j in range(lo, lo + width):
+                value = value * 10 + data[at + j].astype(np.int64) - 0x30
+            return value
+
+        y, m, d, hh, mm, ss = number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2)
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(m, 0, 12)] + ((m == 2) & leap)
+        ok = ((m >= 1) & (m <= 12) & (d >= 1) & (d <= month_days) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+              & (y > 1677) & (y < 2262))     # pandas' nanosecond range: nearer its ends pandas decides
+        days = _civil_days(y, m, d)
+        secs[rows[ok]] = (days * 86400 + hh * 3600 + mm * 60 + ss)[ok]
+        fast[rows[ok]] = True
+    out = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
+    if fast.any():
+        local = localize_seconds(secs[fast], tz)
+        out = pc.replace_with_mask(out, pa.array(fast), pc.cast(pc.cast(local, pa.timestamp("s", tz="UTC")),
+                                                                pa.timestamp("ms", tz="UTC")))
+    if not fast.all():
+        rest = np.flatnonzero(~fast)
+        got = text_times_utc(pd.Series(when.take(pa.array(rest)).to_pylist(), dtype=object).astype(str)
+                             .str.replace("T", " "), tz)
+        got = pa.array(got.astype("datetime64[ms, UTC]"), pa.timestamp("ms", tz="UTC"))
+        mask = np.zeros(n, bool)
+        mask[rest] = True
+        out = pc.replace_with_mask(out, pa.array(mask), got)
+    return out, ~out.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to proleptic Gregorian dates."""
+    year = year - (month <= 2)
+    era = np.floor_divide(year, 400)
+    yoe = year - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
