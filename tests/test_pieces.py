@@ -3,6 +3,7 @@ bounded carry, ordered results, and parses that do not depend on the number of t
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -71,6 +72,16 @@ def test_lone_cr_counts_as_a_break() -> None:
     for p in pieces:
         lines = lines_array(p.data).to_pylist()
         assert all_lines[p.first_line: p.first_line + len(lines)] == lines
+
+
+def test_lines_array_cuts_where_the_decoded_text_is_cut() -> None:
+    """LF, CRLF (every break one, or some) and lone CR, in any mix: the lines of the normalised text."""
+    rng = random.Random(4)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a", "\r\n", "\n", "\r", "字", "\r\r\n", "\n\r", "b\r\n"])
+                       for _ in range(rng.randint(0, 12)))
+        want = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        assert lines_array(text.encode()).to_pylist() == (want[:-1] if want[-1] == "" else want)
 
 
 def test_a_stretch_without_headers_is_handed_on_past_max_carry() -> None:

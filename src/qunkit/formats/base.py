@@ -259,7 +259,10 @@ def lines_array(chunk: bytes) -> pa.StringArray:
     ends = breaks - np.arange(n)
     keep = np.ones(len(raw), bool)
     keep[breaks] = False
-    if len(cr):
+    if len(cr) == n:
+        ends -= np.arange(1, n + 1)                # every break a CRLF (as QQ for Windows writes): no search
+        keep[cr] = False
+    elif len(cr):
         crlf = np.zeros(n, np.int64)
         crlf[np.searchsorted(breaks, cr + 1)] = 1   # every remaining CR sits just before a break
         ends -= np.cumsum(crlf)
