@@ -17,6 +17,7 @@ from qunkit.formats.bytescan import (
     rows_with_byte,
     starts_with_any,
 )
+from qunkit.formats.civil import civil_days
 
 ALPHABET = ["红", "包", "a", ":", "/", "[", "红包", "://", "x", "通话时长", "\n", "时", "\ufffd", "ï"]
 
@@ -77,3 +78,19 @@ def test_starts_with_any_is_starts_with() -> None:
             for prefix in chosen:
                 want |= pc.fill_null(pc.starts_with(arr, prefix), False).to_numpy(zero_copy_only=False)
             assert starts_with_any(arr, chosen).tolist() == want.tolist()
+
+
+def test_civil_days_are_numpys_calendar() -> None:
+    """Day numbers and existence of dates, leap years and impossible months and days included."""
+    years = np.array([1, 1600, 1899, 1900, 1970, 2000, 2023, 2024, 2100, 9999] * 4)
+    months = np.array([1, 2, 2, 12] * 10)
+    days = np.array([1, 29, 28, 31, 29, 30, 15, 29, 1, 31] * 4)
+    got, valid = civil_days(years, months, days)
+    for y, m, d, g, v in zip(years, months, days, got, valid, strict=True):
+        try:
+            want = (np.datetime64(f"{y:04d}-{m:02d}-{d:02d}") - np.datetime64("1970-01-01")).astype(int)
+        except ValueError:
+            assert not v, (y, m, d)
+            continue
+        assert v and g == want, (y, m, d)
+    assert civil_days(np.array([2024, 2024, 2024]), np.array([0, 13, 4]), np.array([1, 1, 31]))[1].tolist() == [False] * 3

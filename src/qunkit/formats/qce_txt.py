@@ -67,6 +67,7 @@ from .base import (
     utf8_chunks,
 )
 from .bytescan import rows_with_byte, string_buffers
+from .civil import civil_days
 from .events import events_of
 from .kinds import kind_codes
 from .mentions import PY_SPACE
@@ -464,11 +465,8 @@ def _times(when: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
             return value
 
         y, m, d, hh, mm, ss = number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2)
-        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-        month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(m, 0, 12)] + ((m == 2) & leap)
-        ok = ((m >= 1) & (m <= 12) & (d >= 1) & (d <= month_days) & (hh <= 23) & (mm <= 59) & (ss <= 59)
-              & (y > 1677) & (y < 2262))     # pandas' nanosecond range: nearer its ends pandas decides
-        days = _civil_days(y, m, d)
+        days, real = civil_days(y, m, d)
+        ok = real & (hh <= 23) & (mm <= 59) & (ss <= 59) & (y > 1677) & (y < 2262)   # pandas' ns range: its ends
         secs[rows[ok]] = (days * 86400 + hh * 3600 + mm * 60 + ss)[ok]
         fast[rows[ok]] = True
     out = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
@@ -485,12 +483,3 @@ def _times(when: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
         mask[rest] = True
         out = pc.replace_with_mask(out, pa.array(mask), got)
     return out, ~out.is_valid().to_numpy(zero_copy_only=False)
-
-
-def _civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days from 1970-01-01 to proleptic Gregorian dates."""
-    year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
-    yoe = year - era * 400
-    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468

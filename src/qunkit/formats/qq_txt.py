@@ -51,6 +51,7 @@ from .base import (
     utf8_chunks,
 )
 from .bytescan import byte_positions, header_candidates, rows_with_byte, starts_with_any, string_buffers
+from .civil import civil_days
 from .kinds import KIND_CODE, kind_codes, kind_column
 from .mentions import at_mentions
 from .pieces import Piece, RecordPieces, blank_lines, ordered_map, regex_starts
@@ -372,12 +373,9 @@ def _wall_seconds(date: pa.Array, clock: pa.Array) -> tuple[np.ndarray, np.ndarr
     reported exactly as a strptime-and-check reading would.  Each distinct date is read once (a chunk
     spans few days); the time from its bytes, whose shape ``HEADER_START`` guarantees."""
     dates = date.dictionary_encode()
-    day_of = np.zeros(len(dates.dictionary), np.int64)
-    valid = np.zeros(len(dates.dictionary), bool)
-    for i, text in enumerate(dates.dictionary.to_pylist()):
-        y, m, d = (int(part) for part in text.split("-"))
-        if 1 <= m <= 12 and 1 <= d <= _month_days(y, m):
-            day_of[i], valid[i] = _civil_days(y, m, d), True
+    ymd = np.array([[int(part) for part in text.split("-")] for text in dates.dictionary.to_pylist()],
+                   np.int64).reshape(-1, 3)
+    day_of, valid = civil_days(ymd[:, 0], ymd[:, 1], ymd[:, 2])
     codes = dates.indices.to_numpy()
     offsets, data, base = string_buffers(clock)
     end = offsets[1:] - base
@@ -392,21 +390,6 @@ def _wall_seconds(date: pa.Array, clock: pa.Array) -> tuple[np.ndarray, np.ndarr
     of_day = hour * 3600 + minute * 60 + second
     bad = ~valid[codes] | (hour > 23) | (minute > 59) | (second > 61) | (of_day >= 86400)
     return day_of[codes] * 86400 + of_day, bad
-
-
-def _month_days(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def _civil_days(year: int, month: int, day: int) -> int:
-    """Days from 1970-01-01 to a proleptic Gregorian date (any year, 0 included, as strptime reads)."""
-    year -= month <= 2
-    era = year // 400
-    yoe = year - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def _senders(rest: pa.Array, options: ParseOptions) -> tuple[pa.Array, pa.Array, pa.Array]:

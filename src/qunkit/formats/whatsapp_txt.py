@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 from ..localtime import localize_seconds
 from .base import SYSTEM_ID, SYSTEM_NAME, ParseOptions, Parser, ParseReport, lines_array, parser_frame
 from .bytescan import rows_with_byte
+from .civil import civil_days
 from .mentions import mentions_where
 from .pieces import Piece, RecordPieces, line_regex_starts, ordered_map
 from .textio import iter_text_chunks, iter_utf8_chunks, read_head
@@ -411,13 +412,11 @@ def _wall_seconds(year: np.ndarray, month: np.ndarray, day: np.ndarray, hour: np
     as ``pd.to_datetime`` of the same fields does (its reading of a year outside that range is kept:
     ``_timestamps`` asks it for those rows only)."""
     with np.errstate(invalid="ignore"):
-        valid = (year >= 1000) & (year <= 9999) & (month >= 1) & (month <= 12) & (day >= 1)
-    months = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype(np.int64).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    valid &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    days = (first + np.where(valid, day - 1, 0).astype(np.int64)).astype(np.int64)
+        known = ~(np.isnan(year) | np.isnan(month) | np.isnan(day))
+        days, valid = civil_days(*(np.where(known, a, 1) for a in (year, month, day)))
+        valid &= known & (year >= 1000) & (year <= 9999)
     clock = np.where(valid, hour * 3600 + minute * 60 + second, 0).astype(np.int64)
-    return days * 86400 + clock, valid
+    return np.where(valid, days, 0) * 86400 + clock, valid
 
 
 def _strip_marks(arr: pa.Array) -> pd.Series:
