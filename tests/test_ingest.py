@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from test_store import SEP, msgs, qq_export, write
@@ -213,3 +214,20 @@ def test_a_fingerprint_is_remembered_only_while_the_file_stays_the_same(tmp_path
     path.write_text("second version, longer\n")
     assert unchanged.fingerprint(path) == sha256(b"second version, longer\n").hexdigest()
     assert len(hashed) == 2
+
+
+def test_parts_hold_their_rows_in_time_order_whatever_order_the_file_wrote(tmp_path: Path) -> None:
+    """The writer sorts a batch only when it is out of order; either way every part is in time order
+    and holds every row."""
+    rows = msgs(3, 6) + msgs(1, 5) + msgs(2, 4)           # days 3, 1, 2: out of order
+    store = Store(tmp_path / "store")
+    import_file(store, write(tmp_path / "a.txt", qq_export("乱序群", rows)))
+    import_file(store, write(tmp_path / "b.txt", qq_export("顺序群", msgs(1, 5) + msgs(2, 4))))
+    parts = sorted((tmp_path / "store" / "messages").rglob("*.parquet"))
+    assert len(parts) >= 2
+    total = 0
+    for part in parts:
+        ts = pq.read_table(part, columns=["ts"])["ts"].to_pylist()
+        assert ts == sorted(ts)
+        total += len(ts)
+    assert total == len(rows) + 9
