@@ -13,12 +13,15 @@ import random
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 from golden_frames import assert_golden, run_parser
 
 from qunkit.cli import cli
 from qunkit.formats import sniff
+from qunkit.formats.whatsapp_txt import ANDROID_HEADER, IOS_HEADER, read_headers
 
 DATA = Path(__file__).parent / "data" / "whatsapp"
 FIXTURES = ["WhatsApp Chat with Hiking Club.txt", "android_us_12h.txt", "android_de.txt", "android_zh.txt",
@@ -183,3 +186,32 @@ def test_cli_import_with_monthfirst_and_analysis_on_the_group(tmp_path: Path) ->
     assert "system" not in {r["member_id"] for r in out["roles"]}
     assert len(out["risk"]) == 1
     assert "+447700900123" in {r["member_id"] for r in out["prune"]}   # the phone id joins notice and messages
+
+
+def _assembled(rng: random.Random, pieces: list[list[str]], n: int) -> list[str]:
+    return ["".join(rng.choice(choices) for choices in pieces) for _ in range(n)]
+
+
+def test_read_headers_gives_what_the_header_regex_captures() -> None:
+    """The prefix's fields captured alone and the rest cut at the first separator: the same fields and
+    the same rest as one capture of the whole header regex, on random lines and header-shaped ones."""
+    rng = random.Random(3)
+    noise = ["1", "12", "2020", "/", ".", "-", ",", " ", "\u00a0", "\u202f", ":", "00", "5", "PM", "a.m.", "上午", "下午",
+             "[", "]", "–", " - ", "Bob", ": ", "x", "\u200e", "] "]
+    lines = ["".join(rng.choice(noise) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    lines += _assembled(rng, [["", "\u200e"], ["1/2/20", "12.31.2020", "2020-1-2", "31/12/20."], [",", ""],
+                              [" ", "\u202f"], ["", "上午", "PM "], ["10:00", "9.05", "10:00:59"], ["", " PM", "\u202fa.m."],
+                              [" - ", " – ", "\u00a0-\u00a0", " -"], ["Bob: hi", "", "x - y", "Bob: a - b", " - "]], 20000)
+    lines += _assembled(rng, [["", "\u200e"], ["["], ["1/2/20", "12.31.2020"], [",", ""], [" "],
+                              ["10:00", "10:00:59 PM", "9.05 a.m."], ["]"], [" ", "\u00a0", ""], ["Bob: hi", "", "a] b", "] "]],
+                        20000)
+    arr = pa.array(lines)
+    for regex in (IOS_HEADER, ANDROID_HEADER):
+        want = pc.extract_regex(arr, regex)
+        valid, got = read_headers(arr, regex)
+        assert valid.tolist() == want.is_valid().to_numpy(zero_copy_only=False).tolist()
+        assert 5000 < valid.sum() < len(lines) - 5000
+        kept = want.filter(want.is_valid())
+        for i in range(kept.type.num_fields):
+            name = kept.type.field(i).name
+            assert got.field(name).to_pylist() == kept.field(name).to_pylist(), name

@@ -70,6 +70,9 @@ IOS_HEADER = rf"^[{MARKS}]?\[{_DATE},?{_SP}{_TIME}\]{_SP}(?P<rest>.*)$"
 ANDROID_HEADER = rf"^[{MARKS}]?{_DATE},?{_SP}{_TIME}{_SP}[-–]{_SP}(?P<rest>.*)$"
 _IOS_RX = re.compile(IOS_HEADER, re.M)
 _ANDROID_RX = re.compile(ANDROID_HEADER, re.M)
+# each layout's header without its rest, and what ends that prefix (see ``read_headers``)
+_PREFIXES = {IOS_HEADER: (IOS_HEADER.removesuffix("(?P<rest>.*)$"), rf"\]{_SP}"),
+             ANDROID_HEADER: (ANDROID_HEADER.removesuffix("(?P<rest>.*)$"), rf"{_SP}[-–]{_SP}")}
 
 _WHO = r"(?:[^:]|:[^ ])+?"  # a name: no ": " (so "Bob: Alice left" is a message, not a notice)
 # (event, regex over a notice with marks stripped; groups actor/target).  First match wins.
@@ -227,11 +230,26 @@ class _Scan:
     group_evidence: bool = False
 
 
+def read_headers(lines: pa.Array, regex: str) -> tuple[np.ndarray, pa.StructArray]:
+    """Which ``lines`` are headers of the layout ``regex`` (IOS_HEADER or ANDROID_HEADER), and the fields
+    it captures from those lines: what ``pc.extract_regex(lines, regex)`` gives, faster.  The fields of
+    the prefix are captured alone, and the rest is what follows the first "] " (iOS) or " - " (Android)
+    in the line: the prefix's own, since its date and time cannot hold one.  Capturing the rest cost as
+    much as every other field together (45 -> 83 ms per 4 MB piece)."""
+    prefix, separator = _PREFIXES[regex]
+    hdr = pc.extract_regex(lines, prefix)
+    valid = hdr.is_valid().to_numpy(zero_copy_only=False)
+    hdr = hdr.filter(pa.array(valid))
+    rest = pc.list_element(pc.split_pattern_regex(lines.filter(pa.array(valid)), separator, max_splits=1), 1)
+    names = [hdr.type.field(i).name for i in range(hdr.type.num_fields)]
+    return valid, pa.StructArray.from_arrays([hdr.field(n) for n in names] + [rest], [*names, "rest"])
+
+
 def _prescan(path: Path, encoding: str, regex: str, chunk_bytes: int) -> _Scan:
     """Header dates and senders, read until the date order and the chat type are both known."""
     scan = _Scan()
     for arr in _line_slices(path, encoding, chunk_bytes):
-        hdr = pc.extract_regex(arr.filter(pc.match_substring_regex(arr, regex)), regex)
+        _, hdr = read_headers(arr, regex)
         if not len(hdr):
             continue
         d1, d2 = (pc.cast(hdr.field(k), pa.int64()) for k in ("d1", "d2"))
@@ -296,10 +314,8 @@ def _chunk(arr: pa.Array, ctx: _Context, piece: Piece) -> tuple[pa.Table | None,
     if not len(arr):
         return None, False
     cand = np.flatnonzero(pc.match_substring_regex(arr, r"^.?.?[\[\d]").to_numpy(zero_copy_only=False))
-    hdr = pc.extract_regex(arr.take(pa.array(cand, pa.int64())), ctx.regex)
-    valid = hdr.is_valid().to_numpy(zero_copy_only=False)
+    valid, hdr = read_headers(arr.take(pa.array(cand, pa.int64())), ctx.regex)
     starts = cand[valid]
-    hdr = hdr.filter(pa.array(valid))
     lead = int(starts[0]) if len(starts) else len(arr)
     if lead:
         _report_orphans(arr.slice(0, lead), first, ctx.report)
