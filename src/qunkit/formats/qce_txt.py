@@ -71,7 +71,7 @@ from .civil import civil_days
 from .events import events_of
 from .kinds import kind_codes
 from .mentions import PY_SPACE
-from .pieces import Piece, RecordPieces, ordered_map
+from .pieces import Piece, RecordPieces, ordered_map, regex_starts
 from .qce_json import normalise_text
 from .textio import read_head
 
@@ -116,7 +116,7 @@ class QceTxtParser(Parser):
         if width:
             report.note(f"long lines were hard-wrapped at {width} characters; joined back")
         state = _State(path.stem, options, report)
-        pieces = RecordPieces(utf8_chunks(path, options, report), _record_starts)
+        pieces = RecordPieces(utf8_chunks(path, options, report), _RECORD_STARTS)
         for parsed in ordered_map(lambda piece: _piece(piece, width), pieces):
             table = state.place(parsed)
             if table is not None and table.num_rows:
@@ -124,18 +124,11 @@ class QceTxtParser(Parser):
         state.check_footer()
 
 
-def _record_starts(data: bytes, lo: int) -> int:
-    """``pieces.StartFinder`` for QCE records: cut before the empty line above a record (an optional
-    "[n]" line, a "name:" line, a "时间:" line), where the line-by-line reading starts a record too, so
-    each piece holds whole records.  An empty line is never a wrapped continuation (those start with
-    two spaces), and a cut after a LF never splits a CRLF."""
-    found = 0
-    for m in _CUT.finditer(data, max(lo, 1)):
-        found = m.start()
-    return found
-
-
-_CUT = re.compile(rb"(?<=\n)\r?\n(?:\[\d+\]\r?\n)?[^\r\n]*:\r?\n\xe6\x97\xb6\xe9\x97\xb4:")   # ... 时间:
+# Where ``RecordPieces`` cuts: before the empty line above a record (an optional "[n]" line, a
+# "name:" line, a "时间:" line), where the line-by-line reading starts a record too, so each piece
+# holds whole records.  An empty line is never a wrapped continuation (those start with two spaces);
+# the cut follows a LF, so it never splits a CRLF (a file of lone CRs is cut only at pieces.MAX_CARRY).
+_RECORD_STARTS = regex_starts(re.compile(rb"(?<=\n)\r?\n(?:\[\d+\]\r?\n)?[^\r\n]*:\r?\n\xe6\x97\xb6\xe9\x97\xb4:"))  # 时间:
 
 
 def _wrap_width(sample: list[str]) -> int:
