@@ -41,6 +41,8 @@ KINDS = (
     "other",
 )
 
+KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}   # a kind's index in KINDS (kind code columns)
+
 # Events carried by system lines (kind == "system" or "recall").
 EVENTS = (
     "join",          # member joined (event_target = who joined, event_actor = inviter if known)

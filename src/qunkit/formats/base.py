@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from ..keys import message_keys, table_keys
 from ..localtime import DEFAULT_TZ
 from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
-from ..schema import MESSAGES, conform
+from ..schema import KIND_CODE, MESSAGES, conform
 from .events import events_of
 from .textio import file_encoding, iter_text_chunks, iter_utf8_chunks
 
@@ -145,6 +145,21 @@ def system_rows(texts: list[str]) -> tuple[list[str], list[str], list[str | None
     else ``system``, and the event ``events.events_of`` reads (``mark_system`` applies it to a frame)."""
     events, actors, targets = events_of(texts)
     return ["recall" if e == "recall" else "system" for e in events], events, actors, targets
+
+
+def system_columns(text: pa.Array, rows: np.ndarray, kind: np.ndarray) -> dict[str, pa.Array]:
+    """The event, event_actor and event_target columns of an Arrow chunk whose ``rows`` are system
+    lines (``system_rows``' rule), null elsewhere; the rows' kinds (recall or system) are written into
+    the kind codes ``kind`` (``schema.KIND_CODE``).  Python runs over those rows only."""
+    n = len(text)
+    if not len(rows):
+        return {c: pa.nulls(n, pa.string()) for c in ("event", "event_actor", "event_target")}
+    kinds, *marks = system_rows(text.take(pa.array(rows)).to_pylist())
+    kind[rows] = [KIND_CODE[k] for k in kinds]
+    at = np.zeros(n, np.int32)          # 0: null; i: the i-th system row's value
+    at[rows] = np.arange(1, len(rows) + 1)
+    return {c: pa.array([None, *values], pa.string()).take(pa.array(at))
+            for c, values in zip(("event", "event_actor", "event_target"), marks, strict=True)}
 
 
 def mark_recalled(df: pd.DataFrame, recalled: np.ndarray | pd.Series) -> None:

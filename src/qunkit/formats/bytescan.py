@@ -37,11 +37,7 @@ def rows_with(arr: pa.Array | pa.ChunkedArray, word: str) -> np.ndarray:
         if len(needle) > 1:   # a match must lie within one row, not run from one into the next
             row = row[row == np.searchsorted(offsets, pos + base + len(needle) - 1, side="right") - 1]
         mask[row] = True
-    if arr.null_count:
-        valid = arr.is_valid()
-        mask &= (valid.combine_chunks() if isinstance(valid, pa.ChunkedArray) else valid).to_numpy(
-            zero_copy_only=False)
-    return mask
+    return _non_null(arr, mask)
 
 
 def byte_positions(data: np.ndarray, needle: bytes) -> np.ndarray:
@@ -88,10 +84,7 @@ def starts_with_any(arr: pa.Array | pa.ChunkedArray, prefixes: tuple[str, ...]) 
                 break
             rows = rows[data[starts[rows] + j] == needle[j]]
         out[rows] = True
-    if arr.null_count:
-        valid = arr.is_valid()
-        out &= (valid.combine_chunks() if isinstance(valid, pa.ChunkedArray) else valid).to_numpy(zero_copy_only=False)
-    return out
+    return _non_null(arr, out)
 
 
 def header_candidates(arr: pa.Array, shortest: int) -> np.ndarray:
@@ -106,6 +99,14 @@ def header_candidates(arr: pa.Array, shortest: int) -> np.ndarray:
     for j in range(4):
         ok &= (data[at + j] - 0x30) <= 9        # uint8: bytes below "0" wrap above 9
     return idx[ok]
+
+
+def _non_null(arr: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` false on the null rows of ``arr`` (a null row holds nothing)."""
+    if arr.null_count:
+        valid = arr.is_valid()
+        mask &= (valid.combine_chunks() if isinstance(valid, pa.ChunkedArray) else valid).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def string_buffers(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, int]:

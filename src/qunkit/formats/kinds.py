@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import KINDS, dictionary_column
+from ..schema import KIND_CODE, KINDS, dictionary_column
 from .bytescan import rows_with, starts_with_any
 
 # kind -> placeholder alternatives (regex, no anchors).  Order matters: first match wins.
@@ -41,7 +41,6 @@ _ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
 _ANY_ONLY = "^(?:\\s*(?:" + "|".join([*PLACEHOLDERS.values(), r"\[[^\[\]\s]{1,4}\]"]) + "))+\\s*$"
 # how a body that ``_ANY_ONLY`` matches can start: a family's first character, or RE2's \s before it
 _LEADS = ("[", "h", "发出了红包", "通话时长", " ", "\t", "\n", "\r", "\f")
-KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:

@@ -54,7 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..localtime import localize_seconds, text_times_utc
-from ..schema import KINDS
+from ..schema import KIND_CODE, dictionary_column
 from .base import (
     SYSTEM_ID,
     SYSTEM_NAME,
@@ -63,13 +63,13 @@ from .base import (
     ParseReport,
     lines_array,
     parser_frame,
-    system_rows,
+    system_columns,
     utf8_chunks,
 )
 from .bytescan import rows_with_byte, string_buffers
 from .civil import civil_days
 from .events import events_of
-from .kinds import kind_codes
+from .kinds import kind_codes, kind_column
 from .mentions import PY_SPACE
 from .pieces import Piece, RecordPieces, ordered_map, regex_starts
 from .qce_json import normalise_text
@@ -374,65 +374,60 @@ class _State:
         text, body_kind = _bodies(raw)
         ts, bad = _times(r["time"], self.options.tz)
         findings += [(int(r["line"][i]), "unreadable time", r["time"][int(i)].as_py()) for i in np.flatnonzero(bad)]
-        kind = np.asarray(KINDS, dtype=object)[kind_codes(text)]
-        decided = body_kind.is_valid().to_numpy(zero_copy_only=False)
-        kind[decided] = np.asarray(body_kind.filter(pa.array(decided)).to_pylist(), dtype=object)
+        kind = kind_codes(text)
+        decided = body_kind >= 0
+        kind[decided] = body_kind[decided]
         hint = ~system & pc.match_substring_regex(text, NOTICE_HINT.pattern).to_numpy(zero_copy_only=False)
         if hint.any():  # a notice the exporter wrote under a person's name: only the unambiguous events
             events, _, _ = events_of(text.filter(pa.array(hint)).to_pylist())
             system[np.flatnonzero(hint)[np.isin(events, sorted(NOTICE_EVENTS))]] = True
         sender = pc.if_else(pc.equal(name, ""), SYSTEM_NAME, name)
-        title = r["title"]
-        cols = {"event": pa.nulls(n, pa.string()), "event_actor": pa.nulls(n, pa.string()),
-                "event_target": pa.nulls(n, pa.string())}
-        if system.any():   # the rule every parser shares (base.system_rows)
-            rows = np.flatnonzero(system)
-            kinds, *marks = system_rows(text.take(pa.array(rows)).to_pylist())
-            kind[rows] = kinds
-            at = np.zeros(n, np.int32)
-            at[rows] = np.arange(1, len(rows) + 1)
-            for col, values in zip(cols, marks, strict=True):
-                cols[col] = pa.array([None, *values], pa.string()).take(pa.array(at))
+        sid, title = sender, r["title"]
+        cols = system_columns(text, np.flatnonzero(system), kind)   # the rule every parser shares
+        if system.any():
             mask = pa.array(system)
+            sid = pc.if_else(mask, SYSTEM_ID, sender)
             sender = pc.if_else(mask, SYSTEM_NAME, sender)
             title = pc.if_else(mask, pa.nulls(n, pa.string()), title)
-        sid = pc.if_else(pa.array(system), SYSTEM_ID, sender) if system.any() else sender
+        same = np.zeros(n, np.int32)
         table = pa.table({
-            "group_id": pa.array([self.group_name] * n, pa.string()),
-            "group_name": pa.array([self.group_name] * n, pa.string()),
-            "chat_type": pa.array([self.chat_type] * n, pa.string()),
+            "group_id": dictionary_column(same, [self.group_name]),
+            "group_name": dictionary_column(same, [self.group_name]),
+            "chat_type": dictionary_column(same, [self.chat_type]),
             "ts": ts, "sender_id": sid, "sender_name": sender, "sender_title": title,
-            "kind": pa.array(kind, pa.string()), "text": text, **cols,
+            "kind": kind_column(kind), "text": text, **cols,
             "mentions": pa.array(r["mentions"], pa.list_(pa.string())),
             "source_line": pa.array(np.asarray(r["line"], np.int64)),
         })
         return table.filter(pa.array(~bad)) if bad.any() else table
 
 
-def _bodies(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(text, kind or null) of record bodies: QCE's placeholder-only bodies ([系统消息], [表情消息],
-    [无文本内容], "[image、file消息]") as qunkit's placeholders, and its media labels normalised
-    (``qce_json.normalise_text``, run on the bodies that hold a "[" only; the rest are only stripped)."""
-    n = len(raw)
-    kinds: list[str | None] = [None] * n
+def _bodies(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(text, kind code or -1: ``kind_codes`` decides) of record bodies: QCE's placeholder-only bodies
+    ([系统消息], [表情消息], [无文本内容], "[image、file消息]") as qunkit's placeholders, and its media labels
+    normalised (``qce_json.normalise_text``, run on the bodies that hold a "[" only; the rest are only
+    stripped)."""
+    kinds = np.full(len(raw), -1, np.int8)
     texts = pc.replace_substring_regex(raw, f"^{S}+|{S}+$", "")
     special = np.flatnonzero(rows_with_byte(raw, "["))
     if not len(special):
-        return texts, pa.array(kinds, pa.string())
+        return texts, kinds
     fixed = []
     for i, text in zip(special.tolist(), raw.take(pa.array(special)).to_pylist(), strict=True):
+        kind = None
         if text in EMPTY_BODIES:
-            kinds[i] = {"[系统消息]": "system", "[表情消息]": "sticker", "[无文本内容]": "other"}[text]
+            kind = {"[系统消息]": "system", "[表情消息]": "sticker", "[无文本内容]": "other"}[text]
             text = EMPTY_BODIES[text]
         elif text.endswith("消息]") and re.fullmatch(r"\[[a-z、]+消息\]", text):  # resources only
             types = text[1:-3].split("、")
             text = "".join(RESOURCE_TYPES.get(t, "") for t in types)
-            kinds[i] = "image" if "image" in types else RESOURCE_KINDS.get(types[0])
+            kind = "image" if "image" in types else RESOURCE_KINDS.get(types[0])
+        if kind is not None:
+            kinds[i] = KIND_CODE[kind]
         fixed.append(normalise_text(text))
-    mask = np.zeros(n, bool)
+    mask = np.zeros(len(raw), bool)
     mask[special] = True
-    texts = pc.replace_with_mask(texts, pa.array(mask), pa.array(fixed, pa.string()))
-    return texts, pa.array(kinds, pa.string())
+    return pc.replace_with_mask(texts, pa.array(mask), pa.array(fixed, pa.string())), kinds
 
 
 _STRICT_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"

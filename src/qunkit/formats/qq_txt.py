@@ -47,12 +47,12 @@ from .base import (
     ParseReport,
     lines_array,
     parser_frame,
-    system_rows,
+    system_columns,
     utf8_chunks,
 )
 from .bytescan import byte_positions, header_candidates, rows_with_byte, starts_with_any, string_buffers
 from .civil import civil_days
-from .kinds import KIND_CODE, kind_codes, kind_column
+from .kinds import kind_codes, kind_column
 from .mentions import at_mentions
 from .pieces import Piece, RecordPieces, blank_lines, ordered_map, regex_starts
 
@@ -459,17 +459,10 @@ def _classify(table: pa.Table, notice: np.ndarray) -> pa.Table:
     system = (pc.is_in(sid, pa.array(sorted(SYSTEM_IDS))).to_numpy(zero_copy_only=False)
               | pc.equal(name, SYSTEM_NAME).to_numpy(zero_copy_only=False) | notice)
     n = table.num_rows
-    events = {c: pa.nulls(n, pa.string()) for c in ("event", "event_actor", "event_target")}
-    if system.any():
-        # the few system rows get the rule every parser shares (base.system_rows)
-        rows = np.flatnonzero(system)
+    rows = np.flatnonzero(system)
+    events = system_columns(text, rows, kind)     # the rule every parser shares (base.system_rows)
+    if len(rows):
         take = pa.array(rows)
-        kinds, *marks = system_rows(text.take(take).to_pylist())
-        kind[rows] = [KIND_CODE[k] for k in kinds]
-        at = np.zeros(n, np.int32)          # 0: null; i: the i-th system row's value
-        at[rows] = np.arange(1, len(rows) + 1)
-        for col, values in zip(events, marks, strict=True):
-            events[col] = pa.array([None, *values], pa.string()).take(pa.array(at))
         # a person who merely calls themselves 系统消息 keeps their QQ number
         pseudo = np.zeros(n, bool)
         pseudo[rows] = pc.fill_null(pc.is_in(sid.take(take), pa.array(sorted(SYSTEM_IDS | {SYSTEM_ID}))),
