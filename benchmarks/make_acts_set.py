@@ -10,7 +10,11 @@ keeping the label, and splits the set:
 - a row and its variants share a split, so the holdout never sees a near-copy of a
   tuned row;
 - the split is stratified by the row's main act (about 30% of each act to ``holdout``),
-  chosen by a hash of the text, so re-running the script gives the same file.
+  chosen by a hash of the text, so re-running the script gives the same file;
+- ``source/*.tune.txt`` are rows added after the holdout was frozen (2026-12-07: the shapes real
+  groups showed, such as app share templates, group-invite links, tutoring offers, 卧槽-style
+  banter; written fresh, nothing copied): always ``tune`` and appended after the other rows, so the
+  holdout and every earlier row's id stay exactly as they were.
 
 Run: ``python benchmarks/make_acts_set.py`` (rewrites the TSV).
 """
@@ -67,7 +71,8 @@ def main_act(acts: list[str]) -> str:
 
 def build() -> list[dict[str, str]]:
     bases = []
-    for path in sorted(SOURCE.glob("*.txt")):
+    late = sorted(SOURCE.glob("*.tune.txt"))
+    for path in [p for p in sorted(SOURCE.glob("*.txt")) if p not in late] + late:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -76,11 +81,14 @@ def build() -> list[dict[str, str]]:
             bad = [a for a in acts if a not in ACTS]
             if bad:
                 raise SystemExit(f"{path.name}:{n}: unknown act {bad}")
-            bases.append((text.strip(), acts, style))
+            bases.append((text.strip(), acts, style, path in late))
     # stratified split by main act, by hash order within each act
     split: dict[str, str] = {}
     by_act: dict[str, list[str]] = {}
-    for text, acts, _ in bases:
+    for text, acts, _, later in bases:
+        if later:
+            split.setdefault(text, "tune")
+            continue
         by_act.setdefault(main_act(acts), []).append(text)
     for texts in by_act.values():
         texts.sort(key=_seed)
@@ -88,7 +96,7 @@ def build() -> list[dict[str, str]]:
         for i, t in enumerate(texts):
             split[t] = "holdout" if i < k else "tune"
     rows, seen = [], set()
-    for text, acts, style in bases:
+    for text, acts, style, _ in bases:
         if text in seen:
             continue
         rng = random.Random(_seed(text))

@@ -145,8 +145,10 @@ def evaluate(corpus: dict) -> dict:
     others = (rk["lifecycle"] != "one_man_show").to_numpy()
     # gen2's sudden deaths whose quarrel falls after the export ends: nothing before as_of foretells them
     # but (at most) a few days of its run-up, so no reading of the export can; their share of the AUC, apart
-    turn = pd.to_datetime(rk["turn"].replace("", None)).dt.date
-    unforeseeable = ((rk["lifecycle"] == "sudden_death") & (turn > as_of.tz_convert("Asia/Shanghai").date())).to_numpy()
+    # (days compared as naive timestamps: a corpus without turns, qunkit's, gives all-NaT, never after)
+    turn = pd.to_datetime(rk["turn"].fillna("").astype(str).replace("", None), errors="coerce")
+    as_day = pd.Timestamp(as_of.tz_convert("Asia/Shanghai").date())
+    unforeseeable = ((rk["lifecycle"] == "sudden_death") & (turn > as_day)).to_numpy(dtype=bool)
     return {
         "members": len(j), "unseen": int(j["unseen"].sum()), "groups": len(rk), "dead_groups": int(dead.sum()),
         "messages": len(m), "seconds": round(elapsed, 2),

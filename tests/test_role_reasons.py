@@ -25,14 +25,16 @@ LEAD = {
                   r"^(?:\d+ (?:welcomes? of newcomers|rule reminders?|notices?)(?:, )?)+ in \d+ messages?$()",
                   r"^invited or removed members (\d+) times?$"],
     "thinker": [r"^(\d+) of \d+ substantive messages? \(.*\) drew replies, from (\d+) (?:person|people)$"],
-    "joker": [r"^laughter or banter in (\d+) of \d+ messages?$", r"^(\d+) stickers?, (\d+) red packets? in"],
+    "joker": [r"^laughter or banter in (\d+) of \d+ messages?$", r"^(\d+) stickers?, (\d+) red packets? in",
+              r"^(\d+) of \d+ messages? with content are casual talk .*, (\d+)x the group's median speaker's rate$"],
     "asker": [r"^asked (\d+) questions? in \d+ messages?$", r"^thanked others for answers (\d+) times?"],
     "challenger": [r"^complained about the group or its management (\d+) times? in \d+ messages?$"],
     "advertiser": [r"^(\d+) of \d+ messages? look like ads"],
     "lurker": [r"^never spoke in (\d+) days?", r"^\d+ messages? in (\d+) days? as a member"],
 }
 # sentences that state a zero count of a role's own evidence: never a reason for that role
-ZERO = {"joker": r"laughter or banter in 0 of", "asker": r"^asked 0 questions", "challenger": r"management 0 times",
+ZERO = {"joker": r"laughter or banter in 0 of|^0 of \d+ messages? with content are casual|, 0x the group's median",
+        "asker": r"^asked 0 questions", "challenger": r"management 0 times",
         "advertiser": r"^0 of \d+ messages? look like ads", "thinker": r"^0 of \d+ substantive|from 0 people"}
 
 

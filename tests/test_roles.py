@@ -249,3 +249,42 @@ def test_main_roles_are_the_roles_of_roles_from_features(planted):
     assert dict(zip(zip(got["group_id"], got["member_id"], strict=True), got["role"], strict=True)) == full
     assert "advertiser" in set(got["role"])
     assert main_roles(mf.iloc[:0]).empty
+
+
+def chatty_rows(days: int = 60) -> list:
+    """Two months of a chatty group: two chatters tease in plain words (a social "?" now and then), one member
+    brings real questions, three drop in rarely (issue #9: real groups' jokers read as askers)."""
+    casual = ["今天食堂的鸡腿不错", "我也去了", "下午打球去", "这个头像有点东西", "你又迟到了", "明天再说吧",
+              "刚睡醒", "楼上说得对", "我先撤了", "晚上吃火锅"]
+    social_q = ["去哪儿？", "你也在？", "谁请客？"]
+    rows = []
+    for d in range(days):
+        b = d * DAY
+        for k, who in enumerate(("chat1", "chat2")):
+            for j in range(6):
+                text = social_q[(d + j) % 3] if j == 5 else casual[(d * 3 + j + k) % len(casual)]
+                rows.append((b + 60 * k + j, who, text))
+        if d % 2 == 0:
+            rows.append((b + 200, "asker", f"请问第{d}章的作业怎么提交？"))
+            rows.append((b + 201, "asker", "好的谢谢"))
+            rows.append((b + 202, "asker", f"第{d}题的答案是多少"))
+            rows.append((b + 203, "chat1", "看群文件"))
+        if d % 15 == 0:
+            for r in ("rare1", "rare2", "rare3"):
+                rows.append((b + 300, r, ["有人知道图书馆几点关门吗？", "今天好冷", "哈哈"][d // 15 % 3]))
+    return rows
+
+
+def test_chatters_are_jokers_and_askers_ask_beyond_the_groups_habit():
+    m = chat(chatty_rows())
+    by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    for who in ("chat1", "chat2"):
+        assert by.loc[who, "role"] == "joker", by.loc[who, "reasons"]
+        assert "are casual talk" in by.loc[who, "reasons"][0]
+        # a social "?" in one line of six is the group's own habit of conversation, not asking for help
+        assert by.loc[who, "scores"]["asker"] == 0.0
+    assert by.loc["asker", "role"] == "asker"
+    assert by.loc["asker", "reasons"][0].startswith("asked 60 questions")
+    # four messages in two months, whatever they say, is watching the group
+    for who in ("rare1", "rare2", "rare3"):
+        assert by.loc[who, "role"] == "lurker"
