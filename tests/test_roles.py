@@ -285,6 +285,9 @@ def test_chatters_are_jokers_and_askers_ask_beyond_the_groups_habit():
         assert by.loc[who, "scores"]["asker"] == 0.0
     assert by.loc["asker", "role"] == "asker"
     assert by.loc["asker", "reasons"][0].startswith("asked 60 questions")
+    # the reasons cite what decided it: the member's question rate against the group's own
+    lift = [r for r in by.loc["asker", "reasons"] if "x the group's rate" in r]
+    assert lift and float(lift[0].split(", ")[1].split("x")[0]) >= 1.5
     # four messages in two months, whatever they say, is watching the group
     for who in ("rare1", "rare2", "rare3"):
         assert by.loc[who, "role"] == "lurker"

@@ -357,7 +357,7 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     s["joker"] = _noisy_or(share("fun", "joke_lo", "joke_hi"), p["joke_chat_w"] * _chatter(mf, p),
                            p["joke_sticker_w"] * _sat((mf["stickers"] + mf["banter"]).to_numpy() / nm,
                                                       p["joke_sticker_lo"], p["joke_sticker_hi"]) * (talk >= 3))
-    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi") * _question_lift(mf, gid, talk, g_talk, p),
+    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi") * _question_lift(mf, p),
                            p["ask_thanks_w"] * _sat(mf["thanks"].to_numpy() / nm, p["ask_thanks_lo"],
                                                     p["ask_thanks_hi"]) * (mf["questions"].to_numpy() >= 1))
     s["challenger"] = _noisy_or(share("complaints", "chal_lo", "chal_hi", p["chal_min"]),
@@ -380,16 +380,24 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     return pd.DataFrame({r: np.round(s[r], 3) for r in ROLES}, index=mf.index)
 
 
-def _question_lift(mf: pd.DataFrame, gid: np.ndarray, talk: np.ndarray, g_talk: np.ndarray,
-                   p: dict[str, float]) -> np.ndarray:
+def question_rates(mf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(member's questions per message with content, the group's): what ``_question_lift`` compares
+    and the asker's reasons cite."""
+    q = mf["questions"].to_numpy(dtype=float)
+    talk = mf["talk"].to_numpy(dtype=float)
+    gid = mf["group_id"].to_numpy()
+    g_rate = (pd.Series(q).groupby(gid).transform("sum").to_numpy()
+              / np.maximum(pd.Series(talk).groupby(gid).transform("sum").to_numpy(), 1))
+    return q / np.maximum(talk, 1), g_rate
+
+
+def _question_lift(mf: pd.DataFrame, p: dict[str, float]) -> np.ndarray:
     """[0, 1]: does this member ask more than the group's own habit?  In a chatty group everybody's
     talk carries a question now and then ("去哪儿？"); an asker brings questions beyond that."""
     if p["ask_lift_hi"] <= 0:
         return np.ones(len(mf))
-    q = mf["questions"].to_numpy(dtype=float)
-    g_rate = pd.Series(q).groupby(gid).transform("sum").to_numpy() / np.maximum(g_talk, 1)
-    lift = (q / np.maximum(talk, 1)) / np.maximum(g_rate, 1e-6)
-    return _sat(lift, p["ask_lift_lo"], p["ask_lift_hi"])
+    own, group = question_rates(mf)
+    return _sat(own / np.maximum(group, 1e-6), p["ask_lift_lo"], p["ask_lift_hi"])
 
 
 def _chatter(mf: pd.DataFrame, p: dict[str, float]) -> np.ndarray:
@@ -572,6 +580,9 @@ def _asker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     if r.thanks > 0:
         cands.append((2.5 if r.questions > 0 else 3,
                       f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
+    if r.questions > 0 and r.group_q_rate > 0:
+        cands.append((2.2, f"questions are {r.own_q_rate:.0%} of their messages with content, "
+                      f"{r.own_q_rate / r.group_q_rate:.1f}x the group's rate ({r.group_q_rate:.0%})"))
     if r.questions > 0 and r.group_questions > 0:
         cands.append((1, f"{r.questions / r.group_questions:.0%} of the group's questions"))
     return cands
@@ -666,7 +677,9 @@ def roles_from_features(mf: pd.DataFrame, params: dict[str, float] | None = None
     role = pick_roles(mf, scores, params)
     rank, _, active = substance_rank(mf, params)
     p = {**PARAMS, **(params or {})}
-    mf = mf.assign(substance_rank=rank, group_active=active, chatter=_chatter(mf, p) * (p["joke_chat_w"] > 0))
+    own_q, group_q = question_rates(mf)
+    mf = mf.assign(substance_rank=rank, group_active=active, chatter=_chatter(mf, p) * (p["joke_chat_w"] > 0),
+                   own_q_rate=own_q, group_q_rate=group_q)
     out = pd.DataFrame({
         "group_id": mf["group_id"].astype(str), "group_name": mf["group_name"].astype(str),
         "member_id": mf["member_id"].astype(str), "member_name": mf["member_name"].astype(str),
