@@ -41,7 +41,7 @@ date dates it), so the file is read twice: first the header times alone (bytes,
 on the parse threads; only each piece's first and last time of year and its
 inner roll-overs meet, in file order), then the messages, each piece knowing
 where the new years start.  The rows, issues and notes are those of the parser
-this replaced (``iter_text_blocks``, a pandas frame per block, a first pass for
+this replaced (``wechat_io.iter_text_blocks``, a pandas frame per block, a pass for
 the years) on generated files of every shape, at any piece size, except one
 note: "N messages name no sender" comes once per file with the file's count (it
 came once per block with the block's count).
