@@ -68,20 +68,22 @@ def export(path: Path, seed: int, messages: int = 300, newline: str = "\n", enco
     rng = random.Random(seed)
     t = dt.datetime(rng.choice([2019, 2020, 2023]), rng.choice([1, 6, 12]), rng.randint(1, 28), 8, 0, 0)
     lines = ["chatlog 导出", "第二行说明", *([] if loose else [""])] if preamble else []
+    back = min(0.01, 4 / messages)        # a few new years in a file of any length (and a year or two of days)
+    odd = min(0.03, 10 / messages)
     for _ in range(messages):
         r = rng.random()
         if r < 0.02:
             t -= dt.timedelta(hours=rng.randint(1, 20))           # back, less than a day: the same year
-        elif r < 0.03:
+        elif r < 0.02 + back:
             t -= dt.timedelta(days=rng.randint(2, 40))            # back more than a day: read as a new year
-        elif r < 0.08:
-            t += dt.timedelta(days=rng.randint(1, 120))
+        elif r < 0.07 + back:
+            t += dt.timedelta(days=rng.randint(1, max(2, 12000 // messages)))
         else:
             t += dt.timedelta(seconds=rng.choice([0, 1, 7, 60, 600, 3599, 20000]))
-        if rng.random() < 0.03:
+        if rng.random() < odd:
             stamp = rng.choice(BAD_TIMES)
-        elif rng.random() < 0.03:
-            stamp = rng.choice(ODD_TIMES)
+        elif rng.random() < odd:
+            stamp = rng.choice(ODD_TIMES)             # (the time after one is often a day back: a new year)
         elif rng.random() < years:
             stamp = f"{t:%Y-%m-%d %H:%M:%S}"
         else:

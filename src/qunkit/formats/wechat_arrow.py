@@ -30,6 +30,9 @@ def strip_sender_prefix(content: pa.Array, sender: pa.Array) -> tuple[pa.Array, 
     """A ``wxid_xxx:`` first line (v3 group content) is the sender, not the message: cut when it
     names the row's sender (or a wxid where the row names none), as ``build_messages`` does."""
     multi = np.flatnonzero(rows_with_byte(content, "\n") & rows_with_byte(content, ":"))
+    if len(multi):      # (RE2 reads the ASCII pattern as re does: Python only on the rows that open with one)
+        multi = multi[pc.match_substring_regex(content.take(pa.array(multi)), _SENDER_PREFIX)
+                      .to_numpy(zero_copy_only=False)]
     if not len(multi):
         return content, sender
     take = pa.array(multi)
