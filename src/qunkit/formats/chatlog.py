@@ -44,7 +44,10 @@ where the new years start.  The rows, issues and notes are those of the parser
 this replaced (``wechat_io.iter_text_blocks``, a pandas frame per block, a pass for
 the years) on generated files of every shape, at any piece size, except one
 note: "N messages name no sender" comes once per file with the file's count (it
-came once per block with the block's count).
+came once per block with the block's count).  (The engine parses a file's last
+message as a piece of its own, where the old reader's last block held it: the
+import summary, which counts a piece's rows under its group's name at the piece's
+end, differs only for a room renamed in the file's last message.)
 """
 
 from __future__ import annotations
