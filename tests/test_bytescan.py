@@ -12,10 +12,13 @@ import pytest
 
 from qunkit.formats.bytescan import (
     byte_positions,
+    digits,
+    ends_like,
     header_candidates,
     rows_with,
     rows_with_byte,
     starts_with_any,
+    string_buffers,
 )
 from qunkit.formats.civil import civil_days
 
@@ -94,3 +97,28 @@ def test_civil_days_are_numpys_calendar() -> None:
             continue
         assert v and g == want, (y, m, d)
     assert civil_days(np.array([2024, 2024, 2024]), np.array([0, 13, 4]), np.array([1, 1, 31]))[1].tolist() == [False] * 3
+
+
+@pytest.mark.parametrize("shape", [" 99-99 99:99:99", "9", "-9", ":99"])
+def test_ends_like_is_the_regex_of_its_shape(shape: str) -> None:
+    """``ends_like`` against ``re`` on random rows (nulls, slices, multi-byte characters): "9" is an
+    ASCII digit, anything else itself."""
+    rng = random.Random(shape)
+    alphabet = [*"0123456789 -:", "红", "١", "a"]
+    rx = re.compile("".join("[0-9]" if c == "9" else re.escape(c) for c in shape) + r"\Z")
+    for _ in range(300):
+        values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 18))) if rng.random() > 0.1 else None
+                  for _ in range(rng.randint(0, 30))]
+        arr = pa.array(values, pa.string())
+        if len(arr) > 3 and rng.random() < 0.5:
+            arr, values = arr.slice(2), values[2:]
+        want = [v is not None and bool(rx.search(v)) for v in values]
+        assert ends_like(arr, shape).tolist() == want
+
+
+def test_digits_read_fixed_width_numbers() -> None:
+    arr = pa.array(["x 2024-01-02", "红 0999-12-31"], pa.string())
+    offsets, data, base = string_buffers(arr)
+    end = offsets[1:] - base
+    assert digits(data, end - 10, 4).tolist() == [2024, 999]
+    assert digits(data, end - 2, 2).tolist() == [2, 31]

@@ -1,5 +1,5 @@
 """WeChatMsg / MemoTrace .txt on the piece engine (formats/wechatmsg_txt.py): the same rows as the
-shared WeChat pipeline (``wechat_io.iter_text_blocks`` + ``wechat_common.build_messages``, the
+shared WeChat pipeline (``legacy_text.iter_text_blocks`` + ``wechat_common.build_messages``, the
 reading this parser had before), on any number of threads and any chunk size; cuts only where a
 header follows a blank line; dates read as ``pd.to_datetime`` reads them; WeChat's @mention rule."""
 
@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from golden_frames import run_parser
+from legacy_text import iter_text_blocks
 
 from qunkit.formats import ParseOptions, ParseReport, finish_chunk, get_parser
 from qunkit.formats.mentions import PY_SPACE, mentions_where, spaced_mentions
@@ -27,7 +28,6 @@ from qunkit.formats.wechat_common import (
     rx_sub,
     settle_chat_type,
 )
-from qunkit.formats.wechat_io import iter_text_blocks
 from qunkit.formats.wechatmsg_txt import _LEAD, HEADER, LEAD_KINDS, NOTICE, WeChatMsgTxtParser, _wall_seconds
 from qunkit.localtime import localize
 

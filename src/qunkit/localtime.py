@@ -30,18 +30,20 @@ def localize(naive: pd.Series | pd.DatetimeIndex, tz: str = DEFAULT_TZ) -> pd.Se
 
 def localize_seconds(secs, tz: str = DEFAULT_TZ):
     """Wall-clock seconds since 1970 (a NumPy int64 array) -> an Arrow timestamp array in ``tz``, for
-    parsers that build Arrow tables.  Arrow converts when no time falls in a DST gap or fold; otherwise
-    ``localize`` applies the policy above."""
+    parsers that build Arrow tables.  Arrow converts when no time falls in a DST gap or fold, nor after
+    2037 (Arrow's zone data ends with the transitions listed up to 2037: it read summer 2038 in New
+    York as standard time, pandas by the zone's rule); otherwise ``localize`` applies the policy above."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        return pc.assume_timezone(pa.array(secs, pa.timestamp("s")), timezone=tz, ambiguous="raise",
-                                  nonexistent="raise")
-    except pa.ArrowInvalid:
-        pass
+    if not len(secs) or secs.max() < _FIRST_UNLISTED:
+        try:
+            return pc.assume_timezone(pa.array(secs, pa.timestamp("s")), timezone=tz, ambiguous="raise",
+                                      nonexistent="raise")
+        except pa.ArrowInvalid:
+            pass
     # pandas cannot localize a time whose UTC falls past the year 9999; no chat has one (the import
     # reports it as dated in the future), so those keep Arrow's reading instead of failing the file
     far = secs >= _LAST_LOCALIZABLE
@@ -53,6 +55,7 @@ def localize_seconds(secs, tz: str = DEFAULT_TZ):
     return out
 
 
+_FIRST_UNLISTED = 2145916800      # 2038-01-01 00:00 in seconds since 1970 (``localize_seconds``)
 _LAST_LOCALIZABLE = 253402041600   # 9999-12-29 00:00 in seconds since 1970: past it, UTC may be in year 10000
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def rows_with_byte(arr: pa.Array | pa.ChunkedArray, char: str) -> np.ndarray:
@@ -99,6 +100,51 @@ def header_candidates(arr: pa.Array, shortest: int) -> np.ndarray:
     for j in range(4):
         ok &= (data[at + j] - 0x30) <= 9        # uint8: bytes below "0" wrap above 9
     return idx[ok]
+
+
+def ends_like(arr: pa.Array | pa.ChunkedArray, shape: str) -> np.ndarray:
+    """Bool per row: do the row's last bytes spell ``shape``, an ASCII template in which "9" stands for
+    any ASCII digit and every other character for itself?  (Null rows: False.)  Read off the bytes
+    before the rows' ends, one template position at a time over the rows still in the running."""
+    if not shape.isascii():
+        raise ValueError(f"{shape!r} is not ASCII")
+    offsets, data, base = string_buffers(arr)
+    ends = offsets[1:] - base
+    rows = np.flatnonzero(np.diff(offsets) >= len(shape))
+    for j, ch in enumerate(shape):
+        if not len(rows):
+            break
+        got = data[ends[rows] - len(shape) + j]
+        rows = rows[(got - 0x30) <= 9] if ch == "9" else rows[got == ord(ch)]   # uint8: below "0" wraps
+    out = np.zeros(len(ends), bool)
+    out[rows] = True
+    return _non_null(arr, out)
+
+
+def digits(data: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """The decimal numbers written with ``width`` ASCII digits at the byte offsets ``at`` of ``data``
+    (a ``string_buffers`` data array; the caller has checked the bytes are digits), as int64."""
+    value = np.zeros(len(at), np.int64)
+    for j in range(width):
+        value = value * 10 + data[at + j].astype(np.int64) - 0x30
+    return value
+
+
+def where_rows(arr: pa.Array, rows: np.ndarray, fn, nulls: bool = False) -> pa.Array:
+    """``fn`` (a kernel over a string array) applied to the ``rows`` (a bool mask) of ``arr`` only; the
+    other rows keep their value (or are null, with ``nulls``): for a costly kernel that can change only
+    the rows a byte scan picked."""
+    idx = np.flatnonzero(rows)
+    base = pa.nulls(len(arr), pa.string()) if nulls else arr
+    if not len(idx):
+        return base
+    return pc.replace_with_mask(base, pa.array(np.asarray(rows, bool)), fn(arr.take(pa.array(idx))).cast(pa.string()))
+
+
+def where_byte(arr: pa.Array, char: str, fn, nulls: bool = False) -> pa.Array:
+    """``where_rows`` on the rows that hold the ASCII ``char`` (most bodies are one line without
+    brackets: a regex that needs a newline or a "[" skips them)."""
+    return where_rows(arr, rows_with_byte(arr, char), fn, nulls)
 
 
 def _non_null(arr: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> np.ndarray:

@@ -28,7 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..parsereport import ParseReport
 from .base import lines_array
+from .bytescan import where_byte
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,13 +80,21 @@ def line_regex_starts(pattern: str, after_blank: bool = False) -> StartFinder:
     lines of the block's tail), for patterns that mean something else on bytes (Unicode classes).
     ``after_blank``: only a header right after a blank line (empty or only whitespace) starts a record,
     for layouts that write a blank line after every message (``blank_lines`` is the rule)."""
+    return line_starts(lambda lines: pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False),
+                       after_blank)
+
+
+def line_starts(is_header: Callable[[pa.Array], np.ndarray], after_blank: bool = False) -> StartFinder:
+    """A ``StartFinder`` for records whose header lines ``is_header`` tells (a bool per line of a string
+    array of lines, the parser's own test), over ``base.lines_array``'s lines of the block's tail;
+    ``after_blank`` as in ``line_regex_starts``."""
     def last(data: bytes, lo: int) -> int:
         at = _line_start(data, lo)
         if at < 0:
             return 0
         tail = data[at:]
         lines = lines_array(tail)
-        hit = pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+        hit = np.array(is_header(lines), bool)
         if after_blank:
             hit[1:] &= blank_lines(lines)[:-1]
         hits = np.flatnonzero(hit)
@@ -101,6 +111,44 @@ def line_regex_starts(pattern: str, after_blank: bool = False) -> StartFinder:
 def blank_lines(lines: pa.Array) -> np.ndarray:
     """Which lines are blank: empty or only whitespace (``utf8_is_space`` is false for "")."""
     return pc.or_(pc.utf8_is_space(lines), pc.equal(lines, "")).to_numpy(zero_copy_only=False)
+
+
+def record_bodies(lines: pa.Array, headers: np.ndarray) -> pa.Array:
+    """The body of each record of a piece whose header lines are ``headers`` (ascending line indices,
+    at least one): the lines after its header up to the next one, joined by "\\n", without trailing
+    lines that are empty or only spaces and tabs (the exporters' blank line after a message)."""
+    n = len(lines)
+    hdr = np.zeros(n, bool)
+    hdr[headers] = True
+    body = ~hdr & (np.arange(n) >= headers[0])
+    counts = np.bincount((np.cumsum(hdr) - 1)[body], minlength=len(headers))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), lines.filter(pa.array(body))), "\n")
+    return where_byte(joined, "\n", lambda b: pc.replace_substring_regex(b, r"(?:\n[ \t]*)+$", ""))
+
+
+MAX_ROW_ISSUES = 50       # rows reported one by one per piece (``row_issues``); the rest in one count
+MAX_PREAMBLE_ISSUES = 20
+
+
+def row_issues(lines: np.ndarray, excerpts: pa.Array, reason: str, report: ParseReport) -> None:
+    """Rows of a piece that cannot be imported (a date that is no date), at their line numbers: the
+    first ``MAX_ROW_ISSUES`` one by one, the rest in one count (the report keeps only the first few)."""
+    texts = excerpts.to_pylist()
+    for i, (line, text) in enumerate(zip(lines.tolist(), texts, strict=True)):
+        if i >= MAX_ROW_ISSUES:
+            report.issue(line, reason, text, count=len(texts) - i)
+            break
+        report.issue(line, reason, text)
+
+
+def preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> None:
+    """Non-blank lines before a piece's first header (its first is line ``first_line``): the file's
+    preamble, or (in a piece handed on without a header, ``MAX_CARRY``) text no header claims."""
+    bad = [(first_line + i, t) for i, t in enumerate(lines.to_pylist()) if t.strip()]
+    for k, (line, t) in enumerate(bad[:MAX_PREAMBLE_ISSUES]):
+        last = k == MAX_PREAMBLE_ISSUES - 1
+        report.issue(line, "text before the first message header", t, count=len(bad) - k if last else 1)
 
 
 def _line_start(data: bytes, lo: int) -> int:

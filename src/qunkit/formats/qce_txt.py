@@ -66,7 +66,7 @@ from .base import (
     system_columns,
     utf8_chunks,
 )
-from .bytescan import rows_with_byte, string_buffers
+from .bytescan import digits, rows_with_byte, string_buffers
 from .civil import civil_days
 from .events import events_of
 from .kinds import kind_codes, kind_column
@@ -445,14 +445,8 @@ def _times(when: pa.Array, tz: str) -> tuple[pa.Array, np.ndarray]:
         rows = np.flatnonzero(strict)
         offsets, data, base = string_buffers(when.take(pa.array(rows)))
         at = offsets[:-1] - base
-
-        def number(lo: int, width: int) -> np.ndarray:
-            value = np.zeros(len(rows), np.int64)
-            for j in range(lo, lo + width):
-                value = value * 10 + data[at + j].astype(np.int64) - 0x30
-            return value
-
-        y, m, d, hh, mm, ss = number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2)
+        y, m, d, hh, mm, ss = (digits(data, at + lo, width)
+                               for lo, width in ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2)))
         days, real = civil_days(y, m, d)
         ok = real & (hh <= 23) & (mm <= 59) & (ss <= 59) & (y > 1677) & (y < 2262)   # pandas' ns range: its ends
         secs[rows[ok]] = (days * 86400 + hh * 3600 + mm * 60 + ss)[ok]

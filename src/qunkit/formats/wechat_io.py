@@ -1,4 +1,5 @@
-"""Bounded-memory readers for the WeChat exporters' CSV and text files.
+"""Bounded-memory readers for the WeChat exporters' CSV files (their text layouts are read on the
+piece engine, ``pieces``).
 
 ``iter_csv`` streams RFC 4180 CSV (quoted fields with embedded newlines) through
 pyarrow's CSV reader block by block and gives every record the physical line it
@@ -23,7 +24,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -349,98 +350,3 @@ def export_encoding(path: Path) -> str:
     if not enc:
         raise BadInput(f"{path}: the file is empty; expected a chat export")
     return enc
-
-
-def _with_last(it: Iterator[str]) -> Iterator[tuple[str, bool]]:
-    prev = None
-    for item in it:
-        if prev is not None:
-            yield prev, False
-        prev = item
-    if prev is not None:
-        yield prev, True
-
-
-def iter_text_blocks(path: Path, encoding: str, header: str, report: ParseReport,
-                     chunk_bytes: int = 32 << 20, loose: bool | None = None,
-                     fields: Callable[[pa.Array], dict[str, pa.Array]] | None = None) -> Iterator[pd.DataFrame]:
-    """Split a header/body text export into messages, vectorised.
-
-    ``header`` is an RE2 pattern with named groups; a line matching it starts a
-    message when it is the first line or follows a blank line (exporters write a
-    blank line after every message, so a body line that happens to look like a
-    header is not split off).  Files without those blank lines fall back to
-    accepting every matching line.  Yields DataFrames with the header's groups,
-    ``body`` (lines joined by "\\n", trailing blank lines removed) and
-    ``source_line``.  Non-blank lines before the first header are report issues.
-    ``fields`` may cut the header lines into columns faster than the pattern's
-    groups (fixed-width layouts); the pattern then only decides which lines are headers.
-    """
-    carry, base_line, seen_header = "", 1, False
-    for piece, last in _with_last(iter_text_chunks(path, encoding, chunk_bytes, report)):
-        text = carry + piece
-        carry = ""
-        arr = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
-        if text.endswith("\n"):
-            arr = arr.slice(0, len(arr) - 1)
-        n = len(arr)
-        if n == 0:
-            continue
-        valid = pc.fill_null(pc.match_substring_regex(arr, header), False).to_numpy(zero_copy_only=False)
-        empty = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).to_numpy(zero_copy_only=False)
-        if loose is None:
-            prev_blank = np.concatenate([[True], empty[:-1]])
-            strict = valid & prev_blank
-            if strict.any() or not valid.any():
-                loose = False
-            elif last or valid.sum() > 1:
-                loose = True
-                report.note("message headers are not separated by blank lines; every header-shaped line "
-                            "starts a message")
-        if loose:
-            hdr = valid
-        else:
-            hdr = valid & np.concatenate([[True], empty[:-1]])
-        hpos = np.flatnonzero(hdr)
-        if not seen_header:
-            pre_end = int(hpos[0]) if len(hpos) else (n if last else 0)
-            if len(hpos) or last:
-                _preamble_issues(arr.slice(0, pre_end), base_line, report)
-                seen_header = bool(len(hpos))
-        # the last message may go on in the next piece: carry it
-        cut = n if last else (int(hpos[-1]) if len(hpos) else 0)
-        if not last:
-            carry = "\n".join(arr.slice(cut).to_pylist()) + "\n"
-        use = hpos[hpos < cut]
-        if len(use):
-            yield from _slices(_blocks(arr, header, fields, hdr, use, cut, base_line))
-        base_line += cut
-
-
-def _preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> None:
-    texts = lines.to_pylist()
-    bad = [(first_line + i, t) for i, t in enumerate(texts) if t.strip()]
-    for k, (line, t) in enumerate(bad[:20]):
-        report.issue(line, "text before the first message header", t, count=1 if k < 19 else len(bad) - 19)
-
-
-def _blocks(arr: pa.Array, header: str, fields: Callable[[pa.Array], dict[str, pa.Array]] | None,
-            hdr: np.ndarray, use: np.ndarray, cut: int, base_line: int) -> pd.DataFrame:
-    idx = np.arange(cut)
-    hdr = hdr[:cut]
-    msg = np.cumsum(hdr) - 1
-    body_mask = ~hdr & (idx >= use[0])
-    counts = np.bincount(msg[body_mask], minlength=len(use))
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
-    values = arr.slice(0, cut).filter(pa.array(body_mask))
-    body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\n", pa.large_string()))
-    body = pc.replace_substring_regex(body, r"(?:\n[ \t]*)+$", "")  # trailing blank lines (not the last line's own spaces)
-    lines = arr.take(pa.array(use))
-    if fields is not None:
-        out = {k: v.to_pandas() for k, v in fields(lines).items()}
-    else:
-        heads = pc.extract_regex(lines, header)
-        out = {f.name: heads.field(i).to_pandas() for i, f in enumerate(heads.type)}
-    out["body"] = body.to_pandas()
-    out["source_line"] = use + base_line
-    return pd.DataFrame(out)

@@ -51,12 +51,23 @@ from .base import (
     parser_frame,
     utf8_chunks,
 )
-from .bytescan import rows_with_byte
+from .bytescan import digits, string_buffers, where_byte
+from .civil import wall_seconds
 from .events import parse_events
 from .kinds import kinds_of
 from .mentions import spaced_mentions
-from .pieces import Piece, RecordPieces, blank_lines, line_regex_starts, ordered_map
-from .wechat_common import _SENDER_PREFIX, _XMLISH, PLACEHOLDER_TEXT, _render_xml, clean_system_text, self_ids
+from .pieces import (
+    Piece,
+    RecordPieces,
+    blank_lines,
+    line_regex_starts,
+    ordered_map,
+    preamble_issues,
+    record_bodies,
+    row_issues,
+)
+from .wechat_arrow import render_xml, replace_rows, settle_chat_type, strip_sender_prefix
+from .wechat_common import PLACEHOLDER_TEXT, clean_system_text, self_ids
 from .wechatmsg_csv import chat_name_from_file
 
 HEADER = r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (?P<rest>.*))?$"
@@ -74,9 +85,6 @@ LEAD_KINDS = {"链接": "link", "分享": "link", "音乐分享": "link", "小�
 _LEAD = r"^[ \t]*\[(?P<g>" + "|".join(LEAD_KINDS) + r")\]"
 _SNIFF_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (.+)$", re.M)
 _QQ_ID_END = re.compile(r"(?:\(\d{5,}\)|<[^<>]+@[^<>]+>)\s*$")
-CHAT_TYPE_ROWS = 5000          # rows held back at most while the chat type is open (``_settle``)
-MAX_DATE_ISSUES = 50           # bad dates reported one by one per piece; the rest in one count
-MAX_PREAMBLE_ISSUES = 20
 _STRICT_STARTS = line_regex_starts(HEADER, after_blank=True)
 _LOOSE_STARTS = line_regex_starts(HEADER)
 _STRING = pa.string()
@@ -125,7 +133,7 @@ class WeChatMsgTxtParser(Parser):
                 if got.table is not None and got.table.num_rows:
                     yield got.table, got.is_self
 
-        yield from _settle(absorbed())
+        yield from settle_chat_type(absorbed())
         if nameless:
             report.note(f"{nameless} messages name no sender; imported with sender 'unknown'")
 
@@ -174,24 +182,19 @@ def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
     starts = np.flatnonzero(hdr)
     before = int(starts[0]) if len(starts) else n
     if before:
-        _preamble_issues(lines.slice(0, before), piece.first_line + 1, report)
+        preamble_issues(lines.slice(0, before), piece.first_line + 1, report)
     if not len(starts):
         return none
     line_no = piece.first_line + 1 + starts
-    # bodies: the lines after each header, joined, without trailing blank ([ \t]*) lines
-    seg = np.cumsum(hdr) - 1
-    body_mask = ~hdr & (np.arange(n) >= starts[0])
-    counts = np.bincount(seg[body_mask], minlength=len(starts))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    body = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), lines.filter(pa.array(body_mask))), "\n")
-    body = _where_byte(body, "\n", lambda b: pc.replace_substring_regex(b, r"(?:\n[ \t]*)+$", ""))
+    body = record_bodies(lines, starts)
     heads = lines.take(pa.array(starts))
     time = pc.utf8_slice_codeunits(heads, 0, 19)
     rest = pc.utf8_slice_codeunits(heads, 20)
 
     secs, bad = _wall_seconds(time)
     if bad.any():
-        _date_issues(line_no[bad], pc.binary_join_element_wise(time, rest, " ").filter(pa.array(bad)), report)
+        row_issues(line_no[bad], pc.binary_join_element_wise(time, rest, " ").filter(pa.array(bad)),
+                   "header date is not a valid date", report)
         keep = pa.array(~bad)
         body, rest, line_no, secs = body.filter(keep), rest.filter(keep), line_no[~bad], secs[~bad]
         if not len(secs):
@@ -221,18 +224,18 @@ def _messages(body: pa.Array, rest: pa.Array, ctx: _Context) -> tuple[pa.Table, 
     is_self = ~system & pc.is_in(rest, pa.array(self_names, _STRING)).to_numpy(zero_copy_only=False)
     sender = pc.utf8_trim_whitespace(pc.if_else(not_system, rest, ""))
     # the message's own words: a quoted message's 引用: line is someone else's
-    own = _where_byte(body, "\n", lambda b: pc.replace_substring_regex(b, r"\n引用:[^\n]*$", ""))
-    lead = _where_byte(own, "[", _lead, nulls=True)
+    own = where_byte(body, "\n", lambda b: pc.replace_substring_regex(b, r"\n引用:[^\n]*$", ""))
+    lead = where_byte(own, "[", _lead, nulls=True)
     kind = np.full(n, None, dtype=object)
     led = np.flatnonzero(lead.is_valid().to_numpy(zero_copy_only=False))
     if len(led):
         kind[led] = [LEAD_KINDS[g] for g in lead.take(pa.array(led)).to_pylist()]
     content = pc.if_else(not_system, own, rest)
-    content, sender = _strip_sender_prefix(content, sender)
-    text, xmlish, reply_to = _render(content, kind, system)
+    content, sender = strip_sender_prefix(content, sender)
+    text, xmlish, reply_to = render_xml(content, kind, system)
     empty_media = xmlish & (pc.equal(text, "").to_numpy(zero_copy_only=False)) & np.isin(kind, list(PLACEHOLDER_TEXT))
     if empty_media.any():
-        text = _replace(text, empty_media, [PLACEHOLDER_TEXT[k] for k in kind[empty_media]])
+        text = replace_rows(text, empty_media, [PLACEHOLDER_TEXT[k] for k in kind[empty_media]])
     still = np.flatnonzero(pd.isna(kind) & ~system)
     if len(still):
         kind[still] = kinds_of(text.take(pa.array(still)))
@@ -246,7 +249,7 @@ def _messages(body: pa.Array, rest: pa.Array, ctx: _Context) -> tuple[pa.Table, 
     if system.any():
         rows = np.flatnonzero(system)
         cleaned = clean_system_text(pd.Series(content.take(pa.array(rows)).to_pylist(), dtype=object))
-        text = _replace(text, system, cleaned.to_list())
+        text = replace_rows(text, system, cleaned.to_list())
         ev = parse_events(cleaned)
         evn = ev["event"].to_numpy(dtype=object)
         event[rows] = evn
@@ -305,136 +308,11 @@ def _lead(bodies: pa.Array) -> pa.Array:
     return pc.if_else(m.is_valid(), m.field("g"), pa.scalar(None, _STRING))
 
 
-def _strip_sender_prefix(content: pa.Array, sender: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """A ``wxid_xxx:`` first line (v3 group content) is the sender, not the message: cut when it
-    names the row's sender (or a wxid where the header named none), as ``build_messages`` does."""
-    multi = np.flatnonzero(rows_with_byte(content, "\n") & rows_with_byte(content, ":"))
-    if not len(multi):
-        return content, sender
-    take = pa.array(multi)
-    texts, names = content.take(take).to_pylist(), sender.take(take).to_pylist()
-    rx = re.compile(_SENDER_PREFIX.replace("?P<g>", ""))
-    rows, bodies, senders = [], [], []
-    for i, t, s in zip(multi.tolist(), texts, names, strict=True):
-        m = rx.match(t)
-        if m and (m.group(1) == s or (s == "" and m.group(1).startswith("wxid_"))):
-            rows.append(i)
-            bodies.append(t[m.end():])
-            senders.append(s or m.group(1))
-    if not rows:
-        return content, sender
-    mask = np.zeros(len(content), bool)
-    mask[rows] = True
-    return _replace(content, mask, bodies), _replace(sender, mask, senders)
-
-
-def _render(content: pa.Array, kind: np.ndarray, system: np.ndarray) -> tuple[pa.Array, np.ndarray, pa.Array]:
-    """(text, xmlish, reply_to): XML bodies (rare in this layout) rendered by ``build_messages``' own
-    helper, which fills their kind in place; every other row's text is its content."""
-    n = len(content)
-    reply_to = pa.nulls(n, _STRING)
-    xmlish = np.zeros(n, bool)
-    cand = np.flatnonzero(rows_with_byte(content, "<") & ~system)
-    if len(cand):
-        xmlish[cand] = pc.match_substring_regex(content.take(pa.array(cand)), _XMLISH).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(xmlish)
-    if not len(rows):
-        return content, xmlish, reply_to
-    sub_kind = kind[rows]
-    replies = np.full(len(rows), None, dtype=object)
-    texts, _ = _render_xml(pd.Series(content.take(pa.array(rows)).to_pylist(), dtype=object), sub_kind,
-                           np.zeros(len(rows), bool), np.zeros(len(rows), bool), replies)
-    kind[rows] = sub_kind
-    reply_to = _replace(reply_to, xmlish, list(replies))
-    return _replace(content, xmlish, list(texts)), xmlish, reply_to
-
-
-def _replace(arr: pa.Array, mask: np.ndarray, values: list) -> pa.Array:
-    """``arr`` with the ``mask`` rows set to ``values`` (in row order)."""
-    return pc.replace_with_mask(arr, pa.array(mask), pa.array(values, arr.type, from_pandas=True))
-
-
-def _where_byte(arr: pa.Array, char: str, fn, nulls: bool = False) -> pa.Array:
-    """``fn`` (a kernel) applied to the rows that hold the ASCII ``char`` only; other rows keep their
-    value (or null, with ``nulls``).  Most bodies are one line without brackets: the regex skips them."""
-    rows = np.flatnonzero(rows_with_byte(arr, char))
-    base = pa.nulls(len(arr), _STRING) if nulls else arr
-    if not len(rows):
-        return base
-    mask = np.zeros(len(arr), bool)
-    mask[rows] = True
-    return pc.replace_with_mask(base, pa.array(mask), fn(arr.take(pa.array(rows))).cast(_STRING))
-
-
 def _wall_seconds(time: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds since 1970 of "YYYY-MM-DD HH:MM:SS" wall-clock times, and which are no real time, as
-    ``pd.to_datetime`` of this format reads them: an impossible day (02-30) is bad, though Arrow's
-    strptime rolls it over (so the date is parsed alone and must keep its month and day), while
-    :60 and :61 seconds roll into the next minute in both."""
-    naive = pc.strptime(time, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
-    date = pc.strptime(pc.utf8_slice_codeunits(time, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
-    month = pc.cast(pc.utf8_slice_codeunits(time, 5, 7), pa.int64())
-    day = pc.cast(pc.utf8_slice_codeunits(time, 8, 10), pa.int64())
-    same = pc.and_(pc.equal(pc.month(date), month), pc.equal(pc.day(date), day))
-    bad = ~pc.fill_null(pc.and_(same, naive.is_valid()), False).to_numpy(zero_copy_only=False)
-    bad |= pc.and_(pc.starts_with(time, "0000"), pc.greater_equal(pc.utf8_slice_codeunits(time, 17, 19), "60")
-                   ).to_numpy(zero_copy_only=False)   # pandas refuses to roll a second over in the year 0
-    return pc.cast(pc.fill_null(naive, 0), pa.int64()).to_numpy(), bad
-
-
-def _date_issues(lines: np.ndarray, excerpts: pa.Array, report: ParseReport) -> None:
-    texts = excerpts.to_pylist()
-    for i, (line, text) in enumerate(zip(lines.tolist(), texts, strict=True)):
-        if i >= MAX_DATE_ISSUES:   # the report keeps only the first few; count the rest in one call
-            report.issue(line, "header date is not a valid date", text, count=len(texts) - i)
-            break
-        report.issue(line, "header date is not a valid date", text)
-
-
-def _preamble_issues(lines: pa.Array, first_line: int, report: ParseReport) -> None:
-    """Non-blank lines before a piece's first header: the file's preamble, or (in a piece handed on
-    without a header, ``pieces.MAX_CARRY``) text no header claims."""
-    bad = [(first_line + i, t) for i, t in enumerate(lines.to_pylist()) if t.strip()]
-    for k, (line, t) in enumerate(bad[:MAX_PREAMBLE_ISSUES]):
-        last = k == MAX_PREAMBLE_ISSUES - 1
-        report.issue(line, "text before the first message header", t, count=len(bad) - k if last else 1)
-
-
-def _settle(chunks: Iterator[tuple[pa.Table, np.ndarray]]) -> Iterator[pa.Table]:
-    """Fill the chat type the export does not state (``wechat_common.settle_chat_type``'s rule on
-    Arrow tables): a private chat looks like a quiet group until a second person speaks, so tables
-    are held back (at most ``CHAT_TYPE_ROWS`` rows) until a group is evident or enough was seen."""
-    pending: list[tuple[pa.Table, np.ndarray]] = []
-    decided: str | None = None
-    others: set[str] = set()
-    grouped = False
-    for table, is_self in chunks:
-        if decided is not None:
-            yield _with_chat_type(table, decided)
-            continue
-        pending.append((table, is_self))
-        grouped |= _group_evident(table, is_self, others)
-        if grouped or sum(t.num_rows for t, _ in pending) >= CHAT_TYPE_ROWS:
-            decided = "group" if grouped else "private"
-            yield from (_with_chat_type(t, decided) for t, _ in pending)
-            pending = []
-    if pending:
-        decided = "group" if grouped else "private"
-        yield from (_with_chat_type(t, decided) for t, _ in pending)
-
-
-def _group_evident(table: pa.Table, is_self: np.ndarray, others: set[str]) -> bool:
-    """``wechat_common.infer_chat_type`` over the rows seen so far (``others`` gathers the senders)."""
-    if pc.any(pc.ends_with(table.column("group_id"), "@chatroom")).as_py():
-        return True
-    if pc.any(pc.is_in(table.column("event"), pa.array(["join", "kick", "leave", "rename", "owner_change"]))).as_py():
-        return True
-    sid = table.column("sender_id").combine_chunks()
-    person = pc.and_(pc.not_equal(sid, SYSTEM_ID), pa.array(~is_self))
-    others.update(pc.unique(sid.filter(person)).to_pylist())
-    return len(others) > 1
-
-
-def _with_chat_type(table: pa.Table, chat_type: str) -> pa.Table:
-    col = table.schema.get_field_index("chat_type")
-    return table.set_column(col, "chat_type", pa.array([chat_type] * table.num_rows, _STRING))
+    """Seconds since 1970 of "YYYY-MM-DD HH:MM:SS" wall-clock times (the header's ASCII digits), and
+    which are no real time, as ``pd.to_datetime`` of this format reads them (``civil.wall_seconds``)."""
+    offsets, data, base = string_buffers(time)
+    at = offsets[:-1] - base
+    fields = [digits(data, at + lo, width) for lo, width in ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2))]
+    secs, ok = wall_seconds(*fields)
+    return np.where(ok, secs, 0), ~ok
