@@ -94,7 +94,7 @@ from .pieces import (
     record_bodies,
     row_issues,
 )
-from .wechat_arrow import render_xml, replace_rows, settle_chat_type, strip_sender_prefix
+from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settle_chat_type, strip_sender_prefix
 from .wechat_common import (
     PLACEHOLDER_TEXT,
     build_messages,
@@ -519,20 +519,9 @@ class _Context:
     rollovers: np.ndarray          # lines where a new year starts (``_years``)
 
 
-@dataclass
-class _Parsed:
-    """A piece's messages, which of them the exporting account sent, what its parse reported, and how
-    many messages named no sender (noted once per file)."""
-
-    table: pa.Table | None
-    is_self: np.ndarray
-    report: ParseReport
-    nameless: int = 0
-
-
-def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
+def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> ParsedPiece:
     """The messages of one piece (whole messages; on a parse thread)."""
-    none = _Parsed(None, np.zeros(0, bool), report)
+    none = ParsedPiece(None, np.zeros(0, bool), report)
     lines = lines_array(piece.data)
     if not len(lines):
         return none
@@ -554,7 +543,7 @@ def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
             return none
     table, is_self, nameless = _messages(heads, full, body, ctx)
     table = table.append_column("ts", localize_seconds(secs, ctx.options.tz))
-    return _Parsed(table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report, nameless)
+    return ParsedPiece(table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report, nameless)
 
 
 def _sender_and_chat(head: str, fallback: str, group: str | None) -> tuple[str, str, str | None, str, str, bool]:

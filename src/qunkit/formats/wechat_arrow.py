@@ -7,18 +7,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..parsereport import ParseReport
 from .base import SYSTEM_ID
 from .bytescan import rows_with_byte
 from .wechat_common import _SENDER_PREFIX, _XMLISH, _render_xml
 
 CHAT_TYPE_ROWS = 5000          # rows held back at most while the chat type is open (``settle_chat_type``)
 _STRING = pa.string()
+
+
+@dataclass
+class ParsedPiece:
+    """A piece's messages, which of them the exporting account sent, what its parse reported, and how
+    many messages named no sender (noted once per file): what a WeChat text parser's parse thread
+    hands back."""
+
+    table: pa.Table | None
+    is_self: np.ndarray
+    report: ParseReport
+    nameless: int = 0
 
 
 def replace_rows(arr: pa.Array, mask: np.ndarray, values: list) -> pa.Array:

@@ -66,7 +66,7 @@ from .pieces import (
     record_bodies,
     row_issues,
 )
-from .wechat_arrow import render_xml, replace_rows, settle_chat_type, strip_sender_prefix
+from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settle_chat_type, strip_sender_prefix
 from .wechat_common import PLACEHOLDER_TEXT, clean_system_text, self_ids
 from .wechatmsg_csv import chat_name_from_file
 
@@ -158,20 +158,9 @@ class _Context:
     loose: bool
 
 
-@dataclass
-class _Parsed:
-    """A piece's messages, which of them the exporting account sent, what its parse reported, and how
-    many messages named no sender (noted once per file)."""
-
-    table: pa.Table | None
-    is_self: np.ndarray
-    report: ParseReport
-    nameless: int = 0
-
-
-def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
+def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> ParsedPiece:
     """The messages of one piece (whole messages; on a parse thread)."""
-    none = _Parsed(None, np.zeros(0, bool), report)
+    none = ParsedPiece(None, np.zeros(0, bool), report)
     lines = lines_array(piece.data)
     n = len(lines)
     if n == 0:
@@ -201,7 +190,7 @@ def _piece(piece: Piece, ctx: _Context, report: ParseReport) -> _Parsed:
             return none
     table, is_self, nameless = _messages(body, rest, ctx)
     table = table.append_column("ts", localize_seconds(secs, ctx.options.tz))
-    return _Parsed(table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report, nameless)
+    return ParsedPiece(table.append_column("source_line", pa.array(line_no, pa.int64())), is_self, report, nameless)
 
 
 def _messages(body: pa.Array, rest: pa.Array, ctx: _Context) -> tuple[pa.Table, np.ndarray, int]:
