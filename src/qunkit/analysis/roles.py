@@ -207,7 +207,8 @@ def _speech_counts(F: Features) -> pd.DataFrame:
         "replied": per(msgs["replied"]), "gives_reply": per(msgs["gives_reply"]),
         "fast_replied": per(msgs["reply_delay"].to_numpy() <= 600),
         "laugh": per(a["banter"]), "stickers": per(msgs["sticker"]),
-        "redpackets": per(msgs["redpacket"]), "fun": per(a["banter"] | msgs["sticker"] | msgs["redpacket"]), "chat": per(a["chat"]),
+        "redpackets": per(msgs["redpacket"]), "fun": per(a["banter"] | msgs["sticker"] | msgs["redpacket"]),
+        "chat": per(a["chat"]),
         "org": per(a["notice"] | a["welcome"] | a["rule"]), "announce": per(a["announce"]),
         "mention_all": per(msgs["mention_all"]),
         "welcome": per(a["welcome"]), "rules": per(a["rule"]), "event": per(a["notice"] & ~a["announce"]),
@@ -474,9 +475,9 @@ def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] 
     is_lurker = ((lurk >= 0.5) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few)) | (best_score <= 0)
     out[is_lurker] = "lurker"
     adv = scores["advertiser"].to_numpy()
-    out[(adv >= 0.5) & (adv >= best_score) & (role_support(mf, p)["advertiser"].to_numpy() > 0)] = "advertiser"
-    # a role needs a positive count behind it (what its reasons cite); without one the member is a lurker
     sup = role_support(mf, p)
+    out[(adv >= 0.5) & (adv >= best_score) & (sup["advertiser"].to_numpy() > 0)] = "advertiser"
+    # a role needs a positive count behind it (what its reasons cite); without one the member is a lurker
     col = {r: i for i, r in enumerate(sup.columns)}
     has = sup.to_numpy()[np.arange(len(out)), [col[r] for r in out]] > 0 if len(out) else np.zeros(0, bool)
     out[~has] = "lurker"
