@@ -94,7 +94,7 @@ from .pieces import (
     record_bodies,
     row_issues,
 )
-from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settle_chat_type, strip_sender_prefix
+from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settled_tables, strip_sender_prefix
 from .wechat_common import (
     PLACEHOLDER_TEXT,
     build_messages,
@@ -332,19 +332,7 @@ class ChatlogTextParser(Parser):
             report.note(LOOSE_NOTE)
         ctx = _Context(options.group or chat_name_from_file(path), options, loose, first_year, rollovers)
         parsed = ordered_map(lambda piece: _piece(piece, ctx, report.child()), RecordPieces(blocks, _STARTS[loose]))
-        nameless = 0
-
-        def absorbed() -> Iterator[tuple[pa.Table, np.ndarray]]:
-            nonlocal nameless
-            for got in parsed:
-                report.absorb(got.report)
-                nameless += got.nameless
-                if got.table is not None and got.table.num_rows:
-                    yield got.table, got.is_self
-
-        yield from settle_chat_type(absorbed())
-        if nameless:
-            report.note(f"{nameless} messages name no sender; imported with sender 'unknown'")
+        yield from settled_tables(parsed, report)
 
 
 # -- text: which lines are headers -----------------------------------------------------------------

@@ -88,6 +88,24 @@ def render_xml(content: pa.Array, kind: np.ndarray, system: np.ndarray) -> tuple
     return replace_rows(content, xmlish, list(texts)), xmlish, reply_to
 
 
+def settled_tables(parsed: Iterator[ParsedPiece], report: ParseReport) -> Iterator[pa.Table]:
+    """The tables of a WeChat text parser's pieces in file order, with their reports absorbed, the
+    open chat type settled (``settle_chat_type``) and the messages without a sender noted once."""
+    nameless = 0
+
+    def absorbed() -> Iterator[tuple[pa.Table, np.ndarray]]:
+        nonlocal nameless
+        for got in parsed:
+            report.absorb(got.report)
+            nameless += got.nameless
+            if got.table is not None and got.table.num_rows:
+                yield got.table, got.is_self
+
+    yield from settle_chat_type(absorbed())
+    if nameless:
+        report.note(f"{nameless} messages name no sender; imported with sender 'unknown'")
+
+
 def settle_chat_type(chunks: Iterator[tuple[pa.Table, np.ndarray]]) -> Iterator[pa.Table]:
     """Fill the chat type the export leaves open (null rows of ``chat_type``) by
     ``wechat_common.settle_chat_type``'s rule on Arrow tables, given with which rows the exporting

@@ -66,7 +66,7 @@ from .pieces import (
     record_bodies,
     row_issues,
 )
-from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settle_chat_type, strip_sender_prefix
+from .wechat_arrow import ParsedPiece, render_xml, replace_rows, settled_tables, strip_sender_prefix
 from .wechat_common import PLACEHOLDER_TEXT, clean_system_text, self_ids
 from .wechatmsg_csv import chat_name_from_file
 
@@ -123,19 +123,7 @@ class WeChatMsgTxtParser(Parser):
         pieces = RecordPieces(chain([first], blocks), _LOOSE_STARTS if loose else _STRICT_STARTS)
         context = _Context(options.group or chat_name_from_file(path), options, loose)
         parsed = ordered_map(lambda piece: _piece(piece, context, report.child()), pieces)
-        nameless = 0
-
-        def absorbed() -> Iterator[tuple[pa.Table, np.ndarray]]:
-            nonlocal nameless
-            for got in parsed:
-                report.absorb(got.report)
-                nameless += got.nameless
-                if got.table is not None and got.table.num_rows:
-                    yield got.table, got.is_self
-
-        yield from settle_chat_type(absorbed())
-        if nameless:
-            report.note(f"{nameless} messages name no sender; imported with sender 'unknown'")
+        yield from settled_tables(parsed, report)
 
 
 def _loose(first: bytes) -> bool:
