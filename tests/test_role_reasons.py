@@ -36,6 +36,8 @@ LEAD = {
 ZERO = {"joker": r"laughter or banter in 0 of|^0 of \d+ messages? with content are casual|, 0x the group's median",
         "asker": r"^asked 0 questions", "challenger": r"management 0 times",
         "advertiser": r"^0 of \d+ messages? look like ads", "thinker": r"^0 of \d+ substantive|from 0 people"}
+# a comparison with the group cited for a role says they do more of it than the group: never less
+BELOW = r"(\d+(?:\.\d+)?)x the group's (?:rate|median)"
 
 
 def run(*args: str):
@@ -56,6 +58,8 @@ def contradictions(rows: list[dict]) -> list[str]:
             bad.append(f"row {i} ({role}): lead reason cites a zero count")
         if role in ZERO and any(re.search(ZERO[role], r) for r in reasons):
             bad.append(f"row {i} ({role}): a reason states zero evidence for the role")
+        if any(float(m.group(1)) < 1 for m in (re.search(BELOW, r) for r in reasons) if m):
+            bad.append(f"row {i} ({role}): a reason puts them below the group's own rate")
     return bad
 
 
@@ -63,8 +67,13 @@ def test_the_check_catches_a_contradicting_reason():
     rows = [{"role": "joker", "reasons": ["laughter or banter in 0 of 5 messages", "2 stickers, 0 red packets in 5"]},
             {"role": "asker", "reasons": ["thanked others for answers 2 times (谢谢 ...)", "asked 0 questions in 9"]},
             {"role": "thinker", "reasons": ["answered others' questions 3 times", "x"]},
-            {"role": "joker", "reasons": ["3 stickers, 0 red packets in 4 messages", "x"]}]
-    assert sorted({b.split(":")[0] for b in contradictions(rows)}) == ["row 0 (joker)", "row 1 (asker)", "row 2 (thinker)"]
+            {"role": "joker", "reasons": ["3 stickers, 0 red packets in 4 messages", "x"]},
+            {"role": "asker", "reasons": ["asked 51 questions in 403 messages",
+                                          "questions are 13% of their messages with content, 0.9x the group's rate (14%)"]},
+            {"role": "asker", "reasons": ["asked 5 questions in 14 messages",
+                                          "questions are 36% of their messages with content, 2.5x the group's rate (14%)"]}]
+    assert sorted({b.split(":")[0] for b in contradictions(rows)}) == ["row 0 (joker)", "row 1 (asker)", "row 2 (thinker)",
+                                                                         "row 4 (asker)"]
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ PARAMS: dict[str, float] = {
     # asker: questions, counted only past the group's own question rate (``_question_lift``);
     # thanking (谢谢大佬, 学到了) of all messages when they also asked
     "ask_lo": 0.05, "ask_hi": 0.45, "ask_lift_lo": 0.8, "ask_lift_hi": 1.5,
-    "ask_thanks_w": 0.75, "ask_thanks_lo": 0.02, "ask_thanks_hi": 0.12,
+    "ask_thanks_w": 0.75, "ask_thanks_lo": 0.02, "ask_thanks_hi": 0.12, "ask_thanks_floor": 0.5,
     # challenger: complaints at the group or its management; agreeing (+1 同感) when they also complained
     "chal_lo": 0.058, "chal_hi": 0.35, "chal_min": 2,
     "chal_agree_w": 0.3,
@@ -358,9 +358,11 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
     s["joker"] = _noisy_or(share("fun", "joke_lo", "joke_hi"), p["joke_chat_w"] * _chatter(mf, p),
                            p["joke_sticker_w"] * _sat((mf["stickers"] + mf["banter"]).to_numpy() / nm,
                                                       p["joke_sticker_lo"], p["joke_sticker_hi"]) * (talk >= 3))
-    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi") * _question_lift(mf, p),
+    lift = _question_lift(mf, p)
+    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi") * lift,
                            p["ask_thanks_w"] * _sat(mf["thanks"].to_numpy() / nm, p["ask_thanks_lo"],
-                                                    p["ask_thanks_hi"]) * (mf["questions"].to_numpy() >= 1))
+                                                    p["ask_thanks_hi"]) * (mf["questions"].to_numpy() >= 1)
+                           * np.maximum(lift, p["ask_thanks_floor"]))
     s["challenger"] = _noisy_or(share("complaints", "chal_lo", "chal_hi", p["chal_min"]),
                                 p["chal_agree_w"] * _sat(mf["agrees"].to_numpy() / nm, 0.05, 0.25)
                                 * (mf["complaints"].to_numpy() >= 1))
@@ -581,7 +583,9 @@ def _asker_evidence(r: Any, n: int) -> list[tuple[float, str]]:
     if r.thanks > 0:
         cands.append((2.5 if r.questions > 0 else 3,
                       f"thanked others for answers {_n(r.thanks, 'time')} (谢谢, 学到了, 懂了 ...)"))
-    if r.questions > 0 and r.group_q_rate > 0:
+    # the comparison supports the role only when they ask more than the group does; below it, it would
+    # argue against their own role (an asker by questions answered and thanks, not by their rate)
+    if r.questions > 0 and r.group_q_rate > 0 and r.own_q_rate >= r.group_q_rate:
         cands.append((2.2, f"questions are {r.own_q_rate:.0%} of their messages with content, "
                       f"{r.own_q_rate / r.group_q_rate:.1f}x the group's rate ({r.group_q_rate:.0%})"))
     if r.questions > 0 and r.group_questions > 0:
