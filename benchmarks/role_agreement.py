@@ -9,9 +9,10 @@ advertiser, lurker).  Labels of real people stay outside the repository: this sc
 prints figures only (members, agreement, macro-F1 over the roles the labels or qunkit use, F1 per role,
 the largest confusions) and writes nothing.
 
-Each group is judged at its own newest message (``--as-of-store`` judges all at the store's newest
-one instead): exports of different groups end years apart, and a member of a group that ended long
-ago would otherwise be judged by a rate diluted by years nobody could speak in.  ``--split`` prints a
+Each group is judged at its own newest message, as ``qunkit roles --at-group-end`` does (``--as-of-store``
+judges all at the store's newest one instead): exports of different groups end years apart, and a
+member of a group that ended long ago would otherwise be judged by a rate diluted by years nobody
+could speak in.  ``--split`` prints a
 line per ``part`` (or per labels file) beside the total, so tuning and held-out parts stay apart.
 """
 
@@ -24,26 +25,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from qunkit.analysis.roles import assign_roles
+from qunkit.analysis.scope import Scope
+from qunkit.commands.analysis import roles
 from qunkit.store import Store
 from qunkit.vocabulary import ROLES
 
 
 def qunkit_roles(store: Store, per_group: bool = True) -> pd.DataFrame:
-    """(group_name, member_id, role) for every member, each group at its own newest message."""
-    messages = store.messages()
-    if messages.empty:
-        return pd.DataFrame(columns=["group_name", "member_id", "role"])
-    members = store.members(messages=messages)
-    if not per_group:
-        out = [assign_roles(messages, members, messages["ts"].max())]
-    else:
-        out = []
-        for gid, m in messages.groupby("group_id", observed=True, sort=True):
-            mem = members[members["group_id"].astype(str) == str(gid)]
-            out.append(assign_roles(m.reset_index(drop=True), mem, m["ts"].max()))
-    roles = pd.concat(out, ignore_index=True)
-    return roles.assign(group_name=roles["group_name"].astype(str), member_id=roles["member_id"].astype(str))
+    """qunkit's roles (``qunkit roles``, private chats included), each group at its own newest message
+    (``--at-group-end``) unless ``per_group`` is false."""
+    rows = roles(store, Scope(at_group_end=per_group, include_private=True)).rows
+    return rows.assign(group_name=rows["group_name"].astype(str), member_id=rows["member_id"].astype(str))
 
 
 def read_labels(paths: list[Path]) -> pd.DataFrame:

@@ -346,7 +346,7 @@ def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
     out, cur, rows = [], [], 0
     for job in jobs:
         n = sizes[job.key]
-        if cur and rows + n > BATCH_ROWS:
+        if cur and (rows + n > BATCH_ROWS or job.scope != cur[0].scope):   # a batch has one as_of
             out.append(cur)
             cur, rows = [], 0
         cur.append(job)
@@ -357,17 +357,21 @@ def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
 
 
 def scope_as_of(store: Store, scope: Scope, metas: dict[str, dict], keys: list[str], workers: int,
-                cached: _Cached | None = None) -> tuple[pd.Timestamp | None, dict[str, int]]:
-    """The run's as_of (None: nothing in scope) and each group's in-scope message count."""
+                cached: _Cached | None = None
+                ) -> tuple[pd.Timestamp | None, dict[str, int], dict[str, pd.Timestamp | None]]:
+    """The run's as_of (None: nothing in scope), each group's in-scope message count and each group's
+    own newest in-scope message (None: none; what ``Scope.at_group_end`` judges it at)."""
     jobs = [_Job(str(store.root), k, metas[k], scope, (), _newest) for k in keys]
     found = _cached_map(jobs, cached, lambda todo: _threads(todo, workers, store), keep=lambda r: r[0] >= 0)
     sizes = {k: n for k, (n, _) in zip(keys, found, strict=True)}
+    lowest = np.iinfo(np.int64).min
+    own = {k: None if t == lowest else pd.Timestamp(t, tz="UTC") for k, (_, t) in zip(keys, found, strict=True)}
     if scope.as_of is not None:
-        return scope.as_of, sizes
-    newest = max((t for _, t in found), default=np.iinfo(np.int64).min)
-    if newest == np.iinfo(np.int64).min:
-        return None, sizes
-    return pd.Timestamp(newest, tz="UTC"), sizes
+        return scope.as_of, sizes, own
+    newest = max((t for _, t in found), default=lowest)
+    if newest == lowest:
+        return None, sizes, own
+    return pd.Timestamp(newest, tz="UTC"), sizes, own
 
 
 def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine | None = None,
@@ -383,7 +387,7 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     # metas again, re-reading every group's folder)
     keys = list(dict.fromkeys(store.keys_for(scope.groups))) if scope.groups else list(metas)
     cached = _Cached.open(store, engine, metas, keys)
-    as_of, sizes = scope_as_of(store, scope, metas, keys, engine.workers(), cached)
+    as_of, sizes, own = scope_as_of(store, scope, metas, keys, engine.workers(), cached)
     if keys and all(sizes[k] < 0 for k in keys):
         raise StoreError(f"no group of store {store.root} could be read (the warnings above name the parts; "
                          "`qunkit doctor` says how to repair)")
@@ -391,8 +395,10 @@ def run(store: Store, scope: Scope, task: Callable[..., Any], *, engine: Engine 
     if as_of is None or not keys:
         raise StoreError(f"no messages in scope (store {store.root}); import an export first: {hint}")
     fixed = replace(scope, as_of=as_of)
+    each = scope.at_group_end and scope.as_of is None
     flags = getattr(task, "reads_text_flags", False) and kwargs.get("lexicon") is None and derived_enabled(store)
-    jobs = [_Job(str(store.root), k, metas[k], fixed, tuple(columns), task, kwargs, flags)
+    jobs = [_Job(str(store.root), k, metas[k], replace(fixed, as_of=own[k] or as_of) if each else fixed,
+                 tuple(columns), task, kwargs, flags)
             for k in keys]
     results = _cached_map(jobs, cached, lambda todo: _sized_map(todo, sizes, engine, progress))
     kept = [(k, r) for k, r in zip(keys, results, strict=True) if r is not None]

@@ -37,6 +37,9 @@ class Scope:
     include_private: bool = False       # friend chats are skipped unless asked for
     # the operator's --merge list: (group name or id, '' = every group; id; same_as_id), see identity.py
     merges: tuple[tuple[str, str, str], ...] = field(default=())
+    # each group judged at its own newest in-scope message instead of the scope's newest (``engine.run``;
+    # ``roles --at-group-end``): an export that ended years ago is not judged by years nobody spoke in
+    at_group_end: bool = False
 
     def select_groups(self, messages: pd.DataFrame) -> pd.DataFrame:
         m = messages

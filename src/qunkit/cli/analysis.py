@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from ..vocabulary import PERIODS, ROLES
@@ -48,12 +50,15 @@ def activity_cmd(by, lexicon, engine, scope, tz, store_dir, quiet):
               help="Show only members with this main role (repeatable).")
 @click.option("--include-lurkers/--hide-lurkers", default=True, show_default=True,
               help="Lurkers are usually most of a group; hide them in long tables.")
+@click.option("--at-group-end", is_flag=True,
+              help="Judge each group at its own newest message, not the newest of all groups: a group whose "
+                   "export ended long ago keeps the roles it had (not with --as-of).")
 @lexicon_option
 @engine_options
 @scope_options
 @store_option
 @output_options
-def roles_cmd(only, include_lurkers, lexicon, engine, scope, tz, store_dir, quiet):
+def roles_cmd(only, include_lurkers, at_group_end, lexicon, engine, scope, tz, store_dir, quiet):
     """Each member's main role, the score per role and the reasons behind it.
 
     \b
@@ -79,9 +84,21 @@ def roles_cmd(only, include_lurkers, lexicon, engine, scope, tz, store_dir, quie
       qunkit roles --group 读书会 --role thinker --role organizer
       qunkit roles --format csv -o roles.csv
       qunkit roles --format json | jq '.[] | select(.role == "advertiser") | .member_name'
+      qunkit roles --at-group-end      # exports that end at different times
+
+    By default every group is judged at one moment, the newest message in scope
+    (or --as-of): a member's rate counts the months up to it, so in a group whose
+    export ended a year earlier everyone looks quiet.  --at-group-end judges
+    each group at its own newest message instead.
     """
     from ..commands.analysis import roles
     from ..commands.loading import open_store
+
+    if at_group_end:
+        if scope.as_of is not None:
+            raise click.UsageError("--at-group-end judges each group at its own newest message: "
+                                   "leave out --as-of, or leave out --at-group-end")
+        scope = replace(scope, at_group_end=True)
 
     with group_progress("roles", quiet) as bar:
         return roles(open_store(store_dir), scope, only=only, include_lurkers=include_lurkers, lexicon=lexicon,

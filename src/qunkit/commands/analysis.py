@@ -148,7 +148,9 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
     """Each member's main role, the score per role and the reasons; ``only`` keeps some roles."""
     done = run(store, scope, member_features_group, engine=engine, progress=progress, lexicon=lexicon)
     out, as_of = over_groups(store, done, scored_roles), done.as_of
-    notes = [as_of_note(as_of, tz),
+    when = (f"each group at its own newest message (the newest: {as_of.tz_convert(tz):%Y-%m-%d %H:%M} {tz})"
+            if scope.at_group_end and scope.as_of is None else as_of_note(as_of, tz))
+    notes = [when,
              no_roster_note(out, "silent members are invisible, lurkers cannot all be counted"),
              _role_counts(out)]
     if only:
