@@ -291,3 +291,21 @@ def test_chatters_are_jokers_and_askers_ask_beyond_the_groups_habit():
     # four messages in two months, whatever they say, is watching the group
     for who in ("rare1", "rare2", "rare3"):
         assert by.loc[who, "role"] == "lurker"
+
+
+def test_two_questions_among_a_dozen_lines_are_not_an_asker():
+    """Real groups (issue #9): members who said a dozen things in half a year, two of them questions, were
+    called askers; an operator reads them as lurkers.  Someone with the same dozen lines, half of them real
+    questions, does bring problems (``ask_need``: a question share counts fully with five behind it)."""
+    rows = [r for r in chatty_rows(180) if r[1] in ("chat1", "chat2", "rare1", "rare2", "rare3") and "？" not in r[2]]
+    small = ["今天好冷", "刚下课", "我也是", "周末回家", "食堂人好多", "下雨了", "刚到", "好困", "在路上", "考完了"]
+    for i in range(12):
+        b = i * 12 * DAY + 500
+        rows.append((b, "drop", ["有人知道图书馆几点关门吗？", "明天几点集合？"][i // 6] if i in (3, 9)
+                     else small[i % len(small)]))
+        rows.append((b + 1, "needy", [f"请问第{i}章的作业怎么提交？", f"第{i}题有人会吗？"][i // 2 % 2] if i % 2 == 0
+                     else small[(i + 3) % len(small)]))
+    m = chat(rows)
+    by = assign_roles(m, None, m["ts"].max()).set_index("member_id")
+    assert by.loc["drop", "role"] == "lurker", (by.loc["drop", "scores"], by.loc["drop", "reasons"])
+    assert by.loc["needy", "role"] == "asker", (by.loc["needy", "scores"], by.loc["needy", "reasons"])

@@ -68,7 +68,8 @@ PARAMS: dict[str, float] = {
     "few_long": 2,             # wrote this many long messages,
     "few_thanks": 2,           # or thanked others for answers this often
     "few_score": 0.75,          # the role score such evidence gives
-    "lurk_weight": 0.8,        # otherwise a lurker only when lurker score x this beats the best other score
+    "lurk_floor": 0.4,         # a lurker needs at least this lurker score (0.5 until real groups, 2026-12-07)
+    "lurk_weight": 0.8,        # and, past the few, lurker score x this must beat the best other score
     # organizer: notices (announcements, welcomes, rules, events), share of the group's notices, roster role
     "org_lo": 0.02, "org_hi": 0.25, "org_need": 5,
     "org_group_share": 0.9,
@@ -86,7 +87,8 @@ PARAMS: dict[str, float] = {
     "joke_chat_w": 0.8, "joke_chat_lo": 0.45, "joke_chat_hi": 0.75, "joke_vol_lo": 3.0, "joke_vol_hi": 10.0,
     # asker: questions, counted only past the group's own question rate (``_question_lift``);
     # thanking (谢谢大佬, 学到了) of all messages when they also asked
-    "ask_lo": 0.05, "ask_hi": 0.45, "ask_lift_lo": 0.8, "ask_lift_hi": 1.5,
+    # (``ask_need``: the share counts fully with this many questions: two in a dozen lines are chat)
+    "ask_lo": 0.05, "ask_hi": 0.45, "ask_need": 5, "ask_lift_lo": 0.8, "ask_lift_hi": 1.5,
     "ask_thanks_w": 0.75, "ask_thanks_lo": 0.02, "ask_thanks_hi": 0.12, "ask_thanks_floor": 0.5,
     # challenger: complaints at the group or its management; agreeing (+1 同感) when they also complained
     "chal_lo": 0.058, "chal_hi": 0.35, "chal_min": 2,
@@ -359,7 +361,7 @@ def role_scores(mf: pd.DataFrame, params: dict[str, float] | None = None) -> pd.
                            p["joke_sticker_w"] * _sat((mf["stickers"] + mf["banter"]).to_numpy() / nm,
                                                       p["joke_sticker_lo"], p["joke_sticker_hi"]) * (talk >= 3))
     lift = _question_lift(mf, p)
-    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi") * lift,
+    s["asker"] = _noisy_or(share("questions", "ask_lo", "ask_hi", p["ask_need"]) * lift,
                            p["ask_thanks_w"] * _sat(mf["thanks"].to_numpy() / nm, p["ask_thanks_lo"],
                                                     p["ask_thanks_hi"]) * (mf["questions"].to_numpy() >= 1)
                            * np.maximum(lift, p["ask_thanks_floor"]))
@@ -474,7 +476,8 @@ def pick_roles(mf: pd.DataFrame, scores: pd.DataFrame, params: dict[str, float] 
     few = mf["talk"].to_numpy() < p["lurk_min_messages"]
     telling = few & (_few_evidence(mf, p).max(axis=1) > 0)
     # no evidence for any active role (every score 0) is no role at all: such a member is a lurker
-    is_lurker = ((lurk >= 0.5) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few)) | (best_score <= 0)
+    is_lurker = (((lurk >= p["lurk_floor"]) & ~telling & ((lurk * p["lurk_weight"] > best_score) | few))
+                 | (best_score <= 0))
     out[is_lurker] = "lurker"
     adv = scores["advertiser"].to_numpy()
     sup = role_support(mf, p)
