@@ -5,8 +5,9 @@
 Generates one QQ message-manager .txt with the package's generator (timed
 separately), then, each in a child process of its own:
 
-- the floor: the whole file read and decoded (``childrun.FLOOR``), and the same plus one str per
-  line (``childrun.LINES_FLOOR``, what a line-at-a-time parser also pays), each the median of 3 runs;
+- the floor: the whole file read and decoded (``childrun.FLOOR``; 3 runs, then one more just before
+  each import run, and the median of them all: it moves with the machine), and the same plus one str
+  per line (``childrun.LINES_FLOOR``, what a line-at-a-time parser also pays; the median of 3 runs);
 - the plain import, issue #11's figure: ``qunkit import FILE`` into a fresh store with the store's
   default settings (no facts or aggregates), timed as a whole process (wall, CPU, peak RSS) and
   given as a multiple of the floor measured in the same run (``--runs``: the median of several);
@@ -104,9 +105,9 @@ def main() -> None:
     size_mb = export.stat().st_size / 1e6
     print(f"generated {export.name}: {size_mb:.1f} MB in {gen_s:.1f} s")
     print(f"load average before the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    fl = childrun.floor(export)
-    print(f"read + decode (floor, median of {childrun.FLOOR_RUNS}): {fl.seconds:6.2f} s  cpu {fl.cpu:5.2f} s  "
-          f"peak RSS {fl.peak_mb:,.0f} MB")
+    # the floor moves with the machine (0.35-0.41 s between runs on a quiet one): it is measured again
+    # just before every import run, and the figure is the median of all its runs
+    floors = [childrun.measure(childrun.floor_argv(export)) for _ in range(childrun.FLOOR_RUNS)]
     fll = childrun.floor(export, lines=True)
     print(f"read + decode + a str per line (median of {childrun.FLOOR_RUNS}): {fll.seconds:6.2f} s  "
           f"cpu {fll.cpu:5.2f} s  peak RSS {fll.peak_mb:,.0f} MB")
@@ -114,8 +115,12 @@ def main() -> None:
     runs = []
     for _ in range(max(1, args.runs)):
         shutil.rmtree(plain, ignore_errors=True)
+        floors.append(childrun.measure(childrun.floor_argv(export)))
         runs.append(childrun.qunkit("import", str(export), "--store", str(plain), "--quiet"))
-    pl = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    fl, pl = childrun.median(floors), childrun.median(runs)
+    print(f"read + decode (floor, median of {len(floors)}, one before each import run; range "
+          f"{min(r.seconds for r in floors):.2f}-{max(r.seconds for r in floors):.2f} s): {fl.seconds:6.2f} s  "
+          f"cpu {fl.cpu:5.2f} s  peak RSS {fl.peak_mb:,.0f} MB")
     n_plain = sum(stored_rows(plain))
     print(f"plain import (qunkit import, whole process{f', median of {len(runs)}' if len(runs) > 1 else ''}): "
           f"{n_plain:,} messages  {pl.seconds:6.2f} s  cpu {pl.cpu:5.2f} s  peak RSS {pl.peak_mb:,.0f} MB  "

@@ -80,14 +80,23 @@ def measure(argv: list[str], env: dict | None = None, peak: bool = True) -> Run:
 
 def median_run(argv: list[str], runs: int = FLOOR_RUNS, env: dict | None = None) -> Run:
     """``measure`` ``argv`` ``runs`` times; the run of median wall time (its CPU and peak with it)."""
-    done = sorted((measure(argv, env) for _ in range(runs)), key=lambda r: r.seconds)
-    return done[len(done) // 2]
+    return median([measure(argv, env) for _ in range(runs)])
+
+
+def floor_argv(path: Path, lines: bool = False) -> list[str]:
+    """The child that reads + decodes ``path`` (the floor every import is compared with); ``lines``
+    also cuts it into one str per line (``LINES_FLOOR``)."""
+    return [sys.executable, "-c", LINES_FLOOR if lines else FLOOR, str(path)]
 
 
 def floor(path: Path, lines: bool = False) -> Run:
-    """Read + decode ``path`` in a child, median of ``FLOOR_RUNS`` (the floor every import is compared
-    with); ``lines`` also cuts it into one str per line (``LINES_FLOOR``)."""
-    return median_run([sys.executable, "-c", LINES_FLOOR if lines else FLOOR, str(path)])
+    """Read + decode ``path`` in a child (``floor_argv``), median of ``FLOOR_RUNS``."""
+    return median_run(floor_argv(path, lines))
+
+
+def median(runs: list[Run]) -> Run:
+    """The run of median wall time."""
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
 
 
 def qunkit(*args: str, peak: bool = True) -> Run:
