@@ -53,7 +53,7 @@ ANSWER_CHARS = 12         # an explanation shorter than this ("可以试试") is
 
 # Tuned on generated corpus seed 0 only (coordinate search on macro-F1, benchmarks/validate.py reports
 # the held-out seeds); re-tuned 2026-12-02 when roles moved onto message acts.  On 2026-12-07 five
-# figures were set on real groups read by eye (README "Roles on real groups"): the lurker's absolute
+# figures were set on real groups read by eye (docs/measurements.md "Roles on real groups"): the lurker's absolute
 # rate and minimum, two long messages for a few-message thinker, the chatter part of the joker and
 # the asker's lift over the group's own question rate; each was checked on both generators too.
 # Shares are of a member's messages with content unless noted.
