@@ -254,10 +254,29 @@ def utf8_chunks(path: Path, options: ParseOptions, report: ParseReport) -> Itera
 
 def lines_array(chunk: bytes) -> pa.StringArray:
     """The lines of a UTF-8 chunk (``utf8_chunks``) as one Arrow string array, without a Python string
-    per line: the bytes are cut at their line breaks by offset arithmetic.  A break is ``\\n``, CRLF or
-    a lone CR (``textio._normalise``'s rule, so the lines are those of the decoded text); a final
-    break ends the last line (no empty line after it), as ``text.split("\\n")[:-1]``."""
+    per line.  A break is ``\\n``, CRLF or a lone CR (``textio._normalise``'s rule, so the lines are
+    those of the decoded text); a final break ends the last line (no empty line after it), as
+    ``text.split("\\n")[:-1]``.
+
+    A chunk whose breaks are all ``\\n`` or all CRLF (nearly every export) is cut by Arrow's
+    ``split_pattern`` over the chunk as one string: on the 992k-message QQ export (CRLF) 0.19 s for the
+    file against 0.44 s for the offset arithmetic of ``_mixed_lines``, which cuts any other mix."""
+    if not chunk:
+        return pa.array([], pa.string())
     raw = np.frombuffer(chunk, np.uint8)
+    n_cr = int(np.count_nonzero(raw == 0x0D))
+    sep = "\n" if n_cr == 0 else "\r\n"
+    one = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(raw)], np.int32)),
+                                                 pa.py_buffer(chunk)])
+    lines = pc.split_pattern(one, sep).flatten()
+    if n_cr and not (len(lines) - 1 == n_cr == int(np.count_nonzero(raw == 0x0A))):
+        return _mixed_lines(raw)                   # a lone CR or a bare LF beside the CRLFs
+    # the text after the last break is a line unless it is empty (the chunk ended on a break)
+    return lines.slice(0, len(lines) - 1) if chunk.endswith(b"\n") else lines
+
+
+def _mixed_lines(raw: np.ndarray) -> pa.StringArray:
+    """``lines_array`` of any mix of breaks (``raw``: the chunk's bytes), cut by offset arithmetic."""
     if len(raw) and raw[-1] != 0x0A:
         raw = np.append(raw, np.uint8(0x0A))
     is_cr = raw == 0x0D
