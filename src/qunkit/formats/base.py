@@ -33,7 +33,7 @@ from ..localtime import DEFAULT_TZ
 from ..parsereport import MAX_KEPT_ISSUES, ParseIssue, ParseReport  # noqa: F401 - re-exported
 from ..schema import KIND_CODE, MESSAGES, conform
 from .events import events_of
-from .textio import file_encoding, iter_text_chunks, iter_utf8_chunks
+from .textio import file_encoding, iter_text_chunks, iter_utf8_chunks, spanning_string
 
 # Columns a parser must (or may) fill.  ts must be tz-aware (parsers localise
 # the export's wall-clock time with ParseOptions.tz).
@@ -266,9 +266,7 @@ def lines_array(chunk: bytes) -> pa.StringArray:
     raw = np.frombuffer(chunk, np.uint8)
     n_cr = int(np.count_nonzero(raw == 0x0D))
     sep = "\n" if n_cr == 0 else "\r\n"
-    one = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(raw)], np.int32)),
-                                                 pa.py_buffer(chunk)])
-    lines = pc.split_pattern(one, sep).flatten()
+    lines = pc.split_pattern(spanning_string(chunk), sep).flatten()
     if n_cr and not (len(lines) - 1 == n_cr == int(np.count_nonzero(raw == 0x0A))):
         return _mixed_lines(raw)                   # a lone CR or a bare LF beside the CRLFs
     # the text after the last break is a line unless it is empty (the chunk ended on a break)

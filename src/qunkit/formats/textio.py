@@ -184,6 +184,16 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
         yield _normalise(carry)
 
 
+def spanning_string(data: bytes, end: int | None = None):  # -> pa.StringArray (pyarrow loads lazily)
+    """A one-row Arrow string array over ``data[:end]`` in place (no copy, not validated): how a block
+    is checked as UTF-8 here and cut into lines by ``base.lines_array``."""
+    import pyarrow as pa  # noqa: PLC0415 (textio is read by `qunkit --help`; pyarrow only when a file is)
+
+    stop = len(data) if end is None else end
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(struct.pack("=ii", 0, stop)),
+                                                  pa.py_buffer(data)])
+
+
 def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, report=None) -> Iterator[bytes]:
     """``iter_text_chunks`` as UTF-8 bytes: the same text, in pieces that each end on a line break.
 
@@ -212,8 +222,7 @@ def iter_utf8_chunks(path: Path, encoding: str, chunk_bytes: int = 32 << 20, rep
         if plain:
             # validate the bytes in place: one string spanning the block (copying them into an array first
             # cost ten times the check)
-            one = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(struct.pack("=ii", 0, cut + 1)),
-                                                         pa.py_buffer(data)])
+            one = spanning_string(data, cut + 1)
             try:
                 one.validate(full=True)
             except pa.ArrowInvalid:
