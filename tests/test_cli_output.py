@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,18 @@ def test_every_command_has_the_output_options() -> None:
         opts = {o for p in cli.get_command(None, name).params for o in p.opts}
         assert {"--format", "--verbose", "-v", "--quiet"} <= opts, name
         assert ("-o" in opts) and ("--output" in opts), name
+
+
+@pytest.mark.parametrize("given,want", [(None, "1"), ("4", "4")])
+def test_the_cli_runs_one_blas_thread_unless_told(given: str | None, want: str) -> None:
+    """OpenBLAS's spinning server threads cost 0.1-0.15 s of CPU a command and qunkit has no use for them:
+    ``main()`` asks for one before NumPy loads, and a value the user set wins."""
+    code = ("import os, sys\nfrom qunkit.cli import main\nsys.argv = ['qunkit', 'formats']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('BLAS', os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"BLAS {want}" in p.stderr.splitlines()[-1]

@@ -138,4 +138,9 @@ def cli(debug: bool) -> None:  # noqa: ARG001 - read from the context by QunkitG
 
 
 def main() -> None:
+    # qunkit's NumPy work is element-wise (its one BLAS call fits a line through 8 weekly points), yet
+    # OpenBLAS starts a server thread per core that spins after start-up: 0.1-0.15 s of CPU a command
+    # (measured on the 992k-message QQ import, 2 cores).  One BLAS thread unless the user chose; set
+    # here, before NumPy loads, for the qunkit process only (a notebook importing qunkit is untouched).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="qunkit")
