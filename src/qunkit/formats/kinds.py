@@ -41,6 +41,9 @@ _ONLY["face"] = r"^(?:\s*\[[^\[\]\s]{1,4}\])+\s*$"
 _ANY_ONLY = "^(?:\\s*(?:" + "|".join([*PLACEHOLDERS.values(), r"\[[^\[\]\s]{1,4}\]"]) + "))+\\s*$"
 # how a body that ``_ANY_ONLY`` matches can start: a family's first character, or RE2's \s before it
 _LEADS = ("[", "h", "发出了红包", "通话时长", " ", "\t", "\n", "\r", "\f")
+_BRACKET_LEADS = ("[", " ", "\t", "\n", "\r", "\f")
+# the families with an alternative that starts with something else than "[" (the rest need a "[" first)
+_UNBRACKETED = {k: v for k, v in _ONLY.items() if k in ("redpacket", "call", "link")}
 
 
 def classify_kinds(text: pd.Series) -> pd.Series:
@@ -71,12 +74,17 @@ def kind_codes(arr: pa.Array) -> np.ndarray:
     idx = np.flatnonzero(_may_be_placeholders(arr))
     if len(idx):
         idx = idx[pc.match_substring_regex(arr.take(pa.array(idx)), _ANY_ONLY).to_numpy(zero_copy_only=False)]
-    for name, pattern in _ONLY.items():   # in order, each family on the bodies no earlier one took
-        if not len(idx):
-            break
-        hit = pc.match_substring_regex(arr.take(pa.array(idx)), pattern).to_numpy(zero_copy_only=False)
-        kind[idx[hit]] = KIND_CODE["sticker" if name == "face" else name]
-        idx = idx[~hit]
+    # a family's pattern matches only a body that starts with one of its alternatives: one that starts
+    # with neither "[" nor RE2's \s can only be a family with an alternative of another start (a bare
+    # link, 发出了红包, 通话时长): links skip the ten bracket-only families (0.13 -> 0.06 s per million bodies)
+    bracket = starts_with_any(arr, _BRACKET_LEADS)[idx]
+    for rows, families in ((idx[bracket], _ONLY), (idx[~bracket], _UNBRACKETED)):
+        for name, pattern in families.items():   # in order, each family on the bodies no earlier one took
+            if not len(rows):
+                break
+            hit = pc.match_substring_regex(arr.take(pa.array(rows)), pattern).to_numpy(zero_copy_only=False)
+            kind[rows[hit]] = KIND_CODE["sticker" if name == "face" else name]
+            rows = rows[~hit]
     return kind
 
 
