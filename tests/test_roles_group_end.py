@@ -12,6 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from qunkit import engine
 from qunkit import generate as gen
 from qunkit.cli import cli
 from qunkit.generate.writers import write_qq_txt
@@ -37,8 +38,8 @@ def roles_json(store: str, *args: str) -> list[dict]:
     return json.loads(res.stdout)
 
 
-def by_member(rows: list[dict], group: str) -> dict[str, tuple[str, dict]]:
-    return {r["member_id"]: (r["role"], r["scores"]) for r in rows if r["group_name"] == group}
+def by_member(rows: list[dict], group: str) -> dict[str, tuple[str, dict, list]]:
+    return {r["member_id"]: (r["role"], r["scores"], r["reasons"]) for r in rows if r["group_name"] == group}
 
 
 def test_each_group_gets_the_roles_it_gets_alone(store):
@@ -53,7 +54,7 @@ def test_by_default_the_older_group_is_judged_at_the_newest_message_of_all(store
     default, each = roles_json(store), roles_json(store, "--at-group-end")
 
     def lurkers(rows):
-        return sum(role == "lurker" for role, _ in by_member(rows, "老群").values())
+        return sum(role == "lurker" for role, _, _ in by_member(rows, "老群").values())
 
     assert lurkers(default) > lurkers(each)                            # two silent years make lurkers
     assert by_member(default, "新群") == by_member(each, "新群")      # the newest group ends at that moment
@@ -65,3 +66,18 @@ def test_the_note_says_how_groups_were_judged_and_as_of_is_refused(store):
     assert "each group at its own newest message (the newest: 2024-03-3" in res.output
     bad = run("roles", "--store", store, "--at-group-end", "--as-of", "2023-01-01")
     assert bad.exit_code == 2 and "--at-group-end" in bad.output
+
+
+def test_groups_judged_at_their_own_end_are_read_and_analysed_together(store, monkeypatch):
+    """Each group's moment travels with the batch (``engine.own_as_of``), so the two groups are loaded
+    once, together, as without the option: one by one, 60 small groups took 19 s against 4.6 s."""
+    loads = []
+    real = engine._load
+
+    def counting(st, jobs, narrow=True):
+        loads.append(len(jobs))
+        return real(st, jobs, narrow)
+
+    monkeypatch.setattr(engine, "_load", counting)
+    roles_json(store, "--at-group-end")
+    assert loads == [2]

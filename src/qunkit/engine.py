@@ -116,6 +116,15 @@ def batched(split: Split) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return mark
 
 
+def own_as_of(task: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a ``batched`` task that reads each group's own moment from ``GroupInput.own_as_of``: with
+    ``Scope.at_group_end`` its groups still share batches (each group's as_of is its newest in-scope
+    message, so the batch's messages in scope are each group's own; only the moment differs).  Without
+    the mark such groups run one by one (~0.3 s each for a small group: 60 groups 19 s against 4.6 s)."""
+    task.own_as_of = True   # type: ignore[attr-defined]
+    return task
+
+
 def reads_text_flags(task: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a per-group task whose features may use the facts' stored text flags (module docstring)."""
     task.reads_text_flags = True   # type: ignore[attr-defined]
@@ -171,6 +180,8 @@ class GroupInput:
     derived: bool = False         # the groups' derived tables are fresh and were made from exactly these
     #                               messages (the scope kept every one, merged no ids): ``qunkit.derived``'s
     #                               ``stored_*`` readers hold for them
+    own_as_of: dict[str, pd.Timestamp] | None = None   # group_id -> its own as_of, for a batch of groups
+    #                               each judged at its own end (``own_as_of`` tasks); ``as_of`` is their newest
 
 
 @dataclass(frozen=True)
@@ -246,7 +257,10 @@ def _load(store: Store, jobs: Sequence[_Job], narrow: bool = True) -> GroupInput
     except StoreError:
         return None
     read = len(messages)
-    messages, as_of = first.scope.apply(messages)
+    moments = {j.scope.as_of for j in jobs}
+    # groups each at its own end (``own_as_of``): the latest moment keeps each group's in-scope messages
+    scope = first.scope if len(moments) == 1 else replace(first.scope, as_of=max(moments))
+    messages, as_of = scope.apply(messages)
     if not len(messages):
         return None
     complete = len(messages) == read and not first.scope.merges
@@ -267,7 +281,9 @@ def _load(store: Store, jobs: Sequence[_Job], narrow: bool = True) -> GroupInput
         messages = messages.drop(columns="msg_key")
     if members is None:
         members = store.members(keys, messages=messages)
-    return GroupInput(first.key, first.meta, messages, members, as_of, store, features, derived=fresh and complete)
+    own = ({str(j.meta.get("group_id", j.key)): j.scope.as_of for j in jobs} if len(moments) > 1 else None)
+    return GroupInput(first.key, first.meta, messages, members, as_of, store, features, derived=fresh and complete,
+                      own_as_of=own)
 
 
 def _newest(job: _Job, main: Store | None = None) -> tuple[int, int]:
@@ -343,10 +359,16 @@ def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
     their task is ``batched``; else one job per batch."""
     if not jobs or BATCH_ROWS <= 0 or not hasattr(jobs[0].task, "split_groups"):
         return [_Batch((j,)) for j in jobs]
+    def same(a: Scope, b: Scope) -> bool:   # a batch has one as_of, unless the task reads each group's own
+        if a == b:
+            return True
+        return own and a.at_group_end and replace(a, as_of=None) == replace(b, as_of=None)
+
+    own = getattr(jobs[0].task, "own_as_of", False)
     out, cur, rows = [], [], 0
     for job in jobs:
         n = sizes[job.key]
-        if cur and (rows + n > BATCH_ROWS or job.scope != cur[0].scope):   # a batch has one as_of
+        if cur and (rows + n > BATCH_ROWS or not same(job.scope, cur[0].scope)):
             out.append(cur)
             cur, rows = [], 0
         cur.append(job)

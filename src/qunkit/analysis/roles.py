@@ -121,16 +121,19 @@ def _noisy_or(*parts: np.ndarray) -> np.ndarray:
     return 1.0 - out
 
 
-def member_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
+def member_features(F: Features, members: pd.DataFrame | None,
+                    own_as_of: dict[str, pd.Timestamp] | None = None) -> pd.DataFrame:
     """One row per member of each group (speakers and members-frame rows) with the counts behind roles.
 
     Members whose membership had not begun at ``as_of`` (``qunkit.members.joined_by``) are left out;
-    former members stay (``present`` False).  Useful on its own in a notebook.
+    former members stay (``present`` False).  ``own_as_of`` (group_id -> moment) judges each group at its
+    own moment instead of ``F.as_of`` (``qunkit roles --at-group-end``: ``F`` then holds every group's
+    messages up to its own moment).  Useful on its own in a notebook.
     """
     sp = _speech_counts(F)
     acts, kicked = _event_counts(F)
-    as_of_ns = F.as_of.as_unit("ns").value
-    out = _universe(members, sp, F.as_of)
+    out = _universe(members, sp, F.as_of, own_as_of)
+    as_of_ns = _moments(out["group_id"], F.as_of, own_as_of)
     pos = pd.Series(np.arange(len(sp))).set_axis(member_key(sp["group_id"], sp["member_id"]))
     pos = pd.Series(member_key(out["group_id"], out["member_id"])).map(pos).to_numpy()
     has = ~pd.isna(pos)
@@ -158,7 +161,8 @@ def member_features(F: Features, members: pd.DataFrame | None) -> pd.DataFrame:
     out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_id"]).astype(str)
     gfirst = out["group_id"].map(pd.Series(pd.DatetimeIndex(groups["first_ts"]).as_unit("ns").asi8,
                                            index=groups["group_id"].to_numpy())) if len(groups) else np.nan
-    gfirst = pd.Series(gfirst, index=out.index).fillna(as_of_ns).astype(np.int64).to_numpy()
+    gfirst = pd.Series(gfirst, index=out.index, dtype=float).to_numpy()
+    gfirst = np.where(np.isnan(gfirst), as_of_ns, np.nan_to_num(gfirst)).astype(np.int64)
 
     # tenure we can observe: from max(joined, first log line) (or first message) to min(left, as_of)
     joined = out["joined_ns"].to_numpy()
@@ -295,22 +299,34 @@ def _event_counts(F: Features) -> tuple[pd.Series, pd.Series]:
     return acts, kicked
 
 
-def _universe(members: pd.DataFrame | None, sp: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Everyone judged: the members frame plus speakers it lacks, whose membership began by as_of,
-    with ``present`` (in the group at as_of, the one rule of ``qunkit.members``)."""
+def _moments(group_ids: pd.Series | np.ndarray, as_of: pd.Timestamp, own: dict[str, pd.Timestamp] | None
+             ) -> int | np.ndarray:
+    """``as_of`` as epoch ns, or per row each row's group's own moment (``member_features``' ``own_as_of``)."""
+    if own is None:
+        return as_of.as_unit("ns").value
+    ns = {g: pd.Timestamp(t).as_unit("ns").value for g, t in own.items()}
+    return pd.Series(np.asarray(group_ids, dtype=object)).map(ns).fillna(as_of.as_unit("ns").value).to_numpy(np.int64)
+
+
+def _universe(members: pd.DataFrame | None, sp: pd.DataFrame, as_of: pd.Timestamp,
+              own: dict[str, pd.Timestamp] | None = None) -> pd.DataFrame:
+    """Everyone judged: the members frame plus speakers it lacks, whose membership began by as_of
+    (``own``: their group's own moment), with ``present`` (in the group then, the one rule of
+    ``qunkit.members``)."""
     speakers = pd.DataFrame({"group_id": sp["group_id"].astype(str).to_numpy(),
                              "member_id": sp["member_id"].astype(str).to_numpy(),
                              "first_spoke": to_datetime_utc(sp["first_ns"].to_numpy()),
                              "last_spoke": to_datetime_utc(sp["last_ns"].to_numpy())})
     mem = with_speakers(members, speakers)
     mem = mem[mem["member_id"] != "system"].drop_duplicates(["group_id", "member_id"]).reset_index(drop=True)
-    began = joined_by(mem, as_of)
+    at = _moments(mem["group_id"], as_of, own) if own is not None else as_of
+    began = joined_by(mem, at)
     out = pd.DataFrame({
         "group_id": mem["group_id"].to_numpy(dtype=object), "member_id": mem["member_id"].to_numpy(dtype=object),
         "member_name": mem["member_name"].to_numpy(dtype=object), "group_name_m": mem["group_name"].to_numpy(),
         "roster_role": mem["role"].to_numpy(dtype=object), "in_roster": mem["in_roster"].to_numpy(),
         "roster_known": mem["roster_known"].to_numpy(), "joined_ns": to_ns(mem["joined"]),
-        "left_ns": to_ns(mem["left"]), "present": present_at(mem, as_of),
+        "left_ns": to_ns(mem["left"]), "present": present_at(mem, at),
     })
     return out[began].reset_index(drop=True)
 

@@ -28,6 +28,7 @@ from ..engine import (
     batched,
     combine,
     over_groups,
+    own_as_of,
     reads_features,
     run,
     split_frame,
@@ -164,10 +165,11 @@ def roles(store, scope: Scope = ALL, *, only: tuple[str, ...] = (), include_lurk
 
 
 @reads_features(needs=())
+@own_as_of
 @batched(split_frame)
 def member_features_group(g: GroupInput, lexicon: Path | None = None) -> pd.DataFrame:
     """One group's member features (the per-group task behind ``roles``, ``prune`` and ``analyze``)."""
-    return member_features(features_of(g, lexicon), g.members)
+    return member_features(features_of(g, lexicon), g.members, g.own_as_of)
 
 
 def scored_roles(member_frames: list[pd.DataFrame]) -> pd.DataFrame:
