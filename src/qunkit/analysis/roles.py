@@ -161,8 +161,8 @@ def member_features(F: Features, members: pd.DataFrame | None,
     out["group_name"] = out["group_name"].where(out["group_name"].notna(), out["group_id"]).astype(str)
     gfirst = out["group_id"].map(pd.Series(pd.DatetimeIndex(groups["first_ts"]).as_unit("ns").asi8,
                                            index=groups["group_id"].to_numpy())) if len(groups) else np.nan
-    gfirst = pd.Series(gfirst, index=out.index, dtype=float).to_numpy()
-    gfirst = np.where(np.isnan(gfirst), as_of_ns, np.nan_to_num(gfirst)).astype(np.int64)
+    gfirst = pd.Series(gfirst, index=out.index)      # int64 ns, or float with NaN where a group has none
+    gfirst = np.where(gfirst.isna().to_numpy(), as_of_ns, gfirst.fillna(0).astype(np.int64).to_numpy())
 
     # tenure we can observe: from max(joined, first log line) (or first message) to min(left, as_of)
     joined = out["joined_ns"].to_numpy()
