@@ -359,12 +359,13 @@ def _batches(jobs: list[_Job], sizes: dict[str, int]) -> list[_Batch]:
     their task is ``batched``; else one job per batch."""
     if not jobs or BATCH_ROWS <= 0 or not hasattr(jobs[0].task, "split_groups"):
         return [_Batch((j,)) for j in jobs]
+    own = getattr(jobs[0].task, "own_as_of", False)
+
     def same(a: Scope, b: Scope) -> bool:   # a batch has one as_of, unless the task reads each group's own
         if a == b:
             return True
         return own and a.at_group_end and replace(a, as_of=None) == replace(b, as_of=None)
 
-    own = getattr(jobs[0].task, "own_as_of", False)
     out, cur, rows = [], [], 0
     for job in jobs:
         n = sizes[job.key]
