@@ -85,3 +85,32 @@ def test_json_of_a_frame_is_json_dumps_of_its_records() -> None:
         for c in names[1:]:
             frame[c] = [columns[c]() for _ in range(len(frame))]
         assert to_json(frame) == _dumps(records(frame)), frame
+
+
+def test_csv_of_a_frame_is_the_csv_of_its_records() -> None:
+    """A frame's CSV is built a column at a time in Arrow (``cli.arrowtext``: only the cells RE2 flags go
+    through ``safe_text``/``neutralise``); whatever its columns hold it must be the text the per-cell
+    writer gives for its records: controls shown, formulas neutralised, quotes, commas and newlines quoted."""
+    rnd = random.Random(13)
+    pieces = ["a", "读", "=", "+", "-", "@", "\t", "\r", "\n", ",", '"', "\x1b", "\x00", "\x7f", "\x9b", "😀", " "]
+    text = lambda: "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 5)))  # noqa: E731
+    columns = {
+        "s": lambda: rnd.choice([text(), text(), None]),
+        "i": lambda: rnd.choice([0, -3, 2**40]),
+        "f": lambda: rnd.choice([0.5, -0.0, 0.0, float("nan"), 1e300, 1e-7, 1234567.5, -2.25]),
+        "b": lambda: rnd.choice([True, False]),
+        "o": lambda: rnd.choice([None, 1, "=x", [1, "=二"], {"k": "\x1b"}, 2.5]),
+        "t": lambda: rnd.choice([pd.Timestamp("2024-05-01 08:00", tz="UTC"), pd.NaT,
+                                 pd.Timestamp("2024-05-01 08:00:00.25", tz="UTC")]),
+    }
+    for _ in range(300):
+        names = rnd.sample(sorted(columns), rnd.randint(1, len(columns)))
+        frame = pd.DataFrame({c: [columns[c]() for _ in range(rnd.randint(0, 6))] for c in names[:1]})
+        for c in names[1:]:
+            frame[c] = [columns[c]() for _ in range(len(frame))]
+        frame["c"] = pd.Categorical(frame[names[0]].astype(str))
+        frame["n"] = pd.array([rnd.choice([1, None]) for _ in range(len(frame))], dtype="Int64")
+        for cols in (None, names[:1], [*names, "not there"]):
+            assert to_csv(frame, cols) == to_csv(records(frame), cols or list(frame.columns)), frame
+    one = pd.DataFrame({"x": ["", "a"]})
+    assert to_csv(one) == 'x\n""\na\n'          # the csv module's quoting of a row's only, empty field

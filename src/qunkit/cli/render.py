@@ -34,6 +34,7 @@ _JSON_CONTROLS = {chr(c): f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0)]}
 _JSON_CONTROLS_RE = re.compile("[\x7f-\x9f]")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_ALREADY = {str, int, bool, type(None)}
 
 
 def plain(value: Any) -> Any:
@@ -93,21 +94,39 @@ def records(data: DataFrame | Sequence[dict]) -> list[dict]:
 
 
 def _column(col: Any) -> list:
-    """``[plain(v) for v in col]``, with UTC timestamps formatted in one numpy call: ``Timestamp.isoformat``
-    per cell was most of rendering a prune list of 150,000 members.  A cell with a fraction of a second
-    (or any other time zone) goes through ``plain``, so the text is the same either way."""
+    """``[plain(v) for v in col]`` without a Python call per cell where the answer is known: names, ids and
+    counts are already plain; a float column is converted once per distinct value (a confidence or a
+    score column has few); UTC timestamps are formatted in one numpy call (``Timestamp.isoformat`` per
+    cell was most of rendering a prune list of 150,000 members).  A timestamp with a fraction of a
+    second (or any other time zone) goes through ``plain``, so the text is the same either way."""
     pd, np = sys.modules["pandas"], sys.modules["numpy"]
-    if not (isinstance(col.dtype, pd.DatetimeTZDtype) and str(col.dtype.tz) == "UTC"):
-        return [plain(v) for v in col.tolist()]
-    naive = col.dt.tz_localize(None).to_numpy()
-    whole = naive.astype("datetime64[s]")
-    missing = np.isnat(naive)
-    exact = (naive == whole) | missing
-    text = np.char.add(np.datetime_as_string(whole, unit="s"), "+00:00").tolist()
-    out = [None if m else t for t, m in zip(text, missing.tolist(), strict=True)]
-    for i in np.flatnonzero(~exact).tolist():
-        out[i] = plain(col.iloc[i])
-    return out
+    if isinstance(col.dtype, pd.DatetimeTZDtype) and str(col.dtype.tz) == "UTC":
+        naive = col.dt.tz_localize(None).to_numpy()
+        whole = naive.astype("datetime64[s]")
+        missing = np.isnat(naive)
+        exact = (naive == whole) | missing
+        out = np.char.add(np.datetime_as_string(whole, unit="s"), "+00:00").astype(object)
+        out[missing] = None
+        out = out.tolist()
+        for i in np.flatnonzero(~exact).tolist():
+            out[i] = plain(col.iloc[i])
+        return out
+    if col.dtype == np.float64:
+        return _per_distinct(col.to_numpy(), plain, None)
+    values = col.tolist()
+    # names, ids, counts: ``plain`` is the identity on these, so the per-cell call is skipped
+    return values if set(map(type, values)) <= _PLAIN_ALREADY else [plain(v) for v in values]
+
+
+def _per_distinct(values: Any, fn: Any, missing: Any) -> list:
+    """``[fn(v) for v in values]`` over a float array, ``fn`` called once per distinct value; NaN gives
+    ``missing``.  A -0.0 keeps the per-cell path (factorising merges it with 0.0, which prints apart)."""
+    pd, np = sys.modules["pandas"], sys.modules["numpy"]
+    if np.any(np.signbit(values) & (values == 0)):
+        return [missing if v != v else fn(v) for v in values.tolist()]
+    codes, uniq = pd.factorize(values)
+    table = np.array([fn(v) for v in uniq.tolist()] + [missing], dtype=object)
+    return table[codes].tolist()
 
 
 def neutralise(cell: str) -> str:
@@ -130,19 +149,25 @@ def _cell_text(value: Any) -> str:
     return safe_text(str(value))   # chat text never reaches a terminal or a spreadsheet as a control sequence
 
 
+def _csv_cell(v: Any) -> str:
+    """One CSV cell from a ``plain`` value: text made safe and neutralised, numbers as they are."""
+    text = _cell_text(v)
+    return neutralise(text) if not isinstance(v, (int, float)) or isinstance(v, bool) else text
+
+
 def to_csv(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None) -> str:
-    rows = records(data)
-    cols = list(columns or (data.columns if _is_frame(data) else (rows[0].keys() if rows else [])))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    if _is_frame(data) and data.columns.is_unique:
+        from .arrowtext import csv_rows
+
+        cols = list(columns or data.columns)
+        w.writerow([neutralise(str(c)) for c in cols])
+        return csv_rows(data, cols, head=buf.getvalue())
+    rows = records(data)
+    cols = list(columns or (rows[0].keys() if rows else []))
     w.writerow([neutralise(str(c)) for c in cols])
-    for r in rows:
-        out = []
-        for c in cols:
-            v = r.get(c)
-            text = _cell_text(v)
-            out.append(neutralise(text) if not isinstance(v, (int, float)) or isinstance(v, bool) else text)
-        w.writerow(out)
+    w.writerows([_csv_cell(r.get(c)) for c in cols] for r in rows)
     return buf.getvalue()
 
 
@@ -186,21 +211,12 @@ def _layout(rows: list[Sequence[str]]) -> str:
 
 
 def _frame_json(frame: DataFrame) -> str:
-    """A frame's records (``records``), written a column at a time (no dict per row)."""
+    """A frame's records (``records``), written a column at a time (``arrowtext``: no dict per row)."""
     if not len(frame):
         return "[]"
-    fields = []
-    for i, c in enumerate(frame.columns):
-        name = "    " + _string(c) + ": "
-        values = _column(frame.iloc[:, i])
-        kinds = set(map(type, values))
-        if kinds <= {str, type(None)}:          # most columns: names, ids, reasons, dates
-            fields.append([name + ("null" if v is None else _string(v)) for v in values])
-        elif kinds <= {int, type(None)}:
-            fields.append([name + ("null" if v is None else repr(v)) for v in values])
-        else:
-            fields.append([name + _value(v) for v in values])
-    return _layout(list(zip(*fields, strict=True)))
+    from .arrowtext import json_records
+
+    return json_records(frame)
 
 
 def _dumps(payload: Any) -> str:
