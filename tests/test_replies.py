@@ -299,3 +299,16 @@ def test_cli_contract_on_real_exports(realdata, tmp_path, folder):
         for r in rows:
             if r["evidence"] == "quote":
                 assert r["reply_to_line"] is not None and r["reply_to_sender_id"] is not None
+
+
+def test_stored_column_types_give_the_links_plain_objects_give(store):
+    """The store hands analysis categorical ids and names, Arrow-backed text and tz-aware times; those are
+    read without a Python object per row (``textscan.str_array``, the frame built from the arrays). The
+    links, and the types of the result's columns, must be the ones the same messages give as objects."""
+    m = Store(store).messages()
+    assert isinstance(m["sender_id"].dtype, pd.CategoricalDtype)      # the fast path is the one tested
+    plain = m.assign(**{c: m[c].astype(object) for c in ("group_id", "group_name", "sender_id", "sender_name",
+                                                         "text", "kind")})
+    plain.loc[plain.index[::7], "sender_name"] = None                   # missing names on both sides
+    m = m.assign(sender_name=pd.Categorical(plain["sender_name"]))
+    pd.testing.assert_frame_equal(reply_links(m), reply_links(plain))

@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .lexicon import resolve_lexicon
+from .textscan import str_array
 
 EVIDENCE = ("quote", "mention", "addressed_name", "turn_taking", "timing", "none")
 SYSTEM_KINDS = ("system", "recall")
@@ -175,17 +176,20 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     i, j = _system_quotes(messages, sp, out_ev)
     out_row[i], out_ev[i], out_conf[i] = j, "quote", CONFIDENCE["quote"]
     has = out_row >= 0
+    group_id = _out_text(messages["group_id"])
     res = pd.DataFrame({
-        "group_id": messages["group_id"].to_numpy(), "group_name": messages["group_name"].to_numpy()
-        if "group_name" in messages.columns else messages["group_id"].to_numpy(),
-        "ts": messages["ts"].to_numpy(), "sender_id": messages["sender_id"].to_numpy(),
-        "sender_name": messages["sender_name"].to_numpy(), "source_line": line_all,
+        "group_id": group_id, "group_name": _out_text(messages["group_name"])
+        if "group_name" in messages.columns else group_id,
+        # a tz-aware column's to_numpy() is a Timestamp object per row (3 s a million rows, both ways)
+        "ts": messages["ts"].array if isinstance(messages["ts"].dtype, pd.DatetimeTZDtype)
+        else messages["ts"].to_numpy(),
+        "sender_id": _out_text(messages["sender_id"]),
+        "sender_name": _out_text(messages["sender_name"]), "source_line": line_all,
         "reply_to_row": out_row,
-        "reply_to_line": pd.array(np.where(has, line_all[np.maximum(out_row, 0)], 0), dtype="Int64"),
+        "reply_to_line": pd.arrays.IntegerArray(np.where(has, line_all[np.maximum(out_row, 0)], 0), ~has),
         "reply_to_sender_id": np.where(has, sender_all[np.maximum(out_row, 0)], None),
         "confidence": np.round(out_conf, 3), "evidence": out_ev,
     }, index=messages.index)
-    res.loc[~has, "reply_to_line"] = pd.NA
     return res[list(OUT_COLUMNS)]
 
 
@@ -271,6 +275,21 @@ def _blocks(rows: np.ndarray, size: int = 20_000):
     """``rows`` in blocks, so the (rows x lookback x features) matrices stay small."""
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
+
+
+def _spoken_text(m: pd.DataFrame, sp: np.ndarray) -> pa.Array:
+    """The texts of rows ``sp`` of ``m`` as Arrow strings, "" where missing."""
+    arr = str_array(m["text"])
+    if arr is None:
+        return pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    return pc.fill_null(arr.take(pa.array(sp, pa.int64())), "")
+
+
+def _out_text(s: pd.Series) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """A text column of the result, as the frame constructor would infer it from ``s.to_numpy()``
+    (which builds a Python object per row: 0.35 s a million rows for a categorical column)."""
+    arr = str_array(s)
+    return s.to_numpy() if arr is None else pd.array(arr, dtype="str")
 
 
 def _ts_ns(ts: pd.Series) -> np.ndarray:
@@ -368,7 +387,7 @@ def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarra
             addr[j["i"].to_numpy()] = j["member"].to_numpy()
             how[j["i"].to_numpy()] = "mention"
 
-    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    text = _spoken_text(m, sp)
     lead = pc.extract_regex(text, LEAD_RE)
     at = pc.fill_null(lead.field("at"), "")
     tok = pc.fill_null(pc.if_else(pc.equal(at, ""), lead.field("name"), at), "")
@@ -473,10 +492,12 @@ def prepare(messages: pd.DataFrame, ctx: Context, rules: ReplyRules, lexicon=Non
         p = j["p"].to_numpy()
         ok = ~np.isnan(p)
         to_me[j["i"].to_numpy()[ok]] = p[ok].astype(np.int64)
-    text = messages["text"].iloc[ctx.sp].fillna("").astype(str)
+    text = _spoken_text(messages, ctx.sp)
     return {"pos": pos, "prev_own": prev_own, "next_own": next_own, "to_me": to_me,
-            "question": _questions(messages, ctx.sp, lexicon), "length": text.str.len().to_numpy(),
-            "url": text.str.contains("http", regex=False).to_numpy(), "words": _shared_words(messages, ctx, rules)}
+            "question": _questions(messages, ctx.sp, lexicon),
+            "length": pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64),
+            "url": pc.match_substring(text, "http").to_numpy(zero_copy_only=False),
+            "words": _shared_words(messages, ctx, rules)}
 
 
 def with_links(prep: dict[str, np.ndarray], ctx: Context, links: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -553,8 +574,14 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
         same_to & (ctx.target[rows][:, None] < Jc),
     )
     F = np.empty(J.shape + (len(cols),), np.float32)
-    for c, col in enumerate(cols):
-        F[..., c] = col
+    # filled a few hundred rows at a time: a column written down the whole block strides through all of
+    # F once per feature (most of reply_links' time on 1M messages); a ~1 MB slab stays in cache
+    step = max(1, (1 << 18) // max(1, J.shape[1] * len(cols)))
+    cols = [np.broadcast_to(col, J.shape) for col in cols]
+    for a in range(0, len(J), step):
+        slab = F[a:a + step]
+        for c, col in enumerate(cols):
+            slab[..., c] = col[a:a + step]
     tr = t[rows]
     gap = np.clip(np.where(pos > 0, (tr - t[np.maximum(pos - 1, 0)]) / (60 * _SEC), 30), 0, 30)
     own_gap = np.where(po_i >= 0, (tr - t[np.maximum(po_i, 0)]) / (60 * _SEC), np.inf)
@@ -590,7 +617,7 @@ def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarra
     out = np.zeros((n, K), np.float32)
     if n < 2:
         return out
-    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    text = _spoken_text(m, sp)
     words = pc.split_pattern_regex(pc.utf8_lower(text), r"[^\w./-]+")
     flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
     row = np.asarray(pc.list_parent_indices(words).to_numpy())
@@ -620,5 +647,5 @@ def _questions(m: pd.DataFrame, sp: np.ndarray, lexicon) -> np.ndarray:
     regex = resolve_lexicon(lexicon).regex("question")
     if regex is None or not len(sp):
         return np.zeros(len(sp), bool)
-    text = pa.array(m["text"].iloc[sp].fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    text = _spoken_text(m, sp)
     return np.asarray(pc.match_substring_regex(text, regex, ignore_case=True).to_numpy(zero_copy_only=False))

@@ -24,9 +24,13 @@ def replies(store: Store, scope: Scope = ALL, *, tz: str = DEFAULT_TZ) -> Result
     """One row per message in scope with the message it answers (or none) and the evidence."""
     messages, _members, _as_of = load_scope(store, scope)
     links = reply_links(messages).sort_values(["group_name", "ts", "source_line"], kind="stable")
-    local = pd.to_datetime(links["ts"], utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
+
+    def table() -> pd.DataFrame:       # built only for the table format (local time of a million rows: seconds)
+        local = pd.to_datetime(links["ts"], utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
+        return links.assign(ts=local)
+
     return Result(rows=links, columns=(*COLUMNS, "confidence"), title="Replies", notes=[_summary(links)],
-                  table=links.assign(ts=local), table_columns=COLUMNS)
+                  table=table, table_columns=COLUMNS)
 
 
 def _summary(links: pd.DataFrame) -> str:
