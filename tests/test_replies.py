@@ -15,6 +15,7 @@ import pytest
 from analysis_helpers import chat
 from click.testing import CliRunner
 
+import qunkit.commands.replies as replies_command
 from qunkit.analysis.replies import (
     EVIDENCE,
     ReplyRules,
@@ -312,3 +313,22 @@ def test_stored_column_types_give_the_links_plain_objects_give(store):
     plain.loc[plain.index[::7], "sender_name"] = None                   # missing names on both sides
     m = m.assign(sender_name=pd.Categorical(plain["sender_name"]))
     pd.testing.assert_frame_equal(reply_links(m), reply_links(plain))
+
+
+def test_a_store_with_facts_answers_from_the_stored_links(tmp_path, monkeypatch):
+    """After ``qunkit rebuild`` the links come from the facts stored at import (nothing recomputed) and are
+    the same rows, byte for byte, as the ones computed; a window (--since) cuts the messages the facts were
+    made from, so its links are computed over the window again."""
+    root = str(tmp_path / "store")
+    assert run("import", str(SAMPLE), "--store", root, "--quiet").exit_code == 0
+    computed = run("replies", "--store", root, "--format", "csv", "--no-cache")
+    assert run("rebuild", "--store", root, "--quiet").exit_code == 0
+    def refuse(*_a, **_k):
+        raise AssertionError("links recomputed although the facts are fresh")
+
+    monkeypatch.setattr(replies_command, "reply_links", refuse)
+    stored = run("replies", "--store", root, "--format", "csv", "--no-cache")
+    assert stored.exit_code == 0, stored.output
+    assert stored.stdout == computed.stdout and len(stored.stdout.splitlines()) > 100
+    window = run("replies", "--store", root, "--format", "csv", "--no-cache", "--since", "2024-03-01")
+    assert window.exit_code != 0 and "recomputed" in window.output

@@ -88,6 +88,35 @@ def stored_text_flags(store: Store, keys: list[str], msg_keys: np.ndarray) -> di
     return {c: table.column(c).to_numpy()[rows] for c in STORED_FLAGS}
 
 
+def stored_reply_links(store: Store, keys: list[str], messages: pd.DataFrame) -> pd.DataFrame | None:
+    """``analysis.replies.reply_links(messages)`` read from the fresh groups' facts (the links ``compute_facts``
+    made over each group's messages at import), aligned by msg_key; None (compute them instead) unless every
+    message and every answered message has its row."""
+    from .analysis.replies import link_frame  # noqa: PLC0415 (see above)
+
+    if "msg_key" not in messages.columns:
+        return None
+    table = store.read_table("facts", keys, columns=["msg_key", "reply_to", "reply_evidence", "reply_confidence"])
+    if table is None:
+        return None
+    own = messages["msg_key"].to_numpy(np.uint64)
+    at, index = pd.Index(own), pd.Index(table.column("msg_key").to_numpy())
+    if not (at.is_unique and index.is_unique):
+        return None
+    rows = index.get_indexer(own)
+    if (rows < 0).any():
+        return None
+    reply_to = table.column("reply_to")
+    has = reply_to.is_valid().to_numpy(zero_copy_only=False)[rows]
+    target = np.where(has, at.get_indexer(reply_to.fill_null(0).to_numpy().astype(np.uint64)[rows]), -1)
+    if (has & (target < 0)).any():
+        return None
+    evidence = np.asarray(table.column("reply_evidence").to_numpy(zero_copy_only=False), dtype=object)[rows]
+    # stored as float32; reply_links rounds to 3 decimals, which the float32 keeps exactly enough to restore
+    confidence = np.round(table.column("reply_confidence").to_numpy().astype(np.float64)[rows], 3)
+    return link_frame(messages, target, evidence, confidence)
+
+
 def stored_members(store: Store, keys: list[str]) -> pd.DataFrame | None:
     """The stored members of the fresh groups ``keys``, as ``derive_members`` gives them over all their
     messages (rows, order, types).  Only for a task whose scope kept every message of its groups: the

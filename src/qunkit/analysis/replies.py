@@ -164,8 +164,6 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
 
     n_all = len(messages)
     sp = ctx.sp
-    line_all = messages["source_line"].to_numpy().astype(np.int64)
-    sender_all = messages["sender_id"].astype(str).to_numpy(dtype=object)
     out_row = np.full(n_all, -1, np.int64)
     out_ev = np.full(n_all, "none", dtype=object)
     out_conf = np.ones(n_all)
@@ -175,6 +173,16 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
     out_conf[sp] = conf
     i, j = _system_quotes(messages, sp, out_ev)
     out_row[i], out_ev[i], out_conf[i] = j, "quote", CONFIDENCE["quote"]
+    return link_frame(messages, out_row, out_ev, np.round(out_conf, 3))
+
+
+def link_frame(messages: pd.DataFrame, out_row: np.ndarray, evidence: np.ndarray, confidence: np.ndarray
+               ) -> pd.DataFrame:
+    """``reply_links``' result from each message's answered row (position in ``messages``, -1 for none),
+    evidence and confidence: the one place its columns are made (also from stored facts,
+    ``derived.stored_reply_links``)."""
+    line_all = messages["source_line"].to_numpy().astype(np.int64)
+    sender_all = messages["sender_id"].astype(str).to_numpy(dtype=object)
     has = out_row >= 0
     group_id = _out_text(messages["group_id"])
     res = pd.DataFrame({
@@ -188,7 +196,7 @@ def reply_links(messages: pd.DataFrame, rules: ReplyRules = RULES, lexicon=None)
         "reply_to_row": out_row,
         "reply_to_line": pd.arrays.IntegerArray(np.where(has, line_all[np.maximum(out_row, 0)], 0), ~has),
         "reply_to_sender_id": np.where(has, sender_all[np.maximum(out_row, 0)], None),
-        "confidence": np.round(out_conf, 3), "evidence": out_ev,
+        "confidence": confidence, "evidence": evidence,
     }, index=messages.index)
     return res[list(OUT_COLUMNS)]
 

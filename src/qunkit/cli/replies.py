@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
-from .options import scope_options, store_option
+from .options import engine_options, scope_options, store_option
 from .output import output_options
+from .progress import group_progress
 
 
 @click.command("replies")
+@engine_options
 @scope_options
 @store_option
 @output_options
-def replies_cmd(scope, tz, store_dir, quiet):
+def replies_cmd(engine, scope, tz, store_dir, quiet):
     """For each message, the message it answers (or none) and the evidence.
 
     \b
@@ -22,7 +24,9 @@ def replies_cmd(scope, tz, store_dir, quiet):
     exchange, carrying on one's own turn) and timing (a reply by position and
     time); none for a new topic.  System lines are never linked.  source_line
     and reply_to_line are line numbers in the imported export; json/csv add
-    a confidence per link.
+    a confidence per link.  A group at a time; a store with fresh facts
+    (qunkit rebuild) answers from the links stored at import, unless --since
+    or --until cut a group's messages.
 
     \b
     Examples:
@@ -33,4 +37,5 @@ def replies_cmd(scope, tz, store_dir, quiet):
     from ..commands.loading import open_store
     from ..commands.replies import replies
 
-    return replies(open_store(store_dir), scope, tz=tz)
+    with group_progress("replies", quiet) as bar:
+        return replies(open_store(store_dir), scope, tz=tz, engine=engine, progress=bar)
