@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import qunkit.commands.report as report_command
 from qunkit.analysis.scope import Scope
 from qunkit.cli import cli
 from qunkit.commands.loading import open_store
@@ -188,3 +189,21 @@ def test_risk_trend_is_risk_as_of_each_week_end(tmp_path: Path) -> None:
         at = pd.Timestamp(t).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S")
         (r,) = json.loads(run("risk", "--store", str(store), "--format", "json", "-q", "--tz", "UTC", "--as-of", at))
         assert r["score"] == score
+
+
+def test_report_reads_the_reply_links_the_facts_store(tmp_path: Path, monkeypatch) -> None:
+    """With derived tables the page's conversation comes from the links stored at import (nothing is
+    computed again); on the sample, shorter than the report's window, they are the links computed."""
+    store = tmp_path / "store"
+    run("import", str(SAMPLE), "--store", str(store), "-q")
+    (before,), _ = report_facts(open_store(store), Scope(), trend_weeks=1)
+    run("rebuild", "--store", str(store), "-q")
+
+    def refuse(*_a, **_k):
+        raise AssertionError("reply links recomputed although the facts are fresh")
+
+    monkeypatch.setattr(report_command, "reply_links", refuse)
+    (after,), _ = report_facts(open_store(store), Scope(), trend_weeks=1)
+    pairs = before["replies"].pop("pairs")
+    assert len(pairs) and after["replies"].pop("pairs").equals(pairs)
+    assert after["replies"] == before["replies"]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ..analysis.activity import activity
 from ..analysis.benchmarks import benchmarks_for
@@ -29,7 +28,7 @@ from ..analysis.replies import reply_links
 from ..analysis.scope import Scope
 from ..analysis.split import split_advice
 from ..derived import enabled as derived_enabled
-from ..derived import stored_text_flags, stored_weekly_risk
+from ..derived import stored_reply_links, stored_text_flags, stored_weekly_risk
 from ..engine import (
     ANALYSIS_COLUMNS,
     Engine,
@@ -111,9 +110,8 @@ def report_group(g: GroupInput, lexicon: Path | None, trend_weeks: int, prune_da
     roles = dict(tuple(current_roles(all_roles).groupby("group_id", sort=False)))
     risk = base.risk()
     past = _past_risk(g, week_starts(as_of, trend_weeks, tz), lexicon, tz, base.prepared)
-    facts = g.store.read_table("facts", list(g.store.metas()), columns=["msg_key", "reply_to", "reply_to_member"]) \
-        if g.derived else None
-    links = _links(messages, facts)
+    stored = stored_reply_links(g.store, list(g.store.metas()), messages) if g.derived else None
+    links = _links(messages, stored)
     prune = prune_candidates(messages, members, all_roles, as_of, prune_days)
     content = _keywords(messages, keyword_budget)
     heat = _heatmaps(messages)
@@ -189,46 +187,21 @@ def _trend(past: pd.DataFrame, gid: str, now: dict, as_of: pd.Timestamp) -> list
     return [*zip(mine["as_of"], mine["score"].astype(float), strict=True), (as_of, float(now["score"]))]
 
 
-def _links(messages: pd.DataFrame, facts: pa.Table | None = None) -> pd.DataFrame:
+def _links(messages: pd.DataFrame, stored: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reply links of each group's last ``REPLY_WINDOW`` messages, with their and their targets' positions in
-    ``messages``: from the stored ``facts`` (``qunkit replies``' links, made over all of the group's messages)
-    when they cover these messages, else ``reply_links`` over the window (a message at its start may then
-    miss an answer to one before it)."""
+    ``messages``: from the ``stored`` links of the facts (``derived.stored_reply_links``: ``qunkit replies``'
+    links, made over all of the group's messages) when the store has them, else ``reply_links`` over the
+    window (a message at its start may then miss an answer to one before it)."""
     pos = np.arange(len(messages))
     tail = messages.assign(_pos=pos).groupby("group_id", sort=False, observed=True).tail(REPLY_WINDOW)
     tail = tail.sort_values(["_pos"], kind="stable")
     src = tail["_pos"].to_numpy()
-    tail = tail.drop(columns="_pos")
-    stored = _stored_links(messages, src, facts) if facts is not None else None
     if stored is not None:
-        return stored
-    links = reply_links(tail)
+        links = stored.iloc[src]
+        return links.assign(pos=src, target_pos=links["reply_to_row"].to_numpy())
+    links = reply_links(tail.drop(columns="_pos"))
     target = links["reply_to_row"].to_numpy()
     return links.assign(pos=src, target_pos=np.where(target >= 0, src[np.clip(target, 0, None)], -1))
-
-
-def _stored_links(messages: pd.DataFrame, src: np.ndarray, facts: pa.Table) -> pd.DataFrame | None:
-    """``_links``' frame for the rows ``src`` of ``messages`` from the facts' ``reply_to`` (a msg_key) and
-    ``reply_to_member``; None when a row or a target has no stored fact (compute them instead)."""
-    keys = messages["msg_key"].to_numpy(np.uint64)
-    at = pd.Index(keys)
-    index = pd.Index(facts.column("msg_key").to_numpy())
-    if not (at.is_unique and index.is_unique):
-        return None
-    rows = index.get_indexer(keys[src])
-    if (rows < 0).any():
-        return None
-    reply_to = facts.column("reply_to")
-    has = reply_to.is_valid().to_numpy(zero_copy_only=False)[rows]
-    target_key = reply_to.fill_null(0).to_numpy().astype(np.uint64)[rows]
-    target_pos = np.where(has, at.get_indexer(target_key), -1)
-    if (has & (target_pos < 0)).any():
-        return None
-    member = np.asarray(facts.column("reply_to_member").to_numpy(zero_copy_only=False), dtype=object)[rows]
-    tail = messages.iloc[src]
-    return pd.DataFrame({"group_id": tail["group_id"].to_numpy(), "sender_id": tail["sender_id"].to_numpy(),
-                         "sender_name": tail["sender_name"].to_numpy(),
-                         "reply_to_sender_id": np.where(has, member, None), "pos": src, "target_pos": target_pos})
 
 
 def _reply_facts(links: pd.DataFrame, messages: pd.DataFrame, gid: str) -> dict:
