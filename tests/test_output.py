@@ -114,3 +114,23 @@ def test_csv_of_a_frame_is_the_csv_of_its_records() -> None:
             assert to_csv(frame, cols) == to_csv(records(frame), cols or list(frame.columns)), frame
     one = pd.DataFrame({"x": ["", "a"]})
     assert to_csv(one) == 'x\n""\na\n'          # the csv module's quoting of a row's only, empty field
+
+
+def test_plain_table_of_a_frame_is_the_table_of_its_records() -> None:
+    """A frame's plain table is built a column at a time (``cli.arrowtext.text_table``: widths from RE2 and
+    rich's ``cell_len`` once per distinct wide cell, padding by Arrow); it must be the text the per-cell
+    writer gives for its records: wide and zero-width characters, tabs, controls, newlines, trailing spaces."""
+    rnd = random.Random(17)
+    pieces = ["a", "读", "😀", "ｱ", "é", "\u200b", "\u3000", "\xa0", "\t", "\n", "\x1b", "\x9b", " ", "="]
+    text = lambda: "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 5)))  # noqa: E731
+    for _ in range(200):
+        n = rnd.randint(0, 8)
+        frame = pd.DataFrame({"s": [rnd.choice([text(), None]) for _ in range(n)],
+                              "i": [rnd.choice([0, -3, 2**40]) for _ in range(n)],
+                              "f": [rnd.choice([0.5, float("nan"), 1234567.5, -0.0]) for _ in range(n)],
+                              "t": [rnd.choice([pd.Timestamp("2024-05-01 08:00", tz="UTC"), pd.NaT]) for _ in range(n)],
+                              "o": [rnd.choice([None, 1, ["a", "读\n"], "x"]) for _ in range(n)]})
+        frame["c"] = pd.Categorical(frame["s"])
+        cols = rnd.sample(list(frame.columns), rnd.randint(1, len(frame.columns)))
+        for title in (None, "Title"):
+            assert to_text_table(frame, cols, title) == to_text_table(records(frame), cols, title), frame

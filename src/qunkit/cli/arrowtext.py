@@ -1,7 +1,7 @@
-"""A frame's cells as Arrow text, for the CSV and JSON writers of ``render``: no Python call per cell.
+"""A frame's cells as Arrow text, for the CSV, JSON and plain-table writers of ``render``: no Python call per cell.
 
-``render.to_csv`` and ``render.to_json`` once built a dict per row and formatted every cell in Python:
-27 s and 11 s for the 992,232 rows of ``qunkit replies`` over a 1M-message store.  Here each column
+``render.to_csv``, ``render.to_json`` and ``render.to_text_table`` once built a dict per row and formatted
+every cell in Python: 27 s, 11 s and ~50 s for the 992,232 rows of ``qunkit replies`` over a 1M-message store.  Here each column
 becomes one ``pa.StringArray`` of its finished cells and the rows are joined by Arrow kernels.  The text
 is byte for byte what the per-cell writers give (``render.plain``, ``_csv_cell``, ``_value``; a
 randomised test compares them):
@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..safetext import safe_text
-from .render import _column, _csv_cell, _per_distinct, _value, neutralise, plain
+from .render import _cell_text, _column, _csv_cell, _per_distinct, _value, neutralise, plain
 
 # what ``safe_text`` rewrites, and a formula start it leaves in place (a leading CR becomes "\x0d")
 _CONTROLS = "[\\x{00}-\\x{08}\\x{0b}-\\x{1f}\\x{7f}-\\x{9f}]"
@@ -68,7 +68,7 @@ def json_records(frame: pd.DataFrame) -> str:
 
 def _csv_cells(col: pd.Series, kind: str) -> pa.Array:
     if kind == "text":
-        return _text(col, _csv_text, flag=pc.or_)
+        return _text(col, _csv_text, (_CONTROLS, _FORMULA))
     if kind == "int":
         return pc.fill_null(pc.cast(_array(pa.array(col)), pa.string()), "")
     if kind == "bool":
@@ -80,10 +80,53 @@ def _csv_cells(col: pd.Series, kind: str) -> pa.Array:
     return pa.array([_csv_cell(v) for v in _column(col)], pa.string())
 
 
+def text_table(frame: pd.DataFrame, columns: Sequence[str], title: str | None) -> str:
+    """``render.to_text_table``'s text for ``frame``: cells made a column at a time (``_cell_text``, newlines
+    as spaces), display widths from RE2 (printable ASCII is one column a character) and rich's ``cell_len``
+    once per distinct other cell, padded and joined by Arrow; only the final ``rstrip`` is per line."""
+    from rich.cells import cell_len
+
+    cells, widths = [], []
+    for c in columns:
+        text = _table_cells(frame[c], _kind(frame[c])) if c in frame.columns else pa.array([""] * len(frame), pa.string())
+        text = pc.replace_substring(text, "\n", " ")
+        width = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+        wide = pc.indices_nonzero(pc.invert(pc.match_substring_regex(text, "^[\\x{20}-\\x{7e}]*$")))
+        if len(wide):
+            sub = text.take(wide)
+            uniq = pc.unique(sub)
+            per = np.array([cell_len(v) for v in uniq.to_pylist()], np.int64)
+            width[wide.to_numpy()] = per[pc.index_in(sub, uniq).to_numpy()]
+        cells.append(text)
+        widths.append(width)
+    header = [str(c) for c in columns]
+    col_w = [max([cell_len(h), *(w.max(initial=0),)]) for h, w in zip(header, widths, strict=True)]
+    lines = [title] if title else []
+    lines.append("  ".join(h + " " * (w - cell_len(h)) for h, w in zip(header, col_w, strict=True)).rstrip())
+    if len(frame):
+        padded = [pc.binary_join_element_wise(t, pc.binary_repeat(" ", pa.array(w_col - w)), "")
+                  for t, w, w_col in zip(cells, widths, col_w, strict=True)]
+        rows = pc.binary_join_element_wise(*padded, "  ") if len(padded) > 1 else padded[0]
+        lines.extend(line.rstrip() for line in rows.to_pylist())
+    return "\n".join(lines) + "\n"
+
+
+def _table_cells(col: pd.Series, kind: str) -> pa.Array:
+    if kind == "text":
+        return _text(col, safe_text, (_CONTROLS,))
+    if kind in ("int", "bool"):
+        return _csv_cells(col, kind)
+    if kind == "float":
+        return pa.array(_per_distinct(col.to_numpy(), _cell_text, ""), pa.string())
+    if kind == "utc":
+        return pc.fill_null(_utc_text(col, lambda v: _cell_text(plain(v))), "")
+    return pa.array([_cell_text(v) for v in _column(col)], pa.string())
+
+
 def _json_cells(col: pd.Series) -> pa.Array:
     kind = _kind(col)
     if kind == "text":
-        return _text(col, _value, flag=None)
+        return _text(col, _value, (_JSON_ESCAPE,), quote=True)
     if kind == "int":
         return pc.fill_null(pc.cast(_array(pa.array(col)), pa.string()), "null")
     if kind == "bool":
@@ -117,16 +160,14 @@ def _kind(col: pd.Series) -> str:
     return "other"
 
 
-def _text(col: pd.Series, fn: Callable[[str], str], flag: Any) -> pa.Array:
-    """Text cells: copied (``csv``: as they are; ``json``: in quotes) unless RE2 flags them for ``fn``."""
+def _text(col: pd.Series, fn: Callable[[str], str], patterns: Sequence[str], quote: bool = False) -> pa.Array:
+    """Text cells: copied (in quotes for JSON, ``quote``) unless one of the RE2 ``patterns`` flags them for ``fn``."""
     values = col if isinstance(col.dtype, pd.StringDtype) else col.astype(object).where(col.notna(), None)
     arr = _array(pa.array(values, pa.string(), from_pandas=True))
-    if flag is not None:            # csv: safe_text / neutralise
-        flagged = flag(pc.match_substring_regex(arr, _CONTROLS), pc.match_substring_regex(arr, _FORMULA))
-        out = pc.fill_null(arr, "")
-    else:                           # json: the string encoder for the few that need an escape
-        flagged = pc.match_substring_regex(arr, _JSON_ESCAPE)
-        out = pc.fill_null(pc.binary_join_element_wise('"', arr, '"', ""), "null")
+    flagged = pc.match_substring_regex(arr, patterns[0])
+    for p in patterns[1:]:
+        flagged = pc.or_(flagged, pc.match_substring_regex(arr, p))
+    out = pc.fill_null(pc.binary_join_element_wise('"', arr, '"', ""), "null") if quote else pc.fill_null(arr, "")
     rows = pc.indices_nonzero(pc.fill_null(flagged, False))
     if not len(rows):
         return out

@@ -239,6 +239,10 @@ def _dumps(payload: Any) -> str:
 def to_text_table(data: DataFrame | Sequence[dict], columns: Sequence[str] | None = None,
                   title: str | None = None) -> str:
     """Plain aligned text for pipes and cron mail (East Asian wide chars counted as 2)."""
+    if _is_frame(data) and data.columns.is_unique and len(columns or data.columns):
+        from .arrowtext import text_table
+
+        return text_table(data, list(columns or data.columns), title)
     rows = records(data)
     cols = list(columns or (data.columns if _is_frame(data) else (rows[0].keys() if rows else [])))
     cells = [[str(c) for c in cols]] + [[_cell_text(r.get(c)).replace("\n", " ") for c in cols] for r in rows]
