@@ -360,6 +360,20 @@ def _system_quotes(m: pd.DataFrame, sp: np.ndarray, out_ev: np.ndarray) -> tuple
     return q["i"].to_numpy(np.int64), q["j"].to_numpy(np.int64)
 
 
+def _has_items(s: pd.Series) -> np.ndarray:
+    """Whether each cell of a column of lists (None/NaN for none) holds at least one item: Arrow's list
+    lengths when the column converts to a list array, else a Python test per cell."""
+    try:
+        arr = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is not None and pa.types.is_null(arr.type):
+        return np.zeros(len(s), bool)
+    if arr is None or not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
+        return s.map(lambda v: v is not None and len(v) > 0 if not isinstance(v, float) else False).to_numpy(bool)
+    return pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False) > 0
+
+
 def _aliases(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarray) -> pd.DataFrame:
     """(key "group\\x1flower-name", member): every id and name a member spoke under, sorted by key."""
     gs = pd.Series(g).astype(str) + "\x1f"
@@ -384,7 +398,7 @@ def _addressed(m: pd.DataFrame, sp: np.ndarray, g: np.ndarray, member: np.ndarra
 
     if "mentions" in m.columns:
         mn = m["mentions"].iloc[sp].reset_index(drop=True)
-        ex = mn[mn.map(lambda v: v is not None and len(v) > 0 if not isinstance(v, float) else False)].explode()
+        ex = mn[_has_items(mn)].explode()
         if len(ex):
             name = ex.astype(str).str.strip().str.lstrip("@").str.lower()
             ok = ~name.isin(ALL_MENTIONS)
@@ -429,11 +443,18 @@ def _named(text: pa.Array, gs: np.ndarray, al: pd.DataFrame, member: np.ndarray,
     if not len(rows):
         return
     words = pc.split_pattern_regex(pc.utf8_lower(pc.take(text, pa.array(rows))), r"[\s,.;:!?()<>\[\]\"']+")
-    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
+    flat = pc.list_flatten(words)
     owner = rows[np.asarray(pc.list_parent_indices(words).to_numpy())]
-    keep = pd.Series(flat).str.len().to_numpy() >= rules.min_prefix
-    pairs = pd.DataFrame({"i": owner[keep], "key": gs[owner[keep]] + "\x1f" + flat[keep]}).drop_duplicates()
-    j = pairs.merge(al, on="key", how="inner")
+    keep = pc.greater_equal(pc.utf8_length(flat), rules.min_prefix)
+    flat, owner = flat.filter(keep), owner[keep.to_numpy(zero_copy_only=False)]
+    # "group\x1fword" looked up among the aliases in Arrow: a word is a Python object only if it is a name
+    gcode, groups = pd.factorize(gs)
+    group_of = pa.DictionaryArray.from_arrays(pa.array(gcode[owner], pa.int32()), pa.array(groups, pa.string()))
+    keys = pc.binary_join_element_wise(group_of.cast(pa.string()), flat, "\x1f")
+    alias = pc.index_in(keys, value_set=pa.array(al["key"].to_numpy(dtype=object), pa.string(), from_pandas=True))
+    hit = pc.indices_nonzero(pc.is_valid(alias)).to_numpy()
+    code = alias.take(pa.array(hit)).to_numpy(zero_copy_only=False).astype(np.int64)
+    j = pd.DataFrame({"i": owner[hit], "key": code, "member": al["member"].to_numpy()[code]}).drop_duplicates(["i", "key"])
     j = j[j["member"].to_numpy() != member[j["i"].to_numpy()]]
     if not len(j):
         return
@@ -627,10 +648,16 @@ def _shared_words(m: pd.DataFrame, ctx: Context, rules: ReplyRules) -> np.ndarra
         return out
     text = _spoken_text(m, sp)
     words = pc.split_pattern_regex(pc.utf8_lower(text), r"[^\w./-]+")
-    flat = np.asarray(pc.list_flatten(words).to_numpy(zero_copy_only=False), dtype=object)
-    row = np.asarray(pc.list_parent_indices(words).to_numpy())
-    keep = pd.Series(flat).str.len().to_numpy() >= rules.words_min_len
-    w = pd.DataFrame({"i": row[keep], "g": g[row[keep]], "w": flat[keep]}).drop_duplicates(["i", "w"])
+    flat = pc.list_flatten(words)
+    keep = pc.greater_equal(pc.utf8_length(flat), rules.words_min_len)
+    row = np.asarray(pc.list_parent_indices(words).to_numpy())[keep.to_numpy(zero_copy_only=False)]
+    # each word as its rank among the distinct words (the order of the text itself, so the sort below and
+    # the float sums that follow it are the ones string keys gave), no Python object per word
+    encoded = pc.dictionary_encode(flat.filter(keep))
+    rank = np.empty(len(encoded.dictionary), np.int64)
+    rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
+    wcode = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    w = pd.DataFrame({"i": row, "g": g[row], "w": wcode}).drop_duplicates(["i", "w"])
     if not len(w):
         return out
     size = np.bincount(g, minlength=int(g.max()) + 1)
