@@ -522,9 +522,10 @@ def prepare(messages: pd.DataFrame, ctx: Context, rules: ReplyRules, lexicon=Non
         ok = ~np.isnan(p)
         to_me[j["i"].to_numpy()[ok]] = p[ok].astype(np.int64)
     text = _spoken_text(messages, ctx.sp)
+    length = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
     return {"pos": pos, "prev_own": prev_own, "next_own": next_own, "to_me": to_me,
             "question": _questions(messages, ctx.sp, lexicon),
-            "length": pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64),
+            "length": length, "log_length": np.log1p(length),
             "url": pc.match_substring(text, "http").to_numpy(zero_copy_only=False),
             "words": _shared_words(messages, ctx, rules)}
 
@@ -554,9 +555,11 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
     if J is None:
         J = pos[:, None] - np.arange(1, K + 1)[None, :]
         k1 = np.broadcast_to(np.arange(1, K + 1)[None, :], J.shape)
+        logk = np.broadcast_to(np.log(np.arange(1, K + 1))[None, :], J.shape)   # the rows share 1..K
         words = prep["words"][rows, :K]
     else:
         k1 = np.clip(pos[:, None] - J, 1, K)
+        logk = np.log(k1)
         words = prep["words"][rows[:, None], k1 - 1]
     Jc = np.maximum(J, 0)
     ti = t[rows][:, None]
@@ -565,7 +568,6 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
     own = member[Jc] == mi
     minutes = np.minimum((ti - t[Jc]) / (60 * _SEC), 30)
     first_of_j = (prev_own[Jc] < 0) | ((t[Jc] - t[np.maximum(prev_own[Jc], 0)]) > 1800 * _SEC)
-    logk = np.log(k1)
     pi, po_i, ti_me, li = partner[rows][:, None], prev_own[rows], to_me[rows], length[rows][:, None]
     with_partner = (member[Jc] == pi) & (pi >= 0)
     sender_latest = next_own[Jc] >= pos[:, None]
@@ -592,7 +594,7 @@ def features(prep: dict[str, np.ndarray], ctx: Context, rules: ReplyRules, rows:
         first_of_j & ~own & question[Jc],
         own & question[rows][:, None],
         words > 0,
-        np.log1p(length[Jc]),
+        prep["log_length"][Jc],
         url[Jc],
         with_partner & sender_latest,
         own * logk,
