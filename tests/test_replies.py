@@ -321,14 +321,14 @@ def test_a_store_with_facts_answers_from_the_stored_links(tmp_path, monkeypatch)
     made from, so its links are computed over the window again."""
     root = str(tmp_path / "store")
     assert run("import", str(SAMPLE), "--store", root, "--quiet").exit_code == 0
-    computed = run("replies", "--store", root, "--format", "csv", "--no-cache")
+    computed = run("replies", "--store", root, "--format", "csv")
     assert run("rebuild", "--store", root, "--quiet").exit_code == 0
     def refuse(*_a, **_k):
         raise AssertionError("links recomputed although the facts are fresh")
 
     monkeypatch.setattr(replies_command, "reply_links", refuse)
-    stored = run("replies", "--store", root, "--format", "csv", "--no-cache")
+    stored = run("replies", "--store", root, "--format", "csv")
     assert stored.exit_code == 0, stored.output
     assert stored.stdout == computed.stdout and len(stored.stdout.splitlines()) > 100
-    window = run("replies", "--store", root, "--format", "csv", "--no-cache", "--since", "2024-03-01")
+    window = run("replies", "--store", root, "--format", "csv", "--since", "2024-03-01")
     assert window.exit_code != 0 and "recomputed" in window.output

@@ -10,7 +10,7 @@ from .progress import group_progress
 
 
 @click.command("replies")
-@engine_options
+@engine_options(cache=False)
 @scope_options
 @store_option
 @output_options
