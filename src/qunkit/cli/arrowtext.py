@@ -127,7 +127,7 @@ def _cells(col: pd.Series, kind: str, f: _Format) -> pa.Array:
     if kind == "float":
         return pa.array(_per_distinct(col.to_numpy(), lambda v: f.cell(plain(v)), f.null), pa.string())
     if kind == "utc":
-        text = _utc_text(col)
+        text = utc_text(col)
         return pc.fill_null(pc.binary_join_element_wise('"', text, '"', "") if f.quote else text, f.null)
     return pa.array([f.cell(v) for v in _column(col)], pa.string())
 
@@ -168,7 +168,7 @@ def _text(col: pd.Series, fn: Callable[[str], str], patterns: Sequence[str], quo
     return _put(out, rows, fixed)
 
 
-def _utc_text(col: pd.Series) -> pa.Array:
+def utc_text(col: pd.Series) -> pa.Array:
     """ISO 8601 of whole UTC seconds (``+00:00``), null for NaT; a cell with a fraction as ``plain`` writes it.
     Built from the date and time-of-day casts (``strftime`` took 1.7 s per million cells, these 0.16 s)."""
     arr = _array(pa.array(col))
